@@ -1,0 +1,59 @@
+/*
+ * connect.h - one attempt to reach a host: TCP, banner, key exchange, host
+ * key, authentication, each under its own deadline (SPEC section 3).
+ */
+#ifndef SHOAL_CONNECT_H
+#define SHOAL_CONNECT_H
+
+#include <stdbool.h>
+
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+
+#include "errkind.h"
+#include "host.h"
+#include "limiter.h"
+#include "options.h"
+
+/* What an attempt or a run ended with. */
+struct outcome {
+	enum err_kind kind;
+	enum phase phase;
+	char *error; /* malloc'd, printable; NULL when kind is EK_NONE */
+};
+
+struct conn {
+	ssh_session session;
+	int fd;                    /* ours until handed to libssh; -1 under ProxyCommand */
+	bool handed;               /* fd given to libssh with SSH_OPTIONS_FD */
+	struct limiter_slot limit; /* held from TCP connect to the end of auth */
+	struct ssh_callbacks_struct callbacks;
+};
+
+struct connect_params {
+	const struct options *opts;
+	const char *password; /* NULL: no password auth */
+};
+
+/*
+ * Bring h from nothing to an authenticated session in c.  Returns 0, or -1
+ * with out filled and c released.  Updates h's phase and phase_ms as it goes.
+ */
+int connect_host(
+        struct conn *c, struct host *h, const struct connect_params *p, struct outcome *out);
+/* Disconnect and free the session, closing the socket. */
+void connect_close(struct conn *c);
+/* Set out to kind/phase with a printf-style detail. */
+void outcome_set(struct outcome *out, enum err_kind kind, enum phase phase, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+void outcome_clear(struct outcome *out);
+/*
+ * Wait until fd is ready for events or the deadline (monotonic seconds)
+ * passes.  Returns 1 ready, 0 deadline, -1 cancelled.  Wakes at least every
+ * 100 ms to look at the cancel flag.
+ */
+int connect_wait_fd(int fd, short events, double deadline);
+/* The same for a session's socket, also waiting to flush what libssh has queued. */
+int connect_wait_session(ssh_session s, double deadline);
+
+#endif

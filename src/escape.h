@@ -1,0 +1,23 @@
+/*
+ * escape.h - make bytes from a host safe to show on a terminal, and valid
+ * UTF-8 for JSON.  A host must never be able to drive the operator's terminal.
+ */
+#ifndef SHOAL_ESCAPE_H
+#define SHOAL_ESCAPE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/*
+ * Append data to out for a terminal: valid UTF-8 text passes, tab passes,
+ * every other C0/C1 control, DEL and every byte of an invalid sequence
+ * becomes \xNN, and a backslash stays a single backslash.
+ */
+void escape_terminal(struct buf *out, const char *data, size_t n);
+/* Append data as the inside of a JSON string; invalid UTF-8 becomes U+FFFD. */
+void escape_json(struct buf *out, const char *data, size_t n);
+/* Append a NUL-terminated string as a whole JSON value: "..." or null. */
+void escape_json_string(struct buf *out, const char *s);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * exec.h - run the command over an exec channel of an authenticated session,
+ * streaming both output streams to the output sinks as they arrive.
+ */
+#ifndef SHOAL_EXEC_H
+#define SHOAL_EXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "connect.h"
+#include "host.h"
+
+struct exec_params {
+	const char *command;
+	bool tty;
+	const char *stdin_data; /* NULL: the command gets EOF at once */
+	size_t stdin_len;
+	double timeout; /* 0: none */
+};
+
+/*
+ * Run the command once.  Returns 0 when it ran to an exit status or signal
+ * (out says exit_nonzero or signal when it was not a clean 0), -1 when it
+ * could not start, timed out or was cancelled (out says why).  The exit code
+ * and signal go to h.
+ */
+int exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct outcome *out);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * hostlist.h - host expressions: parsing, expansion, files, exclusion,
+ * PCRE2 filters, and folding names back into ranges (SPEC section 2).
+ *
+ * Ownership: a hostlist owns every string of its hostspecs; hostlist_free
+ * frees them.  Error messages are returned malloc'd through *errp and belong
+ * to the caller.  The functions are not thread-safe; shoal builds its list
+ * once, before any thread starts.
+ */
+#ifndef SHOAL_HOSTLIST_H
+#define SHOAL_HOSTLIST_H
+
+#include <stddef.h>
+
+/* More hosts than this from one expression is an error. */
+#define HOSTLIST_MAX_EXPANSION 1000000
+
+struct hostspec {
+	char *alias; /* name as written after expansion: "web01", "2001:db8::1" */
+	char *user;  /* from "user@", or NULL */
+	int port;    /* from ":port", or 0 */
+};
+
+struct hostlist {
+	struct hostspec *v;
+	size_t n;
+	/* private */
+	size_t cap;
+	size_t *slots; /* open-addressing set of index + 1, for duplicates */
+	size_t nslots;
+};
+
+void hostlist_init(struct hostlist *hl);
+void hostlist_free(struct hostlist *hl);
+/*
+ * Append the hosts of a comma-separated expression, in order, dropping any
+ * already present (same user, alias and port).  where names the place in
+ * messages: "-w", "-x", "hosts.txt:12".  Returns 0, or -1 with *errp set
+ * (e.g. "hosts.txt:12: unterminated range in 'web[01-'"); nothing is
+ * appended on error.
+ */
+int hostlist_add_expr(struct hostlist *hl, const char *expr, const char *where, char **errp);
+/* One expression a line; '#' starts a comment; "-" is stdin. */
+int hostlist_add_file(struct hostlist *hl, const char *path, char **errp);
+/* Drop the hosts matching ex: by alias, and by user and port where ex gives
+ * them. */
+void hostlist_exclude(struct hostlist *hl, const struct hostlist *ex);
+/* Keep (keep != 0) or drop the hosts whose alias matches a PCRE2 pattern. */
+int hostlist_filter(
+        struct hostlist *hl, const char *pattern, int keep, const char *optname, char **errp);
+/*
+ * Fold names into range notation: web01..web05,web07,db1 ->
+ * "web[01-05,07],db1". Names group by the text around their last number and its
+ * zero padding; groups keep the order of their first name; numbers sort within
+ * a group.
+ */
+char *hostlist_fold(const char *const *names, size_t n);
+
+#endif

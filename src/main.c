@@ -1,0 +1,278 @@
+/*
+ * main.c - shoal: run one command on many hosts over SSH at once.
+ *
+ * Only wiring: parse the options, build the host list, read the password and
+ * stdin once, run the pool, print the summary, exit with SPEC section 4's
+ * status.  Each step lives in its own module.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <libssh/libssh.h>
+
+#include "buf.h"
+#include "cancel.h"
+#include "host.h"
+#include "hostlist.h"
+#include "log.h"
+#include "options.h"
+#include "output.h"
+#include "pool.h"
+#include "xmalloc.h"
+
+static volatile sig_atomic_t interrupts;
+
+static void
+on_interrupt(int sig)
+{
+	static const char msg[] = "\nshoal: interrupted; stopping (again to quit at once)\n";
+
+	if (interrupts++ > 0)
+		_exit(130);
+	cancel_request();
+	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
+		interrupts++;
+}
+
+static void
+signals_setup(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* Sockets and ProxyCommand pipes report EPIPE; stdout handles its own. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Every -w/-H in order, then -x, then the filters. */
+static int
+build_hostlist(const struct options *o, struct hostlist *hl)
+{
+	struct hostlist ex;
+	char *err = NULL;
+	size_t i;
+	int rc = 2;
+
+	hostlist_init(&ex);
+	for (i = 0; i < o->nsources; i++) {
+		const struct host_source *src = &o->sources[i];
+		int r;
+
+		if (src->is_file || strcmp(src->value, "-") == 0)
+			r = hostlist_add_file(hl, src->value, &err);
+		else
+			r = hostlist_add_expr(hl, src->value, "-w", &err);
+		if (r < 0)
+			goto fail;
+	}
+	for (i = 0; i < o->nexcludes; i++) {
+		if (hostlist_add_expr(&ex, o->excludes[i], "-x", &err) < 0)
+			goto fail;
+	}
+	if (o->nexcludes > 0)
+		hostlist_exclude(hl, &ex);
+	for (i = 0; i < o->nfilters; i++) {
+		const struct host_filter *f = &o->filters[i];
+
+		if (hostlist_filter(hl, f->pattern, f->keep, f->keep ? "--filter" : "--filter-out",
+		            &err) < 0)
+			goto fail;
+	}
+	if (hl->n == 0) {
+		err = xstrdup(o->nsources == 0 ? "no hosts given (use -w or -H)"
+		                               : "the host list is empty after -x and filters");
+		goto fail;
+	}
+	rc = 0;
+fail:
+	if (err != NULL)
+		fprintf(stderr, "shoal: %s\n", err);
+	free(err);
+	hostlist_free(&ex);
+	return rc;
+}
+
+/* Read a password from the terminal, without echo. */
+static char *
+ask_password(void)
+{
+	struct termios old, quiet;
+	struct buf b;
+	char c;
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0)
+		return NULL;
+	buf_init(&b);
+	if (write(fd, "Password: ", 10) < 0 || tcgetattr(fd, &old) < 0) {
+		close(fd);
+		return NULL;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	tcsetattr(fd, TCSAFLUSH, &quiet);
+	while ((r = read(fd, &c, 1)) == 1 && c != '\n' && c != '\r')
+		buf_appendc(&b, c);
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		r = -1;
+	close(fd);
+	return buf_steal(&b);
+}
+
+static int
+get_password(const struct options *o, char **password)
+{
+	const char *v;
+
+	*password = NULL;
+	if (o->password_env != NULL) {
+		v = getenv(o->password_env);
+		if (v == NULL) {
+			fprintf(stderr, "shoal: --password-env: %s is not set\n", o->password_env);
+			return 2;
+		}
+		*password = xstrdup(v);
+	} else if (o->ask_password) {
+		*password = ask_password();
+		if (*password == NULL) {
+			fprintf(stderr, "shoal: --ask-password: no terminal to ask on\n");
+			return 2;
+		}
+	}
+	return 0;
+}
+
+static int
+read_stdin(struct buf *b)
+{
+	char chunk[65536];
+	ssize_t r;
+
+	while ((r = read(STDIN_FILENO, chunk, sizeof chunk)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "shoal: -I: cannot read stdin: %s\n", strerror(errno));
+			return 2;
+		}
+		buf_append(b, chunk, (size_t)r);
+	}
+	return 0;
+}
+
+static bool
+stdin_wanted_for_hosts(const struct options *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nsources; i++) {
+		if (strcmp(o->sources[i].value, "-") == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+list_hosts(const struct hostlist *hl)
+{
+	size_t i;
+
+	for (i = 0; i < hl->n; i++) {
+		char *s = host_spec_string(hl->v[i].alias, hl->v[i].user, hl->v[i].port);
+
+		printf("%s\n", s);
+		free(s);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	struct hostlist hl;
+	struct host **hosts = NULL;
+	struct buf in;
+	struct pool_params pp;
+	char *password = NULL;
+	double t0 = host_now();
+	bool done = false;
+	size_t i;
+	int rc;
+
+	hostlist_init(&hl);
+	buf_init(&in);
+	rc = options_parse(&o, argc, argv, &done);
+	if (rc != 0 || done)
+		goto out;
+	log_set_level(o.verbosity);
+	if ((rc = build_hostlist(&o, &hl)) != 0)
+		goto out;
+	if (o.list) {
+		list_hosts(&hl);
+		goto out;
+	}
+	if (o.command == NULL) {
+		fprintf(stderr,
+		        "shoal: no command given\nTry 'shoal --help' for more information.\n");
+		rc = 2;
+		goto out;
+	}
+	if (o.send_stdin && stdin_wanted_for_hosts(&o)) {
+		fprintf(stderr, "shoal: -I and -w -: stdin can feed only one of them\n");
+		rc = 2;
+		goto out;
+	}
+	if (o.hostkey_policy == HOSTKEY_POLICY_UNSET)
+		o.hostkey_policy = HOSTKEY_POLICY_STRICT;
+	if ((rc = get_password(&o, &password)) != 0)
+		goto out;
+	if (o.send_stdin && (rc = read_stdin(&in)) != 0)
+		goto out;
+	if ((rc = output_init(&o)) != 0)
+		goto out;
+
+	hosts = xcalloc(hl.n, sizeof *hosts);
+	for (i = 0; i < hl.n; i++)
+		hosts[i] = host_new(i, hl.v[i].alias, hl.v[i].user, hl.v[i].port);
+	signals_setup();
+	ssh_init();
+	memset(&pp, 0, sizeof pp);
+	pp.hosts = hosts;
+	pp.n = hl.n;
+	pp.opts = &o;
+	pp.password = password;
+	pp.stdin_data = o.send_stdin ? (in.p ? in.p : "") : NULL;
+	pp.stdin_len = in.len;
+	pool_run(&pp);
+	rc = output_finish(hosts, hl.n, host_now() - t0);
+	if (rc == 0 || output_exit_status(hosts, hl.n) > rc)
+		rc = output_exit_status(hosts, hl.n);
+	ssh_finalize();
+	for (i = 0; i < hl.n; i++)
+		host_free(hosts[i]);
+	free(hosts);
+	output_free();
+out:
+	if (password != NULL) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	buf_free(&in);
+	hostlist_free(&hl);
+	options_free(&o);
+	return rc;
+}

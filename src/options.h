@@ -1,0 +1,82 @@
+/*
+ * options.h - the command line.  One table in options.c drives getopt_long,
+ * --help and the validation messages.
+ */
+#ifndef SHOAL_OPTIONS_H
+#define SHOAL_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum hostkey_policy {
+	HOSTKEY_POLICY_UNSET,
+	HOSTKEY_POLICY_STRICT,
+	HOSTKEY_POLICY_ACCEPT_NEW,
+	HOSTKEY_POLICY_INSECURE,
+};
+
+/* Where hosts come from, in command-line order. */
+struct host_source {
+	bool is_file; /* -H FILE, else -w EXPR */
+	const char *value;
+};
+
+struct host_filter {
+	const char *pattern;
+	bool keep; /* --filter keeps matches, --filter-out drops them */
+};
+
+struct options {
+	struct host_source *sources;
+	size_t nsources;
+	const char **excludes;
+	size_t nexcludes;
+	struct host_filter *filters;
+	size_t nfilters;
+
+	const char *user;
+	int port; /* 0: not given */
+	const char **identities;
+	size_t nidentities;
+	const char *ssh_config; /* NULL: ~/.ssh/config; "none": no file */
+	bool list;
+
+	int fanout;
+	double connect_timeout;
+	double banner_timeout;
+	double kex_timeout;
+	double auth_timeout;
+	double command_timeout; /* 0: none */
+	int retries;
+	double backoff_base;
+	double backoff_cap;
+	int max_startups; /* 0: auto */
+
+	const char *password_env;
+	bool ask_password;
+	const char *known_hosts;
+	enum hostkey_policy hostkey_policy;
+
+	bool send_stdin;
+	bool tty;
+	int tui; /* -1: when on a terminal, 0: off, 1: on */
+	bool gather;
+	bool inline_output;
+	bool json;
+	const char *output_dir;
+	const char *failed_file;
+	int verbosity; /* -1 quiet, 0 normal, >0 verbose */
+
+	char *command; /* the words after the options, joined by spaces */
+};
+
+/*
+ * Parse argv into o.  On a usage error prints a message naming the option to
+ * stderr and returns 2; for --help and --version prints and returns 0 with
+ * *done set; else returns 0.
+ */
+int options_parse(struct options *o, int argc, char **argv, bool *done);
+void options_free(struct options *o);
+const char *options_policy_name(enum hostkey_policy p);
+
+#endif

@@ -1,0 +1,406 @@
+/*
+ * output.c - the output sinks.
+ *
+ * Prefix mode (the default off the live view) streams: a host's bytes are
+ * cut into lines, and each whole line is written as "HOST: line" with one
+ * locked write, so two hosts' lines never mix and a line is never split.  A
+ * last line without its newline is written whole when the host finishes.
+ * Bytes are escaped only when the stream is a terminal; a pipe gets them
+ * exactly.  JSON mode holds each host's output until the host finishes (the
+ * object carries both streams); -o writes the files as the bytes arrive.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "escape.h"
+#include "hostlist.h"
+#include "log.h"
+#include "output.h"
+#include "xmalloc.h"
+
+static const struct options *output_opts;
+static pthread_mutex_t stdout_mutex = PTHREAD_MUTEX_INITIALIZER;
+static bool stdout_tty;
+static bool stderr_tty;
+static bool output_hold; /* keep whole streams in the host (JSON) */
+
+int
+output_init(const struct options *o)
+{
+	output_opts = o;
+	stdout_tty = isatty(STDOUT_FILENO);
+	stderr_tty = isatty(STDERR_FILENO);
+	output_hold = o->json;
+	if (o->output_dir != NULL) {
+		struct stat st;
+
+		if (mkdir(o->output_dir, 0777) < 0 && errno != EEXIST) {
+			fprintf(stderr, "shoal: -o: cannot create '%s': %s\n", o->output_dir,
+			        strerror(errno));
+			return 2;
+		}
+		if (stat(o->output_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "shoal: -o: '%s' is not a directory\n", o->output_dir);
+			return 2;
+		}
+	}
+	return 0;
+}
+
+void
+output_free(void)
+{
+	output_opts = NULL;
+}
+
+static int
+open_host_file(const struct host *h, const char *ext)
+{
+	char *path = xasprintf("%s/%s.%s", output_opts->output_dir, h->alias, ext);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+
+	if (fd < 0)
+		log_msg(LOG_QUIET, "%s: -o: cannot write '%s': %s", h->alias, path,
+		        strerror(errno));
+	free(path);
+	return fd;
+}
+
+static void
+write_all(int fd, const char *data, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, data, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		data += w;
+		n -= (size_t)w;
+	}
+}
+
+void
+output_host_start(struct host *h)
+{
+	if (output_opts->output_dir == NULL || h->fd_out >= 0)
+		return;
+	h->fd_out = open_host_file(h, "out");
+	h->fd_err = open_host_file(h, "err");
+}
+
+/* Write one line (without its newline) as "HOST: line\n". */
+static void
+write_prefixed(struct host *h, bool is_stderr, const char *line, size_t len)
+{
+	FILE *fp = is_stderr ? stderr : stdout;
+	bool tty = is_stderr ? stderr_tty : stdout_tty;
+	struct buf b;
+
+	buf_init(&b);
+	buf_appends(&b, h->alias);
+	buf_appends(&b, ": ");
+	if (tty)
+		escape_terminal(&b, line, len);
+	else
+		buf_append(&b, line, len);
+	buf_appendc(&b, '\n');
+	if (is_stderr)
+		log_lock();
+	else
+		pthread_mutex_lock(&stdout_mutex);
+	fwrite(b.p, 1, b.len, fp);
+	if (tty || is_stderr)
+		fflush(fp);
+	if (is_stderr)
+		log_unlock();
+	else
+		pthread_mutex_unlock(&stdout_mutex);
+	buf_free(&b);
+}
+
+static void
+prefix_data(struct host *h, bool is_stderr, const char *data, size_t n)
+{
+	struct buf *pending = is_stderr ? &h->line_err : &h->line_out;
+	const char *nl;
+
+	while (n > 0 && (nl = memchr(data, '\n', n)) != NULL) {
+		size_t len = (size_t)(nl - data);
+
+		if (pending->len > 0) {
+			buf_append(pending, data, len);
+			write_prefixed(h, is_stderr, pending->p, pending->len);
+			buf_reset(pending);
+		} else {
+			write_prefixed(h, is_stderr, data, len);
+		}
+		data += len + 1;
+		n -= len + 1;
+	}
+	if (n > 0)
+		buf_append(pending, data, n);
+}
+
+void
+output_host_data(struct host *h, bool is_stderr, const char *data, size_t n)
+{
+	if (output_opts->output_dir != NULL) {
+		int fd = is_stderr ? h->fd_err : h->fd_out;
+
+		if (fd >= 0)
+			write_all(fd, data, n);
+	}
+	if (output_hold) {
+		buf_append(is_stderr ? &h->err : &h->out, data, n);
+		return;
+	}
+	prefix_data(h, is_stderr, data, n);
+	/* Lines reach a pipe or file as they come, not when the run ends. */
+	if (!is_stderr) {
+		pthread_mutex_lock(&stdout_mutex);
+		fflush(stdout);
+		pthread_mutex_unlock(&stdout_mutex);
+	}
+}
+
+static const char *
+host_status(const struct host *h)
+{
+	return h->kind == EK_NONE ? "ok" : "failed";
+}
+
+/* The JSON object of SPEC section 5; streams only when with_streams. */
+static void
+json_object(struct buf *b, const struct host *h, bool with_streams)
+{
+	int i;
+
+	buf_appends(b, "{\"host\":");
+	escape_json_string(b, h->alias);
+	buf_appends(b, ",\"user\":");
+	escape_json_string(b, h->login_user ? h->login_user : h->user);
+	if (h->login_port > 0)
+		buf_appendf(b, ",\"port\":%d", h->login_port);
+	else if (h->port > 0)
+		buf_appendf(b, ",\"port\":%d", h->port);
+	else
+		buf_appends(b, ",\"port\":null");
+	buf_appendf(b, ",\"status\":\"%s\",\"error_kind\":", host_status(h));
+	escape_json_string(b, h->kind == EK_NONE ? NULL : errkind_name(h->kind));
+	buf_appends(b, ",\"error\":");
+	escape_json_string(b, h->kind == EK_NONE ? NULL : h->error);
+	if (h->exit_code >= 0)
+		buf_appendf(b, ",\"exit_code\":%d", h->exit_code);
+	else
+		buf_appends(b, ",\"exit_code\":null");
+	buf_appends(b, ",\"signal\":");
+	escape_json_string(b, h->exit_signal);
+	buf_appendf(b, ",\"attempts\":%u,\"phases_ms\":{", h->attempts);
+	for (i = 0; i < PHASE__COUNT; i++)
+		buf_appendf(b, "%s\"%s\":%ld", i ? "," : "", errkind_phase_key((enum phase)i),
+		        h->phase_ms[i]);
+	buf_appendf(b, "},\"duration_ms\":%ld", (long)((h->finished - h->started) * 1000 + 0.5));
+	if (with_streams) {
+		buf_appends(b, ",\"stdout\":\"");
+		escape_json(b, h->out.p ? h->out.p : "", h->out.len);
+		buf_appends(b, "\",\"stderr\":\"");
+		escape_json(b, h->err.p ? h->err.p : "", h->err.len);
+		buf_appendc(b, '"');
+	}
+	buf_appends(b, "}\n");
+}
+
+static void
+report_failure(const struct host *h)
+{
+	const struct err_kind_info *ki = errkind_info(h->kind);
+
+	if (h->kind == EK_NONE)
+		return;
+	if (h->kind == EK_EXIT_NONZERO || h->kind == EK_SIGNAL)
+		log_msg(LOG_NORMAL, "%s: %s: %s", h->alias, ki->name, h->error);
+	else
+		log_msg(LOG_NORMAL, "%s: %s (%s phase, attempt %u/%d): %s", h->alias, ki->name,
+		        errkind_phase_name(
+		                h->history ? h->history[h->attempts - 1].phase : ki->phase),
+		        h->attempts, output_opts->retries + 1, h->error);
+}
+
+void
+output_host_done(struct host *h)
+{
+	struct buf b;
+	int fd;
+
+	if (h->line_out.len > 0)
+		write_prefixed(h, false, h->line_out.p, h->line_out.len);
+	if (h->line_err.len > 0)
+		write_prefixed(h, true, h->line_err.p, h->line_err.len);
+	buf_free(&h->line_out);
+	buf_free(&h->line_err);
+	if (output_opts->json) {
+		buf_init(&b);
+		json_object(&b, h, true);
+		pthread_mutex_lock(&stdout_mutex);
+		fwrite(b.p, 1, b.len, stdout);
+		fflush(stdout);
+		pthread_mutex_unlock(&stdout_mutex);
+		buf_free(&b);
+		/* The object holds the streams; the host need not any longer. */
+		buf_free(&h->out);
+		buf_free(&h->err);
+	}
+	if (output_opts->output_dir != NULL) {
+		output_host_start(h); /* a host that never ran still gets its files */
+		if (h->fd_out >= 0)
+			close(h->fd_out);
+		if (h->fd_err >= 0)
+			close(h->fd_err);
+		h->fd_out = h->fd_err = -1;
+		fd = open_host_file(h, "json");
+		if (fd >= 0) {
+			buf_init(&b);
+			json_object(&b, h, false);
+			write_all(fd, b.p, b.len);
+			buf_free(&b);
+			close(fd);
+		}
+	}
+	report_failure(h);
+}
+
+void
+output_host_retry(struct host *h, double delay)
+{
+	const struct attempt *a = &h->history[h->attempts - 1];
+
+	log_msg(LOG_VERBOSE, "%s: attempt %u/%d failed: %s: %s; retrying in %.1f s", h->alias,
+	        h->attempts, output_opts->retries + 1, errkind_name(a->kind), a->error, delay);
+}
+
+int
+output_exit_status(struct host **hosts, size_t n)
+{
+	int worst = EC_OK;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int c = (int)errkind_info(hosts[i]->kind)->class;
+
+		if (c > worst)
+			worst = c;
+	}
+	switch ((enum err_class)worst) {
+	case EC_OK:
+		return 0;
+	case EC_RESULT:
+		return 1;
+	case EC_UNREACHED:
+		return 3;
+	case EC_INTERRUPTED:
+		return 130;
+	}
+	return 3;
+}
+
+static int
+write_failed_file(struct host **hosts, size_t n)
+{
+	FILE *fp = fopen(output_opts->failed_file, "w");
+	size_t i;
+
+	if (fp == NULL) {
+		log_msg(LOG_QUIET, "--failed: cannot write '%s': %s", output_opts->failed_file,
+		        strerror(errno));
+		return 3;
+	}
+	for (i = 0; i < n; i++) {
+		char *spec;
+
+		if (hosts[i]->kind == EK_NONE)
+			continue;
+		spec = host_spec_string(hosts[i]->alias, hosts[i]->user, hosts[i]->port);
+		fprintf(fp, "%s\n", spec);
+		free(spec);
+	}
+	if (fclose(fp) != 0) {
+		log_msg(LOG_QUIET, "--failed: cannot write '%s': %s", output_opts->failed_file,
+		        strerror(errno));
+		return 3;
+	}
+	return 0;
+}
+
+static void
+summary(struct host **hosts, size_t n, double wall)
+{
+	size_t counts[EK__COUNT] = {0}, nfailed = 0, i;
+	const char **names = xcalloc(n, sizeof *names);
+	struct buf b;
+	int k;
+	bool first = true;
+
+	for (i = 0; i < n; i++)
+		counts[hosts[i]->kind]++;
+	nfailed = n - counts[EK_NONE];
+	buf_init(&b);
+	buf_appendf(&b, "ok %zu", counts[EK_NONE]);
+	if (nfailed > 0) {
+		buf_appendf(&b, " \xc2\xb7 failed %zu (", nfailed);
+		for (k = 1; k < EK__COUNT; k++) {
+			size_t m = 0;
+			char *folded;
+
+			if (counts[k] == 0)
+				continue;
+			for (i = 0; i < n; i++) {
+				if ((int)hosts[i]->kind == k)
+					names[m++] = hosts[i]->alias;
+			}
+			folded = hostlist_fold(names, m);
+			buf_appendf(&b, "%s%s %zu: ", first ? "" : " \xc2\xb7 ",
+			        errkind_name((enum err_kind)k), counts[k]);
+			if (stderr_tty)
+				escape_terminal(&b, folded, strlen(folded));
+			else
+				buf_appends(&b, folded);
+			free(folded);
+			first = false;
+		}
+		buf_appendc(&b, ')');
+	}
+	buf_appendf(&b, " \xc2\xb7 %.1f s", wall);
+	log_lock();
+	fprintf(stderr, "%s\n", b.p);
+	fflush(stderr);
+	log_unlock();
+	buf_free(&b);
+	free(names);
+}
+
+int
+output_finish(struct host **hosts, size_t n, double wall)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&stdout_mutex);
+	fflush(stdout);
+	pthread_mutex_unlock(&stdout_mutex);
+	if (output_opts->failed_file != NULL)
+		rc = write_failed_file(hosts, n);
+	if (log_get_level() >= LOG_NORMAL)
+		summary(hosts, n, wall);
+	return rc;
+}

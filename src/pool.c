@@ -1,0 +1,258 @@
+/*
+ * pool.c - the worker pool.
+ *
+ * Theory of operation.  min(fanout, hosts) threads share one queue: the hosts
+ * not yet started, in order, plus the hosts waiting to retry, each with the
+ * time it may go again.  A worker takes a due retry first, else the next new
+ * host, else sleeps until the earliest retry is due or the queue changes.  A
+ * worker holds one host at a time, so at most fanout hosts are in flight; a
+ * host in retry-wait holds no worker.  A worker leaves when there is nothing
+ * queued and nothing waiting; a host it may still requeue is its own to take.
+ * One mutex guards the queue; a host's fields belong to the worker holding it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backoff.h"
+#include "cancel.h"
+#include "connect.h"
+#include "exec.h"
+#include "limiter.h"
+#include "log.h"
+#include "output.h"
+#include "pool.h"
+#include "xmalloc.h"
+
+#define WORKER_STACK (512 * 1024)
+
+struct pool {
+	const struct pool_params *params;
+	struct connect_params cparams;
+	struct exec_params eparams;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	size_t next;           /* next host never started */
+	struct host **waiting; /* hosts in retry-wait */
+	size_t nwaiting;
+};
+
+struct worker {
+	struct pool *pool;
+	pthread_t thread;
+	uint64_t rng;
+};
+
+static void
+abs_deadline(struct timespec *ts, double mono_deadline)
+{
+	double left = mono_deadline - host_now();
+
+	if (left < 0)
+		left = 0;
+	if (left > 0.1)
+		left = 0.1; /* look at the cancel flag now and then */
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)left;
+	ts->tv_nsec += (long)((left - (double)(time_t)left) * 1e9);
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* The next host to attempt, or NULL when this worker is done. */
+static struct host *
+pool_take(struct pool *pl)
+{
+	const struct pool_params *p = pl->params;
+	struct host *h = NULL;
+	struct timespec ts;
+	size_t i, best;
+	double now;
+
+	pthread_mutex_lock(&pl->lock);
+	for (;;) {
+		if (cancel_requested())
+			break;
+		now = host_now();
+		best = pl->nwaiting;
+		for (i = 0; i < pl->nwaiting; i++) {
+			if (best == pl->nwaiting ||
+			        pl->waiting[i]->ready_at < pl->waiting[best]->ready_at)
+				best = i;
+		}
+		if (best < pl->nwaiting && pl->waiting[best]->ready_at <= now) {
+			h = pl->waiting[best];
+			pl->waiting[best] = pl->waiting[--pl->nwaiting];
+			break;
+		}
+		if (pl->next < p->n) {
+			h = p->hosts[pl->next++];
+			break;
+		}
+		if (pl->nwaiting == 0)
+			break;
+		abs_deadline(&ts, pl->waiting[best]->ready_at);
+		pthread_cond_timedwait(&pl->cond, &pl->lock, &ts);
+	}
+	pthread_mutex_unlock(&pl->lock);
+	return h;
+}
+
+static void
+pool_requeue(struct pool *pl, struct host *h)
+{
+	pthread_mutex_lock(&pl->lock);
+	pl->waiting = xreallocarray(pl->waiting, pl->nwaiting + 1, sizeof *pl->waiting);
+	pl->waiting[pl->nwaiting++] = h;
+	pthread_cond_broadcast(&pl->cond);
+	pthread_mutex_unlock(&pl->lock);
+}
+
+static void
+host_finish(struct host *h, struct outcome *out)
+{
+	double now = host_now();
+
+	pthread_mutex_lock(&h->lock);
+	h->kind = out->kind;
+	free(h->error);
+	h->error = out->error;
+	out->error = NULL;
+	h->finished = now;
+	h->state = h->kind == EK_NONE ? HOST_OK : HOST_FAILED;
+	h->phase_started = now;
+	pthread_mutex_unlock(&h->lock);
+	output_host_done(h);
+}
+
+/* One attempt at h; requeues it for a retry or finishes it. */
+static void
+pool_attempt(struct worker *w, struct host *h)
+{
+	struct pool *pl = w->pool;
+	const struct options *o = pl->params->opts;
+	struct outcome out = {EK_NONE, PHASE_ANY, NULL};
+	struct conn c;
+	double start = host_now(), delay;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->attempts == 0)
+		h->started = start;
+	h->attempts++;
+	pthread_mutex_unlock(&h->lock);
+	log_msg(LOG_DEBUG, "%s: attempt %u/%d", h->alias, h->attempts, o->retries + 1);
+
+	if (connect_host(&c, h, &pl->cparams, &out) == 0) {
+		output_host_start(h);
+		exec_run(&c, h, &pl->eparams, &out);
+		connect_close(&c);
+		host_add_attempt(h, out.kind, out.phase, out.error, host_now() - start);
+		host_finish(h, &out);
+		return;
+	}
+	host_add_attempt(h, out.kind, out.phase, out.error, host_now() - start);
+	if (errkind_info(out.kind)->retried && h->attempts <= (unsigned)o->retries &&
+	        !cancel_requested()) {
+		delay = backoff_delay(
+		        o->backoff_base, o->backoff_cap, h->attempts - 1, backoff_random(&w->rng));
+		h->ready_at = host_now() + delay;
+		host_set_state(h, HOST_RETRY_WAIT, out.phase, host_now());
+		output_host_retry(h, delay);
+		outcome_clear(&out);
+		pool_requeue(pl, h);
+		return;
+	}
+	host_finish(h, &out);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct host *h;
+
+	while ((h = pool_take(w->pool)) != NULL)
+		pool_attempt(w, h);
+	return NULL;
+}
+
+/* Hosts the run never finished: interrupted before or between attempts. */
+static void
+pool_cancel_rest(const struct pool_params *p)
+{
+	struct outcome out = {EK_NONE, PHASE_ANY, NULL};
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		struct host *h = p->hosts[i];
+
+		if (h->state == HOST_OK || h->state == HOST_FAILED)
+			continue;
+		outcome_set(&out, EK_CANCELLED, PHASE_ANY,
+		        h->attempts ? "interrupted while waiting to retry"
+		                    : "interrupted before start");
+		if (h->attempts == 0)
+			h->started = host_now();
+		host_finish(h, &out);
+	}
+}
+
+void
+pool_run(const struct pool_params *p)
+{
+	struct pool pl;
+	struct worker *workers;
+	pthread_attr_t attr;
+	pthread_condattr_t cattr;
+	size_t nworkers, i, started = 0;
+	int rc;
+
+	memset(&pl, 0, sizeof pl);
+	pl.params = p;
+	pl.cparams.opts = p->opts;
+	pl.cparams.password = p->password;
+	pl.eparams.command = p->opts->command;
+	pl.eparams.tty = p->opts->tty;
+	pl.eparams.stdin_data = p->stdin_data;
+	pl.eparams.stdin_len = p->stdin_len;
+	pl.eparams.timeout = p->opts->command_timeout;
+	pthread_mutex_init(&pl.lock, NULL);
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&pl.cond, &cattr);
+	pthread_condattr_destroy(&cattr);
+
+	limiter_init(p->opts->max_startups, p->opts->fanout);
+	nworkers = (size_t)p->opts->fanout < p->n ? (size_t)p->opts->fanout : p->n;
+	workers = xcalloc(nworkers, sizeof *workers);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, WORKER_STACK);
+	for (i = 0; i < nworkers; i++) {
+		workers[i].pool = &pl;
+		workers[i].rng = backoff_seed(i + 1);
+		rc = pthread_create(&workers[i].thread, &attr, worker_main, &workers[i]);
+		if (rc != 0) {
+			if (started == 0)
+				fatal("cannot start a worker thread: %s", strerror(rc));
+			log_msg(LOG_NORMAL, "could start only %zu of %zu worker threads: %s",
+			        started, nworkers, strerror(rc));
+			break;
+		}
+		started++;
+	}
+	pthread_attr_destroy(&attr);
+	for (i = 0; i < started; i++)
+		pthread_join(workers[i].thread, NULL);
+	pool_cancel_rest(p);
+	limiter_free();
+	free(workers);
+	free(pl.waiting);
+	pthread_cond_destroy(&pl.cond);
+	pthread_mutex_destroy(&pl.lock);
+}

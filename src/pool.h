@@ -1,0 +1,28 @@
+/*
+ * pool.h - the worker pool: at most --fanout hosts in flight, each attempt
+ * on one worker thread, retries queued with their backoff.
+ */
+#ifndef SHOAL_POOL_H
+#define SHOAL_POOL_H
+
+#include <stddef.h>
+
+#include "host.h"
+#include "options.h"
+
+struct pool_params {
+	struct host **hosts;
+	size_t n;
+	const struct options *opts;
+	const char *password;
+	const char *stdin_data;
+	size_t stdin_len;
+};
+
+/*
+ * Run every host to a final state (ok, failed, or cancelled when the run is
+ * interrupted before it finished).  Returns when all workers have ended.
+ */
+void pool_run(const struct pool_params *p);
+
+#endif
