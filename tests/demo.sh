@@ -26,7 +26,7 @@ shoal=$top/build/src/shoal
 echo "\$ shoal -F $lab/ssh_config -H hosts/demo.hosts -H hosts/demo-flaky.hosts -- 'echo \$(id -un) on \$(uname -n)'"
 set +e
 "$shoal" -F "$lab/ssh_config" -H hosts/demo.hosts -H hosts/demo-flaky.hosts \
-    --banner-timeout 3 --retries 3 -- 'echo $(id -un) on $(uname -n)'
+    --banner-timeout 2 -- 'echo $(id -un) on $(uname -n)'
 rc=$?
 set -e
 echo "(exit status $rc; the lab stays up: 'bash tests/demo.sh down' stops it)"
