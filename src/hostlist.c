@@ -330,25 +330,47 @@ parse_pattern(const char *name, size_t len, struct pattern *p, const char *where
 	return 0;
 }
 
+/* Append v in decimal, zero-padded to width. */
+static void
+append_number(struct buf *b, unsigned long long v, int width)
+{
+	char digits[24];
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	while (n < width && n < (int)sizeof digits)
+		digits[n++] = '0';
+	buf_reserve(b, (size_t)n);
+	while (n > 0)
+		b->p[b->len++] = digits[--n];
+	b->p[b->len] = '\0';
+}
+
 static void
 expand_into(struct hostlist *hl, const struct pattern *p, const char *user, int port)
 {
 	size_t *gi = xcalloc(p->ng + 1, sizeof *gi);               /* range index per group */
 	unsigned long long *cur = xcalloc(p->ng + 1, sizeof *cur); /* value per group */
+	size_t *litlen = xcalloc(p->ng + 1, sizeof *litlen);
 	struct buf name;
 	size_t k;
 	ssize_t g;
 
 	buf_init(&name);
+	for (k = 0; k <= p->ng; k++)
+		litlen[k] = strlen(p->lit[k]);
 	for (k = 0; k < p->ng; k++)
 		cur[k] = p->g[k].r[0].lo;
 	for (;;) {
 		buf_reset(&name);
 		for (k = 0; k < p->ng; k++) {
-			buf_appends(&name, p->lit[k]);
-			buf_appendf(&name, "%0*llu", p->g[k].width, cur[k]);
+			buf_append(&name, p->lit[k], litlen[k]);
+			append_number(&name, cur[k], p->g[k].width);
 		}
-		buf_appends(&name, p->lit[p->ng]);
+		buf_append(&name, p->lit[p->ng], litlen[p->ng]);
 		hostlist_push(hl, xstrndup(name.p, name.len), user, port);
 		/* Odometer: the rightmost group varies fastest. */
 		for (g = (ssize_t)p->ng - 1; g >= 0; g--) {
@@ -370,6 +392,7 @@ expand_into(struct hostlist *hl, const struct pattern *p, const char *user, int 
 			break;
 	}
 	buf_free(&name);
+	free(litlen);
 	free(gi);
 	free(cur);
 }
@@ -392,15 +415,32 @@ v6_char(int c)
 }
 
 /* One item, already trimmed: [user@]name[:port] or [user@][v6][:port]. */
+struct item {
+	char *user;
+	int port;
+	char *v6; /* an IPv6 address; else the name is pat */
+	struct pattern pat;
+	unsigned long long count;
+};
+
+static void
+item_free(struct item *it)
+{
+	pattern_free(&it->pat);
+	free(it->user);
+	free(it->v6);
+	memset(it, 0, sizeof *it);
+}
+
 static int
-parse_item(struct hostlist *out, const char *item, const char *where, char **errp)
+parse_item(struct item *it, const char *item, const char *where, char **errp)
 {
 	const char *at = NULL, *name, *end = item + strlen(item), *colon = NULL, *p;
 	char *user = NULL;
 	int port = 0, depth = 0, rc = -1;
-	struct pattern pat;
+	size_t k;
 
-	memset(&pat, 0, sizeof pat);
+	memset(it, 0, sizeof *it);
 	for (p = item; p < end; p++) {
 		if (*p == '[')
 			depth++;
@@ -446,8 +486,8 @@ parse_item(struct hostlist *out, const char *item, const char *where, char **err
 					goto out;
 				}
 			}
-			hostlist_push(
-			        out, xstrndup(name + 1, (size_t)(close - name - 1)), user, port);
+			it->v6 = xstrndup(name + 1, (size_t)(close - name - 1));
+			it->count = 1;
 			rc = 0;
 			goto out;
 		}
@@ -470,26 +510,47 @@ parse_item(struct hostlist *out, const char *item, const char *where, char **err
 			goto out;
 		}
 	}
-	if (parse_pattern(name, (size_t)(end - name), &pat, where, item, errp) < 0)
+	if (parse_pattern(name, (size_t)(end - name), &it->pat, where, item, errp) < 0)
 		goto out;
-	expand_into(out, &pat, user, port);
+	it->count = 1;
+	for (k = 0; k < it->pat.ng; k++)
+		it->count *= it->pat.g[k].count;
 	rc = 0;
 out:
-	pattern_free(&pat);
-	free(user);
+	it->user = user;
+	it->port = port;
+	if (rc < 0)
+		item_free(it);
 	return rc;
+}
+
+/* Room for n more entries, so a big expansion rebuilds nothing. */
+static void
+hostlist_reserve(struct hostlist *hl, size_t n)
+{
+	size_t want = hl->n + n, slots = hl->nslots ? hl->nslots : 64;
+
+	if (want > hl->cap) {
+		hl->cap = want;
+		hl->v = xreallocarray(hl->v, hl->cap, sizeof *hl->v);
+	}
+	while (want * 2 > slots)
+		slots *= 2;
+	if (slots != hl->nslots)
+		set_rebuild(hl, slots);
 }
 
 int
 hostlist_add_expr(struct hostlist *hl, const char *expr, const char *where, char **errp)
 {
-	struct hostlist tmp;
+	struct item *items = NULL;
+	size_t nitems = 0, i;
+	unsigned long long total = 0;
 	const char *p = expr, *start;
-	size_t i;
-	int depth;
+	int depth, rc = -1;
 
 	*errp = NULL;
-	hostlist_init(&tmp);
+	/* Parse every item first: on an error nothing is appended. */
 	for (;;) {
 		char *item;
 		size_t len;
@@ -509,33 +570,42 @@ hostlist_add_expr(struct hostlist *hl, const char *expr, const char *where, char
 		while (len > 0 && isspace((unsigned char)start[len - 1]))
 			len--;
 		if (len == 0) {
-			hostlist_free(&tmp);
 			if (*expr == '\0')
-				return fail(errp, "%s: empty host expression", where);
-			return fail(errp, "%s: empty item in '%s'", where, expr);
+				fail(errp, "%s: empty host expression", where);
+			else
+				fail(errp, "%s: empty item in '%s'", where, expr);
+			goto out;
 		}
 		item = xstrndup(start, len);
-		if (parse_item(&tmp, item, where, errp) < 0) {
+		items = xreallocarray(items, nitems + 1, sizeof *items);
+		if (parse_item(&items[nitems], item, where, errp) < 0) {
 			free(item);
-			hostlist_free(&tmp);
-			return -1;
+			goto out;
 		}
 		free(item);
-		if (tmp.n > HOSTLIST_MAX_EXPANSION) {
-			hostlist_free(&tmp);
-			return fail(errp, "%s: '%s' expands to more than %d hosts", where, expr,
+		total += items[nitems++].count;
+		if (total > HOSTLIST_MAX_EXPANSION) {
+			fail(errp, "%s: '%s' expands to more than %d hosts", where, expr,
 			        HOSTLIST_MAX_EXPANSION);
+			goto out;
 		}
 		if (*p == '\0')
 			break;
 		p++;
 	}
-	for (i = 0; i < tmp.n; i++) {
-		hostlist_push(hl, tmp.v[i].alias, tmp.v[i].user, tmp.v[i].port);
-		tmp.v[i].alias = NULL;
+	hostlist_reserve(hl, (size_t)total);
+	for (i = 0; i < nitems; i++) {
+		if (items[i].v6 != NULL)
+			hostlist_push(hl, xstrdup(items[i].v6), items[i].user, items[i].port);
+		else
+			expand_into(hl, &items[i].pat, items[i].user, items[i].port);
 	}
-	hostlist_free(&tmp);
-	return 0;
+	rc = 0;
+out:
+	for (i = 0; i < nitems; i++)
+		item_free(&items[i]);
+	free(items);
+	return rc;
 }
 
 int
@@ -650,7 +720,7 @@ hostlist_filter(
 	PCRE2_SIZE erroff;
 	PCRE2_UCHAR msg[256];
 	int errcode, r;
-	bool *keep, jit;
+	bool *keep;
 	size_t i;
 
 	*errp = NULL;
@@ -661,18 +731,15 @@ hostlist_filter(
 		return fail(errp, "%s: PCRE2 error at offset %zu: %s", optname, (size_t)erroff,
 		        (const char *)msg);
 	}
-	jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* without JIT, matching just runs slower */
 	md = pcre2_match_data_create_from_pattern(re, NULL);
 	if (md == NULL)
 		fatal("out of memory for a PCRE2 match");
 	keep = xcalloc(hl->n ? hl->n : 1, sizeof *keep);
 	for (i = 0; i < hl->n; i++) {
-		PCRE2_SPTR subj = (PCRE2_SPTR)hl->v[i].alias;
-
-		if (jit)
-			r = pcre2_jit_match(re, subj, PCRE2_ZERO_TERMINATED, 0, 0, md, NULL);
-		else
-			r = pcre2_match(re, subj, PCRE2_ZERO_TERMINATED, 0, 0, md, NULL);
+		/* pcre2_match runs the JIT code itself when the pattern has it. */
+		r = pcre2_match(
+		        re, (PCRE2_SPTR)hl->v[i].alias, PCRE2_ZERO_TERMINATED, 0, 0, md, NULL);
 		keep[i] = (r >= 0) == (keepmatch != 0);
 	}
 	hostlist_compact(hl, keep);

@@ -1,0 +1,292 @@
+/*
+ * test-hostlist.c - unit tests of host expressions and folding: expansion,
+ * a table of bad inputs with their exact messages, folding and round trips,
+ * files, exclusion and filters.  Prints TAP.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "hostlist.h"
+
+static int test_num;
+static int test_failed;
+
+static void
+ok(int cond, const char *desc)
+{
+	test_num++;
+	if (!cond)
+		test_failed++;
+	printf("%s %d - %s\n", cond ? "ok" : "not ok", test_num, desc);
+}
+
+static void
+is_str(const char *got, const char *want, const char *desc)
+{
+	int same = got != NULL && strcmp(got, want) == 0;
+
+	ok(same, desc);
+	if (!same)
+		printf("#   got:  '%s'\n#   want: '%s'\n", got ? got : "(null)", want);
+}
+
+/* The list as "[user@]alias[:port] ..." for comparisons. */
+static char *
+render(const struct hostlist *hl)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	for (i = 0; i < hl->n; i++) {
+		if (i)
+			buf_appendc(&b, ' ');
+		if (hl->v[i].user)
+			buf_appendf(&b, "%s@", hl->v[i].user);
+		buf_appends(&b, hl->v[i].alias);
+		if (hl->v[i].port)
+			buf_appendf(&b, ":%d", hl->v[i].port);
+	}
+	return buf_steal(&b);
+}
+
+static void
+expands(const char *expr, const char *want)
+{
+	struct hostlist hl;
+	char *err = NULL, *got, desc[256];
+
+	hostlist_init(&hl);
+	snprintf(desc, sizeof desc, "expand '%s'", expr);
+	if (hostlist_add_expr(&hl, expr, "-w", &err) < 0) {
+		is_str(err, want, desc);
+		free(err);
+	} else {
+		got = render(&hl);
+		is_str(got, want, desc);
+		free(got);
+	}
+	hostlist_free(&hl);
+}
+
+static char *
+fold_expr(const char *expr)
+{
+	struct hostlist hl;
+	const char **names;
+	char *err = NULL, *res;
+	size_t i;
+
+	hostlist_init(&hl);
+	if (hostlist_add_expr(&hl, expr, "-w", &err) < 0)
+		return err;
+	names = calloc(hl.n + 1, sizeof *names);
+	for (i = 0; i < hl.n; i++)
+		names[i] = hl.v[i].alias;
+	res = hostlist_fold(names, hl.n);
+	free(names);
+	hostlist_free(&hl);
+	return res;
+}
+
+static void
+folds(const char *expr, const char *want)
+{
+	char desc[256], *got = fold_expr(expr);
+
+	snprintf(desc, sizeof desc, "fold(expand('%s'))", expr);
+	is_str(got, want, desc);
+	free(got);
+}
+
+static void
+test_expand(void)
+{
+	expands("web1", "web1");
+	expands("web[01-03]", "web01 web02 web03");
+	expands("n[8-10]", "n8 n9 n10");
+	expands("n[098-101]", "n098 n099 n100 n101");
+	expands("web[01-02,7].dc[1-2]",
+	        "web01.dc1 web01.dc2 web02.dc1 web02.dc2 web07.dc1 web07.dc2");
+	expands("a,b,a,c", "a b c");
+	expands("u@h:2222,h,u@h:2222,h:22", "u@h:2222 h h:22");
+	expands("[2001:db8::1],[2001:db8::1]:2222,root@[::1]:22",
+	        "2001:db8::1 2001:db8::1:2222 root@::1:22");
+	expands(" a , b ", "a b");
+	expands("x[1-3]y[1-1]", "x1y1 x2y1 x3y1");
+}
+
+static void
+test_bad(void)
+{
+	static const struct {
+		const char *expr, *msg;
+	} bad[] = {
+	        {"web[01-", "-w: unterminated range in 'web[01-'"},
+	        {"n[5-2]", "-w: range 'n[5-2]' runs backwards"},
+	        {"a,,b", "-w: empty item in 'a,,b'"},
+	        {"a,", "-w: empty item in 'a,'"},
+	        {"", "-w: empty host expression"},
+	        {"web1:99999", "-w: bad port '99999' in 'web1:99999'"},
+	        {"web1:0", "-w: bad port '0' in 'web1:0'"},
+	        {"web1:", "-w: bad port '' in 'web1:'"},
+	        {"web1:ssh", "-w: bad port 'ssh' in 'web1:ssh'"},
+	        {"n[0-9999999]", "-w: 'n[0-9999999]' expands to more than 1000000 hosts"},
+	        {"a[1-1000]b[1-1001]",
+	                "-w: 'a[1-1000]b[1-1001]' expands to more than 1000000 hosts"},
+	        {"n[]", "-w: empty range in 'n[]'"},
+	        {"n[1,,2]", "-w: empty range in 'n[1,,2]'"},
+	        {"n[a-b]", "-w: bad number in range in 'n[a-b]' (digits, '-' and ',' only)"},
+	        {"n[1-]", "-w: bad number in range in 'n[1-]' (digits, '-' and ',' only)"},
+	        {"web1]", "-w: unmatched ']' in 'web1]'"},
+	        {"a b", "-w: illegal character ' ' in 'a b'"},
+	        {"a/b", "-w: illegal character '/' in 'a/b'"},
+	        {"@host", "-w: empty user name in '@host'"},
+	        {"user@", "-w: empty host name in 'user@'"},
+	        {":22", "-w: empty host name in ':22'"},
+	        {"n[01-3,001-5]", "-w: mixed zero padding in 'n[01-3,001-5]'"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		expands(bad[i].expr, bad[i].msg);
+}
+
+static void
+test_fold(void)
+{
+	const char *names[] = {"web01", "web02", "web03", "web04", "web05", "web07", "db1"};
+	const char *none[] = {NULL};
+	char *f;
+
+	f = hostlist_fold(names, 7);
+	is_str(f, "web[01-05,07],db1", "fold the SPEC's example");
+	free(f);
+	f = hostlist_fold(none, 0);
+	is_str(f, "", "fold nothing");
+	free(f);
+	/* Round trips: canonical expressions come back unchanged. */
+	folds("web[01-05,07],db1", "web[01-05,07],db1");
+	folds("n[8-10]", "n[8-10]");
+	folds("web[09-11]", "web[09-11]");
+	folds("a,b,c", "a,b,c");
+	folds("x[1-3]y", "x[1-3]y");
+	folds("n[0000000-0999999]", "n[0000000-0999999]");
+	/* Order of first appearance; numbers sort within a group. */
+	folds("b3,a1,b1,b2,a2", "b[1-3],a[1-2]");
+	/* The last number groups; other numbers stay in the text. */
+	folds("rack[1-2]-n[01-16]", "rack1-n[01-16],rack2-n[01-16]");
+	/* Only the last number folds: names differing elsewhere stay apart. */
+	folds("web1.dc1,web2.dc1", "web1.dc1,web2.dc1");
+	/* Padding follows the lower bound: n[01-100] gives n01..n99,n100. */
+	folds("n[01-100]", "n[01-99],n100");
+}
+
+static char *
+write_file(const char *content)
+{
+	char tmpl[] = "/tmp/shoal-hostlist-XXXXXX";
+	int fd = mkstemp(tmpl);
+	FILE *fp;
+
+	if (fd < 0)
+		return NULL;
+	fp = fdopen(fd, "w");
+	fputs(content, fp);
+	fclose(fp);
+	return strdup(tmpl);
+}
+
+static void
+test_files(void)
+{
+	struct hostlist hl;
+	char *path = write_file("# fleet\n\nweb[1-2] # two\n  db1,db2  \n\n"), *err = NULL, *got;
+	char want[512];
+
+	hostlist_init(&hl);
+	ok(hostlist_add_file(&hl, path, &err) == 0, "a host file reads");
+	got = render(&hl);
+	is_str(got, "web1 web2 db1 db2", "comments, blank lines and spaces are ignored");
+	free(got);
+	hostlist_free(&hl);
+	unlink(path);
+	free(path);
+
+	path = write_file("a\nb\nweb[01-\n");
+	hostlist_init(&hl);
+	ok(hostlist_add_file(&hl, path, &err) < 0, "a bad line fails the file");
+	snprintf(want, sizeof want, "%s:3: unterminated range in 'web[01-'", path);
+	is_str(err, want, "the message names file and line");
+	free(err);
+	hostlist_free(&hl);
+	unlink(path);
+	free(path);
+
+	hostlist_init(&hl);
+	ok(hostlist_add_file(&hl, "/nonexistent/hosts.txt", &err) < 0, "a missing file fails");
+	is_str(err, "/nonexistent/hosts.txt: No such file or directory", "and says why");
+	free(err);
+	hostlist_free(&hl);
+}
+
+static void
+test_exclude_filter(void)
+{
+	struct hostlist hl, ex;
+	char *err = NULL, *got;
+
+	hostlist_init(&hl);
+	hostlist_init(&ex);
+	hostlist_add_expr(&hl, "web[1-5],u@db1,db1:2222,db2", "-w", &err);
+	hostlist_add_expr(&ex, "web[2-3],db1", "-x", &err);
+	hostlist_exclude(&hl, &ex);
+	got = render(&hl);
+	is_str(got, "web1 web4 web5 db2", "-x by name drops every user and port of it");
+	free(got);
+	hostlist_free(&ex);
+	hostlist_init(&ex);
+	hostlist_add_expr(&hl, "u@db3,v@db3", "-w", &err);
+	hostlist_add_expr(&ex, "u@db3", "-x", &err);
+	hostlist_exclude(&hl, &ex);
+	got = render(&hl);
+	is_str(got, "web1 web4 web5 db2 v@db3", "-x user@name drops only that user");
+	free(got);
+	hostlist_free(&ex);
+
+	ok(hostlist_filter(&hl, "^web[45]$", 0, "--filter-out", &err) == 0, "--filter-out runs");
+	got = render(&hl);
+	is_str(got, "web1 db2 v@db3", "--filter-out drops matches");
+	free(got);
+	ok(hostlist_filter(&hl, "db", 1, "--filter", &err) == 0, "--filter runs");
+	got = render(&hl);
+	is_str(got, "db2 v@db3", "--filter keeps matches");
+	free(got);
+	ok(hostlist_filter(&hl, "a(b", 1, "--filter", &err) < 0, "a bad pattern fails");
+	is_str(err, "--filter: PCRE2 error at offset 3: missing closing parenthesis",
+	        "with PCRE2's message and offset");
+	free(err);
+	/* The set is rebuilt after filtering: duplicates are still caught. */
+	hostlist_add_expr(&hl, "db2,db9", "-w", &err);
+	got = render(&hl);
+	is_str(got, "db2 v@db3 db9", "duplicates are caught after a filter");
+	free(got);
+	hostlist_free(&hl);
+}
+
+int
+main(void)
+{
+	test_expand();
+	test_bad();
+	test_fold();
+	test_files();
+	test_exclude_filter();
+	printf("1..%d\n", test_num);
+	return test_failed ? 1 : 0;
+}
