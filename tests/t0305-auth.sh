@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# t0305: authentication. A refused key is auth_denied on the first attempt
+# (never retried) and names the methods; an encrypted key is skipped without
+# prompting; a password from --password-env logs in, a wrong one is denied
+# once; a server that hangs up during auth (MaxAuthTries) cannot hang shoal;
+# a server with no common key exchange is kex_failed.
+. "$(dirname "$0")/lib.sh"
+
+lab_user
+lab_keys
+start_sshd main
+add_alias "$T/ssh_config" good "$SSHD_PORT_MAIN"
+trust_host_keys "$SSHD_PORT_MAIN"
+ssh-keygen -q -t ed25519 -N '' -f "$T/stranger"
+cat >>"$T/ssh_config" <<CFG
+Host stranger
+    HostName 127.0.0.1
+    Port $SSHD_PORT_MAIN
+    User $LAB_USER
+    IdentityFile $T/stranger
+    UserKnownHostsFile $T/known_hosts
+Host locked
+    HostName 127.0.0.1
+    Port $SSHD_PORT_MAIN
+    User $LAB_USER
+    IdentityFile $T/id_enc
+    UserKnownHostsFile $T/known_hosts
+CFG
+
+run_shoal -F "$T/ssh_config" -w stranger --json -- true
+is "$RC" 3 "a refused key gives exit 3"
+like "$(cat "$T/out")" '"error_kind":"auth_denied"' "auth_denied"
+like "$(cat "$T/out")" '"attempts":1' "auth_denied is never retried"
+like "$(cat "$T/err")" 'stranger: auth_denied \(auth phase, attempt 1/4\): publickey refused' "the methods tried are named"
+
+start=$(date +%s%N)
+setsid bash -c "env -u SSH_AUTH_SOCK '$SHOAL' -F '$T/ssh_config' -w locked -- true </dev/null >'$T/out' 2>'$T/err'"
+rc=$?
+took=$((($(date +%s%N) - start) / 1000000))
+is "$rc" 3 "an encrypted key with no agent: denied"
+if [ "$took" -lt 10000 ]; then pass "without a prompt or a hang ($took ms)"; else fail "took $took ms"; fi
+like "$(cat "$T/err")" 'locked: auth_denied' "reported as auth_denied"
+
+# Password authentication on a second server that allows it.
+if [ "$(id -u)" -eq 0 ]; then
+    echo "$LAB_USER:shoal-secret-pw" | chpasswd
+    start_sshd pw "PasswordAuthentication yes" "PubkeyAuthentication no"
+    add_alias "$T/ssh_config" pwhost "$SSHD_PORT_PW"
+    trust_host_keys "$SSHD_PORT_PW"
+    SHOAL_PW=shoal-secret-pw run_shoal -F "$T/ssh_config" -w pwhost --password-env SHOAL_PW -- 'echo in'
+    is "$RC" 0 "--password-env logs in with a password"
+    is "$(cat "$T/out")" "pwhost: in" "and runs the command"
+    unlike "$(cat "$T/err" "$T/out")" 'shoal-secret-pw' "the password appears nowhere in the output"
+    SHOAL_PW=wrong run_shoal -F "$T/ssh_config" -w pwhost --password-env SHOAL_PW --json -- true
+    like "$(cat "$T/out")" '"error_kind":"auth_denied".*"attempts":1' "a wrong password is auth_denied, once"
+    run_shoal -F "$T/ssh_config" -w pwhost --password-env SHOAL_UNSET_VAR -- true
+    is "$RC" 2 "an unset --password-env variable is a usage error"
+    usermod -p '*' "$LAB_USER"
+else
+    pass "# SKIP password tests need root to set a password"
+fi
+
+# MaxAuthTries 1 and two keys offered: the server hangs up during auth.
+start_sshd tries "MaxAuthTries 1"
+cat >>"$T/ssh_config" <<CFG
+Host hangup
+    HostName 127.0.0.1
+    Port $SSHD_PORT_TRIES
+    User $LAB_USER
+    IdentityFile $T/stranger
+    IdentityFile $T/id_enc
+    UserKnownHostsFile $T/known_hosts
+CFG
+trust_host_keys "$SSHD_PORT_TRIES"
+start=$(date +%s%N)
+run_shoal -F "$T/ssh_config" -w hangup --auth-timeout 20 -- true
+took=$((($(date +%s%N) - start) / 1000000))
+is "$RC" 3 "a server that hangs up during auth gives exit 3"
+if [ "$took" -lt 5000 ]; then pass "at once, not after the auth deadline ($took ms)"; else fail "took $took ms"; fi
+like "$(cat "$T/err")" 'hangup: auth_denied' "reported as auth_denied"
+
+# No key exchange in common: libssh 0.10 has no sntrup761.
+start_sshd nokex "KexAlgorithms sntrup761x25519-sha512@openssh.com"
+add_alias "$T/ssh_config" nokex "$SSHD_PORT_NOKEX"
+trust_host_keys "$SSHD_PORT_NOKEX"
+run_shoal -F "$T/ssh_config" -w nokex --json -- true
+like "$(cat "$T/out")" '"error_kind":"kex_failed".*"attempts":1' "no common kex is kex_failed, not retried"
+done_testing
