@@ -31,7 +31,7 @@ static const struct options *output_opts;
 static pthread_mutex_t stdout_mutex = PTHREAD_MUTEX_INITIALIZER;
 static bool stdout_tty;
 static bool stderr_tty;
-static bool output_hold; /* keep whole streams in the host (JSON) */
+static bool output_hold; /* keep whole streams in the host (JSON, inline, gather) */
 
 int
 output_init(const struct options *o)
@@ -39,7 +39,7 @@ output_init(const struct options *o)
 	output_opts = o;
 	stdout_tty = isatty(STDOUT_FILENO);
 	stderr_tty = isatty(STDERR_FILENO);
-	output_hold = o->json;
+	output_hold = o->json || o->inline_output || o->gather;
 	if (o->output_dir != NULL) {
 		struct stat st;
 
@@ -238,6 +238,137 @@ report_failure(const struct host *h)
 		        h->attempts, output_opts->retries + 1, h->error);
 }
 
+/* Bytes to a stream, newline ended: escaped line by line for a terminal, else exact. */
+static void
+write_block(FILE *fp, bool tty, const struct buf *data)
+{
+	const char *p = data->p, *end = data->p + data->len, *nl;
+	struct buf b;
+
+	if (data->len == 0)
+		return;
+	buf_init(&b);
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		if (tty)
+			escape_terminal(&b, p, (size_t)(nl - p));
+		else
+			buf_append(&b, p, (size_t)(nl - p));
+		buf_appendc(&b, '\n');
+		p = nl + 1;
+	}
+	fwrite(b.p, 1, b.len, fp);
+	buf_free(&b);
+}
+
+static void
+host_result_text(struct buf *b, const struct host *h)
+{
+	if (h->kind == EK_NONE)
+		buf_appends(b, "ok");
+	else
+		buf_appendf(b, "%s: %s", errkind_name(h->kind), h->error ? h->error : "");
+}
+
+/* --inline: the whole host at once, under a header naming it. */
+static void
+inline_block(struct host *h)
+{
+	struct buf hdr;
+
+	buf_init(&hdr);
+	buf_appendf(&hdr, "----- %s (", h->alias);
+	host_result_text(&hdr, h);
+	buf_appends(&hdr, ") -----\n");
+	pthread_mutex_lock(&stdout_mutex);
+	fwrite(hdr.p, 1, hdr.len, stdout);
+	write_block(stdout, stdout_tty, &h->out);
+	fflush(stdout);
+	pthread_mutex_unlock(&stdout_mutex);
+	if (h->err.len > 0) {
+		log_lock();
+		fwrite(hdr.p, 1, hdr.len, stderr);
+		write_block(stderr, stderr_tty, &h->err);
+		fflush(stderr);
+		log_unlock();
+	}
+	buf_free(&hdr);
+	buf_free(&h->out);
+	buf_free(&h->err);
+}
+
+static int
+cmp_output(const void *a, const void *b)
+{
+	const struct host *x = *(struct host *const *)a, *y = *(struct host *const *)b;
+	size_t n = x->out.len < y->out.len ? x->out.len : y->out.len;
+	int c;
+
+	if (x->out.len != y->out.len || x->err.len != y->err.len)
+		return x->out.len != y->out.len ? (x->out.len < y->out.len ? -1 : 1)
+		                                : (x->err.len < y->err.len ? -1 : 1);
+	c = n ? memcmp(x->out.p, y->out.p, n) : 0;
+	if (c == 0 && x->err.len)
+		c = memcmp(x->err.p, y->err.p, x->err.len);
+	if (c == 0)
+		c = x->index < y->index ? -1 : x->index > y->index;
+	return c;
+}
+
+/* --gather: hosts with identical output under one folded list, with counts. */
+static void
+gather(struct host **hosts, size_t n)
+{
+	struct host **sorted = xcalloc(n ? n : 1, sizeof *sorted);
+	const char **names = xcalloc(n ? n : 1, sizeof *names);
+	size_t i, j, k;
+
+	memcpy(sorted, hosts, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, cmp_output);
+	for (i = 0; i < n; i = j) {
+		struct buf hdr;
+		char *folded;
+
+		for (j = i; j < n; j++) {
+			if (sorted[j]->out.len != sorted[i]->out.len ||
+			        sorted[j]->err.len != sorted[i]->err.len ||
+			        (sorted[i]->out.len && memcmp(sorted[j]->out.p, sorted[i]->out.p,
+			                                       sorted[i]->out.len)) ||
+			        (sorted[i]->err.len && memcmp(sorted[j]->err.p, sorted[i]->err.p,
+			                                       sorted[i]->err.len)))
+				break;
+			names[j - i] = sorted[j]->alias;
+		}
+		if (sorted[i]->out.len == 0 && sorted[i]->err.len == 0)
+			continue;
+		folded = hostlist_fold(names, j - i);
+		buf_init(&hdr);
+		buf_appends(&hdr, "---------------\n");
+		if (stdout_tty)
+			escape_terminal(&hdr, folded, strlen(folded));
+		else
+			buf_appends(&hdr, folded);
+		buf_appendf(&hdr, " (%zu)\n---------------\n", j - i);
+		fwrite(hdr.p, 1, hdr.len, stdout);
+		write_block(stdout, stdout_tty, &sorted[i]->out);
+		if (sorted[i]->err.len > 0) {
+			fputs("(stderr)\n", stdout);
+			write_block(stdout, stdout_tty, &sorted[i]->err);
+		}
+		buf_free(&hdr);
+		free(folded);
+	}
+	for (k = 0; k < n; k++) {
+		buf_free(&hosts[k]->out);
+		buf_free(&hosts[k]->err);
+	}
+	fflush(stdout);
+	free(names);
+	free(sorted);
+}
+
 void
 output_host_done(struct host *h)
 {
@@ -262,6 +393,8 @@ output_host_done(struct host *h)
 		buf_free(&h->out);
 		buf_free(&h->err);
 	}
+	if (output_opts->inline_output)
+		inline_block(h);
 	if (output_opts->output_dir != NULL) {
 		output_host_start(h); /* a host that never ran still gets its files */
 		if (h->fd_out >= 0)
@@ -398,6 +531,11 @@ output_finish(struct host **hosts, size_t n, double wall)
 	pthread_mutex_lock(&stdout_mutex);
 	fflush(stdout);
 	pthread_mutex_unlock(&stdout_mutex);
+	if (output_opts->gather) {
+		pthread_mutex_lock(&stdout_mutex);
+		gather(hosts, n);
+		pthread_mutex_unlock(&stdout_mutex);
+	}
 	if (output_opts->failed_file != NULL)
 		rc = write_failed_file(hosts, n);
 	if (log_get_level() >= LOG_NORMAL)
