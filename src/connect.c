@@ -89,8 +89,14 @@ printable(const char *data, size_t n, size_t max)
 	return buf_steal(&b);
 }
 
-int
-connect_wait_fd(int fd, short events, double deadline)
+/*
+ * Poll fd for events until ready, the deadline or a cancel, waking every
+ * 100 ms for the cancel flag.  With a session, first push out what libssh
+ * has queued (it sends only from inside its own poll, which channel reads
+ * skip while data is buffered) and wait for room if it did not all fit.
+ */
+static int
+wait_ready(int fd, short events, ssh_session s, double deadline)
 {
 	struct pollfd pfd;
 	double left;
@@ -105,6 +111,8 @@ connect_wait_fd(int fd, short events, double deadline)
 		ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
 		pfd.fd = fd;
 		pfd.events = events;
+		if (s != NULL && ssh_blocking_flush(s, 0) == SSH_AGAIN)
+			pfd.events |= POLLOUT;
 		pfd.revents = 0;
 		r = poll(&pfd, 1, ms);
 		if (r > 0)
@@ -115,33 +123,15 @@ connect_wait_fd(int fd, short events, double deadline)
 }
 
 int
+connect_wait_fd(int fd, short events, double deadline)
+{
+	return wait_ready(fd, events, NULL, deadline);
+}
+
+int
 connect_wait_session(ssh_session s, double deadline)
 {
-	struct pollfd pfd;
-	double left;
-	int ms, r;
-
-	for (;;) {
-		if (cancel_requested())
-			return -1;
-		left = deadline - host_now();
-		if (left <= 0)
-			return 0;
-		ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
-		pfd.fd = ssh_get_fd(s);
-		pfd.events = POLLIN;
-		/*
-		 * libssh sends a queued packet (a window adjust, say) only from
-		 * inside its own poll, which channel reads skip while data is
-		 * buffered: push it out, and wait for room if it did not fit.
-		 */
-		if (ssh_blocking_flush(s, 0) == SSH_AGAIN)
-			pfd.events |= POLLOUT;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, ms);
-		if (r > 0 || (r < 0 && errno != EINTR))
-			return 1;
-	}
+	return wait_ready(ssh_get_fd(s), POLLIN, s, deadline);
 }
 
 static void

@@ -117,7 +117,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	size_t in_off = 0;
 	bool eof_sent = false;
 	long status_wait = 1; /* seconds a blocking wait for the exit status may take */
-	int rc = -1, n;
+	int rc = -1, n, i;
 
 	host_set_state(h, HOST_RUNNING, PHASE_RUN, start);
 	ch = ssh_channel_new(c->session);
@@ -161,25 +161,19 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 		double left = deadline - host_now();
 		int wait_ms = left > 0.05 ? 50 : (left > 0 ? (int)(left * 1000) + 1 : 0);
 
-		n = ssh_channel_read_timeout(ch, buf, READ_CHUNK, 0, wait_ms);
-		if (n > 0) {
-			output_host_data(h, false, buf, (size_t)n);
-			progress = true;
-		} else if (n == SSH_ERROR) {
-			if (ei.got_status)
-				goto finished;
-			channel_error(c, out, "connection lost while the command ran");
-			goto done;
-		}
-		n = ssh_channel_read_nonblocking(ch, buf, READ_CHUNK, 1);
-		if (n > 0) {
-			output_host_data(h, true, buf, (size_t)n);
-			progress = true;
-		} else if (n == SSH_ERROR) {
-			if (ei.got_status)
-				goto finished;
-			channel_error(c, out, "connection lost while the command ran");
-			goto done;
+		for (i = 0; i < 2; i++) {
+			/* Wait a little for stdout; take whatever stderr has. */
+			n = i == 0 ? ssh_channel_read_timeout(ch, buf, READ_CHUNK, 0, wait_ms)
+			           : ssh_channel_read_nonblocking(ch, buf, READ_CHUNK, 1);
+			if (n > 0) {
+				output_host_data(h, i == 1, buf, (size_t)n);
+				progress = true;
+			} else if (n == SSH_ERROR) {
+				if (ei.got_status)
+					goto finished;
+				channel_error(c, out, "connection lost while the command ran");
+				goto done;
+			}
 		}
 		if (!eof_sent) {
 			/* Only what the window takes: a blocked write could deadlock. */

@@ -13,26 +13,7 @@
 #include "errkind.h"
 #include "escape.h"
 #include "limiter.h"
-
-static int test_num;
-static int test_failed;
-
-static void
-ok(int cond, const char *desc)
-{
-	test_num++;
-	if (!cond)
-		test_failed++;
-	printf("%s %d - %s\n", cond ? "ok" : "not ok", test_num, desc);
-}
-
-static void
-is_str(const char *got, const char *want, const char *desc)
-{
-	ok(strcmp(got, want) == 0, desc);
-	if (strcmp(got, want) != 0)
-		printf("#   got:  '%s'\n#   want: '%s'\n", got, want);
-}
+#include "tap.h"
 
 static void
 near(double got, double want, const char *desc)
@@ -179,6 +160,5 @@ main(void)
 	test_limiter();
 	test_escape();
 	test_errkind();
-	printf("1..%d\n", test_num);
-	return test_failed ? 1 : 0;
+	return done_testing();
 }

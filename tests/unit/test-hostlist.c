@@ -12,28 +12,7 @@
 
 #include "buf.h"
 #include "hostlist.h"
-
-static int test_num;
-static int test_failed;
-
-static void
-ok(int cond, const char *desc)
-{
-	test_num++;
-	if (!cond)
-		test_failed++;
-	printf("%s %d - %s\n", cond ? "ok" : "not ok", test_num, desc);
-}
-
-static void
-is_str(const char *got, const char *want, const char *desc)
-{
-	int same = got != NULL && strcmp(got, want) == 0;
-
-	ok(same, desc);
-	if (!same)
-		printf("#   got:  '%s'\n#   want: '%s'\n", got ? got : "(null)", want);
-}
+#include "tap.h"
 
 /* The list as "[user@]alias[:port] ..." for comparisons. */
 static char *
@@ -287,6 +266,5 @@ main(void)
 	test_fold();
 	test_files();
 	test_exclude_filter();
-	printf("1..%d\n", test_num);
-	return test_failed ? 1 : 0;
+	return done_testing();
 }
