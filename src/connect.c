@@ -45,6 +45,7 @@
 #include "escape.h"
 #include "limiter.h"
 #include "log.h"
+#include "sshconf.h"
 #include "xmalloc.h"
 
 #define BANNER_PEEK_MAX 8192
@@ -741,7 +742,10 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	                      : o->kex_timeout,
 	            via_proxy, out) < 0)
 		goto fail;
-	if (check_host_key(c, h, o->hostkey_policy, out) < 0)
+	if (check_host_key(c, h,
+	            o->hostkey_policy != HOSTKEY_POLICY_UNSET ? o->hostkey_policy
+	                                                      : sshconf_policy(h->alias),
+	            out) < 0)
 		goto fail;
 	phase_end(h);
 	phase_begin(h, PHASE_AUTH);

@@ -26,6 +26,7 @@
 #include "options.h"
 #include "output.h"
 #include "pool.h"
+#include "sshconf.h"
 #include "xmalloc.h"
 
 static volatile sig_atomic_t interrupts;
@@ -237,7 +238,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (o.hostkey_policy == HOSTKEY_POLICY_UNSET)
-		o.hostkey_policy = HOSTKEY_POLICY_STRICT;
+		sshconf_load(o.ssh_config);
 	if ((rc = get_password(&o, &password)) != 0)
 		goto out;
 	if (o.send_stdin && (rc = read_stdin(&in)) != 0)
@@ -272,6 +273,7 @@ out:
 		free(password);
 	}
 	buf_free(&in);
+	sshconf_free();
 	hostlist_free(&hl);
 	options_free(&o);
 	return rc;

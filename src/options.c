@@ -121,7 +121,7 @@ static const struct optdef options_table[] = {
         {OPT_KNOWN_HOSTS, "known-hosts", 0, "FILE", group_trust,
                 "known_hosts file (default: ssh_config's, else ~/.ssh/known_hosts)", true},
         {OPT_HOST_KEY_POLICY, "host-key-policy", 0, "POLICY", group_trust,
-                "strict, accept-new or insecure [strict]", true},
+                "strict, accept-new or insecure [ssh_config's, else strict]", true},
 
         {OPT_STDIN, "stdin", 'I', NULL, group_output, "send local stdin to every host's command",
                 true},
