@@ -111,6 +111,7 @@ fail() {
         i=$((i + 1))
     done
     diag "Failed test '$*' at ${BASH_SOURCE[$i]:-?} line ${BASH_LINENO[$((i - 1))]}"
+    return 1
 }
 
 # skip DESC: one test point that did not run.
@@ -124,6 +125,7 @@ ok() {
     if [ "$1" = 0 ]; then pass "$2"; else
         fail "$2"
         diag "exit status: $1"
+        return 1
     fi
 }
 
@@ -131,6 +133,7 @@ is() {
     if [ "$1" = "$2" ]; then pass "$3"; else
         fail "$3"
         diag "got:  '$1'"$'\n'"want: '$2'"
+        return 1
     fi
 }
 
@@ -138,6 +141,7 @@ isnt() {
     if [ "$1" != "$2" ]; then pass "$3"; else
         fail "$3"
         diag "got:  '$1'"$'\n'"want: anything else"
+        return 1
     fi
 }
 
@@ -145,6 +149,7 @@ like() {
     if grep -qE -- "$2" <<<"$1"; then pass "$3"; else
         fail "$3"
         diag "got:  '$1'"$'\n'"want: /$2/"
+        return 1
     fi
 }
 
@@ -152,6 +157,7 @@ unlike() {
     if ! grep -qE -- "$2" <<<"$1"; then pass "$3"; else
         fail "$3"
         diag "got:  '$1'"$'\n'"want no match for /$2/"
+        return 1
     fi
 }
 
@@ -171,6 +177,7 @@ cmp_ok() {
     else
         fail "$4"
         diag "    '$got'"$'\n'"        $op"$'\n'"    '$want'"
+        return 1
     fi
 }
 

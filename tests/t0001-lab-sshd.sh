@@ -29,7 +29,7 @@ lab_ssh() {
 isnt "$SSHD_PORT_MAIN" "$SSHD_PORT_OTHER" "two servers, two ports"
 is "$(grep -c '^MaxStartups' "$T/other/sshd_config")" 1 "a caller's sshd_config line replaces the default"
 is "$(grep '^MaxStartups' "$T/other/sshd_config")" "MaxStartups 4:50:10" "and is the one sshd gets"
-like "$(ssh -F "$T/ssh_config" -G alias02)" "(^|$'\n')port $SSHD_PORT_MAIN($'\n'|$)" "ssh -G alias02 sees the lab port"
+like "$(ssh -F "$T/ssh_config" -G alias02)" "^port $SSHD_PORT_MAIN$" "ssh -G alias02 sees the lab port"
 
 out=$(lab_ssh alias01 'echo hi; id -un' 2>"$T/ssh.err")
 is "$out" "hi"$'\n'"$LAB_USER" "ssh alias01 runs the command as the lab user" || diag "$(cat "$T/ssh.err")"
