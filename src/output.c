@@ -207,7 +207,17 @@ json_object(struct buf *b, const struct host *h, bool with_streams)
 		buf_appends(b, ",\"exit_code\":null");
 	buf_appends(b, ",\"signal\":");
 	escape_json_string(b, h->exit_signal);
-	buf_appendf(b, ",\"attempts\":%u,\"phases_ms\":{", h->attempts);
+	buf_appendf(b, ",\"attempts\":%u,\"attempt_errors\":[", h->attempts);
+	/* Every failed attempt before the last, with its kind, phase and detail. */
+	for (i = 0; i + 1 < (int)h->attempts && h->history != NULL; i++) {
+		const struct attempt *a = &h->history[i];
+
+		buf_appendf(b, "%s{\"error_kind\":\"%s\",\"phase\":\"%s\",\"error\":", i ? "," : "",
+		        errkind_name(a->kind), errkind_phase_key(a->phase));
+		escape_json_string(b, a->error);
+		buf_appendf(b, ",\"ms\":%ld}", (long)(a->elapsed * 1000 + 0.5));
+	}
+	buf_appends(b, "],\"phases_ms\":{");
 	for (i = 0; i < PHASE__COUNT; i++)
 		buf_appendf(b, "%s\"%s\":%ld", i ? "," : "", errkind_phase_key((enum phase)i),
 		        h->phase_ms[i]);

@@ -14,6 +14,7 @@
 #            or /dev/null; hard deadline $SHOAL_TIMEOUT, default 60 s)
 #            wait_for SECS CMD...   (polls every 50 ms; status 1 at the deadline)
 #            at_exit CMD...         (run at cleanup, before processes are ended)
+#   procs    running PID..., procs_with STRING, kill_procs PID...
 #   lab      lab_user, lab_keys, free_port, start_sshd NAME [sshd_config lines],
 #            write_ssh_config FILE, add_alias FILE ALIAS PORT [HOSTNAME] [lines],
 #            add_aliases FILE PREFIX COUNT PORT [lines],
@@ -310,6 +311,25 @@ _lib_cmdline_has() {
         [[ " ${words[*]} " == *"$1"* ]] && found+=("$pid")
     done
     _lib_r=("${found[@]}")
+}
+
+# running PID...: true when one of the PIDs still runs (a zombie does not:
+# here PID 1 may never reap the orphans).
+running() {
+    local p
+    for p in "$@"; do _lib_alive "$p" && return 0; done
+    return 1
+}
+
+# procs_with STRING: prints the running processes whose command line holds
+# STRING (e.g. a marker put in a remote command).
+procs_with() {
+    local p
+    _lib_cmdline_has "$1"
+    for p in "${_lib_r[@]}"; do
+        [ "$p" != "$BASHPID" ] && _lib_alive "$p" && echo "$p"
+    done
+    return 0
 }
 
 _lib_left=()

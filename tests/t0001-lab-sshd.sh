@@ -7,6 +7,7 @@
 # test ends - passing, failing, with a hung shoal, or killed - its sshd, the
 # sessions in it and its temp dir are gone, and its exit status says whether
 # it passed.
+# shellcheck source=tests/lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 
 command -v ssh >/dev/null || skip_all "no OpenSSH client (apt-get install openssh-client)"
@@ -37,6 +38,7 @@ is "$(lab_ssh alias02 'echo two' 2>&1)$(lab_ssh alias03 'echo three' 2>&1)" "two
 
 if [ "$(id -u)" -eq 0 ]; then
     is "$LAB_USER" shoaltest "as root the login user is shoaltest"
+    # shellcheck disable=SC2016 # expanded by the remote shell
     is "$(lab_ssh alias01 'echo "$SHELL"; ls -A "$HOME"' 2>&1)" "/bin/sh" \
         "its shell is /bin/sh and its home has no startup files"
 else
@@ -77,12 +79,10 @@ is "$(cat "$T/err")" "to stderr" "stderr in \$T/err"
 
 # --- waiting ---------------------------------------------------------------------
 
-_lib_now
-t0=$_lib_r
+t0=${EPOCHREALTIME/[.,]/}
 wait_for 0.3 false
 rc=$?
-_lib_now
-waited=$(((_lib_r - t0) / 1000))
+waited=$(((${EPOCHREALTIME/[.,]/} - t0) / 1000))
 is "$rc" 1 "wait_for: 1 when the deadline passes"
 if [ "$waited" -ge 300 ] && [ "$waited" -lt 2000 ]; then pass "after the deadline ($waited ms)"; else
     fail "wait_for 0.3 took $waited ms"
@@ -139,12 +139,9 @@ inner() {
     inner_t=$(sed -n 's/^T=\([^ ]*\) .*/\1/p' "$T/report" | head -n 1)
     inner_sshd=$(sed -n 's/.* SSHD=//p' "$T/report" | head -n 1)
 }
+# shellcheck disable=SC2317 # called through wait_for
 all_gone() {
-    _lib_alive "$inner_sshd" && return 1
-    _lib_cmdline_has "sleep $INNER_SLEEP"
-    local p
-    for p in "${_lib_r[@]}"; do _lib_alive "$p" && return 1; done
-    [ ! -e "$inner_t" ]
+    ! running "$inner_sshd" && [ -z "$(procs_with "sleep $INNER_SLEEP")" ] && [ ! -e "$inner_t" ]
 }
 
 inner ok
