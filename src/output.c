@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,19 @@ static pthread_mutex_t stdout_mutex = PTHREAD_MUTEX_INITIALIZER;
 static bool stdout_tty;
 static bool stderr_tty;
 static bool output_hold; /* keep whole streams in the host (JSON, inline, gather) */
+
+/*
+ * Flush stdout.  A reader that went away (| head) ends shoal the way it
+ * ends any filter: quietly, by SIGPIPE, which shoal otherwise ignores.
+ */
+static void
+stdout_flush(void)
+{
+	if (fflush(stdout) != 0 && errno == EPIPE) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+}
 
 int
 output_init(const struct options *o)
@@ -121,8 +135,10 @@ write_prefixed(struct host *h, bool is_stderr, const char *line, size_t len)
 	else
 		pthread_mutex_lock(&stdout_mutex);
 	fwrite(b.p, 1, b.len, fp);
-	if (tty || is_stderr)
+	if (is_stderr)
 		fflush(fp);
+	else if (tty)
+		stdout_flush();
 	if (is_stderr)
 		log_unlock();
 	else
@@ -170,7 +186,7 @@ output_host_data(struct host *h, bool is_stderr, const char *data, size_t n)
 	/* Lines reach a pipe or file as they come, not when the run ends. */
 	if (!is_stderr) {
 		pthread_mutex_lock(&stdout_mutex);
-		fflush(stdout);
+		stdout_flush();
 		pthread_mutex_unlock(&stdout_mutex);
 	}
 }
@@ -295,7 +311,7 @@ inline_block(struct host *h)
 	pthread_mutex_lock(&stdout_mutex);
 	fwrite(hdr.p, 1, hdr.len, stdout);
 	write_block(stdout, stdout_tty, &h->out);
-	fflush(stdout);
+	stdout_flush();
 	pthread_mutex_unlock(&stdout_mutex);
 	if (h->err.len > 0) {
 		log_lock();
@@ -374,7 +390,7 @@ gather(struct host **hosts, size_t n)
 		buf_free(&hosts[k]->out);
 		buf_free(&hosts[k]->err);
 	}
-	fflush(stdout);
+	stdout_flush();
 	free(names);
 	free(sorted);
 }
@@ -396,7 +412,7 @@ output_host_done(struct host *h)
 		json_object(&b, h, true);
 		pthread_mutex_lock(&stdout_mutex);
 		fwrite(b.p, 1, b.len, stdout);
-		fflush(stdout);
+		stdout_flush();
 		pthread_mutex_unlock(&stdout_mutex);
 		buf_free(&b);
 		/* The object holds the streams; the host need not any longer. */
@@ -539,7 +555,7 @@ output_finish(struct host **hosts, size_t n, double wall)
 	int rc = 0;
 
 	pthread_mutex_lock(&stdout_mutex);
-	fflush(stdout);
+	stdout_flush();
 	pthread_mutex_unlock(&stdout_mutex);
 	if (output_opts->gather) {
 		pthread_mutex_lock(&stdout_mutex);

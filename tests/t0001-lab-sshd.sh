@@ -30,25 +30,29 @@ lab_ssh() {
 isnt "$SSHD_PORT_MAIN" "$SSHD_PORT_OTHER" "two servers, two ports"
 is "$(grep -c '^MaxStartups' "$T/other/sshd_config")" 1 "a caller's sshd_config line replaces the default"
 is "$(grep '^MaxStartups' "$T/other/sshd_config")" "MaxStartups 4:50:10" "and is the one sshd gets"
-like "$(ssh -F "$T/ssh_config" -G alias02)" "^port $SSHD_PORT_MAIN$" "ssh -G alias02 sees the lab port"
+like "$(ssh -F "$T/ssh_config" -G alias02 2>/dev/null)" "^port $SSHD_PORT_MAIN$" "ssh -G alias02 sees the lab port"
 
-out=$(lab_ssh alias01 'echo hi; id -un' 2>"$T/ssh.err")
-is "$out" "hi"$'\n'"$LAB_USER" "ssh alias01 runs the command as the lab user" || diag "$(cat "$T/ssh.err")"
-is "$(lab_ssh alias02 'echo two' 2>&1)$(lab_ssh alias03 'echo three' 2>&1)" "twothree" "alias02 and alias03 work too"
-
+# The other connections run while the first one does.
+lab_ssh alias02 'echo two' >"$T/a2" 2>&1 &
+lab_ssh alias03 'echo three' >"$T/a3" 2>&1 &
+lab_ssh untrusted true >/dev/null 2>"$T/untrusted.err" &
+untrusted=$!
+# shellcheck disable=SC2016 # expanded by the remote shell
+out=$(lab_ssh alias01 'echo hi; id -un; echo "$SHELL"; ls -A "$HOME"' 2>"$T/ssh.err")
+wait "$untrusted"
+rc=$?
+wait
+is "$(sed -n 1,2p <<<"$out")" "hi"$'\n'"$LAB_USER" "ssh alias01 runs the command as the lab user" ||
+    diag "$(cat "$T/ssh.err")"
+is "$(cat "$T/a2" "$T/a3")" "two"$'\n'"three" "alias02 and alias03 work too"
 if [ "$(id -u)" -eq 0 ]; then
     is "$LAB_USER" shoaltest "as root the login user is shoaltest"
-    # shellcheck disable=SC2016 # expanded by the remote shell
-    is "$(lab_ssh alias01 'echo "$SHELL"; ls -A "$HOME"' 2>&1)" "/bin/sh" \
-        "its shell is /bin/sh and its home has no startup files"
+    is "$(sed -n '3,$p' <<<"$out")" "/bin/sh" "its shell is /bin/sh and its home has no startup files"
 else
     is "$LAB_USER" "$(id -un)" "not root: the login user is the current user"
 fi
-
-lab_ssh untrusted true 2>"$T/ssh.err"
-rc=$?
 isnt "$rc" 0 "a server whose key was not trusted is refused (StrictHostKeyChecking yes)"
-like "$(cat "$T/ssh.err")" "Host key verification failed" "and ssh says why"
+like "$(cat "$T/untrusted.err")" "Host key verification failed" "and ssh says why"
 
 # --- the config writers ------------------------------------------------------
 
@@ -114,55 +118,59 @@ hung-shoal)
     echo "RC=$RC" >>"$INNER_REPORT"
     ;;
 killed)
-    echo "T=$T SSHD=$SSHD_PID_INNER" >>"$INNER_REPORT"
+    echo "T=$T SSHD=$SSHD_PID_INNER SLEEP=$INNER_SLEEP" >>"$INNER_REPORT"
     wait_for 30 false
     ;;
 esac
-echo "T=$T SSHD=$SSHD_PID_INNER" >>"$INNER_REPORT"
+echo "T=$T SSHD=$SSHD_PID_INNER SLEEP=$INNER_SLEEP" >>"$INNER_REPORT"
 done_testing
 EOF
 
-# inner END: runs the inner test; sets inner_rc, inner_out, inner_t, inner_sshd.
+# inner END: starts an inner test in the background (in $T/END.*).
 inner() {
-    local pid
-    INNER_SLEEP=59.$$$RANDOM
-    : >"$T/report"
-    INNER_END=$1 INNER_SLEEP=$INNER_SLEEP INNER_REPORT=$T/report bash "$T/inner.sh" >"$T/inner.out" 2>&1 &
-    pid=$!
-    if [ "$1" = killed ]; then
-        wait_for 20 grep -q '^T=' "$T/report"
-        kill -TERM "$pid"
-    fi
-    wait "$pid"
+    INNER_END=$1 INNER_SLEEP=59.$$$RANDOM INNER_REPORT=$T/$1.report \
+        bash "$T/inner.sh" >"$T/$1.out" 2>&1 &
+    inner_pid[$1]=$!
+}
+# finish END: waits for it; sets inner_rc and reads its report.
+finish() {
+    wait "${inner_pid[$1]}"
     inner_rc=$?
-    inner_out=$(cat "$T/inner.out")
-    inner_t=$(sed -n 's/^T=\([^ ]*\) .*/\1/p' "$T/report" | head -n 1)
-    inner_sshd=$(sed -n 's/.* SSHD=//p' "$T/report" | head -n 1)
+    inner_t=$(sed -n 's/^T=\([^ ]*\) .*/\1/p' "$T/$1.report" | head -n 1)
+    inner_sshd=$(sed -n 's/.* SSHD=\([0-9]*\) .*/\1/p' "$T/$1.report" | head -n 1)
+    inner_sleep=$(sed -n 's/.* SLEEP=//p' "$T/$1.report" | head -n 1)
 }
 # shellcheck disable=SC2317 # called through wait_for
 all_gone() {
-    ! running "$inner_sshd" && [ -z "$(procs_with "sleep $INNER_SLEEP")" ] && [ ! -e "$inner_t" ]
+    ! running "$inner_sshd" && [ -z "$(procs_with "sleep $inner_sleep")" ] && [ ! -e "$inner_t" ]
+}
+gone_after() {
+    if [ -n "$inner_sshd" ] && wait_for 3 all_gone; then pass "$2"; else
+        fail "$2"
+        diag "left behind after $1: sshd $inner_sshd, sleep $inner_sleep, $inner_t"
+    fi
 }
 
+declare -A inner_pid=()
 inner ok
-is "$inner_rc" 0 "a passing test exits 0"
-like "$inner_out" '^ok 1 - inner test ran' "and prints TAP"
-if [ -n "$inner_sshd" ] && wait_for 3 all_gone; then pass "then its sshd, its session and its \$T are gone"; else
-    fail "left behind after a passing test: sshd $inner_sshd, sleep $INNER_SLEEP, $inner_t"
-fi
-
 inner hung-shoal
-is "$inner_rc" 1 "a test whose shoal hangs exits 1 though no test point failed"
-like "$(cat "$T/report")" '^RC=124$' "run_shoal ended the hung shoal at its deadline (RC 124)"
-like "$inner_out" 'did not finish within 0.3 s' "and said so"
-if [ -n "$inner_sshd" ] && wait_for 3 all_gone; then pass "then everything it started is gone"; else
-    fail "left behind after a hung shoal: sshd $inner_sshd, sleep $INNER_SLEEP, $inner_t"
-fi
-
 inner killed
+wait_for 30 grep -q '^T=' "$T/killed.report"
+kill -TERM "${inner_pid[killed]}"
+
+finish ok
+is "$inner_rc" 0 "a passing test exits 0"
+like "$(cat "$T/ok.out")" '^ok 1 - inner test ran' "and prints TAP"
+gone_after "a passing test" "then its sshd, its session and its \$T are gone"
+
+finish hung-shoal
+is "$inner_rc" 1 "a test whose shoal hangs exits 1 though no test point failed"
+like "$(cat "$T/hung-shoal.report")" '^RC=124$' "run_shoal ended the hung shoal at its deadline (RC 124)"
+like "$(cat "$T/hung-shoal.out")" 'did not finish within 0.3 s' "and said so"
+gone_after "a hung shoal" "then everything it started is gone"
+
+finish killed
 is "$inner_rc" 143 "a test killed with SIGTERM exits 143"
-if [ -n "$inner_sshd" ] && wait_for 3 all_gone; then pass "then everything it started is gone"; else
-    fail "left behind after SIGTERM: sshd $inner_sshd, sleep $INNER_SLEEP, $inner_t"
-fi
+gone_after SIGTERM "then everything it started is gone"
 
 done_testing
