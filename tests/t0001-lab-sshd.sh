@@ -34,14 +34,17 @@ like "$(ssh -F "$T/ssh_config" -G alias02 2>/dev/null)" "^port $SSHD_PORT_MAIN$"
 
 # The other connections run while the first one does.
 lab_ssh alias02 'echo two' >"$T/a2" 2>&1 &
+others=$!
 lab_ssh alias03 'echo three' >"$T/a3" 2>&1 &
+others+=" $!"
 lab_ssh untrusted true >/dev/null 2>"$T/untrusted.err" &
 untrusted=$!
 # shellcheck disable=SC2016 # expanded by the remote shell
 out=$(lab_ssh alias01 'echo hi; id -un; echo "$SHELL"; ls -A "$HOME"' 2>"$T/ssh.err")
 wait "$untrusted"
 rc=$?
-wait
+# shellcheck disable=SC2086 # a list of pids
+wait $others
 is "$(sed -n 1,2p <<<"$out")" "hi"$'\n'"$LAB_USER" "ssh alias01 runs the command as the lab user" ||
     diag "$(cat "$T/ssh.err")"
 is "$(cat "$T/a2" "$T/a3")" "two"$'\n'"three" "alias02 and alias03 work too"
@@ -155,7 +158,7 @@ declare -A inner_pid=()
 inner ok
 inner hung-shoal
 inner killed
-wait_for 30 grep -q '^T=' "$T/killed.report"
+wait_for 30 grep -qs '^T=' "$T/killed.report"
 kill -TERM "${inner_pid[killed]}"
 
 finish ok

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t0106: SIGINT during a run of `sleep 60` on 10 hosts: shoal kills the
 # remote commands, prints the summary, exits 130 within 2 s, and no remote
-# sleep is left.
+# sleep is left; a second SIGINT exits at once; on a terminal, escape
+# sequences from hosts are shown escaped.
 . "$(dirname "$0")/lib.sh"
 
 lab_user
@@ -25,4 +26,24 @@ if [ "$took" -lt 2000 ]; then pass "shoal ended $took ms after SIGINT"; else fai
 like "$(tail -n 1 "$T/err")" 'failed 10 \(cancelled 10: h\[01-10\]\)' "the summary says cancelled"
 gone() { ! pgrep -u "$LAB_USER" -f "$marker" >/dev/null; }
 if wait_for 5 gone; then pass "no remote sleep left"; else fail "remote sleep still running"; fi
+
+# A second SIGINT ends shoal at once, even while the first is being handled.
+"$SHOAL" -F "$T/ssh_config" -w 'h[01-10]' -u 30 -- "echo started; sleep 60 # $marker" >"$T/out" 2>"$T/err" </dev/null &
+pid=$!
+wait_for 20 all_started || fail "not every host started"
+kill -INT $pid
+kill -INT $pid
+wait $pid
+is "$?" 130 "a second SIGINT exits 130 at once"
+# The first one's remote kills may not have left; clean up for the next test.
+pkill -u "$LAB_USER" -f "$marker" 2>/dev/null
+
+# Bytes from hosts reach a terminal escaped: a host cannot drive it.
+if command -v script >/dev/null; then
+    script -qec "env -u SSH_AUTH_SOCK '$SHOAL' -F '$T/ssh_config' -w h01 -- 'printf \"x\\033[2Jy\\n\"'" /dev/null >"$T/tty" 2>&1 </dev/null
+    like "$(cat "$T/tty")" 'h01: x\\x1b\[2Jy' "on a terminal ESC is shown as \\x1b"
+    unlike "$(cat "$T/tty")" $'\x1b\\[2J' "and never sent raw"
+else
+    pass "# SKIP script(1) is not installed"
+fi
 done_testing
