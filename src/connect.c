@@ -290,6 +290,10 @@ tcp_connect(struct conn *c, const char *hostname, int port, double timeout, stru
 		if (timed_out)
 			outcome_set(out, EK_CONNECT_TIMEOUT, PHASE_CONNECT,
 			        "no TCP connection to %s within %.1f s", dest, timeout);
+		else if (err == ECONNRESET)
+			/* Accepted, then reset at once: sshd dropping past MaxStartups. */
+			outcome_set(out, EK_BANNER_CLOSED, PHASE_BANNER,
+			        "%s: connection reset as soon as it was accepted", dest);
 		else
 			outcome_set(out, EK_REFUSED, PHASE_CONNECT, "%s: %s", dest,
 			        strerror(err ? err : ECONNREFUSED));
@@ -718,11 +722,8 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 			goto fail;
 		phase_end(h);
 		phase_begin(h, PHASE_BANNER);
-		if (wait_banner(c->fd, o->banner_timeout, out) < 0) {
-			if (out->kind == EK_BANNER_CLOSED || out->kind == EK_THROTTLED)
-				lim = LIMITER_THROTTLED;
+		if (wait_banner(c->fd, o->banner_timeout, out) < 0)
 			goto fail;
-		}
 		phase_end(h);
 		phase_begin(h, PHASE_KEX);
 		if (ssh_options_set(c->session, SSH_OPTIONS_FD, &c->fd) < 0)
@@ -758,6 +759,8 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	return 0;
 fail:
 	phase_end(h);
+	if (out->kind == EK_BANNER_CLOSED || out->kind == EK_THROTTLED)
+		lim = LIMITER_THROTTLED;
 	limiter_release(&c->limit, lim);
 	ssh_string_free_char(hostname);
 	ssh_string_free_char(proxy);

@@ -38,24 +38,35 @@ limiter_state_init(struct limiter_state *st, int start, int max)
 {
 	st->limit = start < max ? start : max;
 	st->threshold = max;
+	st->ceiling = max + 1;
 	st->credit = 0;
 }
 
 void
 limiter_state_update(struct limiter_state *st, enum limiter_outcome outcome, int max)
 {
+	int need;
+
 	switch (outcome) {
 	case LIMITER_DONE:
 		if (st->limit >= max)
 			return;
-		if (st->limit < st->threshold) {
-			st->limit++;
-		} else if (++st->credit >= st->limit) {
-			st->credit = 0;
-			st->limit++;
-		}
+		/* Probing the limit that failed last costs a long run of successes. */
+		if (st->limit < st->threshold)
+			need = 1;
+		else if (st->limit + 1 >= st->ceiling)
+			need = 4 * st->limit;
+		else
+			need = st->limit;
+		if (++st->credit < need)
+			return;
+		st->credit = 0;
+		st->limit++;
+		if (st->limit >= st->ceiling)
+			st->ceiling = st->limit + 1;
 		return;
 	case LIMITER_THROTTLED:
+		st->ceiling = st->limit;
 		st->limit = st->limit > 1 ? st->limit / 2 : 1;
 		st->threshold = st->limit;
 		st->credit = 0;

@@ -8,7 +8,8 @@
  * banner_closed failure and grows back on completed handshakes, up to the
  * fanout.  Like TCP's congestion window it grows by one per handshake up to
  * half the limit that last failed, then by one per limit's worth of
- * handshakes; and one burst of drops halves it once, not once per drop:
+ * handshakes, and by one per four limits' worth to reach the limit that
+ * last failed; and one burst of drops halves it once, not once per drop:
  * only a handshake started under the current limit can lower it again.
  * Shared by all workers.
  */
@@ -42,6 +43,7 @@ void limiter_cancel(void);
 struct limiter_state {
 	int limit;
 	int threshold; /* half the last limit that was throttled; max at first */
+	int ceiling;   /* the limit that was last throttled: approached slowly */
 	int credit;    /* handshakes counted towards the next +1 above threshold */
 };
 void limiter_state_init(struct limiter_state *st, int start, int max);

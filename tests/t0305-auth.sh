@@ -73,7 +73,11 @@ Host hangup
 CFG
 trust_host_keys "$SSHD_PORT_TRIES"
 start=$(date +%s%N)
-run_shoal -F "$T/ssh_config" -w hangup --auth-timeout 20 -- true
+# libssh 0.10.6 leaks its public-key auth state (112 bytes) when the server
+# hangs up in the middle; that one run tolerates leaks inside libssh.
+{ cat "$top_srcdir/tests/lsan.supp"; echo 'leak:libssh.so'; } >"$T/lsan.supp"
+LSAN_OPTIONS="suppressions=$T/lsan.supp:print_suppressions=0" \
+    run_shoal -F "$T/ssh_config" -w hangup --auth-timeout 20 -- true
 took=$((($(date +%s%N) - start) / 1000000))
 is "$RC" 3 "a server that hangs up during auth gives exit 3"
 if [ "$took" -lt 5000 ]; then pass "at once, not after the auth deadline ($took ms)"; else fail "took $took ms"; fi

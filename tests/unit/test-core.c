@@ -64,6 +64,16 @@ test_limiter(void)
 	ok(st.limit == 5, "limiter: at the last safe limit it grows by one per limit's handshakes");
 	limiter_state_update(&st, LIMITER_DONE, 64);
 	ok(st.limit == 6, "limiter: ...so the fifth handshake at 5 makes it 6");
+	limiter_state_update(&st, LIMITER_THROTTLED, 64);
+	ok(st.limit == 3, "limiter: a throttle at 6 halves it to 3");
+	for (i = 0; i < 3 + 4; i++)
+		limiter_state_update(&st, LIMITER_DONE, 64);
+	ok(st.limit == 5, "limiter: back up to one below the limit that failed");
+	for (i = 0; i < 19; i++)
+		limiter_state_update(&st, LIMITER_DONE, 64);
+	ok(st.limit == 5, "limiter: the failed limit is probed only after 4 x limit handshakes");
+	limiter_state_update(&st, LIMITER_DONE, 64);
+	ok(st.limit == 6, "limiter: ...and then reached");
 	for (i = 0; i < 5; i++)
 		limiter_state_update(&st, LIMITER_THROTTLED, 64);
 	ok(st.limit == 1, "limiter: never below 1");
