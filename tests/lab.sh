@@ -41,12 +41,15 @@ wait_port() {
     return 1
 }
 
-start_sshd() { # NAME PORT [extra config lines]
-    local name=$1 port=$2
-    shift 2
-    {
-        for line in "$@"; do echo "$line"; done
-        cat <<CFG
+start_sshd() { # NAME [extra config lines]; prints the port it listens on
+    local name=$1 port line
+    shift
+    # A free port can be taken by someone else before sshd binds it: try again.
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        port=$(free_port)
+        {
+            for line in "$@"; do echo "$line"; done
+            cat <<CFG
 Port $port
 ListenAddress 127.0.0.1
 HostKey $dir/hostkey
@@ -60,9 +63,14 @@ KbdInteractiveAuthentication no
 MaxStartups 1000:30:1000
 LogLevel ERROR
 CFG
-    } >"$dir/sshd-$name.conf"
-    /usr/sbin/sshd -f "$dir/sshd-$name.conf" -E "$dir/sshd-$name.log"
-    wait_port "$port"
+        } >"$dir/sshd-$name.conf"
+        if /usr/sbin/sshd -f "$dir/sshd-$name.conf" -E "$dir/sshd-$name.log" && wait_port "$port"; then
+            echo "$port"
+            return 0
+        fi
+    done
+    echo "lab.sh: sshd $name would not start: $(tail -3 "$dir/sshd-$name.log")" >&2
+    exit 1
 }
 
 alias_block() { # ALIAS PORT
@@ -92,10 +100,8 @@ up() {
     cp "$dir/id_ed25519.pub" "$dir/authorized_keys"
     chmod 644 "$dir/authorized_keys"
 
-    main=$(free_port)
-    start_sshd main "$main"
-    busy=$(free_port)
-    start_sshd busy "$busy" "MaxStartups 4:50:10"
+    main=$(start_sshd main)
+    busy=$(start_sshd busy "MaxStartups 4:50:10")
     ports=("$main" "$busy")
 
     : >"$dir/ssh_config"
