@@ -1,150 +1,242 @@
 #!/usr/bin/env bash
 # tests/lab.sh - the demo lab: a local fleet of real OpenSSH servers on
-# loopback, for people trying shoal (bash tests/demo.sh uses it).
+# loopback, for people trying shoal and for the README (tests/demo.sh uses it).
 #
-#   bash tests/lab.sh up [DIR]      start it (default DIR /tmp/shoal-lab)
-#   bash tests/lab.sh status [DIR]  say what runs
+#   bash tests/lab.sh up [DIR]      start it (DIR defaults to $SHOAL_LAB, else
+#                                   /tmp/shoal-lab); says so if it is up already
+#   bash tests/lab.sh status [DIR]  what runs, on which ports (exit 0 when up)
 #   bash tests/lab.sh down [DIR]    stop everything 'up' started, remove DIR
 #
-# 'up' writes DIR/ssh_config with 40 healthy aliases demo01..demo40 (one
-# sshd), busy01..busy20 behind a second sshd with MaxStartups 4:50:10, and,
-# when tests/faultproxy is built, flaky hosts in front of the first sshd:
-# flaky-stall (never answers), flaky-reset (resets twice, then works),
-# flaky-throttle ("Exceeded MaxStartups" once, then works), flaky-slow (2 s
-# late banner).  Root logs in as the user 'shoaltest' (shell /bin/sh).
-set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
-: "${top_builddir:=$top/build}"
+# 'up' writes DIR/ssh_config (with DIR/known_hosts already trusting the
+# servers, and the client key DIR/id_ed25519) naming:
+#   demo01..demo40   40 aliases of one healthy sshd
+#   busy01..busy20   20 aliases of a second sshd with MaxStartups 4:50:10,
+#                    which drops handshakes when more than 4 are in flight
+# and, when tests/faultproxy is built, 4 flaky hosts in front of the first:
+#   flaky-stall      accepts, never answers
+#   flaky-reset      resets the lab's first two connections to it, then works
+#   flaky-throttle   says "Exceeded MaxStartups" once, then works
+#   flaky-slow       its banner comes 2 s late
+# As root the servers log in the user 'shoaltest' (shell /bin/sh), otherwise
+# the current user.  The servers are started by tests/lib.sh's start_sshd
+# (a port another process takes first is retried; sshd's own pid file tells
+# that the port is ours), in their own session, with their pid in DIR/*.pid:
+# they outlive this script.  DIR/lab.env lists the ports.
+set -u
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cmd=${1:-}
 dir=${2:-${SHOAL_LAB:-/tmp/shoal-lab}}
+case $dir in
+/*) ;;
+*) dir=$PWD/$dir ;;
+esac
+while [ "${#dir}" -gt 1 ] && [ "${dir%/}" != "$dir" ]; do dir=${dir%/}; done
 
-pids() { cat "$dir"/*.pid 2>/dev/null || true; }
-alive() { local p; for p in $(pids); do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
+case $cmd in
+up | down | status) ;;
+*)
+    echo "usage: bash tests/lab.sh up|status|down [DIR]   (DIR: /tmp/shoal-lab)" >&2
+    exit 2
+    ;;
+esac
+[ "$dir" != / ] || { echo "lab.sh: refusing to use / as the lab directory" >&2; exit 2; }
 
-free_port() {
-    local p
-    for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+# The helpers of the tests, in lab mode: no TAP, no trap, servers detached.
+T=$dir
+SHOAL_LIB_MODE=lab
+# shellcheck source=tests/lib.sh disable=SC1091
+. "$top/tests/lib.sh"
+
+flaky_names=(flaky-stall flaky-reset flaky-throttle flaky-slow)
+flaky_plans=(stall 'reset,reset,relay' 'throttle,relay' delay:2)
+flaky_notes=("accepts, never answers" "resets the first two connections, then works"
+    "says 'Exceeded MaxStartups' once, then works" "banner 2 s late")
+
+is_lab() { [ -f "$dir/.shoal-lab" ]; }
+
+# lab_pid PIDFILE: prints the pid in PIDFILE if that process runs and is one
+# of the lab's (its command line names the lab directory): a stale pidfile
+# never gets an unrelated process killed.
+lab_pid() {
+    local pid
+    read -r pid 2>/dev/null <"$1" || return 1
+    [[ $pid =~ ^[0-9]+$ ]] && running "$pid" || return 1
+    _lib_cmdline_has "$dir/"
+    [[ " ${_lib_r[*]} " == *" $pid "* ]] || return 1
+    echo "$pid"
+}
+
+# Sets up, down: the pidfiles whose process runs, and those whose does not.
+survey() {
+    local f
+    up=()
+    down=()
+    for f in "$dir"/*.pid; do
+        [ -f "$f" ] || continue
+        if lab_pid "$f" >/dev/null; then up+=("$f"); else down+=("$f"); fi
     done
-    echo "lab.sh: no free port" >&2
-    exit 1
 }
 
-wait_port() {
-    local i
-    for i in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.05
+# Stops every lab process and what runs under it (sessions of the servers);
+# sets stopped to how many processes that was.
+stop_all() {
+    local f pid roots=()
+    for f in "$dir"/*.pid; do
+        [ -f "$f" ] || continue
+        pid=$(lab_pid "$f") && roots+=("$pid")
     done
-    echo "lab.sh: nothing answers on port $1" >&2
-    return 1
+    stopped=0
+    [ "${#roots[@]}" -eq 0 ] && return 0
+    _lib_descendants "${roots[@]}"
+    stopped=${#_lib_r[@]}
+    kill_procs "${_lib_r[@]}"
 }
 
-start_sshd() { # NAME [extra config lines]; prints the port it listens on
-    local name=$1 port line
-    shift
-    # A free port can be taken by someone else before sshd binds it: try again.
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        port=$(free_port)
-        {
-            for line in "$@"; do echo "$line"; done
-            cat <<CFG
-Port $port
-ListenAddress 127.0.0.1
-HostKey $dir/hostkey
-PidFile $dir/sshd-$name.pid
-AuthorizedKeysFile $dir/authorized_keys
-StrictModes no
-UsePAM no
-AllowUsers $user
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-MaxStartups 1000:30:1000
-LogLevel ERROR
-CFG
-        } >"$dir/sshd-$name.conf"
-        if /usr/sbin/sshd -f "$dir/sshd-$name.conf" -E "$dir/sshd-$name.log" && wait_port "$port"; then
-            echo "$port"
-            return 0
-        fi
-    done
-    echo "lab.sh: sshd $name would not start: $(tail -3 "$dir/sshd-$name.log")" >&2
-    exit 1
+# here PATH: PATH relative to where the user stands, when it is below it.
+here() {
+    case $1 in
+    "$PWD"/*) echo "${1#"$PWD"/}" ;;
+    *) echo "$1" ;;
+    esac
 }
 
-alias_block() { # ALIAS PORT
-    printf 'Host %s\n    HostName 127.0.0.1\n    Port %s\n    User %s\n    IdentityFile %s\n    UserKnownHostsFile %s\n    StrictHostKeyChecking yes\n' \
-        "$1" "$2" "$user" "$dir/id_ed25519" "$dir/known_hosts"
-}
-
-up() {
-    if alive; then
-        echo "lab.sh: the lab in $dir is already up"
-        return 0
+hints() {
+    local shoal=shoal arg=
+    [ -x "$SHOAL" ] && shoal=$(here "$SHOAL")
+    [ "$dir" = /tmp/shoal-lab ] || arg=" $dir"
+    echo "try:"
+    echo "  $shoal -F $dir/ssh_config -H $(here "$top/hosts/demo.hosts") -- uname -n"
+    if [ -f "$dir/faultproxy.pid" ]; then
+        echo "  $shoal -F $dir/ssh_config -H $(here "$top/hosts/demo-flaky.hosts") --banner-timeout 3 -- uname -n"
     fi
-    command -v /usr/sbin/sshd >/dev/null || { echo "lab.sh: needs openssh-server (bash tests/deps.sh test)" >&2; exit 1; }
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    chmod 755 "$dir"
-    if [ "$(id -u)" -eq 0 ]; then
-        user=shoaltest
-        id "$user" >/dev/null 2>&1 || useradd -r -m -d /var/lib/shoaltest -s /bin/sh "$user"
-        grep -q "^$user:!" /etc/shadow && usermod -p '*' "$user"
-        mkdir -p /run/sshd
+    echo "  ssh -F $dir/ssh_config demo07 true     (OpenSSH's own client, same config)"
+    echo "stop it with: bash $(here "$top/tests/lab.sh") down$arg"
+}
+
+status() {
+    local k v f pid
+    if ! is_lab; then
+        echo "lab.sh: no lab in $dir"
+        return 1
+    fi
+    survey
+    if [ "${#up[@]}" -gt 0 ] && [ "${#down[@]}" -eq 0 ]; then
+        echo "lab.sh: up in $dir"
+    elif [ "${#up[@]}" -eq 0 ]; then
+        echo "lab.sh: down: $dir is left from a lab that no longer runs ('up' restarts it)"
     else
-        user=$(id -un)
+        echo "lab.sh: partly up in $dir ('up' restarts it)"
     fi
-    ssh-keygen -q -t ed25519 -N '' -C shoal-lab-host -f "$dir/hostkey"
-    ssh-keygen -q -t ed25519 -N '' -C shoal-lab -f "$dir/id_ed25519"
-    cp "$dir/id_ed25519.pub" "$dir/authorized_keys"
-    chmod 644 "$dir/authorized_keys"
-
-    main=$(start_sshd main)
-    busy=$(start_sshd busy "MaxStartups 4:50:10")
-    ports=("$main" "$busy")
-
-    : >"$dir/ssh_config"
-    for i in $(seq -f '%02g' 1 40); do alias_block "demo$i" "$main" >>"$dir/ssh_config"; done
-    for i in $(seq -f '%02g' 1 20); do alias_block "busy$i" "$busy" >>"$dir/ssh_config"; done
-
-    if [ -x "$top_builddir/tests/faultproxy" ]; then
-        local t=127.0.0.1:$main names=(flaky-stall flaky-reset flaky-throttle flaky-slow) i=0 line
-        "$top_builddir/tests/faultproxy" -p "$dir/faultproxy.pid" \
-            -L "0:$t:stall" -L "0:$t:reset,reset,relay" -L "0:$t:throttle,relay" -L "0:$t:delay:2" \
-            >"$dir/faultproxy.out" 2>"$dir/faultproxy.log" </dev/null &
-        disown
-        for _ in $(seq 1 100); do grep -q '^ready' "$dir/faultproxy.out" 2>/dev/null && break; sleep 0.05; done
-        while read -r line; do
-            case $line in
-            listening*)
-                alias_block "${names[$i]}" "${line##*:}" >>"$dir/ssh_config"
-                ports+=("${line##*:}")
-                i=$((i + 1))
-                ;;
-            esac
-        done <"$dir/faultproxy.out"
-    fi
-    for p in "${ports[@]}"; do
-        echo "[127.0.0.1]:$p $(cut -d' ' -f1,2 "$dir/hostkey.pub")" >>"$dir/known_hosts"
+    for f in "$dir"/*.pid; do
+        [ -f "$f" ] || continue
+        k=${f##*/}
+        k=${k%.pid}
+        if pid=$(lab_pid "$f"); then v="running, pid $pid"; else v="NOT running"; fi
+        printf '  %-12s %s\n' "$k" "$v"
     done
-    echo "lab.sh: up in $dir: demo01..demo40 and busy01..busy20 ($user@127.0.0.1:$main, :$busy)"
-    echo "try: shoal -F $dir/ssh_config -H hosts/demo.hosts -H hosts/demo-flaky.hosts -- uname -n"
+    if [ -f "$dir/lab.env" ]; then
+        while IFS='=' read -r k v; do
+            case $k in
+            LAB_USER | *_PORT | *_PORT_*) printf '  %-24s %s\n' "$k" "$v" ;;
+            esac
+        done <"$dir/lab.env"
+    fi
+    [ "${#down[@]}" -eq 0 ] && [ "${#up[@]}" -gt 0 ]
 }
 
 down() {
-    local p
-    for p in $(pids); do kill "$p" 2>/dev/null || true; done
-    for _ in $(seq 1 40); do alive || break; sleep 0.05; done
+    if ! is_lab; then
+        if [ -e "$dir" ]; then
+            echo "lab.sh: $dir is not a lab (no .shoal-lab in it): not touching it" >&2
+            return 1
+        fi
+        echo "lab.sh: no lab in $dir: nothing to stop"
+        return 0
+    fi
+    stop_all
     rm -rf "$dir"
-    echo "lab.sh: down"
+    echo "lab.sh: down: stopped $stopped processes, removed $dir"
 }
 
-case $cmd in
-up) up ;;
-down) down ;;
-status)
-    if alive; then echo "lab.sh: up in $dir (pids $(pids | tr '\n' ' '))"; else echo "lab.sh: down"; exit 1; fi
-    ;;
-*) echo "usage: bash tests/lab.sh up|status|down [DIR]" >&2; exit 2 ;;
-esac
+# If 'up' stops half way, take down what it started.
+up_failed() {
+    stop_all
+    rm -rf "$dir"
+    echo "lab.sh: the lab did not come up; nothing of it is left running" >&2
+}
+
+up() {
+    local i port names=() line specs=()
+    if is_lab; then
+        survey
+        if [ "${#up[@]}" -gt 0 ] && [ "${#down[@]}" -eq 0 ]; then
+            echo "lab.sh: the lab in $dir is already up"
+            hints
+            return 0
+        fi
+        echo "lab.sh: the lab in $dir is not (all) running: starting it afresh"
+        stop_all
+        rm -rf "$dir"
+    elif [ -e "$dir" ] && [ -n "$(ls -A "$dir" 2>/dev/null)" ]; then
+        echo "lab.sh: $dir exists and is not a lab: choose another directory" >&2
+        return 1
+    fi
+    if [ ! -x /usr/sbin/sshd ]; then
+        echo "lab.sh: needs OpenSSH's sshd (bash tests/deps.sh test, or apt-get install openssh-server)" >&2
+        return 1
+    fi
+    mkdir -p "$dir" || return 1
+    chmod 755 "$dir"
+    : >"$dir/.shoal-lab"
+    trap up_failed EXIT
+    trap 'exit 1' INT TERM HUP
+
+    lab_user
+    if [ "$(id -u)" -eq 0 ] && ! runuser -u "$LAB_USER" -- test -r "$dir/.shoal-lab" 2>/dev/null; then
+        echo "lab.sh: $LAB_USER cannot read $dir (sshd reads authorized_keys as that user); use a directory under /tmp" >&2
+        exit 1
+    fi
+    lab_keys
+    start_sshd main
+    start_sshd busy "MaxStartups 4:50:10"
+    write_ssh_config "$dir/ssh_config"
+    add_aliases "$dir/ssh_config" demo 40 "$SSHD_PORT_MAIN"
+    add_aliases "$dir/ssh_config" busy 20 "$SSHD_PORT_BUSY"
+    trust_host_keys "$SSHD_PORT_MAIN" "$SSHD_PORT_BUSY"
+    {
+        echo "SHOAL_LAB=$dir"
+        echo "LAB_USER=$LAB_USER"
+        echo "SSHD_PORT_MAIN=$SSHD_PORT_MAIN"
+        echo "SSHD_PORT_BUSY=$SSHD_PORT_BUSY"
+    } >"$dir/lab.env"
+
+    if [ -x "$top_builddir/tests/faultproxy" ]; then
+        for i in "${!flaky_plans[@]}"; do
+            specs+=("0:127.0.0.1:$SSHD_PORT_MAIN:${flaky_plans[$i]}")
+        done
+        start_faultproxy "${specs[@]}"
+        for i in "${!flaky_names[@]}"; do
+            port=FP_PORT_$((i + 1))
+            port=${!port}
+            add_alias "$dir/ssh_config" "${flaky_names[$i]}" "$port"
+            trust_host_keys "$port"
+            names+=("$(printf '  %-16s faultproxy 127.0.0.1:%s: %s' "${flaky_names[$i]}" "$port" "${flaky_notes[$i]}")")
+            line=${flaky_names[$i]^^}
+            echo "${line//-/_}_PORT=$port" >>"$dir/lab.env"
+        done
+    fi
+    trap - EXIT INT TERM HUP
+
+    echo "lab.sh: up in $dir (login user $LAB_USER)"
+    echo "  demo01..demo40   sshd 127.0.0.1:$SSHD_PORT_MAIN"
+    echo "  busy01..busy20   sshd 127.0.0.1:$SSHD_PORT_BUSY with MaxStartups 4:50:10"
+    if [ "${#names[@]}" -gt 0 ]; then
+        printf '%s\n' "${names[@]}"
+    else
+        echo "  (no flaky hosts: tests/faultproxy is not built; 'make', then 'down' and 'up')"
+    fi
+    hints
+}
+
+"$cmd"

@@ -66,7 +66,7 @@ else
     # When root, sshd reads authorized_keys as the login user: $T must be
     # reachable by it, so it lives in /tmp whatever TMPDIR says.
     _lib_tmp=${TMPDIR:-/tmp}
-    [ "$(id -u)" -eq 0 ] && _lib_tmp=/tmp
+    [ "$EUID" -eq 0 ] && _lib_tmp=/tmp
     T=$(mktemp -d "$_lib_tmp/shoal-$(basename "$0" .sh).XXXXXX") || {
         echo "Bail out! mktemp failed"
         exit 1
@@ -260,13 +260,15 @@ wait_for() {
 _lib_spawn() {
     local name=$1 out=$2 err=$3
     shift 3
+    # The copy of the test's stdout is not theirs to hold: a server keeping
+    # it open would keep a reader of the output, like $(lab.sh up), waiting.
     if [ "$_lib_mode" = lab ]; then
-        setsid "$@" </dev/null >"$out" 2>"$err" &
+        setsid "$@" </dev/null >"$out" 2>"$err" {_lib_out}>&- &
         _lib_pid=$!
         disown "$_lib_pid"
         echo "$_lib_pid" >"$T/$name.pid"
     else
-        "$@" </dev/null >"$out" 2>"$err" &
+        "$@" </dev/null >"$out" 2>"$err" {_lib_out}>&- &
         _lib_pid=$!
         _lib_pids+=("$_lib_pid")
     fi
@@ -438,13 +440,14 @@ run_shoal() {
 # rc time); otherwise the current user, the only one an unprivileged sshd
 # can log in.
 lab_user() {
-    if [ "$(id -u)" -ne 0 ]; then
+    if [ "$EUID" -ne 0 ]; then
         LAB_USER=$(id -un)
         export LAB_USER
         return 0
     fi
     LAB_USER=shoaltest
     export LAB_USER
+    _lib_lab_user_ok && return 0
     local lock=/run/lock
     [ -w "$lock" ] || lock=/tmp
     # Tests run in parallel: one at a time edits /etc/passwd.
@@ -462,11 +465,27 @@ lab_user() {
         fi
         local home f
         home=$(getent passwd "$LAB_USER" | cut -d: -f6)
-        for f in .profile .bashrc .bash_profile .bash_login .bash_logout .shrc .kshrc \
-            .zshrc .zshenv .zprofile .login .cshrc .tcshrc; do
+        [ -d "$home" ] || install -d -o "$LAB_USER" -m 755 "$home" || exit 1
+        for f in "${_lib_rc_files[@]}"; do
             rm -f "$home/$f"
         done
     ) 9>"$lock/shoal-lab-user.lock" || BAIL_OUT "cannot set up the user $LAB_USER"
+}
+
+_lib_rc_files=(.profile .bashrc .bash_profile .bash_login .bash_logout .shrc .kshrc
+    .zshrc .zshenv .zprofile .login .cshrc .tcshrc)
+
+# _lib_lab_user_ok: the lab user is as lab_user wants it, without a fork
+# more than needed (every test calls lab_user).
+_lib_lab_user_ok() {
+    local line home shell f
+    line=$(getent passwd "$LAB_USER") || return 1
+    IFS=: read -r _ _ _ _ _ home shell <<<"$line"
+    [ "$shell" = /bin/sh ] && [ -d "$home" ] || return 1
+    for f in "${_lib_rc_files[@]}"; do
+        [ -e "$home/$f" ] && return 1
+    done
+    ! grep -q "^$LAB_USER:!" /etc/shadow 2>/dev/null
 }
 
 # lab_keys: once per $T, the client key $T/id_ed25519 (no passphrase),
@@ -575,7 +594,7 @@ start_sshd() {
         ssh-keygen -q -t ed25519 -N '' -C "shoal-lab-$name" -f "$dir/hostkey" </dev/null ||
             BAIL_OUT "ssh-keygen failed"
     fi
-    if [ "$(id -u)" -eq 0 ] && [ ! -d /run/sshd ]; then
+    if [ "$EUID" -eq 0 ] && [ ! -d /run/sshd ]; then
         mkdir -p /run/sshd && chmod 755 /run/sshd
     fi
     for line in "$@"; do
