@@ -27,19 +27,25 @@
 #include "output.h"
 #include "pool.h"
 #include "sshconf.h"
+#include "tui.h"
 #include "xmalloc.h"
 
 static volatile sig_atomic_t interrupts;
+static volatile sig_atomic_t view_on; /* the live view owns the terminal */
 
 static void
 on_interrupt(int sig)
 {
 	static const char msg[] = "\nshoal: interrupted; stopping (again to quit at once)\n";
 
-	if (interrupts++ > 0)
+	(void)sig;
+	if (interrupts++ > 0) {
+		if (view_on)
+			tui_emergency_restore();
 		_exit(130);
+	}
 	cancel_request();
-	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
+	if (!view_on && write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
 		interrupts++;
 }
 
@@ -200,6 +206,36 @@ list_hosts(const struct hostlist *hl)
 	}
 }
 
+/*
+ * Run the pool: under the live view when it is wanted and the terminal can
+ * show it, else plainly, with a note saying why not when --tui asked.
+ */
+static void
+run(const struct options *o, const struct pool_params *pp)
+{
+	const char *why;
+	struct pool *pool;
+
+	if (!tui_wanted(o)) {
+		pool_run(pp);
+		return;
+	}
+	if ((why = tui_open()) != NULL) {
+		log_msg(LOG_NORMAL, "live view off (%s): plain output", why);
+		pool_run(pp);
+		return;
+	}
+	output_set_deferred();
+	log_hold(true);
+	view_on = 1;
+	pool = pool_start(pp, true);
+	tui_run(pp->hosts, pp->n, o, pool);
+	tui_close();
+	view_on = 0;
+	log_hold(false);
+	pool_wait(pool);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -258,7 +294,7 @@ main(int argc, char **argv)
 	pp.password = password;
 	pp.stdin_data = o.send_stdin ? (in.p ? in.p : "") : NULL;
 	pp.stdin_len = in.len;
-	pool_run(&pp);
+	run(&o, &pp);
 	rc = output_finish(hosts, hl.n, host_now() - t0);
 	if (rc == 0 || output_exit_status(hosts, hl.n) > rc)
 		rc = output_exit_status(hosts, hl.n);
