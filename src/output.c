@@ -259,7 +259,8 @@ report_failure(const struct host *h)
 {
 	const struct err_kind_info *ki = errkind_info(h->kind);
 
-	if (h->kind == EK_NONE)
+	/* Hosts a cancel kept from starting are counted in the summary only. */
+	if (h->kind == EK_NONE || (h->kind == EK_CANCELLED && h->attempts == 0))
 		return;
 	if (h->kind == EK_EXIT_NONZERO || h->kind == EK_SIGNAL)
 		log_msg(LOG_NORMAL, "%s: %s: %s", h->alias, ki->name, h->error);

@@ -584,9 +584,15 @@ draw_header(struct view *v, double t)
 	mvaddstr(y, COLS - (int)strlen(right), right);
 	buf_free(&b);
 
-	mvprintw(++y, 0, "queued %zu  connecting %zu  running %zu  retrying %zu  ",
-	        v->counts[HOST_QUEUED], v->counts[HOST_CONNECTING], v->counts[HOST_RUNNING],
-	        v->counts[HOST_RETRY_WAIT]);
+	/* Whole words when they fit, else the short form. */
+	if (COLS >= 72)
+		mvprintw(++y, 0, "queued %zu  connecting %zu  running %zu  retrying %zu  ",
+		        v->counts[HOST_QUEUED], v->counts[HOST_CONNECTING], v->counts[HOST_RUNNING],
+		        v->counts[HOST_RETRY_WAIT]);
+	else
+		mvprintw(++y, 0, "queue %zu conn %zu run %zu retry %zu ", v->counts[HOST_QUEUED],
+		        v->counts[HOST_CONNECTING], v->counts[HOST_RUNNING],
+		        v->counts[HOST_RETRY_WAIT]);
 	attron(state_attr(HOST_OK));
 	printw("ok %zu", v->counts[HOST_OK]);
 	attroff(state_attr(HOST_OK));

@@ -742,3 +742,46 @@ start_faultproxy() {
     _lib_fp_ports=$i
     [ "$i" -eq "$#" ] || BAIL_OUT "faultproxy announced $i listeners for $# specs"
 }
+
+# ---- a real terminal: tmux ----------------------------------------------------
+
+# term_start COLS ROWS CMD: run the shell command CMD in a new tmux server of
+# the test's own (socket $T/tmux.sock, no user config) in a COLSxROWS window;
+# when CMD ends, its exit status goes to $T/term.rc and the pane stays.
+term_start() {
+    command -v tmux >/dev/null || skip_all "tmux is not installed"
+    printf '%s\n' "$3" >"$T/term.cmd"
+    rm -f "$T/term.rc"
+    tmux -S "$T/tmux.sock" -f /dev/null new-session -d -s t -x "$1" -y "$2" \
+        "env -u SSH_AUTH_SOCK TERM=screen bash $T/term.cmd; echo \$? >$T/term.rc.tmp; mv $T/term.rc.tmp $T/term.rc; sleep 3600" ||
+        BAIL_OUT "tmux cannot start"
+    at_exit "tmux -S '$T/tmux.sock' kill-server"
+}
+
+# term: tmux on the test's server.  term_keys KEY...: send-keys (tmux key
+# names: Enter Escape Up Down...).  term_type TEXT: type TEXT literally.
+term() { tmux -S "$T/tmux.sock" "$@"; }
+term_keys() { term send-keys -t t "$@"; }
+term_type() { term send-keys -t t -l -- "$1"; }
+
+# term_screen: the text on the screen now (term_screen -e: with attributes).
+term_screen() { term capture-pane -p -t t "$@"; }
+
+# term_has ERE: whether the screen shows a line matching ERE.
+term_has() { term_screen | grep -Eq -- "$1"; }
+
+# term_wait SECS ERE: wait until the screen shows ERE; fail() with the
+# screen in the diagnostics if it does not.
+term_wait() {
+    wait_for "$1" term_has "$2" && return 0
+    diag "screen after $1 s without /$2/:"
+    term_screen | sed 's/^/    | /' >&2
+    return 1
+}
+
+# term_done SECS: wait for the command in the terminal to end; sets TERM_RC.
+term_done() {
+    TERM_RC=
+    wait_for "$1" test -f "$T/term.rc" || return 1
+    TERM_RC=$(cat "$T/term.rc")
+}
