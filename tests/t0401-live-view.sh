@@ -111,6 +111,7 @@ is "$(grep -c $'^ok0[1-8]: last \e\\[31mRED$' "$T/out")" 8 "to a file, the exact
 like "$(cat "$T/err")" 'ok 8 · failed 2 \((banner_timeout 1: stall · auth_denied 1: stranger|auth_denied 1: stranger · banner_timeout 1: stall)\)' \
     "then the summary"
 like "$(cat "$T/err")" 'stall: banner_timeout' "and each failure, as in plain output"
+unlike "$(cat "$T/err")" 'Sanitizer|runtime error' "no sanitizer report"
 term kill-server
 
 # ---- q while hosts are in flight asks, then cancels them ----------------------
@@ -126,6 +127,7 @@ term_keys y
 term_done 10 && pass "y leaves"
 is "$TERM_RC" 130 "exit status 130 (interrupted)"
 like "$(cat "$T/err")" 'cancelled 3: ok\[01-03\]' "the summary says cancelled"
+unlike "$(cat "$T/err")" 'Sanitizer|runtime error' "no sanitizer report after a cancel"
 wait_for 10 eval "! pgrep -u '$LAB_USER' -f '$marker' >/dev/null"
 ok $? "no remote command left running"
 term kill-server
