@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t0001: the test lab is sound, proved with OpenSSH's own client. start_sshd
+# t0002: the test lab is sound, proved with OpenSSH's own client. start_sshd
 # brings up a real sshd on a free loopback port; the aliases add_aliases
 # writes log in as the lab user (shell /bin/sh, no startup files) with
 # StrictHostKeyChecking yes, and only where trust_host_keys trusted the
