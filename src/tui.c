@@ -67,6 +67,7 @@ struct view {
 	/* This frame's counts, by enum host_state. */
 	size_t counts[HOST_FAILED + 1];
 	size_t nfinal;
+	uint64_t xfer_done, xfer_total; /* all hosts, for --copy / --rcopy */
 
 	size_t *rows; /* host indices shown, in host order */
 	size_t nrows;
@@ -281,6 +282,23 @@ last_line(struct buf *dst, const struct buf *src)
 	append_escaped(dst, src->p + start, end - start);
 }
 
+/* Bytes as a person reads them: 512 B, 12.3 kB, 50.0 MB, 1.2 GB. */
+static void
+append_bytes(struct buf *b, double n)
+{
+	static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+	int u = 0;
+
+	while (n >= 1000 && u < 4) {
+		n /= 1000;
+		u++;
+	}
+	if (u == 0)
+		buf_appendf(b, "%.0f %s", n, units[u]);
+	else
+		buf_appendf(b, "%.1f %s", n, units[u]);
+}
+
 static double
 now(void)
 {
@@ -337,6 +355,7 @@ collect(struct view *v)
 	size_t i;
 
 	memset(v->counts, 0, sizeof v->counts);
+	v->xfer_done = v->xfer_total = 0;
 	v->nrows = 0;
 	for (i = 0; i < v->n; i++) {
 		struct host *h = v->hosts[i];
@@ -350,6 +369,8 @@ collect(struct view *v)
 		       (v->filter == FILTER_RUNNING && in_flight(s));
 		if (show)
 			show = search_matches(v, i, h);
+		v->xfer_done += h->xfer_done;
+		v->xfer_total += h->xfer_total;
 		pthread_mutex_unlock(&h->lock);
 		v->counts[s]++;
 		if (show)
@@ -529,6 +550,20 @@ row_read(struct view *v, struct host *h, struct row *r, double t)
 		}
 		break;
 	case HOST_RUNNING:
+		if (h->xfer_total > 0) {
+			double secs_run = t - h->phase_started;
+
+			append_bytes(&r->text, (double)h->xfer_done);
+			buf_appends(&r->text, " / ");
+			append_bytes(&r->text, (double)h->xfer_total);
+			if (secs_run > 0.2) {
+				buf_appends(&r->text, "  ");
+				append_bytes(&r->text, (double)h->xfer_done / secs_run);
+				buf_appends(&r->text, "/s");
+			}
+			break;
+		}
+		/* fall through */
 	case HOST_OK:
 		last_line(&r->text, h->err_last ? &h->err : &h->out);
 		if (r->text.len == 0 && h->state == HOST_OK)
@@ -604,6 +639,15 @@ draw_header(struct view *v, double t)
 	buf_init(&b);
 	buf_appendf(&b, " %zu/%zu %3d%%", v->nfinal, v->n,
 	        (int)(100.0 * (double)v->nfinal / (double)v->n));
+	if (v->xfer_total > 0) {
+		buf_appends(&b, "  ");
+		append_bytes(&b, (double)v->xfer_done);
+		if (elapsed > 0.2) {
+			buf_appends(&b, " at ");
+			append_bytes(&b, (double)v->xfer_done / elapsed);
+			buf_appends(&b, "/s");
+		}
+	}
 	if (v->nfinal == v->n)
 		buf_appendf(&b, "  done in %.1f s", elapsed);
 	else if (v->nfinal > 0)
