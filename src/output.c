@@ -402,18 +402,25 @@ gather(struct host **hosts, size_t n)
 	free(sorted);
 }
 
-void
-output_host_done(struct host *h)
+/* The last lines without their newline, written whole at the host's end. */
+static void
+flush_partial_lines(struct host *h)
 {
-	struct buf b;
-	int fd;
-
 	if (h->line_out.len > 0)
 		write_prefixed(h, false, h->line_out.p, h->line_out.len);
 	if (h->line_err.len > 0)
 		write_prefixed(h, true, h->line_err.p, h->line_err.len);
 	buf_free(&h->line_out);
 	buf_free(&h->line_err);
+}
+
+void
+output_host_done(struct host *h)
+{
+	struct buf b;
+	int fd;
+
+	flush_partial_lines(h);
 	if (output_opts->json && !output_deferred) {
 		buf_init(&b);
 		json_object(&b, h, true);
@@ -582,12 +589,7 @@ deferred_host(struct host *h)
 	} else {
 		prefix_data(h, false, h->out.p ? h->out.p : "", h->out.len);
 		prefix_data(h, true, h->err.p ? h->err.p : "", h->err.len);
-		if (h->line_out.len > 0)
-			write_prefixed(h, false, h->line_out.p, h->line_out.len);
-		if (h->line_err.len > 0)
-			write_prefixed(h, true, h->line_err.p, h->line_err.len);
-		buf_free(&h->line_out);
-		buf_free(&h->line_err);
+		flush_partial_lines(h);
 	}
 	buf_free(&h->out);
 	buf_free(&h->err);
