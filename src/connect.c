@@ -160,6 +160,16 @@ auth_passphrase_cb(const char *prompt, char *buf, size_t len, int echo, int veri
 	return -1;
 }
 
+static bool
+session_has_user(ssh_session s)
+{
+	char *user = NULL;
+	bool has = ssh_options_get(s, SSH_OPTIONS_USER, &user) == SSH_OK && user != NULL;
+
+	ssh_string_free_char(user);
+	return has;
+}
+
 static int
 session_setup(struct conn *c, struct host *h, const struct options *o)
 {
@@ -185,6 +195,13 @@ session_setup(struct conn *c, struct host *h, const struct options *o)
 	}
 	ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &off);
 	if (user != NULL && ssh_options_set(s, SSH_OPTIONS_USER, user) < 0)
+		return -1;
+	/*
+	 * Named nowhere: libssh would pick the local login user only inside
+	 * ssh_connect; pick it now (NULL means that) so every report names
+	 * the user, as ssh would, even for a host never reached.
+	 */
+	if (user == NULL && !session_has_user(s) && ssh_options_set(s, SSH_OPTIONS_USER, NULL) < 0)
 		return -1;
 	if (port > 0 && ssh_options_set(s, SSH_OPTIONS_PORT, &port) < 0)
 		return -1;
