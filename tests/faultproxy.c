@@ -31,6 +31,10 @@
  *   kexstall       relay the server's banner line, then nothing more
  *   kexdrop        relay the banner and the next server packet, then close
  *   kexdelay:SECS  relay the banner, then hold the rest for SECS seconds
+ *   blackhole      (the whole plan) never accept: the listen queue is held
+ *                  full by one connection of our own, so the kernel drops
+ *                  every later SYN and a client's TCP connect hangs until
+ *                  its own deadline (needs tcp_abort_on_overflow 0)
  *
  * One thread, one poll loop; buffers are bounded (a side is not read while
  * the other side's buffer is full).
@@ -71,6 +75,7 @@ enum mode {
 	M_KEXSTALL,
 	M_KEXDROP,
 	M_KEXDELAY,
+	M_BLACKHOLE,
 };
 
 struct step {
@@ -88,6 +93,7 @@ struct listener {
 	struct step *plan;
 	size_t nplan;
 	unsigned long count;
+	int filler; /* blackhole: our own connection that fills the queue */
 };
 
 struct side {
@@ -140,7 +146,7 @@ usage(FILE *fp)
 	        "usage: faultproxy [-v] [-p PIDFILE] -L LISTENPORT:TARGETHOST:TARGETPORT:PLAN ...\n"
 	        "PLAN = MODE[,MODE...]: connection k gets the k-th mode, the last repeats.\n"
 	        "MODES: relay close reset stall throttle http garbage text:STRING delay:SECS\n"
-	        "       drip:MS kexstall kexdrop kexdelay:SECS\n");
+	        "       drip:MS kexstall kexdrop kexdelay:SECS blackhole\n");
 }
 
 static char *
@@ -178,7 +184,8 @@ parse_step(const char *word, struct step *st)
 	        {"throttle", M_THROTTLE, false}, {"http", M_HTTP, false},
 	        {"garbage", M_GARBAGE, false}, {"text", M_TEXT, true}, {"delay", M_DELAY, true},
 	        {"drip", M_DRIP, true}, {"kexstall", M_KEXSTALL, false},
-	        {"kexdrop", M_KEXDROP, false}, {"kexdelay", M_KEXDELAY, true}};
+	        {"kexdrop", M_KEXDROP, false}, {"kexdelay", M_KEXDELAY, true},
+	        {"blackhole", M_BLACKHOLE, false}};
 	const char *colon = strchr(word, ':');
 	size_t nlen = colon ? (size_t)(colon - word) : strlen(word), i;
 	char *end;
@@ -234,9 +241,17 @@ parse_spec(const char *spec, struct listener *l)
 			return -1;
 		}
 		l->nplan++;
+		if (l->plan[l->nplan - 1].mode == M_BLACKHOLE && l->nplan > 1)
+			goto alone;
 	}
+	if (l->plan[0].mode == M_BLACKHOLE && l->nplan > 1)
+		goto alone;
 	free(copy);
 	return 0;
+alone:
+	fprintf(stderr, "faultproxy: blackhole must be the whole plan in '%s'\n", spec);
+	free(copy);
+	return -1;
 bad:
 	fprintf(stderr, "faultproxy: bad spec '%s' (LISTENPORT:TARGETHOST:TARGETPORT:PLAN)\n",
 	        spec);
@@ -248,6 +263,39 @@ static void
 set_nonblock(int fd)
 {
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+static bool
+is_blackhole(const struct listener *l)
+{
+	return l->plan[0].mode == M_BLACKHOLE;
+}
+
+/*
+ * With a backlog of 0 the accept queue is full once it holds one connection
+ * (Linux drops a SYN while the queue holds more than the backlog): connect
+ * once ourselves and never accept.
+ */
+static int
+fill_queue(struct listener *l, const struct sockaddr_in *sa)
+{
+	struct pollfd pfd;
+	int err = 0;
+	socklen_t el = sizeof err;
+
+	l->filler = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->filler < 0)
+		return -1;
+	if (connect(l->filler, (const struct sockaddr *)sa, sizeof *sa) < 0 && errno != EINPROGRESS)
+		return -1;
+	pfd.fd = l->filler;
+	pfd.events = POLLOUT;
+	if (poll(&pfd, 1, 5000) != 1 ||
+	        getsockopt(l->filler, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err != 0) {
+		errno = err ? err : ETIMEDOUT;
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -265,12 +313,14 @@ open_listener(struct listener *l)
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons((unsigned short)l->port);
-	if (bind(l->fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(l->fd, 1024) < 0)
+	if (bind(l->fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	        listen(l->fd, is_blackhole(l) ? 0 : 1024) < 0)
 		return -1;
 	getsockname(l->fd, (struct sockaddr *)&sa, &len);
 	l->port = ntohs(sa.sin_port);
 	set_nonblock(l->fd);
-	return 0;
+	l->filler = -1;
+	return is_blackhole(l) ? fill_queue(l, &sa) : 0;
 }
 
 static int
@@ -594,7 +644,9 @@ main(int argc, char **argv)
 		if (pfd == NULL)
 			return 1;
 		for (i = 0; i < nl; i++) {
-			pfd[n].fd = ls[i].fd;
+			/* A blackhole never accepts: poll ignores a negative fd. */
+			pfd[n].fd = is_blackhole(&ls[i]) ? -1 : ls[i].fd;
+			pfd[n].revents = 0;
 			pfd[n++].events = POLLIN;
 		}
 		for (c = conns; c != NULL; c = c->next) {
