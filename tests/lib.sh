@@ -15,7 +15,8 @@
 #            wait_for SECS CMD...   (polls every 50 ms; status 1 at the deadline)
 #            at_exit CMD...         (run at cleanup, before processes are ended)
 #   procs    running PID..., procs_with STRING, kill_procs PID...
-#   lab      lab_user, lab_keys, free_port, start_sshd NAME [sshd_config lines],
+#   lab      lab_user, lab_keys, lab_password PW, free_port,
+#            start_sshd NAME [sshd_config lines],
 #            write_ssh_config FILE, add_alias FILE ALIAS PORT [HOSTNAME] [lines],
 #            add_aliases FILE PREFIX COUNT PORT [lines],
 #            trust_host_keys [HOST:]PORT..., start_faultproxy SPEC...
@@ -501,6 +502,22 @@ lab_keys() {
     chmod 644 "$T/authorized_keys"
     [ -e "$T/known_hosts" ] || : >"$T/known_hosts"
     [ -e "$T/ssh_config" ] || : >"$T/ssh_config"
+}
+
+# lab_password PW: $LAB_USER logs in with password PW until the test ends,
+# then has none again ('*').  Root only.  The password is the machine's, not
+# $T's: tests that set one take turns (a lock held until the test exits).
+lab_password() {
+    local lock=/run/lock
+    [ "$EUID" -eq 0 ] || BAIL_OUT "lab_password needs root"
+    [ -n "${LAB_USER:-}" ] || lab_user
+    [ -w "$lock" ] || lock=/tmp
+    if [ -z "${_lib_pw_lock:-}" ]; then
+        exec {_lib_pw_lock}>"$lock/shoal-lab-password.lock"
+        flock -w 120 "$_lib_pw_lock" || BAIL_OUT "the lab password stayed taken for 120 s"
+        at_exit "usermod -p '*' '$LAB_USER'"
+    fi
+    echo "$LAB_USER:$1" | chpasswd || BAIL_OUT "chpasswd failed"
 }
 
 # free_port: prints a port of 127.0.0.1 in 20000-59999 that nothing listens
