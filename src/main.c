@@ -105,15 +105,29 @@ fail:
 	return rc;
 }
 
-/* Read a password from the terminal, without echo. */
+static volatile sig_atomic_t prompt_signal;
+
+static void
+prompt_interrupted(int sig)
+{
+	prompt_signal = sig;
+}
+
+/*
+ * Read a password from the terminal, without echo.  A signal that would end
+ * shoal at the prompt (Ctrl-C, a hang-up) first gives the terminal its echo
+ * back, then ends shoal as it would have.
+ */
 static char *
 ask_password(void)
 {
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	struct sigaction sa, old_sa[sizeof sigs / sizeof sigs[0]];
 	struct termios old, quiet;
 	struct buf b;
 	char c;
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
-	ssize_t r;
+	size_t i;
 
 	if (fd < 0)
 		return NULL;
@@ -122,15 +136,34 @@ ask_password(void)
 		close(fd);
 		return NULL;
 	}
+	/* No SA_RESTART: the signal must interrupt the read. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = prompt_interrupted;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		sigaction(sigs[i], &sa, &old_sa[i]);
+		if (old_sa[i].sa_handler == SIG_IGN)
+			sigaction(sigs[i], &old_sa[i], NULL);
+	}
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	tcsetattr(fd, TCSAFLUSH, &quiet);
-	while ((r = read(fd, &c, 1)) == 1 && c != '\n' && c != '\r')
+	while (!prompt_signal && read(fd, &c, 1) == 1 && c != '\n' && c != '\r')
 		buf_appendc(&b, c);
 	tcsetattr(fd, TCSAFLUSH, &old);
-	if (write(fd, "\n", 1) < 0)
-		r = -1;
+	if (write(fd, "\n", 1) < 0) {
+		/* The line is cosmetic; the password is read. */
+	}
 	close(fd);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &old_sa[i], NULL);
+	if (prompt_signal) {
+		if (b.p != NULL)
+			explicit_bzero(b.p, b.len);
+		buf_free(&b);
+		raise(prompt_signal);
+		exit(128 + prompt_signal);
+	}
 	return buf_steal(&b);
 }
 
