@@ -29,7 +29,13 @@ is "$(user_of plain)" '"user":"cli"' "-l names the user"
 is "$(user_of named)" '"user":"cli"' "-l wins over ssh_config"
 is "$(user_of itemhost)" '"user":"item"' "a host item's user@ wins over -l"
 
-run_shoal -F none -w 127.0.0.1:"$port",nosuch.invalid --retries 0 --json -- true
+run_shoal -F none -w 127.0.0.1:"$port" --retries 0 --json -- true
 is "$(user_of 127.0.0.1)" "\"user\":\"$me\"" "-F none: the local login user"
-is "$(user_of nosuch.invalid)" "\"user\":\"$me\"" "also for a name that does not resolve"
+# With no network: the lookup must not ask a resolver off this machine.
+if offline_ok; then
+    SHOAL_OFFLINE=1 run_shoal -F none -w nosuch.invalid --retries 0 --json -- true
+    is "$(user_of nosuch.invalid)" "\"user\":\"$me\"" "also for a name that does not resolve"
+else
+    skip "no network namespace for a lookup without network"
+fi
 done_testing
