@@ -30,11 +30,17 @@ add_aliases "$T/ssh_config" ok 3 "$SSHD_PORT_MAIN"
 trust_host_keys "$SSHD_PORT_MAIN" "$SSHD_PORT_STUCK" "$SSHD_PORT_GRACE"
 json() { grep "\"host\":\"$1\"" "$T/out"; }
 
+# libssh 0.10.6 leaks the key of its public-key auth state (ssh_free frees
+# only the state) when auth is abandoned in the middle: those runs tolerate
+# leaks inside libssh.
+{ cat "$top_srcdir/tests/lsan.supp"; echo 'leak:libssh.so'; } >"$T/lsan.supp"
+export LSAN_OPTIONS="suppressions=$T/lsan.supp:print_suppressions=0"
+
 start=$(date +%s%N)
 run_shoal -F "$T/ssh_config" -w 'stuck,ok[01-03]' --auth-timeout 1 --retries 1 --backoff 0.1,0.2 \
     --json -- 'echo up'
 took=$((($(date +%s%N) - start) / 1000000))
-is "$RC" 3 "exit status 3"
+is "$RC" 3 "exit status 3" || diag "$(cat "$T/err")"
 like "$(json stuck)" '"error_kind":"auth_timeout"' "JSON says auth_timeout"
 like "$(json stuck)" '"attempts":2' "retried: --retries 1 makes 2 attempts"
 like "$(json stuck)" '"attempt_errors":\[\{"error_kind":"auth_timeout","phase":"auth"' "the first attempt failed the same way, in the auth phase"
