@@ -31,6 +31,9 @@
  *   kexstall       relay the server's banner line, then nothing more
  *   kexdrop        relay the banner and the next server packet, then close
  *   kexdelay:SECS  relay the banner, then hold the rest for SECS seconds
+ *   authstall      relay the key exchange, up to and including the server's
+ *                  NEWKEYS, then nothing more from the server: the client
+ *                  is left waiting in authentication (auth_timeout)
  *   blackhole      (the whole plan) never accept: the listen queue is held
  *                  full by one connection of our own, so the kernel drops
  *                  every later SYN and a client's TCP connect hangs until
@@ -75,6 +78,7 @@ enum mode {
 	M_KEXSTALL,
 	M_KEXDROP,
 	M_KEXDELAY,
+	M_AUTHSTALL,
 	M_BLACKHOLE,
 };
 
@@ -113,7 +117,12 @@ struct conn {
 	double hold_until;      /* server bytes not before this */
 	double next_drip;
 	bool banner_done;
-	bool drop_server;     /* kexstall: discard the server's bytes */
+	bool drop_server; /* kexstall: discard the server's bytes */
+	/* authstall: where the scan of the server's plaintext packets is */
+	bool scan_banner_done;
+	unsigned char scan_hdr[6]; /* packet_length, padding_length, type */
+	size_t scan_hdr_n;
+	size_t scan_left;     /* bytes of the current packet still to pass */
 	bool drop_after_next; /* kexdrop: close after the next server data */
 	unsigned long id;
 	struct listener *l;
@@ -146,7 +155,7 @@ usage(FILE *fp)
 	        "usage: faultproxy [-v] [-p PIDFILE] -L LISTENPORT:TARGETHOST:TARGETPORT:PLAN ...\n"
 	        "PLAN = MODE[,MODE...]: connection k gets the k-th mode, the last repeats.\n"
 	        "MODES: relay close reset stall throttle http garbage text:STRING delay:SECS\n"
-	        "       drip:MS kexstall kexdrop kexdelay:SECS blackhole\n");
+	        "       drip:MS kexstall kexdrop kexdelay:SECS authstall blackhole\n");
 }
 
 static char *
@@ -185,7 +194,7 @@ parse_step(const char *word, struct step *st)
 	        {"garbage", M_GARBAGE, false}, {"text", M_TEXT, true}, {"delay", M_DELAY, true},
 	        {"drip", M_DRIP, true}, {"kexstall", M_KEXSTALL, false},
 	        {"kexdrop", M_KEXDROP, false}, {"kexdelay", M_KEXDELAY, true},
-	        {"blackhole", M_BLACKHOLE, false}};
+	        {"authstall", M_AUTHSTALL, false}, {"blackhole", M_BLACKHOLE, false}};
 	const char *colon = strchr(word, ':');
 	size_t nlen = colon ? (size_t)(colon - word) : strlen(word), i;
 	char *end;
@@ -491,6 +500,45 @@ after_send(struct conn *c, double t)
 	return true;
 }
 
+/*
+ * authstall: scan the server's bytes from 'from' on (its banner line, then
+ * unencrypted binary packets, RFC 4253 6) and return the offset just past
+ * its NEWKEYS packet (message 21), or 0 while it has not come.
+ */
+static size_t
+scan_newkeys(struct conn *c, size_t from)
+{
+	const unsigned char *p = (const unsigned char *)c->s2c.buf;
+	size_t i = from, k;
+	unsigned long plen;
+
+	while (i < c->s2c.len) {
+		if (!c->scan_banner_done) {
+			c->scan_banner_done = p[i++] == '\n';
+			continue;
+		}
+		if (c->scan_left > 0) {
+			k = c->s2c.len - i < c->scan_left ? c->s2c.len - i : c->scan_left;
+			i += k;
+			c->scan_left -= k;
+			if (c->scan_left == 0 && c->scan_hdr[5] == 21)
+				return i;
+			continue;
+		}
+		c->scan_hdr[c->scan_hdr_n++] = p[i++];
+		if (c->scan_hdr_n < sizeof c->scan_hdr)
+			continue;
+		c->scan_hdr_n = 0;
+		plen = (unsigned long)c->scan_hdr[0] << 24 | (unsigned long)c->scan_hdr[1] << 16 |
+		       (unsigned long)c->scan_hdr[2] << 8 | c->scan_hdr[3];
+		/* packet_length counts padding_length and the type, read already. */
+		c->scan_left = plen >= 2 ? plen - 2 : 0;
+		if (c->scan_left == 0 && c->scan_hdr[5] == 21)
+			return i;
+	}
+	return 0;
+}
+
 static void
 service(struct conn *c, short crev, short srev)
 {
@@ -528,9 +576,16 @@ service(struct conn *c, short crev, short srev)
 	        c->s2c.len < BUFSZ) {
 		n = read(c->sfd, c->s2c.buf + c->s2c.len, BUFSZ - c->s2c.len);
 		if (n > 0) {
+			size_t from = c->s2c.len, end;
+
 			if (c->drop_server)
 				n = 0;
 			c->s2c.len += (size_t)n;
+			if (c->step->mode == M_AUTHSTALL && !c->drop_server &&
+			        (end = scan_newkeys(c, from)) > 0) {
+				c->s2c.len = end;
+				c->drop_server = true;
+			}
 		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 			c->s_eof = true;
 		}
