@@ -5,9 +5,8 @@
 # status (SPEC section 4).  Deeper tests of each: t0301 (resolve, refused),
 # t0306 (connect_timeout), t0303 (banner and kex faults), t0302 (host keys),
 # t0305 and t0307 (auth), t0308 (channel), t0103 (command_timeout), t0102
-# (exit_nonzero, signal), t0106 (cancelled).  Not here: auth_timeout needs
-# root (t0307); cancelled needs a signal (t0106); transfer needs --copy,
-# which is not built yet.
+# (exit_nonzero, signal), t0106 (cancelled).  Not here: cancelled needs a
+# signal (t0106); transfer needs --copy, which is not built yet.
 . "$(dirname "$0")/lib.sh"
 
 lab_user
@@ -18,8 +17,8 @@ start_sshd nosess "MaxSessions 0"
 trust_host_keys "$SSHD_PORT_MAIN" "$SSHD_PORT_NOKEX" "$SSHD_PORT_NOSESS"
 m=127.0.0.1:$SSHD_PORT_MAIN
 start_faultproxy "0:$m:blackhole" "0:$m:stall" "0:$m:close" "0:$m:throttle" "0:$m:http" \
-    "0:$m:kexstall"
-names=(hole stall closed full http kexstall)
+    "0:$m:kexstall" "0:$m:authstall"
+names=(hole stall closed full http kexstall authstall)
 for i in "${!names[@]}"; do
     port_var=FP_PORT_$((i + 1))
     add_alias "$T/ssh_config" "${names[$i]}" "${!port_var}"
@@ -51,12 +50,14 @@ kexstall       | true       | kex_timeout     | kex        | 2 | 3
 unknown        | true       | hostkey_unknown | kex        | 1 | 3
 changed        | true       | hostkey_changed | kex        | 1 | 3
 denied         | true       | auth_denied     | auth       | 1 | 3
+authstall      | true       | auth_timeout    | auth       | 2 | 3
 nosess         | true       | channel         | running    | 1 | 3
 good           | sleep 30   | command_timeout | running    | 1 | 3
 good           | exit 7     | exit_nonzero    | -          | 1 | 1
 good           | kill -9 $$ | signal          | -          | 1 | 1
 '
-timeouts=(-t 0.5 --banner-timeout 0.5 --kex-timeout 0.5 --auth-timeout 5 -u 0.5)
+# Short deadlines for the stalls, long enough for a loaded machine.
+timeouts=(-t 1 --banner-timeout 1 --kex-timeout 1 --auth-timeout 1 -u 1)
 while IFS='|' read -r host cmd kind phase attempts want_rc; do
     read -r host <<<"$host"
     [ -n "$host" ] || continue
