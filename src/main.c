@@ -127,15 +127,16 @@ ask_password(void)
 	struct buf b;
 	char c;
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	bool asked;
 	size_t i;
 
 	if (fd < 0)
 		return NULL;
-	buf_init(&b);
-	if (write(fd, "Password: ", 10) < 0 || tcgetattr(fd, &old) < 0) {
+	if (tcgetattr(fd, &old) < 0) {
 		close(fd);
 		return NULL;
 	}
+	buf_init(&b);
 	/* No SA_RESTART: the signal must interrupt the read. */
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = prompt_interrupted;
@@ -147,11 +148,13 @@ ask_password(void)
 	}
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	/* Echo goes off before the prompt shows: nothing typed after it is echoed. */
 	tcsetattr(fd, TCSAFLUSH, &quiet);
-	while (!prompt_signal && read(fd, &c, 1) == 1 && c != '\n' && c != '\r')
+	asked = write(fd, "Password: ", 10) == 10;
+	while (asked && !prompt_signal && read(fd, &c, 1) == 1 && c != '\n' && c != '\r')
 		buf_appendc(&b, c);
 	tcsetattr(fd, TCSAFLUSH, &old);
-	if (write(fd, "\n", 1) < 0) {
+	if (asked && write(fd, "\n", 1) < 0) {
 		/* The line is cosmetic; the password is read. */
 	}
 	close(fd);
@@ -163,6 +166,10 @@ ask_password(void)
 		buf_free(&b);
 		raise(prompt_signal);
 		exit(128 + prompt_signal);
+	}
+	if (!asked) {
+		buf_free(&b);
+		return NULL;
 	}
 	return buf_steal(&b);
 }
