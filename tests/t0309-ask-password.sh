@@ -16,7 +16,8 @@ add_aliases "$T/ssh_config" pw 3 "$SSHD_PORT_PW"
 trust_host_keys "$SSHD_PORT_PW"
 json() { grep "\"host\":\"$1\"" "$T/out"; }
 
-tm() { tmux -S "$T/tmux.sock" "$@"; }
+# The config is read when the first command starts the tmux server.
+tm() { tmux -f "$T/tmux.conf" -S "$T/tmux.sock" "$@"; }
 printf 'set -g status off\n' >"$T/tmux.conf"
 at_exit tmux -S "$T/tmux.sock" kill-server
 screen() { tm capture-pane -p -S - -t "$1"; }
@@ -33,11 +34,8 @@ ask() {
     rm -f "$T/out" "$T/err" "$T/rc.$name"
     printf -v cmd '%q ' env -u SSH_AUTH_SOCK "$SHOAL" "$@"
     cmd+=">'$T/out' 2>'$T/err'; echo \$? >'$T/rc.$name'; exec cat >/dev/null"
-    if [ -S "$T/tmux.sock" ]; then
-        tm new-session -d -s "$name" -x 100 -y 20 "$cmd"
-    else
-        tm -f "$T/tmux.conf" new-session -d -s "$name" -x 100 -y 20 "$cmd"
-    fi
+    RC=none SCREEN=
+    tm new-session -d -s "$name" -x 100 -y 20 "$cmd"
     wait_for 10 prompted "$name" || {
         fail "no 'Password:' prompt on the terminal"
         diag "$(screen "$name")"
