@@ -111,32 +111,72 @@ fail:
 	return rc;
 }
 
-/* Read a password from the terminal, without echo. */
+static volatile sig_atomic_t prompt_signal;
+
+static void
+prompt_interrupted(int sig)
+{
+	prompt_signal = sig;
+}
+
+/*
+ * Read a password from the terminal, without echo.  A signal that would end
+ * shoal at the prompt (Ctrl-C, a hang-up) first gives the terminal its echo
+ * back, then ends shoal as it would have.
+ */
 static char *
 ask_password(void)
 {
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	struct sigaction sa, old_sa[sizeof sigs / sizeof sigs[0]];
 	struct termios old, quiet;
 	struct buf b;
 	char c;
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
-	ssize_t r;
+	bool asked;
+	size_t i;
 
 	if (fd < 0)
 		return NULL;
-	buf_init(&b);
-	if (write(fd, "Password: ", 10) < 0 || tcgetattr(fd, &old) < 0) {
+	if (tcgetattr(fd, &old) < 0) {
 		close(fd);
 		return NULL;
 	}
+	buf_init(&b);
+	/* No SA_RESTART: the signal must interrupt the read. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = prompt_interrupted;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		sigaction(sigs[i], &sa, &old_sa[i]);
+		if (old_sa[i].sa_handler == SIG_IGN)
+			sigaction(sigs[i], &old_sa[i], NULL);
+	}
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	/* Echo goes off before the prompt shows: nothing typed after it is echoed. */
 	tcsetattr(fd, TCSAFLUSH, &quiet);
-	while ((r = read(fd, &c, 1)) == 1 && c != '\n' && c != '\r')
+	asked = write(fd, "Password: ", 10) == 10;
+	while (asked && !prompt_signal && read(fd, &c, 1) == 1 && c != '\n' && c != '\r')
 		buf_appendc(&b, c);
 	tcsetattr(fd, TCSAFLUSH, &old);
-	if (write(fd, "\n", 1) < 0)
-		r = -1;
+	if (asked && write(fd, "\n", 1) < 0) {
+		/* The line is cosmetic; the password is read. */
+	}
 	close(fd);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &old_sa[i], NULL);
+	if (prompt_signal) {
+		if (b.p != NULL)
+			explicit_bzero(b.p, b.len);
+		buf_free(&b);
+		raise(prompt_signal);
+		exit(128 + prompt_signal);
+	}
+	if (!asked) {
+		buf_free(&b);
+		return NULL;
+	}
 	return buf_steal(&b);
 }
 

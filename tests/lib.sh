@@ -11,11 +11,13 @@
 #            like GOT ERE DESC, unlike GOT ERE DESC, cmp_ok GOT OP WANT DESC,
 #            diag MSG, skip_all REASON, BAIL_OUT REASON
 #   running  run_shoal ARGS...   -> $T/out, $T/err, $RC (stdin: $SHOAL_STDIN
-#            or /dev/null; hard deadline $SHOAL_TIMEOUT, default 60 s)
+#            or /dev/null; hard deadline $SHOAL_TIMEOUT, default 60 s;
+#            SHOAL_OFFLINE=1: no network), offline_ok
 #            wait_for SECS CMD...   (polls every 50 ms; status 1 at the deadline)
 #            at_exit CMD...         (run at cleanup, before processes are ended)
 #   procs    running PID..., procs_with STRING, kill_procs PID...
-#   lab      lab_user, lab_keys, free_port, start_sshd NAME [sshd_config lines],
+#   lab      lab_user, lab_keys, lab_password PW, free_port,
+#            start_sshd NAME [sshd_config lines],
 #            write_ssh_config FILE, add_alias FILE ALIAS PORT [HOSTNAME] [lines],
 #            add_aliases FILE PREFIX COUNT PORT [lines],
 #            trust_host_keys [HOST:]PORT..., start_faultproxy SPEC...
@@ -418,11 +420,13 @@ fi
 # run_shoal ARGS...: $SHOAL ARGS with stdin from $SHOAL_STDIN (or /dev/null),
 # no ssh-agent, stdout in $T/out, stderr in $T/err, status in $RC.  After
 # $SHOAL_TIMEOUT (60) s it is ended (TERM, then KILL 2 s later), RC is 124 or
-# 137 and the test will fail.
+# 137 and the test will fail.  SHOAL_OFFLINE=1 runs it with no network at
+# all, not even loopback (see offline_ok): a name lookup then sends nothing.
 run_shoal() {
-    local in=${SHOAL_STDIN:-/dev/null} secs=${SHOAL_TIMEOUT:-60}
+    local in=${SHOAL_STDIN:-/dev/null} secs=${SHOAL_TIMEOUT:-60} pre=()
     [ -x "$SHOAL" ] || BAIL_OUT "no shoal binary at $SHOAL (build it first)"
-    env -u SSH_AUTH_SOCK timeout --foreground -k 2 "$secs" "$SHOAL" "$@" \
+    [ "${SHOAL_OFFLINE:-0}" = 1 ] && pre=(unshare --net --)
+    env -u SSH_AUTH_SOCK timeout --foreground -k 2 "$secs" "${pre[@]}" "$SHOAL" "$@" \
         <"$in" >"$T/out" 2>"$T/err"
     RC=$?
     if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
@@ -430,6 +434,12 @@ run_shoal() {
         diag "shoal did not finish within $secs s and was killed: shoal $*"
     fi
     return 0
+}
+
+# offline_ok: true when SHOAL_OFFLINE=1 can work (a network namespace of our
+# own: root, and a kernel and container that allow it).
+offline_ok() {
+    unshare --net -- true 2>/dev/null
 }
 
 # ---- the lab: user, keys, ports ---------------------------------------------
@@ -501,6 +511,22 @@ lab_keys() {
     chmod 644 "$T/authorized_keys"
     [ -e "$T/known_hosts" ] || : >"$T/known_hosts"
     [ -e "$T/ssh_config" ] || : >"$T/ssh_config"
+}
+
+# lab_password PW: $LAB_USER logs in with password PW until the test ends,
+# then has none again ('*').  Root only.  The password is the machine's, not
+# $T's: tests that set one take turns (a lock held until the test exits).
+lab_password() {
+    local lock=/run/lock
+    [ "$EUID" -eq 0 ] || BAIL_OUT "lab_password needs root"
+    [ -n "${LAB_USER:-}" ] || lab_user
+    [ -w "$lock" ] || lock=/tmp
+    if [ -z "${_lib_pw_lock:-}" ]; then
+        exec {_lib_pw_lock}>"$lock/shoal-lab-password.lock"
+        flock -w 120 "$_lib_pw_lock" || BAIL_OUT "the lab password stayed taken for 120 s"
+        at_exit "usermod -p '*' '$LAB_USER'"
+    fi
+    echo "$LAB_USER:$1" | chpasswd || BAIL_OUT "chpasswd failed"
 }
 
 # free_port: prints a port of 127.0.0.1 in 20000-59999 that nothing listens
