@@ -80,6 +80,7 @@ struct view {
 	pcre2_match_data *md;
 	char *pattern;
 	size_t *scanned;        /* per host: bytes of output the cached answer covers */
+	double *scanned_at;     /* per host: when it was matched last */
 	unsigned char *matched; /* per host: the cached answer */
 
 	enum mode mode;
@@ -98,7 +99,8 @@ struct view {
 	struct buf dtext; /* escaped lines, each ending in '\n' */
 	size_t *dlines;   /* offsets of the lines in dtext */
 	size_t ndlines;
-	size_t dsig; /* what dtext was made from, to remake it on a change */
+	size_t dsig;  /* what dtext was made from, to remake it on a change */
+	double dmade; /* when; output that grows remakes it at most twice a second */
 
 	bool quit;
 };
@@ -336,8 +338,15 @@ search_matches(struct view *v, size_t i, const struct host *h)
 
 	if (v->re == NULL)
 		return true;
-	if (v->scanned[i] == have + 1)
+	/*
+	 * Output only grows: a match stays a match.  A host whose output grew
+	 * since a miss is matched again at most once a second, so a host
+	 * streaming megabytes is not searched whole every frame under its lock.
+	 */
+	if (v->scanned[i] != 0 &&
+	        (v->scanned[i] == have + 1 || v->matched[i] || now() - v->scanned_at[i] < 1))
 		return v->matched[i];
+	v->scanned_at[i] = now();
 	rc = pcre2_match(v->re, (PCRE2_SPTR)h->alias, strlen(h->alias), 0, 0, v->md, NULL);
 	if (rc < 0 && h->out.len > 0)
 		rc = pcre2_match(v->re, (PCRE2_SPTR)h->out.p, h->out.len, 0, 0, v->md, NULL);
@@ -859,11 +868,13 @@ detail_make(struct view *v)
 
 	pthread_mutex_lock(&h->lock);
 	sig = h->out.len * 31 + h->err.len * 7 + h->attempts * 3 + (size_t)h->state + 1;
-	if (sig == v->dsig) {
+	if (sig == v->dsig ||
+	        (v->dsig != 0 && h->state == HOST_RUNNING && now() - v->dmade < 0.5)) {
 		pthread_mutex_unlock(&h->lock);
 		return;
 	}
 	v->dsig = sig;
+	v->dmade = now();
 	buf_reset(&v->dtext);
 	append_escaped(&v->dtext, h->alias, strlen(h->alias));
 	buf_appendf(&v->dtext, "  %s", state_name(h->state, h->phase));
@@ -1213,6 +1224,7 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 	v.t0 = now();
 	v.rows = xcalloc(n, sizeof *v.rows);
 	v.scanned = xcalloc(n, sizeof *v.scanned);
+	v.scanned_at = xcalloc(n, sizeof *v.scanned_at);
 	v.matched = xcalloc(n, sizeof *v.matched);
 	v.md = pcre2_match_data_create(1, NULL);
 	buf_init(&v.input);
@@ -1242,6 +1254,7 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 	free(v.pattern);
 	free(v.rows);
 	free(v.scanned);
+	free(v.scanned_at);
 	free(v.matched);
 	free(v.dlines);
 	buf_free(&v.input);

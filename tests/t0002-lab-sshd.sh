@@ -111,7 +111,7 @@ trust_host_keys "$SSHD_PORT_INNER"
 env -u SSH_AUTH_SOCK ssh -F "$T/ssh_config" -o BatchMode=yes in "echo started; exec sleep $INNER_SLEEP" \
     >"$T/ssh.out" 2>&1 </dev/null &
 started() { grep -q started "$T/ssh.out"; }
-wait_for 10 started || BAIL_OUT "the session did not start: $(cat "$T/ssh.out")"
+wait_for 30 started || BAIL_OUT "the session did not start: $(cat "$T/ssh.out")"
 pass "inner test ran"
 case $INNER_END in
 hung-shoal)
@@ -158,7 +158,7 @@ declare -A inner_pid=()
 inner ok
 inner hung-shoal
 inner killed
-wait_for 30 grep -qs '^T=' "$T/killed.report"
+wait_for 60 grep -qs '^T=' "$T/killed.report"
 kill -TERM "${inner_pid[killed]}"
 
 finish ok

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # t0401: the live view in a real terminal (tmux). A run over healthy hosts,
-# a stalled banner and a refused key shows the counts, a banner_timeout row,
+# a stalled banner, a full server and a refused key shows the counts, a banner_timeout row,
 # an auth_denied row and the failure panel; a host's ESC sequence appears
 # escaped; f filters, / searches (names and output, PCRE2 errors shown),
 # Enter opens one host with every attempt, ? helps, a resize redraws, r
@@ -15,28 +15,31 @@ lab_user
 lab_keys
 start_sshd main
 t=127.0.0.1:$SSHD_PORT_MAIN
-start_faultproxy "0:$t:stall"
+start_faultproxy "0:$t:stall" "0:$t:throttle"
 add_aliases "$T/ssh_config" ok 8 "$SSHD_PORT_MAIN"
 add_alias "$T/ssh_config" stall "$FP_PORT_1"
-trust_host_keys "$SSHD_PORT_MAIN" "$FP_PORT_1"
+add_alias "$T/ssh_config" full "$FP_PORT_2"
+trust_host_keys "$SSHD_PORT_MAIN" "$FP_PORT_1" "$FP_PORT_2"
 ssh-keygen -q -t ed25519 -N '' -f "$T/stranger"
 add_alias "$T/ssh_config" stranger "$SSHD_PORT_MAIN" "" "IdentityFile $T/stranger"
 
 # ---- a whole run, key by key --------------------------------------------------
-term_start 120 40 "'$SHOAL' --tui -F '$T/ssh_config' -w 'ok[01-08],stall,stranger' \
+term_start 120 40 "'$SHOAL' --tui -F '$T/ssh_config' -w 'ok[01-08],stall,stranger,full' \
     --banner-timeout 2 --retries 1 --backoff 0.1,0.2 \
     -- 'printf \"line1\\nlast \\033[31mRED\\n\"; sleep 1' >'$T/out' 2>'$T/err'"
 term_wait 10 '^shoal: printf' && pass "the header names the command"
 like "$(term_screen)" 'queued [0-9]+  connecting [0-9]+  running [0-9]+  retrying [0-9]+  ok [0-9]+  failed [0-9]+' \
     "the header counts hosts per state"
-term_wait 30 'ok 8  failed 2' && pass "every host ends: ok 8, failed 2"
+term_wait 30 'ok 8  failed 3' && pass "every host ends: ok 8, failed 3"
 term_wait 5 'done in [0-9.]+ s' && pass "the progress line says the run is done"
-like "$(term_screen)" '\[#+\] 10/10 100%' "the progress bar is full"
+like "$(term_screen)" '\[#+\] 11/11 100%' "the progress bar is full"
 like "$(term_screen)" 'stall +failed +2/2 .*banner_timeout: no SSH banner within 2\.0 s \(attempt 2/2\)' \
     "a banner_timeout row, with its attempt"
 like "$(term_screen)" 'stranger +failed +1/2 .*auth_denied: publickey' "an auth_denied row naming the method"
+like "$(term_screen)" 'full +failed +2/2 .*throttled: .*MaxStartups' "a throttled row, retried once"
 like "$(term_screen)" '^  banner_timeout 1: stall' "the failure panel: banner_timeout"
 like "$(term_screen)" '^  auth_denied 1: stranger' "the failure panel: auth_denied"
+like "$(term_screen)" '^  throttled 1: full' "the failure panel: throttled"
 like "$(term_screen)" 'ok03 +ok +1/2 +[0-9.]+s last \\x1b\[31mRED' "a host's last line, its ESC shown as \\x1b"
 unlike "$(term_screen -e)" $'\e\\[31mRED' "the host's ESC never reaches the terminal"
 
@@ -91,14 +94,18 @@ term resize-window -t t -x 60 -y 15
 term_wait 3 '^arrows|^run finished' || true
 cols=$(term_screen | awk '{ if (length($0) > m) m = length($0) } END { print m }')
 cmp_ok "$cols" -le 60 "after a resize to 60x15 no line is wider than 60"
-like "$(term_screen)" 'ok 8 +failed 2' "and the counts are still shown"
+like "$(term_screen)" 'ok 8 +failed 3' "and the counts are still shown"
 term resize-window -t t -x 120 -y 40
 term_wait 3 'filter: all' || true
 
 term_keys r
-term_wait 3 'retrying 2 hosts' && pass "r retries the 2 hosts that never started"
-term_wait 30 'ok 8  failed 2' && pass "they fail again"
-term_keys G Enter
+term_wait 3 'retrying 3 hosts' && pass "r retries the 3 hosts that never started"
+term_wait 30 'ok 8  failed 3' && pass "they fail again"
+term_keys /
+term_type 'stranger'
+term_keys Enter
+term_wait 3 'search: /stranger/ \(1\)' || true
+term_keys Enter
 term_wait 3 '^stranger  failed' && pass "the retried host opened"
 like "$(term_screen)" 'attempt 2: auth_denied' "its history keeps both rounds"
 term_keys Escape
@@ -108,7 +115,7 @@ term_done 10 && pass "q after the run leaves at once"
 is "$TERM_RC" 3 "exit status 3 (hosts failed)"
 like "$(cat "$T/out")" 'ok01: line1' "the hosts' output is printed after the view"
 is "$(grep -c $'^ok0[1-8]: last \e\\[31mRED$' "$T/out")" 8 "to a file, the exact bytes of every host"
-like "$(cat "$T/err")" 'ok 8 · failed 2 \((banner_timeout 1: stall · auth_denied 1: stranger|auth_denied 1: stranger · banner_timeout 1: stall)\)' \
+like "$(cat "$T/err")" 'ok 8 · failed 3 \(banner_timeout 1: stall · throttled 1: full · auth_denied 1: stranger\)' \
     "then the summary"
 like "$(cat "$T/err")" 'stall: banner_timeout' "and each failure, as in plain output"
 unlike "$(cat "$T/err")" 'Sanitizer|runtime error' "no sanitizer report"
