@@ -12,7 +12,7 @@ start_sshd main
 trust_host_keys "$SSHD_PORT_MAIN"
 # The servers stand in for other machines: their CPU must not be the view's.
 # Niced, sshd and the sessions it forks yield the two cores to shoal and tmux.
-renice -n 10 -p "$SSHD_PID_MAIN" >/dev/null || diag "cannot renice sshd"
+renice -n 19 -p "$SSHD_PID_MAIN" >/dev/null || diag "cannot renice sshd"
 # One pattern block for all 5,000 names, as a user with a big fleet writes it.
 cat >"$T/ssh_config" <<CFG
 Host lab*
@@ -41,25 +41,33 @@ term_wait 20 '^shoal: true' && pass "the view is up with 5,000 hosts"
 term_wait 30 'ok [1-9][0-9]*  failed' && pass "hosts are finishing"
 like "$(term_screen)" '[0-9]+/5000 ' "the progress line counts 5,000"
 
-worst=0
-for k in f f f; do
+# Seven keys, each timed from send-keys to the screen showing its effect.
+# The time includes tmux and the polling of capture-pane, which on a loaded
+# machine can stall on their own: the median is held to a second, the worst
+# to three.
+times=()
+timed() { # KEY ERE WHAT
+    press "$1" "$2" || diag "key $1: no /$2/ on the screen within 10 s"
+    diag "key $1 -> $3 after $PRESS_MS ms"
+    times+=("$PRESS_MS")
+}
+for _ in 1 2 3; do
     case $(term_screen | grep -Eo 'filter: [a-z]+') in
     'filter: all') want='filter: failed' ;;
     'filter: failed') want='filter: running' ;;
     *) want='filter: all' ;;
     esac
-    press "$k" "$want"
-    diag "key f -> '$want' on screen after $PRESS_MS ms"
-    [ "$PRESS_MS" -gt "$worst" ] && worst=$PRESS_MS
+    timed f "$want" "'$want'"
 done
-cmp_ok "$worst" -lt 1000 "a key press shows within a second while 5,000 hosts run (worst $worst ms)"
-
-press G '^lab5000 '
-diag "key G -> lab5000 after $PRESS_MS ms"
-cmp_ok "$PRESS_MS" -lt 1000 "End goes to the 5,000th host within a second"
-press Enter '^lab5000  '
-cmp_ok "$PRESS_MS" -lt 1000 "and Enter opens it within a second"
-term_keys Escape
+timed G '^lab5000 ' "the last host"
+timed Enter '^lab5000  ' "the host opened"
+timed Escape '^HOST ' "the list again"
+timed g '^lab0001 ' "the first host"
+sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+median=$(sed -n 4p <<<"$sorted")
+worst=$(tail -n 1 <<<"$sorted")
+cmp_ok "$median" -lt 1000 "key presses show within a second while 5,000 hosts run (median $median ms)"
+cmp_ok "$worst" -lt 3000 "and none takes more than 3 s (worst $worst ms)"
 
 term_keys q
 term_wait 5 'still in flight: quit and cancel them' && pass "q asks while hosts run"
