@@ -10,7 +10,8 @@ cmd='seq 1 1200000; head -c 1000000 /dev/zero | tr "\0" e >&2'
 out_sum=$(seq 1 1200000 | md5sum | cut -d' ' -f1)
 err_sum=$(head -c 1000000 /dev/zero | tr '\0' e | md5sum | cut -d' ' -f1)
 
-SHOAL_TIMEOUT=120 run_shoal -F "$T/ssh_config" -w 'h[01-20]' -o "$T/o" -- "$cmd"
+# 300 s: a gross limit (the ASan build under a load average of 35 moved half the bytes in 120 s).
+SHOAL_TIMEOUT=300 run_shoal -F "$T/ssh_config" -w 'h[01-20]' -o "$T/o" -- "$cmd"
 is "$RC" 0 "20 hosts x 9 MB run"
 bad=0
 for i in $(seq -w 1 20); do
@@ -25,7 +26,7 @@ done
 is "$bad" 0 "the prefixed stdout lines of every host reassemble its exact output"
 is "$(wc -l <"$T/out")" 24000000 "no line lost, split or merged (20 x 1.2 M lines)"
 
-SHOAL_TIMEOUT=120 run_shoal -F "$T/ssh_config" -w 'h[01-05]' --json -- "$cmd"
+SHOAL_TIMEOUT=300 run_shoal -F "$T/ssh_config" -w 'h[01-05]' --json -- "$cmd"
 is "$RC" 0 "--json runs"
 bad=0
 while IFS= read -r line; do
