@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "errkind.h"
@@ -64,6 +65,10 @@ struct host {
 	/* Partial lines waiting for their newline, prefix mode. */
 	struct buf line_out;
 	struct buf line_err;
+	/* File transfer progress (--copy, --rcopy), under lock: bytes moved and to move. */
+	uint64_t xfer_done;
+	uint64_t xfer_total;
+
 	/* -o DIR files, open while the host runs. */
 	int fd_out;
 	int fd_err;
