@@ -434,7 +434,10 @@ fail:
 	job_grace(j);
 	if (opened)
 		sftpc_close(s, &fh);
-	sftpc_remove(s, tmp);
+	if (sftpc_remove(s, tmp) < 0 &&
+	        !(s->fail == SFTPC_STATUS && s->status == SFTPC_FX_NO_SUCH_FILE))
+		log_msg(LOG_NORMAL, "%s: could not remove the partial file %s: %s", j->h->alias,
+		        tmp, sftpc_strerror(s));
 out:
 	if (fd >= 0)
 		close(fd);
