@@ -143,7 +143,7 @@ static const struct optdef options_table[] = {
         {OPT_COPY, "copy", 0, NULL, group_output,
                 "instead of a command: upload SRC... to DEST on every host (SFTP)", true},
         {OPT_RCOPY, "rcopy", 0, NULL, group_output,
-                "instead of a command: download SRC from every host into DEST_DIR/HOST/", true},
+                "instead of a command: fetch SRC from every host into DEST_DIR/HOST/", true},
         {OPT_RECURSIVE, "recursive", 'R', NULL, group_output,
                 "--copy, --rcopy: directories too, with all they hold", true},
         {OPT_PRESERVE, "preserve", 'P', NULL, group_output,
