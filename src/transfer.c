@@ -387,7 +387,10 @@ upload_file(struct job *j, const struct transfer_item *it, const char *target)
 	if (sftpc_open(s, tmp, SFTPC_WRITE | SFTPC_CREAT | SFTPC_EXCL, &a, &fh) < 0) {
 		dir = path_dir(target);
 		job_fail(j, NULL, *dir ? dir : target);
-		goto out;
+		/* Cut off before the answer, the server may have made the file. */
+		if (s->fail == SFTPC_STATUS)
+			goto out;
+		goto fail;
 	}
 	opened = true;
 	if (sftpc_upload(s, &fh, fd, &sent, progress, j->h) < 0) {
@@ -475,7 +478,7 @@ run_upload(struct job *j)
 	struct sftpc *s = &j->s;
 	struct sftpc_attrs a;
 	char **roots = xcalloc(p->nsrcs, sizeof *roots);
-	bool dest_dir = false, want_dir;
+	bool dest_dir = false, dest_missing = false, want_dir;
 	size_t i, k;
 	int rc = -1;
 
@@ -483,12 +486,15 @@ run_upload(struct job *j)
 	want_dir = p->nsrcs > 1 || p->dest[strlen(p->dest) - 1] == '/';
 	if (sftpc_stat(s, p->dest, &a) == 0)
 		dest_dir = S_ISDIR(a.perm);
-	else if (s->fail != SFTPC_STATUS || s->status != SFTPC_FX_NO_SUCH_FILE) {
+	else if (s->fail == SFTPC_STATUS && s->status == SFTPC_FX_NO_SUCH_FILE)
+		dest_missing = true;
+	else {
 		job_fail(j, NULL, p->dest);
 		goto out;
 	}
 	if (want_dir && !dest_dir) {
-		outcome_set(j->out, EK_TRANSFER, PHASE_RUN, "not a directory: %s", p->dest);
+		outcome_set(j->out, EK_TRANSFER, PHASE_RUN, "%s: %s",
+		        dest_missing ? "no such file or directory" : "not a directory", p->dest);
 		goto out;
 	}
 	for (i = 0; i < p->nsrcs; i++)

@@ -71,8 +71,24 @@ is "$(ls "$T/hosts/h08/in")" "big.bin" "the read-only directory is as it was"
 run_shoal -F "$T/ssh_config" -w 'h[07-09]' --copy "$T/a.txt" in/
 like "$(tail -1 "$T/err")" '^ok 2 . failed 1 \(transfer 1: h08\)' "the summary counts it under transfer"
 
-run_shoal -F "$T/ssh_config" -w h10 --json --copy "$T/a.txt" "$T/b.txt" nosuchdir
-like "$(json h10)" '"error_kind":"transfer","error":"not a directory: nosuchdir"' "several SRCs need DEST to be a directory"
+install -o "$LAB_USER" /dev/null "$T/hosts/h10/afile"
+run_shoal -F "$T/ssh_config" -w h10 --json --copy "$T/a.txt" "$T/b.txt" afile
+like "$(json h10)" '"error_kind":"transfer","error":"not a directory: afile"' "several SRCs need DEST to be a directory"
+
+# A full disk: OpenSSH answers a plain "Failure"; shoal asks for the free space and says so.
+if mkdir -p "$T/hosts/h11/small" && mount -t tmpfs -o size=1m tmpfs "$T/hosts/h11/small" 2>/dev/null; then
+    at_exit umount -l "$T/hosts/h11/small"
+    chown "$LAB_USER" "$T/hosts/h11/small"
+    head -c $((3 * 1024 * 1024)) /dev/urandom >"$T/three.bin"
+    run_shoal -F "$T/ssh_config" -w 'h1[1-2]' --json --copy "$T/three.bin" small/
+    like "$(json h11)" '"error_kind":"transfer","error":"disk full: failure \(Failure\): small/three.bin"' "a full disk: transfer, disk full, naming the file"
+    like "$(json h12)" '"error_kind":"transfer","error":"no such file or directory: small/?"' "a missing directory: no such file, naming it"
+    is "$(ls -A "$T/hosts/h11/small")" "" "the partial file is removed, which frees the disk"
+else
+    skip "no tmpfs mount here (not root?): disk full"
+    skip "no tmpfs mount here: missing directory"
+    skip "no tmpfs mount here: partial file removed"
+fi
 
 # Usage errors: exit 2 and a message, before anything connects.
 run_shoal -w 'h[01-20]' -F "$T/ssh_config" --copy "$T/a.txt"
