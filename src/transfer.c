@@ -726,6 +726,8 @@ run_download(struct job *j)
 		        p->rsrc);
 	}
 out:
+	if (rc < 0)
+		rmdir(hostdir); /* only when empty: no folder for a host that sent nothing */
 	free(local);
 	free(base);
 	free(canon);
