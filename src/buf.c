@@ -72,26 +72,34 @@ buf_appendc(struct buf *b, char c)
 }
 
 void
-buf_appendf(struct buf *b, const char *fmt, ...)
+buf_appendv(struct buf *b, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list again;
 	size_t avail;
 	int n;
 
 	buf_reserve(b, 128);
 	avail = b->cap - b->len;
-	va_start(ap, fmt);
+	va_copy(again, ap);
 	n = vsnprintf(b->p + b->len, avail, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		fatal("bad format string");
 	if ((size_t)n >= avail) {
 		buf_reserve(b, (size_t)n);
-		va_start(ap, fmt);
-		vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-		va_end(ap);
+		vsnprintf(b->p + b->len, (size_t)n + 1, fmt, again);
 	}
+	va_end(again);
 	b->len += (size_t)n;
+}
+
+void
+buf_appendf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_appendv(b, fmt, ap);
+	va_end(ap);
 }
 
 void

@@ -6,6 +6,7 @@
 #ifndef SHOAL_BUF_H
 #define SHOAL_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 struct buf {
@@ -21,6 +22,7 @@ void buf_reserve(struct buf *b, size_t more);
 void buf_append(struct buf *b, const void *data, size_t n);
 void buf_appends(struct buf *b, const char *s);
 void buf_appendc(struct buf *b, char c);
+void buf_appendv(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drop the first n bytes. */
 void buf_consume(struct buf *b, size_t n);

@@ -160,6 +160,16 @@ auth_passphrase_cb(const char *prompt, char *buf, size_t len, int echo, int veri
 	return -1;
 }
 
+static bool
+session_has_user(ssh_session s)
+{
+	char *user = NULL;
+	bool has = ssh_options_get(s, SSH_OPTIONS_USER, &user) == SSH_OK && user != NULL;
+
+	ssh_string_free_char(user);
+	return has;
+}
+
 static int
 session_setup(struct conn *c, struct host *h, const struct options *o)
 {
@@ -185,6 +195,13 @@ session_setup(struct conn *c, struct host *h, const struct options *o)
 	}
 	ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &off);
 	if (user != NULL && ssh_options_set(s, SSH_OPTIONS_USER, user) < 0)
+		return -1;
+	/*
+	 * Named nowhere: libssh would pick the local login user only inside
+	 * ssh_connect; pick it now (NULL means that) so every report names
+	 * the user, as ssh would, even for a host never reached.
+	 */
+	if (user == NULL && !session_has_user(s) && ssh_options_set(s, SSH_OPTIONS_USER, NULL) < 0)
 		return -1;
 	if (port > 0 && ssh_options_set(s, SSH_OPTIONS_PORT, &port) < 0)
 		return -1;
@@ -633,11 +650,33 @@ auth_run(struct conn *c, enum auth_step step, const char *password, double deadl
 	}
 }
 
+/* "publickey, password": the methods a server allows, for messages. */
+static void
+methods_text(struct buf *b, int methods)
+{
+	static const struct {
+		int bit;
+		const char *name;
+	} names[] = {{SSH_AUTH_METHOD_PUBLICKEY, "publickey"},
+	        {SSH_AUTH_METHOD_PASSWORD, "password"},
+	        {SSH_AUTH_METHOD_INTERACTIVE, "keyboard-interactive"},
+	        {SSH_AUTH_METHOD_HOSTBASED, "hostbased"}};
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (!(methods & names[i].bit))
+			continue;
+		if (b->len > 0)
+			buf_appends(b, ", ");
+		buf_appends(b, names[i].name);
+	}
+}
+
 static int
 authenticate(struct conn *c, const struct connect_params *p, struct outcome *out)
 {
 	double deadline = host_now() + p->opts->auth_timeout;
-	struct buf tried;
+	struct buf tried, allowed;
 	int rc, methods;
 	char *msg;
 
@@ -664,12 +703,12 @@ authenticate(struct conn *c, const struct connect_params *p, struct outcome *out
 		if (rc != SSH_AUTH_DENIED && rc != SSH_AUTH_PARTIAL)
 			goto fail;
 	}
-	outcome_set(out, EK_AUTH_DENIED, PHASE_AUTH, "%s%s(server allows: %s%s%s%s)",
+	buf_init(&allowed);
+	methods_text(&allowed, methods);
+	outcome_set(out, EK_AUTH_DENIED, PHASE_AUTH, "%s%s(server allows: %s)",
 	        tried.len ? tried.p : "no method to try", tried.len ? " refused " : " ",
-	        methods & SSH_AUTH_METHOD_PUBLICKEY ? "publickey " : "",
-	        methods & SSH_AUTH_METHOD_PASSWORD ? "password " : "",
-	        methods & SSH_AUTH_METHOD_INTERACTIVE ? "keyboard-interactive " : "",
-	        methods & SSH_AUTH_METHOD_HOSTBASED ? "hostbased" : "");
+	        allowed.len ? allowed.p : "none");
+	buf_free(&allowed);
 	buf_free(&tried);
 	return -1;
 fail:

@@ -97,12 +97,23 @@ kill_remote(ssh_channel ch, bool tty)
 	ssh_blocking_flush(s, 1000);
 }
 
+/*
+ * A channel step that did not succeed: refused by the server, or cut short
+ * by a cancel or by the command's deadline while it waited for the answer.
+ */
 static void
-channel_error(struct conn *c, struct outcome *out, const char *what)
+channel_error(struct conn *c, struct outcome *out, const char *what, double deadline)
 {
 	const char *e = ssh_get_error(c->session);
 
-	outcome_set(out, EK_CHANNEL, PHASE_RUN, "%s: %s", what, e && *e ? e : "refused");
+	if (cancel_requested())
+		outcome_set(
+		        out, EK_CANCELLED, PHASE_RUN, "interrupted while setting up the command");
+	else if (host_now() >= deadline)
+		outcome_set(out, EK_COMMAND_TIMEOUT, PHASE_RUN, "%s: no answer before the deadline",
+		        what);
+	else
+		outcome_set(out, EK_CHANNEL, PHASE_RUN, "%s: %s", what, e && *e ? e : "refused");
 }
 
 int
@@ -122,7 +133,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	host_set_state(h, HOST_RUNNING, PHASE_RUN, start);
 	ch = ssh_channel_new(c->session);
 	if (ch == NULL) {
-		channel_error(c, out, "cannot create a channel");
+		channel_error(c, out, "cannot create a channel", deadline);
 		goto done;
 	}
 	memset(&cb, 0, sizeof cb);
@@ -133,15 +144,15 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	ssh_set_channel_callbacks(ch, &cb);
 
 	if (chan_step(ch, CHAN_OPEN, NULL, deadline) != SSH_OK) {
-		channel_error(c, out, "session channel refused");
+		channel_error(c, out, "session channel refused", deadline);
 		goto done;
 	}
 	if (p->tty && chan_step(ch, CHAN_PTY, NULL, deadline) != SSH_OK) {
-		channel_error(c, out, "pty request refused");
+		channel_error(c, out, "pty request refused", deadline);
 		goto done;
 	}
 	if (chan_step(ch, CHAN_EXEC, p->command, deadline) != SSH_OK) {
-		channel_error(c, out, "exec request refused");
+		channel_error(c, out, "exec request refused", deadline);
 		goto done;
 	}
 	if (p->stdin_data == NULL) {
@@ -171,7 +182,8 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 			} else if (n == SSH_ERROR) {
 				if (ei.got_status)
 					goto finished;
-				channel_error(c, out, "connection lost while the command ran");
+				channel_error(
+				        c, out, "connection lost while the command ran", deadline);
 				goto done;
 			}
 		}
@@ -187,7 +199,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 			n = want ? ssh_channel_write(ch, p->stdin_data + in_off, (uint32_t)want)
 			         : 0;
 			if (n == SSH_ERROR) {
-				channel_error(c, out, "cannot send stdin");
+				channel_error(c, out, "cannot send stdin", deadline);
 				goto done;
 			}
 			if (n > 0) {

@@ -48,6 +48,7 @@ struct host {
 	enum phase phase;
 	double phase_started; /* monotonic seconds */
 	unsigned attempts;    /* attempts begun */
+	unsigned round_base;  /* attempts before the operator's last retry (live view) */
 	struct attempt *history;
 	double ready_at; /* retry-wait: monotonic time to try again */
 
@@ -59,9 +60,13 @@ struct host {
 	double started;  /* monotonic seconds of the first attempt */
 	double finished; /* monotonic seconds */
 
-	/* Output kept for modes that need it at the end (JSON, gather, inline). */
+	/*
+	 * Output kept for modes that need it at the end (JSON, gather, inline,
+	 * the live view).  With the live view on, appends happen under lock.
+	 */
 	struct buf out;
 	struct buf err;
+	bool err_last; /* the latest bytes went to err */
 	/* Partial lines waiting for their newline, prefix mode. */
 	struct buf line_out;
 	struct buf line_err;

@@ -5,6 +5,9 @@
 #ifndef SHOAL_LOG_H
 #define SHOAL_LOG_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 enum log_level {
 	LOG_QUIET = -1,  /* -q: errors that stop the run only */
 	LOG_NORMAL = 0,  /* per-host failures and the summary */
@@ -18,5 +21,13 @@ void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* Lock and unlock stderr for callers that write several pieces as one. */
 void log_lock(void);
 void log_unlock(void);
+/*
+ * While the live view owns the terminal, messages are kept instead of
+ * written (log_hold(true)); log_hold(false) writes the kept ones, in order.
+ * log_last copies the latest message, for the view's status line; it returns
+ * how many messages were kept so far.
+ */
+void log_hold(bool on);
+size_t log_last(char *dst, size_t size);
 
 #endif

@@ -28,19 +28,25 @@
 #include "pool.h"
 #include "sshconf.h"
 #include "transfer.h"
+#include "tui.h"
 #include "xmalloc.h"
 
 static volatile sig_atomic_t interrupts;
+static volatile sig_atomic_t view_on; /* the live view owns the terminal */
 
 static void
 on_interrupt(int sig)
 {
 	static const char msg[] = "\nshoal: interrupted; stopping (again to quit at once)\n";
 
-	if (interrupts++ > 0)
+	(void)sig;
+	if (interrupts++ > 0) {
+		if (view_on)
+			tui_emergency_restore();
 		_exit(130);
+	}
 	cancel_request();
-	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
+	if (!view_on && write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
 		interrupts++;
 }
 
@@ -106,32 +112,72 @@ fail:
 	return rc;
 }
 
-/* Read a password from the terminal, without echo. */
+static volatile sig_atomic_t prompt_signal;
+
+static void
+prompt_interrupted(int sig)
+{
+	prompt_signal = sig;
+}
+
+/*
+ * Read a password from the terminal, without echo.  A signal that would end
+ * shoal at the prompt (Ctrl-C, a hang-up) first gives the terminal its echo
+ * back, then ends shoal as it would have.
+ */
 static char *
 ask_password(void)
 {
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	struct sigaction sa, old_sa[sizeof sigs / sizeof sigs[0]];
 	struct termios old, quiet;
 	struct buf b;
 	char c;
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
-	ssize_t r;
+	bool asked;
+	size_t i;
 
 	if (fd < 0)
 		return NULL;
-	buf_init(&b);
-	if (write(fd, "Password: ", 10) < 0 || tcgetattr(fd, &old) < 0) {
+	if (tcgetattr(fd, &old) < 0) {
 		close(fd);
 		return NULL;
 	}
+	buf_init(&b);
+	/* No SA_RESTART: the signal must interrupt the read. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = prompt_interrupted;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		sigaction(sigs[i], &sa, &old_sa[i]);
+		if (old_sa[i].sa_handler == SIG_IGN)
+			sigaction(sigs[i], &old_sa[i], NULL);
+	}
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	/* Echo goes off before the prompt shows: nothing typed after it is echoed. */
 	tcsetattr(fd, TCSAFLUSH, &quiet);
-	while ((r = read(fd, &c, 1)) == 1 && c != '\n' && c != '\r')
+	asked = write(fd, "Password: ", 10) == 10;
+	while (asked && !prompt_signal && read(fd, &c, 1) == 1 && c != '\n' && c != '\r')
 		buf_appendc(&b, c);
 	tcsetattr(fd, TCSAFLUSH, &old);
-	if (write(fd, "\n", 1) < 0)
-		r = -1;
+	if (asked && write(fd, "\n", 1) < 0) {
+		/* The line is cosmetic; the password is read. */
+	}
 	close(fd);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &old_sa[i], NULL);
+	if (prompt_signal) {
+		if (b.p != NULL)
+			explicit_bzero(b.p, b.len);
+		buf_free(&b);
+		raise(prompt_signal);
+		exit(128 + prompt_signal);
+	}
+	if (!asked) {
+		buf_free(&b);
+		return NULL;
+	}
 	return buf_steal(&b);
 }
 
@@ -201,6 +247,36 @@ list_hosts(const struct hostlist *hl)
 	}
 }
 
+/*
+ * Run the pool: under the live view when it is wanted and the terminal can
+ * show it, else plainly, with a note saying why not when --tui asked.
+ */
+static void
+run(const struct options *o, const struct pool_params *pp)
+{
+	const char *why;
+	struct pool *pool;
+
+	if (!tui_wanted(o)) {
+		pool_run(pp);
+		return;
+	}
+	if ((why = tui_open()) != NULL) {
+		log_msg(LOG_NORMAL, "live view off (%s): plain output", why);
+		pool_run(pp);
+		return;
+	}
+	output_set_deferred();
+	log_hold(true);
+	view_on = 1;
+	pool = pool_start(pp, true);
+	tui_run(pp->hosts, pp->n, o, pool);
+	tui_close();
+	view_on = 0;
+	log_hold(false);
+	pool_wait(pool);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -264,7 +340,7 @@ main(int argc, char **argv)
 	pp.stdin_data = o.send_stdin ? (in.p ? in.p : "") : NULL;
 	pp.stdin_len = in.len;
 	pp.plan = o.xfer != XFER_NONE ? &plan : NULL;
-	pool_run(&pp);
+	run(&o, &pp);
 	rc = output_finish(hosts, hl.n, host_now() - t0);
 	if (rc == 0 || output_exit_status(hosts, hl.n) > rc)
 		rc = output_exit_status(hosts, hl.n);

@@ -32,7 +32,8 @@ static const struct options *output_opts;
 static pthread_mutex_t stdout_mutex = PTHREAD_MUTEX_INITIALIZER;
 static bool stdout_tty;
 static bool stderr_tty;
-static bool output_hold; /* keep whole streams in the host (JSON, inline, gather) */
+static bool output_hold;     /* keep whole streams in the host (JSON, inline, gather) */
+static bool output_deferred; /* the live view owns the terminal: print at the end */
 
 /*
  * Flush stdout.  A reader that went away (| head) ends shoal the way it
@@ -179,7 +180,12 @@ output_host_data(struct host *h, bool is_stderr, const char *data, size_t n)
 			write_all(fd, data, n);
 	}
 	if (output_hold) {
+		if (output_deferred)
+			pthread_mutex_lock(&h->lock);
 		buf_append(is_stderr ? &h->err : &h->out, data, n);
+		h->err_last = is_stderr;
+		if (output_deferred)
+			pthread_mutex_unlock(&h->lock);
 		return;
 	}
 	prefix_data(h, is_stderr, data, n);
@@ -255,7 +261,8 @@ report_failure(const struct host *h)
 {
 	const struct err_kind_info *ki = errkind_info(h->kind);
 
-	if (h->kind == EK_NONE)
+	/* Hosts a cancel kept from starting are counted in the summary only. */
+	if (h->kind == EK_NONE || (h->kind == EK_CANCELLED && h->attempts == 0))
 		return;
 	if (h->kind == EK_EXIT_NONZERO || h->kind == EK_SIGNAL)
 		log_msg(LOG_NORMAL, "%s: %s: %s", h->alias, ki->name, h->error);
@@ -397,19 +404,26 @@ gather(struct host **hosts, size_t n)
 	free(sorted);
 }
 
-void
-output_host_done(struct host *h)
+/* The last lines without their newline, written whole at the host's end. */
+static void
+flush_partial_lines(struct host *h)
 {
-	struct buf b;
-	int fd;
-
 	if (h->line_out.len > 0)
 		write_prefixed(h, false, h->line_out.p, h->line_out.len);
 	if (h->line_err.len > 0)
 		write_prefixed(h, true, h->line_err.p, h->line_err.len);
 	buf_free(&h->line_out);
 	buf_free(&h->line_err);
-	if (output_opts->json) {
+}
+
+void
+output_host_done(struct host *h)
+{
+	struct buf b;
+	int fd;
+
+	flush_partial_lines(h);
+	if (output_opts->json && !output_deferred) {
 		buf_init(&b);
 		json_object(&b, h, true);
 		pthread_mutex_lock(&stdout_mutex);
@@ -421,7 +435,7 @@ output_host_done(struct host *h)
 		buf_free(&h->out);
 		buf_free(&h->err);
 	}
-	if (output_opts->inline_output)
+	if (output_opts->inline_output && !output_deferred)
 		inline_block(h);
 	if (output_opts->output_dir != NULL) {
 		output_host_start(h); /* a host that never ran still gets its files */
@@ -551,11 +565,49 @@ summary(struct host **hosts, size_t n, double wall)
 	free(names);
 }
 
+void
+output_set_deferred(void)
+{
+	output_deferred = true;
+	output_hold = true;
+}
+
+/* What the run would have printed as it went, host after host. */
+static void
+deferred_host(struct host *h)
+{
+	struct buf b;
+
+	if (output_opts->json) {
+		buf_init(&b);
+		json_object(&b, h, true);
+		fwrite(b.p, 1, b.len, stdout);
+		buf_free(&b);
+	} else if (output_opts->inline_output) {
+		inline_block(h);
+		return;
+	} else if (output_opts->gather) {
+		return;
+	} else {
+		prefix_data(h, false, h->out.p ? h->out.p : "", h->out.len);
+		prefix_data(h, true, h->err.p ? h->err.p : "", h->err.len);
+		flush_partial_lines(h);
+	}
+	buf_free(&h->out);
+	buf_free(&h->err);
+}
+
 int
 output_finish(struct host **hosts, size_t n, double wall)
 {
+	size_t i;
 	int rc = 0;
 
+	if (output_deferred) {
+		/* The workers have ended: this thread alone writes now. */
+		for (i = 0; i < n; i++)
+			deferred_host(hosts[i]);
+	}
 	pthread_mutex_lock(&stdout_mutex);
 	stdout_flush();
 	pthread_mutex_unlock(&stdout_mutex);

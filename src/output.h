@@ -21,6 +21,12 @@ void output_host_data(struct host *h, bool is_stderr, const char *data, size_t n
 void output_host_done(struct host *h);
 /* A failed attempt that will be retried (for -v). */
 void output_host_retry(struct host *h, double delay);
+/*
+ * The live view owns the terminal: keep every host's streams (appended under
+ * the host's lock, so the view can read them) and print them, in the format
+ * the options ask for, host by host in output_finish.
+ */
+void output_set_deferred(void);
 /* After the run: --failed, the summary, flushing.  Returns 0 or 3 when a file failed. */
 int output_finish(struct host **hosts, size_t n, double wall);
 /* The exit status of SPEC section 4 for these results. */

@@ -9,6 +9,10 @@
  * host in retry-wait holds no worker.  A worker leaves when there is nothing
  * queued and nothing waiting; a host it may still requeue is its own to take.
  * One mutex guards the queue; a host's fields belong to the worker holding it.
+ *
+ * The live view keeps the pool open (pool_start with stay_open): workers then
+ * wait for more work after the queue runs dry, because the operator may send
+ * failed hosts round again (pool_retry), until pool_close.
  */
 #include "config.h"
 
@@ -40,6 +44,9 @@ struct pool {
 	size_t next;           /* next host never started */
 	struct host **waiting; /* hosts in retry-wait */
 	size_t nwaiting;
+	bool open; /* more hosts may come through pool_retry */
+	struct worker *workers;
+	size_t nworkers;
 };
 
 struct worker {
@@ -96,9 +103,9 @@ pool_take(struct pool *pl)
 			h = p->hosts[pl->next++];
 			break;
 		}
-		if (pl->nwaiting == 0)
+		if (pl->nwaiting == 0 && !pl->open)
 			break;
-		abs_deadline(&ts, pl->waiting[best]->ready_at);
+		abs_deadline(&ts, pl->nwaiting ? pl->waiting[best]->ready_at : now + 1);
 		pthread_cond_timedwait(&pl->cond, &pl->lock, &ts);
 	}
 	pthread_mutex_unlock(&pl->lock);
@@ -147,7 +154,8 @@ pool_attempt(struct worker *w, struct host *h)
 		h->started = start;
 	h->attempts++;
 	pthread_mutex_unlock(&h->lock);
-	log_msg(LOG_DEBUG, "%s: attempt %u/%d", h->alias, h->attempts, o->retries + 1);
+	log_msg(LOG_DEBUG, "%s: attempt %u/%d", h->alias, h->attempts - h->round_base,
+	        o->retries + 1);
 
 	if (connect_host(&c, h, &pl->cparams, &out) == 0) {
 		output_host_start(h);
@@ -161,8 +169,8 @@ pool_attempt(struct worker *w, struct host *h)
 		return;
 	}
 	host_add_attempt(h, out.kind, out.phase, out.error, host_now() - start);
-	if (errkind_info(out.kind)->retried && h->attempts <= (unsigned)o->retries &&
-	        !cancel_requested()) {
+	if (errkind_info(out.kind)->retried &&
+	        h->attempts - h->round_base <= (unsigned)o->retries && !cancel_requested()) {
 		delay = backoff_delay(
 		        o->backoff_base, o->backoff_cap, h->attempts - 1, backoff_random(&w->rng));
 		h->ready_at = host_now() + delay;
@@ -207,56 +215,120 @@ pool_cancel_rest(const struct pool_params *p)
 	}
 }
 
-void
-pool_run(const struct pool_params *p)
+struct pool *
+pool_start(const struct pool_params *p, bool stay_open)
 {
-	struct pool pl;
-	struct worker *workers;
+	struct pool *pl = xcalloc(1, sizeof *pl);
 	pthread_attr_t attr;
 	pthread_condattr_t cattr;
-	size_t nworkers, i, started = 0;
+	size_t nworkers, i;
 	int rc;
 
-	memset(&pl, 0, sizeof pl);
-	pl.params = p;
-	pl.cparams.opts = p->opts;
-	pl.cparams.password = p->password;
-	pl.eparams.command = p->opts->command;
-	pl.eparams.tty = p->opts->tty;
-	pl.eparams.stdin_data = p->stdin_data;
-	pl.eparams.stdin_len = p->stdin_len;
-	pl.eparams.timeout = p->opts->command_timeout;
-	pthread_mutex_init(&pl.lock, NULL);
+	pl->params = p;
+	pl->open = stay_open;
+	pl->cparams.opts = p->opts;
+	pl->cparams.password = p->password;
+	pl->eparams.command = p->opts->command;
+	pl->eparams.tty = p->opts->tty;
+	pl->eparams.stdin_data = p->stdin_data;
+	pl->eparams.stdin_len = p->stdin_len;
+	pl->eparams.timeout = p->opts->command_timeout;
+	pthread_mutex_init(&pl->lock, NULL);
 	pthread_condattr_init(&cattr);
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
-	pthread_cond_init(&pl.cond, &cattr);
+	pthread_cond_init(&pl->cond, &cattr);
 	pthread_condattr_destroy(&cattr);
 
 	limiter_init(p->opts->max_startups, p->opts->fanout);
 	nworkers = (size_t)p->opts->fanout < p->n ? (size_t)p->opts->fanout : p->n;
-	workers = xcalloc(nworkers, sizeof *workers);
+	pl->workers = xcalloc(nworkers, sizeof *pl->workers);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, WORKER_STACK);
 	for (i = 0; i < nworkers; i++) {
-		workers[i].pool = &pl;
-		workers[i].rng = backoff_seed(i + 1);
-		rc = pthread_create(&workers[i].thread, &attr, worker_main, &workers[i]);
+		pl->workers[i].pool = pl;
+		pl->workers[i].rng = backoff_seed(i + 1);
+		rc = pthread_create(&pl->workers[i].thread, &attr, worker_main, &pl->workers[i]);
 		if (rc != 0) {
-			if (started == 0)
+			if (pl->nworkers == 0)
 				fatal("cannot start a worker thread: %s", strerror(rc));
 			log_msg(LOG_NORMAL, "could start only %zu of %zu worker threads: %s",
-			        started, nworkers, strerror(rc));
+			        pl->nworkers, nworkers, strerror(rc));
 			break;
 		}
-		started++;
+		pl->nworkers++;
 	}
 	pthread_attr_destroy(&attr);
-	for (i = 0; i < started; i++)
-		pthread_join(workers[i].thread, NULL);
-	pool_cancel_rest(p);
+	return pl;
+}
+
+bool
+pool_retry_eligible(const struct host *h)
+{
+	return h->state == HOST_FAILED && h->kind != EK_CANCELLED &&
+	       (errkind_info(h->kind)->phase != PHASE_RUN || h->kind == EK_CHANNEL);
+}
+
+size_t
+pool_retry(struct pool *pl, struct host **hosts, size_t n)
+{
+	size_t i, m = 0;
+	double now = host_now();
+
+	pthread_mutex_lock(&pl->lock);
+	for (i = 0; i < n && pl->open && !cancel_requested(); i++) {
+		struct host *h = hosts[i];
+
+		pthread_mutex_lock(&h->lock);
+		if (!pool_retry_eligible(h)) {
+			pthread_mutex_unlock(&h->lock);
+			continue;
+		}
+		h->kind = EK_NONE;
+		free(h->error);
+		h->error = NULL;
+		h->finished = 0;
+		h->round_base = h->attempts;
+		h->ready_at = now;
+		h->state = HOST_RETRY_WAIT;
+		h->phase_started = now;
+		pthread_mutex_unlock(&h->lock);
+		pl->waiting = xreallocarray(pl->waiting, pl->nwaiting + 1, sizeof *pl->waiting);
+		pl->waiting[pl->nwaiting++] = h;
+		m++;
+	}
+	pthread_cond_broadcast(&pl->cond);
+	pthread_mutex_unlock(&pl->lock);
+	return m;
+}
+
+void
+pool_close(struct pool *pl)
+{
+	pthread_mutex_lock(&pl->lock);
+	pl->open = false;
+	pthread_cond_broadcast(&pl->cond);
+	pthread_mutex_unlock(&pl->lock);
+}
+
+void
+pool_wait(struct pool *pl)
+{
+	size_t i;
+
+	pool_close(pl);
+	for (i = 0; i < pl->nworkers; i++)
+		pthread_join(pl->workers[i].thread, NULL);
+	pool_cancel_rest(pl->params);
 	limiter_free();
-	free(workers);
-	free(pl.waiting);
-	pthread_cond_destroy(&pl.cond);
-	pthread_mutex_destroy(&pl.lock);
+	free(pl->workers);
+	free(pl->waiting);
+	pthread_cond_destroy(&pl->cond);
+	pthread_mutex_destroy(&pl->lock);
+	free(pl);
+}
+
+void
+pool_run(const struct pool_params *p)
+{
+	pool_wait(pool_start(p, false));
 }

@@ -31,6 +31,13 @@
  *   kexstall       relay the server's banner line, then nothing more
  *   kexdrop        relay the banner and the next server packet, then close
  *   kexdelay:SECS  relay the banner, then hold the rest for SECS seconds
+ *   authstall      relay the key exchange, up to and including the server's
+ *                  NEWKEYS, then nothing more from the server: the client
+ *                  is left waiting in authentication (auth_timeout)
+ *   blackhole      (the whole plan) never accept: the listen queue is held
+ *                  full by one connection of our own, so the kernel drops
+ *                  every later SYN and a client's TCP connect hangs until
+ *                  its own deadline (needs tcp_abort_on_overflow 0)
  *
  * One thread, one poll loop; buffers are bounded (a side is not read while
  * the other side's buffer is full).
@@ -71,6 +78,8 @@ enum mode {
 	M_KEXSTALL,
 	M_KEXDROP,
 	M_KEXDELAY,
+	M_AUTHSTALL,
+	M_BLACKHOLE,
 };
 
 struct step {
@@ -88,6 +97,7 @@ struct listener {
 	struct step *plan;
 	size_t nplan;
 	unsigned long count;
+	int filler; /* blackhole: our own connection that fills the queue */
 };
 
 struct side {
@@ -107,7 +117,12 @@ struct conn {
 	double hold_until;      /* server bytes not before this */
 	double next_drip;
 	bool banner_done;
-	bool drop_server;     /* kexstall: discard the server's bytes */
+	bool drop_server; /* kexstall: discard the server's bytes */
+	/* authstall: where the scan of the server's plaintext packets is */
+	bool scan_banner_done;
+	unsigned char scan_hdr[6]; /* packet_length, padding_length, type */
+	size_t scan_hdr_n;
+	size_t scan_left;     /* bytes of the current packet still to pass */
 	bool drop_after_next; /* kexdrop: close after the next server data */
 	unsigned long id;
 	struct listener *l;
@@ -140,7 +155,7 @@ usage(FILE *fp)
 	        "usage: faultproxy [-v] [-p PIDFILE] -L LISTENPORT:TARGETHOST:TARGETPORT:PLAN ...\n"
 	        "PLAN = MODE[,MODE...]: connection k gets the k-th mode, the last repeats.\n"
 	        "MODES: relay close reset stall throttle http garbage text:STRING delay:SECS\n"
-	        "       drip:MS kexstall kexdrop kexdelay:SECS\n");
+	        "       drip:MS kexstall kexdrop kexdelay:SECS authstall blackhole\n");
 }
 
 static char *
@@ -178,7 +193,8 @@ parse_step(const char *word, struct step *st)
 	        {"throttle", M_THROTTLE, false}, {"http", M_HTTP, false},
 	        {"garbage", M_GARBAGE, false}, {"text", M_TEXT, true}, {"delay", M_DELAY, true},
 	        {"drip", M_DRIP, true}, {"kexstall", M_KEXSTALL, false},
-	        {"kexdrop", M_KEXDROP, false}, {"kexdelay", M_KEXDELAY, true}};
+	        {"kexdrop", M_KEXDROP, false}, {"kexdelay", M_KEXDELAY, true},
+	        {"authstall", M_AUTHSTALL, false}, {"blackhole", M_BLACKHOLE, false}};
 	const char *colon = strchr(word, ':');
 	size_t nlen = colon ? (size_t)(colon - word) : strlen(word), i;
 	char *end;
@@ -234,9 +250,17 @@ parse_spec(const char *spec, struct listener *l)
 			return -1;
 		}
 		l->nplan++;
+		if (l->plan[l->nplan - 1].mode == M_BLACKHOLE && l->nplan > 1)
+			goto alone;
 	}
+	if (l->plan[0].mode == M_BLACKHOLE && l->nplan > 1)
+		goto alone;
 	free(copy);
 	return 0;
+alone:
+	fprintf(stderr, "faultproxy: blackhole must be the whole plan in '%s'\n", spec);
+	free(copy);
+	return -1;
 bad:
 	fprintf(stderr, "faultproxy: bad spec '%s' (LISTENPORT:TARGETHOST:TARGETPORT:PLAN)\n",
 	        spec);
@@ -248,6 +272,39 @@ static void
 set_nonblock(int fd)
 {
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+static bool
+is_blackhole(const struct listener *l)
+{
+	return l->plan[0].mode == M_BLACKHOLE;
+}
+
+/*
+ * With a backlog of 0 the accept queue is full once it holds one connection
+ * (Linux drops a SYN while the queue holds more than the backlog): connect
+ * once ourselves and never accept.
+ */
+static int
+fill_queue(struct listener *l, const struct sockaddr_in *sa)
+{
+	struct pollfd pfd;
+	int err = 0;
+	socklen_t el = sizeof err;
+
+	l->filler = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->filler < 0)
+		return -1;
+	if (connect(l->filler, (const struct sockaddr *)sa, sizeof *sa) < 0 && errno != EINPROGRESS)
+		return -1;
+	pfd.fd = l->filler;
+	pfd.events = POLLOUT;
+	if (poll(&pfd, 1, 5000) != 1 ||
+	        getsockopt(l->filler, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err != 0) {
+		errno = err ? err : ETIMEDOUT;
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -265,12 +322,14 @@ open_listener(struct listener *l)
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons((unsigned short)l->port);
-	if (bind(l->fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(l->fd, 1024) < 0)
+	if (bind(l->fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	        listen(l->fd, is_blackhole(l) ? 0 : 1024) < 0)
 		return -1;
 	getsockname(l->fd, (struct sockaddr *)&sa, &len);
 	l->port = ntohs(sa.sin_port);
 	set_nonblock(l->fd);
-	return 0;
+	l->filler = -1;
+	return is_blackhole(l) ? fill_queue(l, &sa) : 0;
 }
 
 static int
@@ -441,6 +500,45 @@ after_send(struct conn *c, double t)
 	return true;
 }
 
+/*
+ * authstall: scan the server's bytes from 'from' on (its banner line, then
+ * unencrypted binary packets, RFC 4253 6) and return the offset just past
+ * its NEWKEYS packet (message 21), or 0 while it has not come.
+ */
+static size_t
+scan_newkeys(struct conn *c, size_t from)
+{
+	const unsigned char *p = (const unsigned char *)c->s2c.buf;
+	size_t i = from, k;
+	unsigned long plen;
+
+	while (i < c->s2c.len) {
+		if (!c->scan_banner_done) {
+			c->scan_banner_done = p[i++] == '\n';
+			continue;
+		}
+		if (c->scan_left > 0) {
+			k = c->s2c.len - i < c->scan_left ? c->s2c.len - i : c->scan_left;
+			i += k;
+			c->scan_left -= k;
+			if (c->scan_left == 0 && c->scan_hdr[5] == 21)
+				return i;
+			continue;
+		}
+		c->scan_hdr[c->scan_hdr_n++] = p[i++];
+		if (c->scan_hdr_n < sizeof c->scan_hdr)
+			continue;
+		c->scan_hdr_n = 0;
+		plen = (unsigned long)c->scan_hdr[0] << 24 | (unsigned long)c->scan_hdr[1] << 16 |
+		       (unsigned long)c->scan_hdr[2] << 8 | c->scan_hdr[3];
+		/* packet_length counts padding_length and the type, read already. */
+		c->scan_left = plen >= 2 ? plen - 2 : 0;
+		if (c->scan_left == 0 && c->scan_hdr[5] == 21)
+			return i;
+	}
+	return 0;
+}
+
 static void
 service(struct conn *c, short crev, short srev)
 {
@@ -478,9 +576,16 @@ service(struct conn *c, short crev, short srev)
 	        c->s2c.len < BUFSZ) {
 		n = read(c->sfd, c->s2c.buf + c->s2c.len, BUFSZ - c->s2c.len);
 		if (n > 0) {
+			size_t from = c->s2c.len, end;
+
 			if (c->drop_server)
 				n = 0;
 			c->s2c.len += (size_t)n;
+			if (c->step->mode == M_AUTHSTALL && !c->drop_server &&
+			        (end = scan_newkeys(c, from)) > 0) {
+				c->s2c.len = end;
+				c->drop_server = true;
+			}
 		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 			c->s_eof = true;
 		}
@@ -594,7 +699,9 @@ main(int argc, char **argv)
 		if (pfd == NULL)
 			return 1;
 		for (i = 0; i < nl; i++) {
-			pfd[n].fd = ls[i].fd;
+			/* A blackhole never accepts: poll ignores a negative fd. */
+			pfd[n].fd = is_blackhole(&ls[i]) ? -1 : ls[i].fd;
+			pfd[n].revents = 0;
 			pfd[n++].events = POLLIN;
 		}
 		for (c = conns; c != NULL; c = c->next) {

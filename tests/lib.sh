@@ -11,11 +11,13 @@
 #            like GOT ERE DESC, unlike GOT ERE DESC, cmp_ok GOT OP WANT DESC,
 #            diag MSG, skip_all REASON, BAIL_OUT REASON
 #   running  run_shoal ARGS...   -> $T/out, $T/err, $RC (stdin: $SHOAL_STDIN
-#            or /dev/null; hard deadline $SHOAL_TIMEOUT, default 60 s)
+#            or /dev/null; hard deadline $SHOAL_TIMEOUT, default 60 s;
+#            SHOAL_OFFLINE=1: no network), offline_ok
 #            wait_for SECS CMD...   (polls every 50 ms; status 1 at the deadline)
 #            at_exit CMD...         (run at cleanup, before processes are ended)
 #   procs    running PID..., procs_with STRING, kill_procs PID...
-#   lab      lab_user, lab_keys, free_port, start_sshd NAME [sshd_config lines],
+#   lab      lab_user, lab_keys, lab_password PW, free_port,
+#            start_sshd NAME [sshd_config lines],
 #            write_ssh_config FILE, add_alias FILE ALIAS PORT [HOSTNAME] [lines],
 #            add_aliases FILE PREFIX COUNT PORT [lines],
 #            trust_host_keys [HOST:]PORT..., start_faultproxy SPEC...
@@ -418,11 +420,13 @@ fi
 # run_shoal ARGS...: $SHOAL ARGS with stdin from $SHOAL_STDIN (or /dev/null),
 # no ssh-agent, stdout in $T/out, stderr in $T/err, status in $RC.  After
 # $SHOAL_TIMEOUT (60) s it is ended (TERM, then KILL 2 s later), RC is 124 or
-# 137 and the test will fail.
+# 137 and the test will fail.  SHOAL_OFFLINE=1 runs it with no network at
+# all, not even loopback (see offline_ok): a name lookup then sends nothing.
 run_shoal() {
-    local in=${SHOAL_STDIN:-/dev/null} secs=${SHOAL_TIMEOUT:-60}
+    local in=${SHOAL_STDIN:-/dev/null} secs=${SHOAL_TIMEOUT:-60} pre=()
     [ -x "$SHOAL" ] || BAIL_OUT "no shoal binary at $SHOAL (build it first)"
-    env -u SSH_AUTH_SOCK timeout --foreground -k 2 "$secs" "$SHOAL" "$@" \
+    [ "${SHOAL_OFFLINE:-0}" = 1 ] && pre=(unshare --net --)
+    env -u SSH_AUTH_SOCK timeout --foreground -k 2 "$secs" "${pre[@]}" "$SHOAL" "$@" \
         <"$in" >"$T/out" 2>"$T/err"
     RC=$?
     if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
@@ -430,6 +434,12 @@ run_shoal() {
         diag "shoal did not finish within $secs s and was killed: shoal $*"
     fi
     return 0
+}
+
+# offline_ok: true when SHOAL_OFFLINE=1 can work (a network namespace of our
+# own: root, and a kernel and container that allow it).
+offline_ok() {
+    unshare --net -- true 2>/dev/null
 }
 
 # ---- the lab: user, keys, ports ---------------------------------------------
@@ -501,6 +511,22 @@ lab_keys() {
     chmod 644 "$T/authorized_keys"
     [ -e "$T/known_hosts" ] || : >"$T/known_hosts"
     [ -e "$T/ssh_config" ] || : >"$T/ssh_config"
+}
+
+# lab_password PW: $LAB_USER logs in with password PW until the test ends,
+# then has none again ('*').  Root only.  The password is the machine's, not
+# $T's: tests that set one take turns (a lock held until the test exits).
+lab_password() {
+    local lock=/run/lock
+    [ "$EUID" -eq 0 ] || BAIL_OUT "lab_password needs root"
+    [ -n "${LAB_USER:-}" ] || lab_user
+    [ -w "$lock" ] || lock=/tmp
+    if [ -z "${_lib_pw_lock:-}" ]; then
+        exec {_lib_pw_lock}>"$lock/shoal-lab-password.lock"
+        flock -w 120 "$_lib_pw_lock" || BAIL_OUT "the lab password stayed taken for 120 s"
+        at_exit "usermod -p '*' '$LAB_USER'"
+    fi
+    echo "$LAB_USER:$1" | chpasswd || BAIL_OUT "chpasswd failed"
 }
 
 # free_port: prints a port of 127.0.0.1 in 20000-59999 that nothing listens
@@ -741,4 +767,47 @@ start_faultproxy() {
     done <"$dir/out"
     _lib_fp_ports=$i
     [ "$i" -eq "$#" ] || BAIL_OUT "faultproxy announced $i listeners for $# specs"
+}
+
+# ---- a real terminal: tmux ----------------------------------------------------
+
+# term_start COLS ROWS CMD: run the shell command CMD in a new tmux server of
+# the test's own (socket $T/tmux.sock, no user config) in a COLSxROWS window;
+# when CMD ends, its exit status goes to $T/term.rc and the pane stays.
+term_start() {
+    command -v tmux >/dev/null || skip_all "tmux is not installed"
+    printf '%s\n' "$3" >"$T/term.cmd"
+    rm -f "$T/term.rc"
+    tmux -S "$T/tmux.sock" -f /dev/null new-session -d -s t -x "$1" -y "$2" \
+        "env -u SSH_AUTH_SOCK TERM=screen bash $T/term.cmd; echo \$? >$T/term.rc.tmp; mv $T/term.rc.tmp $T/term.rc; sleep 3600" ||
+        BAIL_OUT "tmux cannot start"
+    at_exit "tmux -S '$T/tmux.sock' kill-server"
+}
+
+# term: tmux on the test's server.  term_keys KEY...: send-keys (tmux key
+# names: Enter Escape Up Down...).  term_type TEXT: type TEXT literally.
+term() { tmux -S "$T/tmux.sock" "$@"; }
+term_keys() { term send-keys -t t "$@"; }
+term_type() { term send-keys -t t -l -- "$1"; }
+
+# term_screen: the text on the screen now (term_screen -e: with attributes).
+term_screen() { term capture-pane -p -t t "$@"; }
+
+# term_has ERE: whether the screen shows a line matching ERE.
+term_has() { term_screen | grep -Eq -- "$1"; }
+
+# term_wait SECS ERE: wait until the screen shows ERE; fail() with the
+# screen in the diagnostics if it does not.
+term_wait() {
+    wait_for "$1" term_has "$2" && return 0
+    diag "screen after $1 s without /$2/:"
+    term_screen | sed 's/^/    | /' >&2
+    return 1
+}
+
+# term_done SECS: wait for the command in the terminal to end; sets TERM_RC.
+term_done() {
+    TERM_RC=
+    wait_for "$1" test -f "$T/term.rc" || return 1
+    TERM_RC=$(cat "$T/term.rc")
 }

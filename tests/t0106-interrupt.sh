@@ -38,9 +38,9 @@ is "$?" 130 "a second SIGINT exits 130 at once"
 # The first one's remote kills may not have left; clean up for the next test.
 pkill -u "$LAB_USER" -f "$marker" 2>/dev/null
 
-# Bytes from hosts reach a terminal escaped: a host cannot drive it.
+# Bytes from hosts reach a terminal escaped in plain output too (the view: t0401).
 if command -v script >/dev/null; then
-    script -qec "env -u SSH_AUTH_SOCK '$SHOAL' -F '$T/ssh_config' -w h01 -- 'printf \"x\\033[2Jy\\n\"'" /dev/null >"$T/tty" 2>&1 </dev/null
+    timeout 60 script -qec "env -u SSH_AUTH_SOCK '$SHOAL' --no-tui -F '$T/ssh_config' -w h01 -- 'printf \"x\\033[2Jy\\n\"'" /dev/null >"$T/tty" 2>&1 </dev/null
     like "$(cat "$T/tty")" 'h01: x\\x1b\[2Jy' "on a terminal ESC is shown as \\x1b"
     unlike "$(cat "$T/tty")" $'\x1b\\[2J' "and never sent raw"
 else

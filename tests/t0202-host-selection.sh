@@ -49,7 +49,7 @@ bad "^shoal: no hosts given" --fanout 2
 bad "^shoal: -f: '0' is not a whole number from 1 to 4096" -w a -f 0
 bad "^shoal: --banner-timeout: 'x' is not a positive number of seconds" -w a --banner-timeout x
 bad "^shoal: --host-key-policy: 'maybe' is not one of strict, accept-new, insecure" -w a --host-key-policy maybe
-bad "^shoal: --tui: not available in this version of shoal yet" -w a --tui
+bad "^shoal: --max-startups: '0' is not a whole number from 1 to 4096" -w a --max-startups 0
 bad "^shoal: unknown option '--nope'" -w a --nope
 
 run_shoal -w a

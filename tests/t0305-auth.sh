@@ -43,7 +43,7 @@ like "$(cat "$T/err")" 'locked: auth_denied' "reported as auth_denied"
 
 # Password authentication on a second server that allows it.
 if [ "$(id -u)" -eq 0 ]; then
-    echo "$LAB_USER:shoal-secret-pw" | chpasswd
+    lab_password shoal-secret-pw
     start_sshd pw "PasswordAuthentication yes" "PubkeyAuthentication no"
     add_alias "$T/ssh_config" pwhost "$SSHD_PORT_PW"
     trust_host_keys "$SSHD_PORT_PW"
@@ -55,7 +55,6 @@ if [ "$(id -u)" -eq 0 ]; then
     like "$(cat "$T/out")" '"error_kind":"auth_denied".*"attempts":1' "a wrong password is auth_denied, once"
     run_shoal -F "$T/ssh_config" -w pwhost --password-env SHOAL_UNSET_VAR -- true
     is "$RC" 2 "an unset --password-env variable is a usage error"
-    usermod -p '*' "$LAB_USER"
 else
     pass "# SKIP password tests need root to set a password"
 fi

@@ -37,6 +37,8 @@ test_backoff(void)
 	near(backoff_delay(0.5, 20, 1000, 1.0), 20.0, "backoff: huge attempts stay at CAP");
 	near(backoff_delay(0.5, 20, 3, 0.25), 1.0, "backoff: full jitter scales the window");
 	near(backoff_delay(0.5, 20, 3, 0.0), 0.0, "backoff: jitter can be zero");
+	near(backoff_delay(30, 20, 0, 1.0), 20.0, "backoff: a BASE above CAP is capped at once");
+	near(backoff_delay(0.05, 0.1, 1, 0.5), 0.05, "backoff: small windows (tests' 0.05,0.1)");
 	for (i = 0; i < 100000; i++) {
 		u = backoff_random(&rng);
 		lo = u < lo ? u : lo;
@@ -163,6 +165,52 @@ test_errkind(void)
 	is_str(errkind_phase_key(PHASE_KEX), "kex", "errkind: JSON phase key");
 }
 
+/* SPEC section 3's table, row by row, and section 4's exit classes. */
+static void
+test_errkind_spec(void)
+{
+	static const struct {
+		enum err_kind kind;
+		const char *name;
+		enum phase phase;
+		bool retried;
+		enum err_class class;
+	} spec[] = {
+	        {EK_RESOLVE, "resolve", PHASE_CONNECT, false, EC_UNREACHED},
+	        {EK_REFUSED, "refused", PHASE_CONNECT, true, EC_UNREACHED},
+	        {EK_CONNECT_TIMEOUT, "connect_timeout", PHASE_CONNECT, true, EC_UNREACHED},
+	        {EK_BANNER_TIMEOUT, "banner_timeout", PHASE_BANNER, true, EC_UNREACHED},
+	        {EK_BANNER_CLOSED, "banner_closed", PHASE_BANNER, true, EC_UNREACHED},
+	        {EK_THROTTLED, "throttled", PHASE_BANNER, true, EC_UNREACHED},
+	        {EK_NOT_SSH, "not_ssh", PHASE_BANNER, false, EC_UNREACHED},
+	        {EK_KEX_FAILED, "kex_failed", PHASE_KEX, false, EC_UNREACHED},
+	        {EK_KEX_TIMEOUT, "kex_timeout", PHASE_KEX, true, EC_UNREACHED},
+	        {EK_HOSTKEY_UNKNOWN, "hostkey_unknown", PHASE_KEX, false, EC_UNREACHED},
+	        {EK_HOSTKEY_CHANGED, "hostkey_changed", PHASE_KEX, false, EC_UNREACHED},
+	        {EK_AUTH_DENIED, "auth_denied", PHASE_AUTH, false, EC_UNREACHED},
+	        {EK_AUTH_TIMEOUT, "auth_timeout", PHASE_AUTH, true, EC_UNREACHED},
+	        {EK_CHANNEL, "channel", PHASE_RUN, false, EC_UNREACHED},
+	        {EK_COMMAND_TIMEOUT, "command_timeout", PHASE_RUN, false, EC_UNREACHED},
+	        {EK_SIGNAL, "signal", PHASE_RUN, false, EC_RESULT},
+	        {EK_EXIT_NONZERO, "exit_nonzero", PHASE_RUN, false, EC_RESULT},
+	        {EK_TRANSFER, "transfer", PHASE_RUN, false, EC_UNREACHED},
+	        {EK_CANCELLED, "cancelled", PHASE_ANY, false, EC_INTERRUPTED},
+	};
+	char desc[128];
+	size_t i;
+
+	ok(sizeof spec / sizeof spec[0] == EK__COUNT - 1, "errkind: SPEC lists every kind");
+	for (i = 0; i < sizeof spec / sizeof spec[0]; i++) {
+		const struct err_kind_info *ki = errkind_info(spec[i].kind);
+
+		snprintf(desc, sizeof desc, "errkind: %s has SPEC's name, phase, retry and class",
+		        spec[i].name);
+		ok(strcmp(ki->name, spec[i].name) == 0 && ki->phase == spec[i].phase &&
+		                ki->retried == spec[i].retried && ki->class == spec[i].class,
+		        desc);
+	}
+}
+
 int
 main(void)
 {
@@ -170,5 +218,6 @@ main(void)
 	test_limiter();
 	test_escape();
 	test_errkind();
+	test_errkind_spec();
 	return done_testing();
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t0001: the test lab is sound, proved with OpenSSH's own client. start_sshd
+# t0002: the test lab is sound, proved with OpenSSH's own client. start_sshd
 # brings up a real sshd on a free loopback port; the aliases add_aliases
 # writes log in as the lab user (shell /bin/sh, no startup files) with
 # StrictHostKeyChecking yes, and only where trust_host_keys trusted the
@@ -111,7 +111,7 @@ trust_host_keys "$SSHD_PORT_INNER"
 env -u SSH_AUTH_SOCK ssh -F "$T/ssh_config" -o BatchMode=yes in "echo started; exec sleep $INNER_SLEEP" \
     >"$T/ssh.out" 2>&1 </dev/null &
 started() { grep -q started "$T/ssh.out"; }
-wait_for 10 started || BAIL_OUT "the session did not start: $(cat "$T/ssh.out")"
+wait_for 30 started || BAIL_OUT "the session did not start: $(cat "$T/ssh.out")"
 pass "inner test ran"
 case $INNER_END in
 hung-shoal)
@@ -158,7 +158,7 @@ declare -A inner_pid=()
 inner ok
 inner hung-shoal
 inner killed
-wait_for 30 grep -qs '^T=' "$T/killed.report"
+wait_for 60 grep -qs '^T=' "$T/killed.report"
 kill -TERM "${inner_pid[killed]}"
 
 finish ok

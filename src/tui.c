@@ -1,0 +1,1262 @@
+/*
+ * tui.c - the live view.
+ *
+ * Theory of operation.  The view runs on the main thread while the pool's
+ * workers run the hosts.  Each frame it walks every host once, taking the
+ * host's lock just long enough to copy what it needs (state, phase, attempt,
+ * the error or the last output line), counts the states, chooses the rows the
+ * filter and the search let through, and draws only the rows that fit on the
+ * screen; no lock is held while ncurses writes.  Frames come at most ten a
+ * second: keys that arrive in between are all handled before the next frame,
+ * so a held key cannot make it draw faster, and a key is answered within one
+ * frame.  Every byte that came from a host goes through escape_terminal before
+ * it reaches the screen.
+ *
+ * The screen, top to bottom: the command and the time; the counts per state;
+ * a progress bar with the estimate of the rest; a title row; one row per host;
+ * the failure panel (count per error kind, folded host lists); the key line.
+ * Enter opens one host (every attempt with its error, then its output), `?`
+ * the help, `/` reads a PCRE2 pattern on the bottom line, `q` asks before it
+ * cancels hosts still in flight.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <curses.h>
+#include <pcre2.h>
+
+#include "buf.h"
+#include "cancel.h"
+#include "escape.h"
+#include "hostlist.h"
+#include "log.h"
+#include "tui.h"
+#include "xmalloc.h"
+
+#define FRAME       0.1 /* seconds between frames, at least */
+#define MIN_COLS    40
+#define MIN_LINES   10
+#define PANEL_KINDS 5    /* failure panel: at most this many kinds shown */
+#define TAIL_SCAN   1024 /* bytes looked back for a host's last line */
+
+enum filter { FILTER_ALL, FILTER_FAILED, FILTER_RUNNING, FILTER__COUNT };
+static const char *const filter_names[] = {"all", "failed", "running"};
+
+enum mode { MODE_LIST, MODE_DETAIL, MODE_HELP, MODE_CONFIRM, MODE_SEARCH };
+
+enum { PAIR_OK = 1, PAIR_FAILED, PAIR_RETRY, PAIR_ACTIVE };
+
+struct view {
+	struct host **hosts;
+	size_t n;
+	const struct options *o;
+	struct pool *pool;
+	double t0;
+	double t_end; /* when every host was first seen final; 0 while running */
+
+	/* This frame's counts, by enum host_state. */
+	size_t counts[HOST_FAILED + 1];
+	size_t nfinal;
+	uint64_t xfer_done, xfer_total; /* all hosts, for --copy / --rcopy */
+
+	size_t *rows; /* host indices shown, in host order */
+	size_t nrows;
+	size_t sel;      /* position in rows */
+	size_t sel_host; /* the host selected, kept across frames */
+	size_t top;      /* first row on screen */
+	enum filter filter;
+
+	pcre2_code *re;
+	pcre2_match_data *md;
+	char *pattern;
+	size_t *scanned;        /* per host: bytes of output the cached answer covers */
+	double *scanned_at;     /* per host: when it was matched last */
+	unsigned char *matched; /* per host: the cached answer */
+
+	enum mode mode;
+	struct buf input; /* the search pattern being typed */
+	char status[512];
+	double status_until;
+
+	/* The failure panel, remade when the number of final hosts changes. */
+	char **panel;
+	size_t npanel;
+	size_t panel_nfinal;
+
+	/* One host opened (MODE_DETAIL). */
+	size_t dhost;
+	size_t dtop;
+	struct buf dtext; /* escaped lines, each ending in '\n' */
+	size_t *dlines;   /* offsets of the lines in dtext */
+	size_t ndlines;
+	size_t dsig;  /* what dtext was made from, to remake it on a change */
+	double dmade; /* when; output that grows remakes it at most twice a second */
+
+	bool quit;
+};
+
+static SCREEN *screen;
+static FILE *tty_in, *tty_out;
+static int tty_fd = -1;
+static struct termios tty_saved;
+static bool tty_have_saved;
+static char open_reason[128];
+
+bool
+tui_wanted(const struct options *o)
+{
+	if (o->tui >= 0)
+		return o->tui == 1;
+	if (o->json || o->inline_output)
+		return false;
+	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+}
+
+static void
+tty_release(void)
+{
+	if (screen != NULL) {
+		endwin();
+		delscreen(screen);
+		screen = NULL;
+	}
+	if (tty_in != NULL)
+		fclose(tty_in);
+	if (tty_out != NULL)
+		fclose(tty_out); /* closes tty_fd */
+	else if (tty_fd >= 0)
+		close(tty_fd);
+	tty_in = tty_out = NULL;
+	tty_fd = -1;
+}
+
+const char *
+tui_open(void)
+{
+	const char *term = getenv("TERM");
+	int in_fd;
+
+	if (term == NULL || *term == '\0' || strcmp(term, "dumb") == 0) {
+		snprintf(open_reason, sizeof open_reason, "TERM is %s",
+		        term == NULL || *term == '\0' ? "not set" : "dumb");
+		return open_reason;
+	}
+	tty_fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (tty_fd < 0) {
+		snprintf(open_reason, sizeof open_reason, "no terminal: /dev/tty: %s",
+		        strerror(errno));
+		return open_reason;
+	}
+	tty_have_saved = tcgetattr(tty_fd, &tty_saved) == 0;
+	in_fd = fcntl(tty_fd, F_DUPFD_CLOEXEC, 0);
+	tty_out = fdopen(tty_fd, "w");
+	tty_in = in_fd >= 0 ? fdopen(in_fd, "r") : NULL;
+	if (tty_out == NULL || tty_in == NULL) {
+		if (tty_in == NULL && in_fd >= 0)
+			close(in_fd);
+		tty_release();
+		snprintf(open_reason, sizeof open_reason, "cannot open the terminal");
+		return open_reason;
+	}
+	/* Characters only: numbers keep their '.' whatever the locale. */
+	setlocale(LC_CTYPE, "");
+	screen = newterm(NULL, tty_out, tty_in);
+	if (screen == NULL) {
+		tty_release();
+		snprintf(open_reason, sizeof open_reason, "ncurses cannot drive TERM=%.40s", term);
+		return open_reason;
+	}
+	set_term(screen);
+	if (COLS < MIN_COLS || LINES < MIN_LINES) {
+		snprintf(open_reason, sizeof open_reason,
+		        "the terminal is %dx%d, the view needs %dx%d", COLS, LINES, MIN_COLS,
+		        MIN_LINES);
+		tty_release();
+		return open_reason;
+	}
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	if (has_colors()) {
+		start_color();
+		use_default_colors();
+		init_pair(PAIR_OK, COLOR_GREEN, -1);
+		init_pair(PAIR_FAILED, COLOR_RED, -1);
+		init_pair(PAIR_RETRY, COLOR_YELLOW, -1);
+		init_pair(PAIR_ACTIVE, COLOR_CYAN, -1);
+	}
+	return NULL;
+}
+
+void
+tui_close(void)
+{
+	tty_release();
+}
+
+void
+tui_emergency_restore(void)
+{
+	static const char leave[] = "\033[?1049l\033[?25h\r\n";
+
+	if (tty_fd < 0)
+		return;
+	if (tty_have_saved)
+		tcsetattr(tty_fd, TCSANOW, &tty_saved);
+	if (write(tty_fd, leave, sizeof leave - 1) < 0)
+		return;
+}
+
+/* ------------------------------------------------------------------ text */
+
+/* Length of the UTF-8 character at p (escaped text is well formed). */
+static size_t
+char_len(const char *p, size_t n)
+{
+	unsigned char c = (unsigned char)*p;
+	size_t len = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+
+	return len <= n ? len : n;
+}
+
+/*
+ * Write escaped text at the cursor, at most w columns (a character counts
+ * one; tabs become a space).  Returns the columns used.
+ */
+static int
+put_text(const char *s, size_t n, int w)
+{
+	int used = 0;
+	size_t i = 0;
+
+	while (i < n && used < w) {
+		size_t len = char_len(s + i, n - i);
+
+		if (s[i] == '\t')
+			addch(' ');
+		else
+			addnstr(s + i, (int)len);
+		i += len;
+		used++;
+	}
+	return used;
+}
+
+static void
+put_str(const char *s, int w)
+{
+	put_text(s, strlen(s), w);
+}
+
+/* Append bytes from a host, escaped, with no control characters left. */
+static void
+append_escaped(struct buf *b, const char *s, size_t n)
+{
+	escape_terminal(b, s, n);
+}
+
+/* The last line of a stream (without its newline), escaped. */
+static void
+last_line(struct buf *dst, const struct buf *src)
+{
+	size_t end = src->len, start, lim;
+
+	if (end > 0 && src->p[end - 1] == '\n')
+		end--;
+	if (end > 0 && src->p[end - 1] == '\r')
+		end--;
+	lim = end > TAIL_SCAN ? end - TAIL_SCAN : 0;
+	for (start = end; start > lim && src->p[start - 1] != '\n'; start--)
+		;
+	append_escaped(dst, src->p + start, end - start);
+}
+
+/* Bytes as a person reads them: 512 B, 12.3 kB, 50.0 MB, 1.2 GB. */
+static void
+append_bytes(struct buf *b, double n)
+{
+	static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+	int u = 0;
+
+	while (n >= 1000 && u < 4) {
+		n /= 1000;
+		u++;
+	}
+	if (u == 0)
+		buf_appendf(b, "%.0f %s", n, units[u]);
+	else
+		buf_appendf(b, "%.1f %s", n, units[u]);
+}
+
+static double
+now(void)
+{
+	return host_now();
+}
+
+static void set_status(struct view *v, double secs, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void
+set_status(struct view *v, double secs, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->status, sizeof v->status, fmt, ap);
+	va_end(ap);
+	v->status_until = now() + secs;
+}
+
+/* ---------------------------------------------------------------- frame */
+
+static bool
+in_flight(enum host_state s)
+{
+	return s == HOST_CONNECTING || s == HOST_RUNNING || s == HOST_RETRY_WAIT;
+}
+
+/* Whether the search pattern matches host i (name or output); h is locked. */
+static bool
+search_matches(struct view *v, size_t i, const struct host *h)
+{
+	size_t have = h->out.len + h->err.len;
+	int rc;
+
+	if (v->re == NULL)
+		return true;
+	/*
+	 * Output only grows: a match stays a match.  A host whose output grew
+	 * since a miss is matched again at most once a second, so a host
+	 * streaming megabytes is not searched whole every frame under its lock.
+	 */
+	if (v->scanned[i] != 0 &&
+	        (v->scanned[i] == have + 1 || v->matched[i] || now() - v->scanned_at[i] < 1))
+		return v->matched[i];
+	v->scanned_at[i] = now();
+	rc = pcre2_match(v->re, (PCRE2_SPTR)h->alias, strlen(h->alias), 0, 0, v->md, NULL);
+	if (rc < 0 && h->out.len > 0)
+		rc = pcre2_match(v->re, (PCRE2_SPTR)h->out.p, h->out.len, 0, 0, v->md, NULL);
+	if (rc < 0 && h->err.len > 0)
+		rc = pcre2_match(v->re, (PCRE2_SPTR)h->err.p, h->err.len, 0, 0, v->md, NULL);
+	v->scanned[i] = have + 1;
+	v->matched[i] = rc >= 0;
+	return rc >= 0;
+}
+
+/* Count the states and choose the rows of this frame. */
+static void
+collect(struct view *v)
+{
+	size_t i;
+
+	memset(v->counts, 0, sizeof v->counts);
+	v->xfer_done = v->xfer_total = 0;
+	v->nrows = 0;
+	for (i = 0; i < v->n; i++) {
+		struct host *h = v->hosts[i];
+		enum host_state s;
+		bool show;
+
+		pthread_mutex_lock(&h->lock);
+		s = h->state;
+		show = v->filter == FILTER_ALL ||
+		       (v->filter == FILTER_FAILED && s == HOST_FAILED) ||
+		       (v->filter == FILTER_RUNNING && in_flight(s));
+		if (show)
+			show = search_matches(v, i, h);
+		v->xfer_done += h->xfer_done;
+		v->xfer_total += h->xfer_total;
+		pthread_mutex_unlock(&h->lock);
+		v->counts[s]++;
+		if (show)
+			v->rows[v->nrows++] = i;
+	}
+	v->nfinal = v->counts[HOST_OK] + v->counts[HOST_FAILED];
+	if (v->nfinal == v->n && v->t_end == 0)
+		v->t_end = now();
+	else if (v->nfinal < v->n)
+		v->t_end = 0;
+	/* Keep the selected host selected, or the one after it. */
+	for (v->sel = 0; v->sel < v->nrows && v->rows[v->sel] < v->sel_host; v->sel++)
+		;
+	if (v->sel >= v->nrows && v->nrows > 0)
+		v->sel = v->nrows - 1;
+	if (v->nrows > 0)
+		v->sel_host = v->rows[v->sel];
+}
+
+static void
+panel_free(struct view *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->npanel; i++)
+		free(v->panel[i]);
+	free(v->panel);
+	v->panel = NULL;
+	v->npanel = 0;
+}
+
+/* The failure panel: a line per error kind, most hosts first. */
+static void
+panel_make(struct view *v)
+{
+	size_t counts[EK__COUNT] = {0}, i, m;
+	enum err_kind *kinds = xcalloc(v->n, sizeof *kinds);
+	const char **names = xcalloc(v->n, sizeof *names);
+	int k, shown = 0;
+
+	panel_free(v);
+	v->panel_nfinal = v->nfinal;
+	for (i = 0; i < v->n; i++) {
+		struct host *h = v->hosts[i];
+
+		pthread_mutex_lock(&h->lock);
+		kinds[i] = h->state == HOST_FAILED ? h->kind : EK_NONE;
+		pthread_mutex_unlock(&h->lock);
+		counts[kinds[i]]++;
+	}
+	v->panel = xcalloc(EK__COUNT, sizeof *v->panel);
+	while (shown < PANEL_KINDS) {
+		int best = 0;
+		char *folded;
+		struct buf b;
+
+		for (k = 1; k < EK__COUNT; k++) {
+			if (counts[k] > counts[best] || (best == 0 && counts[k] > 0))
+				best = k;
+		}
+		if (best == 0 || counts[best] == 0)
+			break;
+		for (i = 0, m = 0; i < v->n; i++) {
+			if ((int)kinds[i] == best)
+				names[m++] = v->hosts[i]->alias;
+		}
+		folded = hostlist_fold(names, m);
+		buf_init(&b);
+		buf_appendf(&b, "%s %zu: ", errkind_name((enum err_kind)best), m);
+		append_escaped(&b, folded, strlen(folded));
+		free(folded);
+		v->panel[v->npanel++] = buf_steal(&b);
+		counts[best] = 0;
+		shown++;
+	}
+	free(kinds);
+	free(names);
+}
+
+static const char *
+state_name(enum host_state s, enum phase ph)
+{
+	switch (s) {
+	case HOST_QUEUED:
+		return "queued";
+	case HOST_CONNECTING:
+		return errkind_phase_key(ph);
+	case HOST_RUNNING:
+		return "running";
+	case HOST_RETRY_WAIT:
+		return "retry-wait";
+	case HOST_OK:
+		return "ok";
+	case HOST_FAILED:
+		return "failed";
+	}
+	return "?";
+}
+
+static int
+state_attr(enum host_state s)
+{
+	if (!has_colors())
+		return s == HOST_FAILED ? A_BOLD : A_NORMAL;
+	switch (s) {
+	case HOST_OK:
+		return COLOR_PAIR(PAIR_OK);
+	case HOST_FAILED:
+		return COLOR_PAIR(PAIR_FAILED) | A_BOLD;
+	case HOST_RETRY_WAIT:
+		return COLOR_PAIR(PAIR_RETRY);
+	case HOST_CONNECTING:
+	case HOST_RUNNING:
+		return COLOR_PAIR(PAIR_ACTIVE);
+	case HOST_QUEUED:
+		break;
+	}
+	return A_NORMAL;
+}
+
+/* One host's row: the columns after the name, and the text at the end. */
+struct row {
+	enum host_state state;
+	char state_text[16];
+	char attempt[32];
+	char time[32];
+	struct buf text;
+};
+
+static void
+row_read(struct view *v, struct host *h, struct row *r, double t)
+{
+	const struct attempt *last;
+	unsigned n;
+	double secs;
+
+	pthread_mutex_lock(&h->lock);
+	r->state = h->state;
+	snprintf(r->state_text, sizeof r->state_text, "%s", state_name(h->state, h->phase));
+	n = h->attempts - h->round_base;
+	if (n > 0)
+		snprintf(r->attempt, sizeof r->attempt, "%u/%d", n, v->o->retries + 1);
+	else
+		r->attempt[0] = '\0';
+	if (h->state == HOST_OK || h->state == HOST_FAILED)
+		secs = h->finished - h->started;
+	else if (h->state == HOST_QUEUED)
+		secs = -1;
+	else
+		secs = t - h->phase_started;
+	if (secs >= 0)
+		snprintf(r->time, sizeof r->time, "%.1fs", secs);
+	else
+		r->time[0] = '\0';
+	last = h->attempts > 0 && h->history != NULL && h->state != HOST_CONNECTING &&
+	                       h->state != HOST_RUNNING
+	               ? &h->history[h->attempts - 1]
+	               : NULL;
+	switch (h->state) {
+	case HOST_QUEUED:
+		break;
+	case HOST_CONNECTING:
+		if (n > 1 && h->history != NULL) {
+			last = &h->history[h->attempts - 2];
+			buf_appendf(&r->text, "after %s: ", errkind_name(last->kind));
+			if (last->error)
+				append_escaped(&r->text, last->error, strlen(last->error));
+		}
+		break;
+	case HOST_RETRY_WAIT:
+		if (last != NULL) {
+			buf_appendf(&r->text, "%s: ", errkind_name(last->kind));
+			if (last->error)
+				append_escaped(&r->text, last->error, strlen(last->error));
+			if (h->ready_at > t)
+				buf_appendf(&r->text, " \xc2\xb7 retry in %.1f s", h->ready_at - t);
+		}
+		break;
+	case HOST_RUNNING:
+		if (h->xfer_total > 0) {
+			double secs_run = t - h->phase_started;
+
+			append_bytes(&r->text, (double)h->xfer_done);
+			buf_appends(&r->text, " / ");
+			append_bytes(&r->text, (double)h->xfer_total);
+			if (secs_run > 0.2) {
+				buf_appends(&r->text, "  ");
+				append_bytes(&r->text, (double)h->xfer_done / secs_run);
+				buf_appends(&r->text, "/s");
+			}
+			break;
+		}
+		/* fall through */
+	case HOST_OK:
+		last_line(&r->text, h->err_last ? &h->err : &h->out);
+		if (r->text.len == 0 && h->state == HOST_OK)
+			buf_appends(&r->text, "exit 0");
+		break;
+	case HOST_FAILED:
+		buf_appendf(&r->text, "%s: ", errkind_name(h->kind));
+		if (h->error)
+			append_escaped(&r->text, h->error, strlen(h->error));
+		if (errkind_info(h->kind)->phase != PHASE_RUN)
+			buf_appendf(&r->text, " (attempt %u/%d)", n, v->o->retries + 1);
+		else if (h->out.len + h->err.len > 0) {
+			buf_appends(&r->text, " \xc2\xb7 ");
+			last_line(&r->text, h->err_last ? &h->err : &h->out);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+static int
+name_width(const struct view *v)
+{
+	int w = 4;
+	size_t i, top = v->top + (size_t)LINES;
+
+	for (i = v->top; i < v->nrows && i < top; i++) {
+		int len = (int)strlen(v->hosts[v->rows[i]]->alias);
+
+		if (len > w)
+			w = len;
+	}
+	return w > COLS / 3 ? COLS / 3 : w;
+}
+
+static void
+draw_header(struct view *v, double t)
+{
+	double elapsed = (v->t_end ? v->t_end : t) - v->t0;
+	int barw, filled, y = 0;
+	struct buf b;
+	char right[64];
+
+	buf_init(&b);
+	buf_appends(&b, "shoal: ");
+	append_escaped(
+	        &b, v->o->command ? v->o->command : "", v->o->command ? strlen(v->o->command) : 0);
+	snprintf(right, sizeof right, "%.1f s", elapsed);
+	move(y, 0);
+	attron(A_BOLD);
+	put_text(b.p, b.len, COLS - (int)strlen(right) - 1);
+	attroff(A_BOLD);
+	mvaddstr(y, COLS - (int)strlen(right), right);
+	buf_free(&b);
+
+	/* Whole words when they fit, else the short form. */
+	if (COLS >= 72)
+		mvprintw(++y, 0, "queued %zu  connecting %zu  running %zu  retrying %zu  ",
+		        v->counts[HOST_QUEUED], v->counts[HOST_CONNECTING], v->counts[HOST_RUNNING],
+		        v->counts[HOST_RETRY_WAIT]);
+	else
+		mvprintw(++y, 0, "queue %zu conn %zu run %zu retry %zu ", v->counts[HOST_QUEUED],
+		        v->counts[HOST_CONNECTING], v->counts[HOST_RUNNING],
+		        v->counts[HOST_RETRY_WAIT]);
+	attron(state_attr(HOST_OK));
+	printw("ok %zu", v->counts[HOST_OK]);
+	attroff(state_attr(HOST_OK));
+	addstr("  ");
+	attron(state_attr(HOST_FAILED));
+	printw("failed %zu", v->counts[HOST_FAILED]);
+	attroff(state_attr(HOST_FAILED));
+
+	buf_init(&b);
+	buf_appendf(&b, " %zu/%zu %3d%%", v->nfinal, v->n,
+	        (int)(100.0 * (double)v->nfinal / (double)v->n));
+	if (v->xfer_total > 0) {
+		buf_appends(&b, "  ");
+		append_bytes(&b, (double)v->xfer_done);
+		if (elapsed > 0.2) {
+			buf_appends(&b, " at ");
+			append_bytes(&b, (double)v->xfer_done / elapsed);
+			buf_appends(&b, "/s");
+		}
+	}
+	if (v->nfinal == v->n)
+		buf_appendf(&b, "  done in %.1f s", elapsed);
+	else if (v->nfinal > 0)
+		buf_appendf(&b, "  eta %.0f s",
+		        elapsed * (double)(v->n - v->nfinal) / (double)v->nfinal);
+	barw = COLS - (int)b.len - 2;
+	if (barw > 60)
+		barw = 60;
+	move(++y, 0);
+	if (barw >= 10) {
+		filled = (int)((double)barw * (double)v->nfinal / (double)v->n);
+		addch('[');
+		attron(A_BOLD);
+		hline('#', filled);
+		move(y, 1 + filled);
+		attroff(A_BOLD);
+		hline('.', barw - filled);
+		move(y, 1 + barw);
+		addch(']');
+	}
+	put_text(b.p, b.len, COLS - getcurx(stdscr));
+	buf_free(&b);
+}
+
+static void
+draw_rows(struct view *v, int y0, int height, double t)
+{
+	int nw = name_width(v), y;
+	size_t i;
+	struct row r;
+
+	/* Title row, with the filter and the search. */
+	move(y0 - 1, 0);
+	attron(A_REVERSE);
+	hline(' ', COLS);
+	printw("%-*s %-10s %5s %7s %s", nw, "HOST", "STATE", "TRY", "TIME", "OUTPUT / ERROR");
+	{
+		struct buf b;
+
+		buf_init(&b);
+		buf_appendf(&b, "filter: %s", filter_names[v->filter]);
+		if (v->pattern != NULL) {
+			buf_appends(&b, "  search: /");
+			append_escaped(&b, v->pattern, strlen(v->pattern));
+			buf_appendf(&b, "/ (%zu)", v->nrows);
+		}
+		if ((int)b.len + 1 < COLS) {
+			move(y0 - 1, COLS - (int)b.len - 1);
+			put_text(b.p, b.len, (int)b.len);
+		}
+		buf_free(&b);
+	}
+	attroff(A_REVERSE);
+
+	if (v->sel < v->top)
+		v->top = v->sel;
+	if (height > 0 && v->sel >= v->top + (size_t)height)
+		v->top = v->sel - (size_t)height + 1;
+	if (v->top + (size_t)height > v->nrows)
+		v->top = v->nrows > (size_t)height ? v->nrows - (size_t)height : 0;
+	buf_init(&r.text);
+	for (y = 0, i = v->top; y < height && i < v->nrows; y++, i++) {
+		struct host *h = v->hosts[v->rows[i]];
+		struct buf name;
+		int x;
+
+		buf_reset(&r.text);
+		row_read(v, h, &r, t);
+		move(y0 + y, 0);
+		if (i == v->sel)
+			attron(A_REVERSE);
+		hline(' ', COLS);
+		buf_init(&name);
+		append_escaped(&name, h->alias, strlen(h->alias));
+		x = put_text(name.p, name.len, nw);
+		buf_free(&name);
+		move(y0 + y, nw + 1);
+		attron(state_attr(r.state));
+		printw("%-10s", r.state_text);
+		attroff(state_attr(r.state));
+		if (i == v->sel)
+			attron(A_REVERSE);
+		printw(" %5s %7s ", r.attempt, r.time);
+		x = getcurx(stdscr);
+		if (x < COLS)
+			put_text(r.text.p ? r.text.p : "", r.text.len, COLS - x);
+		if (i == v->sel)
+			attroff(A_REVERSE);
+	}
+	buf_free(&r.text);
+	if (v->nrows == 0 && height > 0)
+		mvaddstr(y0, 0,
+		        v->filter == FILTER_ALL && v->pattern == NULL ? "(no hosts)"
+		                                                      : "(no host matches)");
+}
+
+static void
+draw_bottom(struct view *v, double t)
+{
+	int y = LINES - 1;
+
+	move(y, 0);
+	clrtoeol();
+	if (v->mode == MODE_SEARCH) {
+		addch('/');
+		put_text(v->input.p ? v->input.p : "", v->input.len, COLS - 2);
+		curs_set(1);
+		return;
+	}
+	curs_set(0);
+	if (v->mode == MODE_CONFIRM) {
+		attron(A_BOLD);
+		printw("%zu host%s still in flight: quit and cancel %s? [y/N] ", v->n - v->nfinal,
+		        v->n - v->nfinal == 1 ? " is" : "s are",
+		        v->n - v->nfinal == 1 ? "it" : "them");
+		attroff(A_BOLD);
+		return;
+	}
+	if (v->status[0] != '\0' && t < v->status_until) {
+		put_str(v->status, COLS - 1);
+		return;
+	}
+	if (v->mode == MODE_DETAIL)
+		put_str("arrows/PgUp/PgDn scroll  q/Esc back", COLS - 1);
+	else
+		put_str(v->nfinal == v->n ? "run finished: q quit  Enter open  f filter  / search  "
+		                            "r retry  ? help"
+		                          : "arrows move  Enter open  f filter  / search  r retry  "
+		                            "q quit  ? help",
+		        COLS - 1);
+}
+
+static void
+draw_list(struct view *v, double t)
+{
+	int panel = 0, height, i;
+
+	if (v->npanel > 0 && v->panel_nfinal != v->nfinal)
+		panel_make(v);
+	else if (v->npanel == 0 && v->counts[HOST_FAILED] > 0)
+		panel_make(v);
+	else if (v->counts[HOST_FAILED] == 0)
+		panel_free(v);
+	if (v->npanel > 0 && LINES - 5 - (int)v->npanel - 1 >= 3)
+		panel = (int)v->npanel + 1;
+	draw_header(v, t);
+	height = LINES - 4 - panel - 1;
+	draw_rows(v, 4, height, t);
+	if (panel > 0) {
+		int y = LINES - 1 - panel;
+
+		move(y, 0);
+		attron(A_BOLD);
+		addstr("failures");
+		attroff(A_BOLD);
+		for (i = 0; i < (int)v->npanel; i++) {
+			move(y + 1 + i, 0);
+			addstr("  ");
+			attron(state_attr(HOST_FAILED));
+			put_str(v->panel[i], COLS - 3);
+			attroff(state_attr(HOST_FAILED));
+		}
+	}
+	draw_bottom(v, t);
+}
+
+/* ------------------------------------------------------------- one host */
+
+static void
+detail_lines(struct view *v)
+{
+	size_t i, start = 0;
+
+	free(v->dlines);
+	v->dlines = NULL;
+	v->ndlines = 0;
+	for (i = 0; i < v->dtext.len; i++) {
+		if (v->dtext.p[i] == '\n') {
+			v->dlines = xreallocarray(v->dlines, v->ndlines + 1, sizeof *v->dlines);
+			v->dlines[v->ndlines++] = start;
+			start = i + 1;
+		}
+	}
+}
+
+/* Stream s, escaped line by line, under a title. */
+static void
+detail_stream(struct buf *b, const char *title, const struct buf *s)
+{
+	const char *p = s->p, *end = s->p + s->len, *nl;
+
+	buf_appendf(b, "----- %s (%zu bytes)\n", title, s->len);
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		append_escaped(b, p, (size_t)(nl - p));
+		buf_appendc(b, '\n');
+		p = nl + 1;
+	}
+}
+
+static void
+detail_make(struct view *v)
+{
+	struct host *h = v->hosts[v->dhost];
+	size_t sig;
+	unsigned i;
+
+	pthread_mutex_lock(&h->lock);
+	sig = h->out.len * 31 + h->err.len * 7 + h->attempts * 3 + (size_t)h->state + 1;
+	if (sig == v->dsig ||
+	        (v->dsig != 0 && h->state == HOST_RUNNING && now() - v->dmade < 0.5)) {
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
+	v->dsig = sig;
+	v->dmade = now();
+	buf_reset(&v->dtext);
+	append_escaped(&v->dtext, h->alias, strlen(h->alias));
+	buf_appendf(&v->dtext, "  %s", state_name(h->state, h->phase));
+	if (h->state == HOST_FAILED) {
+		buf_appendf(&v->dtext, " (%s: ", errkind_name(h->kind));
+		if (h->error)
+			append_escaped(&v->dtext, h->error, strlen(h->error));
+		buf_appendc(&v->dtext, ')');
+	}
+	if (h->exit_code >= 0 && (h->state == HOST_OK || h->state == HOST_FAILED))
+		buf_appendf(&v->dtext, "  exit %d", h->exit_code);
+	buf_appendc(&v->dtext, '\n');
+	for (i = 0; i < h->attempts && h->history != NULL; i++) {
+		const struct attempt *a = &h->history[i];
+
+		if (i + 1 == h->attempts &&
+		        (h->state == HOST_CONNECTING || h->state == HOST_RUNNING))
+			break; /* still under way: not in the history yet */
+		buf_appendf(&v->dtext, "attempt %u: %s, %s phase, %.1f s", i + 1,
+		        a->kind == EK_NONE ? "ok" : errkind_name(a->kind),
+		        errkind_phase_name(a->phase), a->elapsed);
+		if (a->kind != EK_NONE && a->error != NULL) {
+			buf_appends(&v->dtext, ": ");
+			append_escaped(&v->dtext, a->error, strlen(a->error));
+		}
+		buf_appendc(&v->dtext, '\n');
+	}
+	if (h->state == HOST_CONNECTING || h->state == HOST_RUNNING)
+		buf_appendf(&v->dtext, "attempt %u: under way (%s)\n", h->attempts,
+		        state_name(h->state, h->phase));
+	detail_stream(&v->dtext, "stdout", &h->out);
+	if (h->err.len > 0)
+		detail_stream(&v->dtext, "stderr", &h->err);
+	pthread_mutex_unlock(&h->lock);
+	detail_lines(v);
+}
+
+static void
+draw_detail(struct view *v, double t)
+{
+	int height = LINES - 1, y;
+	size_t i;
+
+	detail_make(v);
+	if (v->ndlines > (size_t)height && v->dtop > v->ndlines - (size_t)height)
+		v->dtop = v->ndlines - (size_t)height;
+	if (v->ndlines <= (size_t)height)
+		v->dtop = 0;
+	for (y = 0, i = v->dtop; y < height && i < v->ndlines; y++, i++) {
+		size_t start = v->dlines[i];
+		size_t end = i + 1 < v->ndlines ? v->dlines[i + 1] - 1 : v->dtext.len - 1;
+
+		move(y, 0);
+		if (i == 0)
+			attron(A_BOLD);
+		put_text(v->dtext.p + start, end - start, COLS);
+		if (i == 0)
+			attroff(A_BOLD);
+	}
+	draw_bottom(v, t);
+}
+
+static void
+draw_help(void)
+{
+	static const char *const lines[] = {
+	        "shoal live view - keys",
+	        "",
+	        "  Up Down j k      move",
+	        "  PgUp PgDn        move a page",
+	        "  Home End g G     first / last host",
+	        "  Enter            open the host: every attempt, its whole output",
+	        "  f                filter: all / failed / running",
+	        "  /                search host names and output (PCRE2); empty clears",
+	        "  r                retry failed hosts that never started their command",
+	        "  q                quit (asks first while hosts are in flight)",
+	        "  ?                this help",
+	        "",
+	        "Any key goes back.",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof lines / sizeof *lines && (int)i < LINES; i++)
+		mvaddnstr((int)i, 0, lines[i], COLS);
+}
+
+static void
+draw(struct view *v)
+{
+	double t = now();
+
+	erase();
+	if (COLS < MIN_COLS || LINES < MIN_LINES) {
+		mvprintw(0, 0, "terminal too small (%dx%d)", COLS, LINES);
+	} else if (v->mode == MODE_HELP) {
+		draw_help();
+	} else if (v->mode == MODE_DETAIL) {
+		draw_detail(v, t);
+	} else {
+		draw_list(v, t);
+	}
+	refresh();
+}
+
+/* ----------------------------------------------------------------- keys */
+
+static void
+search_set(struct view *v, const char *pattern)
+{
+	PCRE2_UCHAR msg[160];
+	PCRE2_SIZE off;
+	pcre2_code *re;
+	int err;
+
+	if (*pattern == '\0') {
+		pcre2_code_free(v->re);
+		v->re = NULL;
+		free(v->pattern);
+		v->pattern = NULL;
+		set_status(v, 3, "search cleared");
+		return;
+	}
+	re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
+	if (re == NULL) {
+		pcre2_get_error_message(err, msg, sizeof msg);
+		set_status(v, 5, "search: PCRE2 error at offset %zu: %s", (size_t)off, (char *)msg);
+		return;
+	}
+	pcre2_code_free(v->re);
+	v->re = re;
+	free(v->pattern);
+	v->pattern = xstrdup(pattern);
+	memset(v->scanned, 0, v->n * sizeof *v->scanned);
+	v->top = 0;
+	v->sel_host = 0;
+}
+
+static void
+retry_failed(struct view *v)
+{
+	size_t m;
+
+	if (cancel_requested()) {
+		set_status(v, 4, "the run was interrupted: nothing is retried");
+		return;
+	}
+	m = pool_retry(v->pool, v->hosts, v->n);
+	if (m == 0)
+		set_status(v, 4,
+		        "no host to retry (only failed hosts that never started their "
+		        "command are retried)");
+	else
+		set_status(v, 4, "retrying %zu host%s", m, m == 1 ? "" : "s");
+}
+
+static void
+move_sel(struct view *v, long delta)
+{
+	long s = (long)v->sel + delta;
+
+	if (v->nrows == 0)
+		return;
+	if (s < 0)
+		s = 0;
+	if (s >= (long)v->nrows)
+		s = (long)v->nrows - 1;
+	v->sel = (size_t)s;
+	v->sel_host = v->rows[v->sel];
+}
+
+static int
+page(void)
+{
+	return LINES > 8 ? LINES - 8 : 1;
+}
+
+static void
+key_list(struct view *v, int c)
+{
+	switch (c) {
+	case KEY_UP:
+	case 'k':
+		move_sel(v, -1);
+		break;
+	case KEY_DOWN:
+	case 'j':
+		move_sel(v, 1);
+		break;
+	case KEY_PPAGE:
+		move_sel(v, -page());
+		break;
+	case KEY_NPAGE:
+	case ' ':
+		move_sel(v, page());
+		break;
+	case KEY_HOME:
+	case 'g':
+		move_sel(v, -(long)v->nrows);
+		break;
+	case KEY_END:
+	case 'G':
+		move_sel(v, (long)v->nrows);
+		break;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		if (v->nrows > 0) {
+			v->mode = MODE_DETAIL;
+			v->dhost = v->rows[v->sel];
+			v->dtop = 0;
+			v->dsig = 0;
+		}
+		break;
+	case 'f':
+		v->filter = (enum filter)((v->filter + 1) % FILTER__COUNT);
+		v->top = 0;
+		break;
+	case '/':
+		v->mode = MODE_SEARCH;
+		buf_reset(&v->input);
+		break;
+	case 'r':
+		retry_failed(v);
+		break;
+	case 'q':
+	case 'Q':
+		if (v->nfinal < v->n)
+			v->mode = MODE_CONFIRM;
+		else
+			v->quit = true;
+		break;
+	case '?':
+	case 'h':
+		v->mode = MODE_HELP;
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+key_detail(struct view *v, int c)
+{
+	size_t pg = (size_t)page();
+
+	switch (c) {
+	case KEY_UP:
+	case 'k':
+		if (v->dtop > 0)
+			v->dtop--;
+		break;
+	case KEY_DOWN:
+	case 'j':
+		v->dtop++;
+		break;
+	case KEY_PPAGE:
+		v->dtop = v->dtop > pg ? v->dtop - pg : 0;
+		break;
+	case KEY_NPAGE:
+	case ' ':
+		v->dtop += pg;
+		break;
+	case KEY_HOME:
+	case 'g':
+		v->dtop = 0;
+		break;
+	case KEY_END:
+	case 'G':
+		v->dtop = v->ndlines;
+		break;
+	case 'q':
+	case 27:
+	case KEY_LEFT:
+	case KEY_BACKSPACE:
+	case 127:
+		v->mode = MODE_LIST;
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+key_search(struct view *v, int c)
+{
+	char *pattern;
+
+	if (c == 27) {
+		v->mode = MODE_LIST;
+	} else if (c == '\n' || c == '\r' || c == KEY_ENTER) {
+		v->mode = MODE_LIST;
+		pattern = xstrndup(v->input.p ? v->input.p : "", v->input.len);
+		search_set(v, pattern);
+		free(pattern);
+	} else if (c == KEY_BACKSPACE || c == 127 || c == 8) {
+		/* Drop one character, continuation bytes included. */
+		while (v->input.len > 0 &&
+		        ((unsigned char)v->input.p[--v->input.len] & 0xc0) == 0x80)
+			;
+	} else if (c >= 32 && c < 256 && c != 127 && v->input.len < 400) {
+		buf_appendc(&v->input, (char)c);
+	}
+}
+
+static void
+key(struct view *v, int c)
+{
+	if (c == KEY_RESIZE)
+		return;
+	switch (v->mode) {
+	case MODE_LIST:
+		key_list(v, c);
+		break;
+	case MODE_DETAIL:
+		key_detail(v, c);
+		break;
+	case MODE_HELP:
+		v->mode = MODE_LIST;
+		break;
+	case MODE_CONFIRM:
+		v->mode = MODE_LIST;
+		if (c == 'y' || c == 'Y') {
+			cancel_request();
+			v->quit = true;
+		} else {
+			set_status(v, 3, "still running");
+		}
+		break;
+	case MODE_SEARCH:
+		key_search(v, c);
+		break;
+	}
+}
+
+void
+tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *pool)
+{
+	struct view v;
+	double next = 0, t;
+	int c;
+
+	memset(&v, 0, sizeof v);
+	v.hosts = hosts;
+	v.n = n;
+	v.o = o;
+	v.pool = pool;
+	v.t0 = now();
+	v.rows = xcalloc(n, sizeof *v.rows);
+	v.scanned = xcalloc(n, sizeof *v.scanned);
+	v.scanned_at = xcalloc(n, sizeof *v.scanned_at);
+	v.matched = xcalloc(n, sizeof *v.matched);
+	v.md = pcre2_match_data_create(1, NULL);
+	buf_init(&v.input);
+	buf_init(&v.dtext);
+
+	while (!v.quit && !cancel_requested()) {
+		t = now();
+		if (t >= next) {
+			collect(&v);
+			draw(&v);
+			next = t + FRAME;
+			t = now();
+		}
+		/* Sleep until a key or the next frame; then take every key waiting. */
+		timeout(next > t ? (int)((next - t) * 1000) + 1 : 0);
+		c = getch();
+		if (c == ERR)
+			continue;
+		timeout(0);
+		do {
+			key(&v, c);
+		} while (!v.quit && (c = getch()) != ERR);
+	}
+	panel_free(&v);
+	pcre2_code_free(v.re);
+	pcre2_match_data_free(v.md);
+	free(v.pattern);
+	free(v.rows);
+	free(v.scanned);
+	free(v.scanned_at);
+	free(v.matched);
+	free(v.dlines);
+	buf_free(&v.input);
+	buf_free(&v.dtext);
+}
