@@ -556,7 +556,7 @@ download_file(struct job *j, const char *remote, const char *local)
 	struct stat st;
 	char *tmp = temp_name(local);
 	uint64_t got = 0;
-	bool opened = false;
+	bool opened = false, created = false;
 	int fd = -1, rc = -1;
 
 	if (sftpc_open(s, remote, SFTPC_READ, NULL, &fh) < 0) {
@@ -574,6 +574,7 @@ download_file(struct job *j, const char *remote, const char *local)
 		job_fail_local(j, "cannot write locally", tmp, errno);
 		goto fail;
 	}
+	created = true;
 	if (sftpc_download(s, &fh, a.size, fd, &got, progress, j->h) < 0) {
 		if (s->fail == SFTPC_LOCAL)
 			job_fail(j, "cannot write locally", local);
@@ -614,7 +615,8 @@ fail:
 		sftpc_close(s, &fh);
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
+	if (created)
+		unlink(tmp);
 out:
 	free(tmp);
 	return rc;
