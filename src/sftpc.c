@@ -56,9 +56,10 @@ enum {
 	FXP_EXTENDED_REPLY = 201,
 };
 
-#define CHUNK      65536         /* bytes per read or write request */
-#define IN_FLIGHT  32            /* requests outstanding: 2 MB, OpenSSH's channel window */
-#define READ_MAX   262144        /* one channel read; asking this much keeps libssh's window open */
+#define CHUNK      65536  /* bytes per read or write request */
+#define IN_FLIGHT  32     /* requests outstanding: 2 MB, OpenSSH's channel window */
+#define READ_SMALL 16384  /* one channel read when only answers come back */
+#define READ_MAX   131072 /* one read of a download: asking this much keeps libssh's window open */
 #define PACKET_MAX (1024 * 1024) /* larger answers are a protocol error */
 #define WAIT_MS    50
 
@@ -295,8 +296,9 @@ pump(struct sftpc *s, int wait_ms)
 				wait_ms = 0;
 		}
 	}
-	buf_reserve(&s->in, READ_MAX);
-	n = ssh_channel_read_timeout(s->ch, s->in.p + s->in.len, READ_MAX, 0, wait_ms);
+	buf_reserve(&s->in, s->read_size);
+	n = ssh_channel_read_timeout(
+	        s->ch, s->in.p + s->in.len, (uint32_t)s->read_size, 0, wait_ms);
 	if (n == SSH_ERROR)
 		return fail(s, SFTPC_LOST, ssh_get_error(s->session));
 	if (n > 0) {
@@ -406,6 +408,7 @@ sftpc_start(struct sftpc *s, ssh_session session, double deadline)
 	s->session = session;
 	s->deadline = deadline;
 	s->next_id = 1;
+	s->read_size = READ_SMALL;
 	buf_init(&s->in);
 	buf_init(&s->outq);
 	ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &wait_s);
@@ -939,6 +942,7 @@ sftpc_download(struct sftpc *s, const struct sftpc_handle *fh, uint64_t size, in
 	int nreq = 0, rc = -1, i;
 
 	*got = 0;
+	s->read_size = READ_MAX;
 	while (*got < size) {
 		unsigned char type;
 		uint32_t id, len;
@@ -1013,5 +1017,6 @@ sftpc_download(struct sftpc *s, const struct sftpc_handle *fh, uint64_t size, in
 	}
 	rc = 0;
 out:
+	s->read_size = READ_SMALL;
 	return rc;
 }

@@ -72,6 +72,7 @@ struct sftpc {
 	bool ignore_cancel; /* cleaning up after a failure */
 	struct buf in;      /* bytes received, not yet taken as packets */
 	struct buf outq;    /* requests not yet handed to the channel */
+	size_t read_size;   /* bytes asked of the channel per read */
 	uint32_t next_id;
 	bool posix_rename; /* the server has posix-rename@openssh.com */
 	bool statvfs;      /* the server has statvfs@openssh.com */
