@@ -248,7 +248,9 @@ finished:
 	}
 	rc = 0;
 done:
+	pthread_mutex_lock(&h->lock); /* the live view reads it */
 	h->phase_ms[PHASE_RUN] = (long)((host_now() - start) * 1000 + 0.5);
+	pthread_mutex_unlock(&h->lock);
 	if (ch != NULL) {
 		if (ssh_channel_is_open(ch))
 			ssh_channel_close(ch);

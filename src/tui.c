@@ -905,6 +905,15 @@ detail_make(struct view *v)
 	if (h->state == HOST_CONNECTING || h->state == HOST_RUNNING)
 		buf_appendf(&v->dtext, "attempt %u: under way (%s)\n", h->attempts,
 		        state_name(h->state, h->phase));
+	if (h->attempts > 0) {
+		int k;
+
+		buf_appends(&v->dtext, "time per phase:");
+		for (k = 0; k < PHASE__COUNT; k++)
+			buf_appendf(&v->dtext, " %s %ld ms", errkind_phase_key((enum phase)k),
+			        h->phase_ms[k]);
+		buf_appendc(&v->dtext, '\n');
+	}
 	detail_stream(&v->dtext, "stdout", &h->out);
 	if (h->err.len > 0)
 		detail_stream(&v->dtext, "stderr", &h->err);

@@ -726,6 +726,17 @@ trust_host_keys() {
     done
 }
 
+# lab_fleet PREFIX COUNT: the usual start of a test: the lab user and keys,
+# one sshd ("main"), COUNT aliases PREFIX01.. of it in $T/ssh_config, its
+# host key trusted.
+lab_fleet() {
+    lab_user
+    lab_keys
+    start_sshd main
+    add_aliases "$T/ssh_config" "$1" "$2" "$SSHD_PORT_MAIN"
+    trust_host_keys "$SSHD_PORT_MAIN"
+}
+
 # ---- the fault proxy --------------------------------------------------------
 
 _lib_fp_settled() {

@@ -3,11 +3,7 @@
 # and stderr lines arrive whole, prefixed with its own name; exit status 0.
 . "$(dirname "$0")/lib.sh"
 
-lab_user
-lab_keys
-start_sshd main
-add_aliases "$T/ssh_config" h 20 "$SSHD_PORT_MAIN"
-trust_host_keys "$SSHD_PORT_MAIN"
+lab_fleet h 20
 
 run_shoal -F "$T/ssh_config" -w 'h[01-20]' -- 'echo "out $(id -un)"; echo "err line" >&2; printf "tail"'
 is "$RC" 0 "exit status 0 when every host succeeds"

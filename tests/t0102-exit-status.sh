@@ -3,11 +3,7 @@
 # that host; a signal is reported as such; the exit-status precedence holds.
 . "$(dirname "$0")/lib.sh"
 
-lab_user
-lab_keys
-start_sshd main
-add_aliases "$T/ssh_config" h 5 "$SSHD_PORT_MAIN"
-trust_host_keys "$SSHD_PORT_MAIN"
+lab_fleet h 5
 
 # A second server tells one host apart: the command reads the server port
 # from SSH_CONNECTION and fails only there.

@@ -3,11 +3,7 @@
 # command_timeout (exit 3), and no remote process is left behind.
 . "$(dirname "$0")/lib.sh"
 
-lab_user
-lab_keys
-start_sshd main
-add_aliases "$T/ssh_config" h 3 "$SSHD_PORT_MAIN"
-trust_host_keys "$SSHD_PORT_MAIN"
+lab_fleet h 3
 marker="shoal-t0103-$$"
 
 start=$(date +%s%N)

@@ -3,11 +3,7 @@
 # the command gets EOF at once; -T gives the command a terminal.
 . "$(dirname "$0")/lib.sh"
 
-lab_user
-lab_keys
-start_sshd main
-add_aliases "$T/ssh_config" h 4 "$SSHD_PORT_MAIN"
-trust_host_keys "$SSHD_PORT_MAIN"
+lab_fleet h 4
 
 head -c 200000 /dev/urandom | base64 > "$T/input"
 want=$(md5sum < "$T/input" | cut -d' ' -f1)

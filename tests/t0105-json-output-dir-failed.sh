@@ -4,11 +4,7 @@
 # HOST.json; --failed FILE lists the failed hosts and works as -H FILE.
 . "$(dirname "$0")/lib.sh"
 
-lab_user
-lab_keys
-start_sshd main
-add_aliases "$T/ssh_config" h 3 "$SSHD_PORT_MAIN"
-trust_host_keys "$SSHD_PORT_MAIN"
+lab_fleet h 3
 add_alias "$T/ssh_config" down "$(free_port)"
 
 run_shoal -F "$T/ssh_config" -w 'h[01-03]' --json -- 'printf "a\tb\n\"q\"\\\\ \001 \377"; echo E >&2; exit 2'

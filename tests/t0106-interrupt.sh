@@ -5,11 +5,7 @@
 # sequences from hosts are shown escaped.
 . "$(dirname "$0")/lib.sh"
 
-lab_user
-lab_keys
-start_sshd main
-add_aliases "$T/ssh_config" h 10 "$SSHD_PORT_MAIN"
-trust_host_keys "$SSHD_PORT_MAIN"
+lab_fleet h 10
 marker="shoal-t0106-$$"
 
 "$SHOAL" -F "$T/ssh_config" -w 'h[01-10]' -- "echo started; sleep 60 # $marker" >"$T/out" 2>"$T/err" </dev/null &

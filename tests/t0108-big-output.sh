@@ -5,11 +5,7 @@
 # ends shoal quietly and quickly.
 . "$(dirname "$0")/lib.sh"
 
-lab_user
-lab_keys
-start_sshd main
-add_aliases "$T/ssh_config" h 20 "$SSHD_PORT_MAIN"
-trust_host_keys "$SSHD_PORT_MAIN"
+lab_fleet h 20
 cmd='seq 1 1200000; head -c 1000000 /dev/zero | tr "\0" e >&2'
 out_sum=$(seq 1 1200000 | md5sum | cut -d' ' -f1)
 err_sum=$(head -c 1000000 /dev/zero | tr '\0' e | md5sum | cut -d' ' -f1)

@@ -76,10 +76,10 @@ start=$(date +%s%N)
 # hangs up in the middle; that one run tolerates leaks inside libssh.
 { cat "$top_srcdir/tests/lsan.supp"; echo 'leak:libssh.so'; } >"$T/lsan.supp"
 LSAN_OPTIONS="suppressions=$T/lsan.supp:print_suppressions=0" \
-    run_shoal -F "$T/ssh_config" -w hangup --auth-timeout 20 -- true
+    run_shoal -F "$T/ssh_config" -w hangup --auth-timeout 60 -- true
 took=$((($(date +%s%N) - start) / 1000000))
 is "$RC" 3 "a server that hangs up during auth gives exit 3"
-if [ "$took" -lt 5000 ]; then pass "at once, not after the auth deadline ($took ms)"; else fail "took $took ms"; fi
+if [ "$took" -lt 20000 ]; then pass "well before the 60 s auth deadline ($took ms)"; else fail "took $took ms"; fi
 like "$(cat "$T/err")" 'hangup: auth_denied' "reported as auth_denied"
 
 # No key exchange in common: libssh 0.10 has no sntrup761.
