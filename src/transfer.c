@@ -765,8 +765,8 @@ transfer_run(struct conn *c, struct host *h, const struct transfer_plan *p, stru
 	else
 		rc = run_download(&j);
 	sftpc_end(&j.s);
+	pthread_mutex_lock(&h->lock); /* the live view reads both */
 	h->phase_ms[PHASE_RUN] = (long)((host_now() - j.start) * 1000 + 0.5);
-	pthread_mutex_lock(&h->lock);
 	done = h->xfer_done;
 	pthread_mutex_unlock(&h->lock);
 	if (rc == 0) {
