@@ -27,6 +27,7 @@
 #include "output.h"
 #include "pool.h"
 #include "sshconf.h"
+#include "transfer.h"
 #include "tui.h"
 #include "xmalloc.h"
 
@@ -284,6 +285,7 @@ main(int argc, char **argv)
 	struct host **hosts = NULL;
 	struct buf in;
 	struct pool_params pp;
+	struct transfer_plan plan;
 	char *password = NULL;
 	double t0 = host_now();
 	bool done = false;
@@ -292,6 +294,7 @@ main(int argc, char **argv)
 
 	hostlist_init(&hl);
 	buf_init(&in);
+	memset(&plan, 0, sizeof plan);
 	rc = options_parse(&o, argc, argv, &done);
 	if (rc != 0 || done)
 		goto out;
@@ -313,6 +316,8 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	if (o.xfer != XFER_NONE && (rc = transfer_plan_build(&plan, &o)) != 0)
+		goto out;
 	if (o.hostkey_policy == HOSTKEY_POLICY_UNSET)
 		sshconf_load(o.ssh_config);
 	if ((rc = get_password(&o, &password)) != 0)
@@ -334,6 +339,7 @@ main(int argc, char **argv)
 	pp.password = password;
 	pp.stdin_data = o.send_stdin ? (in.p ? in.p : "") : NULL;
 	pp.stdin_len = in.len;
+	pp.plan = o.xfer != XFER_NONE ? &plan : NULL;
 	run(&o, &pp);
 	rc = output_finish(hosts, hl.n, host_now() - t0);
 	if (rc == 0 || output_exit_status(hosts, hl.n) > rc)
@@ -349,6 +355,7 @@ out:
 		free(password);
 	}
 	buf_free(&in);
+	transfer_plan_free(&plan);
 	sshconf_free();
 	hostlist_free(&hl);
 	options_free(&o);

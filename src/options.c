@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "options.h"
 #include "xmalloc.h"
@@ -39,6 +40,8 @@ enum opt_id {
 	OPT_QUIET = 'q',
 	OPT_VERBOSE = 'v',
 	OPT_HELP = 'h',
+	OPT_RECURSIVE = 'R',
+	OPT_PRESERVE = 'P',
 	OPT_FILTER = 256,
 	OPT_FILTER_OUT,
 	OPT_LIST,
@@ -138,8 +141,14 @@ static const struct optdef options_table[] = {
                 "write DIR/HOST.out, DIR/HOST.err, DIR/HOST.json", true},
         {OPT_FAILED, "failed", 0, "FILE", group_output,
                 "write the hosts that did not succeed to FILE", true},
-        {OPT_COPY, "copy", 0, NULL, group_output, "upload files to every host", false},
-        {OPT_RCOPY, "rcopy", 0, NULL, group_output, "download files from every host", false},
+        {OPT_COPY, "copy", 0, NULL, group_output,
+                "instead of a command: upload SRC... to DEST on every host (SFTP)", true},
+        {OPT_RCOPY, "rcopy", 0, NULL, group_output,
+                "instead of a command: fetch SRC from every host into DEST_DIR/HOST/", true},
+        {OPT_RECURSIVE, "recursive", 'R', NULL, group_output,
+                "--copy, --rcopy: directories too, with all they hold", true},
+        {OPT_PRESERVE, "preserve", 'P', NULL, group_output,
+                "--copy, --rcopy: keep modification times too (modes are always kept)", true},
         {OPT_QUIET, "quiet", 'q', NULL, group_output, "fewer diagnostics", true},
         {OPT_VERBOSE, "verbose", 'v', NULL, group_output, "more diagnostics (repeatable)", true},
         {OPT_VERSION, "version", 0, NULL, group_output, "print the version and exit", true},
@@ -178,9 +187,11 @@ options_usage(FILE *fp)
 	char left[64];
 	size_t i;
 
-	fprintf(fp,
-	        "Usage: shoal [OPTIONS] [--] COMMAND [ARG...]\n"
-	        "Run COMMAND on many hosts over SSH at once, retrying what the network drops.\n");
+	fprintf(fp, "Usage: shoal [OPTIONS] [--] COMMAND [ARG...]\n"
+	            "       shoal [OPTIONS] --copy [-R] [-P] SRC... DEST\n"
+	            "       shoal [OPTIONS] --rcopy [-R] [-P] SRC DEST_DIR\n"
+	            "Run COMMAND on many hosts over SSH at once, retrying what the network drops;\n"
+	            "or copy files to or from every host.\n");
 	for (i = 0; i < NOPTIONS; i++) {
 		const struct optdef *d = &options_table[i];
 
@@ -461,6 +472,16 @@ options_apply(struct options *o, const struct optdef *d, const char *arg)
 		return 0;
 	case OPT_COPY:
 	case OPT_RCOPY:
+		if (o->xfer != XFER_NONE && o->xfer != (d->id == OPT_COPY ? XFER_COPY : XFER_RCOPY))
+			return usage_error("--copy and --rcopy: choose one");
+		o->xfer = d->id == OPT_COPY ? XFER_COPY : XFER_RCOPY;
+		return 0;
+	case OPT_RECURSIVE:
+		o->recursive = true;
+		return 0;
+	case OPT_PRESERVE:
+		o->preserve = true;
+		return 0;
 	case OPT_VERSION:
 	case OPT_HELP:
 		break;
@@ -475,6 +496,55 @@ options_check(struct options *o)
 		return usage_error("--password-env and --ask-password: choose one");
 	if (o->json + o->gather + o->inline_output > 1)
 		return usage_error("--json, --gather and --inline: choose one output mode");
+	if (o->xfer == XFER_NONE && (o->recursive || o->preserve))
+		return usage_error("%s: only with --copy or --rcopy", o->recursive ? "-R" : "-P");
+	if (o->xfer != XFER_NONE && (o->send_stdin || o->tty || o->gather || o->inline_output))
+		return usage_error("%s: not with --copy or --rcopy",
+		        o->send_stdin ? "-I" : (o->tty ? "-T" : (o->gather ? "-b" : "--inline")));
+	return 0;
+}
+
+/*
+ * The words after the options of --copy (SRC... DEST) and --rcopy (SRC
+ * DEST_DIR), checked before anything connects: every local SRC exists and is
+ * a file, or a directory given with -R.
+ */
+static int
+options_xfer_words(struct options *o, int n, char **words)
+{
+	const char *opt = o->xfer == XFER_COPY ? "--copy" : "--rcopy";
+	struct stat st;
+	int i;
+
+	if (o->xfer == XFER_COPY && n < 2)
+		return usage_error("--copy: needs SRC... DEST (%s)",
+		        n == 0 ? "no SRC given" : "no DEST given");
+	if (o->xfer == XFER_RCOPY && n != 2)
+		return usage_error("--rcopy: needs one SRC and one DEST_DIR (%d word%s given)", n,
+		        n == 1 ? "" : "s");
+	for (i = 0; i < n; i++) {
+		if (*words[i] == '\0')
+			return usage_error("%s: empty %s", opt,
+			        i == n - 1 ? (o->xfer == XFER_COPY ? "DEST" : "DEST_DIR") : "SRC");
+	}
+	o->xfer_srcs = words;
+	o->nxfer_srcs = (size_t)n - 1;
+	o->xfer_dest = words[n - 1];
+	if (o->xfer == XFER_RCOPY) {
+		if (stat(o->xfer_dest, &st) == 0 && !S_ISDIR(st.st_mode))
+			return usage_error("--rcopy: '%s' is not a directory", o->xfer_dest);
+		return 0;
+	}
+	for (i = 0; i < n - 1; i++) {
+		if (stat(words[i], &st) < 0)
+			return usage_error(
+			        "--copy: cannot read '%s': %s", words[i], strerror(errno));
+		if (S_ISDIR(st.st_mode) && !o->recursive)
+			return usage_error("--copy: '%s' is a directory (add -R)", words[i]);
+		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+			return usage_error(
+			        "--copy: '%s' is not a regular file or a directory", words[i]);
+	}
 	return 0;
 }
 
@@ -484,6 +554,7 @@ options_parse(struct options *o, int argc, char **argv, bool *done)
 	struct option longopts[NOPTIONS + 1];
 	char shortopts[2 * NOPTIONS + 3];
 	size_t i, ns = 0;
+	char *words;
 	int c, rc;
 
 	options_defaults(o);
@@ -541,6 +612,15 @@ options_parse(struct options *o, int argc, char **argv, bool *done)
 	}
 	if ((rc = options_check(o)) != 0)
 		return rc;
+	if (o->xfer != XFER_NONE) {
+		/* The live view and messages show what runs: the copy, as typed. */
+		if ((rc = options_xfer_words(o, argc - optind, argv + optind)) != 0)
+			return rc;
+		words = join_words(argc - optind, argv + optind);
+		o->command = xasprintf("%s %s", o->xfer == XFER_COPY ? "--copy" : "--rcopy", words);
+		free(words);
+		return 0;
+	}
 	if (optind < argc)
 		o->command = join_words(argc - optind, argv + optind);
 	return 0;

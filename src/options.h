@@ -15,6 +15,12 @@ enum hostkey_policy {
 	HOSTKEY_POLICY_INSECURE,
 };
 
+enum xfer_mode {
+	XFER_NONE,  /* run a command */
+	XFER_COPY,  /* --copy SRC... DEST: upload */
+	XFER_RCOPY, /* --rcopy SRC DEST_DIR: download */
+};
+
 /* Where hosts come from, in command-line order. */
 struct host_source {
 	bool is_file; /* -H FILE, else -w EXPR */
@@ -66,6 +72,13 @@ struct options {
 	const char *output_dir;
 	const char *failed_file;
 	int verbosity; /* -1 quiet, 0 normal, >0 verbose */
+
+	enum xfer_mode xfer;
+	bool recursive;   /* -R: directories too */
+	bool preserve;    /* -P: modification times too */
+	char **xfer_srcs; /* --copy: SRC...; --rcopy: the one remote SRC (into argv) */
+	size_t nxfer_srcs;
+	const char *xfer_dest; /* --copy: remote DEST; --rcopy: local DEST_DIR */
 
 	char *command; /* the words after the options, joined by spaces */
 };

@@ -244,6 +244,8 @@ json_object(struct buf *b, const struct host *h, bool with_streams)
 		buf_appendf(b, "%s\"%s\":%ld", i ? "," : "", errkind_phase_key((enum phase)i),
 		        h->phase_ms[i]);
 	buf_appendf(b, "},\"duration_ms\":%ld", (long)((h->finished - h->started) * 1000 + 0.5));
+	if (output_opts->xfer != XFER_NONE)
+		buf_appendf(b, ",\"bytes\":%llu", (unsigned long long)h->xfer_done);
 	if (with_streams) {
 		buf_appends(b, ",\"stdout\":\"");
 		escape_json(b, h->out.p ? h->out.p : "", h->out.len);

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "output.h"
 #include "pool.h"
+#include "transfer.h"
 #include "xmalloc.h"
 
 #define WORKER_STACK (512 * 1024)
@@ -158,7 +159,10 @@ pool_attempt(struct worker *w, struct host *h)
 
 	if (connect_host(&c, h, &pl->cparams, &out) == 0) {
 		output_host_start(h);
-		exec_run(&c, h, &pl->eparams, &out);
+		if (pl->params->plan != NULL)
+			transfer_run(&c, h, pl->params->plan, &out);
+		else
+			exec_run(&c, h, &pl->eparams, &out);
 		connect_close(&c);
 		host_add_attempt(h, out.kind, out.phase, out.error, host_now() - start);
 		host_finish(h, &out);

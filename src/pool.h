@@ -10,6 +10,7 @@
 
 #include "host.h"
 #include "options.h"
+#include "transfer.h"
 
 struct pool_params {
 	struct host **hosts;
@@ -18,6 +19,7 @@ struct pool_params {
 	const char *password;
 	const char *stdin_data;
 	size_t stdin_len;
+	const struct transfer_plan *plan; /* --copy, --rcopy: move files instead of a command */
 };
 
 /*

@@ -6,7 +6,7 @@
 # t0306 (connect_timeout), t0303 (banner and kex faults), t0302 (host keys),
 # t0305 and t0307 (auth), t0308 (channel), t0103 (command_timeout), t0102
 # (exit_nonzero, signal), t0106 (cancelled).  Not here: cancelled needs a
-# signal (t0106); transfer needs --copy, which is not built yet.
+# signal (t0106); transfer needs --copy (t0601, t0602, t0603).
 . "$(dirname "$0")/lib.sh"
 
 lab_user

@@ -1,0 +1,133 @@
+/*
+ * sftpc.h - a small SFTP (version 3) client over a channel of an
+ * authenticated libssh session: what shoal's file transfer needs and no more.
+ *
+ * Every call waits for its answer under the client's deadline and looks at
+ * the cancel flag at least every 50 ms.  On failure a call returns -1 and
+ * leaves the cause in the client (sftpc_fail, status, message).
+ */
+#ifndef SHOAL_SFTPC_H
+#define SHOAL_SFTPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libssh/libssh.h>
+
+#include "buf.h"
+
+/* SFTP status codes (draft-ietf-secsh-filexfer-02, section 7). */
+#define SFTPC_FX_OK                0
+#define SFTPC_FX_EOF               1
+#define SFTPC_FX_NO_SUCH_FILE      2
+#define SFTPC_FX_PERMISSION_DENIED 3
+#define SFTPC_FX_FAILURE           4
+#define SFTPC_FX_OP_UNSUPPORTED    8
+
+/* Attribute flags. */
+#define SFTPC_ATTR_SIZE  0x00000001u
+#define SFTPC_ATTR_PERM  0x00000004u
+#define SFTPC_ATTR_TIMES 0x00000008u
+
+/* Open flags. */
+#define SFTPC_READ  0x01u
+#define SFTPC_WRITE 0x02u
+#define SFTPC_CREAT 0x08u
+#define SFTPC_TRUNC 0x10u
+#define SFTPC_EXCL  0x20u
+
+enum sftpc_fail {
+	SFTPC_OK,
+	SFTPC_STATUS,    /* the server answered with an error status */
+	SFTPC_TIMEOUT,   /* the deadline passed */
+	SFTPC_CANCELLED, /* the run was interrupted */
+	SFTPC_LOST,      /* the channel or the connection is gone */
+	SFTPC_PROTOCOL,  /* an answer that cannot be read */
+	SFTPC_LOCAL,     /* a local file error; sys_errno says which */
+};
+
+struct sftpc_attrs {
+	uint32_t flags;
+	uint64_t size;
+	uint32_t perm; /* st_mode bits, file type included */
+	uint32_t atime;
+	uint32_t mtime;
+};
+
+struct sftpc_handle {
+	char data[256];
+	uint32_t len;
+};
+
+struct sftpc_entry {
+	char *name;
+	struct sftpc_attrs attrs; /* as lstat sees it */
+};
+
+struct sftpc {
+	ssh_session session;
+	ssh_channel ch;
+	double deadline;    /* monotonic seconds */
+	bool ignore_cancel; /* cleaning up after a failure */
+	struct buf in;      /* bytes received, not yet taken as packets */
+	struct buf outq;    /* requests not yet handed to the channel */
+	size_t read_size;   /* bytes asked of the channel per read */
+	uint32_t next_id;
+	bool posix_rename; /* the server has posix-rename@openssh.com */
+	bool statvfs;      /* the server has statvfs@openssh.com */
+
+	enum sftpc_fail fail;
+	uint32_t status; /* SSH_FX_* when fail is SFTPC_STATUS */
+	int sys_errno;   /* when fail is SFTPC_LOCAL */
+	char *message;   /* the server's text, or ours */
+};
+
+/* Called as data is acknowledged: n more bytes are done. */
+typedef void (*sftpc_progress_fn)(void *arg, uint64_t n);
+
+/* Open the "sftp" subsystem and agree on version 3.  Returns 0 or -1. */
+int sftpc_start(struct sftpc *s, ssh_session session, double deadline);
+/* Close the channel and free everything. */
+void sftpc_end(struct sftpc *s);
+/*
+ * After a failure, run the calls that clean up (close, remove) for at most
+ * seconds more, even when the run was cancelled.
+ */
+void sftpc_grace(struct sftpc *s, double seconds);
+/* The last failure in words: "permission denied", "timed out", ... */
+const char *sftpc_strerror(const struct sftpc *s);
+
+int sftpc_stat(struct sftpc *s, const char *path, struct sftpc_attrs *a);
+int sftpc_realpath(struct sftpc *s, const char *path, char **out);
+int sftpc_mkdir(struct sftpc *s, const char *path, uint32_t perm);
+int sftpc_setstat(struct sftpc *s, const char *path, const struct sftpc_attrs *a);
+int sftpc_remove(struct sftpc *s, const char *path);
+/* Rename over an existing file: posix-rename where the server has it. */
+int sftpc_rename(struct sftpc *s, const char *from, const char *to);
+/* Every entry of a directory but . and .. (free with sftpc_entries_free). */
+int sftpc_list(struct sftpc *s, const char *path, struct sftpc_entry **ents, size_t *n);
+void sftpc_entries_free(struct sftpc_entry *ents, size_t n);
+/* Free bytes for an unprivileged user at path, when the server can tell. */
+int sftpc_free_space(struct sftpc *s, const char *path, uint64_t *bytes);
+
+int sftpc_open(struct sftpc *s, const char *path, uint32_t flags, const struct sftpc_attrs *a,
+        struct sftpc_handle *fh);
+int sftpc_close(struct sftpc *s, const struct sftpc_handle *fh);
+int sftpc_fstat(struct sftpc *s, const struct sftpc_handle *fh, struct sftpc_attrs *a);
+int sftpc_fsetstat(struct sftpc *s, const struct sftpc_handle *fh, const struct sftpc_attrs *a);
+/*
+ * Send everything local fd holds from its start to the open file, several
+ * write requests in flight.  *sent is the number of bytes acknowledged.
+ */
+int sftpc_upload(struct sftpc *s, const struct sftpc_handle *fh, int fd, uint64_t *sent,
+        sftpc_progress_fn progress, void *arg);
+/*
+ * Fetch size bytes of the open file into local fd, several read requests
+ * in flight.  *got is the number of bytes written to fd; a file that ends
+ * early is a failure.
+ */
+int sftpc_download(struct sftpc *s, const struct sftpc_handle *fh, uint64_t size, int fd,
+        uint64_t *got, sftpc_progress_fn progress, void *arg);
+
+#endif

@@ -1,0 +1,779 @@
+/*
+ * transfer.c - --copy and --rcopy: the running phase when it moves files.
+ *
+ * Theory of operation.  Before any thread starts, transfer_plan_build walks
+ * the local SRCs once (a directory before its contents) and every worker
+ * follows that plan on its own session through sftpc.c.  A file never
+ * appears under its final name until it is whole: it is written to
+ * ".NAME.shoal-XXXXXXXX" in the same directory, its size checked against the
+ * bytes sent, its mode (and with -P its times) set, then renamed over the
+ * final name.  Any failure or a cancel removes the temporary (with a short
+ * grace, as the run may be over); a connection that is gone cannot, but
+ * then the final name was still never touched.  Nothing after connect is
+ * retried (SPEC 3), so a retried attempt is one that never began a file.
+ * Directories are made as they come with owner rights added, and get their
+ * own modes at the end, so a read-only directory can still be filled.
+ *
+ * Downloads go to DEST_DIR/ALIAS/NAME, ALIAS made safe as one path part;
+ * names a server lists are taken only when they are one plain path part.
+ * Progress goes to h->xfer_done and h->xfer_total under h->lock.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cancel.h"
+#include "escape.h"
+#include "log.h"
+#include "sftpc.h"
+#include "transfer.h"
+#include "xmalloc.h"
+
+#define GRACE_SECONDS 5.0 /* to remove a temporary after a failure or cancel */
+#define MAX_DEPTH     64  /* directory levels followed on a download */
+
+/* ---- paths ------------------------------------------------------------- */
+
+static char *
+path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+
+	if (*name == '\0')
+		return xstrdup(dir);
+	if (n == 0)
+		return xstrdup(name);
+	return xasprintf("%s%s%s", dir, dir[n - 1] == '/' ? "" : "/", name);
+}
+
+/* The last part of a path, trailing slashes ignored ("a/b/" -> "b"). */
+static char *
+path_base(const char *path)
+{
+	size_t n = strlen(path);
+	const char *p;
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	for (p = path + n; p > path && p[-1] != '/';)
+		p--;
+	return xstrndup(p, (size_t)(path + n - p));
+}
+
+/* Everything before the last part: "" for a bare name, "/" for "/x". */
+static char *
+path_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup("");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/* ".NAME.shoal-XXXXXXXX" beside path. */
+static char *
+temp_name(const char *path)
+{
+	char *dir = path_dir(path), *base = path_base(path), *tmp, *name;
+	uint32_t r;
+
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+		r = (uint32_t)(host_now() * 1e6) ^ (uint32_t)getpid();
+	name = xasprintf(".%s.shoal-%08x", base, r);
+	tmp = path_join(dir, name);
+	free(name);
+	free(dir);
+	free(base);
+	return tmp;
+}
+
+/* The alias as one safe path part: no '/', never "." or "..". */
+static char *
+alias_dir_name(const char *alias)
+{
+	char *s = xstrdup(alias), *p;
+
+	for (p = s; *p; p++) {
+		if (*p == '/')
+			*p = '_';
+	}
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || *s == '\0') {
+		free(s);
+		s = xasprintf("_%s", alias);
+	}
+	return s;
+}
+
+static bool
+name_is_safe(const char *name)
+{
+	return *name != '\0' && strchr(name, '/') == NULL && strcmp(name, ".") != 0 &&
+	       strcmp(name, "..") != 0;
+}
+
+/* ---- the plan ---------------------------------------------------------- */
+
+static void
+plan_add(struct transfer_plan *p, const char *local, const char *rel, size_t src,
+        const struct stat *st)
+{
+	struct transfer_item *it;
+
+	p->items = xreallocarray(p->items, p->nitems + 1, sizeof *p->items);
+	it = &p->items[p->nitems++];
+	it->local = xstrdup(local);
+	it->rel = xstrdup(rel);
+	it->src = src;
+	it->is_dir = S_ISDIR(st->st_mode);
+	it->mode = (uint32_t)(st->st_mode & 07777);
+	it->size = it->is_dir ? 0 : (uint64_t)st->st_size;
+	it->atime = (uint32_t)st->st_atime;
+	it->mtime = (uint32_t)st->st_mtime;
+	p->total += it->size;
+}
+
+/* Add dir's contents below rel.  Symbolic links to files are followed;
+ * links to directories are skipped (they could loop). */
+static int
+plan_walk(struct transfer_plan *p, const char *dir, const char *rel, size_t src)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	if (d == NULL) {
+		fprintf(stderr, "shoal: --copy: cannot read directory '%s': %s\n", dir,
+		        strerror(errno));
+		return 2;
+	}
+	while (rc == 0 && (errno = 0, e = readdir(d)) != NULL) {
+		char *local, *sub;
+		struct stat st;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		local = path_join(dir, e->d_name);
+		sub = path_join(rel, e->d_name);
+		if (lstat(local, &st) < 0 || (S_ISLNK(st.st_mode) && stat(local, &st) < 0)) {
+			fprintf(stderr, "shoal: --copy: cannot read '%s': %s\n", local,
+			        strerror(errno));
+			rc = 2;
+		} else if (S_ISREG(st.st_mode)) {
+			plan_add(p, local, sub, src, &st);
+		} else if (S_ISDIR(st.st_mode)) {
+			struct stat lst;
+
+			if (lstat(local, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+				log_msg(LOG_NORMAL, "--copy: skipping '%s': a link to a directory",
+				        local);
+			} else {
+				plan_add(p, local, sub, src, &st);
+				rc = plan_walk(p, local, sub, src);
+			}
+		} else {
+			log_msg(LOG_NORMAL, "--copy: skipping '%s': not a file or directory",
+			        local);
+		}
+		free(local);
+		free(sub);
+	}
+	if (rc == 0 && errno != 0) {
+		fprintf(stderr, "shoal: --copy: cannot read directory '%s': %s\n", dir,
+		        strerror(errno));
+		rc = 2;
+	}
+	closedir(d);
+	return rc;
+}
+
+int
+transfer_plan_build(struct transfer_plan *p, const struct options *o)
+{
+	struct stat st;
+	size_t i;
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	p->mode = o->xfer;
+	p->recursive = o->recursive;
+	p->preserve = o->preserve;
+	p->timeout = o->command_timeout;
+	p->dest = o->xfer_dest;
+	if (o->xfer == XFER_RCOPY) {
+		p->rsrc = o->xfer_srcs[0];
+		if (mkdir(p->dest, 0777) < 0 && errno != EEXIST) {
+			fprintf(stderr, "shoal: --rcopy: cannot create '%s': %s\n", p->dest,
+			        strerror(errno));
+			return 2;
+		}
+		if (stat(p->dest, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "shoal: --rcopy: '%s' is not a directory\n", p->dest);
+			return 2;
+		}
+		return 0;
+	}
+	p->nsrcs = o->nxfer_srcs;
+	p->src_names = xcalloc(p->nsrcs, sizeof *p->src_names);
+	for (i = 0; i < p->nsrcs; i++) {
+		const char *src = o->xfer_srcs[i];
+
+		p->src_names[i] = path_base(src);
+		if (stat(src, &st) < 0) {
+			fprintf(stderr, "shoal: --copy: cannot read '%s': %s\n", src,
+			        strerror(errno));
+			return 2;
+		}
+		plan_add(p, src, "", i, &st);
+		if (S_ISDIR(st.st_mode) && (rc = plan_walk(p, src, "", i)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+void
+transfer_plan_free(struct transfer_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nitems; i++) {
+		free(p->items[i].local);
+		free(p->items[i].rel);
+	}
+	free(p->items);
+	for (i = 0; i < p->nsrcs; i++)
+		free(p->src_names[i]);
+	free(p->src_names);
+	memset(p, 0, sizeof *p);
+}
+
+/* ---- one host ---------------------------------------------------------- */
+
+struct job {
+	struct sftpc s;
+	struct host *h;
+	const struct transfer_plan *p;
+	struct outcome *out;
+	double start;
+};
+
+static void
+progress(void *arg, uint64_t n)
+{
+	struct host *h = arg;
+
+	pthread_mutex_lock(&h->lock);
+	h->xfer_done += n;
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void
+add_total(struct host *h, uint64_t n)
+{
+	pthread_mutex_lock(&h->lock);
+	h->xfer_total += n;
+	pthread_mutex_unlock(&h->lock);
+}
+
+/*
+ * The outcome for the failure left in the client: what went wrong, then
+ * the path it concerns ("permission denied: /srv/app.tgz").  Server text is
+ * escaped: it comes from the host.
+ */
+static int
+job_fail(struct job *j, const char *what, const char *path)
+{
+	struct sftpc *s = &j->s;
+	struct buf b;
+
+	if (s->fail == SFTPC_CANCELLED || (s->fail != SFTPC_TIMEOUT && cancel_requested())) {
+		outcome_set(j->out, EK_CANCELLED, PHASE_RUN,
+		        "interrupted during the transfer of %s", path);
+		return -1;
+	}
+	buf_init(&b);
+	if (what != NULL)
+		buf_appendf(&b, "%s: ", what);
+	if (s->fail == SFTPC_TIMEOUT && j->p->timeout > 0)
+		buf_appendf(&b, "timed out after %.1f s (--command-timeout)", j->p->timeout);
+	else
+		buf_appends(&b, sftpc_strerror(s));
+	if (s->message != NULL &&
+	        (s->fail == SFTPC_LOST || s->fail == SFTPC_PROTOCOL ||
+	                (s->fail == SFTPC_STATUS && s->status == SFTPC_FX_FAILURE))) {
+		buf_appends(&b, " (");
+		escape_terminal(&b, s->message, strlen(s->message));
+		buf_appendc(&b, ')');
+	}
+	buf_appends(&b, ": ");
+	escape_terminal(&b, path, strlen(path));
+	outcome_set(j->out, EK_TRANSFER, PHASE_RUN, "%s", b.p);
+	buf_free(&b);
+	return -1;
+}
+
+/* A local failure (errno) on path. */
+static int
+job_fail_local(struct job *j, const char *what, const char *path, int err)
+{
+	j->s.fail = SFTPC_LOCAL;
+	j->s.sys_errno = err;
+	return job_fail(j, what, path);
+}
+
+/* After a failure: a few seconds more, cancel or not, to clean up. */
+static void
+job_grace(struct job *j)
+{
+	if (j->s.fail != SFTPC_LOST && j->s.fail != SFTPC_PROTOCOL)
+		sftpc_grace(&j->s, GRACE_SECONDS);
+}
+
+/*
+ * A write refused with the generic FAILURE is what OpenSSH answers for a
+ * full disk too: ask the server for the free space and say so when it is
+ * about gone.
+ */
+static const char *
+write_failure_cause(struct job *j, const char *dir)
+{
+	struct sftpc *s = &j->s;
+	enum sftpc_fail f = s->fail;
+	uint32_t status = s->status;
+	char *msg = s->message;
+	const char *cause = NULL;
+	uint64_t avail;
+
+	if (f != SFTPC_STATUS || status != SFTPC_FX_FAILURE || !s->statvfs)
+		return NULL;
+	s->message = NULL;
+	if (sftpc_free_space(s, *dir ? dir : ".", &avail) == 0 && avail < 1024 * 1024)
+		cause = "disk full";
+	free(s->message);
+	s->fail = f;
+	s->status = status;
+	s->message = msg;
+	return cause;
+}
+
+static int
+upload_file(struct job *j, const struct transfer_item *it, const char *target)
+{
+	struct sftpc *s = &j->s;
+	struct sftpc_attrs a = {SFTPC_ATTR_PERM, 0, 0600, 0, 0}, got;
+	struct sftpc_handle fh;
+	char *tmp = temp_name(target), *dir = NULL;
+	const char *cause;
+	uint64_t sent = 0;
+	bool opened = false;
+	int fd, rc = -1;
+
+	fd = open(it->local, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = job_fail_local(j, "cannot read local file", it->local, errno);
+		goto out;
+	}
+	if (sftpc_open(s, tmp, SFTPC_WRITE | SFTPC_CREAT | SFTPC_EXCL, &a, &fh) < 0) {
+		dir = path_dir(target);
+		job_fail(j, NULL, *dir ? dir : target);
+		/* Cut off before the answer, the server may have made the file. */
+		if (s->fail == SFTPC_STATUS)
+			goto out;
+		goto fail;
+	}
+	opened = true;
+	if (sftpc_upload(s, &fh, fd, &sent, progress, j->h) < 0) {
+		if (s->fail == SFTPC_LOCAL) {
+			job_fail(j, "cannot read local file", it->local);
+		} else {
+			dir = path_dir(target);
+			cause = write_failure_cause(j, dir);
+			job_fail(j, cause, target);
+		}
+		goto fail;
+	}
+	if (sftpc_fstat(s, &fh, &got) < 0) {
+		job_fail(j, NULL, target);
+		goto fail;
+	}
+	if ((got.flags & SFTPC_ATTR_SIZE) && got.size != sent) {
+		outcome_set(j->out, EK_TRANSFER, PHASE_RUN,
+		        "size check failed: sent %llu bytes, the host has %llu: %s",
+		        (unsigned long long)sent, (unsigned long long)got.size, target);
+		goto fail;
+	}
+	a.flags = SFTPC_ATTR_PERM | (j->p->preserve ? SFTPC_ATTR_TIMES : 0);
+	a.perm = it->mode;
+	a.atime = it->atime;
+	a.mtime = it->mtime;
+	if (sftpc_fsetstat(s, &fh, &a) < 0) {
+		job_fail(j, "cannot set the mode", target);
+		goto fail;
+	}
+	opened = false;
+	if (sftpc_close(s, &fh) < 0) {
+		job_fail(j, NULL, target);
+		goto fail;
+	}
+	if (sftpc_rename(s, tmp, target) < 0) {
+		job_fail(j, "cannot rename into place", target);
+		goto fail;
+	}
+	log_msg(LOG_DEBUG, "%s: %s: %llu bytes", j->h->alias, target, (unsigned long long)sent);
+	rc = 0;
+	goto out;
+fail:
+	job_grace(j);
+	if (opened)
+		sftpc_close(s, &fh);
+	if (sftpc_remove(s, tmp) < 0 &&
+	        !(s->fail == SFTPC_STATUS && s->status == SFTPC_FX_NO_SUCH_FILE))
+		log_msg(LOG_NORMAL, "%s: could not remove the partial file %s: %s", j->h->alias,
+		        tmp, sftpc_strerror(s));
+out:
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	free(tmp);
+	return rc;
+}
+
+/* Make a directory, or take the one already there. */
+static int
+remote_mkdir(struct job *j, const char *path, uint32_t mode)
+{
+	struct sftpc *s = &j->s;
+	struct sftpc_attrs a;
+	enum sftpc_fail f;
+	uint32_t status;
+
+	if (sftpc_mkdir(s, path, mode | 0700) == 0)
+		return 0;
+	f = s->fail;
+	status = s->status;
+	if (f == SFTPC_STATUS && sftpc_stat(s, path, &a) == 0 && S_ISDIR(a.perm))
+		return 0;
+	if (f == SFTPC_STATUS) {
+		s->fail = f;
+		s->status = status;
+	}
+	return job_fail(j, "cannot make directory", path);
+}
+
+static int
+run_upload(struct job *j)
+{
+	const struct transfer_plan *p = j->p;
+	struct sftpc *s = &j->s;
+	struct sftpc_attrs a;
+	char **roots = xcalloc(p->nsrcs, sizeof *roots);
+	bool dest_dir = false, dest_missing = false, want_dir;
+	size_t i, k;
+	int rc = -1;
+
+	add_total(j->h, p->total);
+	want_dir = p->nsrcs > 1 || p->dest[strlen(p->dest) - 1] == '/';
+	if (sftpc_stat(s, p->dest, &a) == 0)
+		dest_dir = S_ISDIR(a.perm);
+	else if (s->fail == SFTPC_STATUS && s->status == SFTPC_FX_NO_SUCH_FILE)
+		dest_missing = true;
+	else {
+		job_fail(j, NULL, p->dest);
+		goto out;
+	}
+	if (want_dir && !dest_dir) {
+		outcome_set(j->out, EK_TRANSFER, PHASE_RUN, "%s: %s",
+		        dest_missing ? "no such file or directory" : "not a directory", p->dest);
+		goto out;
+	}
+	for (i = 0; i < p->nsrcs; i++)
+		roots[i] = dest_dir ? path_join(p->dest, p->src_names[i]) : xstrdup(p->dest);
+	for (i = 0; i < p->nitems; i++) {
+		const struct transfer_item *it = &p->items[i];
+		char *target = path_join(roots[it->src], it->rel);
+
+		rc = it->is_dir ? remote_mkdir(j, target, it->mode) : upload_file(j, it, target);
+		free(target);
+		if (rc < 0)
+			goto out;
+	}
+	/* Directory modes last, deepest first: a read-only one was still filled. */
+	for (k = p->nitems; k-- > 0;) {
+		const struct transfer_item *it = &p->items[k];
+		char *target;
+
+		if (!it->is_dir)
+			continue;
+		target = path_join(roots[it->src], it->rel);
+		a.flags = SFTPC_ATTR_PERM | (p->preserve ? SFTPC_ATTR_TIMES : 0);
+		a.perm = it->mode;
+		a.atime = it->atime;
+		a.mtime = it->mtime;
+		rc = sftpc_setstat(s, target, &a);
+		if (rc < 0)
+			job_fail(j, "cannot set the mode", target);
+		free(target);
+		if (rc < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	for (i = 0; i < p->nsrcs; i++)
+		free(roots[i]);
+	free(roots);
+	return rc;
+}
+
+static void
+local_times(int fd, const struct sftpc_attrs *a)
+{
+	struct timespec ts[2];
+
+	ts[0].tv_sec = a->atime;
+	ts[0].tv_nsec = 0;
+	ts[1].tv_sec = a->mtime;
+	ts[1].tv_nsec = 0;
+	futimens(fd, ts);
+}
+
+static int
+download_file(struct job *j, const char *remote, const char *local)
+{
+	struct sftpc *s = &j->s;
+	struct sftpc_handle fh;
+	struct sftpc_attrs a;
+	struct stat st;
+	char *tmp = temp_name(local);
+	uint64_t got = 0;
+	bool opened = false, created = false;
+	int fd = -1, rc = -1;
+
+	if (sftpc_open(s, remote, SFTPC_READ, NULL, &fh) < 0) {
+		job_fail(j, NULL, remote);
+		goto out;
+	}
+	opened = true;
+	if (sftpc_fstat(s, &fh, &a) < 0) {
+		job_fail(j, NULL, remote);
+		goto fail;
+	}
+	add_total(j->h, a.size);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		job_fail_local(j, "cannot write locally", tmp, errno);
+		goto fail;
+	}
+	created = true;
+	if (sftpc_download(s, &fh, a.size, fd, &got, progress, j->h) < 0) {
+		if (s->fail == SFTPC_LOCAL)
+			job_fail(j, "cannot write locally", local);
+		else
+			job_fail(j, NULL, remote);
+		goto fail;
+	}
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != a.size) {
+		outcome_set(j->out, EK_TRANSFER, PHASE_RUN,
+		        "size check failed: the host has %llu bytes, %llu arrived: %s",
+		        (unsigned long long)a.size, (unsigned long long)st.st_size, remote);
+		goto fail;
+	}
+	if ((a.flags & SFTPC_ATTR_PERM) && fchmod(fd, (mode_t)(a.perm & 07777)) < 0) {
+		job_fail_local(j, "cannot set the mode", local, errno);
+		goto fail;
+	}
+	if (j->p->preserve && (a.flags & SFTPC_ATTR_TIMES))
+		local_times(fd, &a);
+	rc = close(fd);
+	fd = -1;
+	if (rc < 0) {
+		job_fail_local(j, "cannot write locally", local, errno);
+		goto fail;
+	}
+	rc = -1;
+	opened = false;
+	sftpc_close(s, &fh);
+	if (rename(tmp, local) < 0) {
+		job_fail_local(j, "cannot rename into place", local, errno);
+		goto fail;
+	}
+	rc = 0;
+	goto out;
+fail:
+	job_grace(j);
+	if (opened)
+		sftpc_close(s, &fh);
+	if (fd >= 0)
+		close(fd);
+	if (created)
+		unlink(tmp);
+out:
+	free(tmp);
+	return rc;
+}
+
+static int
+local_mkdir(struct job *j, const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) == 0 ||
+	        (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
+		return 0;
+	return job_fail_local(j, "cannot make local directory", path, errno);
+}
+
+static int
+download_dir(struct job *j, const char *remote, const char *local, int depth)
+{
+	struct sftpc *s = &j->s;
+	struct sftpc_entry *ents = NULL;
+	struct sftpc_attrs a;
+	size_t n = 0, i;
+	int rc = -1;
+
+	if (depth > MAX_DEPTH) {
+		outcome_set(j->out, EK_TRANSFER, PHASE_RUN, "more than %d directory levels: %s",
+		        MAX_DEPTH, remote);
+		return -1;
+	}
+	if (local_mkdir(j, local) < 0)
+		return -1;
+	if (sftpc_list(s, remote, &ents, &n) < 0)
+		return job_fail(j, "cannot list directory", remote);
+	for (i = 0; i < n; i++) {
+		char *r, *l;
+
+		if (!name_is_safe(ents[i].name)) {
+			outcome_set(j->out, EK_TRANSFER, PHASE_RUN,
+			        "the host listed an unsafe name in %s", remote);
+			goto out;
+		}
+		r = path_join(remote, ents[i].name);
+		l = path_join(local, ents[i].name);
+		a = ents[i].attrs;
+		rc = 0;
+		if (S_ISLNK(a.perm) && sftpc_stat(s, r, &a) < 0)
+			rc = job_fail(j, NULL, r);
+		else if (S_ISREG(a.perm))
+			rc = download_file(j, r, l);
+		else if (S_ISDIR(a.perm) && !S_ISLNK(ents[i].attrs.perm))
+			rc = download_dir(j, r, l, depth + 1);
+		else
+			log_msg(LOG_VERBOSE, "%s: --rcopy: skipping %s: not a file or directory",
+			        j->h->alias, r);
+		free(r);
+		free(l);
+		if (rc < 0)
+			goto out;
+	}
+	if (sftpc_stat(s, remote, &a) == 0) {
+		if (a.flags & SFTPC_ATTR_PERM)
+			chmod(local, (mode_t)(a.perm & 07777));
+		if (j->p->preserve && (a.flags & SFTPC_ATTR_TIMES)) {
+			struct timespec ts[2] = {{a.atime, 0}, {a.mtime, 0}};
+
+			utimensat(AT_FDCWD, local, ts, 0);
+		}
+	}
+	rc = 0;
+out:
+	sftpc_entries_free(ents, n);
+	return rc;
+}
+
+static int
+run_download(struct job *j)
+{
+	const struct transfer_plan *p = j->p;
+	struct sftpc *s = &j->s;
+	struct sftpc_attrs a;
+	char *hostdir, *alias = alias_dir_name(j->h->alias), *canon = NULL, *base = NULL;
+	char *local = NULL;
+	int rc = -1;
+
+	hostdir = path_join(p->dest, alias);
+	if (local_mkdir(j, hostdir) < 0)
+		goto out;
+	if (sftpc_realpath(s, p->rsrc, &canon) < 0 || sftpc_stat(s, canon, &a) < 0) {
+		job_fail(j, NULL, p->rsrc);
+		goto out;
+	}
+	base = path_base(canon);
+	if (!name_is_safe(base)) {
+		free(base);
+		base = xstrdup("root");
+	}
+	local = path_join(hostdir, base);
+	if (S_ISDIR(a.perm)) {
+		if (!p->recursive)
+			outcome_set(j->out, EK_TRANSFER, PHASE_RUN, "is a directory (add -R): %s",
+			        p->rsrc);
+		else
+			rc = download_dir(j, canon, local, 0);
+	} else if (S_ISREG(a.perm)) {
+		rc = download_file(j, canon, local);
+	} else {
+		outcome_set(j->out, EK_TRANSFER, PHASE_RUN, "not a regular file or directory: %s",
+		        p->rsrc);
+	}
+out:
+	if (rc < 0)
+		rmdir(hostdir); /* only when empty: no folder for a host that sent nothing */
+	free(local);
+	free(base);
+	free(canon);
+	free(alias);
+	free(hostdir);
+	return rc;
+}
+
+int
+transfer_run(struct conn *c, struct host *h, const struct transfer_plan *p, struct outcome *out)
+{
+	struct job j;
+	double deadline;
+	uint64_t done;
+	int rc;
+
+	memset(&j, 0, sizeof j);
+	j.h = h;
+	j.p = p;
+	j.out = out;
+	j.start = host_now();
+	deadline = p->timeout > 0 ? j.start + p->timeout : j.start + 1e9;
+	host_set_state(h, HOST_RUNNING, PHASE_RUN, j.start);
+	pthread_mutex_lock(&h->lock);
+	h->xfer_done = 0;
+	h->xfer_total = 0;
+	pthread_mutex_unlock(&h->lock);
+
+	if (sftpc_start(&j.s, c->session, deadline) < 0)
+		rc = job_fail(&j, "cannot start SFTP", p->mode == XFER_COPY ? p->dest : p->rsrc);
+	else if (p->mode == XFER_COPY)
+		rc = run_upload(&j);
+	else
+		rc = run_download(&j);
+	sftpc_end(&j.s);
+	pthread_mutex_lock(&h->lock); /* the live view reads both */
+	h->phase_ms[PHASE_RUN] = (long)((host_now() - j.start) * 1000 + 0.5);
+	done = h->xfer_done;
+	pthread_mutex_unlock(&h->lock);
+	if (rc == 0) {
+		double t = host_now() - j.start;
+
+		log_msg(LOG_VERBOSE, "%s: %s %llu bytes in %.2f s", h->alias,
+		        p->mode == XFER_COPY ? "sent" : "fetched", (unsigned long long)done, t);
+	}
+	return rc;
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# t0603: an upload that does not finish never leaves a file under its final
+# name, nor its temporary.  The host's SFTP server reads its input through a
+# pipe that passes 2 MB/s, so a 20 MB upload takes a while: SIGINT in the
+# middle ends shoal with 130, and --command-timeout ends it as `transfer`
+# (timed out), exit 3; either way the partial file is removed.
+. "$(dirname "$0")/lib.sh"
+
+lab_user
+lab_keys
+dir=$T/slowhome
+install -d -o "$LAB_USER" "$dir" "$dir/in"
+cat >"$T/slowpipe.py" <<'PY'
+import os, sys, time
+rate = int(sys.argv[1])
+start = time.monotonic()
+sent = 0
+while True:
+    data = os.read(0, 65536)
+    if not data:
+        break
+    os.write(1, data)
+    sent += len(data)
+    ahead = sent / rate - (time.monotonic() - start)
+    if ahead > 0:
+        time.sleep(ahead)
+PY
+start_sshd slow "ForceCommand /bin/sh -c 'exec /usr/bin/python3 $T/slowpipe.py 2000000 | exec /usr/lib/openssh/sftp-server -d $dir'"
+add_alias "$T/ssh_config" slow "$SSHD_PORT_SLOW"
+trust_host_keys "$SSHD_PORT_SLOW"
+head -c $((20 * 1024 * 1024)) /dev/urandom >"$T/big.bin"
+partial() { [ -n "$(find "$dir/in" -name '.big.bin.shoal-*' -size +100k)" ]; }
+leftovers() { find "$dir/in" -mindepth 1 | wc -l; }
+
+env -u SSH_AUTH_SOCK "$SHOAL" -F "$T/ssh_config" -w slow --copy "$T/big.bin" in/ \
+    </dev/null >"$T/out" 2>"$T/err" &
+pid=$!
+if wait_for 30 partial; then pass "the upload is under way under a temporary name"; else fail "no partial temporary file appeared"; fi
+kill -INT "$pid"
+wait_for 15 eval '! running "$pid"'
+wait "$pid"
+is "$?" 130 "SIGINT mid-upload: exit 130"
+like "$(cat "$T/err")" 'slow: cancelled.*interrupted during the transfer of in/big.bin' "the host is cancelled, naming the file"
+ok "$([ ! -e "$dir/in/big.bin" ]; echo $?)" "no file under the final name"
+is "$(leftovers)" 0 "and the temporary is removed"
+
+run_shoal -F "$T/ssh_config" -w slow --json --command-timeout 3 --copy "$T/big.bin" in/
+is "$RC" 3 "past --command-timeout: exit 3"
+like "$(cat "$T/out")" '"error_kind":"transfer","error":"timed out after 3.0 s \(--command-timeout\): in/big.bin"' "transfer: timed out, naming the file"
+is "$(leftovers)" 0 "nothing is left, under either name"
+done_testing
