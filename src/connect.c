@@ -180,7 +180,7 @@ session_setup(struct conn *c, struct host *h, const struct options *o)
 		return -1;
 	/* ssh_config first: the command line must win over what it says. */
 	if (o->ssh_config == NULL || strcmp(o->ssh_config, "none") != 0) {
-		if (ssh_options_parse_config(s, o->ssh_config) < 0)
+		if (sshconf_apply(s, o->ssh_config, h->alias) < 0)
 			return -1;
 	}
 	ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &off);
