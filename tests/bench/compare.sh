@@ -71,7 +71,8 @@ run_tool() { # TOOL HOSTFILE FANOUT COMMAND -> "wall cpu_s rss_kB out_file"
     clush) /usr/bin/time -o "$tf" -f '%e %U %S %M' clush -o "-F $cfg" -f "$f" --hostfile "$hf" -- "$cmd" >"$out" 2>/dev/null ;;
     esac
     local wall u s rss
-    read -r wall u s rss <"$tf"
+    # The last line: time puts "Command exited with non-zero status N" first.
+    read -r wall u s rss < <(tail -n 1 "$tf")
     echo "$wall $(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}') $rss"
 }
 
