@@ -1,6 +1,7 @@
 /*
  * cancel.h - the run-wide "stop now" flag, set from the signal handler and
- * the live view, polled by every wait loop (at least every 100 ms).
+ * the live view.  Wait loops either poll cancel_fd() with their own fds, so
+ * a cancel wakes them at once, or look at the flag at least every 100 ms.
  */
 #ifndef SHOAL_CANCEL_H
 #define SHOAL_CANCEL_H
@@ -9,5 +10,10 @@
 
 void cancel_request(void);
 bool cancel_requested(void);
+/*
+ * An fd that becomes readable (POLLIN) on cancel_request and stays so, or -1
+ * if none could be made.  Any thread; the first call makes it.
+ */
+int cancel_fd(void);
 
 #endif

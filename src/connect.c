@@ -91,16 +91,18 @@ printable(const char *data, size_t n, size_t max)
 }
 
 /*
- * Poll fd for events until ready, the deadline or a cancel, waking every
- * 100 ms for the cancel flag.  With a session, first push out what libssh
- * has queued (it sends only from inside its own poll, which channel reads
- * skip while data is buffered) and wait for room if it did not all fit.
+ * Poll fd for events until ready, the deadline or a cancel.  The cancel fd
+ * wakes the poll at once, so it sleeps to the deadline; without one it wakes
+ * every 100 ms to look at the flag.  With a session, first push out what
+ * libssh has queued (it sends only from inside its own poll, which channel
+ * reads skip while data is buffered) and wait for room if it did not all fit.
  */
 static int
 wait_ready(int fd, short events, ssh_session s, double deadline)
 {
-	struct pollfd pfd;
-	double left;
+	struct pollfd pfd[2];
+	int wake = cancel_fd();
+	double left, nap = wake >= 0 ? 3600 : 0.1;
 	int ms, r;
 
 	for (;;) {
@@ -109,14 +111,17 @@ wait_ready(int fd, short events, ssh_session s, double deadline)
 		left = deadline - host_now();
 		if (left <= 0)
 			return 0;
-		ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
-		pfd.fd = fd;
-		pfd.events = events;
+		ms = left > nap ? (int)(nap * 1000) : (int)(left * 1000) + 1;
+		pfd[0].fd = fd;
+		pfd[0].events = events;
 		if (s != NULL && ssh_blocking_flush(s, 0) == SSH_AGAIN)
-			pfd.events |= POLLOUT;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, ms);
-		if (r > 0)
+			pfd[0].events |= POLLOUT;
+		pfd[0].revents = 0;
+		pfd[1].fd = wake;
+		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
+		r = poll(pfd, wake >= 0 ? 2 : 1, ms);
+		if (r > 0 && pfd[0].revents != 0)
 			return 1;
 		if (r < 0 && errno != EINTR)
 			return 1; /* let the caller's read see the error */
@@ -190,7 +195,7 @@ session_setup(struct conn *c, struct host *h, const struct options *o)
 		return -1;
 	/* ssh_config first: the command line must win over what it says. */
 	if (o->ssh_config == NULL || strcmp(o->ssh_config, "none") != 0) {
-		if (ssh_options_parse_config(s, o->ssh_config) < 0)
+		if (sshconf_apply(s, o->ssh_config, h->alias) < 0)
 			return -1;
 	}
 	ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &off);

@@ -49,8 +49,8 @@ void outcome_set(struct outcome *out, enum err_kind kind, enum phase phase, cons
 void outcome_clear(struct outcome *out);
 /*
  * Wait until fd is ready for events or the deadline (monotonic seconds)
- * passes.  Returns 1 ready, 0 deadline, -1 cancelled.  Wakes at least every
- * 100 ms to look at the cancel flag.
+ * passes.  Returns 1 ready, 0 deadline, -1 cancelled (at once, through
+ * cancel_fd()).
  */
 int connect_wait_fd(int fd, short events, double deadline);
 /* The same for a session's socket, also waiting to flush what libssh has queued. */

@@ -231,6 +231,15 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 			/* Output is over; wait (briefly, to stay cancellable) for the status. */
 			ssh_channel_poll_timeout(ch, wait_ms, 0);
 			ssh_channel_get_exit_status(ch);
+		} else {
+			/*
+			 * A quiet command: sleep until the socket stirs, a cancel
+			 * or the deadline rather than waking every wait_ms.  At
+			 * most a second, in case libssh holds bytes it has not
+			 * processed yet.
+			 */
+			connect_wait_session(
+			        c->session, deadline < host_now() + 1 ? deadline : host_now() + 1);
 		}
 	}
 finished:

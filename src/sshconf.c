@@ -1,23 +1,50 @@
 /*
- * sshconf.c - StrictHostKeyChecking per host, from ssh_config.
+ * sshconf.c - what shoal reads of ssh_config itself.
  *
- * A deliberately small reader: Host blocks with patterns (*, ? and !
- * negation), the first value found for a host wins, as in ssh_config(5).
- * Match blocks are taken as not matching and Include is not followed: in
- * those cases the policy stays strict, the safe side.  The files are read
- * once; lookups afterwards only read memory, from any thread.
+ * StrictHostKeyChecking per host: a deliberately small reader: Host blocks
+ * with patterns (*, ? and ! negation), the first value found for a host
+ * wins, as in ssh_config(5).  Match blocks are taken as not matching and
+ * Include is not followed: in those cases the policy stays strict, the safe
+ * side.  The files are read once; lookups afterwards only read memory, from
+ * any thread.
+ *
+ * Applying ssh_config to a session (sshconf_apply).  libssh 0.10 reads and
+ * tokenises the whole file for every session, and a config of a few
+ * thousand lines (one Host block per machine is common) then costs more CPU
+ * than the key exchange.  So the file is split once into sections (the lines
+ * before the first Host or Match, then one section per Host or Match line),
+ * and each session is handed, through a memfd, only the sections that can
+ * apply to it: libssh still does all the matching and applying on that text,
+ * in the same order, so dropping a section is right as long as libssh would
+ * not have applied it either.  A Host section is dropped only when none of
+ * its patterns matches the alias or the HostName of a section kept before it
+ * (libssh 0.10 matches Host lines against the current host name, which a
+ * HostName line may already have replaced).  Match sections, and Host lines
+ * with negations or quotes, are always kept.  A file is handed over whole, as before, when
+ * shoal cannot be sure: it has Include lines, Match exec, HostName tokens
+ * other than %h, lines longer than libssh's line buffer, or libssh itself
+ * rejects it (libssh checks some lines even in sections that do not apply).
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <fnmatch.h>
+#include <pthread.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include "buf.h"
 #include "sshconf.h"
 #include "xmalloc.h"
+
+/* libssh's own names and limits (libssh 0.10: options.c, config.c). */
+#define GLOBAL_CLIENT_CONFIG "/etc/ssh/ssh_config"
+#define LIBSSH_LINE_MAX      1024
 
 struct block {
 	char **patterns; /* NULL: before any Host line, applies to all */
@@ -94,22 +121,6 @@ sshconf_load(const char *path)
 	load_file("/etc/ssh/ssh_config");
 }
 
-void
-sshconf_free(void)
-{
-	size_t i, k;
-
-	for (i = 0; i < nblocks; i++) {
-		for (k = 0; k < blocks[i].npatterns; k++)
-			free(blocks[i].patterns[k]);
-		free(blocks[i].patterns);
-		free(blocks[i].value);
-	}
-	free(blocks);
-	blocks = NULL;
-	nblocks = 0;
-}
-
 static bool
 block_applies(const struct block *b, const char *alias)
 {
@@ -149,4 +160,365 @@ sshconf_policy(const char *alias)
 		return HOSTKEY_POLICY_STRICT;
 	}
 	return HOSTKEY_POLICY_STRICT;
+}
+
+/* One Host or Match line and the lines under it, or the lines before them. */
+struct section {
+	size_t off, len; /* in the file's text */
+	bool keep;       /* handed to every session */
+	char **patterns; /* a Host line's patterns, split at commas */
+	size_t npatterns;
+	char **hostnames; /* HostName values in it, %h left in */
+	size_t nhostnames;
+};
+
+/* The file sshconf_apply reduces, read once by the first session. */
+static struct {
+	pthread_mutex_t lock;
+	bool loaded;
+	bool reduce;      /* false: hand libssh the file(s) whole */
+	char *path;       /* the file reduced */
+	bool then_global; /* the default files: GLOBAL_CLIENT_CONFIG follows, whole */
+	char *text;
+	struct section *secs;
+	size_t nsecs;
+} cfg = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* The user's file as libssh finds it: the passwd entry's home, else $HOME. */
+static char *
+user_config_path(void)
+{
+	struct passwd pw, *res = NULL;
+	char pwbuf[4096];
+	const char *home = NULL;
+
+	if (getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &res) == 0 && res != NULL)
+		home = pw.pw_dir;
+	else
+		home = getenv("HOME");
+	return home ? xasprintf("%s/.ssh/config", home) : NULL;
+}
+
+/* ssh_config's pattern syntax: * and ?, compared without case. */
+static bool
+glob_match(const char *pat, const char *s)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*s != '\0') {
+		if (*pat == '*') {
+			star = pat++;
+			resume = s;
+		} else if (*pat == '?' || (*pat != '\0' && tolower((unsigned char)*pat) ==
+		                                                   tolower((unsigned char)*s))) {
+			pat++;
+			s++;
+		} else if (star != NULL) {
+			pat = star + 1;
+			s = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
+static void
+add_pattern(struct section *sec, const char *p, size_t n)
+{
+	sec->patterns = xreallocarray(sec->patterns, sec->npatterns + 1, sizeof *sec->patterns);
+	sec->patterns[sec->npatterns++] = xstrndup(p, n);
+}
+
+/*
+ * Split one line into keyword and arguments the way it matters here.
+ * Returns false when the line is beyond this reader (then the file is not
+ * reduced).  line is NUL-terminated, without its newline.
+ */
+static bool
+scan_line(struct section *cur, const char *line, bool *new_section, bool *is_match)
+{
+	const char *p = line, *kw, *v;
+	size_t kwlen;
+
+	*new_section = false;
+	while (*p == ' ' || *p == '\t' || *p == '\r')
+		p++;
+	if (*p == '"' || *p == '=')
+		return false;
+	kw = p;
+	while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '=')
+		p++;
+	kwlen = (size_t)(p - kw);
+	if (kwlen == 0 || *kw == '#')
+		return true;
+	v = p;
+	if (kwlen == 7 && strncasecmp(kw, "include", 7) == 0)
+		return false;
+	if (kwlen == 5 && strncasecmp(kw, "match", 5) == 0) {
+		*new_section = *is_match = true;
+		return strcasestr(v, "exec") == NULL;
+	}
+	if (kwlen == 4 && strncasecmp(kw, "host", 4) == 0) {
+		*new_section = true;
+		*is_match = false;
+		return true;
+	}
+	if (kwlen == 8 && strncasecmp(kw, "hostname", 8) == 0) {
+		const char *e;
+
+		if (strchr(v, '"') != NULL)
+			return false;
+		v += strspn(v, " \t\r=");
+		e = v + strcspn(v, " \t\r");
+		for (p = v; p < e; p++) {
+			if (*p == '%' && p + 1 < e && (p[1] == 'h' || p[1] == '%'))
+				p++;
+			else if (*p == '%')
+				return false;
+		}
+		cur->hostnames =
+		        xreallocarray(cur->hostnames, cur->nhostnames + 1, sizeof *cur->hostnames);
+		cur->hostnames[cur->nhostnames++] = xstrndup(v, (size_t)(e - v));
+	}
+	return true;
+}
+
+/* Fill a new section's patterns from its Host line. */
+static void
+host_patterns(struct section *sec, const char *line)
+{
+	const char *p = line;
+	size_t n;
+
+	p += strspn(p, " \t\r");
+	p += strcspn(p, " \t\r="); /* the keyword */
+	if (strchr(p, '"') != NULL) {
+		sec->keep = true;
+		return;
+	}
+	for (;;) {
+		p += strspn(p, " \t\r=,");
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " \t\r=,");
+		if (*p == '!')
+			sec->keep = true; /* negations: leave them to libssh */
+		add_pattern(sec, p, n);
+		p += n;
+	}
+	if (sec->npatterns == 0)
+		sec->keep = true;
+}
+
+/* Read path and split it into sections; false: not to be reduced. */
+static bool
+split_file(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	struct buf text;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	bool ok = true, fresh, is_match = false;
+	struct section *cur;
+
+	if (fp == NULL)
+		return false;
+	buf_init(&text);
+	cfg.secs = xcalloc(1, sizeof *cfg.secs);
+	cfg.nsecs = 1;
+	cfg.secs[0].keep = true; /* before any Host line: applies to all */
+	while (ok && (n = getline(&line, &cap, fp)) >= 0) {
+		if ((size_t)n >= LIBSSH_LINE_MAX - 1 || strlen(line) != (size_t)n) {
+			ok = false; /* libssh would read it in pieces */
+			break;
+		}
+		if (n > 0 && line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		ok = scan_line(&cfg.secs[cfg.nsecs - 1], line, &fresh, &is_match);
+		if (ok && fresh) {
+			cfg.secs = xreallocarray(cfg.secs, cfg.nsecs + 1, sizeof *cfg.secs);
+			cur = &cfg.secs[cfg.nsecs++];
+			memset(cur, 0, sizeof *cur);
+			cur->off = text.len;
+			if (is_match)
+				cur->keep = true;
+			else
+				host_patterns(cur, line);
+		}
+		buf_appends(&text, line);
+		buf_appendc(&text, '\n');
+		cfg.secs[cfg.nsecs - 1].len = text.len - cfg.secs[cfg.nsecs - 1].off;
+	}
+	free(line);
+	fclose(fp);
+	cfg.text = buf_steal(&text);
+	return ok;
+}
+
+/* libssh must take the whole file, else it could fail on lines we would drop. */
+static bool
+libssh_accepts(const char *path, const char *alias)
+{
+	ssh_session s = ssh_new();
+	int rc;
+
+	if (s == NULL)
+		fatal("out of memory creating an SSH session");
+	rc = ssh_options_set(s, SSH_OPTIONS_HOST, alias);
+	if (rc == 0)
+		rc = ssh_options_parse_config(s, path);
+	ssh_free(s);
+	return rc == 0;
+}
+
+static void
+apply_load(const char *path, const char *alias)
+{
+	cfg.loaded = true;
+	if (path == NULL) {
+		cfg.path = user_config_path();
+		cfg.then_global = true;
+	} else {
+		cfg.path = xstrdup(path);
+	}
+	if (cfg.path == NULL || strchr(cfg.path, '%') != NULL || cfg.path[0] == '~')
+		return; /* libssh expands these itself */
+	if (access("/proc/self/fd", X_OK) != 0)
+		return;
+	cfg.reduce = split_file(cfg.path) && libssh_accepts(cfg.path, alias);
+}
+
+/* Does any of the section's Host patterns match one of the names? */
+static bool
+section_applies(const struct section *sec, char *const *names, size_t nnames)
+{
+	size_t i, k;
+
+	if (sec->keep)
+		return true;
+	for (i = 0; i < sec->npatterns; i++) {
+		for (k = 0; k < nnames; k++) {
+			if (glob_match(sec->patterns[i], names[k]))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Add what a HostName value makes of the alias to the names, once. */
+static void
+add_name(char ***names, size_t *nnames, const char *value, const char *alias)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	for (; *value != '\0'; value++) {
+		if (value[0] == '%' && value[1] == 'h') {
+			buf_appends(&b, alias);
+			value++;
+		} else if (value[0] == '%' && value[1] == '%') {
+			buf_appendc(&b, '%');
+			value++;
+		} else {
+			buf_appendc(&b, *value);
+		}
+	}
+	for (i = 0; i < *nnames; i++) {
+		if (strcmp((*names)[i], b.p ? b.p : "") == 0) {
+			buf_free(&b);
+			return;
+		}
+	}
+	*names = xreallocarray(*names, *nnames + 1, sizeof **names);
+	(*names)[(*nnames)++] = buf_steal(&b);
+}
+
+int
+sshconf_apply(ssh_session s, const char *path, const char *alias)
+{
+	struct buf text;
+	char *host = NULL, fdpath[64], **names = NULL;
+	size_t i, k, nnames = 0;
+	int fd, rc;
+
+	pthread_mutex_lock(&cfg.lock);
+	if (!cfg.loaded)
+		apply_load(path, alias);
+	pthread_mutex_unlock(&cfg.lock);
+	if (!cfg.reduce)
+		return ssh_options_parse_config(s, path);
+
+	/*
+	 * names: every name libssh may match a Host line against at this point
+	 * of the file, the alias and the HostName of any section kept so far
+	 * (libssh takes the first HostName that applies).
+	 */
+	add_name(&names, &nnames, alias, alias);
+	if (ssh_options_get(s, SSH_OPTIONS_HOST, &host) == SSH_OK && host != NULL)
+		add_name(&names, &nnames, host, alias);
+	ssh_string_free_char(host);
+	buf_init(&text);
+	for (i = 0; i < cfg.nsecs; i++) {
+		const struct section *sec = &cfg.secs[i];
+
+		if (!section_applies(sec, names, nnames))
+			continue;
+		buf_append(&text, cfg.text + sec->off, sec->len);
+		for (k = 0; k < sec->nhostnames; k++)
+			add_name(&names, &nnames, sec->hostnames[k], alias);
+	}
+	for (k = 0; k < nnames; k++)
+		free(names[k]);
+	free(names);
+	fd = memfd_create("shoal-ssh_config", MFD_CLOEXEC);
+	if (fd < 0 || write(fd, text.p ? text.p : "", text.len) != (ssize_t)text.len) {
+		if (fd >= 0)
+			close(fd);
+		buf_free(&text);
+		return ssh_options_parse_config(s, path);
+	}
+	buf_free(&text);
+	snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+	rc = ssh_options_parse_config(s, fdpath);
+	close(fd);
+	if (rc == 0 && cfg.then_global)
+		rc = ssh_options_parse_config(s, GLOBAL_CLIENT_CONFIG);
+	return rc;
+}
+
+void
+sshconf_free(void)
+{
+	size_t i, k;
+
+	for (i = 0; i < nblocks; i++) {
+		for (k = 0; k < blocks[i].npatterns; k++)
+			free(blocks[i].patterns[k]);
+		free(blocks[i].patterns);
+		free(blocks[i].value);
+	}
+	free(blocks);
+	blocks = NULL;
+	nblocks = 0;
+	for (i = 0; i < cfg.nsecs; i++) {
+		for (k = 0; k < cfg.secs[i].npatterns; k++)
+			free(cfg.secs[i].patterns[k]);
+		free(cfg.secs[i].patterns);
+		for (k = 0; k < cfg.secs[i].nhostnames; k++)
+			free(cfg.secs[i].hostnames[k]);
+		free(cfg.secs[i].hostnames);
+	}
+	free(cfg.secs);
+	free(cfg.text);
+	free(cfg.path);
+	cfg.secs = NULL;
+	cfg.nsecs = 0;
+	cfg.text = NULL;
+	cfg.path = NULL;
+	cfg.loaded = cfg.reduce = cfg.then_global = false;
 }
