@@ -105,7 +105,12 @@ pool_take(struct pool *pl)
 		}
 		if (pl->nwaiting == 0 && !pl->open)
 			break;
-		abs_deadline(&ts, pl->nwaiting ? pl->waiting[best]->ready_at : now + 1);
+		if (pl->nwaiting == 0) {
+			/* Open and idle (the view is up): pool_retry or pool_close wakes us. */
+			pthread_cond_wait(&pl->cond, &pl->lock);
+			continue;
+		}
+		abs_deadline(&ts, pl->waiting[best]->ready_at);
 		pthread_cond_timedwait(&pl->cond, &pl->lock, &ts);
 	}
 	pthread_mutex_unlock(&pl->lock);
