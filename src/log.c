@@ -6,7 +6,6 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "buf.h"
 #include "log.h"
@@ -15,8 +14,6 @@ static int log_level = LOG_NORMAL;
 static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
 static bool held;
 static struct buf kept; /* whole messages, each ending in a newline */
-static size_t nkept;
-static size_t last_start; /* offset of the latest message in kept */
 
 void
 log_set_level(int level)
@@ -51,13 +48,11 @@ log_msg(int level, const char *fmt, ...)
 		return;
 	log_lock();
 	if (held) {
-		last_start = kept.len;
 		buf_appends(&kept, "shoal: ");
 		va_start(ap, fmt);
 		buf_appendv(&kept, fmt, ap);
 		va_end(ap);
 		buf_appendc(&kept, '\n');
-		nkept++;
 	} else {
 		fputs("shoal: ", stderr);
 		va_start(ap, fmt);
@@ -78,27 +73,6 @@ log_hold(bool on)
 		fwrite(kept.p, 1, kept.len, stderr);
 		fflush(stderr);
 		buf_free(&kept);
-		nkept = 0;
-		last_start = 0;
 	}
 	log_unlock();
-}
-
-size_t
-log_last(char *dst, size_t size)
-{
-	size_t n, len;
-
-	log_lock();
-	n = nkept;
-	if (size > 0) {
-		len = n ? kept.len - last_start - 1 : 0; /* without the newline */
-		if (len >= size)
-			len = size - 1;
-		if (len > 0)
-			memcpy(dst, kept.p + last_start, len);
-		dst[len] = '\0';
-	}
-	log_unlock();
-	return n;
 }

@@ -6,7 +6,6 @@
 #define SHOAL_LOG_H
 
 #include <stdbool.h>
-#include <stddef.h>
 
 enum log_level {
 	LOG_QUIET = -1,  /* -q: errors that stop the run only */
@@ -24,10 +23,7 @@ void log_unlock(void);
 /*
  * While the live view owns the terminal, messages are kept instead of
  * written (log_hold(true)); log_hold(false) writes the kept ones, in order.
- * log_last copies the latest message, for the view's status line; it returns
- * how many messages were kept so far.
  */
 void log_hold(bool on);
-size_t log_last(char *dst, size_t size);
 
 #endif

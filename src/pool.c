@@ -266,7 +266,8 @@ pool_start(const struct pool_params *p, bool stay_open)
 	return pl;
 }
 
-bool
+/* Whether the operator may send h round again: it failed before its command started. */
+static bool
 pool_retry_eligible(const struct host *h)
 {
 	return h->state == HOST_FAILED && h->kind != EK_CANCELLED &&
@@ -306,7 +307,8 @@ pool_retry(struct pool *pl, struct host **hosts, size_t n)
 	return m;
 }
 
-void
+/* No more pool_retry: workers leave once the queue is empty. */
+static void
 pool_close(struct pool *pl)
 {
 	pthread_mutex_lock(&pl->lock);

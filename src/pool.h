@@ -30,16 +30,16 @@ void pool_run(const struct pool_params *p);
 
 /*
  * The same in steps, for the live view.  pool_start returns at once; with
- * stay_open the workers wait for pool_retry after the queue runs dry, until
- * pool_close.  pool_wait closes, joins the workers and frees the pool.
+ * stay_open the workers wait for pool_retry after the queue runs dry.
+ * pool_wait closes the pool, joins the workers and frees it.
  */
 struct pool;
 struct pool *pool_start(const struct pool_params *p, bool stay_open);
-/* Whether the operator may send h round again: it failed before its command started. */
-bool pool_retry_eligible(const struct host *h);
-/* Queue again those of hosts that are eligible; returns how many. */
+/*
+ * Queue again those of hosts the operator may send round again (failed
+ * before their command started); returns how many.
+ */
 size_t pool_retry(struct pool *pl, struct host **hosts, size_t n);
-void pool_close(struct pool *pl);
 void pool_wait(struct pool *pl);
 
 #endif

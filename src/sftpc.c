@@ -376,6 +376,18 @@ take_status(struct sftpc *s, unsigned char type, struct rd *r)
 	return fail_status(s, code, msg, len);
 }
 
+/*
+ * An answer other than the one expected: the server's failure status, or
+ * (an OK status, any other packet) a protocol error saying what was missing.
+ */
+static int
+take_unexpected(struct sftpc *s, unsigned char type, struct rd *r, const char *what)
+{
+	int rc = take_status(s, type, r);
+
+	return rc == 0 ? fail(s, SFTPC_PROTOCOL, what) : rc;
+}
+
 /* Send the request that ends at outq's end and expect a STATUS. */
 static int
 call_status(struct sftpc *s, uint32_t id)
@@ -533,9 +545,7 @@ attrs_answer(struct sftpc *s, uint32_t id, struct sftpc_attrs *a)
 		if (r.bad)
 			rc = fail(s, SFTPC_PROTOCOL, "short attributes");
 	} else {
-		rc = take_status(s, type, &r);
-		if (rc == 0)
-			rc = fail(s, SFTPC_PROTOCOL, "no attributes in the answer");
+		rc = take_unexpected(s, type, &r, "no attributes in the answer");
 	}
 	buf_consume(&s->in, total);
 	return rc;
@@ -563,9 +573,7 @@ handle_answer(struct sftpc *s, uint32_t id, struct sftpc_handle *fh)
 			fh->len = len;
 		}
 	} else {
-		rc = take_status(s, type, &r);
-		if (rc == 0)
-			rc = fail(s, SFTPC_PROTOCOL, "no handle in the answer");
+		rc = take_unexpected(s, type, &r, "no handle in the answer");
 	}
 	buf_consume(&s->in, total);
 	return rc;
@@ -605,9 +613,7 @@ sftpc_realpath(struct sftpc *s, const char *path, char **out)
 		else
 			*out = xstrndup(p, len);
 	} else {
-		rc = take_status(s, type, &r);
-		if (rc == 0)
-			rc = fail(s, SFTPC_PROTOCOL, "no name in the answer");
+		rc = take_unexpected(s, type, &r, "no name in the answer");
 	}
 	buf_consume(&s->in, total);
 	return rc;
@@ -775,9 +781,7 @@ sftpc_free_space(struct sftpc *s, const char *path, uint64_t *bytes)
 		else
 			*bytes = frsize * bavail;
 	} else {
-		rc = take_status(s, type, &r);
-		if (rc == 0)
-			rc = fail(s, SFTPC_PROTOCOL, "unexpected answer to statvfs");
+		rc = take_unexpected(s, type, &r, "unexpected answer to statvfs");
 	}
 	buf_consume(&s->in, total);
 	return rc;

@@ -261,13 +261,6 @@ put_str(const char *s, int w)
 	put_text(s, strlen(s), w);
 }
 
-/* Append bytes from a host, escaped, with no control characters left. */
-static void
-append_escaped(struct buf *b, const char *s, size_t n)
-{
-	escape_terminal(b, s, n);
-}
-
 /* The last line of a stream (without its newline), escaped. */
 static void
 last_line(struct buf *dst, const struct buf *src)
@@ -281,7 +274,7 @@ last_line(struct buf *dst, const struct buf *src)
 	lim = end > TAIL_SCAN ? end - TAIL_SCAN : 0;
 	for (start = end; start > lim && src->p[start - 1] != '\n'; start--)
 		;
-	append_escaped(dst, src->p + start, end - start);
+	escape_terminal(dst, src->p + start, end - start);
 }
 
 /* Bytes as a person reads them: 512 B, 12.3 kB, 50.0 MB, 1.2 GB. */
@@ -301,12 +294,6 @@ append_bytes(struct buf *b, double n)
 		buf_appendf(b, "%.1f %s", n, units[u]);
 }
 
-static double
-now(void)
-{
-	return host_now();
-}
-
 static void set_status(struct view *v, double secs, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
@@ -318,7 +305,7 @@ set_status(struct view *v, double secs, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(v->status, sizeof v->status, fmt, ap);
 	va_end(ap);
-	v->status_until = now() + secs;
+	v->status_until = host_now() + secs;
 }
 
 /* ---------------------------------------------------------------- frame */
@@ -344,9 +331,9 @@ search_matches(struct view *v, size_t i, const struct host *h)
 	 * streaming megabytes is not searched whole every frame under its lock.
 	 */
 	if (v->scanned[i] != 0 &&
-	        (v->scanned[i] == have + 1 || v->matched[i] || now() - v->scanned_at[i] < 1))
+	        (v->scanned[i] == have + 1 || v->matched[i] || host_now() - v->scanned_at[i] < 1))
 		return v->matched[i];
-	v->scanned_at[i] = now();
+	v->scanned_at[i] = host_now();
 	rc = pcre2_match(v->re, (PCRE2_SPTR)h->alias, strlen(h->alias), 0, 0, v->md, NULL);
 	if (rc < 0 && h->out.len > 0)
 		rc = pcre2_match(v->re, (PCRE2_SPTR)h->out.p, h->out.len, 0, 0, v->md, NULL);
@@ -387,7 +374,7 @@ collect(struct view *v)
 	}
 	v->nfinal = v->counts[HOST_OK] + v->counts[HOST_FAILED];
 	if (v->nfinal == v->n && v->t_end == 0)
-		v->t_end = now();
+		v->t_end = host_now();
 	else if (v->nfinal < v->n)
 		v->t_end = 0;
 	/* Keep the selected host selected, or the one after it. */
@@ -449,7 +436,7 @@ panel_make(struct view *v)
 		folded = hostlist_fold(names, m);
 		buf_init(&b);
 		buf_appendf(&b, "%s %zu: ", errkind_name((enum err_kind)best), m);
-		append_escaped(&b, folded, strlen(folded));
+		escape_terminal(&b, folded, strlen(folded));
 		free(folded);
 		v->panel[v->npanel++] = buf_steal(&b);
 		counts[best] = 0;
@@ -546,14 +533,14 @@ row_read(struct view *v, struct host *h, struct row *r, double t)
 			last = &h->history[h->attempts - 2];
 			buf_appendf(&r->text, "after %s: ", errkind_name(last->kind));
 			if (last->error)
-				append_escaped(&r->text, last->error, strlen(last->error));
+				escape_terminal(&r->text, last->error, strlen(last->error));
 		}
 		break;
 	case HOST_RETRY_WAIT:
 		if (last != NULL) {
 			buf_appendf(&r->text, "%s: ", errkind_name(last->kind));
 			if (last->error)
-				append_escaped(&r->text, last->error, strlen(last->error));
+				escape_terminal(&r->text, last->error, strlen(last->error));
 			if (h->ready_at > t)
 				buf_appendf(&r->text, " \xc2\xb7 retry in %.1f s", h->ready_at - t);
 		}
@@ -581,7 +568,7 @@ row_read(struct view *v, struct host *h, struct row *r, double t)
 	case HOST_FAILED:
 		buf_appendf(&r->text, "%s: ", errkind_name(h->kind));
 		if (h->error)
-			append_escaped(&r->text, h->error, strlen(h->error));
+			escape_terminal(&r->text, h->error, strlen(h->error));
 		if (errkind_info(h->kind)->phase != PHASE_RUN)
 			buf_appendf(&r->text, " (attempt %u/%d)", n, v->o->retries + 1);
 		else if (h->out.len + h->err.len > 0) {
@@ -618,7 +605,7 @@ draw_header(struct view *v, double t)
 
 	buf_init(&b);
 	buf_appends(&b, "shoal: ");
-	append_escaped(
+	escape_terminal(
 	        &b, v->o->command ? v->o->command : "", v->o->command ? strlen(v->o->command) : 0);
 	snprintf(right, sizeof right, "%.1f s", elapsed);
 	move(y, 0);
@@ -700,7 +687,7 @@ draw_rows(struct view *v, int y0, int height, double t)
 		buf_appendf(&b, "filter: %s", filter_names[v->filter]);
 		if (v->pattern != NULL) {
 			buf_appends(&b, "  search: /");
-			append_escaped(&b, v->pattern, strlen(v->pattern));
+			escape_terminal(&b, v->pattern, strlen(v->pattern));
 			buf_appendf(&b, "/ (%zu)", v->nrows);
 		}
 		if ((int)b.len + 1 < COLS) {
@@ -730,7 +717,7 @@ draw_rows(struct view *v, int y0, int height, double t)
 			attron(A_REVERSE);
 		hline(' ', COLS);
 		buf_init(&name);
-		append_escaped(&name, h->alias, strlen(h->alias));
+		escape_terminal(&name, h->alias, strlen(h->alias));
 		x = put_text(name.p, name.len, nw);
 		buf_free(&name);
 		move(y0 + y, nw + 1);
@@ -853,7 +840,7 @@ detail_stream(struct buf *b, const char *title, const struct buf *s)
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
 			nl = end;
-		append_escaped(b, p, (size_t)(nl - p));
+		escape_terminal(b, p, (size_t)(nl - p));
 		buf_appendc(b, '\n');
 		p = nl + 1;
 	}
@@ -869,19 +856,19 @@ detail_make(struct view *v)
 	pthread_mutex_lock(&h->lock);
 	sig = h->out.len * 31 + h->err.len * 7 + h->attempts * 3 + (size_t)h->state + 1;
 	if (sig == v->dsig ||
-	        (v->dsig != 0 && h->state == HOST_RUNNING && now() - v->dmade < 0.5)) {
+	        (v->dsig != 0 && h->state == HOST_RUNNING && host_now() - v->dmade < 0.5)) {
 		pthread_mutex_unlock(&h->lock);
 		return;
 	}
 	v->dsig = sig;
-	v->dmade = now();
+	v->dmade = host_now();
 	buf_reset(&v->dtext);
-	append_escaped(&v->dtext, h->alias, strlen(h->alias));
+	escape_terminal(&v->dtext, h->alias, strlen(h->alias));
 	buf_appendf(&v->dtext, "  %s", state_name(h->state, h->phase));
 	if (h->state == HOST_FAILED) {
 		buf_appendf(&v->dtext, " (%s: ", errkind_name(h->kind));
 		if (h->error)
-			append_escaped(&v->dtext, h->error, strlen(h->error));
+			escape_terminal(&v->dtext, h->error, strlen(h->error));
 		buf_appendc(&v->dtext, ')');
 	}
 	if (h->exit_code >= 0 && (h->state == HOST_OK || h->state == HOST_FAILED))
@@ -898,7 +885,7 @@ detail_make(struct view *v)
 		        errkind_phase_name(a->phase), a->elapsed);
 		if (a->kind != EK_NONE && a->error != NULL) {
 			buf_appends(&v->dtext, ": ");
-			append_escaped(&v->dtext, a->error, strlen(a->error));
+			escape_terminal(&v->dtext, a->error, strlen(a->error));
 		}
 		buf_appendc(&v->dtext, '\n');
 	}
@@ -973,7 +960,7 @@ draw_help(void)
 static void
 draw(struct view *v)
 {
-	double t = now();
+	double t = host_now();
 
 	erase();
 	if (COLS < MIN_COLS || LINES < MIN_LINES) {
@@ -1230,7 +1217,7 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 	v.n = n;
 	v.o = o;
 	v.pool = pool;
-	v.t0 = now();
+	v.t0 = host_now();
 	v.rows = xcalloc(n, sizeof *v.rows);
 	v.scanned = xcalloc(n, sizeof *v.scanned);
 	v.scanned_at = xcalloc(n, sizeof *v.scanned_at);
@@ -1240,12 +1227,12 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 	buf_init(&v.dtext);
 
 	while (!v.quit && !cancel_requested()) {
-		t = now();
+		t = host_now();
 		if (t >= next) {
 			collect(&v);
 			draw(&v);
 			next = t + FRAME;
-			t = now();
+			t = host_now();
 		}
 		/* Sleep until a key or the next frame; then take every key waiting. */
 		timeout(next > t ? (int)((next - t) * 1000) + 1 : 0);
