@@ -43,6 +43,7 @@
 #include "cancel.h"
 #include "connect.h"
 #include "escape.h"
+#include "keys.h"
 #include "limiter.h"
 #include "log.h"
 #include "sshconf.h"
@@ -193,6 +194,18 @@ session_setup(struct conn *c, struct host *h, const struct options *o)
 	}
 	if (ssh_options_set(s, SSH_OPTIONS_HOST, h->alias) < 0)
 		return -1;
+	/*
+	 * ~/.ssh as libssh would find it, looked up once per run: else libssh
+	 * reads the passwd database again for every session.
+	 */
+	if (sshconf_home() != NULL) {
+		char *dir = xasprintf("%s/.ssh", sshconf_home());
+		int rc = ssh_options_set(s, SSH_OPTIONS_SSH_DIR, dir);
+
+		free(dir);
+		if (rc < 0)
+			return -1;
+	}
 	/* ssh_config first: the command line must win over what it says. */
 	if (o->ssh_config == NULL || strcmp(o->ssh_config, "none") != 0) {
 		if (sshconf_apply(s, o->ssh_config, h->alias) < 0)
@@ -206,7 +219,8 @@ session_setup(struct conn *c, struct host *h, const struct options *o)
 	 * ssh_connect; pick it now (NULL means that) so every report names
 	 * the user, as ssh would, even for a host never reached.
 	 */
-	if (user == NULL && !session_has_user(s) && ssh_options_set(s, SSH_OPTIONS_USER, NULL) < 0)
+	if (user == NULL && !session_has_user(s) &&
+	        ssh_options_set(s, SSH_OPTIONS_USER, sshconf_login()) < 0)
 		return -1;
 	if (port > 0 && ssh_options_set(s, SSH_OPTIONS_PORT, &port) < 0)
 		return -1;
@@ -613,7 +627,8 @@ check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, struc
 
 enum auth_step {
 	AUTH_NONE,
-	AUTH_PUBKEY,
+	AUTH_KEY,    /* one key read once per run (keys.c) */
+	AUTH_PUBKEY, /* the agent, then each identity file, as libssh does */
 	AUTH_PASSWORD,
 };
 
@@ -621,11 +636,13 @@ enum auth_step {
 #define AUTH_CANCELLED (-1001)
 
 static int
-auth_call(ssh_session s, enum auth_step step, const char *password)
+auth_call(ssh_session s, enum auth_step step, const char *password, ssh_key key)
 {
 	switch (step) {
 	case AUTH_NONE:
 		return ssh_userauth_none(s, NULL);
+	case AUTH_KEY:
+		return ssh_userauth_publickey(s, NULL, key);
 	case AUTH_PUBKEY:
 		return ssh_userauth_publickey_auto(s, NULL, NULL);
 	case AUTH_PASSWORD:
@@ -636,12 +653,12 @@ auth_call(ssh_session s, enum auth_step step, const char *password)
 
 /* One method, repeated while libssh says AGAIN, under the auth deadline. */
 static int
-auth_run(struct conn *c, enum auth_step step, const char *password, double deadline)
+auth_run(struct conn *c, enum auth_step step, const char *password, ssh_key key, double deadline)
 {
 	int rc, w;
 
 	for (;;) {
-		rc = auth_call(c->session, step, password);
+		rc = auth_call(c->session, step, password, key);
 		if (rc != SSH_AUTH_AGAIN)
 			return rc;
 		if (!ssh_is_connected(c->session) ||
@@ -678,15 +695,16 @@ methods_text(struct buf *b, int methods)
 }
 
 static int
-authenticate(struct conn *c, const struct connect_params *p, struct outcome *out)
+authenticate(struct conn *c, const char *alias, const struct connect_params *p, struct outcome *out)
 {
 	double deadline = host_now() + p->opts->auth_timeout;
 	struct buf tried, allowed;
 	int rc, methods;
-	char *msg;
+	char *msg, *key_path;
+	ssh_key key;
 
 	buf_init(&tried);
-	rc = auth_run(c, AUTH_NONE, NULL, deadline);
+	rc = auth_run(c, AUTH_NONE, NULL, NULL, deadline);
 	if (rc == SSH_AUTH_SUCCESS)
 		goto ok;
 	if (rc != SSH_AUTH_DENIED && rc != SSH_AUTH_PARTIAL)
@@ -694,7 +712,16 @@ authenticate(struct conn *c, const struct connect_params *p, struct outcome *out
 	methods = ssh_userauth_list(c->session, NULL);
 	if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
 		buf_appends(&tried, "publickey");
-		rc = auth_run(c, AUTH_PUBKEY, NULL, deadline);
+		rc = SSH_AUTH_DENIED;
+		if ((key = keys_first(c->session, &key_path)) != NULL) {
+			log_msg(LOG_DEBUG, "%s: offering %s first", alias, key_path);
+			rc = auth_run(c, AUTH_KEY, NULL, key, deadline);
+			if (rc == SSH_AUTH_DENIED)
+				keys_refused(key_path);
+			free(key_path);
+		}
+		if (rc == SSH_AUTH_DENIED)
+			rc = auth_run(c, AUTH_PUBKEY, NULL, NULL, deadline);
 		if (rc == SSH_AUTH_SUCCESS)
 			goto ok;
 		if (rc != SSH_AUTH_DENIED && rc != SSH_AUTH_PARTIAL)
@@ -702,7 +729,7 @@ authenticate(struct conn *c, const struct connect_params *p, struct outcome *out
 	}
 	if (p->password != NULL && (methods & SSH_AUTH_METHOD_PASSWORD)) {
 		buf_appends(&tried, tried.len ? ",password" : "password");
-		rc = auth_run(c, AUTH_PASSWORD, p->password, deadline);
+		rc = auth_run(c, AUTH_PASSWORD, p->password, NULL, deadline);
 		if (rc == SSH_AUTH_SUCCESS)
 			goto ok;
 		if (rc != SSH_AUTH_DENIED && rc != SSH_AUTH_PARTIAL)
@@ -794,7 +821,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 		goto fail;
 	phase_end(h);
 	phase_begin(h, PHASE_AUTH);
-	if (authenticate(c, p, out) < 0)
+	if (authenticate(c, h->alias, p, out) < 0)
 		goto fail;
 	phase_end(h);
 	limiter_release(&c->limit, LIMITER_DONE);

@@ -22,6 +22,7 @@
 #include "cancel.h"
 #include "host.h"
 #include "hostlist.h"
+#include "keys.h"
 #include "log.h"
 #include "options.h"
 #include "output.h"
@@ -332,6 +333,7 @@ main(int argc, char **argv)
 		hosts[i] = host_new(i, hl.v[i].alias, hl.v[i].user, hl.v[i].port);
 	signals_setup();
 	ssh_init();
+	keys_init(o.ssh_config);
 	memset(&pp, 0, sizeof pp);
 	pp.hosts = hosts;
 	pp.n = hl.n;
@@ -344,6 +346,7 @@ main(int argc, char **argv)
 	rc = output_finish(hosts, hl.n, host_now() - t0);
 	if (rc == 0 || output_exit_status(hosts, hl.n) > rc)
 		rc = output_exit_status(hosts, hl.n);
+	keys_free();
 	ssh_finalize();
 	for (i = 0; i < hl.n; i++)
 		host_free(hosts[i]);

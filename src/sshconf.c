@@ -29,6 +29,7 @@
 
 #include <ctype.h>
 #include <fnmatch.h>
+#include <glob.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -52,6 +53,51 @@ struct block {
 	bool match;  /* a Match block: never applies */
 	char *value; /* StrictHostKeyChecking in this block, or NULL */
 };
+
+/* Who and where the local user is, as libssh 0.10 finds them, found once. */
+static struct {
+	pthread_once_t once;
+	char *home;  /* the passwd entry's home, else $HOME, else NULL */
+	char *login; /* the passwd entry's name, else NULL */
+} me = {.once = PTHREAD_ONCE_INIT};
+
+static void
+me_find(void)
+{
+	struct passwd pw, *res = NULL;
+	char pwbuf[4096];
+	const char *home;
+
+	if (getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &res) == 0 && res != NULL) {
+		me.home = xstrdup(pw.pw_dir);
+		me.login = xstrdup(pw.pw_name);
+	} else if ((home = getenv("HOME")) != NULL) {
+		me.home = xstrdup(home);
+	}
+}
+
+const char *
+sshconf_home(void)
+{
+	pthread_once(&me.once, me_find);
+	return me.home;
+}
+
+const char *
+sshconf_login(void)
+{
+	pthread_once(&me.once, me_find);
+	return me.login;
+}
+
+/* The user's file as libssh finds it: the passwd entry's home, else $HOME. */
+static char *
+user_config_path(void)
+{
+	const char *home = sshconf_home();
+
+	return home ? xasprintf("%s/.ssh/config", home) : NULL;
+}
 
 static struct block *blocks;
 static size_t nblocks;
@@ -105,7 +151,6 @@ load_file(const char *path)
 void
 sshconf_load(const char *path)
 {
-	const char *home = getenv("HOME");
 	char *user;
 
 	if (path != NULL) {
@@ -113,12 +158,11 @@ sshconf_load(const char *path)
 			load_file(path);
 		return;
 	}
-	if (home != NULL) {
-		user = xasprintf("%s/.ssh/config", home);
+	if ((user = user_config_path()) != NULL) {
 		load_file(user);
 		free(user);
 	}
-	load_file("/etc/ssh/ssh_config");
+	load_file(GLOBAL_CLIENT_CONFIG);
 }
 
 static bool
@@ -184,19 +228,86 @@ static struct {
 	size_t nsecs;
 } cfg = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* The user's file as libssh finds it: the passwd entry's home, else $HOME. */
-static char *
-user_config_path(void)
+/*
+ * Does file (and what it includes) name one of the keywords anywhere, in any
+ * section?  A file that cannot be read names nothing; an Include that cannot
+ * be followed counts as naming them all (the caller then stays on the safe
+ * side).  rel: where relative Include paths start.
+ */
+static bool
+file_names(const char *path, const char *const *keywords, const char *rel, int depth)
 {
-	struct passwd pw, *res = NULL;
-	char pwbuf[4096];
-	const char *home = NULL;
+	FILE *fp = fopen(path, "r");
+	char *line = NULL, *p, *key, *w, *save = NULL, *pat;
+	size_t cap = 0, i;
+	bool found = false;
+	glob_t g;
+	int rc;
 
-	if (getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &res) == 0 && res != NULL)
-		home = pw.pw_dir;
-	else
-		home = getenv("HOME");
-	return home ? xasprintf("%s/.ssh/config", home) : NULL;
+	if (fp == NULL)
+		return false;
+	while (!found && getline(&line, &cap, fp) >= 0) {
+		p = line;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '#' || (key = strtok_r(p, " \t\r\n=", &save)) == NULL)
+			continue;
+		for (i = 0; keywords[i] != NULL; i++)
+			found = found || strcasecmp(key, keywords[i]) == 0;
+		if (found || strcasecmp(key, "Include") != 0)
+			continue;
+		while (!found && (w = strtok_r(NULL, " \t\r\n\"", &save)) != NULL) {
+			if (depth >= 16 || rel == NULL || strchr(w, '%') != NULL) {
+				found = true;
+				break;
+			}
+			if (w[0] == '/')
+				pat = xstrdup(w);
+			else if (w[0] == '~' && w[1] == '/' && sshconf_home() != NULL)
+				pat = xasprintf("%s%s", sshconf_home(), w + 1);
+			else if (w[0] == '~')
+				pat = NULL;
+			else
+				pat = xasprintf("%s/%s", rel, w);
+			if (pat == NULL) {
+				found = true;
+				break;
+			}
+			rc = glob(pat, 0, NULL, &g);
+			free(pat);
+			if (rc != 0 && rc != GLOB_NOMATCH) {
+				found = true;
+				break;
+			}
+			for (i = 0; rc == 0 && !found && i < g.gl_pathc; i++)
+				found = file_names(g.gl_pathv[i], keywords, rel, depth + 1);
+			if (rc == 0)
+				globfree(&g);
+		}
+	}
+	free(line);
+	fclose(fp);
+	return found;
+}
+
+bool
+sshconf_names(const char *path, const char *const *keywords)
+{
+	char *user, *ssh_dir = NULL;
+	bool found;
+
+	if (sshconf_home() != NULL)
+		ssh_dir = xasprintf("%s/.ssh", sshconf_home());
+	if (path != NULL) {
+		found = strcmp(path, "none") != 0 && file_names(path, keywords, ssh_dir, 0);
+	} else {
+		user = user_config_path();
+		found = (user != NULL && file_names(user, keywords, ssh_dir, 0)) ||
+		        file_names(GLOBAL_CLIENT_CONFIG, keywords, "/etc/ssh", 0);
+		free(user);
+	}
+	free(ssh_dir);
+	return found;
 }
 
 /* ssh_config's pattern syntax: * and ?, compared without case. */

@@ -8,6 +8,7 @@
 #define SHOAL_SSHCONF_H
 
 #include <libssh/libssh.h>
+#include <stdbool.h>
 
 #include "options.h"
 
@@ -28,5 +29,20 @@ enum hostkey_policy sshconf_policy(const char *alias);
  * forgets it.  Returns 0, or -1 with the error on s.
  */
 int sshconf_apply(ssh_session s, const char *path, const char *alias);
+
+/*
+ * The local user as libssh 0.10 finds them (the passwd entry, else $HOME for
+ * the home), looked up once; NULL when unknown.  Any thread.
+ */
+const char *sshconf_home(void);
+const char *sshconf_login(void);
+
+/*
+ * Does ssh_config (path as for sshconf_apply; "none": nothing) name one of
+ * keywords (a NULL-terminated list, compared without case) anywhere, in any
+ * section, following Include lines?  An Include it cannot follow counts as
+ * yes.
+ */
+bool sshconf_names(const char *path, const char *const *keywords);
 
 #endif
