@@ -783,21 +783,25 @@ start_faultproxy() {
 # ---- a real terminal: tmux ----------------------------------------------------
 
 # term_start COLS ROWS CMD: run the shell command CMD in a new tmux server of
-# the test's own (socket $T/tmux.sock, no user config) in a COLSxROWS window;
-# when CMD ends, its exit status goes to $T/term.rc and the pane stays.
+# the test's own (a fresh socket, $TERM_SOCK; no user config) in a COLSxROWS
+# window; when CMD ends, its exit status goes to $T/term.rc and the pane stays.
 term_start() {
     command -v tmux >/dev/null || skip_all "tmux is not installed"
     printf '%s\n' "$3" >"$T/term.cmd"
     rm -f "$T/term.rc"
-    tmux -S "$T/tmux.sock" -f /dev/null new-session -d -s t -x "$1" -y "$2" \
+    # A server of its own each time: one just killed may still be going
+    # away on the old socket, and a new session there would fail.
+    _lib_term_n=$((${_lib_term_n:-0} + 1))
+    TERM_SOCK=$T/tmux.$_lib_term_n.sock
+    tmux -S "$TERM_SOCK" -f /dev/null new-session -d -s t -x "$1" -y "$2" \
         "env -u SSH_AUTH_SOCK TERM=screen bash $T/term.cmd; echo \$? >$T/term.rc.tmp; mv $T/term.rc.tmp $T/term.rc; sleep 3600" ||
         BAIL_OUT "tmux cannot start"
-    at_exit "tmux -S '$T/tmux.sock' kill-server"
+    at_exit "tmux -S '$TERM_SOCK' kill-server 2>/dev/null"
 }
 
 # term: tmux on the test's server.  term_keys KEY...: send-keys (tmux key
 # names: Enter Escape Up Down...).  term_type TEXT: type TEXT literally.
-term() { tmux -S "$T/tmux.sock" "$@"; }
+term() { tmux -S "$TERM_SOCK" "$@"; }
 term_keys() { term send-keys -t t "$@"; }
 term_type() { term send-keys -t t -l -- "$1"; }
 

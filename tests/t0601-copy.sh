@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # t0601: --copy uploads over SFTP to every host.  A 50 MB file reaches 20
 # hosts whole (checksums equal) with no temporary left beside it; a second
-# upload replaces the file; several SRCs go into a directory; a tree with -R
-# keeps every mode, and with -P the times; a read-only target directory is
+# upload replaces the file, also where the server has no posix-rename;
+# several SRCs go into a directory; a tree with -R keeps every mode, and
+# with -P the times; a read-only target directory is
 # `transfer` (permission denied) on that host only, exit 3; bad usage is
 # exit 2 before anything connects.
 . "$(dirname "$0")/lib.sh"
@@ -89,6 +90,21 @@ else
     skip "no tmpfs mount here: missing directory"
     skip "no tmpfs mount here: partial file removed"
 fi
+
+# A server without posix-rename (sftp-server -P denies it and then does not
+# offer it): plain RENAME, the old file removed first, the new one whole.
+install -d -o "$LAB_USER" "$T/nr"
+start_sshd norename "ForceCommand internal-sftp -d $T/nr -P posix-rename"
+add_alias "$T/ssh_config" norename "$SSHD_PORT_NORENAME"
+trust_host_keys "$SSHD_PORT_NORENAME"
+printf 'first\n' >"$T/nr.txt"
+run_shoal -F "$T/ssh_config" -w norename --copy "$T/nr.txt" nr.txt
+is "$RC" 0 "no posix-rename: a new file still lands"
+printf 'second\n' >"$T/nr.txt"
+run_shoal -F "$T/ssh_config" -w norename --copy "$T/nr.txt" nr.txt
+is "$RC" 0 "and replaces an existing one"
+is "$(cat "$T/nr/nr.txt")" "second" "with the new bytes"
+is "$(find "$T/nr" -name '.*.shoal-*' | wc -l)" 0 "no temporary file is left"
 
 # Usage errors: exit 2 and a message, before anything connects.
 run_shoal -w 'h[01-20]' -F "$T/ssh_config" --copy "$T/a.txt"
