@@ -791,12 +791,19 @@ term_start() {
     rm -f "$T/term.rc"
     # A server of its own each time: one just killed may still be going
     # away on the old socket, and a new session there would fail.
-    _lib_term_n=$((${_lib_term_n:-0} + 1))
-    TERM_SOCK=$T/tmux.$_lib_term_n.sock
-    tmux -S "$TERM_SOCK" -f /dev/null new-session -d -s t -x "$1" -y "$2" \
-        "env -u SSH_AUTH_SOCK TERM=screen bash $T/term.cmd; echo \$? >$T/term.rc.tmp; mv $T/term.rc.tmp $T/term.rc; sleep 3600" ||
-        BAIL_OUT "tmux cannot start"
-    at_exit "tmux -S '$TERM_SOCK' kill-server 2>/dev/null"
+    local try
+    for try in 1 2 3; do
+        _lib_term_n=$((${_lib_term_n:-0} + 1))
+        TERM_SOCK=$T/tmux.$_lib_term_n.sock
+        if tmux -S "$TERM_SOCK" -f /dev/null new-session -d -s t -x "$1" -y "$2" \
+            "env -u SSH_AUTH_SOCK TERM=screen bash $T/term.cmd; echo \$? >$T/term.rc.tmp; mv $T/term.rc.tmp $T/term.rc; sleep 3600" \
+            2>"$T/tmux.err"; then
+            at_exit "tmux -S '$TERM_SOCK' kill-server 2>/dev/null"
+            return 0
+        fi
+        diag "tmux new-session, try $try: $(cat "$T/tmux.err")"
+    done
+    BAIL_OUT "tmux cannot start: $(cat "$T/tmux.err")"
 }
 
 # term: tmux on the test's server.  term_keys KEY...: send-keys (tmux key
