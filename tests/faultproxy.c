@@ -28,6 +28,10 @@
  *                  banner, RFC 4253 4.2); %XX in STRING is a byte (%20 space)
  *   delay:SECS     relay, holding the server's bytes for SECS seconds
  *   drip:MS        relay, the server's bytes one every MS milliseconds
+ *   lag:MS         relay both ways, each chunk read from either side held
+ *                  MS milliseconds before it goes on (one-way latency: a
+ *                  round trip through the proxy costs 2 x MS); order kept,
+ *                  half-closes passed on once the held bytes are through
  *   kexstall       relay the server's banner line, then nothing more
  *   kexdrop        relay the banner and the next server packet, then close
  *   kexdelay:SECS  relay the banner, then hold the rest for SECS seconds
@@ -40,7 +44,7 @@
  *                  its own deadline (needs tcp_abort_on_overflow 0)
  *
  * One thread, one poll loop; buffers are bounded (a side is not read while
- * the other side's buffer is full).
+ * the other side's buffer is full, or, in lag, while LAGQ chunks are held).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -63,6 +67,7 @@
 
 #define BUFSZ     65536
 #define MAXLISTEN 64
+#define LAGQ      256 /* lag: chunks held per direction at most */
 
 enum mode {
 	M_RELAY,
@@ -75,6 +80,7 @@ enum mode {
 	M_TEXT,
 	M_DELAY,
 	M_DRIP,
+	M_LAG,
 	M_KEXSTALL,
 	M_KEXDROP,
 	M_KEXDELAY,
@@ -100,9 +106,17 @@ struct listener {
 	int filler; /* blackhole: our own connection that fills the queue */
 };
 
+/* lag: a chunk read at one time, the bytes of buf before end that are its. */
+struct held {
+	size_t end;
+	double at; /* when it may go on */
+};
+
 struct side {
 	char buf[BUFSZ];
 	size_t len;
+	struct held held[LAGQ]; /* lag: the chunks in buf, oldest first */
+	size_t nheld;
 };
 
 struct conn {
@@ -155,7 +169,7 @@ usage(FILE *fp)
 	        "usage: faultproxy [-v] [-p PIDFILE] -L LISTENPORT:TARGETHOST:TARGETPORT:PLAN ...\n"
 	        "PLAN = MODE[,MODE...]: connection k gets the k-th mode, the last repeats.\n"
 	        "MODES: relay close reset stall throttle http garbage text:STRING delay:SECS\n"
-	        "       drip:MS kexstall kexdrop kexdelay:SECS authstall blackhole\n");
+	        "       drip:MS lag:MS kexstall kexdrop kexdelay:SECS authstall blackhole\n");
 }
 
 static char *
@@ -192,7 +206,7 @@ parse_step(const char *word, struct step *st)
 	        {"reset", M_RESET, false}, {"stall", M_STALL, false},
 	        {"throttle", M_THROTTLE, false}, {"http", M_HTTP, false},
 	        {"garbage", M_GARBAGE, false}, {"text", M_TEXT, true}, {"delay", M_DELAY, true},
-	        {"drip", M_DRIP, true}, {"kexstall", M_KEXSTALL, false},
+	        {"drip", M_DRIP, true}, {"lag", M_LAG, true}, {"kexstall", M_KEXSTALL, false},
 	        {"kexdrop", M_KEXDROP, false}, {"kexdelay", M_KEXDELAY, true},
 	        {"authstall", M_AUTHSTALL, false}, {"blackhole", M_BLACKHOLE, false}};
 	const char *colon = strchr(word, ':');
@@ -449,6 +463,44 @@ accept_one(struct listener *l)
 	conns = c;
 }
 
+/* Whether a read into s has room: in its buffer, and in lag for one more chunk. */
+static bool
+has_room(const struct side *s)
+{
+	return s->len < BUFSZ && s->nheld < LAGQ;
+}
+
+/* lag: the chunk of n bytes just read into s may go on at 'at'. */
+static void
+hold(struct side *s, size_t n, double at)
+{
+	s->held[s->nheld].end = s->len + n;
+	s->held[s->nheld].at = at;
+	s->nheld++;
+}
+
+/* lag: the bytes of s whose time has come (chunks go in order, oldest first). */
+static size_t
+released(const struct side *s, double t)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < s->nheld && s->held[i].at <= t; i++)
+		k = s->held[i].end;
+	return k;
+}
+
+/* How many of the c2s bytes may go to the server now. */
+static size_t
+c2s_sendable(struct conn *c, double t)
+{
+	if (c->sfd < 0 || c->connecting || c->c2s.len == 0)
+		return 0;
+	if (c->step->mode == M_LAG)
+		return released(&c->c2s, t);
+	return c->c2s.len;
+}
+
 /* How many of the s2c bytes may go to the client now. */
 static size_t
 s2c_sendable(struct conn *c, double t)
@@ -457,6 +509,8 @@ s2c_sendable(struct conn *c, double t)
 
 	if (c->s2c.len == 0 || t < c->hold_until)
 		return 0;
+	if (c->step->mode == M_LAG)
+		return released(&c->s2c, t);
 	if (c->step->mode == M_DRIP)
 		return t >= c->next_drip ? 1 : 0;
 	if (!c->banner_done && (c->step->mode == M_KEXSTALL || c->step->mode == M_KEXDROP ||
@@ -470,8 +524,19 @@ s2c_sendable(struct conn *c, double t)
 static void
 consume(struct side *s, size_t n)
 {
+	size_t i, gone = 0;
+
 	memmove(s->buf, s->buf + n, s->len - n);
 	s->len -= n;
+	/* lag: chunks sent whole are done; the rest move down with the bytes. */
+	for (i = 0; i < s->nheld; i++) {
+		if (s->held[i].end <= n)
+			gone++;
+		else
+			s->held[i].end -= n;
+	}
+	memmove(s->held, s->held + gone, (s->nheld - gone) * sizeof s->held[0]);
+	s->nheld -= gone;
 }
 
 /* After n bytes went to the client: the kex modes act once the banner is through. */
@@ -557,13 +622,16 @@ service(struct conn *c, short crev, short srev)
 		}
 		c->connecting = false;
 	}
-	if ((crev & (POLLIN | POLLHUP | POLLERR)) && !c->c_eof && c->c2s.len < BUFSZ) {
+	if ((crev & (POLLIN | POLLHUP | POLLERR)) && !c->c_eof && has_room(&c->c2s)) {
 		n = read(c->cfd, c->c2s.buf + c->c2s.len, BUFSZ - c->c2s.len);
 		if (n > 0) {
-			if (c->sfd < 0)
+			if (c->sfd < 0) {
 				c->c2s.len = 0; /* stall and canned answers discard */
-			else
+			} else {
+				if (c->step->mode == M_LAG)
+					hold(&c->c2s, (size_t)n, t + c->step->arg / 1000.0);
 				c->c2s.len += (size_t)n;
+			}
 		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 			c->c_eof = true;
 			if (c->sfd < 0 && !c->close_after_flush) {
@@ -573,13 +641,15 @@ service(struct conn *c, short crev, short srev)
 		}
 	}
 	if (c->sfd >= 0 && !c->connecting && (srev & (POLLIN | POLLHUP | POLLERR)) && !c->s_eof &&
-	        c->s2c.len < BUFSZ) {
+	        has_room(&c->s2c)) {
 		n = read(c->sfd, c->s2c.buf + c->s2c.len, BUFSZ - c->s2c.len);
 		if (n > 0) {
 			size_t from = c->s2c.len, end;
 
 			if (c->drop_server)
 				n = 0;
+			if (c->step->mode == M_LAG)
+				hold(&c->s2c, (size_t)n, t + c->step->arg / 1000.0);
 			c->s2c.len += (size_t)n;
 			if (c->step->mode == M_AUTHSTALL && !c->drop_server &&
 			        (end = scan_newkeys(c, from)) > 0) {
@@ -590,8 +660,9 @@ service(struct conn *c, short crev, short srev)
 			c->s_eof = true;
 		}
 	}
-	if (c->sfd >= 0 && !c->connecting && c->c2s.len > 0) {
-		n = write(c->sfd, c->c2s.buf, c->c2s.len);
+	k = c2s_sendable(c, t);
+	if (k > 0) {
+		n = write(c->sfd, c->c2s.buf, k);
 		if (n > 0)
 			consume(&c->c2s, (size_t)n);
 		else if (n < 0 && errno != EAGAIN && errno != EINTR) {
@@ -707,28 +778,39 @@ main(int argc, char **argv)
 		for (c = conns; c != NULL; c = c->next) {
 			short ce = 0, se = 0;
 
-			if (!c->c_eof && c->c2s.len < BUFSZ)
+			if (!c->c_eof && has_room(&c->c2s))
 				ce |= POLLIN;
 			if (s2c_sendable(c, t) > 0)
 				ce |= POLLOUT;
 			else if (c->s2c.len > 0) {
-				double when =
-				        c->step->mode == M_DRIP ? c->next_drip : c->hold_until;
+				double when = c->hold_until;
 
+				if (c->step->mode == M_DRIP)
+					when = c->next_drip;
+				else if (c->step->mode == M_LAG && c->s2c.nheld > 0)
+					when = c->s2c.held[0].at;
 				if (when > t && when < wake)
 					wake = when;
 			}
 			if (c->connecting)
 				se |= POLLOUT;
 			else if (c->sfd >= 0) {
-				if (!c->s_eof && c->s2c.len < BUFSZ)
+				if (!c->s_eof && has_room(&c->s2c))
 					se |= POLLIN;
-				if (c->c2s.len > 0)
+				if (c2s_sendable(c, t) > 0)
 					se |= POLLOUT;
+				else if (c->c2s.nheld > 0 && c->c2s.held[0].at < wake)
+					wake = c->c2s.held[0].at;
 			}
-			pfd[n].fd = c->cfd;
+			/*
+			 * A socket polled for nothing is left out: a hangup it has
+			 * (peer gone while its bytes wait, held) would wake us at
+			 * once, again and again; service() only acts on what was
+			 * asked for, and its timers run anyway.
+			 */
+			pfd[n].fd = ce ? c->cfd : -1;
 			pfd[n++].events = ce;
-			pfd[n].fd = c->sfd;
+			pfd[n].fd = se ? c->sfd : -1;
 			pfd[n++].events = se;
 		}
 		ms = (int)((wake - t) * 1000) + 1;

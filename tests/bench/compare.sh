@@ -16,6 +16,10 @@
 #              default options; shoal also runs 100 plain aliases for the
 #              throttled/unthrottled time ratio
 #   1MB@32     100 aliases, each prints 1 MB (10,000 lines of 100 bytes)
+#   rtt50@32   200 aliases of the same sshd 25 ms away each way (50 ms a
+#              round trip: tests/faultproxy lag:25 in front of it), `echo ok`,
+#              fanout 32; run last, its 200 Host blocks added only then, so
+#              the scenarios above read the same ssh_config as ever
 # SHOAL_BENCH_SCENARIOS="200@32 1MB@32" picks some; SHOAL_BENCH_TOOLS="shoal
 # pdsh" some tools.  The machine's load is printed with every round: the
 # wall times are only comparable within one run.
@@ -23,7 +27,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 rounds=${1:-3}
 lab=${SHOAL_BENCH_LAB:-/tmp/shoal-bench-lab}
-scenarios=${SHOAL_BENCH_SCENARIOS:-200@32 200@128 500@256 busy100@32 1MB@32}
+scenarios=${SHOAL_BENCH_SCENARIOS:-200@32 200@128 500@256 busy100@32 1MB@32 rtt50@32}
 tools=${SHOAL_BENCH_TOOLS:-shoal pdsh pssh clush}
 
 bash "$top/tests/deps.sh" build test bench || exit 1
@@ -56,8 +60,34 @@ seq -f 'b%03g' 1 200 >"$lab/h200"
 seq -f 'b%03g' 1 500 >"$lab/h500"
 seq -f 'b%03g' 1 100 >"$lab/h100"
 seq -f 't%03g' 1 100 >"$lab/t100"
+seq -f 'r%03g' 1 200 >"$lab/r200"
 echo b001 >"$lab/h1"
 export SSH_AUTH_SOCK=
+
+# start_lag MS: tests/faultproxy of the build, holding every chunk MS ms each
+# way, in front of the main sshd; sets lagport and trusts the sshd's host key
+# there.  Its pid file is in the lab: 'lab.sh down' (the EXIT trap) ends it.
+fp=$(dirname "$(dirname "$shoal")")/tests/faultproxy
+start_lag() {
+    local keys
+    lagport=
+    if [ ! -x "$fp" ]; then
+        echo "# no $fp: rtt50@32 left out"
+        return 1
+    fi
+    setsid "$fp" -p "$lab/lag.pid" -L "0:127.0.0.1:$main:lag:$1" </dev/null >"$lab/lag.out" 2>"$lab/lag.log" &
+    for _ in $(seq 1 100); do
+        grep -qx ready "$lab/lag.out" && break
+        sleep 0.1
+    done
+    lagport=$(awk -F: '/^listening/ {print $NF; exit}' "$lab/lag.out")
+    if ! grep -qx ready "$lab/lag.out" || [ -z "$lagport" ]; then
+        echo "# the fault proxy did not start ($(cat "$lab/lag.log")): rtt50@32 left out"
+        return 1
+    fi
+    keys=$(grep "^\[127.0.0.1\]:$main " "$lab/known_hosts")
+    sed "s/^\[127.0.0.1\]:$main /[127.0.0.1]:$lagport /" <<<"$keys" >>"$lab/known_hosts"
+}
 
 # 1 MB per host: 10,000 lines of 99 x's and a newline.
 mb_cmd='yes xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx | head -n 10000'
@@ -153,5 +183,10 @@ if want busy100@32; then
     esac
 fi
 want 1MB@32 && scenario 1MB@32 "$lab/h100" 32 mb "$mb_cmd" $(peers)
+if want rtt50@32 && start_lag 25; then
+    for i in $(seq -f '%03g' 1 200); do block "r$i" "$lagport"; done >>"$cfg"
+    echo "# rtt50@32: faultproxy lag:25 on 127.0.0.1:$lagport in front of the sshd; ssh_config now $(wc -l <"$cfg") lines"
+    scenario rtt50@32 "$lab/r200" 32 ok 'echo ok' $(peers)
+fi
 }
 true
