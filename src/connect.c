@@ -44,6 +44,7 @@
 #include "connect.h"
 #include "escape.h"
 #include "keys.h"
+#include "knownhosts.h"
 #include "limiter.h"
 #include "log.h"
 #include "sshconf.h"
@@ -563,6 +564,58 @@ key_fingerprint(ssh_session s)
 	return res;
 }
 
+static const enum ssh_options_e kh_option[2] = {
+        SSH_OPTIONS_KNOWNHOSTS, SSH_OPTIONS_GLOBAL_KNOWNHOSTS};
+
+/*
+ * Hand libssh only the known_hosts lines that can name this host
+ * (knownhosts.c): with a big hashed file it would spend far more on them
+ * than on the handshake.  Files it cannot reduce stay as they are.
+ */
+static void
+known_hosts_reduce(struct conn *c, const char *hostname, unsigned int port)
+{
+	static const char *const dflt[2] = {"%d/known_hosts", "/etc/ssh/ssh_known_hosts"};
+	char *path, fdpath[64];
+	int i, fd;
+
+	for (i = 0; i < 2; i++) {
+		path = NULL;
+		if (ssh_options_get(c->session, kh_option[i], &path) != SSH_OK)
+			path = NULL;
+		fd = kh_filtered(path ? path : dflt[i], hostname, port, &c->kh_real[i]);
+		ssh_string_free_char(path);
+		if (fd < 0)
+			continue;
+		snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+		if (ssh_options_set(c->session, kh_option[i], fdpath) < 0) {
+			close(fd);
+			free(c->kh_real[i]);
+			c->kh_real[i] = NULL;
+			continue;
+		}
+		c->kh_fd[i] = fd;
+	}
+}
+
+/* Point libssh at the real files again: a second look, or an append. */
+static bool
+known_hosts_restore(struct conn *c)
+{
+	bool any = false;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (c->kh_fd[i] < 0)
+			continue;
+		ssh_options_set(c->session, kh_option[i], c->kh_real[i]);
+		close(c->kh_fd[i]);
+		c->kh_fd[i] = -1;
+		any = true;
+	}
+	return any;
+}
+
 /* Our host-key policy, applied to what known_hosts says. */
 static int
 check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, struct outcome *out)
@@ -573,6 +626,13 @@ check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, struc
 
 	pthread_mutex_lock(&known_hosts_mutex);
 	st = ssh_session_is_known_server(c->session);
+	/*
+	 * Unknown in the reduced files: look again in the real ones, under the
+	 * lock, where another alias of this host may have recorded it since.
+	 */
+	if ((st == SSH_KNOWN_HOSTS_UNKNOWN || st == SSH_KNOWN_HOSTS_NOT_FOUND) &&
+	        known_hosts_restore(c))
+		st = ssh_session_is_known_server(c->session);
 	fp = key_fingerprint(c->session);
 	switch (st) {
 	case SSH_KNOWN_HOSTS_OK:
@@ -621,6 +681,7 @@ check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, struc
 		break;
 	}
 	pthread_mutex_unlock(&known_hosts_mutex);
+	known_hosts_restore(c); /* the memfds are done with */
 	free(fp);
 	return rc;
 }
@@ -774,6 +835,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
+	c->kh_fd[0] = c->kh_fd[1] = -1;
 	phase_begin(h, PHASE_CONNECT);
 	if (session_setup(c, h, o) < 0) {
 		msg = printable(ssh_err(c), strlen(ssh_err(c)), 300);
@@ -786,6 +848,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	ssh_options_get_port(c->session, &port);
 	via_proxy = ssh_options_get(c->session, SSH_OPTIONS_PROXYCOMMAND, &proxy) == SSH_OK &&
 	            proxy != NULL && *proxy != '\0' && strcasecmp(proxy, "none") != 0;
+	known_hosts_reduce(c, hostname ? hostname : h->alias, port);
 
 	if (!via_proxy) {
 		if (tcp_connect(c, hostname ? hostname : h->alias, (int)port, o->connect_timeout,
@@ -842,7 +905,7 @@ fail:
 void
 connect_close(struct conn *c)
 {
-	int fd;
+	int fd, i;
 
 	if (c->session == NULL) {
 		if (c->fd >= 0)
@@ -866,6 +929,11 @@ connect_close(struct conn *c)
 		ssh_disconnect(c->session);
 	}
 	c->fd = -1;
+	known_hosts_restore(c);
+	for (i = 0; i < 2; i++) {
+		free(c->kh_real[i]);
+		c->kh_real[i] = NULL;
+	}
 	ssh_free(c->session);
 	c->session = NULL;
 }

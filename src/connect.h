@@ -28,6 +28,8 @@ struct conn {
 	bool handed;               /* fd given to libssh with SSH_OPTIONS_FD */
 	struct limiter_slot limit; /* held from TCP connect to the end of auth */
 	struct ssh_callbacks_struct callbacks;
+	int kh_fd[2];     /* known_hosts (user, global) reduced for this host, or -1 */
+	char *kh_real[2]; /* then the real files, for a second look and for appends */
 };
 
 struct connect_params {

@@ -23,6 +23,7 @@
 #include "host.h"
 #include "hostlist.h"
 #include "keys.h"
+#include "knownhosts.h"
 #include "log.h"
 #include "options.h"
 #include "output.h"
@@ -347,6 +348,7 @@ main(int argc, char **argv)
 	if (rc == 0 || output_exit_status(hosts, hl.n) > rc)
 		rc = output_exit_status(hosts, hl.n);
 	keys_free();
+	kh_free();
 	ssh_finalize();
 	for (i = 0; i < hl.n; i++)
 		host_free(hosts[i]);

@@ -20,6 +20,10 @@
 #              round trip: tests/faultproxy lag:25 in front of it), `echo ok`,
 #              fanout 32; run last, its 200 Host blocks added only then, so
 #              the scenarios above read the same ssh_config as ever
+#   kh10k@32   200 aliases whose UserKnownHostsFile holds 10,000 hashed
+#              lines of other hosts before theirs (HashKnownHosts, Debian's
+#              default, on a machine that has seen many hosts), fanout 32;
+#              run last too, its Host blocks added only then
 # SHOAL_BENCH_SCENARIOS="200@32 1MB@32" picks some; SHOAL_BENCH_TOOLS="shoal
 # pdsh" some tools.  The machine's load is printed with every round: the
 # wall times are only comparable within one run.
@@ -27,7 +31,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 rounds=${1:-3}
 lab=${SHOAL_BENCH_LAB:-/tmp/shoal-bench-lab}
-scenarios=${SHOAL_BENCH_SCENARIOS:-200@32 200@128 500@256 busy100@32 1MB@32 rtt50@32}
+scenarios=${SHOAL_BENCH_SCENARIOS:-200@32 200@128 500@256 busy100@32 1MB@32 rtt50@32 kh10k@32}
 tools=${SHOAL_BENCH_TOOLS:-shoal pdsh pssh clush}
 
 bash "$top/tests/deps.sh" build test bench || exit 1
@@ -61,6 +65,7 @@ seq -f 'b%03g' 1 500 >"$lab/h500"
 seq -f 'b%03g' 1 100 >"$lab/h100"
 seq -f 't%03g' 1 100 >"$lab/t100"
 seq -f 'r%03g' 1 200 >"$lab/r200"
+seq -f 'k%03g' 1 200 >"$lab/k200"
 echo b001 >"$lab/h1"
 export SSH_AUTH_SOCK=
 
@@ -187,6 +192,16 @@ if want rtt50@32 && start_lag 25; then
     for i in $(seq -f '%03g' 1 200); do block "r$i" "$lagport"; done >>"$cfg"
     echo "# rtt50@32: faultproxy lag:25 on 127.0.0.1:$lagport in front of the sshd; ssh_config now $(wc -l <"$cfg") lines"
     scenario rtt50@32 "$lab/r200" 32 ok 'echo ok' $(peers)
+fi
+if want kh10k@32; then
+    ssh-keygen -q -t ed25519 -N '' -f "$lab/other" </dev/null >/dev/null 2>&1
+    read -r otype oblob _ <"$lab/other.pub"
+    { for i in $(seq 1 10000); do echo "node$i.example.net $otype $oblob"; done; cat "$lab/known_hosts"; } >"$lab/kh10k"
+    ssh-keygen -q -H -f "$lab/kh10k" >/dev/null 2>&1 && rm -f "$lab/kh10k.old"
+    for i in $(seq -f '%03g' 1 200); do block "k$i" "$main"; done |
+        sed "s|UserKnownHostsFile $lab/known_hosts|UserKnownHostsFile $lab/kh10k|" >>"$cfg"
+    echo "# kh10k@32: known_hosts of $(wc -l <"$lab/kh10k") hashed lines; ssh_config now $(wc -l <"$cfg") lines"
+    scenario kh10k@32 "$lab/k200" 32 ok 'echo ok' $(peers)
 fi
 }
 true
