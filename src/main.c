@@ -114,7 +114,7 @@ fail:
 	return rc;
 }
 
-static volatile sig_atomic_t prompt_signal;
+static volatile sig_atomic_t prompt_signal, prompt_stopped;
 
 static void
 prompt_interrupted(int sig)
@@ -122,15 +122,44 @@ prompt_interrupted(int sig)
 	prompt_signal = sig;
 }
 
+static void
+prompt_stop(int sig)
+{
+	(void)sig;
+	prompt_stopped = 1;
+}
+
+/*
+ * Ctrl-Z at the prompt: give the terminal its echo back, stop as the shell
+ * expects, and on fg take echo away again and ask anew.
+ */
+static bool
+prompt_suspend(int fd, const struct termios *old, const struct termios *quiet)
+{
+	struct sigaction dfl, mine;
+
+	prompt_stopped = 0;
+	tcsetattr(fd, TCSAFLUSH, old);
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGTSTP, &dfl, &mine);
+	raise(SIGTSTP); /* stopped here until SIGCONT */
+	sigaction(SIGTSTP, &mine, NULL);
+	tcsetattr(fd, TCSAFLUSH, quiet);
+	return write(fd, "\nPassword: ", 11) == 11;
+}
+
 /*
  * Read a password from the terminal, without echo.  A signal that would end
  * shoal at the prompt (Ctrl-C, a hang-up) first gives the terminal its echo
- * back, then ends shoal as it would have.
+ * back, then ends shoal as it would have; Ctrl-Z gives it back while shoal
+ * is stopped, and asks again after fg.
  */
 static char *
 ask_password(void)
 {
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
 	struct sigaction sa, old_sa[sizeof sigs / sizeof sigs[0]];
 	struct termios old, quiet;
 	struct buf b;
@@ -151,6 +180,7 @@ ask_password(void)
 	sa.sa_handler = prompt_interrupted;
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		sa.sa_handler = sigs[i] == SIGTSTP ? prompt_stop : prompt_interrupted;
 		sigaction(sigs[i], &sa, &old_sa[i]);
 		if (old_sa[i].sa_handler == SIG_IGN)
 			sigaction(sigs[i], &old_sa[i], NULL);
@@ -160,8 +190,21 @@ ask_password(void)
 	/* Echo goes off before the prompt shows: nothing typed after it is echoed. */
 	tcsetattr(fd, TCSAFLUSH, &quiet);
 	asked = write(fd, "Password: ", 10) == 10;
-	while (asked && !prompt_signal && read(fd, &c, 1) == 1 && c != '\n' && c != '\r')
+	while (asked && !prompt_signal) {
+		ssize_t n = read(fd, &c, 1);
+
+		if (n < 0 && errno == EINTR && prompt_stopped) {
+			/* A new prompt, a new answer: what was typed before goes. */
+			if (b.p != NULL)
+				explicit_bzero(b.p, b.len);
+			buf_reset(&b);
+			asked = prompt_suspend(fd, &old, &quiet);
+			continue;
+		}
+		if (n != 1 || c == '\n' || c == '\r')
+			break;
 		buf_appendc(&b, c);
+	}
 	tcsetattr(fd, TCSAFLUSH, &old);
 	if (asked && write(fd, "\n", 1) < 0) {
 		/* The line is cosmetic; the password is read. */

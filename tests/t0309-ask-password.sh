@@ -2,7 +2,8 @@
 # t0309: --ask-password on a real terminal (a tmux pane): the prompt comes
 # once, on the terminal, the typed password is not echoed, and it logs in to
 # every host; a wrong one is auth_denied on every host, never retried.
-# Ctrl-C at the prompt restores the terminal's echo and exits 130.  With no
+# Ctrl-C at the prompt restores the terminal's echo and exits 130; Ctrl-Z
+# restores it while stopped and asks again after fg.  With no
 # terminal to ask on it is a usage error (exit 2) before any connection.
 . "$(dirname "$0")/lib.sh"
 
@@ -82,6 +83,40 @@ wait_for 10 finished intr || BAIL_OUT "shoal did not end on Ctrl-C: $(screen int
 is "$(cat "$T/rc.intr")" 130 "Ctrl-C at the prompt: exit 130"
 like "$(stty -F "$tty" -a)" '(^| )echo( |$)' "and the terminal echoes again"
 unlike "$(screen intr)" 'half-typed' "what was typed was not shown"
+
+# Ctrl-Z at the prompt: shoal stops with the terminal's echo back; after fg
+# it takes echo away again and asks anew, and what was typed before the stop
+# is forgotten.  The shell runs it as a job (set -m), waits for the word,
+# then brings it back.
+mkfifo "$T/go"
+{
+    echo 'set -m'
+    printf '%q ' env -u SSH_AUTH_SOCK "$SHOAL" -F "$T/ssh_config" -w pw01 --ask-password --no-tui -- 'echo in'
+    echo ">'$T/out' 2>'$T/err'"
+    echo "echo \$? >'$T/stopped'"
+    echo "read -r _ <'$T/go'"
+    echo 'fg >/dev/null'
+    echo "echo \$? >'$T/rc.tstp'"
+    echo 'exec cat >/dev/null'
+} >"$T/tstp.sh"
+tm new-session -d -s tstp -x 100 -y 20 "bash '$T/tstp.sh'"
+wait_for 10 prompted tstp || BAIL_OUT "no prompt: $(screen tstp)"
+tty=$(tm display-message -p -t tstp '#{pane_tty}')
+tm send-keys -t tstp -l wrong-half
+tm send-keys -t tstp C-z
+wait_for 10 test -s "$T/stopped" || BAIL_OUT "shoal did not stop on Ctrl-Z: $(screen tstp)"
+is "$(cat "$T/stopped")" 148 "Ctrl-Z at the prompt stops shoal"
+like "$(stty -F "$tty" -a)" '(^| )echo( |$)' "with the terminal's echo back"
+echo go >"$T/go"
+asked_twice() { [ "$(screen tstp | grep -o 'Password:' | wc -l)" -ge 2 ]; }
+wait_for 10 asked_twice && pass "after fg it asks again"
+wait_for 5 eval "stty -F '$tty' -a | grep -Eq '(^| )-echo( |\$)'" && pass "with echo off again"
+tm send-keys -t tstp -l shoal-typed-pw
+tm send-keys -t tstp Enter
+wait_for 30 test -s "$T/rc.tstp" || BAIL_OUT "shoal did not finish after fg: $(screen tstp)"
+is "$(cat "$T/rc.tstp")" 0 "the password typed after fg logs in (the half typed before is gone)"
+is "$(cat "$T/out")" "pw01: in" "and runs the command"
+unlike "$(screen tstp)" 'shoal-typed-pw|wrong-half' "nothing typed was shown"
 
 # No controlling terminal at all (a new session, no /dev/tty).
 setsid env -u SSH_AUTH_SOCK "$SHOAL" -F "$T/ssh_config" -w pw01 --ask-password -- true \
