@@ -765,24 +765,41 @@ authenticate(struct conn *c, const char *alias, const struct connect_params *p, 
 	ssh_key key;
 
 	buf_init(&tried);
-	rc = auth_run(c, AUTH_NONE, NULL, NULL, deadline);
-	if (rc == SSH_AUTH_SUCCESS)
-		goto ok;
-	if (rc != SSH_AUTH_DENIED && rc != SSH_AUTH_PARTIAL)
-		goto fail;
-	methods = ssh_userauth_list(c->session, NULL);
-	if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
+	/*
+	 * The key read once goes first, signed, before "none": one round trip
+	 * less.  Refused, libssh's own sequence follows (not "none": one more
+	 * failed attempt could use up a server's MaxAuthTries before the
+	 * password).
+	 */
+	if ((key = keys_first(c->session, &key_path)) != NULL) {
 		buf_appends(&tried, "publickey");
-		rc = SSH_AUTH_DENIED;
-		if ((key = keys_first(c->session, &key_path)) != NULL) {
-			log_msg(LOG_DEBUG, "%s: offering %s first", alias, key_path);
-			rc = auth_run(c, AUTH_KEY, NULL, key, deadline);
-			if (rc == SSH_AUTH_DENIED)
+		log_msg(LOG_DEBUG, "%s: offering %s first", alias, key_path);
+		rc = auth_run(c, AUTH_KEY, NULL, key, deadline);
+		if (rc == SSH_AUTH_DENIED) {
+			/* A server that takes no keys at all did not refuse this one. */
+			if (ssh_userauth_list(c->session, NULL) & SSH_AUTH_METHOD_PUBLICKEY)
 				keys_refused(key_path);
-			free(key_path);
+			else
+				buf_reset(&tried);
 		}
-		if (rc == SSH_AUTH_DENIED)
-			rc = auth_run(c, AUTH_PUBKEY, NULL, NULL, deadline);
+		free(key_path);
+		if (rc == SSH_AUTH_SUCCESS)
+			goto ok;
+		if (rc != SSH_AUTH_DENIED && rc != SSH_AUTH_PARTIAL)
+			goto fail;
+	} else {
+		rc = auth_run(c, AUTH_NONE, NULL, NULL, deadline);
+		if (rc == SSH_AUTH_SUCCESS)
+			goto ok;
+		if (rc != SSH_AUTH_DENIED && rc != SSH_AUTH_PARTIAL)
+			goto fail;
+	}
+	methods = ssh_userauth_list(c->session, NULL);
+	/* After a partial success with the key, on to the next method. */
+	if ((methods & SSH_AUTH_METHOD_PUBLICKEY) && !(key != NULL && rc == SSH_AUTH_PARTIAL)) {
+		if (tried.len == 0)
+			buf_appends(&tried, "publickey");
+		rc = auth_run(c, AUTH_PUBKEY, NULL, NULL, deadline);
 		if (rc == SSH_AUTH_SUCCESS)
 			goto ok;
 		if (rc != SSH_AUTH_DENIED && rc != SSH_AUTH_PARTIAL)
