@@ -79,6 +79,11 @@ if [ "$(id -u)" -eq 0 ]; then
     is "$RC" 0 "--password-env logs in with a password"
     is "$(cat "$T/out")" "pwhost: in" "and runs the command"
     unlike "$(cat "$T/err" "$T/out")" 'shoal-secret-pw' "the password appears nowhere in the output"
+    # A server that takes no keys at all did not refuse the key: the next
+    # host still gets it first.
+    SHOAL_PW=shoal-secret-pw run_shoal -F "$T/ssh_config" -w pwhost,good -f 1 -vv --password-env SHOAL_PW -- 'echo in'
+    is "$RC" 0 "a password-only host, then a key host, in one run"
+    is "$(grep -c "offering $T/id_ed25519 first" "$T/err")" 2 "both were offered the key first"
     SHOAL_PW=wrong run_shoal -F "$T/ssh_config" -w pwhost --password-env SHOAL_PW --json -- true
     like "$(cat "$T/out")" '"error_kind":"auth_denied".*"attempts":1' "a wrong password is auth_denied, once"
     run_shoal -F "$T/ssh_config" -w pwhost --password-env SHOAL_UNSET_VAR -- true
