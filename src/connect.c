@@ -199,14 +199,9 @@ session_setup(struct conn *c, struct host *h, const struct options *o)
 	 * ~/.ssh as libssh would find it, looked up once per run: else libssh
 	 * reads the passwd database again for every session.
 	 */
-	if (sshconf_home() != NULL) {
-		char *dir = xasprintf("%s/.ssh", sshconf_home());
-		int rc = ssh_options_set(s, SSH_OPTIONS_SSH_DIR, dir);
-
-		free(dir);
-		if (rc < 0)
-			return -1;
-	}
+	if (sshconf_ssh_dir() != NULL &&
+	        ssh_options_set(s, SSH_OPTIONS_SSH_DIR, sshconf_ssh_dir()) < 0)
+		return -1;
 	/* ssh_config first: the command line must win over what it says. */
 	if (o->ssh_config == NULL || strcmp(o->ssh_config, "none") != 0) {
 		if (sshconf_apply(s, o->ssh_config, h->alias) < 0)

@@ -282,8 +282,7 @@ classify(struct line *l, const char *text)
 		return;
 	}
 	/* libssh splits on ' ' only; other spacing before the key is kept. */
-	for (f = p; f < end && *f == ' '; f++)
-		;
+	f = p;
 	for (fe = f; fe < end && *fe != ' '; fe++) {
 		if (isspace((unsigned char)*fe))
 			return;
@@ -452,8 +451,7 @@ expand(const char *path)
 		if (*p == '%') {
 			buf_appendc(&b, '%');
 		} else if (*p == 'd') {
-			buf_appends(&b, home);
-			buf_appends(&b, "/.ssh");
+			buf_appends(&b, sshconf_ssh_dir());
 		} else {
 			buf_free(&b);
 			return NULL;

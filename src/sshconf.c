@@ -57,8 +57,9 @@ struct block {
 /* Who and where the local user is, as libssh 0.10 finds them, found once. */
 static struct {
 	pthread_once_t once;
-	char *home;  /* the passwd entry's home, else $HOME, else NULL */
-	char *login; /* the passwd entry's name, else NULL */
+	char *home;    /* the passwd entry's home, else $HOME, else NULL */
+	char *ssh_dir; /* home/.ssh, libssh's %d, or NULL */
+	char *login;   /* the passwd entry's name, else NULL */
 } me = {.once = PTHREAD_ONCE_INIT};
 
 static void
@@ -74,6 +75,8 @@ me_find(void)
 	} else if ((home = getenv("HOME")) != NULL) {
 		me.home = xstrdup(home);
 	}
+	if (me.home != NULL)
+		me.ssh_dir = xasprintf("%s/.ssh", me.home);
 }
 
 const char *
@@ -81,6 +84,13 @@ sshconf_home(void)
 {
 	pthread_once(&me.once, me_find);
 	return me.home;
+}
+
+const char *
+sshconf_ssh_dir(void)
+{
+	pthread_once(&me.once, me_find);
+	return me.ssh_dir;
 }
 
 const char *
@@ -99,6 +109,20 @@ user_config_path(void)
 	return home ? xasprintf("%s/.ssh/config", home) : NULL;
 }
 
+/*
+ * A config line's keyword (its first word, as ssh_config(5) splits it),
+ * or NULL for blank and comment lines; *save then goes on to the arguments.
+ */
+static char *
+line_keyword(char *line, char **save)
+{
+	while (isspace((unsigned char)*line))
+		line++;
+	if (*line == '#')
+		return NULL;
+	return strtok_r(line, " \t\r\n=", save);
+}
+
 static struct block *blocks;
 static size_t nblocks;
 
@@ -114,7 +138,7 @@ static void
 load_file(const char *path)
 {
 	FILE *fp = fopen(path, "r");
-	char *line = NULL, *p, *key, *save = NULL, *w;
+	char *line = NULL, *key, *save = NULL, *w;
 	size_t cap = 0;
 	struct block *b;
 
@@ -122,13 +146,7 @@ load_file(const char *path)
 		return;
 	b = new_block();
 	while (getline(&line, &cap, fp) >= 0) {
-		p = line;
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == '#' || *p == '\0')
-			continue;
-		key = strtok_r(p, " \t\r\n=", &save);
-		if (key == NULL)
+		if ((key = line_keyword(line, &save)) == NULL)
 			continue;
 		if (strcasecmp(key, "Host") == 0 || strcasecmp(key, "Match") == 0) {
 			b = new_block();
@@ -238,7 +256,7 @@ static bool
 file_names(const char *path, const char *const *keywords, const char *rel, int depth)
 {
 	FILE *fp = fopen(path, "r");
-	char *line = NULL, *p, *key, *w, *save = NULL, *pat;
+	char *line = NULL, *key, *w, *save = NULL, *pat;
 	size_t cap = 0, i;
 	bool found = false;
 	glob_t g;
@@ -247,10 +265,7 @@ file_names(const char *path, const char *const *keywords, const char *rel, int d
 	if (fp == NULL)
 		return false;
 	while (!found && getline(&line, &cap, fp) >= 0) {
-		p = line;
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == '#' || (key = strtok_r(p, " \t\r\n=", &save)) == NULL)
+		if ((key = line_keyword(line, &save)) == NULL)
 			continue;
 		for (i = 0; keywords[i] != NULL; i++)
 			found = found || strcasecmp(key, keywords[i]) == 0;
@@ -293,11 +308,10 @@ file_names(const char *path, const char *const *keywords, const char *rel, int d
 bool
 sshconf_names(const char *path, const char *const *keywords)
 {
-	char *user, *ssh_dir = NULL;
+	const char *ssh_dir = sshconf_ssh_dir();
+	char *user;
 	bool found;
 
-	if (sshconf_home() != NULL)
-		ssh_dir = xasprintf("%s/.ssh", sshconf_home());
 	if (path != NULL) {
 		found = strcmp(path, "none") != 0 && file_names(path, keywords, ssh_dir, 0);
 	} else {
@@ -306,7 +320,6 @@ sshconf_names(const char *path, const char *const *keywords)
 		        file_names(GLOBAL_CLIENT_CONFIG, keywords, "/etc/ssh", 0);
 		free(user);
 	}
-	free(ssh_dir);
 	return found;
 }
 

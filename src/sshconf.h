@@ -35,6 +35,7 @@ int sshconf_apply(ssh_session s, const char *path, const char *alias);
  * the home), looked up once; NULL when unknown.  Any thread.
  */
 const char *sshconf_home(void);
+const char *sshconf_ssh_dir(void); /* home/.ssh: libssh's ~/.ssh and %d */
 const char *sshconf_login(void);
 
 /*
