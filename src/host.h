@@ -35,7 +35,8 @@ struct attempt {
 
 struct host {
 	size_t index;
-	char *alias; /* as written: what output names it by */
+	char *alias; /* as written: what ssh_config and the connection use */
+	char *name;  /* what output names it by: see host_name_all */
 	char *user;  /* from user@ or -l; NULL lets ssh_config decide */
 	int port;    /* from :port or -p; 0 lets ssh_config decide */
 
@@ -74,9 +75,11 @@ struct host {
 	uint64_t xfer_done;
 	uint64_t xfer_total;
 
-	/* -o DIR files, open while the host runs. */
+	/* -o DIR files, open while the host runs; -1 once closed or failed. */
 	int fd_out;
 	int fd_err;
+	bool files_opened;
+	char *file_error; /* the first -o file that could not be written, and why */
 };
 
 struct host *host_new(size_t index, const char *alias, const char *user, int port);
@@ -89,5 +92,18 @@ void host_set_state(struct host *h, enum host_state state, enum phase phase, dou
 double host_now(void);
 /* "[user@]alias[:port]" as it would be written in a host file. */
 char *host_spec_string(const char *alias, const char *user, int port);
+/*
+ * Give every host of the final list its name: the alias, unless another host
+ * of the list has the same alias (hosts that differ by user or port), then
+ * "[user@]alias[:port]" as written.  The list holds no two equal specs, so
+ * names are distinct.  Call once, before any thread starts.
+ */
+void host_name_all(struct host **hosts, size_t n);
+/*
+ * The name as one file name (-o files, --rcopy folders): '%' and '/' become
+ * %25 and %2F, "." and ".." become %2E and %2E%2E (and "" becomes %), so that
+ * distinct names give distinct files and none leaves its directory.
+ */
+char *host_file_name(const char *name);
 
 #endif

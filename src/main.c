@@ -33,6 +33,25 @@
 #include "tui.h"
 #include "xmalloc.h"
 
+/*
+ * A standard descriptor that came closed is opened on /dev/null: else the
+ * first file shoal opens (an -o file) would take its number, and the lines
+ * meant for stdout or stderr would land in it.
+ */
+static bool
+std_fds_open(void)
+{
+	int fd;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY) != fd)
+			return false;
+	}
+	return true;
+}
+
 static volatile sig_atomic_t interrupts;
 static volatile sig_atomic_t view_on; /* the live view owns the terminal */
 
@@ -337,6 +356,8 @@ main(int argc, char **argv)
 	size_t i;
 	int rc;
 
+	if (!std_fds_open())
+		return 2; /* no stderr to say so on */
 	hostlist_init(&hl);
 	buf_init(&in);
 	memset(&plan, 0, sizeof plan);
@@ -348,6 +369,7 @@ main(int argc, char **argv)
 		goto out;
 	if (o.list) {
 		list_hosts(&hl);
+		rc = output_stdout_status();
 		goto out;
 	}
 	if (o.command == NULL) {
@@ -363,18 +385,20 @@ main(int argc, char **argv)
 	}
 	if (o.xfer != XFER_NONE && (rc = transfer_plan_build(&plan, &o)) != 0)
 		goto out;
+	/* Before a password is asked or stdin read: a bad -o or --failed ends it now. */
+	if ((rc = output_init(&o)) != 0)
+		goto out;
 	if (o.hostkey_policy == HOSTKEY_POLICY_UNSET)
 		sshconf_load(o.ssh_config);
 	if ((rc = get_password(&o, &password)) != 0)
 		goto out;
 	if (o.send_stdin && (rc = read_stdin(&in)) != 0)
 		goto out;
-	if ((rc = output_init(&o)) != 0)
-		goto out;
 
 	hosts = xcalloc(hl.n, sizeof *hosts);
 	for (i = 0; i < hl.n; i++)
 		hosts[i] = host_new(i, hl.v[i].alias, hl.v[i].user, hl.v[i].port);
+	host_name_all(hosts, hl.n);
 	signals_setup();
 	ssh_init();
 	keys_init(o.ssh_config);
@@ -396,8 +420,11 @@ main(int argc, char **argv)
 	for (i = 0; i < hl.n; i++)
 		host_free(hosts[i]);
 	free(hosts);
-	output_free();
 out:
+	output_free();
+	/* --help, --list and the run alike: output that did not reach stdout is an error. */
+	if (output_stdout_status() != 0 && (rc == 0 || rc == 1))
+		rc = 3;
 	if (password != NULL) {
 		explicit_bzero(password, strlen(password));
 		free(password);

@@ -8,6 +8,13 @@
  * Bytes are escaped only when the stream is a terminal; a pipe gets them
  * exactly.  JSON mode holds each host's output until the host finishes (the
  * object carries both streams); -o writes the files as the bytes arrive.
+ *
+ * Nothing written is lost silently: a write that fails on stdout, an -o file
+ * or the --failed file is reported when it happens (host, file, cause), named
+ * again in the summary, and makes the exit status at least 3.  -o files are
+ * opened in the directory checked at start (through its descriptor, so the
+ * path cannot be swapped later), never through a symbolic link, and only when
+ * the name is new or a plain file of the user's with no other link.
  */
 #include "config.h"
 
@@ -18,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,18 +43,133 @@ static bool stdout_tty;
 static bool stderr_tty;
 static bool output_hold;     /* keep whole streams in the host (JSON, inline, gather) */
 static bool output_deferred; /* the live view owns the terminal: print at the end */
+static int out_dirfd = -1;   /* -o DIR, checked and held open */
+static int stdout_errno;     /* the first write error on stdout, under stdout_mutex */
+static char *failed_error;   /* --failed FILE could not be written: file and cause */
 
 /*
- * Flush stdout.  A reader that went away (| head) ends shoal the way it
- * ends any filter: quietly, by SIGPIPE, which shoal otherwise ignores.
+ * Flush stdout, under stdout_mutex.  A reader that went away (| head) ends
+ * shoal the way it ends any filter: quietly, by SIGPIPE, which shoal
+ * otherwise ignores.  Any other failure (a full disk) is said once and
+ * remembered for the exit status.
  */
 static void
 stdout_flush(void)
 {
-	if (fflush(stdout) != 0 && errno == EPIPE) {
+	int err;
+
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return;
+	err = errno != 0 ? errno : EIO;
+	if (err == EPIPE) {
 		signal(SIGPIPE, SIG_DFL);
 		raise(SIGPIPE);
 	}
+	clearerr(stdout);
+	if (stdout_errno == 0) {
+		stdout_errno = err;
+		log_msg(LOG_QUIET, "cannot write stdout: %s", strerror(err));
+	}
+}
+
+int
+output_stdout_status(void)
+{
+	pthread_mutex_lock(&stdout_mutex);
+	stdout_flush();
+	pthread_mutex_unlock(&stdout_mutex);
+	return stdout_errno != 0 ? 3 : 0;
+}
+
+/*
+ * A user-private group (named after the user, the user's own, no other
+ * member): group write on it gives no one else a way in.
+ */
+static bool
+private_group(gid_t gid)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+	const struct group *gr = getgrgid(gid);
+	char **m;
+
+	if (pw == NULL || gr == NULL || pw->pw_gid != gid || strcmp(gr->gr_name, pw->pw_name) != 0)
+		return false;
+	for (m = gr->gr_mem; *m != NULL; m++) {
+		if (strcmp(*m, pw->pw_name) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * -o DIR: created if missing, then held open.  Refused when another user
+ * could plant or swap files in it: owned by someone else than the user or
+ * root, or writable by others or by a group that is not the user's own,
+ * unless sticky (as /tmp: there others cannot replace the user's files, and
+ * a name they planted is refused, never followed).
+ */
+static int
+output_dir_open(const char *dir)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
+		fprintf(stderr, "shoal: -o: cannot create '%s': %s\n", dir, strerror(errno));
+		return 2;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fprintf(stderr, "shoal: -o: '%s': %s\n", dir,
+		        errno == ENOTDIR ? "not a directory" : strerror(errno));
+		goto refused;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		fprintf(stderr, "shoal: -o: refusing '%s': owned by another user (uid %lu)\n", dir,
+		        (unsigned long)st.st_uid);
+		goto refused;
+	}
+	if ((st.st_mode & S_ISVTX) == 0 &&
+	        ((st.st_mode & S_IWOTH) != 0 ||
+	                ((st.st_mode & S_IWGRP) != 0 && !private_group(st.st_gid)))) {
+		fprintf(stderr,
+		        "shoal: -o: refusing '%s': writable by %s (mode %03o): others could plant "
+		        "files in it\n",
+		        dir, (st.st_mode & S_IWOTH) ? "every user" : "its group",
+		        (unsigned)(st.st_mode & 07777));
+		goto refused;
+	}
+	out_dirfd = fd;
+	return 0;
+refused:
+	if (fd >= 0)
+		close(fd);
+	return 2;
+}
+
+/*
+ * --failed FILE must be writable before anything runs.  The check leaves
+ * nothing behind: a file it had to create goes again, one that was there is
+ * not truncated; the list replaces it when the run ends.
+ */
+static int
+failed_file_check(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NONBLOCK | O_CLOEXEC, 0666);
+
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+		return 0;
+	}
+	if (errno == EEXIST)
+		fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "shoal: --failed: cannot write '%s': %s\n", path, strerror(errno));
+		return 2;
+	}
+	close(fd);
+	return 0;
 }
 
 int
@@ -55,42 +179,80 @@ output_init(const struct options *o)
 	stdout_tty = isatty(STDOUT_FILENO);
 	stderr_tty = isatty(STDERR_FILENO);
 	output_hold = o->json || o->inline_output || o->gather;
-	if (o->output_dir != NULL) {
-		struct stat st;
-
-		if (mkdir(o->output_dir, 0777) < 0 && errno != EEXIST) {
-			fprintf(stderr, "shoal: -o: cannot create '%s': %s\n", o->output_dir,
-			        strerror(errno));
-			return 2;
-		}
-		if (stat(o->output_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			fprintf(stderr, "shoal: -o: '%s' is not a directory\n", o->output_dir);
-			return 2;
-		}
-	}
+	if (o->failed_file != NULL && failed_file_check(o->failed_file) != 0)
+		return 2;
+	if (o->output_dir != NULL && output_dir_open(o->output_dir) != 0)
+		return 2;
 	return 0;
 }
 
 void
 output_free(void)
 {
+	if (out_dirfd >= 0)
+		close(out_dirfd);
+	out_dirfd = -1;
+	free(failed_error);
+	failed_error = NULL;
 	output_opts = NULL;
 }
 
-static int
-open_host_file(const struct host *h, const char *ext)
+/* A -o file of the host lost bytes: say so now, and keep the first for the summary. */
+static void
+file_failed(struct host *h, const char *ext, const char *why)
 {
-	char *path = xasprintf("%s/%s.%s", output_opts->output_dir, h->alias, ext);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	char *file = host_file_name(h->name);
+	char *path = xasprintf("%s/%s.%s", output_opts->output_dir, file, ext);
 
-	if (fd < 0)
-		log_msg(LOG_QUIET, "%s: -o: cannot write '%s': %s", h->alias, path,
-		        strerror(errno));
+	log_msg(LOG_QUIET, "%s: -o: cannot write '%s': %s", h->name, path, why);
+	if (h->file_error == NULL)
+		h->file_error = xasprintf("%s: %s", path, why);
 	free(path);
+	free(file);
+}
+
+/*
+ * Open DIR/NAME.EXT empty.  Never through a symbolic link (O_NOFOLLOW, also
+ * for a dangling one, whose target O_CREAT would make), and an existing
+ * entry is truncated only after fstat shows a plain file of the user's with
+ * no other link: a planted link or FIFO is refused, never written.
+ */
+static int
+open_host_file(struct host *h, const char *ext)
+{
+	char *file = host_file_name(h->name), *name = xasprintf("%s.%s", file, ext);
+	const char *why = NULL;
+	struct stat st;
+	int fd = openat(out_dirfd, name,
+	        O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0666);
+
+	/* ENXIO: a FIFO without a reader or a socket, which O_NONBLOCK keeps from hanging. */
+	if (fd < 0)
+		why = errno == ELOOP   ? "a symbolic link (not followed)"
+		      : errno == ENXIO ? "not a regular file"
+		                       : strerror(errno);
+	else if (fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (st.st_uid != geteuid())
+		why = "owned by another user";
+	else if (st.st_nlink != 1)
+		why = "a file with other hard links";
+	else if (ftruncate(fd, 0) < 0 || fcntl(fd, F_SETFL, 0) < 0)
+		why = strerror(errno);
+	if (why != NULL) {
+		file_failed(h, ext, why);
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	free(name);
+	free(file);
 	return fd;
 }
 
-static void
+static int
 write_all(int fd, const char *data, size_t n)
 {
 	while (n > 0) {
@@ -99,18 +261,29 @@ write_all(int fd, const char *data, size_t n)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			return;
+			return -1;
 		}
 		data += w;
 		n -= (size_t)w;
 	}
+	return 0;
+}
+
+/* Close an -o file; a late error (a full disk, NFS) counts as a failed write. */
+static void
+close_host_file(struct host *h, int *fd, const char *ext)
+{
+	if (*fd >= 0 && close(*fd) < 0 && errno != EINTR)
+		file_failed(h, ext, strerror(errno));
+	*fd = -1;
 }
 
 void
 output_host_start(struct host *h)
 {
-	if (output_opts->output_dir == NULL || h->fd_out >= 0)
+	if (output_opts->output_dir == NULL || h->files_opened)
 		return;
+	h->files_opened = true;
 	h->fd_out = open_host_file(h, "out");
 	h->fd_err = open_host_file(h, "err");
 }
@@ -124,7 +297,7 @@ write_prefixed(struct host *h, bool is_stderr, const char *line, size_t len)
 	struct buf b;
 
 	buf_init(&b);
-	buf_appends(&b, h->alias);
+	buf_appends(&b, h->name);
 	buf_appends(&b, ": ");
 	if (tty)
 		escape_terminal(&b, line, len);
@@ -174,10 +347,14 @@ void
 output_host_data(struct host *h, bool is_stderr, const char *data, size_t n)
 {
 	if (output_opts->output_dir != NULL) {
-		int fd = is_stderr ? h->fd_err : h->fd_out;
+		int *fd = is_stderr ? &h->fd_err : &h->fd_out;
 
-		if (fd >= 0)
-			write_all(fd, data, n);
+		/* After a failure the file stops: its bytes so far stay a true prefix. */
+		if (*fd >= 0 && write_all(*fd, data, n) < 0) {
+			file_failed(h, is_stderr ? "err" : "out", strerror(errno));
+			close(*fd);
+			*fd = -1;
+		}
 	}
 	if (output_hold) {
 		if (output_deferred)
@@ -210,7 +387,7 @@ json_object(struct buf *b, const struct host *h, bool with_streams)
 	int i;
 
 	buf_appends(b, "{\"host\":");
-	escape_json_string(b, h->alias);
+	escape_json_string(b, h->name);
 	buf_appends(b, ",\"user\":");
 	escape_json_string(b, h->login_user ? h->login_user : h->user);
 	if (h->login_port > 0)
@@ -265,9 +442,9 @@ report_failure(const struct host *h)
 	if (h->kind == EK_NONE || (h->kind == EK_CANCELLED && h->attempts == 0))
 		return;
 	if (h->kind == EK_EXIT_NONZERO || h->kind == EK_SIGNAL)
-		log_msg(LOG_NORMAL, "%s: %s: %s", h->alias, ki->name, h->error);
+		log_msg(LOG_NORMAL, "%s: %s: %s", h->name, ki->name, h->error);
 	else
-		log_msg(LOG_NORMAL, "%s: %s (%s phase, attempt %u/%d): %s", h->alias, ki->name,
+		log_msg(LOG_NORMAL, "%s: %s (%s phase, attempt %u/%d): %s", h->name, ki->name,
 		        errkind_phase_name(
 		                h->history ? h->history[h->attempts - 1].phase : ki->phase),
 		        h->attempts, output_opts->retries + 1, h->error);
@@ -314,7 +491,7 @@ inline_block(struct host *h)
 	struct buf hdr;
 
 	buf_init(&hdr);
-	buf_appendf(&hdr, "----- %s (", h->alias);
+	buf_appendf(&hdr, "----- %s (", h->name);
 	host_result_text(&hdr, h);
 	buf_appends(&hdr, ") -----\n");
 	pthread_mutex_lock(&stdout_mutex);
@@ -374,7 +551,7 @@ gather(struct host **hosts, size_t n)
 			        (sorted[i]->err.len && memcmp(sorted[j]->err.p, sorted[i]->err.p,
 			                                       sorted[i]->err.len)))
 				break;
-			names[j - i] = sorted[j]->alias;
+			names[j - i] = sorted[j]->name;
 		}
 		if (sorted[i]->out.len == 0 && sorted[i]->err.len == 0)
 			continue;
@@ -439,18 +616,19 @@ output_host_done(struct host *h)
 		inline_block(h);
 	if (output_opts->output_dir != NULL) {
 		output_host_start(h); /* a host that never ran still gets its files */
-		if (h->fd_out >= 0)
-			close(h->fd_out);
-		if (h->fd_err >= 0)
-			close(h->fd_err);
-		h->fd_out = h->fd_err = -1;
+		close_host_file(h, &h->fd_out, "out");
+		close_host_file(h, &h->fd_err, "err");
 		fd = open_host_file(h, "json");
 		if (fd >= 0) {
 			buf_init(&b);
 			json_object(&b, h, false);
-			write_all(fd, b.p, b.len);
+			if (write_all(fd, b.p, b.len) < 0) {
+				file_failed(h, "json", strerror(errno));
+				close(fd);
+				fd = -1;
+			}
 			buf_free(&b);
-			close(fd);
+			close_host_file(h, &fd, "json");
 		}
 	}
 	report_failure(h);
@@ -461,7 +639,7 @@ output_host_retry(struct host *h, double delay)
 {
 	const struct attempt *a = &h->history[h->attempts - 1];
 
-	log_msg(LOG_VERBOSE, "%s: attempt %u/%d failed: %s: %s; retrying in %.1f s", h->alias,
+	log_msg(LOG_VERBOSE, "%s: attempt %u/%d failed: %s: %s; retrying in %.1f s", h->name,
 	        h->attempts, output_opts->retries + 1, errkind_name(a->kind), a->error, delay);
 }
 
@@ -490,17 +668,25 @@ output_exit_status(struct host **hosts, size_t n)
 	return 3;
 }
 
+/* A failure is said now and kept for the summary. */
+static int
+failed_file_failed(int err)
+{
+	failed_error = xasprintf("--failed %s: %s", output_opts->failed_file, strerror(err));
+	log_msg(LOG_QUIET, "--failed: cannot write '%s': %s", output_opts->failed_file,
+	        strerror(err));
+	return 3;
+}
+
 static int
 write_failed_file(struct host **hosts, size_t n)
 {
 	FILE *fp = fopen(output_opts->failed_file, "w");
 	size_t i;
+	int err;
 
-	if (fp == NULL) {
-		log_msg(LOG_QUIET, "--failed: cannot write '%s': %s", output_opts->failed_file,
-		        strerror(errno));
-		return 3;
-	}
+	if (fp == NULL)
+		return failed_file_failed(errno);
 	for (i = 0; i < n; i++) {
 		char *spec;
 
@@ -510,12 +696,41 @@ write_failed_file(struct host **hosts, size_t n)
 		fprintf(fp, "%s\n", spec);
 		free(spec);
 	}
-	if (fclose(fp) != 0) {
-		log_msg(LOG_QUIET, "--failed: cannot write '%s': %s", output_opts->failed_file,
-		        strerror(errno));
-		return 3;
+	err = fflush(fp) != 0 || ferror(fp) ? (errno != 0 ? errno : EIO) : 0;
+	if (fclose(fp) != 0 && err == 0)
+		err = errno;
+	return err != 0 ? failed_file_failed(err) : 0;
+}
+
+/* The output that did not reach its place, for the summary: the results are incomplete. */
+static void
+lost_output(struct buf *b, struct host **hosts, size_t n, const char **names)
+{
+	const char *first = NULL;
+	size_t i, m = 0;
+	char *folded;
+
+	for (i = 0; i < n; i++) {
+		if (hosts[i]->file_error == NULL)
+			continue;
+		names[m++] = hosts[i]->name;
+		if (first == NULL)
+			first = hosts[i]->file_error;
 	}
-	return 0;
+	if (m > 0) {
+		folded = hostlist_fold(names, m);
+		buf_appendf(b, " \xc2\xb7 not written: -o files of ");
+		if (stderr_tty)
+			escape_terminal(b, folded, strlen(folded));
+		else
+			buf_appends(b, folded);
+		buf_appendf(b, " (%s%s)", m > 1 ? "first: " : "", first);
+		free(folded);
+	}
+	if (stdout_errno != 0)
+		buf_appendf(b, " \xc2\xb7 not written: stdout (%s)", strerror(stdout_errno));
+	if (failed_error != NULL)
+		buf_appendf(b, " \xc2\xb7 not written: %s", failed_error);
 }
 
 static void
@@ -542,7 +757,7 @@ summary(struct host **hosts, size_t n, double wall)
 				continue;
 			for (i = 0; i < n; i++) {
 				if ((int)hosts[i]->kind == k)
-					names[m++] = hosts[i]->alias;
+					names[m++] = hosts[i]->name;
 			}
 			folded = hostlist_fold(names, m);
 			buf_appendf(&b, "%s%s %zu: ", first ? "" : " \xc2\xb7 ",
@@ -556,6 +771,7 @@ summary(struct host **hosts, size_t n, double wall)
 		}
 		buf_appendc(&b, ')');
 	}
+	lost_output(&b, hosts, n, names);
 	buf_appendf(&b, " \xc2\xb7 %.1f s", wall);
 	log_lock();
 	fprintf(stderr, "%s\n", b.p);
@@ -620,5 +836,12 @@ output_finish(struct host **hosts, size_t n, double wall)
 		rc = write_failed_file(hosts, n);
 	if (log_get_level() >= LOG_NORMAL)
 		summary(hosts, n, wall);
+	for (i = 0; i < n; i++) {
+		if (hosts[i]->file_error != NULL)
+			rc = 3;
+	}
+	/* A diagnostic that could not be written cannot be reported: only counted. */
+	if (stdout_errno != 0 || fflush(stderr) != 0 || ferror(stderr))
+		rc = 3;
 	return rc;
 }

@@ -12,7 +12,11 @@
 #include "host.h"
 #include "options.h"
 
-/* Check and prepare the destinations (-o DIR).  Returns 0, or 2 with a message. */
+/*
+ * Check and prepare the destinations before anything runs: -o DIR (created,
+ * held open, refused when others could plant files in it) and that --failed
+ * FILE can be written.  Returns 0, or 2 with a message.
+ */
 int output_init(const struct options *o);
 /* The host is about to run its command: open its -o files. */
 void output_host_start(struct host *h);
@@ -27,8 +31,13 @@ void output_host_retry(struct host *h, double delay);
  * the options ask for, host by host in output_finish.
  */
 void output_set_deferred(void);
-/* After the run: --failed, the summary, flushing.  Returns 0 or 3 when a file failed. */
+/*
+ * After the run: --failed, the summary, flushing.  Returns 0, or 3 when some
+ * output was lost (stdout, stderr, an -o file or --failed could not be written).
+ */
 int output_finish(struct host **hosts, size_t n, double wall);
+/* Flush stdout: 0, or 3 when a write to it has failed (said once, on stderr). */
+int output_stdout_status(void);
 /* The exit status of SPEC section 4 for these results. */
 int output_exit_status(struct host **hosts, size_t n);
 void output_free(void);

@@ -159,7 +159,7 @@ pool_attempt(struct worker *w, struct host *h)
 		h->started = start;
 	h->attempts++;
 	pthread_mutex_unlock(&h->lock);
-	log_msg(LOG_DEBUG, "%s: attempt %u/%d", h->alias, h->attempts - h->round_base,
+	log_msg(LOG_DEBUG, "%s: attempt %u/%d", h->name, h->attempts - h->round_base,
 	        o->retries + 1);
 
 	if (connect_host(&c, h, &pl->cparams, &out) == 0) {

@@ -99,23 +99,6 @@ temp_name(const char *path)
 	return tmp;
 }
 
-/* The alias as one safe path part: no '/', never "." or "..". */
-static char *
-alias_dir_name(const char *alias)
-{
-	char *s = xstrdup(alias), *p;
-
-	for (p = s; *p; p++) {
-		if (*p == '/')
-			*p = '_';
-	}
-	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || *s == '\0') {
-		free(s);
-		s = xasprintf("_%s", alias);
-	}
-	return s;
-}
-
 static bool
 name_is_safe(const char *name)
 {
@@ -698,7 +681,7 @@ run_download(struct job *j)
 	const struct transfer_plan *p = j->p;
 	struct sftpc *s = &j->s;
 	struct sftpc_attrs a;
-	char *hostdir, *alias = alias_dir_name(j->h->alias), *canon = NULL, *base = NULL;
+	char *hostdir, *alias = host_file_name(j->h->name), *canon = NULL, *base = NULL;
 	char *local = NULL;
 	int rc = -1;
 

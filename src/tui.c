@@ -334,7 +334,7 @@ search_matches(struct view *v, size_t i, const struct host *h)
 	        (v->scanned[i] == have + 1 || v->matched[i] || host_now() - v->scanned_at[i] < 1))
 		return v->matched[i];
 	v->scanned_at[i] = host_now();
-	rc = pcre2_match(v->re, (PCRE2_SPTR)h->alias, strlen(h->alias), 0, 0, v->md, NULL);
+	rc = pcre2_match(v->re, (PCRE2_SPTR)h->name, strlen(h->name), 0, 0, v->md, NULL);
 	if (rc < 0 && h->out.len > 0)
 		rc = pcre2_match(v->re, (PCRE2_SPTR)h->out.p, h->out.len, 0, 0, v->md, NULL);
 	if (rc < 0 && h->err.len > 0)
@@ -431,7 +431,7 @@ panel_make(struct view *v)
 			break;
 		for (i = 0, m = 0; i < v->n; i++) {
 			if ((int)kinds[i] == best)
-				names[m++] = v->hosts[i]->alias;
+				names[m++] = v->hosts[i]->name;
 		}
 		folded = hostlist_fold(names, m);
 		buf_init(&b);
@@ -587,7 +587,7 @@ name_width(const struct view *v)
 	size_t i, top = v->top + (size_t)LINES;
 
 	for (i = v->top; i < v->nrows && i < top; i++) {
-		int len = (int)strlen(v->hosts[v->rows[i]]->alias);
+		int len = (int)strlen(v->hosts[v->rows[i]]->name);
 
 		if (len > w)
 			w = len;
@@ -717,7 +717,7 @@ draw_rows(struct view *v, int y0, int height, double t)
 			attron(A_REVERSE);
 		hline(' ', COLS);
 		buf_init(&name);
-		escape_terminal(&name, h->alias, strlen(h->alias));
+		escape_terminal(&name, h->name, strlen(h->name));
 		x = put_text(name.p, name.len, nw);
 		buf_free(&name);
 		move(y0 + y, nw + 1);
@@ -863,7 +863,7 @@ detail_make(struct view *v)
 	v->dsig = sig;
 	v->dmade = host_now();
 	buf_reset(&v->dtext);
-	escape_terminal(&v->dtext, h->alias, strlen(h->alias));
+	escape_terminal(&v->dtext, h->name, strlen(h->name));
 	buf_appendf(&v->dtext, "  %s", state_name(h->state, h->phase));
 	if (h->state == HOST_FAILED) {
 		buf_appendf(&v->dtext, " (%s: ", errkind_name(h->kind));
