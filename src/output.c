@@ -56,11 +56,15 @@ static char *failed_error;   /* --failed FILE could not be written: file and cau
 static void
 stdout_flush(void)
 {
-	int err;
+	int r, err;
 
-	if (fflush(stdout) == 0 && !ferror(stdout))
+	/* errno is fresh only when fflush itself failed: a stale EPIPE (a socket) must not end
+	 * shoal. */
+	errno = 0;
+	r = fflush(stdout);
+	if (r == 0 && !ferror(stdout))
 		return;
-	err = errno != 0 ? errno : EIO;
+	err = r != 0 && errno != 0 ? errno : EIO;
 	if (err == EPIPE) {
 		signal(SIGPIPE, SIG_DFL);
 		raise(SIGPIPE);
