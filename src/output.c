@@ -118,7 +118,8 @@ output_dir_open(const char *dir)
 	struct stat st;
 	int fd;
 
-	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
+	/* Never writable by others when shoal makes it, whatever the umask. */
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "shoal: -o: cannot create '%s': %s\n", dir, strerror(errno));
 		return 2;
 	}
