@@ -369,7 +369,6 @@ main(int argc, char **argv)
 		goto out;
 	if (o.list) {
 		list_hosts(&hl);
-		rc = output_stdout_status();
 		goto out;
 	}
 	if (o.command == NULL) {
