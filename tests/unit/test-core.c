@@ -5,13 +5,17 @@
 #include "config.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "backoff.h"
 #include "buf.h"
+#include "cancel.h"
 #include "errkind.h"
 #include "escape.h"
+#include "host.h"
 #include "limiter.h"
 #include "tap.h"
 
@@ -102,6 +106,57 @@ test_limiter(void)
 	limiter_release(&c, LIMITER_DONE);
 	limiter_cancel();
 	ok(limiter_acquire("127.0.0.1:22", &a) < 0, "limiter: acquire after cancel fails");
+	limiter_free();
+}
+
+struct waiter {
+	pthread_t thread;
+	int rc;
+	double woke;
+};
+
+static void *
+waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+	struct limiter_slot slot;
+
+	w->rc = limiter_acquire("127.0.0.1:22", &slot);
+	w->woke = host_now();
+	limiter_release(&slot, LIMITER_OTHER);
+	return NULL;
+}
+
+/*
+ * Last of all: it raises the process-wide cancel.  Waiters blocked on a full
+ * destination return at once on cancel_request(), as from the signal
+ * handler, and a slot freed after the cancel goes to nobody.
+ */
+static void
+test_limiter_cancel(void)
+{
+	struct waiter w[8];
+	struct limiter_slot held;
+	double t0, latest = 0;
+	int i, failed = 0;
+
+	limiter_init(1, 8);
+	limiter_acquire("127.0.0.1:22", &held);
+	for (i = 0; i < 8; i++)
+		pthread_create(&w[i].thread, NULL, waiter_main, &w[i]);
+	nanosleep(&(struct timespec){0, 200000000L}, NULL); /* let them block */
+	t0 = host_now();
+	cancel_request();
+	limiter_release(&held, LIMITER_OTHER); /* as a worker that saw the cancel first */
+	for (i = 0; i < 8; i++) {
+		pthread_join(w[i].thread, NULL);
+		failed += w[i].rc < 0;
+		if (w[i].woke - t0 > latest)
+			latest = w[i].woke - t0;
+	}
+	ok(failed == 8, "limiter: cancel_request fails every waiter, none takes the freed slot");
+	ok(latest < 0.5, "limiter: waiters wake at once on cancel_request");
+	printf("# waiters woke %.1f ms after the cancel\n", latest * 1000);
 	limiter_free();
 }
 
@@ -219,5 +274,6 @@ main(void)
 	test_escape();
 	test_errkind();
 	test_errkind_spec();
+	test_limiter_cancel();
 	return done_testing();
 }
