@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -87,6 +88,34 @@ host_set_state(struct host *h, enum host_state state, enum phase phase, double n
 	h->phase = phase;
 	h->phase_started = now;
 	pthread_mutex_unlock(&h->lock);
+}
+
+const char *
+host_attempt_text(const struct host *h, int retries, char *buf, size_t len)
+{
+	unsigned n = h->attempts - h->round_base, max = (unsigned)retries + 1;
+	bool of_max = false; /* "of N" says something: a retry may come, or all were used */
+
+	switch (h->state) {
+	case HOST_QUEUED:
+	case HOST_CONNECTING:
+	case HOST_RETRY_WAIT:
+		of_max = true;
+		break;
+	case HOST_FAILED:
+		of_max = errkind_info(h->kind)->retried && n >= max;
+		break;
+	case HOST_RUNNING:
+	case HOST_OK:
+		break;
+	}
+	if (n == 0 && len > 0)
+		buf[0] = '\0';
+	else if (of_max)
+		snprintf(buf, len, "%u/%u", n, max);
+	else
+		snprintf(buf, len, "%u", n);
+	return buf;
 }
 
 char *

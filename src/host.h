@@ -85,6 +85,16 @@ void host_free(struct host *h);
 void host_add_attempt(
         struct host *h, enum err_kind kind, enum phase phase, const char *error, double elapsed);
 void host_set_state(struct host *h, enum host_state state, enum phase phase, double now);
+/*
+ * The attempt count as every place shows it, into buf: "n/N" (N = retries +
+ * 1) while another attempt may still come, or when a retried failure used
+ * them all; just "n" once no retry can follow (the command started, the host
+ * is done, its failure is never retried, or a cancel ended it); "" before the
+ * first attempt.  n counts from the operator's last retry.  The caller holds
+ * h->lock or owns h.  Returns buf.
+ */
+#define HOST_ATTEMPT_TEXT 24
+const char *host_attempt_text(const struct host *h, int retries, char *buf, size_t len);
 /* A monotonic clock in seconds. */
 double host_now(void);
 /* "[user@]alias[:port]" as it would be written in a host file. */

@@ -153,14 +153,15 @@ pool_attempt(struct worker *w, struct host *h)
 	struct outcome out = {EK_NONE, PHASE_ANY, NULL};
 	struct conn c;
 	double start = host_now(), delay;
+	char at[HOST_ATTEMPT_TEXT];
 
 	pthread_mutex_lock(&h->lock);
 	if (h->attempts == 0)
 		h->started = start;
 	h->attempts++;
 	pthread_mutex_unlock(&h->lock);
-	log_msg(LOG_DEBUG, "%s: attempt %u/%d", h->alias, h->attempts - h->round_base,
-	        o->retries + 1);
+	log_msg(LOG_DEBUG, "%s: attempt %s", h->alias,
+	        host_attempt_text(h, o->retries, at, sizeof at));
 
 	if (connect_host(&c, h, &pl->cparams, &out) == 0) {
 		output_host_start(h);

@@ -161,6 +161,47 @@ test_limiter_cancel(void)
 }
 
 static void
+test_attempt_text(void)
+{
+	struct host *h = host_new(0, "h", NULL, 0);
+	char b[HOST_ATTEMPT_TEXT];
+
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "") == 0,
+	        "attempt text: none before the first");
+	h->attempts = 1;
+	h->state = HOST_CONNECTING;
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "1/4") == 0,
+	        "attempt text: 1/4 while connecting");
+	h->state = HOST_FAILED;
+	h->kind = EK_AUTH_DENIED;
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "1") == 0,
+	        "attempt text: a failure never retried says 1, not 1/4");
+	h->kind = EK_CANCELLED;
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "1") == 0,
+	        "attempt text: cancelled says 1");
+	h->kind = EK_REFUSED;
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "1") == 0,
+	        "attempt text: a retried kind stopped early (cancel) says 1");
+	h->attempts = 4;
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "4/4") == 0,
+	        "attempt text: a retried kind that used every attempt says 4/4");
+	h->state = HOST_RETRY_WAIT;
+	h->attempts = 2;
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "2/4") == 0,
+	        "attempt text: 2/4 in retry-wait");
+	h->state = HOST_OK;
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "2") == 0, "attempt text: ok says 2");
+	h->round_base = 2;
+	h->attempts = 3;
+	h->state = HOST_RUNNING;
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "1") == 0,
+	        "attempt text: counted from the operator's retry; running cannot be retried");
+	h->attempts = 0; /* no history to free */
+	h->round_base = 0;
+	host_free(h);
+}
+
+static void
 test_escape(void)
 {
 	struct buf b;
@@ -271,6 +312,7 @@ main(void)
 {
 	test_backoff();
 	test_limiter();
+	test_attempt_text();
 	test_escape();
 	test_errkind();
 	test_errkind_spec();
