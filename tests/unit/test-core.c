@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backoff.h"
 #include "buf.h"
@@ -17,6 +18,7 @@
 #include "escape.h"
 #include "host.h"
 #include "limiter.h"
+#include "options.h"
 #include "tap.h"
 
 static void
@@ -201,6 +203,79 @@ test_attempt_text(void)
 	host_free(h);
 }
 
+/* options_set with its stderr caught: returns the status, the message in msg. */
+static int
+set_caught(struct options *o, const char *name, const char *value, char *msg, size_t len)
+{
+	FILE *tf = tmpfile();
+	int saved, rc;
+
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fileno(tf), 2);
+	rc = options_set(o, name, value, "t.conf:7");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tf);
+	if (fgets(msg, (int)len, tf) == NULL)
+		msg[0] = '\0';
+	msg[strcspn(msg, "\n")] = '\0';
+	fclose(tf);
+	return rc;
+}
+
+static void
+test_options(void)
+{
+	struct options o;
+	char value[16], msg[256];
+
+	options_init(&o);
+	ok(o.fanout == 64 && o.connect_timeout == 10 && o.banner_timeout == 15 &&
+	                o.kex_timeout == 15 && o.auth_timeout == 30 && o.command_timeout == 0 &&
+	                o.retries == 3 && o.backoff_base == 0.5 && o.backoff_cap == 20 &&
+	                o.max_startups == 0 && o.tui == -1 && o.verbosity == 0 &&
+	                o.hostkey_policy == HOSTKEY_POLICY_UNSET && o.port == 0,
+	        "options: the table's defaults");
+	ok(options_set(&o, "fanout", "128", "t.conf:1") == 0 && o.fanout == 128,
+	        "options: set by long name");
+	ok(set_caught(&o, "fanout", "0", msg, sizeof msg) == 2 && o.fanout == 128 &&
+	                strcmp(msg, "shoal: t.conf:7: fanout: '0' is not a whole number from 1 "
+	                            "to 4096") == 0,
+	        "options: a value out of range is refused, naming the place and the option");
+	ok(set_caught(&o, "fan-out", "3", msg, sizeof msg) == 2 &&
+	                strcmp(msg, "shoal: t.conf:7: unknown option 'fan-out'") == 0,
+	        "options: an unknown name is refused");
+	ok(set_caught(&o, "help", NULL, msg, sizeof msg) == 2,
+	        "options: --help is for the command line");
+	ok(set_caught(&o, "user", "", msg, sizeof msg) == 2 &&
+	                strcmp(msg, "shoal: t.conf:7: user: empty user name") == 0,
+	        "options: an empty user name is refused");
+	ok(options_set(&o, "max-startups", "auto", "t.conf:2") == 0 && o.max_startups == 0 &&
+	                options_set(&o, "max-startups", "7", "t.conf:2") == 0 &&
+	                o.max_startups == 7,
+	        "options: N|auto");
+	ok(options_set(&o, "host-key-policy", "accept-new", "t.conf:3") == 0 &&
+	                o.hostkey_policy == HOSTKEY_POLICY_ACCEPT_NEW,
+	        "options: a choice");
+	ok(options_set(&o, "json", NULL, "t.conf:4") == 0 && o.json &&
+	                options_set(&o, "json", "no", "t.conf:4") == 0 && !o.json &&
+	                set_caught(&o, "json", "maybe", msg, sizeof msg) == 2,
+	        "options: a flag takes yes or no");
+	ok(options_set(&o, "backoff", "1,2", "t.conf:5") == 0 && o.backoff_base == 1 &&
+	                o.backoff_cap == 2,
+	        "options: BASE,CAP");
+	snprintf(value, sizeof value, "web[1-2]");
+	options_set(&o, "hosts", value, "t.conf:6");
+	snprintf(value, sizeof value, "db1");
+	options_set(&o, "hosts", value, "t.conf:6");
+	ok(o.nsources == 2 && strcmp(o.sources[0].value, "web[1-2]") == 0 &&
+	                strcmp(o.sources[1].value, "db1") == 0 && !o.sources[0].is_file,
+	        "options: a repeatable option adds one more, its value copied");
+	options_free(&o);
+}
+
 static void
 test_escape(void)
 {
@@ -313,6 +388,7 @@ main(void)
 	test_backoff();
 	test_limiter();
 	test_attempt_text();
+	test_options();
 	test_escape();
 	test_errkind();
 	test_errkind_spec();
