@@ -20,6 +20,7 @@
 #include "limiter.h"
 #include "options.h"
 #include "tap.h"
+#include "xmalloc.h"
 
 static void
 near(double got, double want, const char *desc)
@@ -200,6 +201,46 @@ test_attempt_text(void)
 	        "attempt text: counted from the operator's retry; running cannot be retried");
 	h->attempts = 0; /* no history to free */
 	h->round_base = 0;
+	host_free(h);
+}
+
+static void
+test_host_life(void)
+{
+	struct host *h = host_new(0, "h", NULL, 0);
+
+	ok(host_attempt_begin(h, 100.0) == 1 && h->attempts == 1 && h->started == 100.0 &&
+	                h->state == HOST_CONNECTING && h->phase == PHASE_CONNECT,
+	        "host: an attempt begins connecting");
+	host_phase(h, PHASE_BANNER, 100.25);
+	host_phase(h, PHASE_RUN, 101.0);
+	ok(h->phase_ms[PHASE_CONNECT] == 250 && h->phase_ms[PHASE_BANNER] == 750 &&
+	                h->state == HOST_RUNNING,
+	        "host: each phase's time is closed when the next opens; run is running");
+	host_attempt_end(h, EK_BANNER_TIMEOUT, PHASE_BANNER, "late", 102.0);
+	ok(h->history[0].kind == EK_BANNER_TIMEOUT && h->history[0].elapsed == 2.0 &&
+	                strcmp(h->history[0].error, "late") == 0,
+	        "host: the attempt is in the history with its time");
+	host_retry_wait(h, 105.0, 102.0);
+	ok(h->state == HOST_RETRY_WAIT && h->ready_at == 105.0, "host: retry-wait until due");
+	ok(host_attempt_begin(h, 105.0) == 2 && h->started == 100.0, "host: the second attempt");
+	host_attempt_end(h, EK_AUTH_DENIED, PHASE_AUTH, "no", 106.0);
+	host_finish(h, EK_AUTH_DENIED, xstrdup("no"), 106.0);
+	ok(h->state == HOST_FAILED && h->finished == 106.0 && strcmp(h->error, "no") == 0,
+	        "host: finished failed");
+	ok(host_retry_round(h, 107.0) && h->state == HOST_RETRY_WAIT && h->round_base == 2 &&
+	                h->error == NULL && h->kind == EK_NONE,
+	        "host: a host that failed before its command may go round again");
+	ok(host_attempt_begin(h, 107.0) == 1, "host: ...counting its attempts afresh");
+	host_attempt_end(h, EK_EXIT_NONZERO, PHASE_RUN, "exit 1", 108.0);
+	host_finish(h, EK_EXIT_NONZERO, NULL, 108.0);
+	ok(!host_retry_round(h, 109.0) && h->state == HOST_FAILED,
+	        "host: a command that ran is never sent round again");
+	host_free(h);
+	h = host_new(1, "c", NULL, 0);
+	host_finish(h, EK_CANCELLED, xstrdup("interrupted before start"), 50.0);
+	ok(h->started == 50.0 && h->finished == 50.0 && !host_retry_round(h, 51.0),
+	        "host: cancelled before any attempt: no time, not sent round again");
 	host_free(h);
 }
 
@@ -388,6 +429,7 @@ main(void)
 	test_backoff();
 	test_limiter();
 	test_attempt_text();
+	test_host_life();
 	test_options();
 	test_escape();
 	test_errkind();
