@@ -58,7 +58,6 @@ struct err_kind_info {
 	enum phase phase;
 	bool retried;
 	enum err_class class;
-	const char *what;
 };
 
 const struct err_kind_info *errkind_info(enum err_kind kind);

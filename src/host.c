@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -66,9 +67,39 @@ host_free(struct host *h)
 	free(h);
 }
 
+unsigned
+host_attempt_begin(struct host *h, double now)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->attempts == 0)
+		h->started = now;
+	h->attempts++;
+	h->attempt_started = now;
+	h->state = HOST_CONNECTING;
+	h->phase = PHASE_CONNECT;
+	h->phase_started = now;
+	n = h->attempts - h->round_base;
+	pthread_mutex_unlock(&h->lock);
+	return n;
+}
+
 void
-host_add_attempt(
-        struct host *h, enum err_kind kind, enum phase phase, const char *error, double elapsed)
+host_phase(struct host *h, enum phase phase, double now)
+{
+	pthread_mutex_lock(&h->lock);
+	if ((h->state == HOST_CONNECTING || h->state == HOST_RUNNING) && h->phase < PHASE__COUNT)
+		h->phase_ms[h->phase] += (long)((now - h->phase_started) * 1000 + 0.5);
+	h->state = phase == PHASE_RUN ? HOST_RUNNING : HOST_CONNECTING;
+	h->phase = phase;
+	h->phase_started = now;
+	pthread_mutex_unlock(&h->lock);
+}
+
+void
+host_attempt_end(
+        struct host *h, enum err_kind kind, enum phase phase, const char *error, double now)
 {
 	struct attempt *a;
 
@@ -78,8 +109,56 @@ host_add_attempt(
 	a->kind = kind;
 	a->phase = phase;
 	a->error = error ? xstrdup(error) : NULL;
-	a->elapsed = elapsed;
+	a->elapsed = now - h->attempt_started;
 	pthread_mutex_unlock(&h->lock);
+}
+
+void
+host_retry_wait(struct host *h, double ready_at, double now)
+{
+	pthread_mutex_lock(&h->lock);
+	h->ready_at = ready_at;
+	h->state = HOST_RETRY_WAIT;
+	h->phase_started = now;
+	pthread_mutex_unlock(&h->lock);
+}
+
+void
+host_finish(struct host *h, enum err_kind kind, char *error, double now)
+{
+	pthread_mutex_lock(&h->lock);
+	if (h->attempts == 0)
+		h->started = now; /* a cancel kept it from starting: it took no time */
+	h->kind = kind;
+	free(h->error);
+	h->error = error;
+	h->finished = now;
+	h->state = kind == EK_NONE ? HOST_OK : HOST_FAILED;
+	h->phase_started = now;
+	pthread_mutex_unlock(&h->lock);
+}
+
+bool
+host_retry_round(struct host *h, double now)
+{
+	bool again;
+
+	pthread_mutex_lock(&h->lock);
+	/* A command that started is never run twice; a refused channel ran nothing. */
+	again = h->state == HOST_FAILED && h->kind != EK_CANCELLED &&
+	        (errkind_info(h->kind)->phase != PHASE_RUN || h->kind == EK_CHANNEL);
+	if (again) {
+		h->kind = EK_NONE;
+		free(h->error);
+		h->error = NULL;
+		h->finished = 0;
+		h->round_base = h->attempts;
+		h->ready_at = now;
+		h->state = HOST_RETRY_WAIT;
+		h->phase_started = now;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return again;
 }
 
 void
@@ -90,6 +169,34 @@ host_set_state(struct host *h, enum host_state state, enum phase phase, double n
 	h->phase = phase;
 	h->phase_started = now;
 	pthread_mutex_unlock(&h->lock);
+}
+
+const char *
+host_attempt_text(const struct host *h, int retries, char *buf, size_t len)
+{
+	unsigned n = h->attempts - h->round_base, max = (unsigned)retries + 1;
+	bool of_max = false; /* "of N" says something: a retry may come, or all were used */
+
+	switch (h->state) {
+	case HOST_QUEUED:
+	case HOST_CONNECTING:
+	case HOST_RETRY_WAIT:
+		of_max = true;
+		break;
+	case HOST_FAILED:
+		of_max = errkind_info(h->kind)->retried && n >= max;
+		break;
+	case HOST_RUNNING:
+	case HOST_OK:
+		break;
+	}
+	if (n == 0 && len > 0)
+		buf[0] = '\0';
+	else if (of_max)
+		snprintf(buf, len, "%u/%u", n, max);
+	else
+		snprintf(buf, len, "%u", n);
+	return buf;
 }
 
 char *

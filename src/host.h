@@ -47,9 +47,10 @@ struct host {
 	pthread_mutex_t lock;
 	enum host_state state;
 	enum phase phase;
-	double phase_started; /* monotonic seconds */
-	unsigned attempts;    /* attempts begun */
-	unsigned round_base;  /* attempts before the operator's last retry (live view) */
+	double phase_started;   /* monotonic seconds */
+	unsigned attempts;      /* attempts begun */
+	unsigned round_base;    /* attempts before the operator's last retry (live view) */
+	double attempt_started; /* monotonic seconds the latest attempt began */
 	struct attempt *history;
 	double ready_at; /* retry-wait: monotonic time to try again */
 
@@ -84,10 +85,46 @@ struct host {
 
 struct host *host_new(size_t index, const char *alias, const char *user, int port);
 void host_free(struct host *h);
-/* Record the end of an attempt in the history. */
-void host_add_attempt(
-        struct host *h, enum err_kind kind, enum phase phase, const char *error, double elapsed);
+/*
+ * The host's life (SPEC section 3), in the order its worker calls these; each
+ * takes h->lock for what others read, so callers hold no lock:
+ *
+ *   queued or retry-wait --host_attempt_begin--> connecting (phase connect)
+ *   connecting --host_phase--> connecting (banner, kex, auth) or running
+ *   connecting or running --host_attempt_end--> the attempt is in the history
+ *   then --host_retry_wait--> retry-wait, or --host_finish--> ok or failed
+ *
+ * host_retry_round sends a failed host round again (the operator's `r`);
+ * host_finish also ends a host a cancel kept from any attempt.
+ */
+/* Count a new attempt; returns how many this round has had with it. */
+unsigned host_attempt_begin(struct host *h, double now);
+/* Close the current phase's time into phase_ms and open phase (PHASE_RUN: running). */
+void host_phase(struct host *h, enum phase phase, double now);
+/* Record the attempt's end in the history: kind EK_NONE when it succeeded. */
+void host_attempt_end(
+        struct host *h, enum err_kind kind, enum phase phase, const char *error, double now);
+/* Wait in retry-wait until ready_at (monotonic seconds). */
+void host_retry_wait(struct host *h, double ready_at, double now);
+/* The final state from kind; error (malloc'd or NULL) becomes the host's. */
+void host_finish(struct host *h, enum err_kind kind, char *error, double now);
+/*
+ * If h failed before its command started and not by a cancel, clear its
+ * result and make it due again now, with a fresh count of attempts; returns
+ * whether it did.
+ */
+bool host_retry_round(struct host *h, double now);
 void host_set_state(struct host *h, enum host_state state, enum phase phase, double now);
+/*
+ * The attempt count as every place shows it, into buf: "n/N" (N = retries +
+ * 1) while another attempt may still come, or when a retried failure used
+ * them all; just "n" once no retry can follow (the command started, the host
+ * is done, its failure is never retried, or a cancel ended it); "" before the
+ * first attempt.  n counts from the operator's last retry.  The caller holds
+ * h->lock or owns h.  Returns buf.
+ */
+#define HOST_ATTEMPT_TEXT 24
+const char *host_attempt_text(const struct host *h, int retries, char *buf, size_t len);
 /* A monotonic clock in seconds. */
 double host_now(void);
 /* "[user@]alias[:port]" as it would be written in a host file. */

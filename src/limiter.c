@@ -4,15 +4,31 @@
  * One mutex guards a small hash table of destinations; each destination has
  * its own condition variable so that a release wakes only its own waiters.
  * Destinations are never freed before limiter_free: a run has few of them.
+ *
+ * A cancel must wake every waiter at once, but the signal handler that
+ * raises it cannot take the mutex.  So limiter_init starts a watcher thread
+ * that sleeps in poll on cancel_fd() (and on a pipe of its own that
+ * limiter_free writes to end it) and calls limiter_cancel.  Waiters also look
+ * at the cancel flag itself whenever they wake: a worker that saw the cancel
+ * first and released its slot must not hand that slot to a waiter before the
+ * watcher ran.  Without a watcher (no pipe or thread could be made) waits
+ * wake every 100 ms to look at the flag.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "cancel.h"
 #include "limiter.h"
+#include "log.h"
 #include "xmalloc.h"
 
 #define LIMITER_START   10
@@ -32,6 +48,9 @@ static struct limiter_dest *limiter_table[LIMITER_BUCKETS];
 static int limiter_fixed;
 static int limiter_max;
 static bool limiter_cancelled;
+static pthread_t limiter_watcher;
+static bool limiter_watching;
+static int limiter_stop[2] = {-1, -1}; /* limiter_free ends the watcher through it */
 
 void
 limiter_state_init(struct limiter_state *st, int start, int max)
@@ -76,12 +95,59 @@ limiter_state_update(struct limiter_state *st, enum limiter_outcome outcome, int
 	}
 }
 
+static void *
+limiter_watch(void *arg)
+{
+	struct pollfd pfd[2];
+
+	(void)arg;
+	pfd[0].fd = cancel_fd();
+	pfd[0].events = POLLIN;
+	pfd[1].fd = limiter_stop[0];
+	pfd[1].events = POLLIN;
+	for (;;) {
+		pfd[0].revents = pfd[1].revents = 0;
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break; /* cannot happen with valid fds; waits then stay untimed */
+		if (pfd[0].revents != 0) {
+			limiter_cancel();
+			break;
+		}
+		if (pfd[1].revents != 0)
+			break;
+	}
+	return NULL;
+}
+
+static void
+limiter_watch_start(void)
+{
+	int rc;
+
+	if (cancel_fd() < 0 || pipe2(limiter_stop, O_CLOEXEC) < 0) {
+		log_msg(LOG_VERBOSE, "limiter: no cancel watcher (%s): waits look every 100 ms",
+		        strerror(errno));
+		return;
+	}
+	rc = pthread_create(&limiter_watcher, NULL, limiter_watch, NULL);
+	if (rc != 0) {
+		log_msg(LOG_VERBOSE, "limiter: no cancel watcher (%s): waits look every 100 ms",
+		        strerror(rc));
+		close(limiter_stop[0]);
+		close(limiter_stop[1]);
+		limiter_stop[0] = limiter_stop[1] = -1;
+		return;
+	}
+	limiter_watching = true;
+}
+
 void
 limiter_init(int fixed, int max)
 {
 	limiter_fixed = fixed;
 	limiter_max = max > 0 ? max : 1;
 	limiter_cancelled = false;
+	limiter_watch_start();
 }
 
 void
@@ -90,6 +156,15 @@ limiter_free(void)
 	size_t i;
 	struct limiter_dest *d, *next;
 
+	if (limiter_watching) {
+		if (write(limiter_stop[1], "x", 1) != 1)
+			fatal("limiter: cannot stop the cancel watcher: %s", strerror(errno));
+		pthread_join(limiter_watcher, NULL);
+		close(limiter_stop[0]);
+		close(limiter_stop[1]);
+		limiter_stop[0] = limiter_stop[1] = -1;
+		limiter_watching = false;
+	}
 	for (i = 0; i < LIMITER_BUCKETS; i++) {
 		for (d = limiter_table[i]; d != NULL; d = next) {
 			next = d->next;
@@ -107,6 +182,7 @@ limiter_lookup(const char *key)
 	uint32_t h = 2166136261u;
 	const unsigned char *p;
 	struct limiter_dest *d;
+	pthread_condattr_t cattr;
 
 	for (p = (const unsigned char *)key; *p != '\0'; p++)
 		h = (h ^ *p) * 16777619u;
@@ -118,10 +194,41 @@ limiter_lookup(const char *key)
 	d->key = xstrdup(key);
 	limiter_state_init(&d->st, limiter_fixed > 0 ? limiter_fixed : LIMITER_START,
 	        limiter_fixed > 0 ? limiter_fixed : limiter_max);
-	pthread_cond_init(&d->cond, NULL);
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->cond, &cattr);
+	pthread_condattr_destroy(&cattr);
 	d->next = limiter_table[h % LIMITER_BUCKETS];
 	limiter_table[h % LIMITER_BUCKETS] = d;
 	return d;
+}
+
+/* Under limiter_mutex. */
+static bool
+limiter_stopped(void)
+{
+	if (cancel_requested())
+		limiter_cancelled = true;
+	return limiter_cancelled;
+}
+
+/* One wait for a release or a cancel, under limiter_mutex. */
+static void
+limiter_wait(struct limiter_dest *d)
+{
+	struct timespec ts;
+
+	if (limiter_watching) {
+		pthread_cond_wait(&d->cond, &limiter_mutex);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += 100000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&d->cond, &limiter_mutex, &ts);
 }
 
 int
@@ -132,8 +239,8 @@ limiter_acquire(const char *dest, struct limiter_slot *slot)
 	slot->dest = NULL;
 	pthread_mutex_lock(&limiter_mutex);
 	d = limiter_lookup(dest);
-	while (d->inflight >= d->st.limit && !limiter_cancelled)
-		pthread_cond_wait(&d->cond, &limiter_mutex);
+	while (!limiter_stopped() && d->inflight >= d->st.limit)
+		limiter_wait(d);
 	if (!limiter_cancelled) {
 		d->inflight++;
 		slot->dest = d;

@@ -24,7 +24,11 @@ enum limiter_outcome {
 	LIMITER_OTHER,     /* any other failure: no change */
 };
 
-/* fixed > 0: a constant limit; fixed == 0: auto, capped at max. */
+/*
+ * fixed > 0: a constant limit; fixed == 0: auto, capped at max.  Starts a
+ * thread that turns cancel_request() into limiter_cancel(); limiter_free
+ * ends it.
+ */
 void limiter_init(int fixed, int max);
 void limiter_free(void);
 struct limiter_slot {
@@ -32,11 +36,14 @@ struct limiter_slot {
 	unsigned epoch;            /* the limit's generation when the slot was taken */
 };
 
-/* Wait for a slot to dest ("addr:port").  Returns 0, or -1 when cancelled. */
+/*
+ * Wait for a slot to dest ("addr:port").  Returns 0, or -1 when cancelled:
+ * after cancel_request() no slot is granted, and waiters return at once.
+ */
 int limiter_acquire(const char *dest, struct limiter_slot *slot);
 /* Give the slot back (a NULL slot is fine) and adapt the limit. */
 void limiter_release(struct limiter_slot *slot, enum limiter_outcome outcome);
-/* Wake all waiters (cancel): acquire then returns NULL. */
+/* Wake all waiters (cancel): acquire then returns -1. */
 void limiter_cancel(void);
 
 /* The arithmetic alone, for unit tests. */

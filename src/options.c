@@ -21,149 +21,403 @@
 #include "options.h"
 #include "xmalloc.h"
 
-enum opt_id {
-	OPT_HOSTS = 'w',
-	OPT_HOSTFILE = 'H',
-	OPT_EXCLUDE = 'x',
-	OPT_USER = 'l',
-	OPT_PORT = 'p',
-	OPT_IDENTITY = 'i',
-	OPT_SSH_CONFIG = 'F',
-	OPT_FANOUT = 'f',
-	OPT_CONNECT_TIMEOUT = 't',
-	OPT_COMMAND_TIMEOUT = 'u',
-	OPT_RETRIES = 'r',
-	OPT_STDIN = 'I',
-	OPT_TTY = 'T',
-	OPT_GATHER = 'b',
-	OPT_OUTPUT_DIR = 'o',
-	OPT_QUIET = 'q',
-	OPT_VERBOSE = 'v',
-	OPT_HELP = 'h',
-	OPT_RECURSIVE = 'R',
-	OPT_PRESERVE = 'P',
-	OPT_FILTER = 256,
-	OPT_FILTER_OUT,
-	OPT_LIST,
-	OPT_BANNER_TIMEOUT,
-	OPT_KEX_TIMEOUT,
-	OPT_AUTH_TIMEOUT,
-	OPT_BACKOFF,
-	OPT_MAX_STARTUPS,
-	OPT_PASSWORD_ENV,
-	OPT_ASK_PASSWORD,
-	OPT_KNOWN_HOSTS,
-	OPT_HOST_KEY_POLICY,
-	OPT_TUI,
-	OPT_NO_TUI,
-	OPT_INLINE,
-	OPT_JSON,
-	OPT_FAILED,
-	OPT_COPY,
-	OPT_RCOPY,
-	OPT_VERSION,
+/*
+ * options.c - the option table, getopt_long, --help, validation, defaults.
+ *
+ * Every option is one row of options_table: its names, its argument's type
+ * and range, its default, its help text and where in struct options it is
+ * stored (offsetof).  getopt_long's arrays, --help with its defaults and
+ * ranges, the validation messages and the defaults themselves are all made
+ * from the table, so they cannot drift apart; options_set applies a row by
+ * its long name, as a configuration file will.  The default of a row is
+ * applied through the same parser as a value given on the command line.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "options.h"
+#include "xmalloc.h"
+
+enum opt_type {
+	OT_FLAG,    /* no argument: a bool field becomes true */
+	OT_SETINT,  /* no argument: an int field becomes .value */
+	OT_COUNT,   /* no argument: an int field counts up from 0 (-v) */
+	OT_INT,     /* a whole number in [min, max], or .zero_word for 0 */
+	OT_SECONDS, /* a duration: seconds, > 0 and at most max */
+	OT_STRING,  /* a string, refused empty when .what names it */
+	OT_CHOICE,  /* one of .choices, stored as an int: index + 1 */
+	OT_LIST,    /* repeatable: appended to a const char * array, count at .off_n */
+	OT_SOURCE,  /* repeatable: a host source, a file when .value (-w, -H) */
+	OT_FILTER,  /* repeatable: a host filter, keeping matches when .value */
+	OT_BACKOFF, /* BASE,CAP: two doubles at .off and .off_n */
+	OT_XFER,    /* --copy, --rcopy: .value is the enum xfer_mode */
+	OT_ACTION,  /* --help, --version: done in options_parse */
 };
 
 struct optdef {
-	enum opt_id id;
 	const char *name;
 	char short_name;
-	const char *arg; /* NULL: takes no argument */
+	enum opt_type type;
+	const char *arg;            /* the argument's name in --help; NULL: takes none */
+	size_t off;                 /* the field in struct options */
+	size_t off_n;               /* OT_LIST, OT_SOURCE, OT_FILTER: the count; OT_BACKOFF: CAP */
+	int value;                  /* OT_SETINT, OT_SOURCE, OT_FILTER, OT_XFER */
+	double min, max;            /* OT_INT, OT_SECONDS (max only) */
+	const char *zero_word;      /* OT_INT: a word that means 0, e.g. "auto" */
+	const char *const *choices; /* OT_CHOICE, NULL-terminated */
+	const char *what;           /* OT_STRING: "user name": refused empty */
+	const char *def;            /* the default, parsed as a value; NULL: none */
+	const char *def_text;       /* --help's default when not def ("none") */
 	const char *group;
 	const char *help;
-	bool implemented;
 };
+
+#define OFF(field)          offsetof(struct options, field)
+#define FIELD(o, off, type) ((type *)(void *)((char *)(o) + (off)))
 
 static const char group_hosts[] = "Host selection";
 static const char group_resilience[] = "Parallelism and resilience";
 static const char group_trust[] = "Authentication and trust";
 static const char group_output[] = "Running and output";
 
+static const char *const policy_names[] = {"strict", "accept-new", "insecure", NULL};
+_Static_assert(HOSTKEY_POLICY_STRICT == 1 && HOSTKEY_POLICY_ACCEPT_NEW == 2 &&
+                       HOSTKEY_POLICY_INSECURE == 3 && sizeof(enum hostkey_policy) == sizeof(int),
+        "--host-key-policy's choices are stored as index + 1 in an int");
+
 static const struct optdef options_table[] = {
-        {OPT_HOSTS, "hosts", 'w', "EXPR", group_hosts,
-                "host expression, e.g. web[01-20],db1 (repeatable; - reads stdin)", true},
-        {OPT_HOSTFILE, "hostfile", 'H', "FILE", group_hosts,
-                "read host expressions from FILE, one a line (repeatable)", true},
-        {OPT_EXCLUDE, "exclude", 'x', "EXPR", group_hosts, "drop these hosts (repeatable)", true},
-        {OPT_FILTER, "filter", 0, "REGEX", group_hosts,
-                "keep only hosts whose name matches a PCRE2 pattern", true},
-        {OPT_FILTER_OUT, "filter-out", 0, "REGEX", group_hosts,
-                "drop hosts whose name matches a PCRE2 pattern", true},
-        {OPT_USER, "user", 'l', "USER", group_hosts, "login user for every host", true},
-        {OPT_PORT, "port", 'p', "PORT", group_hosts, "port for every host", true},
-        {OPT_IDENTITY, "identity", 'i', "FILE", group_hosts, "private key to offer (repeatable)",
-                true},
-        {OPT_SSH_CONFIG, "ssh-config", 'F', "FILE", group_hosts,
-                "ssh_config file (default ~/.ssh/config; 'none' reads none)", true},
-        {OPT_LIST, "list", 0, NULL, group_hosts,
-                "print the final host list and exit without connecting", true},
+        {.name = "hosts",
+                .short_name = 'w',
+                .type = OT_SOURCE,
+                .arg = "EXPR",
+                .off = OFF(sources),
+                .off_n = OFF(nsources),
+                .value = 0,
+                .group = group_hosts,
+                .help = "host expression, e.g. web[01-20],db1 (repeatable; - reads stdin)"},
+        {.name = "hostfile",
+                .short_name = 'H',
+                .type = OT_SOURCE,
+                .arg = "FILE",
+                .off = OFF(sources),
+                .off_n = OFF(nsources),
+                .value = 1,
+                .group = group_hosts,
+                .help = "read host expressions from FILE, one a line (repeatable)"},
+        {.name = "exclude",
+                .short_name = 'x',
+                .type = OT_LIST,
+                .arg = "EXPR",
+                .off = OFF(excludes),
+                .off_n = OFF(nexcludes),
+                .group = group_hosts,
+                .help = "drop these hosts (repeatable)"},
+        {.name = "filter",
+                .type = OT_FILTER,
+                .arg = "REGEX",
+                .off = OFF(filters),
+                .off_n = OFF(nfilters),
+                .value = 1,
+                .group = group_hosts,
+                .help = "keep only hosts whose name matches a PCRE2 pattern"},
+        {.name = "filter-out",
+                .type = OT_FILTER,
+                .arg = "REGEX",
+                .off = OFF(filters),
+                .off_n = OFF(nfilters),
+                .value = 0,
+                .group = group_hosts,
+                .help = "drop hosts whose name matches a PCRE2 pattern"},
+        {.name = "user",
+                .short_name = 'l',
+                .type = OT_STRING,
+                .arg = "USER",
+                .off = OFF(user),
+                .what = "user name",
+                .group = group_hosts,
+                .help = "login user for every host"},
+        {.name = "port",
+                .short_name = 'p',
+                .type = OT_INT,
+                .arg = "PORT",
+                .off = OFF(port),
+                .min = 1,
+                .max = 65535,
+                .group = group_hosts,
+                .help = "port for every host"},
+        {.name = "identity",
+                .short_name = 'i',
+                .type = OT_LIST,
+                .arg = "FILE",
+                .off = OFF(identities),
+                .off_n = OFF(nidentities),
+                .group = group_hosts,
+                .help = "private key to offer (repeatable)"},
+        {.name = "ssh-config",
+                .short_name = 'F',
+                .type = OT_STRING,
+                .arg = "FILE",
+                .off = OFF(ssh_config),
+                .group = group_hosts,
+                .help = "ssh_config file (default ~/.ssh/config; 'none' reads none)"},
+        {.name = "list",
+                .type = OT_FLAG,
+                .off = OFF(list),
+                .group = group_hosts,
+                .help = "print the final host list and exit without connecting"},
 
-        {OPT_FANOUT, "fanout", 'f', "N", group_resilience,
-                "hosts in flight at once, 1 to 4096 [64]", true},
-        {OPT_CONNECT_TIMEOUT, "connect-timeout", 't', "SEC", group_resilience,
-                "TCP connect deadline, per attempt [10]", true},
-        {OPT_BANNER_TIMEOUT, "banner-timeout", 0, "SEC", group_resilience,
-                "from TCP connected to the server's SSH- line [15]", true},
-        {OPT_KEX_TIMEOUT, "kex-timeout", 0, "SEC", group_resilience,
-                "from the banner to keys exchanged [15]", true},
-        {OPT_AUTH_TIMEOUT, "auth-timeout", 0, "SEC", group_resilience,
-                "authentication, all methods together [30]", true},
-        {OPT_COMMAND_TIMEOUT, "command-timeout", 'u', "SEC", group_resilience,
-                "kill the remote command after SEC seconds [none]", true},
-        {OPT_RETRIES, "retries", 'r', "N", group_resilience,
-                "extra attempts for transient connect failures [3]", true},
-        {OPT_BACKOFF, "backoff", 0, "BASE,CAP", group_resilience,
-                "exponential backoff with full jitter between attempts [0.5,20]", true},
-        {OPT_MAX_STARTUPS, "max-startups", 0, "N|auto", group_resilience,
-                "handshakes in flight per address:port [auto]", true},
+        {.name = "fanout",
+                .short_name = 'f',
+                .type = OT_INT,
+                .arg = "N",
+                .off = OFF(fanout),
+                .min = 1,
+                .max = 4096,
+                .def = "64",
+                .group = group_resilience,
+                .help = "hosts in flight at once"},
+        {.name = "connect-timeout",
+                .short_name = 't',
+                .type = OT_SECONDS,
+                .arg = "SEC",
+                .off = OFF(connect_timeout),
+                .max = 1e7,
+                .def = "10",
+                .group = group_resilience,
+                .help = "TCP connect deadline, per attempt"},
+        {.name = "banner-timeout",
+                .type = OT_SECONDS,
+                .arg = "SEC",
+                .off = OFF(banner_timeout),
+                .max = 1e7,
+                .def = "15",
+                .group = group_resilience,
+                .help = "from TCP connected to the server's SSH- line"},
+        {.name = "kex-timeout",
+                .type = OT_SECONDS,
+                .arg = "SEC",
+                .off = OFF(kex_timeout),
+                .max = 1e7,
+                .def = "15",
+                .group = group_resilience,
+                .help = "from the banner to keys exchanged"},
+        {.name = "auth-timeout",
+                .type = OT_SECONDS,
+                .arg = "SEC",
+                .off = OFF(auth_timeout),
+                .max = 1e7,
+                .def = "30",
+                .group = group_resilience,
+                .help = "authentication, all methods together"},
+        {.name = "command-timeout",
+                .short_name = 'u',
+                .type = OT_SECONDS,
+                .arg = "SEC",
+                .off = OFF(command_timeout),
+                .max = 1e7,
+                .def_text = "none",
+                .group = group_resilience,
+                .help = "kill the remote command after SEC seconds"},
+        {.name = "retries",
+                .short_name = 'r',
+                .type = OT_INT,
+                .arg = "N",
+                .off = OFF(retries),
+                .min = 0,
+                .max = 100,
+                .def = "3",
+                .group = group_resilience,
+                .help = "extra attempts for transient connect failures"},
+        {.name = "backoff",
+                .type = OT_BACKOFF,
+                .arg = "BASE,CAP",
+                .off = OFF(backoff_base),
+                .off_n = OFF(backoff_cap),
+                .max = 1e6,
+                .def = "0.5,20",
+                .group = group_resilience,
+                .help = "exponential backoff with full jitter between attempts"},
+        {.name = "max-startups",
+                .type = OT_INT,
+                .arg = "N|auto",
+                .off = OFF(max_startups),
+                .min = 1,
+                .max = 4096,
+                .zero_word = "auto",
+                .def = "auto",
+                .group = group_resilience,
+                .help = "handshakes in flight per address:port"},
 
-        {OPT_PASSWORD_ENV, "password-env", 0, "VAR", group_trust,
-                "take the password from environment variable VAR", true},
-        {OPT_ASK_PASSWORD, "ask-password", 0, NULL, group_trust,
-                "ask for the password once, without echo", true},
-        {OPT_KNOWN_HOSTS, "known-hosts", 0, "FILE", group_trust,
-                "known_hosts file (default: ssh_config's, else ~/.ssh/known_hosts)", true},
-        {OPT_HOST_KEY_POLICY, "host-key-policy", 0, "POLICY", group_trust,
-                "strict, accept-new or insecure [ssh_config's, else strict]", true},
+        {.name = "password-env",
+                .type = OT_STRING,
+                .arg = "VAR",
+                .off = OFF(password_env),
+                .what = "variable name",
+                .group = group_trust,
+                .help = "take the password from environment variable VAR"},
+        {.name = "ask-password",
+                .type = OT_FLAG,
+                .off = OFF(ask_password),
+                .group = group_trust,
+                .help = "ask for the password once, without echo"},
+        {.name = "known-hosts",
+                .type = OT_STRING,
+                .arg = "FILE",
+                .off = OFF(known_hosts),
+                .group = group_trust,
+                .help = "known_hosts file (default: ssh_config's, else ~/.ssh/known_hosts)"},
+        {.name = "host-key-policy",
+                .type = OT_CHOICE,
+                .arg = "POLICY",
+                .off = OFF(hostkey_policy),
+                .choices = policy_names,
+                .def_text = "ssh_config's, else strict",
+                .group = group_trust,
+                .help = "strict, accept-new or insecure"},
 
-        {OPT_STDIN, "stdin", 'I', NULL, group_output, "send local stdin to every host's command",
-                true},
-        {OPT_TTY, "tty", 'T', NULL, group_output, "request a pty on every host", true},
-        {OPT_TUI, "tui", 0, NULL, group_output,
-                "the live view even when stdin or stdout is not a terminal", true},
-        {OPT_NO_TUI, "no-tui", 0, NULL, group_output, "plain output even on a terminal", true},
-        {OPT_GATHER, "gather", 'b', NULL, group_output,
-                "at the end, group hosts with identical output", true},
-        {OPT_INLINE, "inline", 0, NULL, group_output,
-                "each host's whole output as one block when it finishes", true},
-        {OPT_JSON, "json", 0, NULL, group_output, "one JSON object a line per host", true},
-        {OPT_OUTPUT_DIR, "output-dir", 'o', "DIR", group_output,
-                "write DIR/HOST.out, DIR/HOST.err, DIR/HOST.json", true},
-        {OPT_FAILED, "failed", 0, "FILE", group_output,
-                "write the hosts that did not succeed to FILE", true},
-        {OPT_COPY, "copy", 0, NULL, group_output,
-                "instead of a command: upload SRC... to DEST on every host (SFTP)", true},
-        {OPT_RCOPY, "rcopy", 0, NULL, group_output,
-                "instead of a command: fetch SRC from every host into DEST_DIR/HOST/", true},
-        {OPT_RECURSIVE, "recursive", 'R', NULL, group_output,
-                "--copy, --rcopy: directories too, with all they hold", true},
-        {OPT_PRESERVE, "preserve", 'P', NULL, group_output,
-                "--copy, --rcopy: keep modification times too (modes are always kept)", true},
-        {OPT_QUIET, "quiet", 'q', NULL, group_output, "fewer diagnostics", true},
-        {OPT_VERBOSE, "verbose", 'v', NULL, group_output, "more diagnostics (repeatable)", true},
-        {OPT_VERSION, "version", 0, NULL, group_output, "print the version and exit", true},
-        {OPT_HELP, "help", 'h', NULL, group_output, "print this help and exit", true},
+        {.name = "stdin",
+                .short_name = 'I',
+                .type = OT_FLAG,
+                .off = OFF(send_stdin),
+                .group = group_output,
+                .help = "send local stdin to every host's command"},
+        {.name = "tty",
+                .short_name = 'T',
+                .type = OT_FLAG,
+                .off = OFF(tty),
+                .group = group_output,
+                .help = "request a pty on every host"},
+        {.name = "tui",
+                .type = OT_SETINT,
+                .off = OFF(tui),
+                .value = 1,
+                .group = group_output,
+                .help = "the live view even when stdin or stdout is not a terminal"},
+        {.name = "no-tui",
+                .type = OT_SETINT,
+                .off = OFF(tui),
+                .value = 0,
+                .group = group_output,
+                .help = "plain output even on a terminal"},
+        {.name = "gather",
+                .short_name = 'b',
+                .type = OT_FLAG,
+                .off = OFF(gather),
+                .group = group_output,
+                .help = "at the end, group hosts with identical output"},
+        {.name = "inline",
+                .type = OT_FLAG,
+                .off = OFF(inline_output),
+                .group = group_output,
+                .help = "each host's whole output as one block when it finishes"},
+        {.name = "json",
+                .type = OT_FLAG,
+                .off = OFF(json),
+                .group = group_output,
+                .help = "one JSON object a line per host"},
+        {.name = "output-dir",
+                .short_name = 'o',
+                .type = OT_STRING,
+                .arg = "DIR",
+                .off = OFF(output_dir),
+                .what = "directory name",
+                .group = group_output,
+                .help = "write DIR/HOST.out, DIR/HOST.err, DIR/HOST.json"},
+        {.name = "failed",
+                .type = OT_STRING,
+                .arg = "FILE",
+                .off = OFF(failed_file),
+                .what = "file name",
+                .group = group_output,
+                .help = "write the hosts that did not succeed to FILE"},
+        {.name = "copy",
+                .type = OT_XFER,
+                .off = OFF(xfer),
+                .value = XFER_COPY,
+                .group = group_output,
+                .help = "instead of a command: upload SRC... to DEST on every host (SFTP)"},
+        {.name = "rcopy",
+                .type = OT_XFER,
+                .off = OFF(xfer),
+                .value = XFER_RCOPY,
+                .group = group_output,
+                .help = "instead of a command: fetch SRC from every host into DEST_DIR/HOST/"},
+        {.name = "recursive",
+                .short_name = 'R',
+                .type = OT_FLAG,
+                .off = OFF(recursive),
+                .group = group_output,
+                .help = "--copy, --rcopy: directories too, with all they hold"},
+        {.name = "preserve",
+                .short_name = 'P',
+                .type = OT_FLAG,
+                .off = OFF(preserve),
+                .group = group_output,
+                .help = "--copy, --rcopy: keep modification times too (modes are always kept)"},
+        {.name = "quiet",
+                .short_name = 'q',
+                .type = OT_SETINT,
+                .off = OFF(verbosity),
+                .value = -1,
+                .group = group_output,
+                .help = "fewer diagnostics"},
+        {.name = "verbose",
+                .short_name = 'v',
+                .type = OT_COUNT,
+                .off = OFF(verbosity),
+                .group = group_output,
+                .help = "more diagnostics (repeatable)"},
+        {.name = "version",
+                .type = OT_ACTION,
+                .group = group_output,
+                .help = "print the version and exit"},
+        {.name = "help",
+                .short_name = 'h',
+                .type = OT_ACTION,
+                .group = group_output,
+                .help = "print this help and exit"},
 };
 
 #define NOPTIONS (sizeof options_table / sizeof options_table[0])
 
+/* getopt_long's val of a row: its short name, else 256 + its index. */
+static int
+optdef_val(const struct optdef *d)
+{
+	return d->short_name != 0 ? d->short_name : 256 + (int)(d - options_table);
+}
+
 static const struct optdef *
-optdef_find(int id)
+optdef_by_val(int val)
+{
+	size_t i;
+
+	if (val >= 256)
+		return (size_t)(val - 256) < NOPTIONS ? &options_table[val - 256] : NULL;
+	for (i = 0; i < NOPTIONS; i++) {
+		if (options_table[i].short_name != 0 && options_table[i].short_name == val)
+			return &options_table[i];
+	}
+	return NULL;
+}
+
+static const struct optdef *
+optdef_by_name(const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < NOPTIONS; i++) {
-		if ((int)options_table[i].id == id)
+		if (strcmp(options_table[i].name, name) == 0)
 			return &options_table[i];
 	}
 	return NULL;
@@ -180,11 +434,25 @@ optdef_label(const struct optdef *d, char *tmp, size_t len)
 	return tmp;
 }
 
+/* The help text with the range and the default the table holds. */
+static void
+optdef_help(const struct optdef *d, char *out, size_t len)
+{
+	const char *def = d->def_text ? d->def_text : d->def;
+	char range[64] = "";
+
+	if (d->type == OT_INT)
+		snprintf(range, sizeof range, ", %.0f to %.0f%s%s", d->min, d->max,
+		        d->zero_word ? " or " : "", d->zero_word ? d->zero_word : "");
+	snprintf(out, len, "%s%s%s%s%s", d->help, range, def ? " [" : "", def ? def : "",
+	        def ? "]" : "");
+}
+
 static void
 options_usage(FILE *fp)
 {
 	const char *group = NULL;
-	char left[64];
+	char left[64], help[256];
 	size_t i;
 
 	fprintf(fp, "Usage: shoal [OPTIONS] [--] COMMAND [ARG...]\n"
@@ -205,8 +473,8 @@ options_usage(FILE *fp)
 		else
 			snprintf(left, sizeof left, "    --%s%s%s", d->name, d->arg ? " " : "",
 			        d->arg ? d->arg : "");
-		fprintf(fp, "  %-28s %s%s\n", left, d->help,
-		        d->implemented ? "" : " (not in this version)");
+		optdef_help(d, help, sizeof help);
+		fprintf(fp, "  %-28s %s\n", left, help);
 	}
 	fprintf(fp, "\nHosts: comma-separated [user@]name[:port] items; name[01-20] ranges keep\n"
 	            "zero padding; [2001:db8::1]:22 for IPv6.  Exit status: 0 all ok, 1 some\n"
@@ -230,38 +498,43 @@ usage_error(const char *fmt, ...)
 	return 2;
 }
 
+/* OT_INT: the existing wording, whichever option it is. */
 static int
-parse_int(const char *label, const char *arg, long min, long max, int *out)
+parse_int(const char *label, const struct optdef *d, const char *arg, int *out)
 {
 	char *end = NULL;
 	long v;
 
+	if (d->zero_word != NULL && strcmp(arg, d->zero_word) == 0) {
+		*out = 0;
+		return 0;
+	}
 	errno = 0;
 	v = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max)
-		return usage_error(
-		        "%s: '%s' is not a whole number from %ld to %ld", label, arg, min, max);
+	if (errno != 0 || end == arg || *end != '\0' || v < (long)d->min || v > (long)d->max)
+		return usage_error("%s: '%s' is not a whole number from %ld to %ld", label, arg,
+		        (long)d->min, (long)d->max);
 	*out = (int)v;
 	return 0;
 }
 
-/* A number of seconds, > 0 and at most a day-ish bound that keeps math sane. */
+/* OT_SECONDS: > 0 and at most a bound that keeps the arithmetic sane. */
 static int
-parse_seconds(const char *label, const char *arg, double *out)
+parse_seconds(const char *label, const struct optdef *d, const char *arg, double *out)
 {
 	char *end = NULL;
 	double v;
 
 	errno = 0;
 	v = strtod(arg, &end);
-	if (errno != 0 || end == arg || *end != '\0' || !isfinite(v) || v <= 0 || v > 1e7)
+	if (errno != 0 || end == arg || *end != '\0' || !isfinite(v) || v <= 0 || v > d->max)
 		return usage_error("%s: '%s' is not a positive number of seconds", label, arg);
 	*out = v;
 	return 0;
 }
 
 static int
-parse_backoff(const char *label, const char *arg, double *base, double *cap)
+parse_backoff(const char *label, const struct optdef *d, const char *arg, double *base, double *cap)
 {
 	char *end = NULL;
 	double b, c;
@@ -272,7 +545,7 @@ parse_backoff(const char *label, const char *arg, double *base, double *cap)
 		goto bad;
 	arg = end + 1;
 	c = strtod(arg, &end);
-	if (errno != 0 || end == arg || *end != '\0' || !isfinite(c) || c < b || c > 1e6)
+	if (errno != 0 || end == arg || *end != '\0' || !isfinite(c) || c < b || c > d->max)
 		goto bad;
 	*base = b;
 	*cap = c;
@@ -280,6 +553,25 @@ parse_backoff(const char *label, const char *arg, double *base, double *cap)
 bad:
 	return usage_error(
 	        "%s: expected BASE,CAP in seconds with 0 <= BASE <= CAP, e.g. 0.5,20", label);
+}
+
+static int
+parse_choice(const char *label, const struct optdef *d, const char *arg, int *out)
+{
+	char list[256] = "";
+	size_t i, len = 0;
+
+	for (i = 0; d->choices[i] != NULL; i++) {
+		if (strcmp(arg, d->choices[i]) == 0) {
+			*out = (int)i + 1;
+			return 0;
+		}
+		len += (size_t)snprintf(
+		        list + len, sizeof list - len, "%s%s", i > 0 ? ", " : "", d->choices[i]);
+		if (len >= sizeof list)
+			len = sizeof list - 1;
+	}
+	return usage_error("%s: '%s' is not one of %s", label, arg, list);
 }
 
 static void
@@ -314,179 +606,107 @@ join_words(int n, char **words)
 	return s;
 }
 
-static void
-options_defaults(struct options *o)
-{
-	memset(o, 0, sizeof *o);
-	o->fanout = 64;
-	o->connect_timeout = 10;
-	o->banner_timeout = 15;
-	o->kex_timeout = 15;
-	o->auth_timeout = 30;
-	o->retries = 3;
-	o->backoff_base = 0.5;
-	o->backoff_cap = 20;
-	o->tui = -1;
-}
-
-const char *
-options_policy_name(enum hostkey_policy p)
-{
-	switch (p) {
-	case HOSTKEY_POLICY_STRICT:
-		return "strict";
-	case HOSTKEY_POLICY_ACCEPT_NEW:
-		return "accept-new";
-	case HOSTKEY_POLICY_INSECURE:
-		return "insecure";
-	case HOSTKEY_POLICY_UNSET:
-		break;
-	}
-	return "unset";
-}
-
+/* Apply one row with its argument (NULL for those that take none); label names it. */
 static int
-options_apply(struct options *o, const struct optdef *d, const char *arg)
+options_apply(struct options *o, const struct optdef *d, const char *arg, const char *label)
 {
-	char label[64];
 	struct host_source src;
 	struct host_filter filt;
+	int *ip = FIELD(o, d->off, int);
 
-	optdef_label(d, label, sizeof label);
-	if (!d->implemented)
-		return usage_error("%s: not available in this version of shoal yet", label);
-	switch (d->id) {
-	case OPT_HOSTS:
-	case OPT_HOSTFILE:
-		src.is_file = d->id == OPT_HOSTFILE;
+	switch (d->type) {
+	case OT_FLAG:
+		*FIELD(o, d->off, bool) = true;
+		return 0;
+	case OT_SETINT:
+		*ip = d->value;
+		return 0;
+	case OT_COUNT:
+		*ip = *ip < 0 ? 1 : *ip + 1;
+		return 0;
+	case OT_INT:
+		return parse_int(label, d, arg, ip);
+	case OT_SECONDS:
+		return parse_seconds(label, d, arg, FIELD(o, d->off, double));
+	case OT_STRING:
+		if (d->what != NULL && *arg == '\0')
+			return usage_error("%s: empty %s", label, d->what);
+		*FIELD(o, d->off, const char *) = arg;
+		return 0;
+	case OT_CHOICE:
+		return parse_choice(label, d, arg, ip);
+	case OT_LIST:
+		push(FIELD(o, d->off, const char **), FIELD(o, d->off_n, size_t), sizeof arg, &arg);
+		return 0;
+	case OT_SOURCE:
+		src.is_file = d->value != 0;
 		src.value = arg;
-		push(&o->sources, &o->nsources, sizeof src, &src);
+		push(FIELD(o, d->off, struct host_source *), FIELD(o, d->off_n, size_t), sizeof src,
+		        &src);
 		return 0;
-	case OPT_EXCLUDE:
-		push(&o->excludes, &o->nexcludes, sizeof arg, &arg);
-		return 0;
-	case OPT_FILTER:
-	case OPT_FILTER_OUT:
+	case OT_FILTER:
 		filt.pattern = arg;
-		filt.keep = d->id == OPT_FILTER;
-		push(&o->filters, &o->nfilters, sizeof filt, &filt);
+		filt.keep = d->value != 0;
+		push(FIELD(o, d->off, struct host_filter *), FIELD(o, d->off_n, size_t),
+		        sizeof filt, &filt);
 		return 0;
-	case OPT_USER:
-		if (*arg == '\0')
-			return usage_error("%s: empty user name", label);
-		o->user = arg;
-		return 0;
-	case OPT_PORT:
-		return parse_int(label, arg, 1, 65535, &o->port);
-	case OPT_IDENTITY:
-		push(&o->identities, &o->nidentities, sizeof arg, &arg);
-		return 0;
-	case OPT_SSH_CONFIG:
-		o->ssh_config = arg;
-		return 0;
-	case OPT_LIST:
-		o->list = true;
-		return 0;
-	case OPT_FANOUT:
-		return parse_int(label, arg, 1, 4096, &o->fanout);
-	case OPT_CONNECT_TIMEOUT:
-		return parse_seconds(label, arg, &o->connect_timeout);
-	case OPT_BANNER_TIMEOUT:
-		return parse_seconds(label, arg, &o->banner_timeout);
-	case OPT_KEX_TIMEOUT:
-		return parse_seconds(label, arg, &o->kex_timeout);
-	case OPT_AUTH_TIMEOUT:
-		return parse_seconds(label, arg, &o->auth_timeout);
-	case OPT_COMMAND_TIMEOUT:
-		return parse_seconds(label, arg, &o->command_timeout);
-	case OPT_RETRIES:
-		return parse_int(label, arg, 0, 100, &o->retries);
-	case OPT_BACKOFF:
-		return parse_backoff(label, arg, &o->backoff_base, &o->backoff_cap);
-	case OPT_MAX_STARTUPS:
-		if (strcmp(arg, "auto") == 0) {
-			o->max_startups = 0;
-			return 0;
-		}
-		return parse_int(label, arg, 1, 4096, &o->max_startups);
-	case OPT_PASSWORD_ENV:
-		if (*arg == '\0')
-			return usage_error("%s: empty variable name", label);
-		o->password_env = arg;
-		return 0;
-	case OPT_ASK_PASSWORD:
-		o->ask_password = true;
-		return 0;
-	case OPT_KNOWN_HOSTS:
-		o->known_hosts = arg;
-		return 0;
-	case OPT_HOST_KEY_POLICY:
-		if (strcmp(arg, "strict") == 0)
-			o->hostkey_policy = HOSTKEY_POLICY_STRICT;
-		else if (strcmp(arg, "accept-new") == 0)
-			o->hostkey_policy = HOSTKEY_POLICY_ACCEPT_NEW;
-		else if (strcmp(arg, "insecure") == 0)
-			o->hostkey_policy = HOSTKEY_POLICY_INSECURE;
-		else
-			return usage_error(
-			        "%s: '%s' is not one of strict, accept-new, insecure", label, arg);
-		return 0;
-	case OPT_STDIN:
-		o->send_stdin = true;
-		return 0;
-	case OPT_TTY:
-		o->tty = true;
-		return 0;
-	case OPT_TUI:
-		o->tui = 1;
-		return 0;
-	case OPT_NO_TUI:
-		o->tui = 0;
-		return 0;
-	case OPT_GATHER:
-		o->gather = true;
-		return 0;
-	case OPT_INLINE:
-		o->inline_output = true;
-		return 0;
-	case OPT_JSON:
-		o->json = true;
-		return 0;
-	case OPT_OUTPUT_DIR:
-		if (*arg == '\0')
-			return usage_error("%s: empty directory name", label);
-		o->output_dir = arg;
-		return 0;
-	case OPT_FAILED:
-		if (*arg == '\0')
-			return usage_error("%s: empty file name", label);
-		o->failed_file = arg;
-		return 0;
-	case OPT_QUIET:
-		o->verbosity = -1;
-		return 0;
-	case OPT_VERBOSE:
-		if (o->verbosity < 0)
-			o->verbosity = 0;
-		o->verbosity++;
-		return 0;
-	case OPT_COPY:
-	case OPT_RCOPY:
-		if (o->xfer != XFER_NONE && o->xfer != (d->id == OPT_COPY ? XFER_COPY : XFER_RCOPY))
+	case OT_BACKOFF:
+		return parse_backoff(
+		        label, d, arg, FIELD(o, d->off, double), FIELD(o, d->off_n, double));
+	case OT_XFER:
+		if (*ip != XFER_NONE && *ip != d->value)
 			return usage_error("--copy and --rcopy: choose one");
-		o->xfer = d->id == OPT_COPY ? XFER_COPY : XFER_RCOPY;
+		*ip = d->value;
 		return 0;
-	case OPT_RECURSIVE:
-		o->recursive = true;
-		return 0;
-	case OPT_PRESERVE:
-		o->preserve = true;
-		return 0;
-	case OPT_VERSION:
-	case OPT_HELP:
-		break;
+	case OT_ACTION:
+		return usage_error("%s: only on the command line", label);
 	}
 	return 0;
+}
+
+void
+options_init(struct options *o)
+{
+	char label[64];
+	size_t i;
+
+	memset(o, 0, sizeof *o);
+	for (i = 0; i < NOPTIONS; i++) {
+		const struct optdef *d = &options_table[i];
+
+		if (d->def != NULL &&
+		        options_apply(o, d, d->def, optdef_label(d, label, sizeof label)) != 0)
+			fatal("options: the default of --%s does not parse", d->name);
+	}
+	o->tui = -1; /* neither --tui nor --no-tui: on when on a terminal */
+}
+
+int
+options_set(struct options *o, const char *name, const char *value, const char *where)
+{
+	const struct optdef *d = optdef_by_name(name);
+	char label[256];
+	char *copy;
+
+	if (d == NULL)
+		return usage_error("%s: unknown option '%s'", where, name);
+	snprintf(label, sizeof label, "%s: %s", where, name);
+	if (d->arg == NULL) {
+		if (d->type == OT_FLAG && value != NULL && strcmp(value, "no") == 0) {
+			*FIELD(o, d->off, bool) = false;
+			return 0;
+		}
+		if (value != NULL && strcmp(value, "yes") != 0)
+			return usage_error("%s: '%s' is not yes%s", label, value,
+			        d->type == OT_FLAG ? " or no" : "");
+		return options_apply(o, d, NULL, label);
+	}
+	if (value == NULL)
+		return usage_error("%s needs a value", label);
+	/* The value outlives the caller's line: struct options keeps pointers. */
+	copy = xstrdup(value);
+	push(&o->owned, &o->nowned, sizeof copy, &copy);
+	return options_apply(o, d, copy, label);
 }
 
 static int
@@ -552,12 +772,12 @@ int
 options_parse(struct options *o, int argc, char **argv, bool *done)
 {
 	struct option longopts[NOPTIONS + 1];
-	char shortopts[2 * NOPTIONS + 3];
+	char shortopts[2 * NOPTIONS + 3], label[64];
 	size_t i, ns = 0;
 	char *words;
 	int c, rc;
 
-	options_defaults(o);
+	options_init(o);
 	*done = false;
 	shortopts[ns++] = '+'; /* stop at the command's first word */
 	shortopts[ns++] = ':'; /* report a missing argument as ':' */
@@ -567,7 +787,7 @@ options_parse(struct options *o, int argc, char **argv, bool *done)
 		longopts[i].name = d->name;
 		longopts[i].has_arg = d->arg ? required_argument : no_argument;
 		longopts[i].flag = NULL;
-		longopts[i].val = (int)d->id;
+		longopts[i].val = optdef_val(d);
 		if (d->short_name != 0) {
 			shortopts[ns++] = d->short_name;
 			if (d->arg)
@@ -588,26 +808,24 @@ options_parse(struct options *o, int argc, char **argv, bool *done)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 		if (c == ':') {
-			d = optdef_find(optopt);
+			d = optdef_by_val(optopt);
 			if (d != NULL && d->short_name != 0 && argv[optind - 1][1] != '-')
 				return usage_error(
 				        "-%c needs an argument (%s)", d->short_name, d->arg);
 			return usage_error("%s needs an argument", argv[optind - 1]);
 		}
-		if (c == OPT_HELP) {
-			options_usage(stdout);
-			*done = true;
-			return 0;
-		}
-		if (c == OPT_VERSION) {
-			printf("shoal %s\n", PACKAGE_VERSION);
-			*done = true;
-			return 0;
-		}
-		d = optdef_find(c);
+		d = optdef_by_val(c);
 		if (d == NULL)
 			return usage_error("unknown option");
-		if ((rc = options_apply(o, d, optarg)) != 0)
+		if (d->type == OT_ACTION) {
+			if (strcmp(d->name, "help") == 0)
+				options_usage(stdout);
+			else
+				printf("shoal %s\n", PACKAGE_VERSION);
+			*done = true;
+			return 0;
+		}
+		if ((rc = options_apply(o, d, optarg, optdef_label(d, label, sizeof label))) != 0)
 			return rc;
 	}
 	if ((rc = options_check(o)) != 0)
@@ -629,10 +847,15 @@ options_parse(struct options *o, int argc, char **argv, bool *done)
 void
 options_free(struct options *o)
 {
+	size_t i;
+
 	free(o->sources);
 	free(o->excludes);
 	free(o->filters);
 	free(o->identities);
 	free(o->command);
+	for (i = 0; i < o->nowned; i++)
+		free(o->owned[i]);
+	free(o->owned);
 	memset(o, 0, sizeof *o);
 }

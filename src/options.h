@@ -1,6 +1,7 @@
 /*
  * options.h - the command line.  One table in options.c drives getopt_long,
- * --help and the validation messages.
+ * --help, the defaults and the validation messages; options_set applies an
+ * option by its long name, for settings that come from elsewhere than argv.
  */
 #ifndef SHOAL_OPTIONS_H
 #define SHOAL_OPTIONS_H
@@ -81,6 +82,8 @@ struct options {
 	const char *xfer_dest; /* --copy: remote DEST; --rcopy: local DEST_DIR */
 
 	char *command; /* the words after the options, joined by spaces */
+	char **owned;  /* values options_set copied, freed with the options */
+	size_t nowned;
 };
 
 /*
@@ -90,6 +93,15 @@ struct options {
  */
 int options_parse(struct options *o, int argc, char **argv, bool *done);
 void options_free(struct options *o);
-const char *options_policy_name(enum hostkey_policy p);
+/* Every option at its default (options_parse starts with this). */
+void options_init(struct options *o);
+/*
+ * Apply `name = value` by the option's long name, as the command line would:
+ * a repeatable option adds one more, others replace.  value is copied; an
+ * option without an argument takes NULL or "yes" (a plain flag also "no").
+ * where ("FILE:LINE") begins every message.  Returns 0, or 2 after a message
+ * on stderr.
+ */
+int options_set(struct options *o, const char *name, const char *value, const char *where);
 
 #endif

@@ -442,6 +442,7 @@ static void
 report_failure(const struct host *h)
 {
 	const struct err_kind_info *ki = errkind_info(h->kind);
+	char at[HOST_ATTEMPT_TEXT];
 
 	/* Hosts a cancel kept from starting are counted in the summary only. */
 	if (h->kind == EK_NONE || (h->kind == EK_CANCELLED && h->attempts == 0))
@@ -449,10 +450,10 @@ report_failure(const struct host *h)
 	if (h->kind == EK_EXIT_NONZERO || h->kind == EK_SIGNAL)
 		log_msg(LOG_NORMAL, "%s: %s: %s", h->name, ki->name, h->error);
 	else
-		log_msg(LOG_NORMAL, "%s: %s (%s phase, attempt %u/%d): %s", h->name, ki->name,
+		log_msg(LOG_NORMAL, "%s: %s (%s phase, attempt %s): %s", h->name, ki->name,
 		        errkind_phase_name(
 		                h->history ? h->history[h->attempts - 1].phase : ki->phase),
-		        h->attempts, output_opts->retries + 1, h->error);
+		        host_attempt_text(h, output_opts->retries, at, sizeof at), h->error);
 }
 
 /* Bytes to a stream, newline ended: escaped line by line for a terminal, else exact. */
@@ -643,9 +644,11 @@ void
 output_host_retry(struct host *h, double delay)
 {
 	const struct attempt *a = &h->history[h->attempts - 1];
+	char at[HOST_ATTEMPT_TEXT];
 
-	log_msg(LOG_VERBOSE, "%s: attempt %u/%d failed: %s: %s; retrying in %.1f s", h->name,
-	        h->attempts, output_opts->retries + 1, errkind_name(a->kind), a->error, delay);
+	log_msg(LOG_VERBOSE, "%s: attempt %s failed: %s: %s; retrying in %.1f s", h->name,
+	        host_attempt_text(h, output_opts->retries, at, sizeof at), errkind_name(a->kind),
+	        a->error, delay);
 }
 
 int

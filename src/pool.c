@@ -127,20 +127,12 @@ pool_requeue(struct pool *pl, struct host *h)
 	pthread_mutex_unlock(&pl->lock);
 }
 
+/* h's final state from out (its error moves to h), and its output. */
 static void
-host_finish(struct host *h, struct outcome *out)
+pool_finish(struct host *h, struct outcome *out)
 {
-	double now = host_now();
-
-	pthread_mutex_lock(&h->lock);
-	h->kind = out->kind;
-	free(h->error);
-	h->error = out->error;
+	host_finish(h, out->kind, out->error, host_now());
 	out->error = NULL;
-	h->finished = now;
-	h->state = h->kind == EK_NONE ? HOST_OK : HOST_FAILED;
-	h->phase_started = now;
-	pthread_mutex_unlock(&h->lock);
 	output_host_done(h);
 }
 
@@ -152,15 +144,13 @@ pool_attempt(struct worker *w, struct host *h)
 	const struct options *o = pl->params->opts;
 	struct outcome out = {EK_NONE, PHASE_ANY, NULL};
 	struct conn c;
-	double start = host_now(), delay;
+	double delay;
+	char at[HOST_ATTEMPT_TEXT];
+	unsigned n;
 
-	pthread_mutex_lock(&h->lock);
-	if (h->attempts == 0)
-		h->started = start;
-	h->attempts++;
-	pthread_mutex_unlock(&h->lock);
-	log_msg(LOG_DEBUG, "%s: attempt %u/%d", h->name, h->attempts - h->round_base,
-	        o->retries + 1);
+	n = host_attempt_begin(h, host_now());
+	log_msg(LOG_DEBUG, "%s: attempt %s", h->name,
+	        host_attempt_text(h, o->retries, at, sizeof at));
 
 	if (connect_host(&c, h, &pl->cparams, &out) == 0) {
 		output_host_start(h);
@@ -169,23 +159,21 @@ pool_attempt(struct worker *w, struct host *h)
 		else
 			exec_run(&c, h, &pl->eparams, &out);
 		connect_close(&c);
-		host_add_attempt(h, out.kind, out.phase, out.error, host_now() - start);
-		host_finish(h, &out);
+		host_attempt_end(h, out.kind, out.phase, out.error, host_now());
+		pool_finish(h, &out);
 		return;
 	}
-	host_add_attempt(h, out.kind, out.phase, out.error, host_now() - start);
-	if (errkind_info(out.kind)->retried &&
-	        h->attempts - h->round_base <= (unsigned)o->retries && !cancel_requested()) {
+	host_attempt_end(h, out.kind, out.phase, out.error, host_now());
+	if (errkind_info(out.kind)->retried && n <= (unsigned)o->retries && !cancel_requested()) {
 		delay = backoff_delay(
 		        o->backoff_base, o->backoff_cap, h->attempts - 1, backoff_random(&w->rng));
-		h->ready_at = host_now() + delay;
-		host_set_state(h, HOST_RETRY_WAIT, out.phase, host_now());
+		host_retry_wait(h, host_now() + delay, host_now());
 		output_host_retry(h, delay);
 		outcome_clear(&out);
 		pool_requeue(pl, h);
 		return;
 	}
-	host_finish(h, &out);
+	pool_finish(h, &out);
 }
 
 static void *
@@ -214,9 +202,7 @@ pool_cancel_rest(const struct pool_params *p)
 		outcome_set(&out, EK_CANCELLED, PHASE_ANY,
 		        h->attempts ? "interrupted while waiting to retry"
 		                    : "interrupted before start");
-		if (h->attempts == 0)
-			h->started = host_now();
-		host_finish(h, &out);
+		pool_finish(h, &out);
 	}
 }
 
@@ -266,14 +252,6 @@ pool_start(const struct pool_params *p, bool stay_open)
 	return pl;
 }
 
-/* Whether the operator may send h round again: it failed before its command started. */
-static bool
-pool_retry_eligible(const struct host *h)
-{
-	return h->state == HOST_FAILED && h->kind != EK_CANCELLED &&
-	       (errkind_info(h->kind)->phase != PHASE_RUN || h->kind == EK_CHANNEL);
-}
-
 size_t
 pool_retry(struct pool *pl, struct host **hosts, size_t n)
 {
@@ -284,20 +262,8 @@ pool_retry(struct pool *pl, struct host **hosts, size_t n)
 	for (i = 0; i < n && pl->open && !cancel_requested(); i++) {
 		struct host *h = hosts[i];
 
-		pthread_mutex_lock(&h->lock);
-		if (!pool_retry_eligible(h)) {
-			pthread_mutex_unlock(&h->lock);
+		if (!host_retry_round(h, now))
 			continue;
-		}
-		h->kind = EK_NONE;
-		free(h->error);
-		h->error = NULL;
-		h->finished = 0;
-		h->round_base = h->attempts;
-		h->ready_at = now;
-		h->state = HOST_RETRY_WAIT;
-		h->phase_started = now;
-		pthread_mutex_unlock(&h->lock);
 		pl->waiting = xreallocarray(pl->waiting, pl->nwaiting + 1, sizeof *pl->waiting);
 		pl->waiting[pl->nwaiting++] = h;
 		m++;

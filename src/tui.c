@@ -507,10 +507,7 @@ row_read(struct view *v, struct host *h, struct row *r, double t)
 	r->state = h->state;
 	snprintf(r->state_text, sizeof r->state_text, "%s", state_name(h->state, h->phase));
 	n = h->attempts - h->round_base;
-	if (n > 0)
-		snprintf(r->attempt, sizeof r->attempt, "%u/%d", n, v->o->retries + 1);
-	else
-		r->attempt[0] = '\0';
+	host_attempt_text(h, v->o->retries, r->attempt, sizeof r->attempt);
 	if (h->state == HOST_OK || h->state == HOST_FAILED)
 		secs = h->finished - h->started;
 	else if (h->state == HOST_QUEUED)
@@ -570,7 +567,7 @@ row_read(struct view *v, struct host *h, struct row *r, double t)
 		if (h->error)
 			escape_terminal(&r->text, h->error, strlen(h->error));
 		if (errkind_info(h->kind)->phase != PHASE_RUN)
-			buf_appendf(&r->text, " (attempt %u/%d)", n, v->o->retries + 1);
+			buf_appendf(&r->text, " (attempt %s)", r->attempt);
 		else if (h->out.len + h->err.len > 0) {
 			buf_appends(&r->text, " \xc2\xb7 ");
 			last_line(&r->text, h->err_last ? &h->err : &h->out);

@@ -747,7 +747,8 @@ _lib_fp_settled() {
 # per SPEC (LISTENPORT:TARGETHOST:TARGETPORT:PLAN; LISTENPORT 0 picks one);
 # waits for "ready" and exports FP_PORT_1, FP_PORT_2, ... in SPEC order (each
 # call numbers its own listeners from 1) and FP_PID.  Skips the whole test
-# when the proxy is not built.  Its output is in $T/faultproxy[-N]/.
+# when the proxy is not built.  Its output is in $T/faultproxy[-N]/; with
+# FP_VERBOSE=1 its log there has a line per connection accepted.
 start_faultproxy() {
     local bin=$top_builddir/tests/faultproxy args=() s i=0 line dir name target
     [ -x "$bin" ] || skip_all "tests/faultproxy is not built ($bin)"
@@ -756,6 +757,7 @@ start_faultproxy() {
     [ "$_lib_fp_count" -gt 1 ] && name=faultproxy-$_lib_fp_count
     dir=$T/$name
     mkdir -p "$dir"
+    [ -n "${FP_VERBOSE:-}" ] && args+=(-v)
     for s in "$@"; do args+=(-L "$s"); done
     # -p puts $T in its command line too: cleanup finds it even if orphaned.
     _lib_spawn "$name" "$dir/out" "$dir/log" "$bin" -p "$dir/pid" "${args[@]}"

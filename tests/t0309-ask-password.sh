@@ -61,7 +61,7 @@ ask bad not-the-pw -F "$T/ssh_config" -w 'pw[01-03]' --ask-password --no-tui --j
     --retries 3 --backoff 0.05,0.1 -- true
 is "$RC" 3 "a wrong password: exit 3"
 is "$(grep -c '"error_kind":"auth_denied".*"attempts":1,' "$T/out")" 3 "auth_denied on every host, one attempt each"
-like "$(cat "$T/err")" 'pw01: auth_denied \(auth phase, attempt 1/4\): password refused' "stderr names the auth phase and the method"
+like "$(cat "$T/err")" 'pw01: auth_denied \(auth phase, attempt 1\): password refused' "stderr names the auth phase and the method"
 
 # Ctrl-C at the prompt: shoal ends as interrupted, and gives the terminal its
 # echo back first.  The shell around it survives the Ctrl-C (a trap, which

@@ -35,12 +35,12 @@ term_wait 5 'done in [0-9.]+ s' && pass "the progress line says the run is done"
 like "$(term_screen)" '\[#+\] 11/11 100%' "the progress bar is full"
 like "$(term_screen)" 'stall +failed +2/2 .*banner_timeout: no SSH banner within 2\.0 s \(attempt 2/2\)' \
     "a banner_timeout row, with its attempt"
-like "$(term_screen)" 'stranger +failed +1/2 .*auth_denied: publickey' "an auth_denied row naming the method"
+like "$(term_screen)" 'stranger +failed +1 .*auth_denied: publickey' "an auth_denied row naming the method"
 like "$(term_screen)" 'full +failed +2/2 .*throttled: .*MaxStartups' "a throttled row, retried once"
 like "$(term_screen)" '^  banner_timeout 1: stall' "the failure panel: banner_timeout"
 like "$(term_screen)" '^  auth_denied 1: stranger' "the failure panel: auth_denied"
 like "$(term_screen)" '^  throttled 1: full' "the failure panel: throttled"
-like "$(term_screen)" 'ok03 +ok +1/2 +[0-9.]+s last \\x1b\[31mRED' "a host's last line, its ESC shown as \\x1b"
+like "$(term_screen)" 'ok03 +ok +1 +[0-9.]+s last \\x1b\[31mRED' "a host's last line, its ESC shown as \\x1b"
 unlike "$(term_screen -e)" $'\e\\[31mRED' "the host's ESC never reaches the terminal"
 
 term_keys f

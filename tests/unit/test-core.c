@@ -5,15 +5,22 @@
 #include "config.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "backoff.h"
 #include "buf.h"
+#include "cancel.h"
 #include "errkind.h"
 #include "escape.h"
+#include "host.h"
 #include "limiter.h"
+#include "options.h"
 #include "tap.h"
+#include "xmalloc.h"
 
 static void
 near(double got, double want, const char *desc)
@@ -103,6 +110,211 @@ test_limiter(void)
 	limiter_cancel();
 	ok(limiter_acquire("127.0.0.1:22", &a) < 0, "limiter: acquire after cancel fails");
 	limiter_free();
+}
+
+struct waiter {
+	pthread_t thread;
+	int rc;
+	double woke;
+};
+
+static void *
+waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+	struct limiter_slot slot;
+
+	w->rc = limiter_acquire("127.0.0.1:22", &slot);
+	w->woke = host_now();
+	limiter_release(&slot, LIMITER_OTHER);
+	return NULL;
+}
+
+/*
+ * Last of all: it raises the process-wide cancel.  Waiters blocked on a full
+ * destination return at once on cancel_request(), as from the signal
+ * handler, and a slot freed after the cancel goes to nobody.
+ */
+static void
+test_limiter_cancel(void)
+{
+	struct waiter w[8];
+	struct limiter_slot held;
+	double t0, latest = 0;
+	int i, failed = 0;
+
+	limiter_init(1, 8);
+	limiter_acquire("127.0.0.1:22", &held);
+	for (i = 0; i < 8; i++)
+		pthread_create(&w[i].thread, NULL, waiter_main, &w[i]);
+	nanosleep(&(struct timespec){0, 200000000L}, NULL); /* let them block */
+	t0 = host_now();
+	cancel_request();
+	limiter_release(&held, LIMITER_OTHER); /* as a worker that saw the cancel first */
+	for (i = 0; i < 8; i++) {
+		pthread_join(w[i].thread, NULL);
+		failed += w[i].rc < 0;
+		if (w[i].woke - t0 > latest)
+			latest = w[i].woke - t0;
+	}
+	ok(failed == 8, "limiter: cancel_request fails every waiter, none takes the freed slot");
+	ok(latest < 0.5, "limiter: waiters wake at once on cancel_request");
+	printf("# waiters woke %.1f ms after the cancel\n", latest * 1000);
+	limiter_free();
+}
+
+static void
+test_attempt_text(void)
+{
+	struct host *h = host_new(0, "h", NULL, 0);
+	char b[HOST_ATTEMPT_TEXT];
+
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "") == 0,
+	        "attempt text: none before the first");
+	h->attempts = 1;
+	h->state = HOST_CONNECTING;
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "1/4") == 0,
+	        "attempt text: 1/4 while connecting");
+	h->state = HOST_FAILED;
+	h->kind = EK_AUTH_DENIED;
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "1") == 0,
+	        "attempt text: a failure never retried says 1, not 1/4");
+	h->kind = EK_CANCELLED;
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "1") == 0,
+	        "attempt text: cancelled says 1");
+	h->kind = EK_REFUSED;
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "1") == 0,
+	        "attempt text: a retried kind stopped early (cancel) says 1");
+	h->attempts = 4;
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "4/4") == 0,
+	        "attempt text: a retried kind that used every attempt says 4/4");
+	h->state = HOST_RETRY_WAIT;
+	h->attempts = 2;
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "2/4") == 0,
+	        "attempt text: 2/4 in retry-wait");
+	h->state = HOST_OK;
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "2") == 0, "attempt text: ok says 2");
+	h->round_base = 2;
+	h->attempts = 3;
+	h->state = HOST_RUNNING;
+	ok(strcmp(host_attempt_text(h, 3, b, sizeof b), "1") == 0,
+	        "attempt text: counted from the operator's retry; running cannot be retried");
+	h->attempts = 0; /* no history to free */
+	h->round_base = 0;
+	host_free(h);
+}
+
+static void
+test_host_life(void)
+{
+	struct host *h = host_new(0, "h", NULL, 0);
+
+	ok(host_attempt_begin(h, 100.0) == 1 && h->attempts == 1 && h->started == 100.0 &&
+	                h->state == HOST_CONNECTING && h->phase == PHASE_CONNECT,
+	        "host: an attempt begins connecting");
+	host_phase(h, PHASE_BANNER, 100.25);
+	host_phase(h, PHASE_RUN, 101.0);
+	ok(h->phase_ms[PHASE_CONNECT] == 250 && h->phase_ms[PHASE_BANNER] == 750 &&
+	                h->state == HOST_RUNNING,
+	        "host: each phase's time is closed when the next opens; run is running");
+	host_attempt_end(h, EK_BANNER_TIMEOUT, PHASE_BANNER, "late", 102.0);
+	ok(h->history[0].kind == EK_BANNER_TIMEOUT && h->history[0].elapsed == 2.0 &&
+	                strcmp(h->history[0].error, "late") == 0,
+	        "host: the attempt is in the history with its time");
+	host_retry_wait(h, 105.0, 102.0);
+	ok(h->state == HOST_RETRY_WAIT && h->ready_at == 105.0, "host: retry-wait until due");
+	ok(host_attempt_begin(h, 105.0) == 2 && h->started == 100.0, "host: the second attempt");
+	host_attempt_end(h, EK_AUTH_DENIED, PHASE_AUTH, "no", 106.0);
+	host_finish(h, EK_AUTH_DENIED, xstrdup("no"), 106.0);
+	ok(h->state == HOST_FAILED && h->finished == 106.0 && strcmp(h->error, "no") == 0,
+	        "host: finished failed");
+	ok(host_retry_round(h, 107.0) && h->state == HOST_RETRY_WAIT && h->round_base == 2 &&
+	                h->error == NULL && h->kind == EK_NONE,
+	        "host: a host that failed before its command may go round again");
+	ok(host_attempt_begin(h, 107.0) == 1, "host: ...counting its attempts afresh");
+	host_attempt_end(h, EK_EXIT_NONZERO, PHASE_RUN, "exit 1", 108.0);
+	host_finish(h, EK_EXIT_NONZERO, NULL, 108.0);
+	ok(!host_retry_round(h, 109.0) && h->state == HOST_FAILED,
+	        "host: a command that ran is never sent round again");
+	host_free(h);
+	h = host_new(1, "c", NULL, 0);
+	host_finish(h, EK_CANCELLED, xstrdup("interrupted before start"), 50.0);
+	ok(h->started == 50.0 && h->finished == 50.0 && !host_retry_round(h, 51.0),
+	        "host: cancelled before any attempt: no time, not sent round again");
+	host_free(h);
+}
+
+/* options_set with its stderr caught: returns the status, the message in msg. */
+static int
+set_caught(struct options *o, const char *name, const char *value, char *msg, size_t len)
+{
+	FILE *tf = tmpfile();
+	int saved, rc;
+
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fileno(tf), 2);
+	rc = options_set(o, name, value, "t.conf:7");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tf);
+	if (fgets(msg, (int)len, tf) == NULL)
+		msg[0] = '\0';
+	msg[strcspn(msg, "\n")] = '\0';
+	fclose(tf);
+	return rc;
+}
+
+static void
+test_options(void)
+{
+	struct options o;
+	char value[16], msg[256];
+
+	options_init(&o);
+	ok(o.fanout == 64 && o.connect_timeout == 10 && o.banner_timeout == 15 &&
+	                o.kex_timeout == 15 && o.auth_timeout == 30 && o.command_timeout == 0 &&
+	                o.retries == 3 && o.backoff_base == 0.5 && o.backoff_cap == 20 &&
+	                o.max_startups == 0 && o.tui == -1 && o.verbosity == 0 &&
+	                o.hostkey_policy == HOSTKEY_POLICY_UNSET && o.port == 0,
+	        "options: the table's defaults");
+	ok(options_set(&o, "fanout", "128", "t.conf:1") == 0 && o.fanout == 128,
+	        "options: set by long name");
+	ok(set_caught(&o, "fanout", "0", msg, sizeof msg) == 2 && o.fanout == 128 &&
+	                strcmp(msg, "shoal: t.conf:7: fanout: '0' is not a whole number from 1 "
+	                            "to 4096") == 0,
+	        "options: a value out of range is refused, naming the place and the option");
+	ok(set_caught(&o, "fan-out", "3", msg, sizeof msg) == 2 &&
+	                strcmp(msg, "shoal: t.conf:7: unknown option 'fan-out'") == 0,
+	        "options: an unknown name is refused");
+	ok(set_caught(&o, "help", NULL, msg, sizeof msg) == 2,
+	        "options: --help is for the command line");
+	ok(set_caught(&o, "user", "", msg, sizeof msg) == 2 &&
+	                strcmp(msg, "shoal: t.conf:7: user: empty user name") == 0,
+	        "options: an empty user name is refused");
+	ok(options_set(&o, "max-startups", "auto", "t.conf:2") == 0 && o.max_startups == 0 &&
+	                options_set(&o, "max-startups", "7", "t.conf:2") == 0 &&
+	                o.max_startups == 7,
+	        "options: N|auto");
+	ok(options_set(&o, "host-key-policy", "accept-new", "t.conf:3") == 0 &&
+	                o.hostkey_policy == HOSTKEY_POLICY_ACCEPT_NEW,
+	        "options: a choice");
+	ok(options_set(&o, "json", NULL, "t.conf:4") == 0 && o.json &&
+	                options_set(&o, "json", "no", "t.conf:4") == 0 && !o.json &&
+	                set_caught(&o, "json", "maybe", msg, sizeof msg) == 2,
+	        "options: a flag takes yes or no");
+	ok(options_set(&o, "backoff", "1,2", "t.conf:5") == 0 && o.backoff_base == 1 &&
+	                o.backoff_cap == 2,
+	        "options: BASE,CAP");
+	snprintf(value, sizeof value, "web[1-2]");
+	options_set(&o, "hosts", value, "t.conf:6");
+	snprintf(value, sizeof value, "db1");
+	options_set(&o, "hosts", value, "t.conf:6");
+	ok(o.nsources == 2 && strcmp(o.sources[0].value, "web[1-2]") == 0 &&
+	                strcmp(o.sources[1].value, "db1") == 0 && !o.sources[0].is_file,
+	        "options: a repeatable option adds one more, its value copied");
+	options_free(&o);
 }
 
 static void
@@ -216,8 +428,12 @@ main(void)
 {
 	test_backoff();
 	test_limiter();
+	test_attempt_text();
+	test_host_life();
+	test_options();
 	test_escape();
 	test_errkind();
 	test_errkind_spec();
+	test_limiter_cancel();
 	return done_testing();
 }
