@@ -30,6 +30,8 @@ static const struct err_kind_info errkind_table[EK__COUNT] = {
                 "not in known_hosts and the policy is strict"},
         [EK_HOSTKEY_CHANGED] = {"hostkey_changed", PHASE_KEX, false, EC_UNREACHED,
                 "known_hosts holds another key for this host"},
+        [EK_HOSTKEY_REVOKED] = {"hostkey_revoked", PHASE_KEX, false, EC_UNREACHED,
+                "known_hosts marks the server's key @revoked"},
         [EK_AUTH_DENIED] = {"auth_denied", PHASE_AUTH, false, EC_UNREACHED,
                 "every method was refused"},
         [EK_AUTH_TIMEOUT] = {"auth_timeout", PHASE_AUTH, true, EC_UNREACHED,
