@@ -364,7 +364,7 @@ static enum kind
 parse_line(const char *base, size_t off, size_t len, struct line *l, const char **why)
 {
 	const char *p = base + off, *end = base + off + len, *f, *t;
-	unsigned char salt[64], *blob;
+	unsigned char salt[64], *blob = NULL;
 	size_t n, bl, tl;
 	ssize_t sn, hn;
 
@@ -380,46 +380,60 @@ parse_line(const char *base, size_t off, size_t len, struct line *l, const char 
 		else if (n == 15 && memcmp(f, "@cert-authority", 15) == 0)
 			l->marker = M_CA;
 		else
-			return *why = "unknown marker", K_BAD;
+			goto bad_marker;
 		if (!field(&p, end, &f, &n))
-			return *why = "no host names", K_BAD;
+			goto bad_key;
 	}
 	l->names = (size_t)(f - base);
 	l->names_len = n;
 	if (!field(&p, end, &f, &n))
-		return *why = "no key", K_BAD;
+		goto bad_key;
 	l->type = (size_t)(f - base);
 	l->type_len = n;
-	if (!known_type(f, n))
-		return *why = "unknown key type", K_BAD;
+	if (!known_type(f, n)) {
+		*why = "unknown key type";
+		return K_BAD;
+	}
 	if (!field(&p, end, &f, &n))
-		return *why = "no key after the type", K_BAD;
+		goto bad_key;
 	l->b64 = (size_t)(f - base);
 	l->b64_len = n;
-	/* The blob must decode and say the type the line says (as OpenSSH checks). */
-	if ((blob = blob_decode(f, n, &bl)) == NULL)
-		return *why = "key is not base64", K_BAD;
+	/* The blob must decode and name the type the line names, as OpenSSH checks. */
+	if ((blob = blob_decode(f, n, &bl)) == NULL) {
+		*why = "key is not base64";
+		return K_BAD;
+	}
 	if (!blob_type(blob, bl, &t, &tl) || tl != l->type_len ||
 	        memcmp(t, base + l->type, tl) != 0) {
 		free(blob);
-		return *why = "key blob does not match its type", K_BAD;
+		*why = "key blob does not match its type";
+		return K_BAD;
 	}
 	free(blob);
 	f = base + l->names;
 	if (*f != '|')
 		return K_NAMES;
 	/* |1|base64 salt|base64 hash, and nothing else in the field */
-	if (l->names_len < 4 || memcmp(f, "|1|", 3) != 0)
-		return *why = "unknown hashed name format", K_BAD;
-	t = memchr(f + 3, '|', l->names_len - 3);
-	if (t == NULL)
-		return *why = "hashed name without a hash", K_BAD;
+	t = l->names_len > 3 && memcmp(f, "|1|", 3) == 0 ? memchr(f + 3, '|', l->names_len - 3)
+	                                                 : NULL;
+	if (t == NULL) {
+		*why = "unknown hashed name format";
+		return K_BAD;
+	}
 	sn = b64_decode(f + 3, (size_t)(t - f - 3), salt, sizeof salt);
 	hn = b64_decode(t + 1, (size_t)(f + l->names_len - t - 1), l->hash, sizeof l->hash);
-	if (sn <= 0 || hn != (ssize_t)sizeof l->hash)
-		return *why = "bad hashed name", K_BAD;
+	if (sn <= 0 || hn != (ssize_t)sizeof l->hash) {
+		*why = "bad hashed name";
+		return K_BAD;
+	}
 	hmac_key_init(&l->key, salt, (size_t)sn);
 	return K_HASHED;
+bad_marker:
+	*why = "unknown marker";
+	return K_BAD;
+bad_key:
+	*why = "host names, key type or key missing";
+	return K_BAD;
 }
 
 /* ---- matching names, as OpenSSH's match_hostname ------------------------------ */
