@@ -20,7 +20,7 @@
  * phase driven by ssh_connect.
  *
  * Threads: any worker may run an attempt; a session never changes thread.
- * Appends to known_hosts are serialised by known_hosts_mutex.
+ * Appends to known_hosts are serialised inside knownhosts.c.
  */
 #include "config.h"
 
@@ -51,8 +51,6 @@
 #include "xmalloc.h"
 
 #define BANNER_PEEK_MAX 8192
-
-static pthread_mutex_t known_hosts_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 void
 outcome_clear(struct outcome *out)
@@ -559,109 +557,122 @@ key_fingerprint(ssh_session s)
 	return res;
 }
 
-static const enum ssh_options_e kh_option[2] = {
-        SSH_OPTIONS_KNOWNHOSTS, SSH_OPTIONS_GLOBAL_KNOWNHOSTS};
+/*
+ * The known_hosts files for this session: what ssh_config and --known-hosts
+ * set (several files separated by blanks), else OpenSSH's defaults.  Read
+ * before ssh_connect, which would replace an unset value by libssh's own
+ * default.
+ */
+static void
+known_hosts_files(struct conn *c)
+{
+	char *user = NULL, *global = NULL;
+
+	if (ssh_options_get(c->session, SSH_OPTIONS_KNOWNHOSTS, &user) != SSH_OK)
+		user = NULL;
+	if (ssh_options_get(c->session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, &global) != SSH_OK)
+		global = NULL;
+	kh_files_set(&c->kh, user, global);
+	ssh_string_free_char(user);
+	ssh_string_free_char(global);
+}
 
 /*
- * Hand libssh only the known_hosts lines that can name this host
- * (knownhosts.c): with a big hashed file it would spend far more on them
- * than on the handshake.  Files it cannot reduce stay as they are.
+ * shoal decides the host key itself (knownhosts.c); libssh only reads, for
+ * its choice of host key type in the key exchange, the lines naming this
+ * host rewritten in the form it parses, never the files themselves.
  */
 static void
 known_hosts_reduce(struct conn *c, const char *hostname, unsigned int port)
 {
-	static const char *const dflt[2] = {"%d/known_hosts", "/etc/ssh/ssh_known_hosts"};
-	char *path, fdpath[64];
-	int i, fd;
+	char fdpath[64];
 
-	for (i = 0; i < 2; i++) {
-		path = NULL;
-		if (ssh_options_get(c->session, kh_option[i], &path) != SSH_OK)
-			path = NULL;
-		fd = kh_filtered(path ? path : dflt[i], hostname, port, &c->kh_real[i]);
-		ssh_string_free_char(path);
-		if (fd < 0)
-			continue;
-		snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
-		if (ssh_options_set(c->session, kh_option[i], fdpath) < 0) {
-			close(fd);
-			free(c->kh_real[i]);
-			c->kh_real[i] = NULL;
-			continue;
-		}
-		c->kh_fd[i] = fd;
-	}
+	known_hosts_files(c);
+	c->kh_host = xstrdup(hostname);
+	c->kh_port = port;
+	c->kh_fd = kh_session_fd(&c->kh, hostname, port);
+	if (c->kh_fd >= 0)
+		snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", c->kh_fd);
+	else
+		snprintf(fdpath, sizeof fdpath, "/dev/null");
+	if (ssh_options_set(c->session, SSH_OPTIONS_KNOWNHOSTS, fdpath) < 0 ||
+	        ssh_options_set(c->session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null") < 0)
+		log_msg(LOG_VERBOSE,
+		        "%s: libssh refused the known_hosts lines; kex uses its "
+		        "default host key order",
+		        hostname);
 }
 
-/* Point libssh at the real files again: a second look, or an append. */
-static bool
+/* The lines handed to libssh are done with after the key exchange. */
+static void
 known_hosts_restore(struct conn *c)
 {
-	bool any = false;
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (c->kh_fd[i] < 0)
-			continue;
-		ssh_options_set(c->session, kh_option[i], c->kh_real[i]);
-		close(c->kh_fd[i]);
-		c->kh_fd[i] = -1;
-		any = true;
-	}
-	return any;
+	if (c->kh_fd >= 0)
+		close(c->kh_fd);
+	c->kh_fd = -1;
 }
 
-/* Our host-key policy, applied to what known_hosts says. */
+/* Our host-key policy, applied to what shoal's own known_hosts reader says. */
 static int
 check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, struct outcome *out)
 {
-	enum ssh_known_hosts_e st;
-	char *fp;
-	int rc = -1;
+	enum kh_status st = KH_UNKNOWN;
+	ssh_key key = NULL;
+	char *b64 = NULL, *fp, *where = NULL, *err = NULL;
+	int rc = -1, rec;
 
-	pthread_mutex_lock(&known_hosts_mutex);
-	st = ssh_session_is_known_server(c->session);
-	/*
-	 * Unknown in the reduced files: look again in the real ones, under the
-	 * lock, where another alias of this host may have recorded it since.
-	 */
-	if ((st == SSH_KNOWN_HOSTS_UNKNOWN || st == SSH_KNOWN_HOSTS_NOT_FOUND) &&
-	        known_hosts_restore(c))
-		st = ssh_session_is_known_server(c->session);
+	known_hosts_restore(c);
 	fp = key_fingerprint(c->session);
+	if (ssh_get_server_publickey(c->session, &key) < 0 ||
+	        ssh_pki_export_pubkey_base64(key, &b64) < 0) {
+		outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX, "cannot read the host key: %s",
+		        ssh_err(c));
+		goto out;
+	}
+	st = kh_check(&c->kh, c->kh_host, c->kh_port, b64, &where);
+	if (st == KH_UNKNOWN && policy == HOSTKEY_POLICY_ACCEPT_NEW) {
+		free(where);
+		where = NULL;
+		rec = kh_record(&c->kh, c->kh_host, c->kh_port, b64, &st, &where, &err);
+		if (rec < 0) {
+			outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX,
+			        "cannot record host key %s: %s", fp, err);
+			goto out;
+		}
+		if (rec > 0) {
+			log_msg(LOG_VERBOSE, "%s: added host key %s to known_hosts", h->alias, fp);
+			rc = 0;
+			goto out;
+		}
+	}
 	switch (st) {
-	case SSH_KNOWN_HOSTS_OK:
+	case KH_OK:
 		rc = 0;
 		break;
-	case SSH_KNOWN_HOSTS_CHANGED:
-	case SSH_KNOWN_HOSTS_OTHER:
+	case KH_REVOKED:
+		outcome_set(out, EK_HOSTKEY_REVOKED, PHASE_KEX,
+		        "host key %s is revoked (@revoked at %s); refused under every policy", fp,
+		        where);
+		break;
+	case KH_CHANGED:
 		if (policy == HOSTKEY_POLICY_INSECURE) {
 			log_msg(LOG_NORMAL,
-			        "%s: WARNING: host key CHANGED (now %s); accepted because the "
-			        "policy is insecure",
-			        h->alias, fp);
+			        "%s: WARNING: host key CHANGED (now %s; %s holds another); "
+			        "accepted "
+			        "because the policy is insecure",
+			        h->alias, fp, where);
 			rc = 0;
 			break;
 		}
 		outcome_set(out, EK_HOSTKEY_CHANGED, PHASE_KEX,
-		        "HOST KEY CHANGED: known_hosts holds another key; server offers %s "
+		        "HOST KEY CHANGED: known_hosts holds another key (%s); server offers %s "
 		        "(possible man-in-the-middle; remove the old entry if the change is "
 		        "expected)",
-		        fp);
+		        where, fp);
 		break;
-	case SSH_KNOWN_HOSTS_NOT_FOUND:
-	case SSH_KNOWN_HOSTS_UNKNOWN:
+	case KH_UNKNOWN:
 		if (policy == HOSTKEY_POLICY_INSECURE) {
 			rc = 0;
-		} else if (policy == HOSTKEY_POLICY_ACCEPT_NEW) {
-			if (ssh_session_update_known_hosts(c->session) == SSH_OK) {
-				log_msg(LOG_VERBOSE, "%s: added host key %s to known_hosts",
-				        h->alias, fp);
-				rc = 0;
-			} else {
-				outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX,
-				        "cannot record host key %s: %s", fp, ssh_err(c));
-			}
 		} else {
 			outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX,
 			        "host key %s is not in known_hosts (policy strict; use "
@@ -669,14 +680,12 @@ check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, struc
 			        fp);
 		}
 		break;
-	case SSH_KNOWN_HOSTS_ERROR:
-	default:
-		outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX, "cannot check host key %s: %s", fp,
-		        ssh_err(c));
-		break;
 	}
-	pthread_mutex_unlock(&known_hosts_mutex);
-	known_hosts_restore(c); /* the memfds are done with */
+out:
+	ssh_string_free_char(b64);
+	ssh_key_free(key);
+	free(where);
+	free(err);
 	free(fp);
 	return rc;
 }
@@ -847,7 +856,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
-	c->kh_fd[0] = c->kh_fd[1] = -1;
+	c->kh_fd = -1;
 	phase_begin(h, PHASE_CONNECT);
 	if (session_setup(c, h, o) < 0) {
 		msg = printable(ssh_err(c), strlen(ssh_err(c)), 300);
@@ -917,7 +926,7 @@ fail:
 void
 connect_close(struct conn *c)
 {
-	int fd, i;
+	int fd;
 
 	if (c->session == NULL) {
 		if (c->fd >= 0)
@@ -942,10 +951,9 @@ connect_close(struct conn *c)
 	}
 	c->fd = -1;
 	known_hosts_restore(c);
-	for (i = 0; i < 2; i++) {
-		free(c->kh_real[i]);
-		c->kh_real[i] = NULL;
-	}
+	kh_files_free(&c->kh);
+	free(c->kh_host);
+	c->kh_host = NULL;
 	ssh_free(c->session);
 	c->session = NULL;
 }

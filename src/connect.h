@@ -12,6 +12,7 @@
 
 #include "errkind.h"
 #include "host.h"
+#include "knownhosts.h"
 #include "limiter.h"
 #include "options.h"
 
@@ -28,8 +29,10 @@ struct conn {
 	bool handed;               /* fd given to libssh with SSH_OPTIONS_FD */
 	struct limiter_slot limit; /* held from TCP connect to the end of auth */
 	struct ssh_callbacks_struct callbacks;
-	int kh_fd[2];     /* known_hosts (user, global) reduced for this host, or -1 */
-	char *kh_real[2]; /* then the real files, for a second look and for appends */
+	struct kh_files kh; /* the known_hosts files that decide this host's key */
+	char *kh_host;      /* the name looked up in them (HostName), and its port */
+	unsigned int kh_port;
+	int kh_fd; /* the lines naming it, handed to libssh for kex, or -1 */
 };
 
 struct connect_params {

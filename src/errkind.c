@@ -21,6 +21,7 @@ static const struct err_kind_info errkind_table[EK__COUNT] = {
         [EK_KEX_TIMEOUT] = {"kex_timeout", PHASE_KEX, true, EC_UNREACHED},
         [EK_HOSTKEY_UNKNOWN] = {"hostkey_unknown", PHASE_KEX, false, EC_UNREACHED},
         [EK_HOSTKEY_CHANGED] = {"hostkey_changed", PHASE_KEX, false, EC_UNREACHED},
+        [EK_HOSTKEY_REVOKED] = {"hostkey_revoked", PHASE_KEX, false, EC_UNREACHED},
         [EK_AUTH_DENIED] = {"auth_denied", PHASE_AUTH, false, EC_UNREACHED},
         [EK_AUTH_TIMEOUT] = {"auth_timeout", PHASE_AUTH, true, EC_UNREACHED},
         [EK_CHANNEL] = {"channel", PHASE_RUN, false, EC_UNREACHED},

@@ -1,35 +1,41 @@
 /*
- * knownhosts.c - known_hosts files read once per run; each session is handed
- * only the lines that can name its host.
+ * knownhosts.c - shoal's own known_hosts reader: it decides whether a host's
+ * key is known, changed or revoked, and records new keys under accept-new.
  *
- * libssh 0.10 reads the user's and the global known_hosts twice per session
- * (host key algorithms for the key exchange, then the check), and for every
- * hashed line ("|1|salt|hash", what HashKnownHosts writes, Debian's default)
- * it computes an HMAC-SHA1 through OpenSSL 3's slowest path: about 75 ms of
- * CPU per read of a 10,000-line file, 150 ms a host, fifty times what the
- * whole handshake costs.  So each file is read once, with each hashed line's
- * HMAC key schedule computed once; per session the lines are filtered with
- * two SHA-1 blocks each, and libssh gets the few lines left through a memfd
- * (/proc/self/fd/N, as sshconf.c does for ssh_config).
+ * libssh 0.10 is not trusted with this: one line it cannot parse (bad
+ * base64, a line of 8,191 characters or more) makes it answer "unknown" for
+ * the whole file, which accept-new then took as leave to record a changed
+ * key.  So the files are read as OpenSSH reads them: lines of any length,
+ * CRLF line ends, blanks or tabs between fields, "@revoked" and
+ * "@cert-authority" markers, host fields that are comma lists of patterns
+ * (* and ?, negated with !) or one hashed name ("|1|salt|hash", what
+ * HashKnownHosts writes).  A line that cannot be parsed is skipped, with a -v
+ * diagnostic naming file:line; it never changes the answer for other lines.
+ * Of the lines naming the host: a revoked key is refused whatever else
+ * matches; a line holding the server's key makes it known; any other key
+ * (whatever its type) makes it changed; @cert-authority lines count for
+ * neither (host certificates are not checked).
  *
- * A line is dropped only when libssh could not match it either: a hashed
- * name whose HMAC differs, or plain names none of which equals the host
- * (compared as libssh does: lower case, "[host]:port" off port 22) and none
- * of which has a wildcard or a negation; comments, blanks and @ markers
- * libssh skips anyway.  Anything odd (tabs or other spacing, a comma in a
- * hashed field, a bad hash, very long lines) is kept.  A file shoal cannot
- * read, a path with % escapes other than %d, or a missing file is left to
- * libssh as before.  A file that changes (size, mtime, inode) is read again.
+ * Cost and memory.  Each file is read once and kept parsed, each hashed
+ * line with its HMAC key schedule computed once, so a host costs two SHA-1
+ * blocks a hashed line; the lines that name a host are remembered per name
+ * (aliases often share a host).  A file that changed (inode, size, mtime)
+ * replaces its old copy, which is freed; shoal's own appends are added to
+ * the copy in place, so recording 2,000 new hosts keeps one copy.
  *
- * The caller (connect.c) checks an unknown host again against the real
- * files, under its known_hosts lock, before recording it: two aliases of
- * one new host then record it once, as before.
+ * Threads: any.  cache.lock (a rwlock) guards the files: held shared while
+ * lines are matched, exclusive to read a file again or add a line.
+ * cache.memo guards the per-name lists while a shared holder adds one.
+ * cache.record serialises check-and-append, so many aliases of one new host
+ * record it once.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +50,6 @@
 #include "log.h"
 #include "sshconf.h"
 #include "xmalloc.h"
-
-/* libssh 0.10's known_hosts line buffer (knownhosts.c MAX_LINE_SIZE). */
-#define LIBSSH_KH_LINE_MAX 8192
 
 /* ---- SHA-1 (FIPS 180-4) and HMAC-SHA1 (RFC 2104), for hashed names ------- */
 
@@ -194,56 +197,68 @@ kh_hmac_sha1(const void *key, size_t klen, const void *msg, size_t n, unsigned c
 	hmac_sha1(&hk, msg, n, out);
 }
 
-/* ---- one file, read once -------------------------------------------------- */
+/* ---- lines ------------------------------------------------------------------ */
 
-enum line_kind {
-	LINE_KEEP,   /* handed over whatever the host */
-	LINE_HASHED, /* |1|salt|hash */
-	LINE_PLAIN,  /* names without wildcards: compared */
+enum kind {
+	K_SKIP,   /* blank, comment */
+	K_BAD,    /* cannot be parsed: skipped with a diagnostic */
+	K_HASHED, /* |1|salt|hash */
+	K_NAMES,  /* a comma list of patterns */
+};
+
+enum marker {
+	M_NONE,
+	M_CA,      /* @cert-authority: a CA key, not the host's */
+	M_REVOKED, /* @revoked: never accept this key */
 };
 
 struct line {
-	size_t off, len; /* in text, without the newline */
-	enum line_kind kind;
-	size_t names_off, names_len; /* LINE_PLAIN: the name field */
-	struct hmac_key key;         /* LINE_HASHED */
+	size_t names, names_len; /* K_NAMES: the host field, in the file's text */
+	size_t type, type_len;   /* the key type name */
+	size_t b64, b64_len;     /* the key blob, base64 */
+	size_t no;               /* line number, from 1 */
+	enum kind kind;
+	enum marker marker;
+	struct hmac_key key; /* K_HASHED */
 	unsigned char hash[20];
 };
 
-/* The lines kept for one host name, remembered: aliases often share a host. */
-struct khmatch {
-	struct khmatch *next;
-	char *match;
-	char *text;
-	size_t len, kept;
+/* The lines of one file naming one name, remembered. */
+struct memo {
+	struct memo *next;
+	char *name;
+	size_t *idx, n, cap;
 };
 
-#define KH_BUCKETS 256
+#define MEMO_BUCKETS 256
 
 struct khfile {
 	struct khfile *next;
-	struct khmatch *seen[KH_BUCKETS];
 	char *path;
 	dev_t dev;
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
-	char *text;
-	struct line *lines;
-	size_t nlines;
+	struct buf text;    /* the usable lines' bytes */
+	struct line *lines; /* usable lines only (K_HASHED, K_NAMES) */
+	size_t nlines, cap; /* of lines */
+	size_t nphys;       /* physical lines read, for messages */
+	struct memo *memo[MEMO_BUCKETS];
 };
 
 static struct {
-	pthread_mutex_t lock;
-	struct khfile *files; /* newest first; old versions stay until kh_free */
-} cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	pthread_rwlock_t lock;
+	pthread_mutex_t memo;
+	pthread_mutex_t record;
+	struct khfile *files;
+} cache = {PTHREAD_RWLOCK_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, NULL};
+
+static const char b64set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Decode base64 into out (at most max bytes); the length, or -1. */
 static ssize_t
 b64_decode(const char *s, size_t n, unsigned char *out, size_t max)
 {
-	static const char set[] =
-	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	uint32_t acc = 0;
 	size_t i, o = 0, bits = 0;
 	const char *c;
@@ -251,9 +266,9 @@ b64_decode(const char *s, size_t n, unsigned char *out, size_t max)
 	while (n > 0 && s[n - 1] == '=')
 		n--;
 	for (i = 0; i < n; i++) {
-		if (s[i] == '\0' || (c = strchr(set, s[i])) == NULL)
+		if (s[i] == '\0' || (c = strchr(b64set, s[i])) == NULL)
 			return -1;
-		acc = acc << 6 | (uint32_t)(c - set);
+		acc = acc << 6 | (uint32_t)(c - b64set);
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
@@ -265,165 +280,489 @@ b64_decode(const char *s, size_t n, unsigned char *out, size_t max)
 	return (ssize_t)o;
 }
 
-/* What libssh would see as the line's first field, and what to do with it. */
-static void
-classify(struct line *l, const char *text)
+/* A key blob decoded (free it), or NULL. */
+static unsigned char *
+blob_decode(const char *s, size_t n, size_t *len)
 {
-	const char *p = text + l->off, *end = text + l->off + l->len, *f, *fe, *q, *bar;
-	unsigned char salt[64];
-	ssize_t sn, hn;
+	unsigned char *out = xmalloc(n / 4 * 3 + 3);
+	ssize_t r = b64_decode(s, n, out, n / 4 * 3 + 3);
 
-	l->kind = LINE_KEEP;
-	while (p < end && isspace((unsigned char)*p))
-		p++;
-	if (p == end || *p == '#' || *p == '@') {
-		l->kind = LINE_PLAIN; /* libssh skips it: no name ever equals "" */
-		l->names_off = l->names_len = 0;
-		return;
-	}
-	/* libssh splits on ' ' only; other spacing before the key is kept. */
-	f = p;
-	for (fe = f; fe < end && *fe != ' '; fe++) {
-		if (isspace((unsigned char)*fe))
-			return;
-	}
-	if (p != text + l->off) {
-		for (q = text + l->off; q < p; q++) {
-			if (*q != ' ')
-				return;
-		}
-	}
-	if (fe == end)
-		return; /* no key: libssh's business */
-	if (*f == '|') {
-		/* |1|base64 salt|base64 hash, nothing else in the field */
-		if (fe - f < 4 || memcmp(f, "|1|", 3) != 0 || memchr(f, ',', (size_t)(fe - f)))
-			return;
-		bar = memchr(f + 3, '|', (size_t)(fe - f - 3));
-		if (bar == NULL)
-			return;
-		sn = b64_decode(f + 3, (size_t)(bar - f - 3), salt, sizeof salt);
-		hn = b64_decode(bar + 1, (size_t)(fe - bar - 1), l->hash, sizeof l->hash);
-		if (sn <= 0 || hn != (ssize_t)sizeof l->hash)
-			return;
-		hmac_key_init(&l->key, salt, (size_t)sn);
-		l->kind = LINE_HASHED;
-		return;
-	}
-	for (q = f; q < fe; q++) {
-		if (*q == '*' || *q == '?' || *q == '!')
-			return;
-	}
-	l->kind = LINE_PLAIN;
-	l->names_off = (size_t)(f - text);
-	l->names_len = (size_t)(fe - f);
-}
-
-static struct khfile *
-file_read(const char *path, const struct stat *st)
-{
-	FILE *fp = fopen(path, "r");
-	struct khfile *f;
-	struct buf text;
-	char *line = NULL;
-	size_t cap = 0, lcap = 0;
-	ssize_t n;
-	struct stat st2;
-
-	if (fp == NULL)
-		return NULL;
-	if (fstat(fileno(fp), &st2) < 0 || st2.st_ino != st->st_ino || st2.st_dev != st->st_dev) {
-		fclose(fp);
+	if (r <= 0) {
+		free(out);
 		return NULL;
 	}
-	f = xcalloc(1, sizeof *f);
-	buf_init(&text);
-	while ((n = getline(&line, &cap, fp)) >= 0) {
-		if ((size_t)n >= LIBSSH_KH_LINE_MAX - 1 || strlen(line) != (size_t)n) {
-			/* libssh would read it in pieces: not ours to second-guess */
-			free(line);
-			free(f->lines);
-			free(f);
-			buf_free(&text);
-			fclose(fp);
-			return NULL;
-		}
-		if (n > 0 && line[n - 1] == '\n')
-			n--;
-		if (f->nlines == lcap) {
-			lcap = lcap ? 2 * lcap : 64;
-			f->lines = xreallocarray(f->lines, lcap, sizeof *f->lines);
-		}
-		f->lines[f->nlines].off = text.len;
-		f->lines[f->nlines].len = (size_t)n;
-		f->nlines++;
-		buf_append(&text, line, (size_t)n);
-		buf_appendc(&text, '\n');
-	}
-	free(line);
-	fclose(fp);
-	f->text = buf_steal(&text);
-	for (size_t i = 0; i < f->nlines; i++)
-		classify(&f->lines[i], f->text ? f->text : "");
-	f->path = xstrdup(path);
-	f->dev = st->st_dev;
-	f->ino = st->st_ino;
-	f->size = st->st_size;
-	f->mtime = st->st_mtim;
-	return f;
+	*len = (size_t)r;
+	return out;
 }
 
-/* The file as it is now, read again if it changed; NULL: leave it to libssh. */
-static struct khfile *
-file_get(const char *path)
-{
-	struct khfile *f;
-	struct stat st;
-
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return NULL;
-	pthread_mutex_lock(&cache.lock);
-	for (f = cache.files; f != NULL; f = f->next) {
-		if (strcmp(f->path, path) == 0)
-			break;
-	}
-	if (f == NULL || f->dev != st.st_dev || f->ino != st.st_ino || f->size != st.st_size ||
-	        f->mtime.tv_sec != st.st_mtim.tv_sec || f->mtime.tv_nsec != st.st_mtim.tv_nsec) {
-		f = file_read(path, &st);
-		if (f != NULL) {
-			f->next = cache.files;
-			cache.files = f;
-			log_msg(LOG_DEBUG, "known_hosts %s: %zu lines read", path, f->nlines);
-		}
-	}
-	pthread_mutex_unlock(&cache.lock);
-	return f;
-}
-
-/* Is one of the names of a plain line 'host' (or, bracketed, "[host]:22")? */
+/* The type name a key blob starts with (an SSH string), or false. */
 static bool
-plain_names(const char *names, size_t n, const char *match, const char *match22)
+blob_type(const unsigned char *blob, size_t n, const char **type, size_t *tlen)
 {
-	const char *p = names, *end = names + n, *comma;
-	size_t len;
+	uint32_t l;
 
-	while (p < end) {
-		comma = memchr(p, ',', (size_t)(end - p));
-		len = (size_t)((comma ? comma : end) - p);
-		if (*p == '[' && match22 != NULL) {
-			if (len == strlen(match22) && strncasecmp(p, match22, len) == 0)
-				return true;
-		} else if (len == strlen(match) && strncasecmp(p, match, len) == 0) {
+	if (n < 4)
+		return false;
+	l = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3];
+	if (l == 0 || l > n - 4)
+		return false;
+	*type = (const char *)blob + 4;
+	*tlen = l;
+	return true;
+}
+
+/* The key types OpenSSH reads in known_hosts. */
+static bool
+known_type(const char *t, size_t n)
+{
+	static const char *const types[] = {"ssh-ed25519", "ssh-rsa", "ssh-dss",
+	        "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+	        "sk-ecdsa-sha2-nistp256@openssh.com", "sk-ssh-ed25519@openssh.com",
+	        "ssh-ed25519-cert-v01@openssh.com", "ssh-rsa-cert-v01@openssh.com",
+	        "ssh-dss-cert-v01@openssh.com", "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+	        "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+	        "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+	        "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+	        "sk-ssh-ed25519-cert-v01@openssh.com"};
+	size_t i;
+
+	for (i = 0; i < sizeof types / sizeof types[0]; i++) {
+		if (strlen(types[i]) == n && memcmp(t, types[i], n) == 0)
 			return true;
-		}
-		p += len + 1;
 	}
 	return false;
 }
 
-/* ---- per session ------------------------------------------------------------ */
+static bool
+blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
 
-/* path as libssh 0.10 would expand it (~, %d, %%), or NULL: cannot say. */
+/* Skip blanks from *p to end; the field that follows, to the next blank. */
+static bool
+field(const char **p, const char *end, const char **f, size_t *n)
+{
+	const char *s = *p, *e;
+
+	while (s < end && blank(*s))
+		s++;
+	for (e = s; e < end && !blank(*e); e++)
+		;
+	*f = s;
+	*n = (size_t)(e - s);
+	*p = e;
+	return e > s;
+}
+
+/*
+ * Parse one line (without its line end) of text at off; base is where the
+ * file's text starts.  Returns the kind; *why names what is wrong with a
+ * K_BAD line.
+ */
+static enum kind
+parse_line(const char *base, size_t off, size_t len, struct line *l, const char **why)
+{
+	const char *p = base + off, *end = base + off + len, *f, *t;
+	unsigned char salt[64], *blob = NULL;
+	size_t n, bl, tl;
+	ssize_t sn, hn;
+
+	memset(l, 0, sizeof *l);
+	while (p < end && blank(*p))
+		p++;
+	if (p == end || *p == '#')
+		return K_SKIP;
+	field(&p, end, &f, &n);
+	if (*f == '@') {
+		if (n == 8 && memcmp(f, "@revoked", 8) == 0)
+			l->marker = M_REVOKED;
+		else if (n == 15 && memcmp(f, "@cert-authority", 15) == 0)
+			l->marker = M_CA;
+		else
+			goto bad_marker;
+		if (!field(&p, end, &f, &n))
+			goto bad_key;
+	}
+	l->names = (size_t)(f - base);
+	l->names_len = n;
+	if (!field(&p, end, &f, &n))
+		goto bad_key;
+	l->type = (size_t)(f - base);
+	l->type_len = n;
+	if (!known_type(f, n)) {
+		*why = "unknown key type";
+		return K_BAD;
+	}
+	if (!field(&p, end, &f, &n))
+		goto bad_key;
+	l->b64 = (size_t)(f - base);
+	l->b64_len = n;
+	/* The blob must decode and name the type the line names, as OpenSSH checks. */
+	if ((blob = blob_decode(f, n, &bl)) == NULL) {
+		*why = "key is not base64";
+		return K_BAD;
+	}
+	if (!blob_type(blob, bl, &t, &tl) || tl != l->type_len ||
+	        memcmp(t, base + l->type, tl) != 0) {
+		free(blob);
+		*why = "key blob does not match its type";
+		return K_BAD;
+	}
+	free(blob);
+	f = base + l->names;
+	if (*f != '|')
+		return K_NAMES;
+	/* |1|base64 salt|base64 hash, and nothing else in the field */
+	t = l->names_len > 3 && memcmp(f, "|1|", 3) == 0 ? memchr(f + 3, '|', l->names_len - 3)
+	                                                 : NULL;
+	if (t == NULL) {
+		*why = "unknown hashed name format";
+		return K_BAD;
+	}
+	sn = b64_decode(f + 3, (size_t)(t - f - 3), salt, sizeof salt);
+	hn = b64_decode(t + 1, (size_t)(f + l->names_len - t - 1), l->hash, sizeof l->hash);
+	if (sn <= 0 || hn != (ssize_t)sizeof l->hash) {
+		*why = "bad hashed name";
+		return K_BAD;
+	}
+	hmac_key_init(&l->key, salt, (size_t)sn);
+	return K_HASHED;
+bad_marker:
+	*why = "unknown marker";
+	return K_BAD;
+bad_key:
+	*why = "host names, key type or key missing";
+	return K_BAD;
+}
+
+/* ---- matching names, as OpenSSH's match_hostname ------------------------------ */
+
+/* Glob: * any run, ? any one character; p in lower case as s is. */
+static bool
+glob(const char *s, size_t sn, const char *p, size_t pn)
+{
+	size_t si = 0, pi = 0, star = SIZE_MAX, mark = 0;
+
+	while (si < sn) {
+		if (pi < pn && p[pi] == '*') {
+			star = ++pi;
+			mark = si;
+		} else if (pi < pn && (p[pi] == '?' || tolower((unsigned char)p[pi]) == s[si])) {
+			pi++;
+			si++;
+		} else if (star != SIZE_MAX) {
+			pi = star;
+			si = ++mark;
+		} else {
+			return false;
+		}
+	}
+	while (pi < pn && p[pi] == '*')
+		pi++;
+	return pi == pn;
+}
+
+/* Does the comma list of patterns name 'name' (lower case)?  A negation that matches wins. */
+static bool
+names_match(const char *list, size_t n, const char *name)
+{
+	const char *p = list, *end = list + n, *comma;
+	size_t len, nl = strlen(name);
+	bool neg, yes = false;
+
+	while (p < end) {
+		comma = memchr(p, ',', (size_t)(end - p));
+		len = (size_t)((comma ? comma : end) - p);
+		neg = len > 0 && *p == '!';
+		if (glob(name, nl, p + neg, len - neg)) {
+			if (neg)
+				return false;
+			yes = true;
+		}
+		p += len + 1;
+	}
+	return yes;
+}
+
+static bool
+line_names(const struct khfile *f, const struct line *l, const char *name)
+{
+	unsigned char mac[20];
+
+	if (l->kind == K_HASHED) {
+		hmac_sha1(&l->key, name, strlen(name), mac);
+		return memcmp(mac, l->hash, sizeof mac) == 0;
+	}
+	return names_match(f->text.p + l->names, l->names_len, name);
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+static void
+memo_free(struct khfile *f)
+{
+	struct memo *m, *next;
+	size_t b;
+
+	for (b = 0; b < MEMO_BUCKETS; b++) {
+		for (m = f->memo[b]; m != NULL; m = next) {
+			next = m->next;
+			free(m->name);
+			free(m->idx);
+			free(m);
+		}
+		f->memo[b] = NULL;
+	}
+}
+
+static void
+file_free(struct khfile *f)
+{
+	memo_free(f);
+	free(f->path);
+	buf_free(&f->text);
+	free(f->lines);
+	free(f);
+}
+
+/* Parse the line at off in f->text; keep it if usable, else drop its bytes. */
+static void
+file_add_line(struct khfile *f, size_t off, size_t len)
+{
+	struct line l;
+	const char *why = NULL;
+	enum kind k;
+
+	f->nphys++;
+	if (len > 0 && f->text.p[off + len - 1] == '\r')
+		len--;
+	k = parse_line(f->text.p, off, len, &l, &why);
+	if (k == K_BAD)
+		log_msg(LOG_VERBOSE, "known_hosts %s:%zu: line skipped: %s", f->path, f->nphys,
+		        why);
+	if (k != K_HASHED && k != K_NAMES) {
+		f->text.len = off;
+		return;
+	}
+	l.kind = k;
+	l.no = f->nphys;
+	if (f->nlines == f->cap) {
+		f->cap = f->cap ? 2 * f->cap : 64;
+		f->lines = xreallocarray(f->lines, f->cap, sizeof *f->lines);
+	}
+	f->lines[f->nlines++] = l;
+	f->text.len = off + len;
+	buf_appendc(&f->text, '\n');
+}
+
+static void
+file_identity(struct khfile *f, const struct stat *st)
+{
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
+	f->size = st->st_size;
+	f->mtime = st->st_mtim;
+}
+
+static bool
+file_same(const struct khfile *f, const struct stat *st)
+{
+	return f->dev == st->st_dev && f->ino == st->st_ino && f->size == st->st_size &&
+	       f->mtime.tv_sec == st->st_mtim.tv_sec && f->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+/*
+ * Append the bytes of data (whole lines, the last perhaps without its
+ * newline) to f, parsing each line.  Only usable lines keep their bytes.
+ */
+static void
+file_feed(struct khfile *f, const char *data, size_t n)
+{
+	const char *p = data, *end = data + n, *nl;
+	size_t off, len;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		len = (size_t)((nl ? nl : end) - p);
+		off = f->text.len;
+		buf_append(&f->text, p, len);
+		file_add_line(f, off, len);
+		p += len + 1;
+	}
+}
+
+static struct khfile *
+file_read(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct khfile *f;
+	struct stat st;
+	char chunk[65536], *carry = NULL;
+	size_t ncarry = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return NULL;
+	}
+	f = xcalloc(1, sizeof *f);
+	f->path = xstrdup(path);
+	buf_init(&f->text);
+	/* Read by chunks; a partial last line is carried into the next one. */
+	while ((n = read(fd, chunk, sizeof chunk)) > 0) {
+		const char *last = memrchr(chunk, '\n', (size_t)n);
+		size_t whole = last ? (size_t)(last - chunk) + 1 : 0;
+
+		if (whole > 0) {
+			carry = xrealloc(carry, ncarry + whole);
+			memcpy(carry + ncarry, chunk, whole);
+			file_feed(f, carry, ncarry + whole);
+			ncarry = 0;
+		}
+		carry = xrealloc(carry, ncarry + (size_t)n - whole + 1);
+		memcpy(carry + ncarry, chunk + whole, (size_t)n - whole);
+		ncarry += (size_t)n - whole;
+	}
+	if (n < 0) {
+		log_msg(LOG_VERBOSE, "known_hosts %s: %s", path, strerror(errno));
+		free(carry);
+		close(fd);
+		file_free(f);
+		return NULL;
+	}
+	if (ncarry > 0)
+		file_feed(f, carry, ncarry);
+	free(carry);
+	/* What was read, not what stat said before: a later change is seen. */
+	if (fstat(fd, &st) == 0)
+		file_identity(f, &st);
+	close(fd);
+	log_msg(LOG_DEBUG, "known_hosts %s: %zu lines read, %zu usable", path, f->nphys, f->nlines);
+	return f;
+}
+
+static struct khfile *
+file_find(const char *path)
+{
+	struct khfile *f;
+
+	for (f = cache.files; f != NULL; f = f->next) {
+		if (strcmp(f->path, path) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+/*
+ * The file as it is now, read again if it changed, with cache.lock held
+ * (shared or exclusive: unlock it when done); NULL, unlocked: no such file.
+ */
+static struct khfile *
+file_get(const char *path)
+{
+	struct khfile *f, **pp;
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return NULL;
+	pthread_rwlock_rdlock(&cache.lock);
+	f = file_find(path);
+	if (f != NULL && file_same(f, &st))
+		return f;
+	pthread_rwlock_unlock(&cache.lock);
+	pthread_rwlock_wrlock(&cache.lock);
+	f = file_find(path);
+	if (f != NULL && file_same(f, &st))
+		return f;
+	/* The old copy goes: nobody holds it while we hold the lock. */
+	for (pp = &cache.files; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == f) {
+			*pp = f->next;
+			file_free(f);
+			break;
+		}
+	}
+	if ((f = file_read(path)) == NULL) {
+		pthread_rwlock_unlock(&cache.lock);
+		return NULL;
+	}
+	f->next = cache.files;
+	cache.files = f;
+	return f;
+}
+
+static size_t
+bucket(const char *s)
+{
+	size_t h = 5381;
+
+	while (*s != '\0')
+		h = h * 33 + (unsigned char)*s++;
+	return h % MEMO_BUCKETS;
+}
+
+static struct memo *
+memo_find(struct khfile *f, const char *name)
+{
+	struct memo *m;
+
+	for (m = f->memo[bucket(name)]; m != NULL; m = m->next) {
+		if (strcmp(m->name, name) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+static void
+memo_add(struct memo *m, size_t i)
+{
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 4;
+		m->idx = xreallocarray(m->idx, m->cap, sizeof *m->idx);
+	}
+	m->idx[m->n++] = i;
+}
+
+/* The lines of f naming name, computed once; cache.lock held. */
+static const struct memo *
+lines_naming(struct khfile *f, const char *name)
+{
+	struct memo *m, *have;
+	size_t i;
+
+	pthread_mutex_lock(&cache.memo);
+	m = memo_find(f, name);
+	pthread_mutex_unlock(&cache.memo);
+	if (m != NULL)
+		return m;
+	m = xcalloc(1, sizeof *m);
+	m->name = xstrdup(name);
+	for (i = 0; i < f->nlines; i++) {
+		if (line_names(f, &f->lines[i], name))
+			memo_add(m, i);
+	}
+	/* Two threads may have computed it at once: the answers are the same. */
+	pthread_mutex_lock(&cache.memo);
+	if ((have = memo_find(f, name)) == NULL) {
+		m->next = f->memo[bucket(name)];
+		f->memo[bucket(name)] = m;
+	}
+	pthread_mutex_unlock(&cache.memo);
+	if (have != NULL) {
+		free(m->name);
+		free(m->idx);
+		free(m);
+		m = have;
+	}
+	return m;
+}
+
+/* ---- sessions --------------------------------------------------------------- */
+
+/* path with ~, %d and %% expanded, or NULL: cannot say. */
 static char *
 expand(const char *path)
 {
@@ -460,107 +799,340 @@ expand(const char *path)
 	return buf_steal(&b);
 }
 
-static size_t
-bucket(const char *s)
+static void
+split(const char *value, const char *const *dflt, char ***list, size_t *n)
 {
-	size_t h = 5381;
+	const char *p = value, *s;
+	size_t i;
 
-	while (*s != '\0')
-		h = h * 33 + (unsigned char)*s++;
-	return h % KH_BUCKETS;
+	*list = NULL;
+	*n = 0;
+	if (value == NULL) {
+		for (i = 0; dflt[i] != NULL; i++) {
+			*list = xreallocarray(*list, *n + 1, sizeof **list);
+			(*list)[(*n)++] = xstrdup(dflt[i]);
+		}
+		return;
+	}
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		for (s = p; *p != '\0' && *p != ' ' && *p != '\t'; p++)
+			;
+		*list = xreallocarray(*list, *n + 1, sizeof **list);
+		(*list)[(*n)++] = xstrndup(s, (size_t)(p - s));
+	}
 }
 
-/* The lines of f that libssh could match against match (computed once). */
-static const struct khmatch *
-lines_for(struct khfile *f, const char *match, const char *match22)
+void
+kh_files_set(struct kh_files *f, const char *user, const char *global)
 {
-	struct khmatch *m;
-	struct buf out;
-	unsigned char mac[20];
-	size_t i, b = bucket(match);
+	static const char *const duser[] = {"%d/known_hosts", "%d/known_hosts2", NULL};
+	static const char *const dglobal[] = {
+	        "/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2", NULL};
 
-	pthread_mutex_lock(&cache.lock);
-	for (m = f->seen[b]; m != NULL; m = m->next) {
-		if (strcmp(m->match, match) == 0)
-			break;
-	}
-	pthread_mutex_unlock(&cache.lock);
-	if (m != NULL)
-		return m;
-	m = xcalloc(1, sizeof *m);
-	buf_init(&out);
-	for (i = 0; i < f->nlines; i++) {
-		const struct line *l = &f->lines[i];
-		bool keep = true;
+	split(user, duser, &f->user, &f->nuser);
+	split(global, dglobal, &f->global, &f->nglobal);
+}
 
-		if (l->kind == LINE_HASHED) {
-			hmac_sha1(&l->key, match, strlen(match), mac);
-			keep = memcmp(mac, l->hash, sizeof mac) == 0;
-		} else if (l->kind == LINE_PLAIN) {
-			keep = l->names_len > 0 &&
-			       plain_names(f->text + l->names_off, l->names_len, match, match22);
-		}
-		if (keep) {
-			buf_append(&out, f->text + l->off, l->len);
-			buf_appendc(&out, '\n');
-			m->kept++;
+void
+kh_files_free(struct kh_files *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nuser; i++)
+		free(f->user[i]);
+	for (i = 0; i < f->nglobal; i++)
+		free(f->global[i]);
+	free(f->user);
+	free(f->global);
+	memset(f, 0, sizeof *f);
+}
+
+/* What OpenSSH looks up: the host in lower case, "[host]:port" off port 22. */
+static char *
+lookup_name(const char *host, unsigned int port)
+{
+	char *name = port == 0 || port == 22 ? xstrdup(host) : xasprintf("[%s]:%u", host, port);
+	size_t i;
+
+	for (i = 0; name[i] != '\0'; i++)
+		name[i] = (char)tolower((unsigned char)name[i]);
+	return name;
+}
+
+/* One verdict over every file, and what decided it. */
+struct verdict {
+	bool ok, changed, revoked;
+	char *ok_at, *changed_at, *revoked_at;
+};
+
+static void
+note(char **at, const char *path, size_t no)
+{
+	if (*at == NULL)
+		*at = xasprintf("%s:%zu", path, no);
+}
+
+/*
+ * Match one file's lines naming name against the key blob (key NULL: only
+ * collect), and append the usable ones to out (NULL: none) as libssh reads
+ * them.  Returns the lines naming name.
+ */
+static size_t
+file_judge(const char *path, const char *name, const unsigned char *key, size_t klen,
+        struct verdict *v, struct buf *out, size_t *nphys)
+{
+	struct khfile *f;
+	const struct memo *m;
+	const struct line *l;
+	unsigned char *blob;
+	size_t i, bl, n;
+	bool same;
+
+	*nphys = 0;
+	if ((f = file_get(path)) == NULL)
+		return 0;
+	m = lines_naming(f, name);
+	*nphys = f->nphys;
+	n = m->n;
+	for (i = 0; i < m->n; i++) {
+		l = &f->lines[m->idx[i]];
+		if (l->marker == M_CA)
+			continue; /* host certificates are not checked */
+		if (out != NULL && l->marker == M_NONE)
+			buf_appendf(out, "%s %.*s %.*s\n", name, (int)l->type_len,
+			        f->text.p + l->type, (int)l->b64_len, f->text.p + l->b64);
+		if (key == NULL)
+			continue;
+		blob = blob_decode(f->text.p + l->b64, l->b64_len, &bl);
+		same = blob != NULL && bl == klen && memcmp(blob, key, klen) == 0;
+		free(blob);
+		if (l->marker == M_REVOKED) {
+			if (same) {
+				v->revoked = true;
+				note(&v->revoked_at, path, l->no);
+			}
+		} else if (same) {
+			v->ok = true;
+			note(&v->ok_at, path, l->no);
+		} else {
+			v->changed = true;
+			note(&v->changed_at, path, l->no);
 		}
 	}
-	m->match = xstrdup(match);
-	m->len = out.len;
-	m->text = buf_steal(&out);
-	/* Two threads may have computed it at once: both answers are the same. */
-	pthread_mutex_lock(&cache.lock);
-	m->next = f->seen[b];
-	f->seen[b] = m;
-	pthread_mutex_unlock(&cache.lock);
-	return m;
+	pthread_rwlock_unlock(&cache.lock);
+	return n;
+}
+
+static enum kh_status
+judge(const struct kh_files *f, const char *name, const char *key_b64, char **where)
+{
+	struct verdict v = {0};
+	enum kh_status st = KH_UNKNOWN;
+	unsigned char *key;
+	size_t i, klen = 0, nphys;
+	char *path, **at = NULL;
+
+	key = blob_decode(key_b64, strlen(key_b64), &klen);
+	if (key == NULL)
+		key = xcalloc(1, 1); /* matches no line: unknown, or changed */
+	for (i = 0; i < f->nuser + f->nglobal; i++) {
+		path = expand(i < f->nuser ? f->user[i] : f->global[i - f->nuser]);
+		if (path != NULL)
+			file_judge(path, name, key, klen, &v, NULL, &nphys);
+		free(path);
+	}
+	free(key);
+	if (v.revoked) {
+		st = KH_REVOKED;
+		at = &v.revoked_at;
+	} else if (v.ok) {
+		st = KH_OK;
+		at = &v.ok_at;
+	} else if (v.changed) {
+		st = KH_CHANGED;
+		at = &v.changed_at;
+	}
+	if (where != NULL) {
+		*where = at ? *at : NULL;
+		if (at)
+			*at = NULL;
+	}
+	free(v.ok_at);
+	free(v.changed_at);
+	free(v.revoked_at);
+	return st;
+}
+
+enum kh_status
+kh_check(const struct kh_files *f, const char *host, unsigned int port, const char *key_b64,
+        char **where)
+{
+	char *name = lookup_name(host, port);
+	enum kh_status st = judge(f, name, key_b64, where);
+
+	free(name);
+	return st;
+}
+
+/* Create the directory holding path if missing (one level, as ssh does for ~/.ssh). */
+static void
+make_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+
+	if (slash == NULL || slash == path)
+		return;
+	dir = xstrndup(path, (size_t)(slash - path));
+	if (mkdir(dir, 0700) == 0)
+		log_msg(LOG_VERBOSE, "created %s", dir);
+	free(dir);
+}
+
+/*
+ * After shoal appended text to path: add it to the cached copy when that
+ * copy was the file as it was just before (before), else drop the copy.
+ */
+static void
+cache_appended(const char *path, const struct stat *before, const struct stat *after,
+        const char *text, size_t n, const char *name)
+{
+	struct khfile *f, **pp;
+	struct memo *m;
+	size_t first;
+
+	pthread_rwlock_wrlock(&cache.lock);
+	f = file_find(path);
+	if (f != NULL && file_same(f, before) && after->st_size == before->st_size + (off_t)n) {
+		first = f->nlines;
+		/* A newline ending the old last line: that line was counted already. */
+		if (text[0] == '\n')
+			file_feed(f, text + 1, n - 1);
+		else
+			file_feed(f, text, n);
+		file_identity(f, after);
+		/* The new line names only name: only that memo changes. */
+		if ((m = memo_find(f, name)) != NULL) {
+			for (; first < f->nlines; first++)
+				memo_add(m, first);
+		}
+	} else if (f != NULL) {
+		for (pp = &cache.files; *pp != f; pp = &(*pp)->next)
+			;
+		*pp = f->next;
+		file_free(f);
+	}
+	pthread_rwlock_unlock(&cache.lock);
+}
+
+/* Append "name type base64" to path (as OpenSSH writes it); 0, or -1 with *err. */
+static int
+append_key(const char *path, const char *name, const char *key_b64, char **err)
+{
+	unsigned char *blob;
+	const char *type;
+	size_t bl, tl;
+	struct stat before, after;
+	struct buf line;
+	char last;
+	int fd, rc = -1;
+
+	blob = blob_decode(key_b64, strlen(key_b64), &bl);
+	if (blob == NULL || !blob_type(blob, bl, &type, &tl)) {
+		free(blob);
+		*err = xstrdup("the server's key cannot be encoded");
+		return -1;
+	}
+	buf_init(&line);
+	make_parent(path);
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || fstat(fd, &before) < 0) {
+		*err = xasprintf("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	/* A file whose last line has no newline gets one first, as ssh does. */
+	if (before.st_size > 0 && pread(fd, &last, 1, before.st_size - 1) == 1 && last != '\n')
+		buf_appendc(&line, '\n');
+	buf_appendf(&line, "%s %.*s %s\n", name, (int)tl, type, key_b64);
+	errno = 0;
+	if (write(fd, line.p, line.len) != (ssize_t)line.len || fstat(fd, &after) < 0) {
+		*err = xasprintf("%s: %s", path, errno ? strerror(errno) : "short write");
+		goto out;
+	}
+	cache_appended(path, &before, &after, line.p, line.len, name);
+	rc = 0;
+out:
+	if (fd >= 0 && close(fd) < 0 && rc == 0) {
+		*err = xasprintf("%s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	buf_free(&line);
+	free(blob);
+	return rc;
 }
 
 int
-kh_filtered(const char *path, const char *host, unsigned int port, char **real)
+kh_record(const struct kh_files *f, const char *host, unsigned int port, const char *key_b64,
+        enum kh_status *st, char **where, char **err)
 {
-	struct khfile *f;
-	const struct khmatch *m;
-	struct buf match;
-	char *lower, *match22 = NULL, *full;
-	size_t i;
-	int fd;
+	char *name = lookup_name(host, port), *path = NULL;
+	int rc = 0;
 
-	*real = NULL;
-	if ((full = expand(path)) == NULL)
-		return -1;
-	if ((f = file_get(full)) == NULL) {
-		free(full);
-		return -1;
+	*err = NULL;
+	pthread_mutex_lock(&cache.record);
+	/* Under the lock: another alias of this host may have recorded it since. */
+	*st = judge(f, name, key_b64, where);
+	if (*st != KH_UNKNOWN)
+		goto out;
+	if (f->nuser == 0 || (path = expand(f->user[0])) == NULL) {
+		*err = xasprintf("no user known_hosts file to write%s%s", f->nuser ? ": " : "",
+		        f->nuser ? f->user[0] : "");
+		rc = -1;
+		goto out;
 	}
-	/* What libssh matches: the host in lower case, "[host]:port" off 22. */
-	lower = xstrdup(host);
-	for (i = 0; lower[i] != '\0'; i++)
-		lower[i] = (char)tolower((unsigned char)lower[i]);
-	buf_init(&match);
-	if (port == 0 || port == 22) {
-		buf_appends(&match, lower);
-		match22 = xasprintf("[%s]:22", lower);
-	} else {
-		buf_appendf(&match, "[%s]:%u", lower, port);
+	rc = append_key(path, name, key_b64, err) < 0 ? -1 : 1;
+	if (rc == 1)
+		log_msg(LOG_DEBUG, "known_hosts %s: recorded %s", path, name);
+out:
+	pthread_mutex_unlock(&cache.record);
+	free(path);
+	free(name);
+	return rc;
+}
+
+int
+kh_session_fd(const struct kh_files *f, const char *host, unsigned int port)
+{
+	char *name = lookup_name(host, port), *path;
+	struct buf out;
+	size_t i, n, nphys;
+	int fd = -1;
+
+	buf_init(&out);
+	for (i = 0; i < f->nuser + f->nglobal; i++) {
+		path = expand(i < f->nuser ? f->user[i] : f->global[i - f->nuser]);
+		if (path == NULL) {
+			log_msg(LOG_VERBOSE, "known_hosts %s: escape not supported, file skipped",
+			        i < f->nuser ? f->user[i] : f->global[i - f->nuser]);
+			continue;
+		}
+		n = file_judge(path, name, NULL, 0, NULL, &out, &nphys);
+		if (nphys > 0)
+			log_msg(LOG_DEBUG, "known_hosts %s: %zu of %zu lines can name %s", path, n,
+			        nphys, name);
+		free(path);
 	}
-	free(lower);
-	m = lines_for(f, match.p, match22);
-	log_msg(LOG_DEBUG, "known_hosts %s: %zu of %zu lines can name %s", full, m->kept, f->nlines,
-	        match.p);
-	buf_free(&match);
-	free(match22);
-	fd = memfd_create("shoal-known_hosts", MFD_CLOEXEC);
-	if (fd >= 0 && m->len > 0 && write(fd, m->text, m->len) != (ssize_t)m->len) {
+	if (out.len > 0 && (fd = memfd_create("shoal-known_hosts", MFD_CLOEXEC)) >= 0 &&
+	        write(fd, out.p, out.len) != (ssize_t)out.len) {
 		close(fd);
 		fd = -1;
 	}
-	if (fd < 0) {
-		free(full);
-		return -1;
-	}
-	*real = full;
+	buf_free(&out);
+	free(name);
 	return fd;
 }
 
@@ -569,24 +1141,11 @@ kh_free(void)
 {
 	struct khfile *f, *next;
 
-	pthread_mutex_lock(&cache.lock);
+	pthread_rwlock_wrlock(&cache.lock);
 	for (f = cache.files; f != NULL; f = next) {
 		next = f->next;
-		for (size_t b = 0; b < KH_BUCKETS; b++) {
-			struct khmatch *m, *mn;
-
-			for (m = f->seen[b]; m != NULL; m = mn) {
-				mn = m->next;
-				free(m->match);
-				free(m->text);
-				free(m);
-			}
-		}
-		free(f->path);
-		free(f->text);
-		free(f->lines);
-		free(f);
+		file_free(f);
 	}
 	cache.files = NULL;
-	pthread_mutex_unlock(&cache.lock);
+	pthread_rwlock_unlock(&cache.lock);
 }

@@ -28,11 +28,14 @@ ssh-keygen -q -t ed25519 -N '' -f "$T/stranger"
 : >"$T/known_hosts.empty"
 read -r type blob _ <"$T/nokex/hostkey.pub"
 echo "[127.0.0.1]:$SSHD_PORT_MAIN $type $blob" >"$T/known_hosts.wrong"
+read -r type blob _ <"$T/main/hostkey.pub"
+echo "@revoked * $type $blob" >"$T/known_hosts.revoked"
 add_alias "$T/ssh_config" good "$SSHD_PORT_MAIN"
 add_alias "$T/ssh_config" refused "$(free_port)"
 add_alias "$T/ssh_config" nokex "$SSHD_PORT_NOKEX"
 add_alias "$T/ssh_config" unknown "$SSHD_PORT_MAIN" "" "UserKnownHostsFile $T/known_hosts.empty"
 add_alias "$T/ssh_config" changed "$SSHD_PORT_MAIN" "" "UserKnownHostsFile $T/known_hosts.wrong"
+add_alias "$T/ssh_config" revoked "$SSHD_PORT_MAIN" "" "UserKnownHostsFile $T/known_hosts.revoked"
 add_alias "$T/ssh_config" denied "$SSHD_PORT_MAIN" "" "IdentityFile $T/stranger"
 add_alias "$T/ssh_config" nosess "$SSHD_PORT_NOSESS"
 
@@ -49,6 +52,7 @@ nokex          | true       | kex_failed      | kex        | 1 | 3
 kexstall       | true       | kex_timeout     | kex        | 2 | 3
 unknown        | true       | hostkey_unknown | kex        | 1 | 3
 changed        | true       | hostkey_changed | kex        | 1 | 3
+revoked        | true       | hostkey_revoked | kex        | 1 | 3
 denied         | true       | auth_denied     | auth       | 1 | 3
 authstall      | true       | auth_timeout    | auth       | 2 | 3
 nosess         | true       | channel         | running    | 1 | 3
