@@ -376,6 +376,7 @@ main(int argc, char **argv)
 	for (i = 0; i < hl.n; i++)
 		hosts[i] = host_new(i, hl.v[i].alias, hl.v[i].user, hl.v[i].port);
 	signals_setup();
+	log_libssh_thread(NULL);
 	ssh_init();
 	keys_init(o.ssh_config);
 	memset(&pp, 0, sizeof pp);

@@ -161,6 +161,8 @@ pool_attempt(struct worker *w, struct host *h)
 	pthread_mutex_unlock(&h->lock);
 	log_msg(LOG_DEBUG, "%s: attempt %u/%d", h->alias, h->attempts - h->round_base,
 	        o->retries + 1);
+	/* libssh's lines of this attempt (-vvv) name the host. */
+	log_libssh_thread(h->alias);
 
 	if (connect_host(&c, h, &pl->cparams, &out) == 0) {
 		output_host_start(h);
