@@ -33,17 +33,19 @@ like "$(cat "$T/proxy.env")" "^PATH=" "(the rest of the environment is there)"
 # shoal runs as the lab user (so that being non-dumpable shows: /proc/PID
 # turns root's), and its remote command waits for $T/go.
 chmod 644 "$T/ssh_config" "$T/known_hosts"
+mkdir -m 777 "$T/flags"
 marker=shoal-t0331-$$
 env -u SSH_AUTH_SOCK SHOAL_TEST_PW="$pw" HOME="$(getent passwd "$LAB_USER" | cut -d: -f6)" \
     setpriv --reuid="$LAB_USER" --regid="$LAB_USER" --clear-groups \
     "$SHOAL" -F "$T/ssh_config" -w direct --password-env SHOAL_TEST_PW \
-    -- "while [ ! -e $T/go ]; do sleep 0.05; done; echo $marker" \
+    -- "touch $T/flags/started; while [ ! -e $T/go ]; do sleep 0.05; done; echo $marker" \
     </dev/null >"$T/bg.out" 2>"$T/bg.err" &
 shoal_pid=$!
 at_exit "touch '$T/go'"
-remote_runs() { [ -n "$(procs_with "$T/go")" ] || ! running "$shoal_pid"; }
+# (The flag, not the command line: shoal's own holds the remote command.)
+remote_runs() { [ -e "$T/flags/started" ] || ! running "$shoal_pid"; }
 wait_for 30 remote_runs
-if running "$shoal_pid" && [ -n "$(procs_with "$T/go")" ]; then
+if running "$shoal_pid" && [ -e "$T/flags/started" ]; then
     pass "the remote command runs, shoal holds the password"
     uid=$(awk '/^Uid:/ { print $2 }' "/proc/$shoal_pid/status")
     is "$uid" "$(id -u "$LAB_USER")" "shoal runs as $LAB_USER"
