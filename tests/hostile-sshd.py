@@ -13,6 +13,8 @@
 #             signal name and as its error message
 #   openfail  refuses the session channel, the hostile text as the reason
 #   disc      prints "disc-out", then disconnects with the hostile text
+# and every user's SFTP subsystem fails each request (SSH_FX_FAILURE) with
+# the hostile text as the status message.
 # --banner also puts the hostile text in the SSH version line and in the
 # authentication banner.
 #
@@ -97,6 +99,24 @@ class Server(paramiko.ServerInterface):
         return True
 
 
+class SFTPServer(paramiko.SFTPServer):
+    def _send_status(self, request_number, code, desc=None):
+        super()._send_status(request_number, code, HOSTILE)
+
+
+class FailingSFTP(paramiko.SFTPServerInterface):
+    def stat(self, path):
+        return paramiko.SFTP_FAILURE
+
+    lstat = stat
+
+    def open(self, path, flags, attr):
+        return paramiko.SFTP_FAILURE
+
+    def list_folder(self, path):
+        return paramiko.SFTP_FAILURE
+
+
 def exit_signal(chan, name, errmsg):
     m = paramiko.Message()
     m.add_byte(cMSG_CHANNEL_REQUEST)
@@ -124,11 +144,15 @@ def serve(conn, key, banner):
     if banner:
         t.local_version = "SSH-2.0-hostile" + HOSTILE
     t.add_server_key(key)
+    t.set_subsystem_handler("sftp", SFTPServer, FailingSFTP)
     server = Server(banner)
     try:
         t.start_server(server=server)
         chan = t.accept(30)
-        if chan is None or not server.command.wait(30) or not t.answered.wait(30):
+        if chan is None:
+            return
+        if not server.command.wait(30) or not t.answered.wait(30):
+            t.join(30)  # an SFTP session runs on in its own thread
             return
         if server.user == "sig":
             chan.sendall(b"sig-out\n")
@@ -137,6 +161,11 @@ def serve(conn, key, banner):
             chan.close()
         elif server.user == "disc":
             chan.sendall(b"disc-out\n")
+            # Once the client has nothing more to send (its EOF, as it has
+            # no stdin): data still unread here when the socket closes would
+            # make it a reset, and the client would lose what it had not read.
+            while chan.recv(1024):
+                pass
             disconnect(t, HOSTILE)
         else:
             chan.sendall(b"ok-out\n")

@@ -3,7 +3,8 @@
 # it chooses.  A hostile server (tests/hostile-sshd.py) puts a sequence that
 # sets the window title, writes the clipboard (OSC 52) and clears the screen
 # into its version line, its auth banner, an exit-signal name and message, a
-# channel refusal's reason and a disconnect's reason.  In every output mode
+# channel refusal's reason, a disconnect's reason and SFTP status messages.
+# In every output mode
 # (prefixed lines, --json, -o files, --inline, -b, the summary, -vvv with
 # libssh's own lines) not one control byte of it reaches stdout, stderr or a
 # file meant for reading; each string is still shown, escaped.  In a real
@@ -75,6 +76,16 @@ like "$(cat "$T/err")" "^shoal: sig: libssh: .*banner: SSH-2\.0-hostile$shown\$"
     "libssh's lines come through shoal, name the host, and show the version line escaped"
 like "$(cat "$T/err")" "^shoal: disc: libssh: .*DISCONNECT: 11:$shown\$" "and the disconnect reason"
 unlike "$(cat "$T/err")" '^\[' "no line in libssh's own raw format"
+
+# ---- SFTP status messages ----------------------------------------------------------
+echo data >"$T/src.txt"
+run_shoal -F "$T/ssh_config" -w ok -vvv --copy "$T/src.txt" /tmp/
+is "$(controls "$T/out" "$T/err")" 0 "--copy: no control byte"
+like "$(cat "$T/err")" "^shoal: ok: transfer \(running phase, attempt 1/4\): failure \($shown\): /tmp/\$" \
+    "--copy: the server's status message is shown, escaped"
+run_shoal -F "$T/ssh_config" -w ok --json --rcopy /etc/hostname "$T/dl"
+is "$(controls "$T/out" "$T/err")" 0 "--rcopy --json: no control byte"
+like "$(jq -r .error "$T/out")" "failure \($shown\)" "--rcopy: the status message, escaped in JSON"
 
 # ---- a real terminal ----------------------------------------------------------------
 # pane_title: what OSC 0 would set; buffers: what OSC 52 would write with
