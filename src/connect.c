@@ -65,14 +65,22 @@ void
 outcome_set(struct outcome *out, enum err_kind kind, enum phase phase, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg = NULL;
+	struct buf raw, msg;
 
+	buf_init(&raw);
+	buf_init(&msg);
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0 || msg == NULL)
-		fatal("out of memory formatting a message");
+	buf_appendv(&raw, fmt, ap);
 	va_end(ap);
+	/*
+	 * The detail often quotes the host (libssh's error text, a channel
+	 * refusal's description, a path it listed): it is kept printable from
+	 * here on, for every writer of it.  Text already escaped stays as is.
+	 */
+	escape_terminal(&msg, raw.p, raw.len);
+	buf_free(&raw);
 	free(out->error);
-	out->error = msg;
+	out->error = buf_steal(&msg);
 	out->kind = kind;
 	out->phase = phase;
 }

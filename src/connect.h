@@ -48,7 +48,7 @@ int connect_host(
         struct conn *c, struct host *h, const struct connect_params *p, struct outcome *out);
 /* Disconnect and free the session, closing the socket. */
 void connect_close(struct conn *c);
-/* Set out to kind/phase with a printf-style detail. */
+/* Set out to kind/phase with a printf-style detail, stored escaped (printable). */
 void outcome_set(struct outcome *out, enum err_kind kind, enum phase phase, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 void outcome_clear(struct outcome *out);

@@ -74,6 +74,18 @@ escape_terminal(struct buf *out, const char *data, size_t n)
 	}
 }
 
+char *
+escape_text(const char *data, size_t n, size_t max)
+{
+	struct buf b;
+
+	buf_init(&b);
+	escape_terminal(&b, data, n < max ? n : max);
+	if (n > max)
+		buf_appends(&b, "...");
+	return buf_steal(&b);
+}
+
 void
 escape_json(struct buf *out, const char *data, size_t n)
 {

@@ -15,6 +15,13 @@
  * becomes \xNN, and a backslash stays a single backslash.
  */
 void escape_terminal(struct buf *out, const char *data, size_t n);
+/*
+ * A malloc'd printable copy of n bytes from a host: escape_terminal of at
+ * most the first max bytes, with "..." when the rest was cut.  What shoal
+ * keeps of a server's text (a signal name, an SFTP status message) is kept
+ * this way from the moment it arrives, so no later writer can forget it.
+ */
+char *escape_text(const char *data, size_t n, size_t max);
 /* Append data as the inside of a JSON string; invalid UTF-8 becomes U+FFFD. */
 void escape_json(struct buf *out, const char *data, size_t n);
 /* Append a NUL-terminated string as a whole JSON value: "..." or null. */

@@ -19,12 +19,15 @@
 #include <libssh/libssh.h>
 
 #include "cancel.h"
+#include "escape.h"
 #include "exec.h"
 #include "output.h"
 #include "xmalloc.h"
 
 #define READ_CHUNK  65536
 #define STDIN_CHUNK 32768
+/* Bytes of a server's signal name kept: real ones are a few letters. */
+#define SIGNAL_NAME_MAX 64
 
 struct exit_info {
 	bool got_status;
@@ -49,7 +52,14 @@ exit_signal_cb(ssh_session session, ssh_channel channel, const char *signal, int
 
 	ei->got_status = true;
 	free(ei->signal);
-	ei->signal = xstrdup(signal && *signal ? signal : "UNKNOWN");
+	/*
+	 * The name is the server's to choose, known signal or not: kept
+	 * escaped and short from here, for the messages, JSON and the view.
+	 */
+	if (signal != NULL && *signal != '\0')
+		ei->signal = escape_text(signal, strlen(signal), SIGNAL_NAME_MAX);
+	else
+		ei->signal = xstrdup("UNKNOWN");
 }
 
 /* Repeat a channel request while libssh says AGAIN. */
@@ -104,6 +114,7 @@ kill_remote(ssh_channel ch, bool tty)
 static void
 channel_error(struct conn *c, struct outcome *out, const char *what, double deadline)
 {
+	/* It quotes the server (a disconnect's reason): outcome_set escapes it. */
 	const char *e = ssh_get_error(c->session);
 
 	if (cancel_requested())

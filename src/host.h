@@ -57,7 +57,7 @@ struct host {
 	enum err_kind kind; /* final */
 	char *error;
 	int exit_code;     /* -1 until known */
-	char *exit_signal; /* "TERM" etc., or NULL */
+	char *exit_signal; /* "TERM" etc. as the server named it, escaped; or NULL */
 	long phase_ms[PHASE__COUNT];
 	double started;  /* monotonic seconds of the first attempt */
 	double finished; /* monotonic seconds */

@@ -1,6 +1,9 @@
 /*
  * log.h - diagnostics on stderr.  Silent below the level set by -q / -v.
  * Whole messages are written under one lock, so threads never interleave.
+ * Every message is escaped for the terminal as it is written: a message may
+ * quote a host (a path it listed, an error libssh got from it), and a host
+ * must not drive the operator's terminal at any verbosity.
  */
 #ifndef SHOAL_LOG_H
 #define SHOAL_LOG_H
@@ -11,7 +14,8 @@ enum log_level {
 	LOG_QUIET = -1,  /* -q: errors that stop the run only */
 	LOG_NORMAL = 0,  /* per-host failures and the summary */
 	LOG_VERBOSE = 1, /* -v: each attempt and retry */
-	LOG_DEBUG = 2,   /* -vv: phases; -vvv adds libssh's own log */
+	LOG_DEBUG = 2,   /* -vv: phases */
+	LOG_LIBSSH = 3,  /* -vvv: libssh's own log lines */
 };
 
 void log_set_level(int level);
@@ -25,5 +29,14 @@ void log_unlock(void);
  * written (log_hold(true)); log_hold(false) writes the kept ones, in order.
  */
 void log_hold(bool on);
+/*
+ * Send the calling thread's libssh log lines through log_msg at LOG_LIBSSH,
+ * tagged with tag (the host's name, or NULL): escaped, and held with the
+ * rest while the live view is up.  libssh keeps its log callback and
+ * its level per thread, so every thread that runs sessions
+ * calls this, again whenever the host it works for changes; tag must stay
+ * valid until then.
+ */
+void log_libssh_thread(const char *tag);
 
 #endif

@@ -7,13 +7,12 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <fcntl.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <libssh/libssh.h>
@@ -27,6 +26,7 @@
 #include "log.h"
 #include "options.h"
 #include "output.h"
+#include "password.h"
 #include "pool.h"
 #include "sshconf.h"
 #include "transfer.h"
@@ -131,141 +131,6 @@ fail:
 	free(err);
 	hostlist_free(&ex);
 	return rc;
-}
-
-static volatile sig_atomic_t prompt_signal, prompt_stopped;
-
-static void
-prompt_interrupted(int sig)
-{
-	prompt_signal = sig;
-}
-
-static void
-prompt_stop(int sig)
-{
-	(void)sig;
-	prompt_stopped = 1;
-}
-
-/*
- * Ctrl-Z at the prompt: give the terminal its echo back, stop as the shell
- * expects, and on fg take echo away again and ask anew.
- */
-static bool
-prompt_suspend(int fd, const struct termios *old, const struct termios *quiet)
-{
-	struct sigaction dfl, mine;
-
-	prompt_stopped = 0;
-	tcsetattr(fd, TCSAFLUSH, old);
-	memset(&dfl, 0, sizeof dfl);
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&dfl.sa_mask);
-	sigaction(SIGTSTP, &dfl, &mine);
-	raise(SIGTSTP); /* stopped here until SIGCONT */
-	sigaction(SIGTSTP, &mine, NULL);
-	tcsetattr(fd, TCSAFLUSH, quiet);
-	return write(fd, "\nPassword: ", 11) == 11;
-}
-
-/*
- * Read a password from the terminal, without echo.  A signal that would end
- * shoal at the prompt (Ctrl-C, a hang-up) first gives the terminal its echo
- * back, then ends shoal as it would have; Ctrl-Z gives it back while shoal
- * is stopped, and asks again after fg.
- */
-static char *
-ask_password(void)
-{
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
-	struct sigaction sa, old_sa[sizeof sigs / sizeof sigs[0]];
-	struct termios old, quiet;
-	struct buf b;
-	char c;
-	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
-	bool asked;
-	size_t i;
-
-	if (fd < 0)
-		return NULL;
-	if (tcgetattr(fd, &old) < 0) {
-		close(fd);
-		return NULL;
-	}
-	buf_init(&b);
-	/* No SA_RESTART: the signal must interrupt the read. */
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = prompt_interrupted;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-		sa.sa_handler = sigs[i] == SIGTSTP ? prompt_stop : prompt_interrupted;
-		sigaction(sigs[i], &sa, &old_sa[i]);
-		if (old_sa[i].sa_handler == SIG_IGN)
-			sigaction(sigs[i], &old_sa[i], NULL);
-	}
-	quiet = old;
-	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	/* Echo goes off before the prompt shows: nothing typed after it is echoed. */
-	tcsetattr(fd, TCSAFLUSH, &quiet);
-	asked = write(fd, "Password: ", 10) == 10;
-	while (asked && !prompt_signal) {
-		ssize_t n = read(fd, &c, 1);
-
-		if (n < 0 && errno == EINTR && prompt_stopped) {
-			/* A new prompt, a new answer: what was typed before goes. */
-			if (b.p != NULL)
-				explicit_bzero(b.p, b.len);
-			buf_reset(&b);
-			asked = prompt_suspend(fd, &old, &quiet);
-			continue;
-		}
-		if (n != 1 || c == '\n' || c == '\r')
-			break;
-		buf_appendc(&b, c);
-	}
-	tcsetattr(fd, TCSAFLUSH, &old);
-	if (asked && write(fd, "\n", 1) < 0) {
-		/* The line is cosmetic; the password is read. */
-	}
-	close(fd);
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		sigaction(sigs[i], &old_sa[i], NULL);
-	if (prompt_signal) {
-		if (b.p != NULL)
-			explicit_bzero(b.p, b.len);
-		buf_free(&b);
-		raise(prompt_signal);
-		exit(128 + prompt_signal);
-	}
-	if (!asked) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
-}
-
-static int
-get_password(const struct options *o, char **password)
-{
-	const char *v;
-
-	*password = NULL;
-	if (o->password_env != NULL) {
-		v = getenv(o->password_env);
-		if (v == NULL) {
-			fprintf(stderr, "shoal: --password-env: %s is not set\n", o->password_env);
-			return 2;
-		}
-		*password = xstrdup(v);
-	} else if (o->ask_password) {
-		*password = ask_password();
-		if (*password == NULL) {
-			fprintf(stderr, "shoal: --ask-password: no terminal to ask on\n");
-			return 2;
-		}
-	}
-	return 0;
 }
 
 static int
@@ -389,7 +254,7 @@ main(int argc, char **argv)
 		goto out;
 	if (o.hostkey_policy == HOSTKEY_POLICY_UNSET)
 		sshconf_load(o.ssh_config);
-	if ((rc = get_password(&o, &password)) != 0)
+	if ((rc = password_get(&o, &password)) != 0)
 		goto out;
 	if (o.send_stdin && (rc = read_stdin(&in)) != 0)
 		goto out;
@@ -399,6 +264,7 @@ main(int argc, char **argv)
 		hosts[i] = host_new(i, hl.v[i].alias, hl.v[i].user, hl.v[i].port);
 	host_name_all(hosts, hl.n);
 	signals_setup();
+	log_libssh_thread(NULL);
 	ssh_init();
 	keys_init(o.ssh_config);
 	memset(&pp, 0, sizeof pp);
@@ -424,10 +290,7 @@ out:
 	/* --help, --list and the run alike: output that did not reach stdout is an error. */
 	if (output_stdout_status() != 0 && (rc == 0 || rc == 1))
 		rc = 3;
-	if (password != NULL) {
-		explicit_bzero(password, strlen(password));
-		free(password);
-	}
+	password_free(password);
 	buf_free(&in);
 	transfer_plan_free(&plan);
 	sshconf_free();

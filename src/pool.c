@@ -151,6 +151,8 @@ pool_attempt(struct worker *w, struct host *h)
 	n = host_attempt_begin(h, host_now());
 	log_msg(LOG_DEBUG, "%s: attempt %s", h->name,
 	        host_attempt_text(h, o->retries, at, sizeof at));
+	/* libssh's lines of this attempt (-vvv) name the host. */
+	log_libssh_thread(h->name);
 
 	if (connect_host(&c, h, &pl->cparams, &out) == 0) {
 		output_host_start(h);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cancel.h"
+#include "escape.h"
 #include "host.h"
 #include "sftpc.h"
 #include "xmalloc.h"
@@ -62,6 +63,9 @@ enum {
 #define READ_MAX   131072 /* one read of a download: asking this much keeps libssh's window open */
 #define PACKET_MAX (1024 * 1024) /* larger answers are a protocol error */
 #define WAIT_MS    50
+
+/* Bytes kept of a server's error text. */
+#define MESSAGE_MAX 300
 
 /* ---- building requests ------------------------------------------------- */
 
@@ -220,7 +224,7 @@ fail(struct sftpc *s, enum sftpc_fail f, const char *msg)
 {
 	s->fail = f;
 	free(s->message);
-	s->message = msg && *msg ? xstrdup(msg) : NULL;
+	s->message = msg && *msg ? escape_text(msg, strlen(msg), MESSAGE_MAX) : NULL;
 	return -1;
 }
 
@@ -230,7 +234,7 @@ fail_status(struct sftpc *s, uint32_t status, const char *msg, size_t len)
 	s->fail = SFTPC_STATUS;
 	s->status = status;
 	free(s->message);
-	s->message = len ? xstrndup(msg, len) : NULL;
+	s->message = len ? escape_text(msg, len, MESSAGE_MAX) : NULL;
 	return -1;
 }
 

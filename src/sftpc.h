@@ -80,7 +80,7 @@ struct sftpc {
 	enum sftpc_fail fail;
 	uint32_t status; /* SSH_FX_* when fail is SFTPC_STATUS */
 	int sys_errno;   /* when fail is SFTPC_LOCAL */
-	char *message;   /* the server's text, or ours */
+	char *message;   /* the server's text, or libssh's: escaped, printable */
 };
 
 /* Called as data is acknowledged: n more bytes are done. */

@@ -17,7 +17,7 @@
 #            at_exit CMD...         (run at cleanup, before processes are ended)
 #   procs    running PID..., procs_with STRING, kill_procs PID...
 #   lab      lab_user, lab_keys, lab_password PW, free_port,
-#            start_sshd NAME [sshd_config lines],
+#            start_sshd NAME [sshd_config lines], start_hostile_sshd NAME [--banner],
 #            write_ssh_config FILE, add_alias FILE ALIAS PORT [HOSTNAME] [lines],
 #            add_aliases FILE PREFIX COUNT PORT [lines],
 #            trust_host_keys [HOST:]PORT..., start_faultproxy SPEC...
@@ -654,6 +654,35 @@ start_sshd() {
         break
     done
     BAIL_OUT "sshd $name did not start: $(cat "$dir/log")"
+}
+
+_lib_hostile_settled() {
+    grep -q '^listening ' "$2" 2>/dev/null || ! _lib_alive "$1"
+}
+
+# start_hostile_sshd NAME [--banner]: tests/hostile-sshd.py (paramiko under
+# /usr/bin/python3) on a free loopback port, in $T/NAME/: a server that puts
+# terminal escapes in the strings it chooses; the login user picks which
+# (see the script).  Exports HOSTILE_PORT_<NAME>; trust_host_keys knows its
+# key.  Skips the whole test without python3-paramiko.
+start_hostile_sshd() {
+    local name=$1 dir=$T/$1 var port
+    shift
+    /usr/bin/python3 -c 'import paramiko' 2>/dev/null ||
+        skip_all "no python3-paramiko for /usr/bin/python3 (bash tests/deps.sh test)"
+    mkdir -p "$dir"
+    ssh-keygen -q -t ed25519 -N '' -C "shoal-lab-$name" -f "$dir/hostkey" </dev/null ||
+        BAIL_OUT "ssh-keygen failed"
+    _lib_spawn "hostile-$name" "$dir/out" "$dir/log" \
+        /usr/bin/python3 "$top_srcdir/tests/hostile-sshd.py" "$dir/hostkey" "$@"
+    wait_for 20 _lib_hostile_settled "$_lib_pid" "$dir/out"
+    port=$(sed -n 's/^listening //p' "$dir/out")
+    [ -n "$port" ] || BAIL_OUT "hostile-sshd $name did not start: $(cat "$dir/log")"
+    var=${name^^}
+    var=${var//-/_}
+    printf -v "HOSTILE_PORT_$var" '%s' "$port"
+    export "HOSTILE_PORT_$var"
+    _lib_port_key[$port]=$dir/hostkey.pub
 }
 
 # ---- ssh_config and known_hosts --------------------------------------------

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -321,6 +322,7 @@ static void
 test_escape(void)
 {
 	struct buf b;
+	char *t;
 
 	buf_init(&b);
 	escape_terminal(&b, "plain text\tok", 13);
@@ -349,7 +351,16 @@ test_escape(void)
 	buf_reset(&b);
 	escape_json_string(&b, NULL);
 	is_str(b.p, "null", "escape: NULL is JSON null");
+	buf_reset(&b);
+	escape_terminal(&b, "\\x1b] a\\b", 9);
+	is_str(b.p, "\\x1b] a\\b", "escape: escaped text is left as it is");
 	buf_free(&b);
+	t = escape_text("\x1b]0;t\x07", 6, 64);
+	is_str(t, "\\x1b]0;t\\x07", "escape_text: a printable copy");
+	free(t);
+	t = escape_text("TERM\x1b[2J", 8, 5);
+	is_str(t, "TERM\\x1b...", "escape_text: cut at max bytes, and says so");
+	free(t);
 }
 
 static void
