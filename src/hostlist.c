@@ -510,6 +510,13 @@ parse_item(struct item *it, const char *item, const char *where, char **errp)
 			goto out;
 		}
 	}
+	/* ssh takes a leading '-' for an option and refuses such a name
+	 * ("hostname contains invalid characters"); libssh too. */
+	if (*name == '-') {
+		fail(errp, "%s: host name '%.*s' starts with '-' (ssh refuses such names)", where,
+		        (int)(end - name), name);
+		goto out;
+	}
 	if (parse_pattern(name, (size_t)(end - name), &it->pat, where, item, errp) < 0)
 		goto out;
 	it->count = 1;

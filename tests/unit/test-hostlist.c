@@ -99,6 +99,8 @@ test_expand(void)
 	        "2001:db8::1 2001:db8::1:2222 root@::1:22");
 	expands(" a , b ", "a b");
 	expands("x[1-3]y[1-1]", "x1y1 x2y1 x3y1");
+	/* ssh_config aliases may hold '_' (libssh's own check is not ours). */
+	expands("web_1,db-2_a", "web_1 db-2_a");
 }
 
 static void
@@ -130,6 +132,8 @@ test_bad(void)
 	        {"user@", "-w: empty host name in 'user@'"},
 	        {":22", "-w: empty host name in ':22'"},
 	        {"n[01-3,001-5]", "-w: mixed zero padding in 'n[01-3,001-5]'"},
+	        {"-foo", "-w: host name '-foo' starts with '-' (ssh refuses such names)"},
+	        {"u@-foo:22", "-w: host name '-foo' starts with '-' (ssh refuses such names)"},
 	};
 	size_t i;
 
