@@ -853,6 +853,23 @@ ok:
 	return 0;
 }
 
+/*
+ * libssh 0.10.6 takes as a host name only an address or letters, digits,
+ * '-' and '.' (ssh itself takes '_'), and leaves no error text when it
+ * refuses one: say what it refused.
+ */
+static void
+host_name_refused(struct outcome *out, const char *name)
+{
+	char *msg = printable(name, strlen(name), 300);
+
+	outcome_set(out, EK_RESOLVE, PHASE_CONNECT,
+	        "libssh refuses '%s' as a host name (letters, digits, '-' and '.' only): give "
+	        "the alias a HostName in ssh_config",
+	        msg);
+	free(msg);
+}
+
 int
 connect_host(struct conn *c, struct host *h, const struct connect_params *p, struct outcome *out)
 {
@@ -867,6 +884,10 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	c->kh_fd = -1;
 	phase_begin(h, PHASE_CONNECT);
 	if (session_setup(c, h, o) < 0) {
+		if (ssh_options_get(c->session, SSH_OPTIONS_HOST, &hostname) != SSH_OK) {
+			host_name_refused(out, h->alias);
+			goto fail;
+		}
 		msg = printable(ssh_err(c), strlen(ssh_err(c)), 300);
 		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "ssh_config: %s", msg);
 		free(msg);

@@ -510,6 +510,13 @@ parse_item(struct item *it, const char *item, const char *where, char **errp)
 			goto out;
 		}
 	}
+	/* ssh takes a leading '-' for an option and refuses such a name
+	 * ("hostname contains invalid characters"); libssh too. */
+	if (*name == '-') {
+		fail(errp, "%s: host name '%.*s' starts with '-' (ssh refuses such names)", where,
+		        (int)(end - name), name);
+		goto out;
+	}
 	if (parse_pattern(name, (size_t)(end - name), &it->pat, where, item, errp) < 0)
 		goto out;
 	it->count = 1;
@@ -531,7 +538,8 @@ hostlist_reserve(struct hostlist *hl, size_t n)
 	size_t want = hl->n + n, slots = hl->nslots ? hl->nslots : 64;
 
 	if (want > hl->cap) {
-		hl->cap = want;
+		/* Geometric: a file of a million one-host lines reserves a million times. */
+		hl->cap = want > hl->cap * 2 ? want : hl->cap * 2;
 		hl->v = xreallocarray(hl->v, hl->cap, sizeof *hl->v);
 	}
 	while (want * 2 > slots)
@@ -631,6 +639,9 @@ hostlist_add_file(struct hostlist *hl, const char *path, char **errp)
 		if ((hash = strchr(line, '#')) != NULL)
 			*hash = '\0';
 		s = line;
+		/* A UTF-8 byte order mark, as some editors write: not part of a name. */
+		if (lineno == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+			s += 3;
 		while (isspace((unsigned char)*s))
 			s++;
 		len = strlen(s);
@@ -671,44 +682,38 @@ hostlist_compact(struct hostlist *hl, const bool *keep)
 		set_rebuild(hl, hl->nslots);
 }
 
+/* Whether ex names (alias, user, port); ex keeps its set whenever it has entries. */
+static bool
+hostlist_has(const struct hostlist *ex, const char *alias, const char *user, int port)
+{
+	return set_find(ex, alias, user, port, NULL) != 0;
+}
+
 void
 hostlist_exclude(struct hostlist *hl, const struct hostlist *ex)
 {
-	struct hostlist byname;
 	bool *keep;
-	size_t i, j;
+	size_t i;
 
 	if (hl->n == 0 || ex->n == 0)
 		return;
-	/* Exclusions that give neither user nor port match by alias alone. */
-	hostlist_init(&byname);
-	for (i = 0; i < ex->n; i++) {
-		if (ex->v[i].user == NULL && ex->v[i].port == 0)
-			hostlist_push(&byname, xstrdup(ex->v[i].alias), NULL, 0);
-	}
+	/*
+	 * An exclusion matches by alias, and by user and port where it gives
+	 * them: look up the (at most four) forms that could name each host in
+	 * ex's own set, so the cost is linear in both lists.
+	 */
 	keep = xcalloc(hl->n, sizeof *keep);
 	for (i = 0; i < hl->n; i++) {
 		const struct hostspec *s = &hl->v[i];
 
-		keep[i] = true;
-		if (byname.n > 0 && set_find(&byname, s->alias, NULL, 0, NULL) != 0) {
-			keep[i] = false;
-			continue;
-		}
-		for (j = 0; j < ex->n; j++) {
-			const struct hostspec *e = &ex->v[j];
-
-			if ((e->user != NULL || e->port != 0) && strcmp(e->alias, s->alias) == 0 &&
-			        (e->user == NULL || (s->user && strcmp(e->user, s->user) == 0)) &&
-			        (e->port == 0 || e->port == s->port)) {
-				keep[i] = false;
-				break;
-			}
-		}
+		keep[i] = !hostlist_has(ex, s->alias, NULL, 0) &&
+		          !(s->user != NULL && hostlist_has(ex, s->alias, s->user, 0)) &&
+		          !(s->port != 0 && hostlist_has(ex, s->alias, NULL, s->port)) &&
+		          !(s->user != NULL && s->port != 0 &&
+		                  hostlist_has(ex, s->alias, s->user, s->port));
 	}
 	hostlist_compact(hl, keep);
 	free(keep);
-	hostlist_free(&byname);
 }
 
 int
@@ -763,7 +768,7 @@ struct fold_name {
 struct fold_group {
 	const char *name; /* a member, for prefix and suffix */
 	size_t pre, post_off;
-	int width; /* 0: unpadded */
+	int width; /* 0: unpadded; -1: a name without a number, pre its length */
 	size_t first;
 	unsigned long long *nums;
 	size_t n, cap;
@@ -920,7 +925,11 @@ hostlist_fold(const char *const *names, size_t n)
 		size_t post = f->pre + f->dlen;
 
 		if (f->dlen == 0) {
-			f->group = SIZE_MAX;
+			/* A plain name is a group of its own (width -1): repeats drop
+			 * through the same table, in linear time. */
+			size_t len = strlen(f->name);
+
+			f->group = fold_lookup(&t, f->name, len, len, -1, true, i);
 			continue;
 		}
 		gi = SIZE_MAX;
@@ -942,28 +951,16 @@ hostlist_fold(const char *const *names, size_t n)
 	/* Output in order of first appearance; names without a number as they are. */
 	written = xcalloc(t.ng ? t.ng : 1, sizeof *written);
 	for (i = 0; i < n; i++) {
-		if (fn[i].group == SIZE_MAX) {
-			bool dup = false;
-			size_t k;
-
-			/* Drop repeats of a plain name (rare: a linear look is fine). */
-			for (k = 0; k < i && !dup; k++)
-				dup = fn[k].group == SIZE_MAX &&
-				      strcmp(fn[k].name, fn[i].name) == 0;
-			if (dup)
-				continue;
-			if (out.len)
-				buf_appendc(&out, ',');
-			buf_appends(&out, fn[i].name);
-			continue;
-		}
 		gi = fn[i].group;
 		if (written[gi] || t.g[gi].first != i)
 			continue;
 		written[gi] = true;
 		if (out.len)
 			buf_appendc(&out, ',');
-		fold_write_group(&out, &t.g[gi]);
+		if (t.g[gi].width < 0)
+			buf_appends(&out, fn[i].name);
+		else
+			fold_write_group(&out, &t.g[gi]);
 	}
 	for (i = 0; i < t.ng; i++)
 		free(t.g[i].nums);

@@ -40,7 +40,8 @@ void hostlist_free(struct hostlist *hl);
  * appended on error.
  */
 int hostlist_add_expr(struct hostlist *hl, const char *expr, const char *where, char **errp);
-/* One expression a line; '#' starts a comment; "-" is stdin. */
+/* One expression a line; '#' starts a comment; "-" is stdin.  A UTF-8 byte
+ * order mark opening the file is skipped. */
 int hostlist_add_file(struct hostlist *hl, const char *path, char **errp);
 /* Drop the hosts matching ex: by alias, and by user and port where ex gives
  * them. */

@@ -941,35 +941,55 @@ out:
 	return rc;
 }
 
+/* Queue a READ of len bytes at offset as request *q. */
+static void
+read_req(struct sftpc *s, const struct sftpc_handle *fh, struct req *q, uint64_t offset,
+        uint32_t len)
+{
+	size_t start;
+
+	q->id = req_begin(s, FXP_READ, &start);
+	q->offset = offset;
+	q->len = len;
+	put_str(&s->outq, fh->data, fh->len);
+	put_u64(&s->outq, offset);
+	put_u32(&s->outq, len);
+	req_end(s, start);
+}
+
 int
 sftpc_download(struct sftpc *s, const struct sftpc_handle *fh, uint64_t size, int fd, uint64_t *got,
         sftpc_progress_fn progress, void *arg)
 {
 	struct req reqs[IN_FLIGHT];
-	uint64_t next = 0; /* first byte not yet asked for */
+	uint64_t next = 0;            /* first byte not yet asked for */
+	uint64_t horizon = size;      /* reads pipeline below this; past it, one at a time */
+	uint64_t eof_at = UINT64_MAX; /* lowest offset the server said EOF for */
+	uint64_t high = 0;            /* end of the furthest data that arrived */
 	int nreq = 0, rc = -1, i;
 
 	*got = 0;
 	s->read_size = READ_MAX;
-	while (*got < size) {
+	while (eof_at == UINT64_MAX || nreq > 0) {
 		unsigned char type;
 		uint32_t id, len;
 		const char *data;
 		struct rd r;
-		size_t total, start;
+		size_t total;
 
-		while (next < size && nreq < IN_FLIGHT && s->outq.len == 0) {
-			uint64_t want = size - next < CHUNK ? size - next : CHUNK;
+		/*
+		 * Up to the size the server gave, IN_FLIGHT reads at once, plus
+		 * one at the size itself that meets EOF in the same round trip.
+		 * The size can be wrong (procfs says 0, a log grows): past it,
+		 * one read at a time until the server says EOF.
+		 */
+		while (eof_at == UINT64_MAX && nreq < IN_FLIGHT && s->outq.len == 0 &&
+		        (next < horizon || (next == horizon && (nreq == 0 || next == size)))) {
+			uint64_t want =
+			        next < horizon && horizon - next < CHUNK ? horizon - next : CHUNK;
 
-			reqs[nreq].id = req_begin(s, FXP_READ, &start);
-			reqs[nreq].offset = next;
-			reqs[nreq].len = (uint32_t)want;
-			put_str(&s->outq, fh->data, fh->len);
-			put_u64(&s->outq, next);
-			put_u32(&s->outq, (uint32_t)want);
-			req_end(s, start);
+			read_req(s, fh, &reqs[nreq++], next, (uint32_t)want);
 			next += want;
-			nreq++;
 		}
 		while ((rc = packet_peek(s, &type, &id, &r, &total)) == 1) {
 			i = find_req(reqs, nreq, id);
@@ -980,13 +1000,18 @@ sftpc_download(struct sftpc *s, const struct sftpc_handle *fh, uint64_t size, in
 			if (type != FXP_DATA) {
 				rc = take_status(s, type, &r);
 				buf_consume(&s->in, total);
-				if (rc == 0)
-					fail(s, SFTPC_PROTOCOL, "unexpected answer to READ");
-				else if (s->status == SFTPC_FX_EOF)
-					fail(s, SFTPC_STATUS,
-					        "the file ended early (changed while being read?)");
-				rc = -1;
-				goto out;
+				if (rc == 0) {
+					rc = fail(s, SFTPC_PROTOCOL, "unexpected answer to READ");
+					goto out;
+				}
+				if (s->status != SFTPC_FX_EOF)
+					goto out;
+				s->fail = SFTPC_OK;
+				rc = 0;
+				if (reqs[i].offset < eof_at)
+					eof_at = reqs[i].offset;
+				reqs[i] = reqs[--nreq];
+				continue;
 			}
 			data = get_str(&r, &len);
 			if (r.bad || len == 0 || len > reqs[i].len) {
@@ -1002,17 +1027,15 @@ sftpc_download(struct sftpc *s, const struct sftpc_handle *fh, uint64_t size, in
 			}
 			buf_consume(&s->in, total);
 			*got += len;
+			if (reqs[i].offset + len > high)
+				high = reqs[i].offset + len;
+			if (high > horizon)
+				horizon = high;
 			if (progress != NULL)
 				progress(arg, len);
 			if (len < reqs[i].len) {
 				/* A short read: ask again for the rest of that piece. */
-				reqs[i].offset += len;
-				reqs[i].len -= len;
-				reqs[i].id = req_begin(s, FXP_READ, &start);
-				put_str(&s->outq, fh->data, fh->len);
-				put_u64(&s->outq, reqs[i].offset);
-				put_u32(&s->outq, reqs[i].len);
-				req_end(s, start);
+				read_req(s, fh, &reqs[i], reqs[i].offset + len, reqs[i].len - len);
 			} else {
 				reqs[i] = reqs[--nreq];
 			}
@@ -1020,8 +1043,15 @@ sftpc_download(struct sftpc *s, const struct sftpc_handle *fh, uint64_t size, in
 		if (rc < 0)
 			goto out;
 		rc = -1;
-		if (*got < size && pump(s, s->outq.len > 0 ? 0 : WAIT_MS) < 0)
+		if ((eof_at == UINT64_MAX || nreq > 0) &&
+		        pump(s, s->outq.len > 0 ? 0 : WAIT_MS) < 0)
 			goto out;
+	}
+	/* Whole means every byte below EOF arrived once and none past it. */
+	if (high > eof_at || *got != eof_at) {
+		rc = fail(s, SFTPC_STATUS, "the file changed while being read");
+		s->status = SFTPC_FX_FAILURE;
+		goto out;
 	}
 	rc = 0;
 out:

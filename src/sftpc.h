@@ -123,9 +123,10 @@ int sftpc_fsetstat(struct sftpc *s, const struct sftpc_handle *fh, const struct 
 int sftpc_upload(struct sftpc *s, const struct sftpc_handle *fh, int fd, uint64_t *sent,
         sftpc_progress_fn progress, void *arg);
 /*
- * Fetch size bytes of the open file into local fd, several read requests
- * in flight.  *got is the number of bytes written to fd; a file that ends
- * early is a failure.
+ * Fetch the open file into local fd until the server says EOF, several read
+ * requests in flight up to size (what stat said: only a hint, procfs says 0
+ * and logs grow) and one at a time past it.  *got is the number of bytes
+ * written to fd, the file's length as read.
  */
 int sftpc_download(struct sftpc *s, const struct sftpc_handle *fh, uint64_t size, int fd,
         uint64_t *got, sftpc_progress_fn progress, void *arg);

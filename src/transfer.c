@@ -14,8 +14,14 @@
  * Directories are made as they come with owner rights added, and get their
  * own modes at the end, so a read-only directory can still be filled.
  *
- * Downloads go to DEST_DIR/ALIAS/NAME, ALIAS made safe as one path part;
- * names a server lists are taken only when they are one plain path part.
+ * Downloads go to DEST_DIR/ALIAS/NAME, ALIAS made safe as one path part,
+ * NAME that of SRC as given (a link keeps its own name); names a server
+ * lists are taken only when they are one plain path part.  A file is read
+ * to the server's EOF, not to its stated size (procfs says 0).  A tree
+ * follows links to files and directories, but not back into itself (remote
+ * paths are kept resolved, so an ancestor is a string prefix); special
+ * files are skipped and named.  An entry the server refuses is named and
+ * the rest still copied; the host then fails with the first one's message.
  * Progress goes to h->xfer_done and h->xfer_total under h->lock.
  */
 #include "config.h"
@@ -249,6 +255,11 @@ struct job {
 	const struct transfer_plan *p;
 	struct outcome *out;
 	double start;
+	/* Download entries that failed while the rest went on: the first one's
+	 * message, and how many. */
+	char *entry_error;
+	size_t entry_failures;
+	size_t skipped;
 };
 
 static void
@@ -565,10 +576,14 @@ download_file(struct job *j, const char *remote, const char *local)
 			job_fail(j, NULL, remote);
 		goto fail;
 	}
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != a.size) {
+	/* The length read to EOF is the truth (procfs stats 0); progress follows
+	 * it, a shorter file taking its difference back (unsigned wraps). */
+	if (got != a.size)
+		add_total(j->h, got - a.size);
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != got) {
 		outcome_set(j->out, EK_TRANSFER, PHASE_RUN,
-		        "size check failed: the host has %llu bytes, %llu arrived: %s",
-		        (unsigned long long)a.size, (unsigned long long)st.st_size, remote);
+		        "size check failed: %llu bytes read, %llu written: %s",
+		        (unsigned long long)got, (unsigned long long)st.st_size, local);
 		goto fail;
 	}
 	if ((a.flags & SFTPC_ATTR_PERM) && fchmod(fd, (mode_t)(a.perm & 07777)) < 0) {
@@ -616,26 +631,105 @@ local_mkdir(struct job *j, const char *path)
 	return job_fail_local(j, "cannot make local directory", path, errno);
 }
 
+/*
+ * After an entry of a tree failed: when the server refused that path (a
+ * dangling link, a file it cannot read), name it on stderr, keep the first
+ * message and go on with the rest, as scp and sftp do.  A lost connection,
+ * a timeout, a cancel or a local failure ends the host.  Returns 0 to go on.
+ */
 static int
-download_dir(struct job *j, const char *remote, const char *local, int depth)
+entry_failed(struct job *j, double deadline)
+{
+	struct sftpc *s = &j->s;
+
+	if (s->fail != SFTPC_STATUS || cancel_requested() || j->out->error == NULL)
+		return -1;
+	log_msg(LOG_NORMAL, "%s: --rcopy: %s", j->h->alias, j->out->error);
+	if (j->entry_error == NULL) {
+		j->entry_error = j->out->error;
+		j->out->error = NULL;
+	}
+	outcome_clear(j->out);
+	j->entry_failures++;
+	/* The failed file's clean-up ran under a short grace; the rest gets
+	 * the deadline back. */
+	s->deadline = deadline;
+	s->ignore_cancel = false;
+	s->fail = SFTPC_OK;
+	return 0;
+}
+
+/* Say that a remote entry is left out, and why: "skipped FIFO /srv/x". */
+static void
+skip_entry(struct job *j, const char *what, const char *path)
+{
+	struct buf b;
+
+	buf_init(&b);
+	escape_terminal(&b, path, strlen(path));
+	log_msg(LOG_NORMAL, "%s: --rcopy: skipped %s %s", j->h->alias, what, b.p);
+	buf_free(&b);
+	j->skipped++;
+}
+
+static const char *
+special_kind(uint32_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "FIFO";
+	if (S_ISSOCK(mode))
+		return "socket";
+	if (S_ISCHR(mode))
+		return "character device";
+	if (S_ISBLK(mode))
+		return "block device";
+	return "special file";
+}
+
+/* Whether canon (a resolved directory) is one of the directories being
+ * copied, or holds one: following a link to it would never end. */
+static bool
+is_loop(const char *canon, const char *const *chain, size_t depth)
+{
+	size_t k, n = strlen(canon);
+
+	for (k = 0; k <= depth; k++) {
+		if (strncmp(chain[k], canon, n) == 0 &&
+		        (chain[k][n] == '\0' || chain[k][n] == '/' || strcmp(canon, "/") == 0))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Copy the tree at remote (a resolved path: no link in it) into local.
+ * chain[0..depth] are the directories being copied, this one last.
+ * Symbolic links are followed, to files and to directories (as scp -r does),
+ * a link back into the tree is skipped; special files are skipped.
+ */
+static int
+download_dir(struct job *j, const char *remote, const char *local, const char **chain, int depth)
 {
 	struct sftpc *s = &j->s;
 	struct sftpc_entry *ents = NULL;
 	struct sftpc_attrs a;
+	double deadline = s->deadline;
 	size_t n = 0, i;
 	int rc = -1;
 
-	if (depth > MAX_DEPTH) {
+	if (depth >= MAX_DEPTH) {
 		outcome_set(j->out, EK_TRANSFER, PHASE_RUN, "more than %d directory levels: %s",
 		        MAX_DEPTH, remote);
 		return -1;
 	}
+	chain[depth] = remote;
 	if (local_mkdir(j, local) < 0)
 		return -1;
 	if (sftpc_list(s, remote, &ents, &n) < 0)
 		return job_fail(j, "cannot list directory", remote);
 	for (i = 0; i < n; i++) {
-		char *r, *l;
+		bool link = S_ISLNK(ents[i].attrs.perm);
+		char *r, *l, *canon = NULL;
 
 		if (!name_is_safe(ents[i].name)) {
 			outcome_set(j->out, EK_TRANSFER, PHASE_RUN,
@@ -646,18 +740,30 @@ download_dir(struct job *j, const char *remote, const char *local, int depth)
 		l = path_join(local, ents[i].name);
 		a = ents[i].attrs;
 		rc = 0;
-		if (S_ISLNK(a.perm) && sftpc_stat(s, r, &a) < 0)
-			rc = job_fail(j, NULL, r);
-		else if (S_ISREG(a.perm))
+		s->fail = SFTPC_OK; /* entry_failed looks at this entry's failure only */
+		if (link && sftpc_stat(s, r, &a) < 0) {
+			if (s->fail == SFTPC_STATUS && s->status == SFTPC_FX_NO_SUCH_FILE)
+				rc = job_fail(j, "dangling symbolic link", r);
+			else
+				rc = job_fail(j, NULL, r);
+		} else if (S_ISREG(a.perm)) {
 			rc = download_file(j, r, l);
-		else if (S_ISDIR(a.perm) && !S_ISLNK(ents[i].attrs.perm))
-			rc = download_dir(j, r, l, depth + 1);
-		else
-			log_msg(LOG_VERBOSE, "%s: --rcopy: skipping %s: not a file or directory",
-			        j->h->alias, r);
+		} else if (S_ISDIR(a.perm) && !link) {
+			rc = download_dir(j, r, l, chain, depth + 1);
+		} else if (S_ISDIR(a.perm)) {
+			if (sftpc_realpath(s, r, &canon) < 0)
+				rc = job_fail(j, NULL, r);
+			else if (is_loop(canon, chain, (size_t)depth))
+				skip_entry(j, "link back into the tree", r);
+			else
+				rc = download_dir(j, canon, l, chain, depth + 1);
+		} else {
+			skip_entry(j, special_kind(a.perm), r);
+		}
+		free(canon);
 		free(r);
 		free(l);
-		if (rc < 0)
+		if (rc < 0 && (rc = entry_failed(j, deadline)) < 0)
 			goto out;
 	}
 	if (sftpc_stat(s, remote, &a) == 0) {
@@ -681,21 +787,27 @@ run_download(struct job *j)
 	const struct transfer_plan *p = j->p;
 	struct sftpc *s = &j->s;
 	struct sftpc_attrs a;
-	char *hostdir, *alias = host_file_name(j->h->name), *canon = NULL, *base = NULL;
+	char *hostdir, *alias = host_file_name(j->h->name), *canon = NULL, *base;
 	char *local = NULL;
+	const char *chain[MAX_DEPTH];
 	int rc = -1;
 
 	hostdir = path_join(p->dest, alias);
+	/* A link SRC keeps its own name, not its target's (as cp and scp do). */
+	base = path_base(p->rsrc);
 	if (local_mkdir(j, hostdir) < 0)
 		goto out;
 	if (sftpc_realpath(s, p->rsrc, &canon) < 0 || sftpc_stat(s, canon, &a) < 0) {
 		job_fail(j, NULL, p->rsrc);
 		goto out;
 	}
-	base = path_base(canon);
 	if (!name_is_safe(base)) {
 		free(base);
-		base = xstrdup("root");
+		base = path_base(canon);
+		if (!name_is_safe(base)) {
+			free(base);
+			base = xstrdup("root");
+		}
 	}
 	local = path_join(hostdir, base);
 	if (S_ISDIR(a.perm)) {
@@ -703,13 +815,24 @@ run_download(struct job *j)
 			outcome_set(j->out, EK_TRANSFER, PHASE_RUN, "is a directory (add -R): %s",
 			        p->rsrc);
 		else
-			rc = download_dir(j, canon, local, 0);
+			rc = download_dir(j, canon, local, chain, 0);
 	} else if (S_ISREG(a.perm)) {
 		rc = download_file(j, canon, local);
 	} else {
 		outcome_set(j->out, EK_TRANSFER, PHASE_RUN, "not a regular file or directory: %s",
 		        p->rsrc);
 	}
+	/* The rest of the tree is here; the host still failed. */
+	if (rc == 0 && j->entry_failures > 0) {
+		if (j->entry_failures == 1)
+			outcome_set(j->out, EK_TRANSFER, PHASE_RUN, "%s", j->entry_error);
+		else
+			outcome_set(j->out, EK_TRANSFER, PHASE_RUN, "%s (and %zu more failed)",
+			        j->entry_error, j->entry_failures - 1);
+		rc = -1;
+	}
+	if (j->skipped > 0)
+		log_msg(LOG_VERBOSE, "%s: --rcopy: %zu entries skipped", j->h->alias, j->skipped);
 out:
 	if (rc < 0)
 		rmdir(hostdir); /* only when empty: no folder for a host that sent nothing */
@@ -748,6 +871,7 @@ transfer_run(struct conn *c, struct host *h, const struct transfer_plan *p, stru
 	else
 		rc = run_download(&j);
 	sftpc_end(&j.s);
+	free(j.entry_error);
 	pthread_mutex_lock(&h->lock); /* the live view reads both */
 	h->phase_ms[PHASE_RUN] = (long)((host_now() - j.start) * 1000 + 0.5);
 	done = h->xfer_done;

@@ -13,3 +13,9 @@ for expr in 'n[0000000-0999999]' 'rack[1-1000]-n[0001-1000]'; do
     "$top_builddir/tests/bench/bench-hostlist" "$expr"
     echo
 done
+for n in 20000 1000000; do
+    "$top_builddir/tests/bench/bench-hostlist" --plain "$n"
+    echo
+done
+"$top_builddir/tests/bench/bench-hostlist" --exclude 'h[1-1000000]' 'h[1-500000]'
+

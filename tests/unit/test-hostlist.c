@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -98,6 +99,8 @@ test_expand(void)
 	        "2001:db8::1 2001:db8::1:2222 root@::1:22");
 	expands(" a , b ", "a b");
 	expands("x[1-3]y[1-1]", "x1y1 x2y1 x3y1");
+	/* ssh_config aliases may hold '_' (libssh's own check is not ours). */
+	expands("web_1,db-2_a", "web_1 db-2_a");
 }
 
 static void
@@ -129,6 +132,8 @@ test_bad(void)
 	        {"user@", "-w: empty host name in 'user@'"},
 	        {":22", "-w: empty host name in ':22'"},
 	        {"n[01-3,001-5]", "-w: mixed zero padding in 'n[01-3,001-5]'"},
+	        {"-foo", "-w: host name '-foo' starts with '-' (ssh refuses such names)"},
+	        {"u@-foo:22", "-w: host name '-foo' starts with '-' (ssh refuses such names)"},
 	};
 	size_t i;
 
@@ -207,10 +212,128 @@ test_files(void)
 	unlink(path);
 	free(path);
 
+	/* Editors that write a byte order mark: skipped at the start, an
+	 * illegal character anywhere else. */
+	path = write_file("\xef\xbb\xbfweb1\n\xef\xbb\xbfweb2\n");
+	hostlist_init(&hl);
+	ok(hostlist_add_file(&hl, path, &err) < 0, "a BOM on line 2 is an error");
+	snprintf(want, sizeof want, "%s:2: illegal character 0xef in host name", path);
+	is_str(err, want, "named as the byte it is");
+	free(err);
+	got = render(&hl);
+	is_str(got, "web1", "a BOM opening a host file is skipped");
+	free(got);
+	hostlist_free(&hl);
+	unlink(path);
+	free(path);
+	path = write_file("\xef\xbb"
+	                  "web1\n");
+	hostlist_init(&hl);
+	ok(hostlist_add_file(&hl, path, &err) < 0, "half a BOM is still an error");
+	free(err);
+	hostlist_free(&hl);
+	unlink(path);
+	free(path);
+
 	hostlist_init(&hl);
 	ok(hostlist_add_file(&hl, "/nonexistent/hosts.txt", &err) < 0, "a missing file fails");
 	is_str(err, "/nonexistent/hosts.txt: No such file or directory", "and says why");
 	free(err);
+	hostlist_free(&hl);
+}
+
+static double
+cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Repeats of names without digits drop, and folding a lot of them is not
+ * quadratic (it was: 0.46 s for 20,000 names, minutes for 300,000). */
+static void
+test_fold_plain(void)
+{
+	enum { N = 300000 };
+	const char **names = calloc(2 * N, sizeof *names);
+	char **store = calloc(N, sizeof *store), *f;
+	double t;
+	size_t i, commas = 0;
+
+	folds("a,b,a,c,b", "a,b,c");
+	folds("x,n1,x,n2", "x,n[1-2]");
+	for (i = 0; i < N; i++) {
+		char tmp[16];
+		size_t k = i;
+		int n = 0;
+
+		tmp[n++] = 'h';
+		do {
+			tmp[n++] = (char)('a' + k % 26);
+			k /= 26;
+		} while (k > 0);
+		tmp[n] = '\0';
+		store[i] = strdup(tmp);
+		names[i] = names[N + i] = store[i];
+	}
+	t = cpu_seconds();
+	f = hostlist_fold(names, 2 * N);
+	t = cpu_seconds() - t;
+	for (i = 0; f[i]; i++)
+		commas += f[i] == ',';
+	ok(commas == N - 1, "300,000 plain names named twice fold to 300,000");
+	ok(t < 10.0, "and in far less than the minutes a quadratic dedup takes");
+	if (t >= 10.0)
+		printf("#   %.1f s CPU\n", t);
+	free(f);
+	for (i = 0; i < N; i++)
+		free(store[i]);
+	free(store);
+	free(names);
+}
+
+static void
+test_exclude_forms(void)
+{
+	struct hostlist hl, ex;
+	char *err = NULL, *got;
+	double t;
+
+	hostlist_init(&hl);
+	hostlist_init(&ex);
+	hostlist_add_expr(&hl, "h,h:22,u@h,u@h:22,v@h:22,v@h:23,g", "-w", &err);
+	hostlist_add_expr(&ex, "h:22,u@h:99", "-x", &err);
+	hostlist_exclude(&hl, &ex);
+	got = render(&hl);
+	is_str(got, "h u@h v@h:23 g", "-x name:port drops that port of every user only");
+	free(got);
+	hostlist_free(&ex);
+	hostlist_init(&ex);
+	hostlist_add_expr(&ex, "v@h:23,u@h", "-x", &err);
+	hostlist_exclude(&hl, &ex);
+	got = render(&hl);
+	is_str(got, "h g", "-x user@name:port and user@name");
+	free(got);
+	hostlist_free(&ex);
+	hostlist_free(&hl);
+
+	/* A big -x is linear: it was 4.7 s for 200,000 - 50,000, quadratic. */
+	hostlist_init(&hl);
+	hostlist_init(&ex);
+	hostlist_add_expr(&hl, "h[1-400000],u@h1:2", "-w", &err);
+	hostlist_add_expr(&ex, "h[1-399999],u@g:2", "-x", &err);
+	t = cpu_seconds();
+	hostlist_exclude(&hl, &ex);
+	t = cpu_seconds() - t;
+	got = render(&hl);
+	is_str(got, "h400000", "-x of 400,000 names");
+	ok(t < 5.0, "takes well under the minutes a quadratic -x does");
+	if (t >= 5.0)
+		printf("#   %.1f s CPU\n", t);
+	free(got);
+	hostlist_free(&ex);
 	hostlist_free(&hl);
 }
 
@@ -266,5 +389,7 @@ main(void)
 	test_fold();
 	test_files();
 	test_exclude_filter();
+	test_exclude_forms();
+	test_fold_plain();
 	return done_testing();
 }
