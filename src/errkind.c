@@ -11,6 +11,8 @@
 static const struct err_kind_info errkind_table[EK__COUNT] = {
         [EK_NONE] = {"none", PHASE_ANY, false, EC_OK, "no error"},
         [EK_RESOLVE] = {"resolve", PHASE_CONNECT, false, EC_UNREACHED, "the name does not resolve"},
+        [EK_LOCAL] = {"local", PHASE_CONNECT, true, EC_UNREACHED,
+                "this machine ran short of a resource (file descriptors, memory)"},
         [EK_REFUSED] = {"refused", PHASE_CONNECT, true, EC_UNREACHED, "TCP connection refused"},
         [EK_CONNECT_TIMEOUT] = {"connect_timeout", PHASE_CONNECT, true, EC_UNREACHED,
                 "no TCP connection within the deadline"},
@@ -38,6 +40,9 @@ static const struct err_kind_info errkind_table[EK__COUNT] = {
                 "the session or exec request was refused"},
         [EK_COMMAND_TIMEOUT] = {"command_timeout", PHASE_RUN, false, EC_UNREACHED,
                 "the command ran past --command-timeout and was killed"},
+        [EK_LOST] = {"lost", PHASE_RUN, false, EC_UNREACHED,
+                "keepalives went unanswered, or the connection broke, after the command "
+                "started"},
         [EK_SIGNAL] = {"signal", PHASE_RUN, false, EC_RESULT, "the command was killed by a signal"},
         [EK_EXIT_NONZERO] = {"exit_nonzero", PHASE_RUN, false, EC_RESULT,
                 "the command exited non-zero"},
