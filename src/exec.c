@@ -18,24 +18,20 @@
  * children, pty or not; closing the channel also hangs up the pty, for a
  * server that ignores signal requests.
  *
- * Liveness (ServerAliveInterval, ServerAliveCountMax): libssh counts the
- * packets that come in (ssh_set_counters).  After an interval without one a
- * keepalive@openssh.com global request that wants a reply goes out (sshd
- * answers it, with a failure); when count of them went unanswered the host
- * is lost.  libssh 0.10 keeps one such request pending at a time, so a
- * silent server is asked once and then given the intervals to answer.
+ * Liveness: alive.c watches the session in every wait, the channel setup
+ * included; a host that stops answering, or a connection that breaks, is
+ * lost.
  */
 #include "config.h"
 
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
-#include <libssh/server.h> /* ssh_send_keepalive, a client call despite the header */
 
+#include "alive.h"
 #include "cancel.h"
 #include "exec.h"
 #include "output.h"
@@ -69,96 +65,6 @@ exit_signal_cb(ssh_session session, ssh_channel channel, const char *signal, int
 	ei->got_status = true;
 	free(ei->signal);
 	ei->signal = xstrdup(signal && *signal ? signal : "UNKNOWN");
-}
-
-/* Liveness of one session while it runs a command. */
-struct alive {
-	struct ssh_counter_struct packets; /* kept up to date by libssh */
-	uint64_t seen;                     /* packets.in_packets at the last look */
-	double next;                       /* when the next keepalive is due */
-	int unanswered;
-	double interval; /* 0: no keepalives */
-	int count;
-};
-
-static void
-alive_start(struct alive *a, ssh_session s, const struct exec_params *p)
-{
-	int on = 1;
-
-	memset(a, 0, sizeof *a);
-	a->interval = p->alive_interval;
-	a->count = p->alive_count;
-	a->next = host_now() + a->interval;
-	ssh_set_counters(s, NULL, &a->packets);
-	/* TCPKeepAlive, as ssh does by default (fails harmlessly on a ProxyCommand pipe). */
-	setsockopt(ssh_get_fd(s), SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
-}
-
-static void
-alive_stop(struct alive *a, ssh_session s)
-{
-	(void)a;
-	ssh_set_counters(s, NULL, NULL); /* the counters live on our stack */
-}
-
-/* Send a keepalive without waiting for its answer. */
-static void
-alive_probe(struct alive *a, ssh_session s)
-{
-	int blocking = ssh_is_blocking(s);
-	uint64_t sent = a->packets.out_packets;
-
-	ssh_set_blocking(s, 0);
-	(void)ssh_send_keepalive(s);
-	/*
-	 * After an answer libssh's next call only collects it and sends
-	 * nothing; while one is pending no call sends anything.
-	 */
-	if (a->packets.out_packets == sent)
-		(void)ssh_send_keepalive(s);
-	ssh_set_blocking(s, blocking);
-}
-
-/*
- * Whether the host still answers: any packet in counts as an answer.  A
- * keepalive goes out each interval of silence; the host is given up once
- * count of them went unanswered for an interval each, as ssh does.
- */
-static bool
-alive_check(struct alive *a, ssh_session s)
-{
-	double now = host_now();
-
-	if (a->interval <= 0)
-		return true;
-	if (a->packets.in_packets != a->seen) {
-		a->seen = a->packets.in_packets;
-		a->unanswered = 0;
-		a->next = now + a->interval;
-	}
-	if (now < a->next)
-		return true;
-	if (a->unanswered >= a->count)
-		return false;
-	alive_probe(a, s);
-	a->unanswered++;
-	a->next = now + a->interval;
-	return true;
-}
-
-/* When the caller must look at liveness again at the latest. */
-static double
-alive_due(const struct alive *a, double deadline)
-{
-	return a->interval > 0 && a->next < deadline ? a->next : deadline;
-}
-
-static void
-alive_lost(const struct alive *a, struct outcome *out, const char *when)
-{
-	outcome_set(out, EK_LOST, PHASE_RUN, "no answer to %d keepalive%s in %.0f s %s", a->count,
-	        a->count == 1 ? "" : "s", a->interval * (a->count + 1), when);
 }
 
 /* Repeat a channel request while libssh says AGAIN. */
@@ -216,7 +122,7 @@ kill_remote(ssh_channel ch)
  */
 static void
 channel_error(struct conn *c, struct outcome *out, const char *what, double deadline, int rc,
-        const struct alive *a)
+        struct alive *a)
 {
 	const char *e = ssh_get_error(c->session);
 
@@ -224,7 +130,8 @@ channel_error(struct conn *c, struct outcome *out, const char *what, double dead
 		outcome_set(
 		        out, EK_CANCELLED, PHASE_RUN, "interrupted while setting up the command");
 	else if (rc == CHAN_LOST)
-		alive_lost(a, out, "while setting up the command");
+		outcome_set(
+		        out, EK_LOST, PHASE_RUN, "%s while setting up the command", alive_why(a));
 	else if (!ssh_is_connected(c->session))
 		outcome_set(
 		        out, EK_LOST, PHASE_RUN, "connection lost while setting up the command");
@@ -282,7 +189,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	int rc = -1, n, i;
 
 	host_set_state(h, HOST_RUNNING, PHASE_RUN, start);
-	alive_start(&alive, c->session, p);
+	alive_start(&alive, c->session, p->alive_interval, p->alive_count);
 	ch = ssh_channel_new(c->session);
 	if (ch == NULL) {
 		channel_error(c, out, "cannot create a channel", deadline, SSH_ERROR, &alive);
@@ -372,7 +279,8 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 			goto done;
 		}
 		if (!alive_check(&alive, c->session)) {
-			alive_lost(&alive, out, "while the command ran");
+			outcome_set(out, EK_LOST, PHASE_RUN, "%s while the command ran",
+			        alive_why(&alive));
 			goto done;
 		}
 		if (progress)
