@@ -147,7 +147,7 @@ channel_error(struct conn *c, struct outcome *out, const char *what, double dead
  * EOF after the last byte.  Returns the bytes written, or -1.
  */
 static int
-push_stdin(ssh_channel ch, const struct exec_params *p, size_t *off, bool *eof_sent)
+push_stdin(ssh_channel ch, const struct exec_params *p, size_t *off, bool *in_done)
 {
 	ssh_session s = ssh_channel_get_session(ch);
 	int blocking = ssh_is_blocking(s);
@@ -167,7 +167,7 @@ push_stdin(ssh_channel ch, const struct exec_params *p, size_t *off, bool *eof_s
 		*off += (size_t)n;
 	if (n >= 0 && *off == p->stdin_len) {
 		ssh_channel_send_eof(ch);
-		*eof_sent = true;
+		*in_done = true;
 	}
 	ssh_set_blocking(s, blocking);
 	return n < 0 ? -1 : n;
@@ -184,7 +184,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	double deadline = p->timeout > 0 ? start + p->timeout : start + 1e9;
 	char *buf = xmalloc(READ_CHUNK);
 	size_t in_off = 0;
-	bool eof_sent = false;
+	bool in_done = false; /* no more stdin to send: EOF sent, or the command is gone */
 	long status_wait = 1; /* seconds a blocking wait for the exit status may take */
 	int rc = -1, n, i;
 
@@ -216,7 +216,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	}
 	if (p->stdin_data == NULL) {
 		ssh_channel_send_eof(ch);
-		eof_sent = true;
+		in_done = true;
 	}
 	/*
 	 * The data phase runs the session in blocking mode with short
@@ -228,7 +228,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	ssh_set_blocking(c->session, 1);
 	for (;;) {
 		bool progress = false;
-		bool pushing = !eof_sent; /* then the socket wakes us for the window */
+		bool pushing = !in_done; /* then the socket wakes us for the window */
 		double left = deadline - host_now();
 		int wait_ms = left > 0.05 ? 50 : (left > 0 ? (int)(left * 1000) + 1 : 0);
 
@@ -254,14 +254,16 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 				goto done;
 			}
 		}
-		if (!eof_sent) {
-			n = push_stdin(ch, p, &in_off, &eof_sent);
-			if (n < 0) {
-				outcome_set(out,
-				        ssh_is_connected(c->session) ? EK_CHANNEL : EK_LOST,
-				        PHASE_RUN, "cannot send stdin: the channel closed");
+		if (!in_done) {
+			n = push_stdin(ch, p, &in_off, &in_done);
+			if (n < 0 && !ssh_is_connected(c->session)) {
+				outcome_set(out, EK_LOST, PHASE_RUN,
+				        "connection lost while sending stdin");
 				goto done;
 			}
+			/* A command that ended without reading it all: keep its status, as ssh. */
+			if (n < 0)
+				in_done = true;
 			if (n > 0)
 				progress = true;
 		}
