@@ -267,23 +267,29 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 			if (n > 0)
 				progress = true;
 		}
-		/* Busy or not: a flood of output or stdin must not outlast a cancel. */
-		if (cancel_requested()) {
-			kill_remote(ch);
-			outcome_set(
-			        out, EK_CANCELLED, PHASE_RUN, "interrupted; remote command killed");
-			goto done;
-		}
-		if (host_now() >= deadline) {
-			kill_remote(ch);
-			outcome_set(out, EK_COMMAND_TIMEOUT, PHASE_RUN,
-			        "still running after %.1f s; killed", p->timeout);
-			goto done;
-		}
-		if (!alive_check(&alive, c->session)) {
-			outcome_set(out, EK_LOST, PHASE_RUN, "%s while the command ran",
-			        alive_why(&alive));
-			goto done;
+		/*
+		 * Busy or not, a flood of output or stdin must not outlast a
+		 * cancel or the deadline; once the command is over only its
+		 * output is left to read.
+		 */
+		if (!ei.got_status || !ssh_channel_is_eof(ch)) {
+			if (cancel_requested()) {
+				kill_remote(ch);
+				outcome_set(out, EK_CANCELLED, PHASE_RUN,
+				        "interrupted; remote command killed");
+				goto done;
+			}
+			if (host_now() >= deadline) {
+				kill_remote(ch);
+				outcome_set(out, EK_COMMAND_TIMEOUT, PHASE_RUN,
+				        "still running after %.1f s; killed", p->timeout);
+				goto done;
+			}
+			if (!alive_check(&alive, c->session)) {
+				outcome_set(out, EK_LOST, PHASE_RUN, "%s while the command ran",
+				        alive_why(&alive));
+				goto done;
+			}
 		}
 		if (progress)
 			continue;
