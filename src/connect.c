@@ -261,6 +261,13 @@ record_login(struct host *h, ssh_session s)
 	ssh_string_free_char(user);
 }
 
+/* A failure of this machine, not of the host: out of descriptors or memory. */
+static bool
+local_shortage(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
 /* TCP to every address of hostname in turn, until one answers. */
 static int
 tcp_connect(struct conn *c, const char *hostname, int port, double timeout, struct outcome *out)
@@ -275,7 +282,14 @@ tcp_connect(struct conn *c, const char *hostname, int port, double timeout, stru
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	snprintf(portstr, sizeof portstr, "%d", port);
+	errno = 0;
 	rc = getaddrinfo(hostname, portstr, &hints, &res);
+	if (rc == EAI_MEMORY || (rc == EAI_SYSTEM && local_shortage(errno))) {
+		/* Not the name's fault: worth another try once something is freed. */
+		outcome_set(out, EK_LOCAL, PHASE_CONNECT, "local: %s while resolving '%s'",
+		        rc == EAI_MEMORY ? "out of memory" : strerror(errno), hostname);
+		return -1;
+	}
 	if (rc != 0) {
 		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "cannot resolve '%s': %s", hostname,
 		        rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
@@ -295,6 +309,8 @@ tcp_connect(struct conn *c, const char *hostname, int port, double timeout, stru
 		        ai->ai_protocol);
 		if (fd < 0) {
 			err = errno;
+			if (local_shortage(err))
+				break;
 			continue;
 		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
@@ -325,7 +341,10 @@ tcp_connect(struct conn *c, const char *hostname, int port, double timeout, stru
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		if (timed_out)
+		if (local_shortage(err))
+			outcome_set(out, EK_LOCAL, PHASE_CONNECT, "local: %s: no socket for %s",
+			        strerror(err), dest);
+		else if (timed_out)
 			outcome_set(out, EK_CONNECT_TIMEOUT, PHASE_CONNECT,
 			        "no TCP connection to %s within %.1f s", dest, timeout);
 		else if (err == ECONNRESET)
@@ -339,8 +358,8 @@ tcp_connect(struct conn *c, const char *hostname, int port, double timeout, stru
 	}
 	if (fd >= 65536) {
 		close(fd);
-		outcome_set(
-		        out, EK_REFUSED, PHASE_CONNECT, "socket number %d too high for libssh", fd);
+		outcome_set(out, EK_LOCAL, PHASE_CONNECT,
+		        "local: socket number %d too high for libssh", fd);
 		return -1;
 	}
 	rc = 1;

@@ -11,6 +11,7 @@
 static const struct err_kind_info errkind_table[EK__COUNT] = {
         [EK_NONE] = {"none", PHASE_ANY, false, EC_OK},
         [EK_RESOLVE] = {"resolve", PHASE_CONNECT, false, EC_UNREACHED},
+        [EK_LOCAL] = {"local", PHASE_CONNECT, true, EC_UNREACHED},
         [EK_REFUSED] = {"refused", PHASE_CONNECT, true, EC_UNREACHED},
         [EK_CONNECT_TIMEOUT] = {"connect_timeout", PHASE_CONNECT, true, EC_UNREACHED},
         [EK_BANNER_TIMEOUT] = {"banner_timeout", PHASE_BANNER, true, EC_UNREACHED},
@@ -26,6 +27,7 @@ static const struct err_kind_info errkind_table[EK__COUNT] = {
         [EK_AUTH_TIMEOUT] = {"auth_timeout", PHASE_AUTH, true, EC_UNREACHED},
         [EK_CHANNEL] = {"channel", PHASE_RUN, false, EC_UNREACHED},
         [EK_COMMAND_TIMEOUT] = {"command_timeout", PHASE_RUN, false, EC_UNREACHED},
+        [EK_LOST] = {"lost", PHASE_RUN, false, EC_UNREACHED},
         [EK_SIGNAL] = {"signal", PHASE_RUN, false, EC_RESULT},
         [EK_EXIT_NONZERO] = {"exit_nonzero", PHASE_RUN, false, EC_RESULT},
         [EK_TRANSFER] = {"transfer", PHASE_RUN, false, EC_UNREACHED},

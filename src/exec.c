@@ -3,11 +3,24 @@
  *
  * Both streams are read in one loop: they share the channel's flow-control
  * window, and a stream left unread would stall the other.  Stdin, when given,
- * is written in window-sized pieces inside the same loop so a command that
- * prints while it reads cannot deadlock us.  The exit status and signal come
- * from the channel callbacks (ssh_channel_get_exit_status cannot tell a
- * signal from a missing status).  On a timeout or a cancel the remote command
- * is sent SIGKILL and the channel closed, so it does not outlive the run.
+ * is written in the same loop as fast as the channel's window takes it, and
+ * never with a blocking write, so a command that prints while it reads cannot
+ * deadlock us; the loop sleeps only when there is nothing to read and nothing
+ * the window lets it send.  Every turn of the loop looks at the cancel flag,
+ * the deadline and the host's liveness, busy or not.  The exit status and
+ * signal come from the channel callbacks (ssh_channel_get_exit_status cannot
+ * tell a signal from a missing status).
+ *
+ * Killing: on a timeout or a cancel the command is sent the signal KILL and
+ * the channel closed.  OpenSSH's sshd delivers a signal request to the whole
+ * process group of the session's child (killpg; the child is a process group
+ * leader after setsid), so a shell that traps HUP and TERM goes with its
+ * children, pty or not; closing the channel also hangs up the pty, for a
+ * server that ignores signal requests.
+ *
+ * Liveness: alive.c watches the session in every wait, the channel setup
+ * included; a host that stops answering, or a connection that breaks, is
+ * lost.
  */
 #include "config.h"
 
@@ -18,6 +31,7 @@
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 
+#include "alive.h"
 #include "cancel.h"
 #include "escape.h"
 #include "exec.h"
@@ -25,7 +39,8 @@
 #include "xmalloc.h"
 
 #define READ_CHUNK  65536
-#define STDIN_CHUNK 32768
+#define STDIN_CHUNK 262144  /* at most per write; libssh cuts it into packets */
+#define CHAN_LOST   (-1000) /* chan_step: the host stopped answering */
 /* Bytes of a server's signal name kept: real ones are a few letters. */
 #define SIGNAL_NAME_MAX 64
 
@@ -70,8 +85,10 @@ enum chan_step {
 };
 
 static int
-chan_step(ssh_channel ch, enum chan_step step, const char *command, double deadline)
+chan_step(
+        ssh_channel ch, enum chan_step step, const char *command, double deadline, struct alive *a)
 {
+	ssh_session s = ssh_channel_get_session(ch);
 	int rc, w;
 
 	for (;;) {
@@ -89,30 +106,48 @@ chan_step(ssh_channel ch, enum chan_step step, const char *command, double deadl
 		}
 		if (rc != SSH_AGAIN)
 			return rc;
-		w = connect_wait_session(ssh_channel_get_session(ch), deadline);
-		if (w <= 0)
+		if (!alive_check(a, s))
+			return CHAN_LOST;
+		w = connect_wait_session(s, alive_due(a, deadline));
+		if (w < 0 || (w == 0 && host_now() >= deadline))
 			return w == 0 ? SSH_AGAIN : SSH_ERROR;
 	}
 }
 
 /* Kill the remote command and give the request a moment to leave. */
 static void
-kill_remote(ssh_channel ch, bool tty)
+kill_remote(ssh_channel ch)
 {
 	ssh_session s = ssh_channel_get_session(ch);
 
-	if (!tty)
-		ssh_channel_request_send_signal(ch, "KILL");
+	ssh_channel_request_send_signal(ch, "KILL");
 	ssh_channel_close(ch);
 	ssh_blocking_flush(s, 1000);
 }
 
 /*
- * A channel step that did not succeed: refused by the server, or cut short
- * by a cancel or by the command's deadline while it waited for the answer.
+ * The connection broke: say so with libssh's reason, which quotes the
+ * server's disconnect message when it sent one (outcome_set escapes it).
  */
 static void
-channel_error(struct conn *c, struct outcome *out, const char *what, double deadline)
+connection_lost(struct conn *c, struct outcome *out, const char *when)
+{
+	const char *e = ssh_get_error(c->session);
+
+	if (e != NULL && *e != '\0')
+		outcome_set(out, EK_LOST, PHASE_RUN, "connection lost %s: %s", when, e);
+	else
+		outcome_set(out, EK_LOST, PHASE_RUN, "connection lost %s", when);
+}
+
+/*
+ * A channel step that did not succeed: refused by the server, cut short
+ * by a cancel or by the command's deadline while it waited for the answer,
+ * or the host stopped answering.
+ */
+static void
+channel_error(struct conn *c, struct outcome *out, const char *what, double deadline, int rc,
+        struct alive *a)
 {
 	/* It quotes the server (a disconnect's reason): outcome_set escapes it. */
 	const char *e = ssh_get_error(c->session);
@@ -120,6 +155,11 @@ channel_error(struct conn *c, struct outcome *out, const char *what, double dead
 	if (cancel_requested())
 		outcome_set(
 		        out, EK_CANCELLED, PHASE_RUN, "interrupted while setting up the command");
+	else if (rc == CHAN_LOST)
+		outcome_set(
+		        out, EK_LOST, PHASE_RUN, "%s while setting up the command", alive_why(a));
+	else if (!ssh_is_connected(c->session))
+		connection_lost(c, out, "while setting up the command");
 	else if (host_now() >= deadline)
 		outcome_set(out, EK_COMMAND_TIMEOUT, PHASE_RUN, "%s: no answer before the deadline",
 		        what);
@@ -127,24 +167,57 @@ channel_error(struct conn *c, struct outcome *out, const char *what, double dead
 		outcome_set(out, EK_CHANNEL, PHASE_RUN, "%s: %s", what, e && *e ? e : "refused");
 }
 
+/*
+ * Write what the window takes of the rest of stdin, without blocking, and
+ * EOF after the last byte.  Returns the bytes written, or -1.
+ */
+static int
+push_stdin(ssh_channel ch, const struct exec_params *p, size_t *off, bool *in_done)
+{
+	ssh_session s = ssh_channel_get_session(ch);
+	int blocking = ssh_is_blocking(s);
+	size_t want = p->stdin_len - *off;
+	uint32_t win = ssh_channel_window_size(ch);
+	int n = 0;
+
+	if (want > STDIN_CHUNK)
+		want = STDIN_CHUNK;
+	if (want > win)
+		want = win;
+	/* Blocking, libssh would also wait for the socket to drain after each write. */
+	ssh_set_blocking(s, 0);
+	if (want > 0)
+		n = ssh_channel_write(ch, p->stdin_data + *off, (uint32_t)want);
+	if (n > 0)
+		*off += (size_t)n;
+	if (n >= 0 && *off == p->stdin_len) {
+		ssh_channel_send_eof(ch);
+		*in_done = true;
+	}
+	ssh_set_blocking(s, blocking);
+	return n < 0 ? -1 : n;
+}
+
 int
 exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct outcome *out)
 {
 	struct ssh_channel_callbacks_struct cb;
 	struct exit_info ei = {false, -1, NULL};
+	struct alive alive;
 	ssh_channel ch = NULL;
 	double start = host_now();
 	double deadline = p->timeout > 0 ? start + p->timeout : start + 1e9;
 	char *buf = xmalloc(READ_CHUNK);
 	size_t in_off = 0;
-	bool eof_sent = false;
+	bool in_done = false; /* no more stdin to send: EOF sent, or the command is gone */
 	long status_wait = 1; /* seconds a blocking wait for the exit status may take */
 	int rc = -1, n, i;
 
 	host_set_state(h, HOST_RUNNING, PHASE_RUN, start);
+	alive_start(&alive, c->session, p->alive_interval, p->alive_count);
 	ch = ssh_channel_new(c->session);
 	if (ch == NULL) {
-		channel_error(c, out, "cannot create a channel", deadline);
+		channel_error(c, out, "cannot create a channel", deadline, SSH_ERROR, &alive);
 		goto done;
 	}
 	memset(&cb, 0, sizeof cb);
@@ -154,21 +227,21 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	ssh_callbacks_init(&cb);
 	ssh_set_channel_callbacks(ch, &cb);
 
-	if (chan_step(ch, CHAN_OPEN, NULL, deadline) != SSH_OK) {
-		channel_error(c, out, "session channel refused", deadline);
+	if ((n = chan_step(ch, CHAN_OPEN, NULL, deadline, &alive)) != SSH_OK) {
+		channel_error(c, out, "session channel refused", deadline, n, &alive);
 		goto done;
 	}
-	if (p->tty && chan_step(ch, CHAN_PTY, NULL, deadline) != SSH_OK) {
-		channel_error(c, out, "pty request refused", deadline);
+	if (p->tty && (n = chan_step(ch, CHAN_PTY, NULL, deadline, &alive)) != SSH_OK) {
+		channel_error(c, out, "pty request refused", deadline, n, &alive);
 		goto done;
 	}
-	if (chan_step(ch, CHAN_EXEC, p->command, deadline) != SSH_OK) {
-		channel_error(c, out, "exec request refused", deadline);
+	if ((n = chan_step(ch, CHAN_EXEC, p->command, deadline, &alive)) != SSH_OK) {
+		channel_error(c, out, "exec request refused", deadline, n, &alive);
 		goto done;
 	}
 	if (p->stdin_data == NULL) {
 		ssh_channel_send_eof(ch);
-		eof_sent = true;
+		in_done = true;
 	}
 	/*
 	 * The data phase runs the session in blocking mode with short
@@ -180,77 +253,87 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	ssh_set_blocking(c->session, 1);
 	for (;;) {
 		bool progress = false;
+		bool pushing = !in_done; /* then the socket wakes us for the window */
 		double left = deadline - host_now();
 		int wait_ms = left > 0.05 ? 50 : (left > 0 ? (int)(left * 1000) + 1 : 0);
 
 		for (i = 0; i < 2; i++) {
-			/* Wait a little for stdout; take whatever stderr has. */
-			n = i == 0 ? ssh_channel_read_timeout(ch, buf, READ_CHUNK, 0, wait_ms)
-			           : ssh_channel_read_nonblocking(ch, buf, READ_CHUNK, 1);
+			/*
+			 * Wait a little for stdout when there is nothing to send;
+			 * take whatever stderr has.
+			 */
+			n = ssh_channel_read_timeout(
+			        ch, buf, READ_CHUNK, i, i == 0 && !pushing ? wait_ms : 0);
 			if (n > 0) {
 				output_host_data(h, i == 1, buf, (size_t)n);
 				progress = true;
 			} else if (n == SSH_ERROR) {
 				if (ei.got_status)
 					goto finished;
-				channel_error(
-				        c, out, "connection lost while the command ran", deadline);
+				if (ssh_is_connected(c->session))
+					outcome_set(out, EK_CHANNEL, PHASE_RUN,
+					        "the channel broke while the command ran");
+				else
+					connection_lost(c, out, "while the command ran");
 				goto done;
 			}
 		}
-		if (!eof_sent) {
-			/* Only what the window takes: a blocked write could deadlock. */
-			size_t want = p->stdin_len - in_off;
-			uint32_t win = ssh_channel_window_size(ch);
-
-			if (want > STDIN_CHUNK)
-				want = STDIN_CHUNK;
-			if (want > win)
-				want = win;
-			n = want ? ssh_channel_write(ch, p->stdin_data + in_off, (uint32_t)want)
-			         : 0;
-			if (n == SSH_ERROR) {
-				channel_error(c, out, "cannot send stdin", deadline);
+		if (!in_done) {
+			n = push_stdin(ch, p, &in_off, &in_done);
+			if (n < 0 && !ssh_is_connected(c->session)) {
+				connection_lost(c, out, "while sending stdin");
 				goto done;
 			}
-			if (n > 0) {
-				in_off += (size_t)n;
+			/* A command that ended without reading it all: keep its status, as ssh. */
+			if (n < 0)
+				in_done = true;
+			if (n > 0)
 				progress = true;
+		}
+		/*
+		 * Busy or not, a flood of output or stdin must not outlast a
+		 * cancel or the deadline; once the command is over only its
+		 * output is left to read.
+		 */
+		if (!ei.got_status || !ssh_channel_is_eof(ch)) {
+			if (cancel_requested()) {
+				kill_remote(ch);
+				outcome_set(out, EK_CANCELLED, PHASE_RUN,
+				        "interrupted; remote command killed");
+				goto done;
 			}
-			if (in_off == p->stdin_len) {
-				ssh_channel_send_eof(ch);
-				eof_sent = true;
+			if (host_now() >= deadline) {
+				kill_remote(ch);
+				outcome_set(out, EK_COMMAND_TIMEOUT, PHASE_RUN,
+				        "still running after %.1f s; killed", p->timeout);
+				goto done;
+			}
+			if (!alive_check(&alive, c->session)) {
+				outcome_set(out, EK_LOST, PHASE_RUN, "%s while the command ran",
+				        alive_why(&alive));
+				goto done;
 			}
 		}
 		if (progress)
 			continue;
 		if (ssh_channel_is_closed(ch) || (ssh_channel_is_eof(ch) && ei.got_status))
 			break;
-		if (cancel_requested()) {
-			kill_remote(ch, p->tty);
-			outcome_set(
-			        out, EK_CANCELLED, PHASE_RUN, "interrupted; remote command killed");
-			goto done;
-		}
-		if (host_now() >= deadline) {
-			kill_remote(ch, p->tty);
-			outcome_set(out, EK_COMMAND_TIMEOUT, PHASE_RUN,
-			        "still running after %.1f s; killed", p->timeout);
-			goto done;
-		}
 		if (ssh_channel_is_eof(ch)) {
 			/* Output is over; wait (briefly, to stay cancellable) for the status. */
 			ssh_channel_poll_timeout(ch, wait_ms, 0);
 			ssh_channel_get_exit_status(ch);
 		} else {
 			/*
-			 * A quiet command: sleep until the socket stirs, a cancel
-			 * or the deadline rather than waking every wait_ms.  At
+			 * A quiet command, or stdin waiting for the window: sleep
+			 * until the socket stirs, a cancel, the deadline or the
+			 * next keepalive rather than waking every wait_ms.  At
 			 * most a second, in case libssh holds bytes it has not
 			 * processed yet.
 			 */
+			double until = alive_due(&alive, deadline);
+
 			connect_wait_session(
-			        c->session, deadline < host_now() + 1 ? deadline : host_now() + 1);
+			        c->session, until < host_now() + 1 ? until : host_now() + 1);
 		}
 	}
 finished:
@@ -258,7 +341,11 @@ finished:
 		h->exit_signal = xstrdup(ei.signal);
 		outcome_set(out, EK_SIGNAL, PHASE_RUN, "killed by signal %s", ei.signal);
 	} else if (!ei.got_status) {
-		outcome_set(out, EK_CHANNEL, PHASE_RUN, "channel closed without an exit status");
+		if (ssh_is_connected(c->session))
+			outcome_set(out, EK_CHANNEL, PHASE_RUN,
+			        "channel closed without an exit status");
+		else
+			connection_lost(c, out, "before the exit status came");
 		goto done;
 	} else {
 		h->exit_code = ei.status;
@@ -276,6 +363,7 @@ done:
 			ssh_channel_close(ch);
 		ssh_channel_free(ch);
 	}
+	alive_stop(&alive, c->session);
 	free(ei.signal);
 	free(buf);
 	return rc;

@@ -17,12 +17,16 @@ struct exec_params {
 	const char *stdin_data; /* NULL: the command gets EOF at once */
 	size_t stdin_len;
 	double timeout; /* 0: none */
+	/* ServerAliveInterval (seconds, 0: no keepalives) and ServerAliveCountMax */
+	double alive_interval;
+	int alive_count;
 };
 
 /*
  * Run the command once.  Returns 0 when it ran to an exit status or signal
  * (out says exit_nonzero or signal when it was not a clean 0), -1 when it
- * could not start, timed out or was cancelled (out says why).  The exit code
+ * could not start, timed out, was cancelled or the host was lost (out says
+ * why).  The exit code
  * and signal go to h.
  */
 int exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct outcome *out);

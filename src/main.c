@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <libssh/libssh.h>
@@ -83,6 +84,26 @@ signals_setup(void)
 	sigaction(SIGTERM, &sa, NULL);
 	/* Sockets and ProxyCommand pipes report EPIPE; stdout handles its own. */
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * Each host in flight holds a few descriptors: take what the hard limit
+ * allows (the pool keeps fanout within it).  No higher than 65536: libssh
+ * cannot use a socket past that, and a ProxyCommand inherits the limit.
+ */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 /* Every -w/-H in order, then -x, then the filters. */
@@ -223,6 +244,7 @@ main(int argc, char **argv)
 
 	if (!std_fds_open())
 		return 2; /* no stderr to say so on */
+	raise_fd_limit();
 	hostlist_init(&hl);
 	buf_init(&in);
 	memset(&plan, 0, sizeof plan);

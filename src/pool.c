@@ -10,6 +10,11 @@
  * queued and nothing waiting; a host it may still requeue is its own to take.
  * One mutex guards the queue; a host's fields belong to the worker holding it.
  *
+ * Fanout is held within the file descriptors the process may open (main
+ * raised the soft limit to the hard one): each host in flight needs a few,
+ * and a run that asks for more than the limit allows runs with fewer
+ * workers, saying so, rather than failing hosts with EMFILE.
+ *
  * The live view keeps the pool open (pool_start with stay_open): workers then
  * wait for more work after the queue runs dry, because the operator may send
  * failed hosts round again (pool_retry), until pool_close.
@@ -18,8 +23,11 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "backoff.h"
@@ -34,6 +42,19 @@
 #include "xmalloc.h"
 
 #define WORKER_STACK (512 * 1024)
+/*
+ * Descriptors one host in flight may hold at once: its socket, the two
+ * known_hosts memfds of the handshake, and one for an agent socket, a key
+ * or a config file being read; -o adds HOST.out and HOST.err.  The rest of
+ * the process (stdio, the cancel pipe, the terminal, libssh) keeps under
+ * FDS_RESERVED.
+ */
+#define FDS_PER_HOST 4
+#define FDS_RESERVED 32
+
+/* Default ServerAliveInterval and ServerAliveCountMax (SPEC section 3). */
+#define ALIVE_INTERVAL 15
+#define ALIVE_COUNT    3
 
 struct pool {
 	const struct pool_params *params;
@@ -208,13 +229,48 @@ pool_cancel_rest(const struct pool_params *p)
 	}
 }
 
+/* How many hosts may be in flight within RLIMIT_NOFILE. */
+static size_t
+fd_fanout_cap(const struct options *o)
+{
+	struct rlimit rl;
+	rlim_t per = FDS_PER_HOST + (o->output_dir != NULL ? 2 : 0);
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return SIZE_MAX;
+	if (rl.rlim_cur < FDS_RESERVED + 2 * per)
+		return 1;
+	return (size_t)((rl.rlim_cur - FDS_RESERVED) / per);
+}
+
+/*
+ * Keepalives: shoal's defaults until ssh_config feeds them.  A test may set
+ * SHOAL_TEST_SERVER_ALIVE=INTERVAL,COUNT (nothing else sets them yet, and
+ * a test cannot wait 60 s for a frozen host).
+ */
+static void
+alive_params(struct exec_params *e)
+{
+	const char *v = getenv("SHOAL_TEST_SERVER_ALIVE");
+	double interval;
+	int count;
+
+	e->alive_interval = ALIVE_INTERVAL;
+	e->alive_count = ALIVE_COUNT;
+	if (v != NULL && sscanf(v, "%lf,%d", &interval, &count) == 2 && interval >= 0 &&
+	        count >= 0) {
+		e->alive_interval = interval;
+		e->alive_count = count;
+	}
+}
+
 struct pool *
 pool_start(const struct pool_params *p, bool stay_open)
 {
 	struct pool *pl = xcalloc(1, sizeof *pl);
 	pthread_attr_t attr;
 	pthread_condattr_t cattr;
-	size_t nworkers, i;
+	size_t nworkers, fanout, cap, i;
 	int rc;
 
 	pl->params = p;
@@ -226,14 +282,24 @@ pool_start(const struct pool_params *p, bool stay_open)
 	pl->eparams.stdin_data = p->stdin_data;
 	pl->eparams.stdin_len = p->stdin_len;
 	pl->eparams.timeout = p->opts->command_timeout;
+	alive_params(&pl->eparams);
 	pthread_mutex_init(&pl->lock, NULL);
 	pthread_condattr_init(&cattr);
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
 	pthread_cond_init(&pl->cond, &cattr);
 	pthread_condattr_destroy(&cattr);
 
-	limiter_init(p->opts->max_startups, p->opts->fanout);
-	nworkers = (size_t)p->opts->fanout < p->n ? (size_t)p->opts->fanout : p->n;
+	fanout = (size_t)p->opts->fanout;
+	cap = fd_fanout_cap(p->opts);
+	if (fanout > cap && p->n > cap) {
+		log_msg(LOG_NORMAL,
+		        "fanout %zu lowered to %zu: the open file limit (ulimit -n) allows only "
+		        "that many hosts in flight",
+		        fanout, cap);
+		fanout = cap;
+	}
+	limiter_init(p->opts->max_startups, (int)fanout);
+	nworkers = fanout < p->n ? fanout : p->n;
 	pl->workers = xcalloc(nworkers, sizeof *pl->workers);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, WORKER_STACK);

@@ -14,7 +14,8 @@
  * the last MODE repeats.  LISTENPORT 0 picks a free port.  Listens on
  * 127.0.0.1 only.  Once every listener is up it prints "listening
  * 127.0.0.1:PORT" per listener, in order, then "ready", and runs until
- * SIGTERM or SIGINT.
+ * SIGTERM or SIGINT.  SIGUSR1 sets off freeze and cut, for the connections
+ * open then and every later one.
  *
  * MODES
  *   relay          relay both ways, half-closes passed on
@@ -38,6 +39,11 @@
  *   authstall      relay the key exchange, up to and including the server's
  *                  NEWKEYS, then nothing more from the server: the client
  *                  is left waiting in authentication (auth_timeout)
+ *   freeze         relay both ways until the proxy gets SIGUSR1, then neither
+ *                  read nor send another byte, the connection left open: a
+ *                  host that vanished in the middle of a session
+ *   cut            relay both ways until SIGUSR1, then reset both sides
+ *                  (a connection that broke in the middle of a session)
  *   blackhole      (the whole plan) never accept: the listen queue is held
  *                  full by one connection of our own, so the kernel drops
  *                  every later SYN and a client's TCP connect hangs until
@@ -85,6 +91,8 @@ enum mode {
 	M_KEXDROP,
 	M_KEXDELAY,
 	M_AUTHSTALL,
+	M_FREEZE,
+	M_CUT,
 	M_BLACKHOLE,
 };
 
@@ -138,11 +146,12 @@ struct conn {
 	size_t scan_hdr_n;
 	size_t scan_left;     /* bytes of the current packet still to pass */
 	bool drop_after_next; /* kexdrop: close after the next server data */
+	bool frozen;          /* freeze, after SIGUSR1: nothing moves any more */
 	unsigned long id;
 	struct listener *l;
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, triggered;
 static bool verbose;
 static struct conn *conns;
 
@@ -163,13 +172,21 @@ on_signal(int sig)
 }
 
 static void
+on_trigger(int sig)
+{
+	(void)sig;
+	triggered = 1;
+}
+
+static void
 usage(FILE *fp)
 {
 	fprintf(fp,
 	        "usage: faultproxy [-v] [-p PIDFILE] -L LISTENPORT:TARGETHOST:TARGETPORT:PLAN ...\n"
 	        "PLAN = MODE[,MODE...]: connection k gets the k-th mode, the last repeats.\n"
 	        "MODES: relay close reset stall throttle http garbage text:STRING delay:SECS\n"
-	        "       drip:MS lag:MS kexstall kexdrop kexdelay:SECS authstall blackhole\n");
+	        "       drip:MS lag:MS kexstall kexdrop kexdelay:SECS authstall freeze cut\n"
+	        "       blackhole (SIGUSR1 sets off freeze and cut)\n");
 }
 
 static char *
@@ -208,7 +225,8 @@ parse_step(const char *word, struct step *st)
 	        {"garbage", M_GARBAGE, false}, {"text", M_TEXT, true}, {"delay", M_DELAY, true},
 	        {"drip", M_DRIP, true}, {"lag", M_LAG, true}, {"kexstall", M_KEXSTALL, false},
 	        {"kexdrop", M_KEXDROP, false}, {"kexdelay", M_KEXDELAY, true},
-	        {"authstall", M_AUTHSTALL, false}, {"blackhole", M_BLACKHOLE, false}};
+	        {"authstall", M_AUTHSTALL, false}, {"freeze", M_FREEZE, false},
+	        {"cut", M_CUT, false}, {"blackhole", M_BLACKHOLE, false}};
 	const char *colon = strchr(word, ':');
 	size_t nlen = colon ? (size_t)(colon - word) : strlen(word), i;
 	char *end;
@@ -611,6 +629,8 @@ service(struct conn *c, short crev, short srev)
 	ssize_t n;
 	size_t k;
 
+	if (c->frozen)
+		return;
 	if (c->connecting && c->sfd >= 0 && (srev & (POLLOUT | POLLERR | POLLHUP))) {
 		int err = 0;
 		socklen_t el = sizeof err;
@@ -701,6 +721,28 @@ service(struct conn *c, short crev, short srev)
 		conn_free(c, "both closed");
 }
 
+/* After SIGUSR1: freeze connections stop where they are, cut ones are reset. */
+static void
+set_off(void)
+{
+	struct linger lg = {1, 0};
+	struct conn *c, *next;
+
+	for (c = conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->step->mode == M_FREEZE && !c->frozen) {
+			c->frozen = true;
+			if (verbose)
+				fprintf(stderr, "faultproxy: :%d #%lu frozen\n", c->l->port, c->id);
+		} else if (c->step->mode == M_CUT) {
+			setsockopt(c->cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+			if (c->sfd >= 0)
+				setsockopt(c->sfd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+			conn_free(c, "cut");
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -739,6 +781,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	signal(SIGUSR1, on_trigger);
 	for (i = 0; i < nl; i++) {
 		if (open_listener(&ls[i]) < 0) {
 			fprintf(stderr, "faultproxy: cannot listen on 127.0.0.1:%d: %s\n",
@@ -763,6 +806,8 @@ main(int argc, char **argv)
 		size_t n = 0;
 		int ms;
 
+		if (triggered)
+			set_off(); /* before the poll set is built: it may free connections */
 		nfds = nl;
 		for (c = conns; c != NULL; c = c->next)
 			nfds += 2;
@@ -808,6 +853,8 @@ main(int argc, char **argv)
 			 * once, again and again; service() only acts on what was
 			 * asked for, and its timers run anyway.
 			 */
+			if (c->frozen)
+				ce = se = 0;
 			pfd[n].fd = ce ? c->cfd : -1;
 			pfd[n++].events = ce;
 			pfd[n].fd = se ? c->sfd : -1;

@@ -5,8 +5,10 @@
 # status (SPEC section 4).  Deeper tests of each: t0301 (resolve, refused),
 # t0306 (connect_timeout), t0303 (banner and kex faults), t0302 (host keys),
 # t0305 and t0307 (auth), t0308 (channel), t0103 (command_timeout), t0102
-# (exit_nonzero, signal), t0106 (cancelled).  Not here: cancelled needs a
-# signal (t0106); transfer needs --copy (t0601, t0602, t0603).
+# (exit_nonzero, signal), t0106 (cancelled), t0133 (lost).  Not here:
+# cancelled needs a signal (t0106); transfer needs --copy (t0601, t0602,
+# t0603); lost needs a host frozen mid-command (t0133); local needs this
+# machine out of descriptors, which the fanout cap prevents (t0132).
 . "$(dirname "$0")/lib.sh"
 
 lab_user

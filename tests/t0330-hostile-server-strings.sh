@@ -38,9 +38,9 @@ like "$(cat "$T/err")" "^shoal: sig: signal: killed by signal $shown\$" \
     "the exit-signal name is shown, escaped"
 like "$(cat "$T/err")" "^shoal: openfail: channel \(running phase, attempt 1\): session channel refused: .*$shown\$" \
     "the channel refusal's reason is shown, escaped"
-like "$(cat "$T/err")" "^shoal: disc: channel \(running phase, attempt 1\): connection lost while the command ran: .*DISCONNECT: 11:$shown\$" \
+like "$(cat "$T/err")" "^shoal: disc: lost \(running phase, attempt 1\): connection lost while the command ran: .*DISCONNECT: 11:$shown\$" \
     "the disconnect reason is shown, escaped"
-like "$(cat "$T/err")" '^ok 1 · failed 3 \(channel 2: .* · signal 1: sig\)' "the summary"
+like "$(cat "$T/err")" '^ok 1 · failed 3 \(channel 1: openfail · lost 1: disc · signal 1: sig\)' "the summary"
 is "$(sort "$T/out")" "$(printf 'disc: disc-out\nok: ok-out\nsig: sig-out')" "the hosts' own output is intact"
 
 # ---- JSON -----------------------------------------------------------------------
