@@ -929,8 +929,7 @@ conf_excl_reset(struct conf_state *cs, const struct optdef *d)
 	for (i = 0; d->excl != 0 && i < NOPTIONS; i++) {
 		const struct optdef *r = &options_table[i];
 
-		if (r == d || r->excl != d->excl || cs->set_by[i] == 0 ||
-		        cs->set_by[i] == cs->file)
+		if (r == d || r->excl != d->excl || cs->set_by[i] == 0 || cs->set_by[i] == cs->file)
 			continue;
 		if (r->type == OT_FLAG)
 			*FIELD(cs->o, r->off, bool) = false;
