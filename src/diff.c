@@ -5,7 +5,7 @@
  * one differs from the same text with one) and hashed.  The common head and
  * tail are trimmed, then the middle is aligned by Myers' greedy O(ND)
  * algorithm, keeping each round's furthest points to walk the path back.
- * That costs (D+1)^2 ints of memory and about D*(N+M) steps, so D is capped
+ * That costs (D+1)^2 ints of memory (16 MB at the cap) and about D*(N+M) steps, so D is capped
  * (DIFF_MAX_EDITS, lowered for very long outputs): past the cap the middle
  * is shown as removed, then added.  The usual drift - a few lines changed in
  * a long output - is a short head/tail trim and a tiny D.
@@ -94,15 +94,15 @@ op_push(struct script *s, char op)
 static bool
 myers(struct script *s, const struct line *a, long n, const struct line *b, long m, long max_d)
 {
-	long **v = xcalloc((size_t)max_d + 1, sizeof *v);
+	int **v = xcalloc((size_t)max_d + 1, sizeof *v);
 	long d, k, x, y, found = -1;
 	char *rev = NULL;
 	size_t nrev = 0;
 	bool ok = false;
 
 	for (d = 0; d <= max_d && found < 0; d++) {
-		long *cur = v[d] = xmalloc((size_t)(2 * d + 1) * sizeof **v);
-		const long *prev = d > 0 ? v[d - 1] : NULL;
+		int *cur = v[d] = xmalloc((size_t)(2 * d + 1) * sizeof **v);
+		const int *prev = d > 0 ? v[d - 1] : NULL;
 
 		for (k = -d; k <= d; k += 2) {
 			if (d == 0)
@@ -116,7 +116,7 @@ myers(struct script *s, const struct line *a, long n, const struct line *b, long
 				x++;
 				y++;
 			}
-			cur[k + d] = x;
+			cur[k + d] = (int)x;
 			if (x >= n && y >= m) {
 				found = d;
 				break;
@@ -130,7 +130,7 @@ myers(struct script *s, const struct line *a, long n, const struct line *b, long
 	x = n;
 	y = m;
 	for (d = found; d > 0; d--) {
-		const long *prev = v[d - 1];
+		const int *prev = v[d - 1];
 		long pk, px, mx, my;
 		bool down;
 
