@@ -420,12 +420,25 @@ struct item {
 	int port;
 	char *v6; /* an IPv6 address; else the name is pat */
 	struct pattern pat;
+	struct hostlist *group; /* @NAME: the group's hosts, expanded */
 	unsigned long long count;
 };
+
+/* groups.c's expansion of @NAME items; NULL: '@' starts a user name. */
+static hostlist_group_fn group_fn;
+
+void
+hostlist_set_groups(hostlist_group_fn fn)
+{
+	group_fn = fn;
+}
 
 static void
 item_free(struct item *it)
 {
+	if (it->group != NULL)
+		hostlist_free(it->group);
+	free(it->group);
 	pattern_free(&it->pat);
 	free(it->user);
 	free(it->v6);
@@ -441,6 +454,16 @@ parse_item(struct item *it, const char *item, const char *where, char **errp)
 	size_t k;
 
 	memset(it, 0, sizeof *it);
+	if (*item == '@' && group_fn != NULL) {
+		it->group = xmalloc(sizeof *it->group);
+		hostlist_init(it->group);
+		if (group_fn(it->group, item + 1, where, errp) < 0) {
+			item_free(it);
+			return -1;
+		}
+		it->count = it->group->n;
+		return 0;
+	}
 	for (p = item; p < end; p++) {
 		if (*p == '[')
 			depth++;
@@ -552,7 +575,7 @@ int
 hostlist_add_expr(struct hostlist *hl, const char *expr, const char *where, char **errp)
 {
 	struct item *items = NULL;
-	size_t nitems = 0, i;
+	size_t nitems = 0, i, k;
 	unsigned long long total = 0;
 	const char *p = expr, *start;
 	int depth, rc = -1;
@@ -603,7 +626,13 @@ hostlist_add_expr(struct hostlist *hl, const char *expr, const char *where, char
 	}
 	hostlist_reserve(hl, (size_t)total);
 	for (i = 0; i < nitems; i++) {
-		if (items[i].v6 != NULL)
+		if (items[i].group != NULL) {
+			for (k = 0; k < items[i].group->n; k++) {
+				const struct hostspec *g = &items[i].group->v[k];
+
+				hostlist_push(hl, xstrdup(g->alias), g->user, g->port);
+			}
+		} else if (items[i].v6 != NULL)
 			hostlist_push(hl, xstrdup(items[i].v6), items[i].user, items[i].port);
 		else
 			expand_into(hl, &items[i].pat, items[i].user, items[i].port);

@@ -40,6 +40,15 @@ void hostlist_free(struct hostlist *hl);
  * appended on error.
  */
 int hostlist_add_expr(struct hostlist *hl, const char *expr, const char *where, char **errp);
+/*
+ * Expands the item @NAME of an expression into into (hosts appended as by
+ * hostlist_add_expr); where names the place of the item.  Returns 0, or -1
+ * with *errp set.
+ */
+typedef int (*hostlist_group_fn)(
+        struct hostlist *into, const char *name, const char *where, char **errp);
+/* From now on an item @NAME is fn's group NAME (groups.c); unset, '@' is a user's. */
+void hostlist_set_groups(hostlist_group_fn fn);
 /* One expression a line; '#' starts a comment; "-" is stdin.  A UTF-8 byte
  * order mark opening the file is skipped. */
 int hostlist_add_file(struct hostlist *hl, const char *path, char **errp);

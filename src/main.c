@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "cancel.h"
+#include "groups.h"
 #include "host.h"
 #include "hostlist.h"
 #include "keys.h"
@@ -120,7 +121,13 @@ build_hostlist(const struct options *o, struct hostlist *hl)
 		const struct host_source *src = &o->sources[i];
 		int r;
 
-		if (src->is_file || strcmp(src->value, "-") == 0)
+		if (src->is_group) {
+			/* -g NAME is the item @NAME (a leading '@' is allowed too). */
+			char *item = xasprintf("@%s", src->value + (src->value[0] == '@'));
+
+			r = hostlist_add_expr(hl, item, "-g", &err);
+			free(item);
+		} else if (src->is_file || strcmp(src->value, "-") == 0)
 			r = hostlist_add_file(hl, src->value, &err);
 		else
 			r = hostlist_add_expr(hl, src->value, "-w", &err);
@@ -141,7 +148,7 @@ build_hostlist(const struct options *o, struct hostlist *hl)
 			goto fail;
 	}
 	if (hl->n == 0) {
-		err = xstrdup(o->nsources == 0 ? "no hosts given (use -w or -H)"
+		err = xstrdup(o->nsources == 0 ? "no hosts given (use -w, -H or -g)"
 		                               : "the host list is empty after -x and filters");
 		goto fail;
 	}
@@ -252,6 +259,18 @@ main(int argc, char **argv)
 	if (rc != 0 || done)
 		goto out;
 	log_set_level(o.verbosity);
+	hostlist_set_groups(groups_expand);
+	groups_set_timeout(o.group_timeout);
+	if (o.list_groups) {
+		char *err = NULL;
+
+		if (groups_list(stdout, &err) < 0) {
+			fprintf(stderr, "shoal: %s\n", err);
+			rc = 2;
+		}
+		free(err);
+		goto out;
+	}
 	if ((rc = build_hostlist(&o, &hl)) != 0)
 		goto out;
 	if (o.list) {
@@ -316,6 +335,7 @@ out:
 	buf_free(&in);
 	transfer_plan_free(&plan);
 	sshconf_free();
+	groups_free();
 	hostlist_free(&hl);
 	options_free(&o);
 	return rc;

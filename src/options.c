@@ -1,27 +1,4 @@
 /*
- * options.c - the option table, getopt_long, --help and validation.
- *
- * Every option is one row of options_table: its names, its argument, its
- * help text and whether this build implements it.  getopt_long's arrays and
- * --help are made from the table, so they cannot drift apart.  An option of
- * the contract that is not built yet is refused, never ignored.
- */
-#include "config.h"
-
-#include <errno.h>
-#include <getopt.h>
-#include <limits.h>
-#include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-
-#include "options.h"
-#include "xmalloc.h"
-
-/*
  * options.c - the option table, getopt_long, --help, validation, defaults.
  *
  * Every option is one row of options_table: its names, its argument's type
@@ -45,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "conffile.h"
 #include "options.h"
 #include "xmalloc.h"
 
@@ -78,9 +56,14 @@ struct optdef {
 	const char *what;           /* OT_STRING: "user name": refused empty */
 	const char *def;            /* the default, parsed as a value; NULL: none */
 	const char *def_text;       /* --help's default when not def ("none") */
+	bool cmdline_only;          /* refused in shoal.conf (as are hosts, actions, --copy) */
+	int excl;                   /* rows of one excl > 0 exclude each other: set on the
+	                               command line, one hides the others' shoal.conf lines */
 	const char *group;
 	const char *help;
 };
+
+enum { EXCL_OUTPUT = 1, EXCL_PASSWORD };
 
 #define OFF(field)          offsetof(struct options, field)
 #define FIELD(o, off, type) ((type *)(void *)((char *)(o) + (off)))
@@ -114,12 +97,22 @@ static const struct optdef options_table[] = {
                 .value = 1,
                 .group = group_hosts,
                 .help = "read host expressions from FILE, one a line (repeatable)"},
+        {.name = "group",
+                .short_name = 'g',
+                .type = OT_SOURCE,
+                .arg = "NAME",
+                .off = OFF(sources),
+                .off_n = OFF(nsources),
+                .value = 2,
+                .group = group_hosts,
+                .help = "the hosts of group NAME, as the item @NAME (repeatable)"},
         {.name = "exclude",
                 .short_name = 'x',
                 .type = OT_LIST,
                 .arg = "EXPR",
                 .off = OFF(excludes),
                 .off_n = OFF(nexcludes),
+                .cmdline_only = true,
                 .group = group_hosts,
                 .help = "drop these hosts (repeatable)"},
         {.name = "filter",
@@ -173,8 +166,29 @@ static const struct optdef options_table[] = {
         {.name = "list",
                 .type = OT_FLAG,
                 .off = OFF(list),
+                .cmdline_only = true,
                 .group = group_hosts,
                 .help = "print the final host list and exit without connecting"},
+        {.name = "list-groups",
+                .type = OT_FLAG,
+                .off = OFF(list_groups),
+                .cmdline_only = true,
+                .group = group_hosts,
+                .help = "print every group with its hosts, folded, and exit"},
+        {.name = "group-timeout",
+                .type = OT_SECONDS,
+                .arg = "SEC",
+                .off = OFF(group_timeout),
+                .max = 1e7,
+                .def = "30",
+                .group = group_hosts,
+                .help = "deadline of a group's !COMMAND (dynamic inventory)"},
+        {.name = "no-config",
+                .type = OT_FLAG,
+                .off = OFF(no_config),
+                .cmdline_only = true,
+                .group = group_hosts,
+                .help = "read no shoal.conf (the command line alone sets options)"},
 
         {.name = "fanout",
                 .short_name = 'f',
@@ -263,11 +277,13 @@ static const struct optdef options_table[] = {
                 .arg = "VAR",
                 .off = OFF(password_env),
                 .what = "variable name",
+                .excl = EXCL_PASSWORD,
                 .group = group_trust,
                 .help = "take the password from environment variable VAR"},
         {.name = "ask-password",
                 .type = OT_FLAG,
                 .off = OFF(ask_password),
+                .excl = EXCL_PASSWORD,
                 .group = group_trust,
                 .help = "ask for the password once, without echo"},
         {.name = "known-hosts",
@@ -289,6 +305,7 @@ static const struct optdef options_table[] = {
                 .short_name = 'I',
                 .type = OT_FLAG,
                 .off = OFF(send_stdin),
+                .cmdline_only = true,
                 .group = group_output,
                 .help = "send local stdin to every host's command"},
         {.name = "tty",
@@ -313,18 +330,28 @@ static const struct optdef options_table[] = {
                 .short_name = 'b',
                 .type = OT_FLAG,
                 .off = OFF(gather),
+                .excl = EXCL_OUTPUT,
                 .group = group_output,
                 .help = "at the end, group hosts with identical output"},
         {.name = "inline",
                 .type = OT_FLAG,
                 .off = OFF(inline_output),
+                .excl = EXCL_OUTPUT,
                 .group = group_output,
                 .help = "each host's whole output as one block when it finishes"},
         {.name = "json",
                 .type = OT_FLAG,
                 .off = OFF(json),
+                .excl = EXCL_OUTPUT,
                 .group = group_output,
                 .help = "one JSON object a line per host"},
+        {.name = "diff",
+                .type = OT_FLAG,
+                .off = OFF(diff),
+                .excl = EXCL_OUTPUT,
+                .group = group_output,
+                .help = "at the end, each output differing from the most common one as a "
+                        "unified diff"},
         {.name = "output-dir",
                 .short_name = 'o',
                 .type = OT_STRING,
@@ -356,12 +383,14 @@ static const struct optdef options_table[] = {
                 .short_name = 'R',
                 .type = OT_FLAG,
                 .off = OFF(recursive),
+                .cmdline_only = true,
                 .group = group_output,
                 .help = "--copy, --rcopy: directories too, with all they hold"},
         {.name = "preserve",
                 .short_name = 'P',
                 .type = OT_FLAG,
                 .off = OFF(preserve),
+                .cmdline_only = true,
                 .group = group_output,
                 .help = "--copy, --rcopy: keep modification times too (modes are always kept)"},
         {.name = "quiet",
@@ -639,7 +668,8 @@ options_apply(struct options *o, const struct optdef *d, const char *arg, const 
 		push(FIELD(o, d->off, const char **), FIELD(o, d->off_n, size_t), sizeof arg, &arg);
 		return 0;
 	case OT_SOURCE:
-		src.is_file = d->value != 0;
+		src.is_file = d->value == 1;
+		src.is_group = d->value == 2;
 		src.value = arg;
 		push(FIELD(o, d->off, struct host_source *), FIELD(o, d->off_n, size_t), sizeof src,
 		        &src);
@@ -714,13 +744,17 @@ options_check(struct options *o)
 {
 	if (o->password_env != NULL && o->ask_password)
 		return usage_error("--password-env and --ask-password: choose one");
-	if (o->json + o->gather + o->inline_output > 1)
-		return usage_error("--json, --gather and --inline: choose one output mode");
+	if (o->json + o->gather + o->inline_output + o->diff > 1)
+		return usage_error("--json, --gather, --inline and --diff: choose one output mode");
 	if (o->xfer == XFER_NONE && (o->recursive || o->preserve))
 		return usage_error("%s: only with --copy or --rcopy", o->recursive ? "-R" : "-P");
-	if (o->xfer != XFER_NONE && (o->send_stdin || o->tty || o->gather || o->inline_output))
+	if (o->xfer != XFER_NONE &&
+	        (o->send_stdin || o->tty || o->gather || o->inline_output || o->diff))
 		return usage_error("%s: not with --copy or --rcopy",
-		        o->send_stdin ? "-I" : (o->tty ? "-T" : (o->gather ? "-b" : "--inline")));
+		        o->send_stdin ? "-I"
+		                      : (o->tty ? "-T"
+		                                : (o->gather ? "-b"
+		                                             : (o->diff ? "--diff" : "--inline"))));
 	return 0;
 }
 
@@ -768,17 +802,15 @@ options_xfer_words(struct options *o, int n, char **words)
 	return 0;
 }
 
-int
-options_parse(struct options *o, int argc, char **argv, bool *done)
+/* getopt over argv, applying each option to o; seen[row] marks the rows given. */
+static int
+options_getopt(struct options *o, int argc, char **argv, bool *seen, bool *done)
 {
 	struct option longopts[NOPTIONS + 1];
 	char shortopts[2 * NOPTIONS + 3], label[64];
 	size_t i, ns = 0;
-	char *words;
 	int c, rc;
 
-	options_init(o);
-	*done = false;
 	shortopts[ns++] = '+'; /* stop at the command's first word */
 	shortopts[ns++] = ':'; /* report a missing argument as ':' */
 	for (i = 0; i < NOPTIONS; i++) {
@@ -825,9 +857,162 @@ options_parse(struct options *o, int argc, char **argv, bool *done)
 			*done = true;
 			return 0;
 		}
+		seen[d - options_table] = true;
 		if ((rc = options_apply(o, d, optarg, optdef_label(d, label, sizeof label))) != 0)
 			return rc;
 	}
+	return 0;
+}
+
+/* ---- shoal.conf ---------------------------------------------------------- */
+
+struct conf_state {
+	struct options *o;
+	const bool *seen;     /* the rows the command line gave */
+	int file;             /* the file being read, from 1 */
+	int set_by[NOPTIONS]; /* the file that last set each row, 0: none */
+};
+
+/* A row whose field, or whose exclusive set, the command line has set. */
+static bool
+conf_row_hidden(const struct optdef *d, const bool *seen)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTIONS; i++) {
+		if (seen[i] && (options_table[i].off == d->off ||
+		                       (d->excl != 0 && options_table[i].excl == d->excl)))
+			return true;
+	}
+	return false;
+}
+
+static bool
+conf_allowed(const struct optdef *d)
+{
+	return !d->cmdline_only && d->type != OT_SOURCE && d->type != OT_FILTER &&
+	       d->type != OT_XFER && d->type != OT_ACTION;
+}
+
+/*
+ * A later file's choice among exclusive rows (--json or -b; --password-env
+ * or --ask-password) replaces an earlier file's, as the command line's does.
+ */
+static void
+conf_excl_reset(struct conf_state *cs, const struct optdef *d)
+{
+	size_t i;
+
+	for (i = 0; d->excl != 0 && i < NOPTIONS; i++) {
+		const struct optdef *r = &options_table[i];
+
+		if (r == d || r->excl != d->excl || cs->set_by[i] == 0 || cs->set_by[i] == cs->file)
+			continue;
+		if (r->type == OT_FLAG)
+			*FIELD(cs->o, r->off, bool) = false;
+		else if (r->type == OT_STRING)
+			*FIELD(cs->o, r->off, const char *) = NULL;
+		cs->set_by[i] = 0;
+	}
+}
+
+/* One `option = value` line. */
+static int
+conf_line(void *arg, char *line, const char *where)
+{
+	struct conf_state *cs = arg;
+	char *eq = strchr(line, '='), *end, *value;
+	const struct optdef *d;
+	struct options scratch;
+	size_t i;
+	int rc;
+
+	if (eq == NULL || eq == line)
+		return usage_error("%s: expected 'option = value', e.g. 'fanout = 128'", where);
+	for (end = eq; end > line && (end[-1] == ' ' || end[-1] == '\t'); end--)
+		;
+	*end = '\0';
+	for (value = eq + 1; *value == ' ' || *value == '\t'; value++)
+		;
+	if ((d = optdef_by_name(line)) == NULL)
+		return usage_error("%s: unknown option '%s'", where, line);
+	if (!conf_allowed(d))
+		return usage_error("%s: %s: only on the command line", where, line);
+	if (conf_row_hidden(d, cs->seen)) {
+		/* The command line wins, but a bad line is still an error. */
+		options_init(&scratch);
+		rc = options_set(&scratch, line, value, where);
+		options_free(&scratch);
+		return rc;
+	}
+	i = (size_t)(d - options_table);
+	conf_excl_reset(cs, d);
+	if (cs->set_by[i] != 0 && cs->set_by[i] != cs->file) {
+		/* A later file replaces what an earlier one gave a repeatable option. */
+		if (d->type == OT_LIST)
+			*FIELD(cs->o, d->off_n, size_t) = 0;
+		else if (d->type == OT_COUNT)
+			*FIELD(cs->o, d->off, int) = 0;
+	}
+	cs->set_by[i] = cs->file;
+	return options_set(cs->o, line, value, where);
+}
+
+/* SHOAL_CONFIG alone when set, else the system file, then the user's over it. */
+static int
+options_read_config(struct options *o, const bool *seen)
+{
+	const char *env = getenv("SHOAL_CONFIG");
+	struct conf_state *cs = xcalloc(1, sizeof *cs);
+	char *paths[2] = {NULL, NULL}, *err = NULL;
+	int i, rc = 0;
+
+	cs->o = o;
+	cs->seen = seen;
+	if (env != NULL && *env != '\0') {
+		cs->file = 1;
+		rc = conffile_lines(env, true, conf_line, cs, &err);
+		goto out;
+	}
+	paths[0] = conffile_system_path("shoal.conf");
+	paths[1] = conffile_user_path("shoal.conf");
+	for (i = 0; i < 2 && rc == 0; i++) {
+		cs->file = i + 1;
+		if (paths[i] != NULL)
+			rc = conffile_lines(paths[i], false, conf_line, cs, &err);
+	}
+out:
+	if (err != NULL)
+		usage_error("%s", err);
+	free(err);
+	free(paths[0]);
+	free(paths[1]);
+	free(cs);
+	return rc;
+}
+
+int
+options_parse(struct options *o, int argc, char **argv, bool *done)
+{
+	bool seen[NOPTIONS];
+	struct options cmdline;
+	char *words;
+	int rc;
+
+	options_init(o);
+	*done = false;
+	memset(seen, 0, sizeof seen);
+	/* First the command line alone: which rows it sets, --no-config, --help. */
+	options_init(&cmdline);
+	rc = options_getopt(&cmdline, argc, argv, seen, done);
+	if (rc == 0 && !*done && !cmdline.no_config)
+		rc = options_read_config(o, seen);
+	options_free(&cmdline);
+	if (rc != 0 || *done)
+		return rc;
+	/* Then the command line again, over shoal.conf's values. */
+	if ((rc = options_getopt(o, argc, argv, seen, done)) != 0)
+		return rc;
 	if ((rc = options_check(o)) != 0)
 		return rc;
 	if (o->xfer != XFER_NONE) {

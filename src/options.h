@@ -24,7 +24,8 @@ enum xfer_mode {
 
 /* Where hosts come from, in command-line order. */
 struct host_source {
-	bool is_file; /* -H FILE, else -w EXPR */
+	bool is_file;  /* -H FILE */
+	bool is_group; /* -g NAME; else -w EXPR */
 	const char *value;
 };
 
@@ -47,6 +48,9 @@ struct options {
 	size_t nidentities;
 	const char *ssh_config; /* NULL: ~/.ssh/config; "none": no file */
 	bool list;
+	bool list_groups;     /* --list-groups */
+	double group_timeout; /* a !COMMAND group's deadline */
+	bool no_config;       /* --no-config: no shoal.conf read */
 
 	int fanout;
 	double connect_timeout;
@@ -70,6 +74,7 @@ struct options {
 	bool gather;
 	bool inline_output;
 	bool json;
+	bool diff; /* --diff */
 	const char *output_dir;
 	const char *failed_file;
 	int verbosity; /* -1 quiet, 0 normal, >0 verbose */
@@ -87,7 +92,9 @@ struct options {
 };
 
 /*
- * Parse argv into o.  On a usage error prints a message naming the option to
+ * Parse argv into o, over the defaults of shoal.conf (SHOAL_CONFIG, else
+ * /etc/shoal/shoal.conf then ~/.config/shoal/shoal.conf; none with
+ * --no-config): the command line wins.  On a usage error prints a message naming the option to
  * stderr and returns 2; for --help and --version prints and returns 0 with
  * *done set; else returns 0.
  */

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "diff.h"
 #include "escape.h"
 #include "hostlist.h"
 #include "log.h"
@@ -183,7 +184,7 @@ output_init(const struct options *o)
 	output_opts = o;
 	stdout_tty = isatty(STDOUT_FILENO);
 	stderr_tty = isatty(STDERR_FILENO);
-	output_hold = o->json || o->inline_output || o->gather;
+	output_hold = o->json || o->inline_output || o->gather || o->diff;
 	if (o->failed_file != NULL && failed_file_check(o->failed_file) != 0)
 		return 2;
 	if (o->output_dir != NULL && output_dir_open(o->output_dir) != 0)
@@ -535,39 +536,144 @@ cmp_output(const void *a, const void *b)
 	return c;
 }
 
-/* --gather: hosts with identical output under one folded list, with counts. */
+/* The end of the group of identical outputs that starts at sorted[i]. */
+static size_t
+group_end(struct host **sorted, size_t i, size_t n)
+{
+	size_t j;
+
+	for (j = i; j < n; j++) {
+		if (sorted[j]->out.len != sorted[i]->out.len ||
+		        sorted[j]->err.len != sorted[i]->err.len ||
+		        (sorted[i]->out.len &&
+		                memcmp(sorted[j]->out.p, sorted[i]->out.p, sorted[i]->out.len)) ||
+		        (sorted[i]->err.len &&
+		                memcmp(sorted[j]->err.p, sorted[i]->err.p, sorted[i]->err.len)))
+			break;
+	}
+	return j;
+}
+
+/* The folded names of sorted[i..j), escaped for a terminal. */
+static void
+group_names(struct buf *b, struct host **sorted, size_t i, size_t j)
+{
+	const char **names = xcalloc(j - i, sizeof *names);
+	char *folded;
+	size_t k;
+
+	for (k = i; k < j; k++)
+		names[k - i] = sorted[k]->name;
+	folded = hostlist_fold(names, j - i);
+	if (stdout_tty)
+		escape_terminal(b, folded, strlen(folded));
+	else
+		buf_appends(b, folded);
+	free(folded);
+	free(names);
+}
+
+struct out_group {
+	struct host **v; /* in the sorted array */
+	size_t n;
+};
+
+/* Groups in the order of their first host (the lowest index: sorted puts it first). */
+static int
+cmp_group_first(const void *a, const void *b)
+{
+	const struct out_group *x = a, *y = b;
+
+	return x->v[0]->index < y->v[0]->index ? -1 : x->v[0]->index > y->v[0]->index;
+}
+
+/*
+ * --diff: each group of identical outputs but the largest (the first of
+ * equals in host order) as a unified diff against it, stdout then stderr,
+ * in the order of the groups' first hosts.
+ */
+static void
+diff_groups(struct host **sorted, size_t n)
+{
+	struct out_group *groups = xcalloc(n ? n : 1, sizeof *groups), *r;
+	size_t i, j, ng = 0, g, ref = 0;
+	struct buf b, hdr;
+
+	for (i = 0; i < n; i = j) {
+		j = group_end(sorted, i, n);
+		groups[ng].v = &sorted[i];
+		groups[ng++].n = j - i;
+	}
+	qsort(groups, ng, sizeof *groups, cmp_group_first);
+	for (g = 1; g < ng; g++) {
+		if (groups[g].n > groups[ref].n)
+			ref = g;
+	}
+	r = &groups[ref];
+	buf_init(&b);
+	buf_init(&hdr);
+	for (g = 0; g < ng; g++) {
+		const struct out_group *h = &groups[g];
+		int stream;
+
+		if (g == ref)
+			continue;
+		for (stream = 0; stream < 2; stream++) {
+			const struct buf *x = stream ? &r->v[0]->err : &r->v[0]->out;
+			const struct buf *y = stream ? &h->v[0]->err : &h->v[0]->out;
+
+			buf_reset(&b);
+			diff_unified(&b, x->p, x->len, y->p, y->len, stdout_tty);
+			if (b.len == 0)
+				continue;
+			buf_reset(&hdr);
+			buf_appends(&hdr, "--- ");
+			group_names(&hdr, r->v, 0, r->n);
+			buf_appendf(&hdr, " (%zu)%s\n+++ ", r->n, stream ? " stderr" : "");
+			group_names(&hdr, h->v, 0, h->n);
+			buf_appendf(&hdr, " (%zu)%s\n", h->n, stream ? " stderr" : "");
+			fwrite(hdr.p, 1, hdr.len, stdout);
+			fwrite(b.p, 1, b.len, stdout);
+		}
+	}
+	buf_free(&b);
+	buf_free(&hdr);
+	free(groups);
+}
+
+/* A host whose command ran: --diff compares only those (the summary names the rest). */
+static bool
+host_ran(const struct host *h)
+{
+	return h->kind == EK_NONE || errkind_info(h->kind)->phase == PHASE_RUN;
+}
+
+/*
+ * --gather: hosts with identical output under one folded list, with counts.
+ * --diff: the same groups, as diffs (diff_groups).
+ */
 static void
 gather(struct host **hosts, size_t n)
 {
 	struct host **sorted = xcalloc(n ? n : 1, sizeof *sorted);
-	const char **names = xcalloc(n ? n : 1, sizeof *names);
-	size_t i, j, k;
+	size_t i, j, k, ns = 0;
 
-	memcpy(sorted, hosts, n * sizeof *sorted);
-	qsort(sorted, n, sizeof *sorted, cmp_output);
-	for (i = 0; i < n; i = j) {
+	for (k = 0; k < n; k++) {
+		if (!output_opts->diff || host_ran(hosts[k]))
+			sorted[ns++] = hosts[k];
+	}
+	qsort(sorted, ns, sizeof *sorted, cmp_output);
+	if (output_opts->diff)
+		diff_groups(sorted, ns);
+	for (i = 0; i < ns && !output_opts->diff; i = j) {
 		struct buf hdr;
-		char *folded;
 
-		for (j = i; j < n; j++) {
-			if (sorted[j]->out.len != sorted[i]->out.len ||
-			        sorted[j]->err.len != sorted[i]->err.len ||
-			        (sorted[i]->out.len && memcmp(sorted[j]->out.p, sorted[i]->out.p,
-			                                       sorted[i]->out.len)) ||
-			        (sorted[i]->err.len && memcmp(sorted[j]->err.p, sorted[i]->err.p,
-			                                       sorted[i]->err.len)))
-				break;
-			names[j - i] = sorted[j]->name;
-		}
+		j = group_end(sorted, i, ns);
 		if (sorted[i]->out.len == 0 && sorted[i]->err.len == 0)
 			continue;
-		folded = hostlist_fold(names, j - i);
 		buf_init(&hdr);
 		buf_appends(&hdr, "---------------\n");
-		if (stdout_tty)
-			escape_terminal(&hdr, folded, strlen(folded));
-		else
-			buf_appends(&hdr, folded);
+		group_names(&hdr, sorted, i, j);
 		buf_appendf(&hdr, " (%zu)\n---------------\n", j - i);
 		fwrite(hdr.p, 1, hdr.len, stdout);
 		write_block(stdout, stdout_tty, &sorted[i]->out);
@@ -576,14 +682,12 @@ gather(struct host **hosts, size_t n)
 			write_block(stdout, stdout_tty, &sorted[i]->err);
 		}
 		buf_free(&hdr);
-		free(folded);
 	}
 	for (k = 0; k < n; k++) {
 		buf_free(&hosts[k]->out);
 		buf_free(&hosts[k]->err);
 	}
 	stdout_flush();
-	free(names);
 	free(sorted);
 }
 
@@ -810,7 +914,7 @@ deferred_host(struct host *h)
 	} else if (output_opts->inline_output) {
 		inline_block(h);
 		return;
-	} else if (output_opts->gather) {
+	} else if (output_opts->gather || output_opts->diff) {
 		return;
 	} else {
 		prefix_data(h, false, h->out.p ? h->out.p : "", h->out.len);
@@ -835,7 +939,7 @@ output_finish(struct host **hosts, size_t n, double wall)
 	pthread_mutex_lock(&stdout_mutex);
 	stdout_flush();
 	pthread_mutex_unlock(&stdout_mutex);
-	if (output_opts->gather) {
+	if (output_opts->gather || output_opts->diff) {
 		pthread_mutex_lock(&stdout_mutex);
 		gather(hosts, n);
 		pthread_mutex_unlock(&stdout_mutex);
