@@ -14,6 +14,7 @@
 #include "host.h"
 #include "limiter.h"
 #include "options.h"
+#include "sshconf.h"
 
 /* What an attempt or a run ended with. */
 struct outcome {
@@ -28,8 +29,10 @@ struct conn {
 	bool handed;               /* fd given to libssh with SSH_OPTIONS_FD */
 	struct limiter_slot limit; /* held from TCP connect to the end of auth */
 	struct ssh_callbacks_struct callbacks;
-	int kh_fd[2];     /* known_hosts (user, global) reduced for this host, or -1 */
-	char *kh_real[2]; /* then the real files, for a second look and for appends */
+	int kh_fd[2];           /* known_hosts (user, global) reduced for this host, or -1 */
+	char *kh_real[2];       /* then the real files, for a second look and for appends */
+	struct sshconf_host cf; /* the host's ssh_config, evaluated for this attempt */
+	bool have_cf;
 };
 
 struct connect_params {

@@ -42,6 +42,7 @@ enum opt_id {
 	OPT_HELP = 'h',
 	OPT_RECURSIVE = 'R',
 	OPT_PRESERVE = 'P',
+	OPT_PRINT_CONFIG = 'G',
 	OPT_FILTER = 256,
 	OPT_FILTER_OUT,
 	OPT_LIST,
@@ -97,6 +98,8 @@ static const struct optdef options_table[] = {
                 "ssh_config file (default ~/.ssh/config; 'none' reads none)", true},
         {OPT_LIST, "list", 0, NULL, group_hosts,
                 "print the final host list and exit without connecting", true},
+        {OPT_PRINT_CONFIG, "print-config", 'G', NULL, group_hosts,
+                "print each host's ssh_config as ssh -G does and exit without connecting", true},
 
         {OPT_FANOUT, "fanout", 'f', "N", group_resilience,
                 "hosts in flight at once, 1 to 4096 [64]", true},
@@ -387,9 +390,13 @@ options_apply(struct options *o, const struct optdef *d, const char *arg)
 	case OPT_LIST:
 		o->list = true;
 		return 0;
+	case OPT_PRINT_CONFIG:
+		o->print_config = true;
+		return 0;
 	case OPT_FANOUT:
 		return parse_int(label, arg, 1, 4096, &o->fanout);
 	case OPT_CONNECT_TIMEOUT:
+		o->connect_timeout_set = true;
 		return parse_seconds(label, arg, &o->connect_timeout);
 	case OPT_BANNER_TIMEOUT:
 		return parse_seconds(label, arg, &o->banner_timeout);

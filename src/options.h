@@ -46,9 +46,11 @@ struct options {
 	size_t nidentities;
 	const char *ssh_config; /* NULL: ~/.ssh/config; "none": no file */
 	bool list;
+	bool print_config; /* -G: print each host's ssh_config and exit */
 
 	int fanout;
 	double connect_timeout;
+	bool connect_timeout_set; /* -t given: ssh_config's ConnectTimeout does not count */
 	double banner_timeout;
 	double kex_timeout;
 	double auth_timeout;
