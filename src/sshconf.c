@@ -155,6 +155,7 @@ enum kw {
 	K_CANONDOMAINS,
 	K_CANONMAXDOTS,
 	K_CANONFALLBACK,
+	K_BATCHMODE,
 	K_ACCEPTED, /* read, and no effect on how shoal connects */
 	K_NAMED,    /* changes how ssh connects; shoal cannot: named */
 	K_IGNORED,  /* covered by IgnoreUnknown */
@@ -218,7 +219,7 @@ static const struct keyword keywords[] = {
         {"canonicalizemaxdots", K_CANONMAXDOTS, NULL},
         {"canonicalizefallbacklocal", K_CANONFALLBACK, NULL},
         /* Read; nothing to do for a non-interactive runner. */
-        {"batchmode", K_ACCEPTED, NULL},
+        {"batchmode", K_BATCHMODE, NULL},
         {"escapechar", K_ACCEPTED, NULL},
         {"visualhostkey", K_ACCEPTED, NULL},
         {"fingerprinthash", K_ACCEPTED, NULL},
@@ -325,8 +326,9 @@ static const struct state st_control[] = {{"true", 1}, {"false", 0}, {"yes", 1},
         {"auto", 2}, {"ask", 3}, {"autoask", 4}, {NULL, 0}};
 static const struct state st_canon[] = {
         {"true", 1}, {"false", 0}, {"yes", 1}, {"no", 0}, {"always", 2}, {NULL, 0}};
-static const struct state st_loglevel[] = {{"QUIET", 0}, {"FATAL", 1}, {"ERROR", 2}, {"INFO", 3},
-        {"VERBOSE", 4}, {"DEBUG", 5}, {"DEBUG1", 5}, {"DEBUG2", 6}, {"DEBUG3", 7}, {NULL, 0}};
+static const struct state st_loglevel[] = {{"SILENT", 0}, {"QUIET", 0}, {"FATAL", 1}, {"ERROR", 2},
+        {"INFO", 3}, {"VERBOSE", 4}, {"DEBUG", 5}, {"DEBUG1", 5}, {"DEBUG2", 6}, {"DEBUG3", 7},
+        {NULL, 0}};
 
 static int
 state_find(const struct state *t, const char *name)
@@ -578,6 +580,7 @@ struct cfile;
 struct cline {
 	int lineno;
 	const struct keyword *k; /* NULL: covered by IgnoreUnknown */
+	char *word;              /* the keyword as written */
 	char *rest;              /* the text after the keyword */
 	char **argv;
 	int argc;
@@ -998,6 +1001,7 @@ check_line(struct loader *ld, const char *file, struct cline *l, int depth)
 			return load_error(
 			        ld, file, l->lineno, "Badly formatted port number \"%s\"", a0);
 		break;
+	case K_BATCHMODE:
 	case K_IDENTITIESONLY:
 	case K_PASSWORDAUTH:
 	case K_KBDINTAUTH:
@@ -1222,6 +1226,7 @@ load_file(struct loader *ld, const char *path, int depth, struct cfile **out)
 				break;
 			}
 		}
+		l.word = xstrdup(kw);
 		l.rest = xstrdup(p + strspn(p, " \t="));
 		if (split_args(p, &l.argv, &l.argc) < 0) {
 			rc = load_error(ld, path, lineno, "invalid quotes");
@@ -1342,6 +1347,19 @@ list_push(struct sshconf_list *l, const char *s)
 	l->v[l->n++] = xstrdup(s);
 }
 
+/* ssh keeps one of each identity or certificate file. */
+static void
+list_push_once(struct sshconf_list *l, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (strcmp(l->v[i], s) == 0)
+			return;
+	}
+	list_push(l, s);
+}
+
 static void
 cfile_free(struct cfile *f)
 {
@@ -1353,6 +1371,7 @@ cfile_free(struct cfile *f)
 			free(f->v[i].argv[k]);
 		free(f->v[i].argv);
 		free(f->v[i].rest);
+		free(f->v[i].word);
 		free(f->v[i].inc);
 	}
 	free(f->v);
@@ -1385,6 +1404,7 @@ struct ev {
 	bool want_final;
 	char *algo[A__COUNT]; /* as written, first wins */
 	int ctl_persist_set;
+	int batch_mode; /* -1 unset: ServerAliveInterval's default depends on it */
 	char *err;
 };
 
@@ -1537,7 +1557,7 @@ note_named(const char *file, struct cline *l)
 	pthread_mutex_unlock(&conf.note_lock);
 	if (first)
 		fprintf(stderr, "shoal: %s line %d: %s is not honoured by shoal: %s\n", file,
-		        l->lineno, l->k->name, l->k->instead);
+		        l->lineno, l->word, l->k->instead);
 }
 
 /* Run a Match exec command: true when it exits 0. */
@@ -1726,10 +1746,10 @@ apply_line(struct ev *e, struct cfile *f, struct cline *l, bool *active, bool ne
 		set_int(&o->port, atoi(a0));
 		break;
 	case K_IDENTITYFILE:
-		list_push(&o->identity_files, a0);
+		list_push_once(&o->identity_files, a0);
 		break;
 	case K_CERTIFICATEFILE:
-		list_push(&o->certificate_files, a0);
+		list_push_once(&o->certificate_files, a0);
 		break;
 	case K_IDENTITIESONLY:
 		set_int(&o->identities_only, state_find(st_flag, a0));
@@ -1814,9 +1834,17 @@ apply_line(struct ev *e, struct cfile *f, struct cline *l, bool *active, bool ne
 		set_int(&o->request_tty, state_find(st_tty, a0));
 		break;
 	case K_SETENV:
+		/* the first line that applies; in it, the first value of each variable */
 		if (o->set_env.n == 0) {
-			for (i = 0; i < l->argc; i++)
-				list_push(&o->set_env, l->argv[i]);
+			for (i = 0; i < l->argc; i++) {
+				size_t n = strcspn(l->argv[i], "=");
+				bool dup = false;
+
+				for (k = 0; k < o->set_env.n && !dup; k++)
+					dup = strncmp(o->set_env.v[k], l->argv[i], n + 1) == 0;
+				if (!dup)
+					list_push(&o->set_env, l->argv[i]);
+			}
 		}
 		break;
 	case K_SENDENV:
@@ -1869,6 +1897,9 @@ apply_line(struct ev *e, struct cfile *f, struct cline *l, bool *active, bool ne
 		break;
 	case K_CANONFALLBACK:
 		set_int(&o->canonicalize_fallback_local, state_find(st_flag, a0));
+		break;
+	case K_BATCHMODE:
+		set_int(&e->batch_mode, state_find(st_flag, a0));
 		break;
 	case K_NAMED:
 		note_named(f->path, l);
@@ -1956,14 +1987,11 @@ canonicalize(struct sshconf_host *o, char **host, char **err)
 	char *full;
 
 	if (len > 0 && (*host)[len - 1] == '.') {
-		full = xstrndup(*host, len - 1);
-		if (resolves(full)) {
-			free(*host);
-			*host = full;
-			return 0;
-		}
-		free(full);
-		goto notfound;
+		/* anchored: looked up as written, then used without its dot */
+		if (!resolves(*host))
+			goto notfound;
+		(*host)[len - 1] = '\0';
+		return 0;
 	}
 	for (i = 0; i < len; i++)
 		dots += (*host)[i] == '.';
@@ -2105,6 +2133,7 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 	host_init(o);
 	memset(&e, 0, sizeof e);
 	e.o = o;
+	e.batch_mode = -1;
 	o->host = xstrdup(alias);
 	if (user != NULL)
 		o->user = xstrdup(user);
@@ -2119,6 +2148,8 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 	host = o->hostname ? match_host_now(&e) : xstrdup(alias);
 	if (!is_addr(host))
 		lower(host);
+	/* ssh fills these before canonicalising: the final pass cannot change them */
+	DEFAULT(o->canonicalize_hostname, 0);
 	DEFAULT(o->canonicalize_max_dots, 1);
 	DEFAULT(o->canonicalize_fallback_local, 1);
 	if (o->canonicalize_hostname > 0 && !is_addr(host) &&
@@ -2146,7 +2177,8 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 	DEFAULT(o->pubkey_auth, 1);
 	DEFAULT(o->password_auth, 1);
 	DEFAULT(o->kbdint_auth, 1);
-	DEFAULT(o->server_alive_interval, 0);
+	/* ssh's default: every 5 minutes in batch mode */
+	DEFAULT(o->server_alive_interval, e.batch_mode == 1 ? 300 : 0);
 	DEFAULT(o->server_alive_count_max, 3);
 	DEFAULT(o->tcp_keepalive, 1);
 	DEFAULT(o->strict_host_key_checking, SSHCONF_STRICT_ASK);
