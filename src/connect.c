@@ -380,6 +380,30 @@ record_login(struct host *h, ssh_session s)
 	ssh_string_free_char(user);
 }
 
+/* ssh_config's TCPKeepAlive and BindAddress on a socket about to connect. */
+static int
+socket_prepare(int fd, int family, const struct sshconf_host *cf)
+{
+	struct addrinfo hints, *res = NULL;
+	int on = 1, rc;
+
+	if (cf->tcp_keepalive && setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) < 0)
+		return -1;
+	if (cf->bind_address == NULL)
+		return 0;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if (getaddrinfo(cf->bind_address, NULL, &hints, &res) != 0) {
+		errno = EADDRNOTAVAIL;
+		return -1;
+	}
+	rc = bind(fd, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return rc;
+}
+
 /* TCP to every address of hostname in turn, until one answers. */
 static int
 tcp_connect(struct conn *c, const char *hostname, int port, double timeout, struct outcome *out)
@@ -391,7 +415,9 @@ tcp_connect(struct conn *c, const char *hostname, int port, double timeout, stru
 	socklen_t elen;
 
 	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
+	hints.ai_family = c->cf.address_family == SSHCONF_AF_INET    ? AF_INET
+	                  : c->cf.address_family == SSHCONF_AF_INET6 ? AF_INET6
+	                                                             : AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	snprintf(portstr, sizeof portstr, "%d", port);
 	rc = getaddrinfo(hostname, portstr, &hints, &res);
@@ -415,6 +441,10 @@ tcp_connect(struct conn *c, const char *hostname, int port, double timeout, stru
 		if (fd < 0) {
 			err = errno;
 			continue;
+		}
+		if (socket_prepare(fd, ai->ai_family, &c->cf) < 0) {
+			err = errno;
+			goto next;
 		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;

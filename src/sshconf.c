@@ -176,7 +176,7 @@ static const struct keyword keywords[] = {
         {"user", K_USER, NULL},
         {"port", K_PORT, NULL},
         {"identityfile", K_IDENTITYFILE, NULL},
-        {"certificatefile", K_CERTIFICATEFILE, NULL},
+        {"certificatefile", K_CERTIFICATEFILE, "only a KEY-cert.pub beside the key is offered"},
         {"identitiesonly", K_IDENTITIESONLY, NULL},
         {"identityagent", K_IDENTITYAGENT, NULL},
         {"pubkeyauthentication", K_PUBKEYAUTH, NULL},
@@ -186,7 +186,7 @@ static const struct keyword keywords[] = {
         {"challengeresponseauthentication", K_KBDINTAUTH, NULL},
         {"skeyauthentication", K_KBDINTAUTH, NULL},
         {"tisauthentication", K_KBDINTAUTH, NULL},
-        {"preferredauthentications", K_PREFAUTH, NULL},
+        {"preferredauthentications", K_PREFAUTH, "shoal's order: publickey, then password"},
         {"proxyjump", K_PROXYJUMP, NULL},
         {"proxycommand", K_PROXYCOMMAND, NULL},
         {"connecttimeout", K_CONNECTTIMEOUT, NULL},
@@ -198,7 +198,7 @@ static const struct keyword keywords[] = {
         {"userknownhostsfile", K_USERKH, NULL},
         {"globalknownhostsfile", K_GLOBALKH, NULL},
         {"hashknownhosts", K_HASHKH, NULL},
-        {"hostkeyalias", K_HOSTKEYALIAS, NULL},
+        {"hostkeyalias", K_HOSTKEYALIAS, "known_hosts is looked up by HostName"},
         {"hostkeyalgorithms", K_HOSTKEYALGS, NULL},
         {"kexalgorithms", K_KEX, NULL},
         {"ciphers", K_CIPHERS, NULL},
@@ -207,13 +207,13 @@ static const struct keyword keywords[] = {
         {"pubkeyacceptedkeytypes", K_PUBKEYALGS, NULL},
         {"addressfamily", K_ADDRESSFAMILY, NULL},
         {"bindaddress", K_BINDADDRESS, NULL},
-        {"requesttty", K_REQUESTTTY, NULL},
-        {"setenv", K_SETENV, NULL},
-        {"sendenv", K_SENDENV, NULL},
+        {"requesttty", K_REQUESTTTY, "-T decides the terminal"},
+        {"setenv", K_SETENV, "no environment is sent"},
+        {"sendenv", K_SENDENV, "no environment is sent"},
         {"loglevel", K_LOGLEVEL, NULL},
-        {"controlmaster", K_CONTROLMASTER, NULL},
-        {"controlpath", K_CONTROLPATH, NULL},
-        {"controlpersist", K_CONTROLPERSIST, NULL},
+        {"controlmaster", K_CONTROLMASTER, "one connection per host and run"},
+        {"controlpath", K_CONTROLPATH, "one connection per host and run"},
+        {"controlpersist", K_CONTROLPERSIST, "one connection per host and run"},
         {"canonicalizehostname", K_CANONHOST, NULL},
         {"canonicaldomains", K_CANONDOMAINS, NULL},
         {"canonicalizemaxdots", K_CANONMAXDOTS, NULL},
@@ -1540,7 +1540,7 @@ expand(const char *s, const struct tokens *t, bool tilde, bool env, char **err)
 
 /* Name a keyword shoal cannot honour, once per run. */
 static void
-note_named(const char *file, struct cline *l)
+note_named(const char *file, struct cline *l, const char *instead)
 {
 	static const char *done[sizeof keywords / sizeof keywords[0]];
 	size_t slot = (size_t)(l->k - keywords);
@@ -1557,7 +1557,7 @@ note_named(const char *file, struct cline *l)
 	pthread_mutex_unlock(&conf.note_lock);
 	if (first)
 		fprintf(stderr, "shoal: %s line %d: %s is not honoured by shoal: %s\n", file,
-		        l->lineno, l->word, l->k->instead);
+		        l->lineno, l->word, instead);
 }
 
 /* Run a Match exec command: true when it exits 0. */
@@ -1901,12 +1901,14 @@ apply_line(struct ev *e, struct cfile *f, struct cline *l, bool *active, bool ne
 	case K_BATCHMODE:
 		set_int(&e->batch_mode, state_find(st_flag, a0));
 		break;
-	case K_NAMED:
-		note_named(f->path, l);
-		break;
 	default:
 		break;
 	}
+	/* read for -G, but shoal cannot do what it asks */
+	if (l->k->instead != NULL)
+		note_named(f->path, l, l->k->instead);
+	else if (l->k->kw == K_IDENTITIESONLY && state_find(st_flag, a0) == 1)
+		note_named(f->path, l, "libssh still offers the agent's other keys");
 }
 
 static void
