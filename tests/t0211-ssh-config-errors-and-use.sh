@@ -3,7 +3,8 @@
 # file:line (-F missing or a directory, a bad Port, an unknown keyword);
 # a keyword shoal cannot honour is named once per run; and what libssh
 # 0.10 got wrong now reaches a real sshd: Match user sees -l, a
-# KexAlgorithms +list, and 'Host web[12]' no longer loosens web1's policy.
+# KexAlgorithms +list, a ProxyJump alias defined only in the -F file, and
+# 'Host web[12]' no longer loosens web1's policy.
 . "$(dirname "$0")/lib.sh"
 
 lab_user
@@ -50,6 +51,14 @@ is "$(grep -c 'ForwardAgent is not honoured' "$T/err")" 1 "ForwardAgent is named
 like "$(cat "$T/err")" "match line 6: ForwardAgent is not honoured by shoal: no agent forwarding" "with file, line and what shoal does instead"
 run_shoal -F "$T/match" -w m1 -l nobody-such -r 0 -- true
 is "$RC" 3 "another user: the Match block does not apply (port 1, refused)"
+
+# ProxyJump through an alias that only this -F file defines.
+write_ssh_config "$T/jump"
+add_alias "$T/jump" jumphost "$SSHD_PORT_MAIN" "" "BatchMode yes"
+add_alias "$T/jump" behind "$SSHD_PORT_MAIN" "" "ProxyJump jumphost"
+run_shoal -F "$T/jump" -w behind -r 0 -- 'echo behind'
+is "$RC" 0 "ProxyJump: the jump alias of the -F file resolves"
+is "$(cat "$T/out")" "behind: behind" "and the command ran through it"
 
 # '[' is no wildcard in ssh: web1 keeps the strict policy.
 write_ssh_config "$T/brackets"
