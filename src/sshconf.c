@@ -901,6 +901,15 @@ jump_ok(const char *s)
 
 static int load_file(struct loader *ld, const char *path, int depth, struct cfile **out);
 
+static void
+strip_trailing(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && strchr(" \t\r\n\f", s[n - 1]) != NULL)
+		s[--n] = '\0';
+}
+
 /* Validate one line; fill its Include.  0, or -1 with ld->err. */
 static int
 check_line(struct loader *ld, const char *file, struct cline *l, int depth)
@@ -972,7 +981,10 @@ check_line(struct loader *ld, const char *file, struct cline *l, int depth)
 	case K_PROXYJUMP:
 		if (l->rest[0] == '\0')
 			return load_error(ld, file, l->lineno, "%s: missing argument", kwname);
-		if (!jump_ok(a0 ? l->rest : ""))
+		/* as ssh: a comment ends the value */
+		l->rest[strcspn(l->rest, "#")] = '\0';
+		strip_trailing(l->rest);
+		if (!jump_ok(l->rest))
 			return load_error(ld, file, l->lineno, "Invalid ProxyJump \"%s\"", l->rest);
 		return 0;
 	case K_ACCEPTED:
@@ -1157,15 +1169,6 @@ match_check(struct loader *ld, const char *file, const struct cline *l)
 		return load_error(ld, file, l->lineno,
 		        "'all' cannot be combined with other Match attributes");
 	return n > 0 ? 0 : -1;
-}
-
-static void
-strip_trailing(char *s)
-{
-	size_t n = strlen(s);
-
-	while (n > 0 && strchr(" \t\r\n\f", s[n - 1]) != NULL)
-		s[--n] = '\0';
 }
 
 /* Read and check path; *out NULL when it does not exist. */

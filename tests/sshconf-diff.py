@@ -128,7 +128,8 @@ def value_line():
     }[kw]()
     kwtext = kw if rng.random() < 0.8 else kw.lower()
     sep = pick([" ", " ", "=", " = ", "\t"])
-    return f"{kwtext}{sep}{v}"
+    tail = pick(["", "", "", "", " # a comment", "   "])
+    return f"{kwtext}{sep}{v}{tail}"
 
 
 def match_line():
