@@ -2,7 +2,8 @@
 # t0211: ssh_config errors stop shoal before anything connects, naming
 # file:line (-F missing or a directory, a bad Port, an unknown keyword);
 # a keyword shoal cannot honour is named once per run; and what libssh
-# 0.10 got wrong now reaches a real sshd: Match user sees -l, a
+# 0.10 got wrong now reaches a real sshd (and LogLevel no longer turns on
+# libssh's raw log lines): Match user sees -l, a
 # KexAlgorithms +list, a ProxyJump alias defined only in the -F file, and
 # 'Host web[12]' no longer loosens web1's policy.
 . "$(dirname "$0")/lib.sh"
@@ -38,6 +39,7 @@ Host m1 m2
     IdentityFile $T/id_ed25519
     UserKnownHostsFile $T/known_hosts
     ForwardAgent yes
+    LogLevel DEBUG3
 Match user $LAB_USER
     Port $SSHD_PORT_MAIN
     KexAlgorithms +diffie-hellman-group14-sha1
@@ -48,6 +50,7 @@ run_shoal -F "$T/match" -w m1,m2 -l "$LAB_USER" -r 0 -- 'echo in'
 is "$RC" 0 "Match user sees -l: its Port applies, and a KexAlgorithms + list is taken"
 is "$(sort "$T/out")" "$(printf 'm1: in\nm2: in')" "both hosts ran the command"
 is "$(grep -c 'ForwardAgent is not honoured' "$T/err")" 1 "ForwardAgent is named once per run"
+unlike "$(cat "$T/err")" "ssh_[a-z_]+: " "LogLevel DEBUG3 does not turn libssh's own log lines on"
 like "$(cat "$T/err")" "match line 6: ForwardAgent is not honoured by shoal: no agent forwarding" "with file, line and what shoal does instead"
 run_shoal -F "$T/match" -w m1 -l nobody-such -r 0 -- true
 is "$RC" 3 "another user: the Match block does not apply (port 1, refused)"
