@@ -586,8 +586,9 @@ struct cline {
 	int argc;
 	struct cfile **inc; /* Include: the files, in glob order */
 	size_t ninc;
-	size_t next; /* Host/Match: the index of the next Host or Match line */
-	bool noted;  /* K_NAMED: already named this run */
+	size_t next;   /* Host/Match: the index of the next Host or Match line */
+	bool includes; /* Host/Match: its block includes files (read even when inactive) */
+	bool noted;    /* K_NAMED: already named this run */
 };
 
 struct cfile {
@@ -1242,6 +1243,8 @@ load_file(struct loader *ld, const char *path, int depth, struct cfile **out)
 		}
 		f->v = xreallocarray(f->v, f->n + 1, sizeof *f->v);
 		f->v[f->n] = l;
+		if (l.k->kw == K_INCLUDE && l.ninc > 0 && last_block != (size_t)-1)
+			f->v[last_block].includes = true;
 		if (l.k->kw == K_HOST || l.k->kw == K_MATCH) {
 			if (last_block != (size_t)-1)
 				f->v[last_block].next = f->n;
@@ -1940,14 +1943,16 @@ apply_file(struct ev *e, struct cfile *f, bool *active, bool nevermatch)
 			}
 			*active = on;
 		} else if (l->k->kw == K_MATCH) {
-			*active = !nevermatch && match_line(e, l);
+			/* evaluated even where it cannot apply: "final" and exec count, as in ssh
+			 */
+			*active = match_line(e, l) && !nevermatch;
 		} else {
 			apply_line(e, f, l, active, nevermatch);
 			i++;
 			continue;
 		}
 		/* A block that does not apply: straight to the next one. */
-		i = *active ? i + 1 : l->next;
+		i = *active || l->includes ? i + 1 : l->next;
 	}
 }
 

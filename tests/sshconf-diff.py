@@ -171,13 +171,21 @@ def write_config(d, i):
         lines.append("UseKeychain yes")
     for _ in range(rng.randint(0, 2)):
         lines.append(value_line())
-    if rng.random() < 0.3:
-        inc = os.path.join(d, f"inc{i}-a.conf")
-        with open(inc, "w") as f:
-            f.write("\n".join([value_line()] + sum((block_text() for _ in range(rng.randint(1, 3))), [])) + "\n")
-        lines.append(f"Include {d}/inc{i}-*.conf")
+    include = None
+    if rng.random() < 0.4:
+        for part in "ab"[: rng.randint(1, 2)]:
+            with open(os.path.join(d, f"inc{i}-{part}.conf"), "w") as f:
+                f.write("\n".join([value_line()] + sum((block_text() for _ in range(rng.randint(1, 3))), [])) + "\n")
+        include = f"Include {d}/inc{i}-*.conf {d}/nonexistent-{i}"
+        if rng.random() < 0.5:
+            lines.append(include)
+            include = None
     for _ in range(rng.randint(1, 7)):
         lines += block_text()
+        if include is not None and rng.random() < 0.5:
+            # inside a Host or Match block: read only when that block applies
+            lines.append("    " + include)
+            include = None
     if rng.random() < 0.04:
         # both must refuse these, whichever host is asked for
         lines.insert(rng.randint(1, len(lines)), pick(["Frobnicate yes", "Port notanumber",
