@@ -586,9 +586,9 @@ struct cline {
 	int argc;
 	struct cfile **inc; /* Include: the files, in glob order */
 	size_t ninc;
-	size_t next;   /* Host/Match: the index of the next Host or Match line */
-	bool includes; /* Host/Match: its block includes files (read even when inactive) */
-	bool noted;    /* K_NAMED: already named this run */
+	size_t next; /* Host/Match: the index of the next Host or Match line */
+	bool walk;  /* Host/Match: its block has lines read even when inactive (Include, unknown) */
+	bool noted; /* K_NAMED: already named this run */
 };
 
 struct cfile {
@@ -608,7 +608,8 @@ static struct {
 
 struct loader {
 	char *err;
-	bool user; /* a user file: relative Include from ~/.ssh, ~ allowed */
+	bool checkperm; /* the top file must be the user's or root's and not writable by others */
+	bool user;      /* a user file: relative Include from ~/.ssh, ~ allowed */
 };
 
 static int load_error(struct loader *ld, const char *file, int line, const char *fmt, ...)
@@ -1195,6 +1196,13 @@ load_file(struct loader *ld, const char *path, int depth, struct cfile **out)
 		ld->err = xasprintf("cannot read %s: it is a directory", path);
 		return -1;
 	}
+	/* as ssh: the user's file and every included file */
+	if ((depth > 0 || ld->checkperm) && fstat(fileno(fp), &st) == 0 &&
+	        ((st.st_uid != 0 && st.st_uid != getuid()) || (st.st_mode & 022) != 0)) {
+		fclose(fp);
+		ld->err = xasprintf("Bad owner or permissions on %s", path);
+		return -1;
+	}
 	f = xcalloc(1, sizeof *f);
 	f->path = xstrdup(path);
 	conf.all = xreallocarray(conf.all, conf.nall + 1, sizeof *conf.all);
@@ -1243,8 +1251,9 @@ load_file(struct loader *ld, const char *path, int depth, struct cfile **out)
 		}
 		f->v = xreallocarray(f->v, f->n + 1, sizeof *f->v);
 		f->v[f->n] = l;
-		if (l.k->kw == K_INCLUDE && l.ninc > 0 && last_block != (size_t)-1)
-			f->v[last_block].includes = true;
+		if (((l.k->kw == K_INCLUDE && l.ninc > 0) || l.k->kw == K_IGNORED) &&
+		        last_block != (size_t)-1)
+			f->v[last_block].walk = true;
 		if (l.k->kw == K_HOST || l.k->kw == K_MATCH) {
 			if (last_block != (size_t)-1)
 				f->v[last_block].next = f->n;
@@ -1263,7 +1272,7 @@ load_file(struct loader *ld, const char *path, int depth, struct cfile **out)
 int
 sshconf_load(const char *path)
 {
-	struct loader ld = {NULL, true};
+	struct loader ld = {.err = NULL, .checkperm = false, .user = true};
 	struct cfile *f = NULL;
 	char *user;
 	int rc = 0;
@@ -1283,7 +1292,9 @@ sshconf_load(const char *path)
 	} else {
 		user = sshconf_ssh_dir() ? xasprintf("%s/config", sshconf_ssh_dir()) : NULL;
 		if (user != NULL && access(user, F_OK) == 0) {
+			ld.checkperm = true;
 			rc = load_file(&ld, user, 0, &f);
+			ld.checkperm = false;
 			if (f != NULL)
 				conf.files[conf.nfiles++] = f;
 		}
@@ -1736,6 +1747,14 @@ apply_line(struct ev *e, struct cfile *f, struct cline *l, bool *active, bool ne
 			*active = save;
 		}
 		return;
+	case K_IGNORED:
+		/* ssh checks it against the IgnoreUnknown this host has so far, active or not */
+		if (e->err == NULL &&
+		        (o->ignore_unknown == NULL ||
+		                pattern_list_match(l->word, o->ignore_unknown, true) != 1))
+			e->err = xasprintf("%s line %d: Bad configuration option: %s", f->path,
+			        l->lineno, l->word);
+		return;
 	default:
 		break;
 	}
@@ -1907,6 +1926,9 @@ apply_line(struct ev *e, struct cfile *f, struct cline *l, bool *active, bool ne
 	case K_BATCHMODE:
 		set_int(&e->batch_mode, state_find(st_flag, a0));
 		break;
+	case K_IGNOREUNKNOWN:
+		set_str(&o->ignore_unknown, a0);
+		break;
 	default:
 		break;
 	}
@@ -1952,7 +1974,7 @@ apply_file(struct ev *e, struct cfile *f, bool *active, bool nevermatch)
 			continue;
 		}
 		/* A block that does not apply: straight to the next one. */
-		i = *active || l->includes ? i + 1 : l->next;
+		i = *active || l->walk ? i + 1 : l->next;
 	}
 }
 
@@ -2155,6 +2177,8 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 	e.original = alias;
 	apply_all(&e);
 
+	if (e.err != NULL)
+		goto fail_err;
 	host = o->hostname ? match_host_now(&e) : xstrdup(alias);
 	if (!is_addr(host))
 		lower(host);
@@ -2177,6 +2201,8 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 		e.final = true;
 		e.host = o->hostname;
 		apply_all(&e);
+		if (e.err != NULL)
+			goto fail_err;
 	}
 
 	/* ssh's defaults */
@@ -2296,8 +2322,12 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 	for (a = 0; a < A__COUNT; a++)
 		free(e.algo[a]);
 	return 0;
+fail_err:
+	*err = e.err;
+	e.err = NULL;
 fail:
 	free(host);
+	free(e.err);
 	for (a = 0; a < A__COUNT; a++)
 		free(e.algo[a]);
 	sshconf_host_free(o);

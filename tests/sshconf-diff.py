@@ -186,6 +186,9 @@ def write_config(d, i):
             # inside a Host or Match block: read only when that block applies
             lines.append("    " + include)
             include = None
+    if rng.random() < 0.1:
+        # IgnoreUnknown counts only where it applies: some hosts refuse, some not
+        lines += block_text() + ["    IgnoreUnknown Frob*"] + block_text() + ["    Frobnicate 1"]
     if rng.random() < 0.04:
         # both must refuse these, whichever host is asked for
         lines.insert(rng.randint(1, len(lines)), pick(["Frobnicate yes", "Port notanumber",
@@ -229,7 +232,7 @@ if rc != 0:
     sys.exit(1)
 supported = {k: set(v[0].split(",")) for k, v in parse(out).items() if k in ALGO_KW}
 
-hosts = values = diffs = 0
+hosts = values = diffs = refused = 0
 shown = 0
 for i in range(count):
     cfg = write_config(top, i)
@@ -268,6 +271,7 @@ for i in range(count):
                 print(f"# {cfg} host {name}: shoal: {err.strip()}; ssh's list keeps {left}")
             continue
         if rc != 0 or src != 0:
+            refused += 1
             # Both must refuse the same configs.
             if (rc != 0) != (src != 0):
                 diffs += 1
@@ -290,5 +294,6 @@ for i in range(count):
                     print(f"# {cfg} host {name} user {u} port {p} (-l {g_user} -p {g_port}): "
                           f"{k}: shoal {v} ssh {want}")
 
-print(f"# compared {hosts} hosts, {values} keyword values, {count} configs: {diffs} differences")
+print(f"# compared {hosts} hosts, {values} keyword values, {count} configs "
+      f"(and {refused} hosts both refused): {diffs} differences")
 sys.exit(1 if diffs else 0)
