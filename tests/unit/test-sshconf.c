@@ -51,6 +51,8 @@ eval(const char *alias, const char *user, int port)
 int
 main(void)
 {
+	char want[512];
+
 	ok(load("Match user deploy\n  Port 2200\nHost *\n  Port 22\n") == 0, "loads");
 	eval("web1", "deploy", 0);
 	ok((cf.port) == (2200), "Match user sees the command line's user");
@@ -83,6 +85,17 @@ main(void)
 	ok((load("Port notanumber\n")) == (2), "a bad port is an error");
 	ok((load("Match nonsense x\n")) == (2), "a bad Match is an error");
 	ok((load("Host x\n  HostName %z\n")) == (2), "an unknown token is an error");
+
+	/* Expansions ssh -G does not print, so t0210 cannot compare them. */
+	load("Host pc\n  HostName Real.%h\n  User u1\n  Port 2200\n"
+	     "  ProxyCommand exec nc %h %p %r %n 100%%\n  IdentityFile ~/k-%h-%r-%p\n");
+	eval("pc", NULL, 0);
+	is_str(cf.proxy_command_expanded, "exec nc real.pc 2200 u1 pc 100%",
+	        "ProxyCommand: %h %p %r %n %% as ssh expands them");
+	snprintf(want, sizeof want, "%s/k-real.pc-u1-2200", sshconf_home());
+	ok(cf.identity_paths.n == 1 && strcmp(cf.identity_paths.v[0], want) == 0,
+	        "IdentityFile: ~ and tokens expanded for use");
+	is_str(cf.identity_files.v[0], "~/k-%h-%r-%p", "and kept as written for -G");
 
 	sshconf_host_free(&cf);
 	sshconf_free();
