@@ -4,7 +4,8 @@
 # a keyword shoal cannot honour is named once per run; and what libssh
 # 0.10 got wrong now reaches a real sshd (and LogLevel no longer turns on
 # libssh's raw log lines): Match user sees -l, a
-# KexAlgorithms +list, a ProxyJump alias defined only in the -F file, and
+# KexAlgorithms +list, a ProxyJump alias defined only in the -F file,
+# BindAddress on shoal's own socket, and
 # 'Host web[12]' no longer loosens web1's policy.
 . "$(dirname "$0")/lib.sh"
 
@@ -62,6 +63,13 @@ add_alias "$T/jump" behind "$SSHD_PORT_MAIN" "" "ProxyJump jumphost"
 run_shoal -F "$T/jump" -w behind -r 0 -- 'echo behind'
 is "$RC" 0 "ProxyJump: the jump alias of the -F file resolves"
 is "$(cat "$T/out")" "behind: behind" "and the command ran through it"
+
+# BindAddress: the server sees the connection come from that address.
+write_ssh_config "$T/bind"
+add_alias "$T/bind" bound "$SSHD_PORT_MAIN" "" "BindAddress 127.0.0.2"
+run_shoal -F "$T/bind" -w bound -r 0 -- 'echo "from ${SSH_CLIENT%% *}"'
+is "$RC" 0 "BindAddress: connects"
+is "$(cat "$T/out")" "bound: from 127.0.0.2" "from the address ssh_config binds to"
 
 # '[' is no wildcard in ssh: web1 keeps the strict policy.
 write_ssh_config "$T/brackets"
