@@ -11,6 +11,10 @@
 
 #include <libssh/libssh.h>
 
+/* shoal's keepalives where ssh_config names none (SPEC 3): every 15 s, 3 unanswered. */
+#define ALIVE_DEFAULT_INTERVAL 15
+#define ALIVE_DEFAULT_COUNT    3
+
 /* Lives on the caller's stack between alive_start and alive_stop. */
 struct alive {
 	struct ssh_counter_struct packets; /* kept up to date by libssh */

@@ -39,6 +39,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "alive.h"
 #include "buf.h"
 #include "cancel.h"
 #include "connect.h"
@@ -173,66 +174,193 @@ auth_passphrase_cb(const char *prompt, char *buf, size_t len, int echo, int veri
 	return -1;
 }
 
-static bool
-session_has_user(ssh_session s)
+static const char *
+ssh_err(struct conn *c)
 {
-	char *user = NULL;
-	bool has = ssh_options_get(s, SSH_OPTIONS_USER, &user) == SSH_OK && user != NULL;
+	const char *e = ssh_get_error(c->session);
 
-	ssh_string_free_char(user);
-	return has;
+	return e && *e ? e : "unknown error";
+}
+
+/* s with every % doubled: libssh expands % again in the paths and commands it is given. */
+static char *
+pct_escape(const char *s)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (; *s != '\0'; s++) {
+		if (*s == '%')
+			buf_appendc(&b, '%');
+		buf_appendc(&b, *s);
+	}
+	return b.p ? buf_steal(&b) : xstrdup("");
 }
 
 static int
-session_setup(struct conn *c, struct host *h, const struct options *o)
+set_escaped(ssh_session s, enum ssh_options_e opt, const char *value)
 {
-	ssh_session s = ssh_new();
-	int on = 1, off = 0, verbosity;
+	char *v = pct_escape(value);
+	int rc = ssh_options_set(s, opt, v);
+
+	free(v);
+	return rc;
+}
+
+/* s in single quotes for /bin/sh. */
+static void
+shell_quote(struct buf *b, const char *s)
+{
+	buf_appendc(b, '\'');
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			buf_appends(b, "'\\''");
+		else
+			buf_appendc(b, *s);
+	}
+	buf_appendc(b, '\'');
+}
+
+/*
+ * ProxyJump as ssh runs it: ssh -W to the target through the last hop,
+ * with the earlier hops as -J, and the same ssh_config file, so that a
+ * jump alias defined only there resolves.
+ */
+static char *
+jump_command(const struct sshconf_host *cf, const char *ssh_config)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_appends(&b, "exec ssh");
+	if (ssh_config != NULL) {
+		buf_appends(&b, " -F ");
+		shell_quote(&b, ssh_config);
+	}
+	if (cf->jump_extra != NULL) {
+		buf_appends(&b, " -J ");
+		shell_quote(&b, cf->jump_extra);
+	}
+	if (cf->jump_user != NULL) {
+		buf_appends(&b, " -l ");
+		shell_quote(&b, cf->jump_user);
+	}
+	if (cf->jump_port > 0)
+		buf_appendf(&b, " -p %d", cf->jump_port);
+	buf_appendf(&b, " -W '[%s]:%d' ", cf->hostname, cf->port);
+	shell_quote(&b, cf->jump_host);
+	return buf_steal(&b);
+}
+
+static const enum ssh_options_e algo_option[] = {SSH_OPTIONS_KEY_EXCHANGE, SSH_OPTIONS_CIPHERS_C_S,
+        SSH_OPTIONS_CIPHERS_S_C, SSH_OPTIONS_HMAC_C_S, SSH_OPTIONS_HMAC_S_C, SSH_OPTIONS_HOSTKEYS,
+        SSH_OPTIONS_PUBLICKEY_ACCEPTED_TYPES};
+/* Which list of struct sshconf_host's algos_configured each option takes. */
+static const unsigned algo_list[] = {0, 1, 1, 2, 2, 3, 4};
+
+/*
+ * libssh 0.10.6 takes as a host name only an address or letters, digits,
+ * '-' and '.' (ssh itself takes '_'), and leaves no error text when it
+ * refuses one: say what it refused.
+ */
+static void
+host_name_refused(struct outcome *out, const char *name)
+{
+	char *msg = printable(name, strlen(name), 300);
+
+	outcome_set(out, EK_RESOLVE, PHASE_CONNECT,
+	        "libssh refuses '%s' as a host name (letters, digits, '-' and '.' only): give "
+	        "the alias a HostName in ssh_config",
+	        msg);
+	free(msg);
+}
+
+/*
+ * The session gets explicit options only, from shoal's own evaluation of
+ * ssh_config (sshconf.c): libssh never reads a config file.
+ */
+static int
+session_setup(struct conn *c, struct host *h, const struct options *o, struct outcome *out)
+{
+	struct sshconf_host *cf = &c->cf;
+	ssh_session s;
+	int on = 1, off = 0, verbosity, v;
 	const char *user = h->user ? h->user : o->user;
 	int port = h->port ? h->port : o->port;
+	char *err = NULL, *msg;
+	const char *algos[7];
 	size_t i;
 
-	if (s == NULL)
+	if (sshconf_eval(h->alias, user, port, o->identities, o->nidentities, cf, &err) < 0) {
+		msg = printable(err, strlen(err), 300);
+		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "ssh_config: %s", msg);
+		free(msg);
+		free(err);
+		return -1;
+	}
+	c->have_cf = true;
+	if ((s = ssh_new()) == NULL)
 		fatal("out of memory creating an SSH session");
 	c->session = s;
+	ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &off);
 	if (o->verbosity >= 3) {
 		verbosity = o->verbosity >= 4 ? SSH_LOG_FUNCTIONS : SSH_LOG_PROTOCOL;
 		ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
 	}
-	if (ssh_options_set(s, SSH_OPTIONS_HOST, h->alias) < 0)
+	if (ssh_options_set(s, SSH_OPTIONS_HOST, cf->hostname) < 0) {
+		host_name_refused(out, cf->hostname);
 		return -1;
-	/*
-	 * ~/.ssh as libssh would find it, looked up once per run: else libssh
-	 * reads the passwd database again for every session.
-	 */
+	}
+	/* ~/.ssh looked up once per run: else libssh reads passwd again per session. */
 	if (sshconf_ssh_dir() != NULL &&
 	        ssh_options_set(s, SSH_OPTIONS_SSH_DIR, sshconf_ssh_dir()) < 0)
-		return -1;
-	/* ssh_config first: the command line must win over what it says. */
-	if (o->ssh_config == NULL || strcmp(o->ssh_config, "none") != 0) {
-		if (sshconf_apply(s, o->ssh_config, h->alias) < 0)
-			return -1;
-	}
-	ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &off);
-	if (user != NULL && ssh_options_set(s, SSH_OPTIONS_USER, user) < 0)
-		return -1;
+		goto libssh_error;
+	if (ssh_options_set(s, SSH_OPTIONS_USER, cf->user) < 0 ||
+	        ssh_options_set(s, SSH_OPTIONS_PORT, &cf->port) < 0)
+		goto libssh_error;
 	/*
-	 * Named nowhere: libssh would pick the local login user only inside
-	 * ssh_connect; pick it now (NULL means that) so every report names
-	 * the user, as ssh would, even for a host never reached.
+	 * libssh keeps its own default identities after those given; it puts
+	 * each one given first, so they go in reverse to keep ssh's order.
 	 */
-	if (user == NULL && !session_has_user(s) &&
-	        ssh_options_set(s, SSH_OPTIONS_USER, sshconf_login()) < 0)
-		return -1;
-	if (port > 0 && ssh_options_set(s, SSH_OPTIONS_PORT, &port) < 0)
-		return -1;
-	for (i = 0; i < o->nidentities; i++) {
-		if (ssh_options_set(s, SSH_OPTIONS_ADD_IDENTITY, o->identities[i]) < 0)
-			return -1;
+	if (!cf->identity_files_default) {
+		for (i = cf->identity_paths.n; i-- > 0;) {
+			if (set_escaped(s, SSH_OPTIONS_IDENTITY, cf->identity_paths.v[i]) < 0)
+				goto libssh_error;
+		}
 	}
-	if (o->known_hosts != NULL &&
-	        ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, o->known_hosts) < 0)
-		return -1;
+	v = cf->pubkey_auth != 0;
+	ssh_options_set(s, SSH_OPTIONS_PUBKEY_AUTH, &v);
+	ssh_options_set(s, SSH_OPTIONS_PASSWORD_AUTH, &cf->password_auth);
+	ssh_options_set(s, SSH_OPTIONS_KBDINT_AUTH, &cf->kbdint_auth);
+	ssh_options_set(s, SSH_OPTIONS_GSSAPI_AUTH, &off);
+	if (cf->identity_agent != NULL && strcmp(cf->identity_agent, "SSH_AUTH_SOCK") != 0 &&
+	        ssh_options_set(s, SSH_OPTIONS_IDENTITY_AGENT,
+	                strcmp(cf->identity_agent, "none") == 0 ? "/dev/null"
+	                                                        : cf->identity_agent) < 0)
+		goto libssh_error;
+	if (cf->proxy_command_expanded != NULL) {
+		if (set_escaped(s, SSH_OPTIONS_PROXYCOMMAND, cf->proxy_command_expanded) < 0)
+			goto libssh_error;
+	} else if (cf->jump_host != NULL) {
+		char *cmd = jump_command(cf, o->ssh_config);
+		int rc = set_escaped(s, SSH_OPTIONS_PROXYCOMMAND, cmd);
+
+		free(cmd);
+		if (rc < 0)
+			goto libssh_error;
+	}
+	algos[0] = cf->kex_algorithms;
+	algos[1] = algos[2] = cf->ciphers;
+	algos[3] = algos[4] = cf->macs;
+	algos[5] = cf->host_key_algorithms;
+	algos[6] = cf->pubkey_accepted_algorithms;
+	for (i = 0; i < 7; i++) {
+		/* Only lists ssh_config set: libssh's own default orders host keys by known_hosts.
+		 */
+		if ((cf->algos_configured & (1u << algo_list[i])) &&
+		        ssh_options_set(s, algo_option[i], algos[i]) < 0)
+			goto libssh_error;
+	}
 	/* libssh's own check would wave a changed key through when off. */
 	ssh_options_set(s, SSH_OPTIONS_STRICTHOSTKEYCHECK, &on);
 	ssh_options_set(s, SSH_OPTIONS_NODELAY, &on);
@@ -242,6 +370,11 @@ session_setup(struct conn *c, struct host *h, const struct options *o)
 	ssh_callbacks_init(&c->callbacks);
 	ssh_set_callbacks(s, &c->callbacks);
 	return 0;
+libssh_error:
+	msg = printable(ssh_err(c), strlen(ssh_err(c)), 300);
+	outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "ssh_config: %s", msg);
+	free(msg);
+	return -1;
 }
 
 /* Record who we log in as, for JSON and the live view. */
@@ -268,6 +401,30 @@ local_shortage(int err)
 	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
 }
 
+/* ssh_config's TCPKeepAlive and BindAddress on a socket about to connect. */
+static int
+socket_prepare(int fd, int family, const struct sshconf_host *cf)
+{
+	struct addrinfo hints, *res = NULL;
+	int on = 1, rc;
+
+	if (cf->tcp_keepalive && setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) < 0)
+		return -1;
+	if (cf->bind_address == NULL)
+		return 0;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if (getaddrinfo(cf->bind_address, NULL, &hints, &res) != 0) {
+		errno = EADDRNOTAVAIL;
+		return -1;
+	}
+	rc = bind(fd, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return rc;
+}
+
 /* TCP to every address of hostname in turn, until one answers. */
 static int
 tcp_connect(struct conn *c, const char *hostname, int port, double timeout, struct outcome *out)
@@ -279,7 +436,9 @@ tcp_connect(struct conn *c, const char *hostname, int port, double timeout, stru
 	socklen_t elen;
 
 	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
+	hints.ai_family = c->cf.address_family == SSHCONF_AF_INET    ? AF_INET
+	                  : c->cf.address_family == SSHCONF_AF_INET6 ? AF_INET6
+	                                                             : AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	snprintf(portstr, sizeof portstr, "%d", port);
 	errno = 0;
@@ -312,6 +471,10 @@ tcp_connect(struct conn *c, const char *hostname, int port, double timeout, stru
 			if (local_shortage(err))
 				break;
 			continue;
+		}
+		if (socket_prepare(fd, ai->ai_family, &c->cf) < 0) {
+			err = errno;
+			goto next;
 		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
@@ -513,14 +676,6 @@ done:
 	return rc;
 }
 
-static const char *
-ssh_err(struct conn *c)
-{
-	const char *e = ssh_get_error(c->session);
-
-	return e && *e ? e : "unknown error";
-}
-
 /* Drive ssh_connect until the keys are exchanged. */
 static int
 key_exchange(struct conn *c, double timeout, bool via_proxy, struct outcome *out)
@@ -585,23 +740,24 @@ key_fingerprint(ssh_session s)
 }
 
 /*
- * The known_hosts files for this session: what ssh_config and --known-hosts
- * set (several files separated by blanks), else OpenSSH's defaults.  Read
- * before ssh_connect, which would replace an unset value by libssh's own
- * default.
+ * The known_hosts files for this session: --known-hosts as the user file,
+ * else ssh_config's UserKnownHostsFile list; GlobalKnownHostsFile's list
+ * (sshconf.c fills OpenSSH's defaults and expands them).
  */
 static void
-known_hosts_files(struct conn *c)
+known_hosts_files(struct conn *c, const struct options *o)
 {
-	char *user = NULL, *global = NULL;
+	const struct sshconf_list *g = &c->cf.global_known_hosts_files;
 
-	if (ssh_options_get(c->session, SSH_OPTIONS_KNOWNHOSTS, &user) != SSH_OK)
-		user = NULL;
-	if (ssh_options_get(c->session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, &global) != SSH_OK)
-		global = NULL;
-	kh_files_set(&c->kh, user, global);
-	ssh_string_free_char(user);
-	ssh_string_free_char(global);
+	if (o->known_hosts != NULL) {
+		char *one = xstrdup(o->known_hosts);
+
+		kh_files_set_lists(&c->kh, &one, 1, g->v, g->n);
+		free(one);
+	} else {
+		kh_files_set_lists(&c->kh, c->cf.user_known_hosts_files.v,
+		        c->cf.user_known_hosts_files.n, g->v, g->n);
+	}
 }
 
 /*
@@ -610,11 +766,11 @@ known_hosts_files(struct conn *c)
  * host rewritten in the form it parses, never the files themselves.
  */
 static void
-known_hosts_reduce(struct conn *c, const char *hostname, unsigned int port)
+known_hosts_reduce(struct conn *c, const struct options *o, const char *hostname, unsigned int port)
 {
 	char fdpath[64];
 
-	known_hosts_files(c);
+	known_hosts_files(c, o);
 	c->kh_host = xstrdup(hostname);
 	c->kh_port = port;
 	c->kh_fd = kh_session_fd(&c->kh, hostname, port);
@@ -872,21 +1028,13 @@ ok:
 	return 0;
 }
 
-/*
- * libssh 0.10.6 takes as a host name only an address or letters, digits,
- * '-' and '.' (ssh itself takes '_'), and leaves no error text when it
- * refuses one: say what it refused.
- */
-static void
-host_name_refused(struct outcome *out, const char *name)
+/* The TCP connect deadline: -t when given, else ssh_config's ConnectTimeout, else -t's default. */
+static double
+connect_deadline(const struct options *o, const struct sshconf_host *cf)
 {
-	char *msg = printable(name, strlen(name), 300);
-
-	outcome_set(out, EK_RESOLVE, PHASE_CONNECT,
-	        "libssh refuses '%s' as a host name (letters, digits, '-' and '.' only): give "
-	        "the alias a HostName in ssh_config",
-	        msg);
-	free(msg);
+	if (!o->connect_timeout_set && cf->connect_timeout > 0)
+		return cf->connect_timeout;
+	return o->connect_timeout;
 }
 
 int
@@ -894,7 +1042,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 {
 	const struct options *o = p->opts;
 	enum limiter_outcome lim = LIMITER_OTHER;
-	char *hostname = NULL, *proxy = NULL, *msg;
+	char *hostname = NULL, *proxy = NULL;
 	unsigned int port = 22;
 	bool via_proxy;
 
@@ -902,26 +1050,18 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	c->fd = -1;
 	c->kh_fd = -1;
 	phase_begin(h, PHASE_CONNECT);
-	if (session_setup(c, h, o) < 0) {
-		if (ssh_options_get(c->session, SSH_OPTIONS_HOST, &hostname) != SSH_OK) {
-			host_name_refused(out, h->alias);
-			goto fail;
-		}
-		msg = printable(ssh_err(c), strlen(ssh_err(c)), 300);
-		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "ssh_config: %s", msg);
-		free(msg);
+	if (session_setup(c, h, o, out) < 0)
 		goto fail;
-	}
 	record_login(h, c->session);
 	ssh_options_get(c->session, SSH_OPTIONS_HOST, &hostname);
 	ssh_options_get_port(c->session, &port);
 	via_proxy = ssh_options_get(c->session, SSH_OPTIONS_PROXYCOMMAND, &proxy) == SSH_OK &&
 	            proxy != NULL && *proxy != '\0' && strcasecmp(proxy, "none") != 0;
-	known_hosts_reduce(c, hostname ? hostname : h->alias, port);
+	known_hosts_reduce(c, o, hostname ? hostname : h->alias, port);
 
 	if (!via_proxy) {
-		if (tcp_connect(c, hostname ? hostname : h->alias, (int)port, o->connect_timeout,
-		            out) < 0)
+		if (tcp_connect(c, hostname ? hostname : h->alias, (int)port,
+		            connect_deadline(o, &c->cf), out) < 0)
 			goto fail;
 		phase_end(h);
 		phase_begin(h, PHASE_BANNER);
@@ -942,13 +1082,13 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 		phase_begin(h, PHASE_BANNER);
 	}
 	if (key_exchange(c,
-	            via_proxy ? o->connect_timeout + o->banner_timeout + o->kex_timeout
+	            via_proxy ? connect_deadline(o, &c->cf) + o->banner_timeout + o->kex_timeout
 	                      : o->kex_timeout,
 	            via_proxy, out) < 0)
 		goto fail;
 	if (check_host_key(c, h,
 	            o->hostkey_policy != HOSTKEY_POLICY_UNSET ? o->hostkey_policy
-	                                                      : sshconf_policy(h->alias),
+	                                                      : sshconf_policy(&c->cf),
 	            out) < 0)
 		goto fail;
 	phase_end(h);
@@ -972,10 +1112,27 @@ fail:
 }
 
 void
+connect_alive(const struct conn *c, double *interval, int *count)
+{
+	*interval = ALIVE_DEFAULT_INTERVAL;
+	*count = ALIVE_DEFAULT_COUNT;
+	if (!c->have_cf)
+		return;
+	if (c->cf.server_alive_interval_set)
+		*interval = c->cf.server_alive_interval;
+	if (c->cf.server_alive_count_max_set)
+		*count = c->cf.server_alive_count_max;
+}
+
+void
 connect_close(struct conn *c)
 {
 	int fd;
 
+	if (c->have_cf) {
+		sshconf_host_free(&c->cf);
+		c->have_cf = false;
+	}
 	if (c->session == NULL) {
 		if (c->fd >= 0)
 			close(c->fd);

@@ -15,6 +15,7 @@
 #include "knownhosts.h"
 #include "limiter.h"
 #include "options.h"
+#include "sshconf.h"
 
 /* What an attempt or a run ended with. */
 struct outcome {
@@ -32,7 +33,9 @@ struct conn {
 	struct kh_files kh; /* the known_hosts files that decide this host's key */
 	char *kh_host;      /* the name looked up in them (HostName), and its port */
 	unsigned int kh_port;
-	int kh_fd; /* the lines naming it, handed to libssh for kex, or -1 */
+	int kh_fd;              /* the lines naming it, handed to libssh for kex, or -1 */
+	struct sshconf_host cf; /* the host's ssh_config, evaluated for this attempt */
+	bool have_cf;
 };
 
 struct connect_params {
@@ -46,6 +49,12 @@ struct connect_params {
  */
 int connect_host(
         struct conn *c, struct host *h, const struct connect_params *p, struct outcome *out);
+/*
+ * The keepalive interval and count for c's host: ssh_config's
+ * ServerAliveInterval / ServerAliveCountMax where it names them, else
+ * shoal's defaults (alive.h).
+ */
+void connect_alive(const struct conn *c, double *interval, int *count);
 /* Disconnect and free the session, closing the socket. */
 void connect_close(struct conn *c);
 /* Set out to kind/phase with a printf-style detail, stored escaped (printable). */

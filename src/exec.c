@@ -211,10 +211,12 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	size_t in_off = 0;
 	bool in_done = false; /* no more stdin to send: EOF sent, or the command is gone */
 	long status_wait = 1; /* seconds a blocking wait for the exit status may take */
-	int rc = -1, n, i;
+	double alive_interval;
+	int rc = -1, n, i, alive_count;
 
 	host_set_state(h, HOST_RUNNING, PHASE_RUN, start);
-	alive_start(&alive, c->session, p->alive_interval, p->alive_count);
+	connect_alive(c, &alive_interval, &alive_count);
+	alive_start(&alive, c->session, alive_interval, alive_count);
 	ch = ssh_channel_new(c->session);
 	if (ch == NULL) {
 		channel_error(c, out, "cannot create a channel", deadline, SSH_ERROR, &alive);

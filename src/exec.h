@@ -17,9 +17,6 @@ struct exec_params {
 	const char *stdin_data; /* NULL: the command gets EOF at once */
 	size_t stdin_len;
 	double timeout; /* 0: none */
-	/* ServerAliveInterval (seconds, 0: no keepalives) and ServerAliveCountMax */
-	double alive_interval;
-	int alive_count;
 };
 
 /*

@@ -838,6 +838,21 @@ kh_files_set(struct kh_files *f, const char *user, const char *global)
 }
 
 void
+kh_files_set_lists(
+        struct kh_files *f, char *const *user, size_t nuser, char *const *global, size_t nglobal)
+{
+	size_t i;
+
+	memset(f, 0, sizeof *f);
+	f->user = xcalloc(nuser ? nuser : 1, sizeof *f->user);
+	for (i = 0; i < nuser; i++)
+		f->user[f->nuser++] = xstrdup(user[i]);
+	f->global = xcalloc(nglobal ? nglobal : 1, sizeof *f->global);
+	for (i = 0; i < nglobal; i++)
+		f->global[f->nglobal++] = xstrdup(global[i]);
+}
+
+void
 kh_files_free(struct kh_files *f)
 {
 	size_t i;

@@ -26,6 +26,9 @@ struct kh_files {
  * /etc/ssh/ssh_known_hosts and /etc/ssh/ssh_known_hosts2).
  */
 void kh_files_set(struct kh_files *f, const char *user, const char *global);
+/* The same from lists already split and expanded (ssh_config's, sshconf.c). */
+void kh_files_set_lists(
+        struct kh_files *f, char *const *user, size_t nuser, char *const *global, size_t nglobal);
 void kh_files_free(struct kh_files *f);
 
 enum kh_status {

@@ -204,6 +204,32 @@ list_hosts(const struct hostlist *hl)
 	}
 }
 
+/* -G: each host's ssh_config as ssh -G prints it; 2 when one cannot be evaluated. */
+static int
+print_configs(const struct options *o, const struct hostlist *hl)
+{
+	struct sshconf_host cf;
+	char *err = NULL;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < hl->n; i++) {
+		const struct hostspec *it = &hl->v[i];
+
+		if (sshconf_eval(it->alias, it->user ? it->user : o->user,
+		            it->port ? it->port : o->port, o->identities, o->nidentities, &cf,
+		            &err) < 0) {
+			fprintf(stderr, "shoal: %s: ssh_config: %s\n", it->alias, err);
+			free(err);
+			rc = 2;
+			continue;
+		}
+		sshconf_print(stdout, &cf);
+		sshconf_host_free(&cf);
+	}
+	return rc;
+}
+
 /*
  * Run the pool: under the live view when it is wanted and the terminal can
  * show it, else plainly, with a note saying why not when --tui asked.
@@ -277,6 +303,13 @@ main(int argc, char **argv)
 		list_hosts(&hl);
 		goto out;
 	}
+	/* ssh_config is checked before anything connects: its errors are usage errors. */
+	if ((rc = sshconf_load(o.ssh_config)) != 0)
+		goto out;
+	if (o.print_config) {
+		rc = print_configs(&o, &hl);
+		goto out;
+	}
 	if (o.command == NULL) {
 		fprintf(stderr,
 		        "shoal: no command given\nTry 'shoal --help' for more information.\n");
@@ -293,8 +326,6 @@ main(int argc, char **argv)
 	/* Before a password is asked or stdin read: a bad -o or --failed ends it now. */
 	if ((rc = output_init(&o)) != 0)
 		goto out;
-	if (o.hostkey_policy == HOSTKEY_POLICY_UNSET)
-		sshconf_load(o.ssh_config);
 	if ((rc = password_get(&o, &password)) != 0)
 		goto out;
 	if (o.send_stdin && (rc = read_stdin(&in)) != 0)

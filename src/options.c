@@ -169,6 +169,13 @@ static const struct optdef options_table[] = {
                 .cmdline_only = true,
                 .group = group_hosts,
                 .help = "print the final host list and exit without connecting"},
+        {.name = "print-config",
+                .short_name = 'G',
+                .type = OT_FLAG,
+                .off = OFF(print_config),
+                .cmdline_only = true,
+                .group = group_hosts,
+                .help = "print each host's ssh_config as ssh -G does and exit without connecting"},
         {.name = "list-groups",
                 .type = OT_FLAG,
                 .off = OFF(list_groups),
@@ -1013,6 +1020,8 @@ options_parse(struct options *o, int argc, char **argv, bool *done)
 	/* Then the command line again, over shoal.conf's values. */
 	if ((rc = options_getopt(o, argc, argv, seen, done)) != 0)
 		return rc;
+	/* -t wins over ssh_config's ConnectTimeout; a default, even shoal.conf's, does not. */
+	o->connect_timeout_set = seen[optdef_by_name("connect-timeout") - options_table];
 	if ((rc = options_check(o)) != 0)
 		return rc;
 	if (o->xfer != XFER_NONE) {

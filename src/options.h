@@ -51,9 +51,11 @@ struct options {
 	bool list_groups;     /* --list-groups */
 	double group_timeout; /* a !COMMAND group's deadline */
 	bool no_config;       /* --no-config: no shoal.conf read */
+	bool print_config;    /* -G: print each host's ssh_config and exit */
 
 	int fanout;
 	double connect_timeout;
+	bool connect_timeout_set; /* -t given: ssh_config's ConnectTimeout does not count */
 	double banner_timeout;
 	double kex_timeout;
 	double auth_timeout;

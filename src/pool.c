@@ -52,10 +52,6 @@
 #define FDS_PER_HOST 4
 #define FDS_RESERVED 32
 
-/* Default ServerAliveInterval and ServerAliveCountMax (SPEC section 3). */
-#define ALIVE_INTERVAL 15
-#define ALIVE_COUNT    3
-
 struct pool {
 	const struct pool_params *params;
 	struct connect_params cparams;
@@ -243,27 +239,6 @@ fd_fanout_cap(const struct options *o)
 	return (size_t)((rl.rlim_cur - FDS_RESERVED) / per);
 }
 
-/*
- * Keepalives: shoal's defaults until ssh_config feeds them.  A test may set
- * SHOAL_TEST_SERVER_ALIVE=INTERVAL,COUNT (nothing else sets them yet, and
- * a test cannot wait 60 s for a frozen host).
- */
-static void
-alive_params(struct exec_params *e)
-{
-	const char *v = getenv("SHOAL_TEST_SERVER_ALIVE");
-	double interval;
-	int count;
-
-	e->alive_interval = ALIVE_INTERVAL;
-	e->alive_count = ALIVE_COUNT;
-	if (v != NULL && sscanf(v, "%lf,%d", &interval, &count) == 2 && interval >= 0 &&
-	        count >= 0) {
-		e->alive_interval = interval;
-		e->alive_count = count;
-	}
-}
-
 struct pool *
 pool_start(const struct pool_params *p, bool stay_open)
 {
@@ -282,7 +257,6 @@ pool_start(const struct pool_params *p, bool stay_open)
 	pl->eparams.stdin_data = p->stdin_data;
 	pl->eparams.stdin_len = p->stdin_len;
 	pl->eparams.timeout = p->opts->command_timeout;
-	alive_params(&pl->eparams);
 	pthread_mutex_init(&pl->lock, NULL);
 	pthread_condattr_init(&cattr);
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);

@@ -287,6 +287,10 @@ pump(struct sftpc *s, int wait_ms)
 		return fail(s, SFTPC_CANCELLED, NULL);
 	if (host_now() >= s->deadline)
 		return fail(s, SFTPC_TIMEOUT, NULL);
+	if (!alive_check(&s->alive, s->session)) {
+		s->host_gone = true;
+		return fail(s, SFTPC_LOST, alive_why(&s->alive));
+	}
 	if (s->outq.len > 0) {
 		uint32_t win = ssh_channel_window_size(s->ch);
 		size_t want = s->outq.len < win ? s->outq.len : win;
@@ -411,7 +415,8 @@ call_status(struct sftpc *s, uint32_t id)
 /* ---- the session ------------------------------------------------------- */
 
 int
-sftpc_start(struct sftpc *s, ssh_session session, double deadline)
+sftpc_start(struct sftpc *s, ssh_session session, double deadline, double alive_interval,
+        int alive_count)
 {
 	long wait_s = 0, wait_us = 100000; /* a blocked flush gives the loop back after 100 ms */
 	unsigned char type;
@@ -423,6 +428,7 @@ sftpc_start(struct sftpc *s, ssh_session session, double deadline)
 	memset(s, 0, sizeof *s);
 	s->session = session;
 	s->deadline = deadline;
+	alive_start(&s->alive, session, alive_interval, alive_count);
 	s->next_id = 1;
 	s->read_size = READ_SMALL;
 	buf_init(&s->in);
@@ -483,6 +489,8 @@ sftpc_start(struct sftpc *s, ssh_session session, double deadline)
 void
 sftpc_end(struct sftpc *s)
 {
+	if (s->session != NULL)
+		alive_stop(&s->alive, s->session);
 	if (s->ch != NULL) {
 		if (ssh_channel_is_open(s->ch)) {
 			ssh_channel_send_eof(s->ch);

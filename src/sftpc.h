@@ -15,6 +15,7 @@
 
 #include <libssh/libssh.h>
 
+#include "alive.h"
 #include "buf.h"
 
 /* SFTP status codes (draft-ietf-secsh-filexfer-02, section 7). */
@@ -67,6 +68,8 @@ struct sftpc_entry {
 
 struct sftpc {
 	ssh_session session;
+	struct alive alive; /* keepalives while waiting on the server */
+	bool host_gone;     /* keepalives went unanswered: the host, not SFTP, failed */
 	ssh_channel ch;
 	double deadline;    /* monotonic seconds */
 	bool ignore_cancel; /* cleaning up after a failure */
@@ -86,8 +89,13 @@ struct sftpc {
 /* Called as data is acknowledged: n more bytes are done. */
 typedef void (*sftpc_progress_fn)(void *arg, uint64_t n);
 
-/* Open the "sftp" subsystem and agree on version 3.  Returns 0 or -1. */
-int sftpc_start(struct sftpc *s, ssh_session session, double deadline);
+/*
+ * Open the "sftp" subsystem and agree on version 3, sending keepalives
+ * every alive_interval seconds of silence (0: none) and giving up after
+ * alive_count unanswered.  Returns 0 or -1.
+ */
+int sftpc_start(struct sftpc *s, ssh_session session, double deadline, double alive_interval,
+        int alive_count);
 /* Close the channel and free everything. */
 void sftpc_end(struct sftpc *s);
 /*

@@ -1,48 +1,120 @@
 /*
- * sshconf.h - what shoal reads of ssh_config itself: the StrictHostKeyChecking
- * answers libssh cannot give back (it has no getter, and shoal's default host
- * key policy follows it, SPEC section 1), and the parts of a big file that
- * can apply to one host, so libssh need not re-read all of it per session.
+ * sshconf.h - ssh_config as OpenSSH applies it: shoal reads the files once,
+ * evaluates them per host by ssh's rules (SPEC section 2a) and hands libssh
+ * explicit options only.
  */
 #ifndef SHOAL_SSHCONF_H
 #define SHOAL_SSHCONF_H
 
-#include <libssh/libssh.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "options.h"
 
+/* ssh_config's multi-valued answers, with ssh's own numbering where it prints them. */
+enum sshconf_strict {
+	SSHCONF_STRICT_NO,
+	SSHCONF_STRICT_YES,
+	SSHCONF_STRICT_ASK,
+	SSHCONF_STRICT_NEW
+};
+enum sshconf_af { SSHCONF_AF_ANY, SSHCONF_AF_INET, SSHCONF_AF_INET6 };
+
+struct sshconf_list {
+	char **v;
+	size_t n;
+};
+
+/* One host's effective configuration, ssh's defaults filled in. */
+struct sshconf_host {
+	char *host;     /* the name as given (ssh's %n) */
+	char *hostname; /* where to connect: HostName, canonicalised */
+	char *user;
+	int port;
+	struct sshconf_list identity_files;    /* as written: what ssh -G prints */
+	struct sshconf_list identity_paths;    /* the same, ~ and % expanded */
+	int identity_files_default;            /* none given: ssh's default list */
+	struct sshconf_list certificate_files; /* as written */
+	struct sshconf_list certificate_paths; /* expanded */
+	int identities_only;
+	char *identity_agent; /* expanded; NULL: unset ($SSH_AUTH_SOCK) */
+	int pubkey_auth;      /* 0 no, 1 yes, 2 unbound, 3 host-bound */
+	int password_auth;
+	int kbdint_auth;
+	char *preferred_authentications; /* NULL: unset */
+	char *proxy_command;             /* as written; NULL: none */
+	char *proxy_command_expanded;    /* %h %p %r %n %% applied */
+	char *proxy_jump;                /* as ssh -G prints it; NULL: none */
+	char *jump_user, *jump_host;     /* its last hop; NULL: none */
+	int jump_port;                   /* -1: not given */
+	char *jump_extra;                /* the hops before it, or NULL */
+	int connect_timeout;             /* seconds; -1: none */
+	int server_alive_interval;       /* seconds; 0: off */
+	int server_alive_count_max;
+	bool server_alive_interval_set; /* the config named them (BatchMode yes does) */
+	bool server_alive_count_max_set;
+	int tcp_keepalive;
+	int strict_host_key_checking;               /* enum sshconf_strict */
+	struct sshconf_list user_known_hosts_files; /* expanded */
+	struct sshconf_list global_known_hosts_files;
+	int hash_known_hosts;
+	char *host_key_alias; /* NULL: unset */
+	/* Algorithm lists, + - ^ applied, only what libssh supports. */
+	char *kex_algorithms;
+	char *ciphers;
+	char *macs;
+	char *host_key_algorithms;
+	char *pubkey_accepted_algorithms;
+	unsigned algos_configured; /* bit per list above, in that order: set by ssh_config */
+	int address_family;        /* enum sshconf_af */
+	char *bind_address;        /* NULL: unset */
+	int request_tty;           /* 0 no, 1 yes, 2 force, 3 auto */
+	struct sshconf_list set_env;
+	struct sshconf_list send_env;
+	int log_level; /* 0 QUIET .. 7 DEBUG3 */
+	char *ignore_unknown;
+	int control_master;
+	char *control_path;  /* expanded; NULL: unset */
+	int control_persist; /* -1 no, 0 yes, else seconds */
+	int canonicalize_hostname;
+	struct sshconf_list canonical_domains;
+	int canonicalize_max_dots;
+	int canonicalize_fallback_local;
+};
+
 /*
- * Read the StrictHostKeyChecking settings of path (NULL: ~/.ssh/config then
- * /etc/ssh/ssh_config; "none": nothing).  Call once, before threads start.
+ * Read and check ssh_config: path NULL: ~/.ssh/config then
+ * /etc/ssh/ssh_config; "none": nothing; else that file, which must exist.
+ * Call once, before threads start.  On an error prints it (file:line) to
+ * stderr and returns 2.
  */
-void sshconf_load(const char *path);
+int sshconf_load(const char *path);
 void sshconf_free(void);
-/* The policy ssh_config gives alias: yes/ask -> strict, accept-new and no -> accept-new. */
-enum hostkey_policy sshconf_policy(const char *alias);
 
 /*
- * Apply ssh_config to s, whose HOST is already alias: the same as
- * ssh_options_parse_config(s, path) (path NULL: the user's file, then the
- * system's), but libssh parses only the sections of the file that can apply
- * to alias.  Any thread; the first call reads the file.  sshconf_free()
- * forgets it.  Returns 0, or -1 with the error on s.
+ * Evaluate the loaded files for alias as ssh would for `ssh [-l user] [-p
+ * port] [-i id]... alias` (user NULL, port 0: not given).  Any thread.
+ * Returns 0, or -1 with *err (malloc'd) when the host cannot be configured
+ * (canonicalisation failed, an unset ${VAR}).  Notes, once per run, on
+ * stderr the keywords in effect that shoal does not honour.
  */
-int sshconf_apply(ssh_session s, const char *path, const char *alias);
+int sshconf_eval(const char *alias, const char *user, int port, const char *const *ids, size_t nids,
+        struct sshconf_host *out, char **err);
+void sshconf_host_free(struct sshconf_host *h);
+/* Print h as `ssh -G` does, for the keywords shoal uses. */
+void sshconf_print(FILE *fp, const struct sshconf_host *h);
+/* shoal's host-key policy from StrictHostKeyChecking. */
+enum hostkey_policy sshconf_policy(const struct sshconf_host *h);
 
-/*
- * The local user as libssh 0.10 finds them (the passwd entry, else $HOME for
- * the home), looked up once; NULL when unknown.  Any thread.
- */
+/* The local user, looked up once; NULL when unknown.  Any thread. */
 const char *sshconf_home(void);
-const char *sshconf_ssh_dir(void); /* home/.ssh: libssh's ~/.ssh and %d */
+const char *sshconf_ssh_dir(void); /* home/.ssh: ssh's ~/.ssh and %d */
 const char *sshconf_login(void);
 
 /*
- * Does ssh_config (path as for sshconf_apply; "none": nothing) name one of
- * keywords (a NULL-terminated list, compared without case) anywhere, in any
- * section, following Include lines?  An Include it cannot follow counts as
- * yes.
+ * Does the loaded ssh_config name one of keywords (a NULL-terminated list,
+ * compared without case) anywhere, in any section or included file?  path
+ * is unused (kept for the callers): the files given to sshconf_load count.
  */
 bool sshconf_names(const char *path, const char *const *keywords);
 

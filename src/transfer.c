@@ -312,7 +312,12 @@ job_fail(struct job *j, const char *what, const char *path)
 	}
 	buf_appends(&b, ": ");
 	escape_terminal(&b, path, strlen(path));
-	outcome_set(j->out, EK_TRANSFER, PHASE_RUN, "%s", b.p);
+	/* The connection, not the transfer, failed: SPEC 3's `lost`. */
+	outcome_set(j->out,
+	        s->fail == SFTPC_LOST && (s->host_gone || !ssh_is_connected(s->session))
+	                ? EK_LOST
+	                : EK_TRANSFER,
+	        PHASE_RUN, "%s", b.p);
 	buf_free(&b);
 	return -1;
 }
@@ -848,7 +853,8 @@ int
 transfer_run(struct conn *c, struct host *h, const struct transfer_plan *p, struct outcome *out)
 {
 	struct job j;
-	double deadline;
+	double deadline, alive_interval;
+	int alive_count;
 	uint64_t done;
 	int rc;
 
@@ -864,7 +870,8 @@ transfer_run(struct conn *c, struct host *h, const struct transfer_plan *p, stru
 	h->xfer_total = 0;
 	pthread_mutex_unlock(&h->lock);
 
-	if (sftpc_start(&j.s, c->session, deadline) < 0)
+	connect_alive(c, &alive_interval, &alive_count);
+	if (sftpc_start(&j.s, c->session, deadline, alive_interval, alive_count) < 0)
 		rc = job_fail(&j, "cannot start SFTP", p->mode == XFER_COPY ? p->dest : p->rsrc);
 	else if (p->mode == XFER_COPY)
 		rc = run_upload(&j);

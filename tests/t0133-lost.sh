@@ -6,8 +6,8 @@
 # neither is retried (the command may have run).  A quiet command whose
 # server answers the keepalives is left alone; a host lost while -I stdin is
 # still waiting for the window is lost all the same.  Keepalives every 1 s,
-# 2 unanswered, through the test hook SHOAL_TEST_SERVER_ALIVE (shoal's
-# defaults are 15 s and 3).
+# 2 unanswered, from ssh_config's ServerAliveInterval and ServerAliveCountMax
+# (shoal's defaults where it names none are 15 s and 3).
 . "$(dirname "$0")/lib.sh"
 
 lab_fleet h 1
@@ -18,7 +18,11 @@ add_alias "$T/ssh_config" frozen "$FP_PORT_1"
 add_alias "$T/ssh_config" broken "$FP_PORT_2"
 add_alias "$T/ssh_config" quiet "$FP_PORT_3"
 trust_host_keys "$FP_PORT_1" "$FP_PORT_2" "$FP_PORT_3"
-export SHOAL_TEST_SERVER_ALIVE=1,2
+{
+    echo "Host *"
+    echo "    ServerAliveInterval 1"
+    echo "    ServerAliveCountMax 2"
+} >>"$T/ssh_config"
 
 # started FILE N: N hosts printed "started" in FILE.
 started() { [ "$(grep -c started "$1")" -ge "$2" ]; }

@@ -51,12 +51,12 @@ like "$(cat "$T/err")" "identity $T/id_ed25519: read once, offered first" "the f
 # gets in, through libssh's own sequence, and the refused key is offered
 # first only until the first refusal.
 for i in 1 2 3; do
-    add_alias "$T/ssh_config" "twokeys$i" "$SSHD_PORT_MAIN" "" "IdentityFile $T/id_ed25519" "IdentityFile $T/stranger"
+    add_alias "$T/ssh_config" "twokeys$i" "$SSHD_PORT_MAIN" "" "IdentityFile $T/stranger" "IdentityFile $T/id_ed25519"
 done
 run_shoal -F "$T/ssh_config" -w 'twokeys[1-3]' -f 1 -vv -- 'echo in'
 is "$RC" 0 "a refused first key, a good second one: every host logs in"
 is "$(sort "$T/out")" "$(printf 'twokeys1: in\ntwokeys2: in\ntwokeys3: in')" "and runs the command"
-like "$(cat "$T/err")" "identity $T/stranger: read once, offered first" "the first key (the last IdentityFile, as libssh orders them) was offered first"
+like "$(cat "$T/err")" "identity $T/stranger: read once, offered first" "the first key (the first IdentityFile, as ssh orders them) was offered first"
 is "$(grep -c "offering $T/stranger first" "$T/err")" 1 "and only to the first host, which refused it"
 # ssh_config says PubkeyAuthentication no (in a file it includes): no key
 # is offered, even the good one.

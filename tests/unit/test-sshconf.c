@@ -1,9 +1,9 @@
 /*
- * test-sshconf.c - sshconf_apply hands libssh only part of a big ssh_config:
- * for every alias the session must end up with exactly the options a whole
- * ssh_options_parse_config gives, on configs that exercise libssh 0.10's
- * matching (HostName replacing the name Host lines match, first value wins,
- * Match, negations, quotes, errors in blocks that do not apply).
+ * test-sshconf.c - shoal's own ssh_config evaluator on configs where libssh
+ * 0.10 and shoal's former policy reader went wrong: Match user with the
+ * command line's user, patterns as ssh reads them ('[' is no wildcard, a
+ * comma is no separator on Host lines), first value wins, several known_hosts
+ * files, algorithm lists with + - ^, errors naming file:line.
  */
 #include "config.h"
 
@@ -12,99 +12,92 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <libssh/libssh.h>
-
 #include "sshconf.h"
 #include "tap.h"
 
-/* The options shoal reads back, and the result, as one line. */
-static char *
-session_summary(ssh_session s, int rc)
+static char path[] = "/tmp/shoal-test-sshconf.XXXXXX";
+
+static int
+load(const char *text)
 {
-	char *host = NULL, *user = NULL, *proxy = NULL, *id = NULL, *kh = NULL, *res = NULL;
-	unsigned int port = 0;
+	int fd;
 
-	ssh_options_get(s, SSH_OPTIONS_HOST, &host);
-	ssh_options_get_port(s, &port);
-	ssh_options_get(s, SSH_OPTIONS_USER, &user);
-	ssh_options_get(s, SSH_OPTIONS_PROXYCOMMAND, &proxy);
-	ssh_options_get(s, SSH_OPTIONS_IDENTITY, &id);
-	ssh_options_get(s, SSH_OPTIONS_KNOWNHOSTS, &kh);
-	if (asprintf(&res, "rc=%d host=%s port=%u user=%s proxy=%s id=%s kh=%s", rc,
-	            host ? host : "-", port, user ? user : "-", proxy ? proxy : "-", id ? id : "-",
-	            kh ? kh : "-") < 0)
-		abort();
-	ssh_string_free_char(host);
-	ssh_string_free_char(user);
-	ssh_string_free_char(proxy);
-	ssh_string_free_char(id);
-	ssh_string_free_char(kh);
-	return res;
-}
-
-static char *
-parsed(const char *path, const char *alias, bool reduced)
-{
-	ssh_session s = ssh_new();
-	char *res;
-	int rc;
-
-	ssh_options_set(s, SSH_OPTIONS_HOST, alias);
-	rc = reduced ? sshconf_apply(s, path, alias) : ssh_options_parse_config(s, path);
-	res = session_summary(s, rc);
-	ssh_free(s);
-	return res;
-}
-
-/* Write text to a file and compare both ways of reading it for each alias. */
-static void
-same_as_libssh(const char *name, const char *text, const char *const *aliases)
-{
-	char path[] = "/tmp/shoal-test-sshconf.XXXXXX", desc[200];
-	int fd = mkstemp(path);
-	size_t i;
-
+	sshconf_free();
+	strcpy(path, "/tmp/shoal-test-sshconf.XXXXXX");
+	fd = mkstemp(path);
 	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
 		abort();
 	close(fd);
-	for (i = 0; aliases[i] != NULL; i++) {
-		char *whole = parsed(path, aliases[i], false);
-		char *part = parsed(path, aliases[i], true);
-
-		snprintf(desc, sizeof desc, "sshconf_apply: %s: %s as libssh reads it", name,
-		        aliases[i]);
-		is_str(part, whole, desc);
-		free(whole);
-		free(part);
-	}
-	sshconf_free();
+	fd = sshconf_load(path);
 	unlink(path);
+	return fd;
+}
+
+static struct sshconf_host cf;
+
+static void
+eval(const char *alias, const char *user, int port)
+{
+	char *err = NULL;
+
+	sshconf_host_free(&cf);
+	if (sshconf_eval(alias, user, port, NULL, 0, &cf, &err) < 0) {
+		printf("# eval %s: %s\n", alias, err);
+		free(err);
+		memset(&cf, 0, sizeof cf);
+	}
 }
 
 int
 main(void)
 {
-	static const char *const names[] = {"a1", "zz", "web1", "web3", "db1", "x1.prod", "eq1",
-	        "quoted", "b1", "c1", "cc", "e1", "nothing", "WEB1", NULL};
+	char want[512];
 
-	ssh_init();
-	same_as_libssh("patterns and HostName",
-	        "User globaluser\n"
-	        "Host a1\n  HostName zz\nHost zz\n  Port 2222\n  User uz\nHost a1\n  User ua\n"
-	        "Host web*,db?  !web3\n  Port 33\n"
-	        "Host *.prod\n  HostName %h.example.com\nHost x1.prod.example.com\n  Port 44\n"
-	        "Host web1\n  ProxyCommand nc %h %p\n  IdentityFile /tmp/idw\n"
-	        "Host=eq1\n  Port 55\nHost \"quoted\"\n  Port 66\n"
-	        "Host b1\n  HostName h-%h\nHost h-b1\n  Port 2\n"
-	        "Host c1\n  HostName cc\nMatch host cc\n  HostName dd\nHost dd\n  User udd\n"
-	        "Host cc\n  User ucc\n"
-	        "Host e1\n  Hostname 10.0.0.5\nHost 10.0.0.*\n  Port 10\n  User tenuser\n"
-	        "Match host zz\n  UserKnownHostsFile /tmp/kh_zz\n"
-	        "Host *\n  IdentityFile /tmp/id_all\n",
-	        names);
-	same_as_libssh("an error in a block that does not apply",
-	        "Host other\n  ProxyJump\nHost a1\n  Port 7\n", names);
-	same_as_libssh("Include", "Include /nonexistent/shoal\nHost a1\n  Port 7\n", names);
-	ssh_finalize();
+	ok(load("Match user deploy\n  Port 2200\nHost *\n  Port 22\n") == 0, "loads");
+	eval("web1", "deploy", 0);
+	ok((cf.port) == (2200), "Match user sees the command line's user");
+	eval("web1", "other", 0);
+	ok((cf.port) == (22), "Match user: another user skips the block");
+
+	load("Host web[12]\n  StrictHostKeyChecking no\nHost db*,cache*\n  Port 7\n"
+	     "Host db* cache*\n  User dbuser\n");
+	eval("web1", NULL, 0);
+	ok((cf.strict_host_key_checking) == (SSHCONF_STRICT_ASK), "'[' is no wildcard in ssh");
+	ok((sshconf_policy(&cf)) == (HOSTKEY_POLICY_STRICT), "so web1 stays strict");
+	eval("cache3", NULL, 0);
+	ok((cf.port) == (22), "a comma on a Host line is part of the pattern");
+	is_str(cf.user, "dbuser", "space-separated Host patterns each match");
+
+	load("Host a\n  HostName first.example\n  UserKnownHostsFile /k1 /k2\nHost *\n"
+	     "  HostName second\n  UserKnownHostsFile /k3\n  KexAlgorithms "
+	     "+diffie-hellman-group14-sha1\n"
+	     "  HostKeyAlgorithms ^ssh-rsa\n  MACs -hmac-sha1*\n");
+	eval("a", NULL, 0);
+	is_str(cf.hostname, "first.example", "the first HostName wins");
+	ok(((long)cf.user_known_hosts_files.n) == (2), "every UserKnownHostsFile file is kept");
+	ok(strstr(cf.kex_algorithms, ",diffie-hellman-group14-sha1") != NULL, "Kex + appends");
+	ok(strncmp(cf.host_key_algorithms, "ssh-rsa,", 8) == 0, "HostKeyAlgorithms ^ puts first");
+	ok(strstr(cf.macs, "hmac-sha1") == NULL, "MACs - removes a pattern");
+
+	ok((load("Host x\n  Frobnicate yes\n")) == (2), "an unknown keyword is an error");
+	ok((load("IgnoreUnknown frob*\nHost x\n  Frobnicate yes\n")) == (0),
+	        "unless IgnoreUnknown");
+	ok((load("Port notanumber\n")) == (2), "a bad port is an error");
+	ok((load("Match nonsense x\n")) == (2), "a bad Match is an error");
+	ok((load("Host x\n  HostName %z\n")) == (2), "an unknown token is an error");
+
+	/* Expansions ssh -G does not print, so t0210 cannot compare them. */
+	load("Host pc\n  HostName Real.%h\n  User u1\n  Port 2200\n"
+	     "  ProxyCommand exec nc %h %p %r %n 100%%\n  IdentityFile ~/k-%h-%r-%p\n");
+	eval("pc", NULL, 0);
+	is_str(cf.proxy_command_expanded, "exec nc real.pc 2200 u1 pc 100%",
+	        "ProxyCommand: %h %p %r %n %% as ssh expands them");
+	snprintf(want, sizeof want, "%s/k-real.pc-u1-2200", sshconf_home());
+	ok(cf.identity_paths.n == 1 && strcmp(cf.identity_paths.v[0], want) == 0,
+	        "IdentityFile: ~ and tokens expanded for use");
+	is_str(cf.identity_files.v[0], "~/k-%h-%r-%p", "and kept as written for -G");
+
+	sshconf_host_free(&cf);
+	sshconf_free();
 	return done_testing();
 }
