@@ -573,6 +573,8 @@ known_hosts_files(struct conn *c)
 	if (ssh_options_get(c->session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, &global) != SSH_OK)
 		global = NULL;
 	kh_files_set(&c->kh, user, global);
+	/* lead: RevokedHostKeys from the ssh_config evaluator goes here (kh_files_revoked). */
+	kh_files_revoked(&c->kh, NULL);
 	ssh_string_free_char(user);
 	ssh_string_free_char(global);
 }
@@ -586,11 +588,22 @@ static void
 known_hosts_reduce(struct conn *c, const char *hostname, unsigned int port)
 {
 	char fdpath[64];
+	bool ca = false;
 
 	known_hosts_files(c);
 	c->kh_host = xstrdup(hostname);
 	c->kh_port = port;
-	c->kh_fd = kh_session_fd(&c->kh, hostname, port);
+	c->kh_fd = kh_session_fd(&c->kh, hostname, port, &ca);
+	/*
+	 * libssh 0.10's client strips the certificate types from the host key
+	 * algorithms it offers, whatever SSH_OPTIONS_HOSTKEYS says: a server
+	 * never presents its certificate, so @cert-authority cannot vouch for it.
+	 */
+	if (ca)
+		log_msg(LOG_VERBOSE,
+		        "%s: @cert-authority names this host, but libssh %s cannot receive host "
+		        "certificates: its plain key is judged",
+		        hostname, ssh_version(0));
 	if (c->kh_fd >= 0)
 		snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", c->kh_fd);
 	else
@@ -620,6 +633,8 @@ check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, struc
 	ssh_key key = NULL;
 	char *b64 = NULL, *fp, *where = NULL, *err = NULL;
 	int rc = -1, rec;
+	/* lead: HashKnownHosts from the ssh_config evaluator goes here. */
+	bool hash = false;
 
 	known_hosts_restore(c);
 	fp = key_fingerprint(c->session);
@@ -633,7 +648,7 @@ check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, struc
 	if (st == KH_UNKNOWN && policy == HOSTKEY_POLICY_ACCEPT_NEW) {
 		free(where);
 		where = NULL;
-		rec = kh_record(&c->kh, c->kh_host, c->kh_port, b64, &st, &where, &err);
+		rec = kh_record(&c->kh, c->kh_host, c->kh_port, b64, hash, &st, &where, &err);
 		if (rec < 0) {
 			outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX,
 			        "cannot record host key %s: %s", fp, err);
@@ -651,8 +666,23 @@ check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, struc
 		break;
 	case KH_REVOKED:
 		outcome_set(out, EK_HOSTKEY_REVOKED, PHASE_KEX,
-		        "host key %s is revoked (@revoked at %s); refused under every policy", fp,
-		        where);
+		        "host key %s is revoked (%s%s); refused under every policy", fp,
+		        strncmp(where, "RevokedHostKeys", 15) == 0 ? "" : "@revoked at ", where);
+		break;
+	case KH_BADCERT:
+		if (policy == HOSTKEY_POLICY_INSECURE) {
+			log_msg(LOG_NORMAL,
+			        "%s: WARNING: host certificate refused (%s); key %s accepted "
+			        "because "
+			        "the policy is insecure",
+			        h->alias, where, fp);
+			rc = 0;
+			break;
+		}
+		outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX,
+		        "host certificate %s refused: %s (signed by a CA trusted for the host: "
+		        "its key is not recorded)",
+		        fp, where);
 		break;
 	case KH_CHANGED:
 		if (policy == HOSTKEY_POLICY_INSECURE) {
