@@ -502,10 +502,36 @@ session_lines(void)
 	free(h1);
 }
 
+/*
+ * record-hashed FILE HOST PORT BASE64: accept-new with HashKnownHosts into
+ * FILE, for tests/t0321, which has OpenSSH's ssh read the result.  Prints
+ * kh_record's answer.
+ */
+static int
+record_hashed(char **argv)
+{
+	struct kh_files f;
+	enum kh_status st;
+	char *where = NULL, *err = NULL;
+	int rc;
+
+	kh_files_set(&f, argv[2], "/nonexistent/global");
+	rc = kh_record(&f, argv[3], (unsigned int)atoi(argv[4]), argv[5], true, &st, &where, &err);
+	printf("%d %s%s\n", rc, rc == 0 ? sname[st] : "", err ? err : "");
+	free(where);
+	free(err);
+	kh_files_free(&f);
+	kh_free();
+	return rc < 0;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	char cmd[400];
+
+	if (argc == 6 && strcmp(argv[1], "record-hashed") == 0)
+		return record_hashed(argv);
 
 	digests();
 	if (mkdtemp(dir) == NULL) {
