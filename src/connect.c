@@ -43,6 +43,7 @@
 #include "cancel.h"
 #include "connect.h"
 #include "escape.h"
+#include "hostcert.h"
 #include "keys.h"
 #include "knownhosts.h"
 #include "limiter.h"
@@ -594,16 +595,7 @@ known_hosts_reduce(struct conn *c, const char *hostname, unsigned int port)
 	c->kh_host = xstrdup(hostname);
 	c->kh_port = port;
 	c->kh_fd = kh_session_fd(&c->kh, hostname, port, &ca);
-	/*
-	 * libssh 0.10's client strips the certificate types from the host key
-	 * algorithms it offers, whatever SSH_OPTIONS_HOSTKEYS says: a server
-	 * never presents its certificate, so @cert-authority cannot vouch for it.
-	 */
-	if (ca)
-		log_msg(LOG_VERBOSE,
-		        "%s: @cert-authority names this host, but libssh %s cannot receive host "
-		        "certificates: its plain key is judged",
-		        hostname, ssh_version(0));
+	c->kh_ca = ca;
 	if (c->kh_fd >= 0)
 		snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", c->kh_fd);
 	else
@@ -625,9 +617,53 @@ known_hosts_restore(struct conn *c)
 	c->kh_fd = -1;
 }
 
+/*
+ * An @cert-authority line names the host and its key alone did not make it
+ * known: libssh 0.10's client never asks for a host certificate (it strips
+ * the certificate types from its offer, whatever SSH_OPTIONS_HOSTKEYS
+ * says), so the certificate is fetched over a second connection to the
+ * same address (hostcert.c) and judged with the key the session proved.
+ * Returns the new verdict (and *where), or st when there is no certificate.
+ */
+static enum kh_status
+host_certificate(struct conn *c, struct host *h, ssh_key key, const char *b64, double timeout,
+        enum kh_status st, char **where)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	unsigned char *cert = NULL;
+	size_t clen = 0;
+	char *why = NULL, *w = NULL;
+	int fd = ssh_get_fd(c->session);
+
+	if (!c->handed || fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		log_msg(LOG_VERBOSE,
+		        "%s: @cert-authority names the host, but its certificate is not fetched "
+		        "through a ProxyCommand: its key is judged alone",
+		        h->alias);
+		return st;
+	}
+	if (hostcert_fetch((struct sockaddr *)&ss, sl, ssh_key_type_to_char(ssh_key_type(key)),
+	            timeout, &cert, &clen, &why) < 0) {
+		log_msg(LOG_VERBOSE,
+		        "%s: no host certificate from the server (%s): its key is judged "
+		        "alone",
+		        h->alias, why);
+		free(why);
+		return st;
+	}
+	log_msg(LOG_DEBUG, "%s: host certificate fetched (%zu bytes)", h->alias, clen);
+	st = kh_check_cert(&c->kh, c->kh_host, c->kh_port, b64, cert, clen, &w);
+	free(cert);
+	free(*where);
+	*where = w;
+	return st;
+}
+
 /* Our host-key policy, applied to what shoal's own known_hosts reader says. */
 static int
-check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, struct outcome *out)
+check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, double timeout,
+        struct outcome *out)
 {
 	enum kh_status st = KH_UNKNOWN;
 	ssh_key key = NULL;
@@ -645,6 +681,8 @@ check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, struc
 		goto out;
 	}
 	st = kh_check(&c->kh, c->kh_host, c->kh_port, b64, &where);
+	if ((st == KH_UNKNOWN || st == KH_CHANGED) && c->kh_ca)
+		st = host_certificate(c, h, key, b64, timeout, st, &where);
 	if (st == KH_UNKNOWN && policy == HOSTKEY_POLICY_ACCEPT_NEW) {
 		free(where);
 		where = NULL;
@@ -931,7 +969,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	if (check_host_key(c, h,
 	            o->hostkey_policy != HOSTKEY_POLICY_UNSET ? o->hostkey_policy
 	                                                      : sshconf_policy(h->alias),
-	            out) < 0)
+	            o->kex_timeout, out) < 0)
 		goto fail;
 	phase_end(h);
 	phase_begin(h, PHASE_AUTH);

@@ -32,7 +32,8 @@ struct conn {
 	struct kh_files kh; /* the known_hosts files that decide this host's key */
 	char *kh_host;      /* the name looked up in them (HostName), and its port */
 	unsigned int kh_port;
-	int kh_fd; /* the lines naming it, handed to libssh for kex, or -1 */
+	int kh_fd;  /* the lines naming it, handed to libssh for kex, or -1 */
+	bool kh_ca; /* an @cert-authority line names it: its certificate is fetched */
 };
 
 struct connect_params {

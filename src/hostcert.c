@@ -9,18 +9,27 @@
  * Only parsing is done here; the signature is verified by OpenSSL (EVP,
  * with the CA key rebuilt from its blob): no cryptography of shoal's own.
  * Which CA keys a host trusts (@cert-authority) and which are revoked is
- * knownhosts.c's business.  Threads: any; no state.
+ * knownhosts.c's business.  hostcert_fetch asks a server for its
+ * certificate, which libssh 0.10 cannot receive (see there).  Threads:
+ * any; no state.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <openssl/rand.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "buf.h"
+#include "cancel.h"
 #include "hostcert.h"
 #include "xmalloc.h"
 
@@ -372,4 +381,311 @@ hostcert_check(const struct hostcert *c, const char *name, uint64_t now, char **
 	else if (verify_signature(c, &sw) < 0)
 		*why = xstrdup(sw);
 	return *why == NULL ? 0 : -1;
+}
+
+/* ---- fetching a server's certificate ---------------------------------------------- */
+
+/*
+ * libssh 0.10's client never offers a certificate host key type, so the
+ * server's certificate is asked for over a connection of its own, only as
+ * far as the server's key exchange reply (which carries it), and dropped
+ * there: nothing of that connection is trusted or kept but the
+ * certificate, which must then be for the key the real session proved.
+ * Our key exchange public value is 32 random bytes: curve25519 takes any.
+ */
+
+struct probe {
+	int fd;
+	double deadline; /* CLOCK_MONOTONIC seconds */
+	unsigned char in[4096];
+	size_t have, off;
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wait for events on p->fd until the deadline; 0, or -1 with *why. */
+static int
+probe_wait(struct probe *p, short events, const char **why)
+{
+	struct pollfd pf[2] = {{p->fd, events, 0}, {cancel_fd(), POLLIN, 0}};
+	double left;
+	int r;
+
+	for (;;) {
+		left = p->deadline - now_s();
+		if (left <= 0) {
+			*why = "timed out";
+			return -1;
+		}
+		r = poll(pf, pf[1].fd >= 0 ? 2 : 1, (int)(left * 1000) + 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			*why = strerror(errno);
+			return -1;
+		}
+		if (pf[1].fd >= 0 && pf[1].revents != 0) {
+			*why = "interrupted";
+			return -1;
+		}
+		if (pf[0].revents != 0)
+			return 0;
+	}
+}
+
+static int
+probe_write(struct probe *p, const void *data, size_t n, const char **why)
+{
+	const unsigned char *d = data;
+	ssize_t w;
+
+	while (n > 0) {
+		if (probe_wait(p, POLLOUT, why) < 0)
+			return -1;
+		w = send(p->fd, d, n, MSG_NOSIGNAL);
+		if (w < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (w < 0) {
+			*why = strerror(errno);
+			return -1;
+		}
+		d += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+probe_read(struct probe *p, void *data, size_t n, const char **why)
+{
+	unsigned char *d = data;
+	ssize_t r;
+	size_t k;
+
+	while (n > 0) {
+		if (p->off == p->have) {
+			if (probe_wait(p, POLLIN, why) < 0)
+				return -1;
+			r = recv(p->fd, p->in, sizeof p->in, 0);
+			if (r < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (r <= 0) {
+				*why = r == 0 ? "the server closed the connection"
+				              : strerror(errno);
+				return -1;
+			}
+			p->have = (size_t)r;
+			p->off = 0;
+		}
+		k = p->have - p->off < n ? p->have - p->off : n;
+		memcpy(d, p->in + p->off, k);
+		p->off += k;
+		d += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static void
+put_u32(struct buf *b, uint32_t v)
+{
+	unsigned char x[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+	        (unsigned char)(v >> 8), (unsigned char)v};
+
+	buf_append(b, (const char *)x, 4);
+}
+
+static void
+put_str(struct buf *b, const void *s, size_t n)
+{
+	put_u32(b, (uint32_t)n);
+	buf_append(b, s, n);
+}
+
+/* One unencrypted binary packet (RFC 4253 6) around payload. */
+static void
+put_packet(struct buf *out, const struct buf *payload)
+{
+	unsigned char pad[16] = {0};
+	size_t padn = 8 - (5 + payload->len) % 8;
+
+	if (padn < 4)
+		padn += 8;
+	put_u32(out, (uint32_t)(1 + payload->len + padn));
+	buf_appendc(out, (char)padn);
+	buf_append(out, payload->p, payload->len);
+	buf_append(out, (const char *)pad, padn);
+}
+
+/* The next packet's payload (free it), or NULL with *why. */
+static unsigned char *
+probe_packet(struct probe *p, size_t *len, const char **why)
+{
+	unsigned char hdr[5], *body;
+	uint32_t n;
+
+	if (probe_read(p, hdr, 5, why) < 0)
+		return NULL;
+	n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
+	if (n < 1 + (uint32_t)hdr[4] + 1 || n > 262144) {
+		*why = "bad packet from the server";
+		return NULL;
+	}
+	body = xmalloc(n - 1);
+	if (probe_read(p, body, n - 1, why) < 0) {
+		free(body);
+		return NULL;
+	}
+	*len = n - 1 - hdr[4];
+	return body;
+}
+
+/* The certificate types for a plain key type, in our order; NULL: none. */
+static const char *
+cert_types(const char *keytype)
+{
+	static const char *const map[][2] = {{"ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com"},
+	        {"ssh-rsa", "rsa-sha2-512-cert-v01@openssh.com,rsa-sha2-256-cert-v01@openssh.com"},
+	        {"ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256-cert-v01@openssh.com"},
+	        {"ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384-cert-v01@openssh.com"},
+	        {"ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521-cert-v01@openssh.com"}};
+	size_t i;
+
+	for (i = 0; i < sizeof map / sizeof map[0]; i++) {
+		if (strcmp(map[i][0], keytype) == 0)
+			return map[i][1];
+	}
+	return NULL;
+}
+
+/* Speak to p->fd as far as the server's key exchange reply; its host key blob. */
+static unsigned char *
+probe_talk(struct probe *p, const char *types, size_t *len, const char **why)
+{
+	static const char *const lists[] = {"curve25519-sha256,curve25519-sha256@libssh.org", NULL,
+	        "chacha20-poly1305@openssh.com,aes128-ctr,aes256-ctr,aes128-gcm@openssh.com,"
+	        "aes256-gcm@openssh.com",
+	        NULL, "hmac-sha2-256-etm@openssh.com,hmac-sha2-256,hmac-sha2-512", NULL, "none",
+	        "none", "", ""};
+	struct buf out, pl;
+	unsigned char cookie[16], q[32], c, *pk = NULL, *res = NULL;
+	const unsigned char *ks;
+	size_t i, n, ksl, lines = 0, ll = 0;
+	struct rd r;
+	char line[256];
+
+	buf_init(&out);
+	buf_init(&pl);
+	if (RAND_bytes(cookie, sizeof cookie) != 1 || RAND_bytes(q, sizeof q) != 1) {
+		*why = "no random bytes";
+		goto out;
+	}
+	buf_appends(&out, "SSH-2.0-shoal_certprobe\r\n");
+	buf_appendc(&pl, 20); /* SSH_MSG_KEXINIT */
+	buf_append(&pl, (const char *)cookie, sizeof cookie);
+	for (i = 0; i < 10; i++) {
+		const char *l = i == 1 ? types : lists[i] ? lists[i] : lists[i - 1];
+
+		put_str(&pl, l, strlen(l));
+	}
+	buf_appendc(&pl, 0);
+	put_u32(&pl, 0);
+	put_packet(&out, &pl);
+	pl.len = 0;
+	buf_appendc(&pl, 30); /* SSH_MSG_KEX_ECDH_INIT */
+	put_str(&pl, q, sizeof q);
+	put_packet(&out, &pl);
+	if (probe_write(p, out.p, out.len, why) < 0)
+		goto out;
+	/* The server's version line, after any other lines it sends first. */
+	for (;;) {
+		if (probe_read(p, &c, 1, why) < 0)
+			goto out;
+		if (c != '\n') {
+			if (ll < sizeof line - 1)
+				line[ll++] = (char)c;
+			continue;
+		}
+		line[ll] = '\0';
+		if (strncmp(line, "SSH-", 4) == 0)
+			break;
+		ll = 0;
+		if (++lines > 64) {
+			*why = "no SSH version line from the server";
+			goto out;
+		}
+	}
+	for (;;) {
+		if ((pk = probe_packet(p, &n, why)) == NULL)
+			goto out;
+		if (n > 0 && pk[0] == 31) /* SSH_MSG_KEX_ECDH_REPLY */
+			break;
+		if (n > 0 && pk[0] == 1) { /* SSH_MSG_DISCONNECT */
+			*why = "the server offers no certificate of the key's type (or no "
+			       "curve25519 key exchange)";
+			goto out;
+		}
+		free(pk);
+		pk = NULL;
+	}
+	r.p = pk + 1;
+	r.n = n - 1;
+	if (!rd_str(&r, &ks, &ksl)) {
+		*why = "bad key exchange reply from the server";
+		goto out;
+	}
+	res = xmalloc(ksl);
+	memcpy(res, ks, ksl);
+	*len = ksl;
+out:
+	free(pk);
+	buf_free(&out);
+	buf_free(&pl);
+	return res;
+}
+
+int
+hostcert_fetch(const struct sockaddr *addr, socklen_t alen, const char *keytype, double timeout,
+        unsigned char **blob, size_t *len, char **why)
+{
+	struct probe p = {.fd = -1, .deadline = now_s() + timeout};
+	const char *types = cert_types(keytype), *w = NULL;
+	int err = 0;
+	socklen_t el = sizeof err;
+
+	*blob = NULL;
+	*why = NULL;
+	if (types == NULL) {
+		*why = xasprintf("no certificate type for %s keys", keytype);
+		return -1;
+	}
+	p.fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (p.fd < 0) {
+		w = strerror(errno);
+		goto out;
+	}
+	if (connect(p.fd, addr, alen) < 0 && errno != EINPROGRESS) {
+		w = strerror(errno);
+		goto out;
+	}
+	if (probe_wait(&p, POLLOUT, &w) < 0)
+		goto out;
+	if (getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err != 0) {
+		w = strerror(err ? err : errno);
+		goto out;
+	}
+	*blob = probe_talk(&p, types, len, &w);
+out:
+	if (p.fd >= 0)
+		close(p.fd);
+	if (*blob == NULL)
+		*why = xstrdup(w ? w : "failed");
+	return *blob ? 0 : -1;
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /*
  * A certificate, parsed.  The pointers point into the blob given to
@@ -50,5 +51,16 @@ void hostcert_free(struct hostcert *c);
  * with *why (free it).
  */
 int hostcert_check(const struct hostcert *c, const char *name, uint64_t now, char **why);
+
+/*
+ * Ask the server at addr for its host certificate for its keytype key (a
+ * plain type, "ssh-ed25519"...), over a connection of its own that goes no
+ * further than the server's key exchange reply, within timeout seconds
+ * (and the cancel flag).  Nothing in it is verified: the caller checks the
+ * certificate is for the key its own session proved.  0 with *blob (free
+ * it), or -1 with *why (free it).
+ */
+int hostcert_fetch(const struct sockaddr *addr, socklen_t alen, const char *keytype, double timeout,
+        unsigned char **blob, size_t *len, char **why);
 
 #endif

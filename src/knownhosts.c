@@ -898,7 +898,8 @@ struct skey {
 	size_t plain_len;
 	bool is_cert;
 	struct hostcert cert;
-	const char *bad; /* why a certificate does not parse */
+	const char *bad;          /* why a certificate does not parse (or is not the key's) */
+	unsigned char *own_plain; /* plain, when owned */
 };
 
 static void
@@ -921,9 +922,47 @@ skey_init(struct skey *k, const char *key_b64)
 	}
 }
 
+/*
+ * The server's key as a certificate fetched apart (hostcert_fetch): it
+ * vouches for nothing unless it is for the key the session proved.
+ */
+static void
+skey_init_cert(struct skey *k, const char *key_b64, const unsigned char *cert, size_t clen)
+{
+	unsigned char *proved;
+	size_t plen = 0;
+
+	memset(k, 0, sizeof *k);
+	proved = blob_decode(key_b64, strlen(key_b64), &plen);
+	k->blob = xmalloc(clen ? clen : 1);
+	memcpy(k->blob, cert, clen);
+	k->len = clen;
+	k->is_cert = true;
+	if (!hostcert_is_cert(cert, clen)) {
+		k->bad = "the server presented no certificate";
+	} else if (hostcert_parse(k->blob, k->len, &k->cert, &k->bad) == 0 &&
+	           (proved == NULL || k->cert.plain_len != plen ||
+	                   memcmp(k->cert.plain, proved, plen) != 0)) {
+		hostcert_free(&k->cert);
+		k->bad = "the certificate is not for the key the session proved";
+	}
+	if (k->bad == NULL) {
+		k->plain = k->cert.plain;
+		k->plain_len = k->cert.plain_len;
+	} else {
+		/* Judged as the proved key only: revoked, known or changed still hold. */
+		k->own_plain = proved;
+		k->plain = proved;
+		k->plain_len = plen;
+		proved = NULL;
+	}
+	free(proved);
+}
+
 static void
 skey_free(struct skey *k)
 {
+	free(k->own_plain);
 	hostcert_free(&k->cert);
 	free(k->blob);
 }
@@ -1156,6 +1195,21 @@ kh_check(const struct kh_files *f, const char *host, unsigned int port, const ch
 	enum kh_status st;
 
 	skey_init(&k, key_b64);
+	st = judge(f, host, name, &k, where);
+	skey_free(&k);
+	free(name);
+	return st;
+}
+
+enum kh_status
+kh_check_cert(const struct kh_files *f, const char *host, unsigned int port, const char *key_b64,
+        const unsigned char *cert, size_t clen, char **where)
+{
+	char *name = lookup_name(host, port);
+	struct skey k;
+	enum kh_status st;
+
+	skey_init_cert(&k, key_b64, cert, clen);
 	st = judge(f, host, name, &k, where);
 	skey_free(&k);
 	free(name);

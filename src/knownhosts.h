@@ -61,6 +61,15 @@ enum kh_status kh_check(const struct kh_files *f, const char *host, unsigned int
         const char *key_b64, char **where);
 
 /*
+ * kh_check for a server whose key (key_b64, proved by its session) comes
+ * with a certificate fetched apart (hostcert_fetch): the certificate counts
+ * only when it is for that key, else the answer is KH_BADCERT unless the
+ * key itself is revoked or known.
+ */
+enum kh_status kh_check_cert(const struct kh_files *f, const char *host, unsigned int port,
+        const char *key_b64, const unsigned char *cert, size_t clen, char **where);
+
+/*
  * accept-new: check again, one caller at a time, and when the key is still
  * unknown append "name type base64" to the first user file (the name as
  * "|1|salt|hash" when hash is set: HashKnownHosts; a certificate's own key,
