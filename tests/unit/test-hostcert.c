@@ -243,6 +243,47 @@ slurp(const char *path, char *buf, size_t max)
 	return buf;
 }
 
+/*
+ * A server chooses the certificate's bytes: mutated and truncated copies of
+ * a valid one must parse or fail cleanly (run under ASan to mean much), and
+ * none of them still checks out but the original.
+ */
+static void
+mutations(void)
+{
+	unsigned char blob[8192], m[8192];
+	size_t len, i, n;
+	struct hostcert c;
+	const char *pw;
+	char *why = NULL;
+	int passed = 0, rounds = 3000;
+
+	keygen("ca", "-t ed25519");
+	keygen("host", "-t ed25519");
+	ok(certify("ca", "-h -n web1", "web1", blob, &len, &why) == 0,
+	        "a valid certificate to mutate");
+	free(why);
+	srand(14);
+	for (i = 0; i < (size_t)rounds; i++) {
+		memcpy(m, blob, len);
+		n = len;
+		if (i % 3 == 0)
+			n = (size_t)rand() % len;
+		else
+			m[(size_t)rand() % len] ^= (unsigned char)(1 + rand() % 255);
+		if (hostcert_parse(m, n, &c, &pw) == 0) {
+			why = NULL;
+			if (hostcert_check(&c, "web1", (uint64_t)time(NULL), &why) == 0)
+				passed++;
+			free(why);
+			hostcert_free(&c);
+		}
+	}
+	ok(passed == 0, "3,000 mutated or truncated certificates: none passes");
+	if (passed)
+		printf("#   %d passed\n", passed);
+}
+
 /* A file in dir holding text; its path (static, one of 16 slots). */
 static const char *
 file(const char *name, const char *text)
@@ -381,6 +422,7 @@ main(void)
 	}
 	checks();
 	known_hosts();
+	mutations();
 	kh_free();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
