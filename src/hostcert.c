@@ -150,7 +150,8 @@ hostcert_parse(const unsigned char *blob, size_t len, struct hostcert *c, const 
 	c->plain[3] = (unsigned char)base;
 	memcpy(c->plain + 4, type, base);
 	memcpy(c->plain + 4 + base, fields, n);
-	if (!rd_u64(&r, &c->serial) || !rd_u32(&r, &c->kind) || !rd_str(&r, &s, &sl) ||
+	if (!rd_u64(&r, &c->serial) || !rd_u32(&r, &c->kind) ||
+	        !rd_str(&r, &c->key_id, &c->key_id_len) ||
 	        !rd_str(&r, &c->principals, &c->principals_len) || !rd_u64(&r, &c->valid_after) ||
 	        !rd_u64(&r, &c->valid_before) || !rd_str(&r, &s, &sl))
 		goto bad;
@@ -381,6 +382,133 @@ hostcert_check(const struct hostcert *c, const char *name, uint64_t now, char **
 	else if (verify_signature(c, &sw) < 0)
 		*why = xstrdup(sw);
 	return *why == NULL ? 0 : -1;
+}
+
+/* ---- key revocation lists (PROTOCOL.krl) ------------------------------------------ */
+
+/* The certificate subsections of one CA's section: is c revoked? */
+static int
+krl_certs(struct rd *r, const struct hostcert *c)
+{
+	const unsigned char *d, *s;
+	size_t dl, sl, bit;
+	uint64_t a, b;
+	struct rd sub;
+	unsigned char type;
+
+	while (r->n > 0) {
+		type = r->p[0];
+		r->p++;
+		r->n--;
+		if (!rd_str(r, &d, &dl))
+			return -1;
+		sub.p = d;
+		sub.n = dl;
+		switch (type) {
+		case 0x20: /* serial list */
+			while (sub.n > 0) {
+				if (!rd_u64(&sub, &a))
+					return -1;
+				if (a == c->serial)
+					return 1;
+			}
+			break;
+		case 0x21: /* serial range */
+			if (!rd_u64(&sub, &a) || !rd_u64(&sub, &b))
+				return -1;
+			if (c->serial >= a && c->serial <= b)
+				return 1;
+			break;
+		case 0x22: /* bitmap from an offset: bit i revokes serial offset + i */
+			if (!rd_u64(&sub, &a) || !rd_str(&sub, &s, &sl))
+				return -1;
+			if (c->serial >= a && c->serial - a < (uint64_t)sl * 8) {
+				bit = (size_t)(c->serial - a);
+				if (s[sl - 1 - bit / 8] & (1u << (bit % 8)))
+					return 1;
+			}
+			break;
+		case 0x23: /* key IDs */
+			while (sub.n > 0) {
+				if (!rd_str(&sub, &s, &sl))
+					return -1;
+				if (sl == c->key_id_len && memcmp(s, c->key_id, sl) == 0)
+					return 1;
+			}
+			break;
+		default: /* extensions: nothing a client must understand */
+			break;
+		}
+	}
+	return 0;
+}
+
+int
+hostcert_krl_revoked(const unsigned char *krl, size_t n, const unsigned char *key, size_t klen,
+        const struct hostcert *c, const char **why)
+{
+	struct rd r = {krl, n}, sec;
+	const unsigned char *d, *s, *ca;
+	size_t dl, sl, cal;
+	uint64_t u64;
+	uint32_t version;
+	unsigned char type, sha1[20], sha256[32];
+	int rev;
+
+	*why = "malformed KRL";
+	if (n < 8 || memcmp(krl, "SSHKRL\n", 8) != 0) {
+		*why = "not a KRL";
+		return -1;
+	}
+	r.p += 8;
+	r.n -= 8;
+	if (!rd_u32(&r, &version) || !rd_u64(&r, &u64) || !rd_u64(&r, &u64) || !rd_u64(&r, &u64) ||
+	        !rd_str(&r, &s, &sl) || !rd_str(&r, &s, &sl))
+		return -1;
+	if (version != 1) {
+		*why = "KRL format version not supported";
+		return -1;
+	}
+	EVP_Digest(key, klen, sha1, NULL, EVP_sha1(), NULL);
+	EVP_Digest(key, klen, sha256, NULL, EVP_sha256(), NULL);
+	while (r.n > 0) {
+		type = r.p[0];
+		r.p++;
+		r.n--;
+		if (type == 4)
+			return 0; /* signatures, to the end: not checked */
+		if (!rd_str(&r, &d, &dl))
+			return -1;
+		sec.p = d;
+		sec.n = dl;
+		switch (type) {
+		case 1: /* certificates of one CA (an empty CA: any) */
+			if (!rd_str(&sec, &ca, &cal) || !rd_str(&sec, &s, &sl))
+				return -1;
+			if (c == NULL ||
+			        (cal > 0 && (cal != c->ca_len || memcmp(ca, c->ca, cal) != 0)))
+				break;
+			if ((rev = krl_certs(&sec, c)) != 0)
+				return rev;
+			break;
+		case 2: /* explicit keys */
+		case 3: /* SHA-1 of key blobs */
+		case 5: /* SHA-256 of key blobs */
+			while (sec.n > 0) {
+				if (!rd_str(&sec, &s, &sl))
+					return -1;
+				if ((type == 2 && sl == klen && memcmp(s, key, klen) == 0) ||
+				        (type == 3 && sl == 20 && memcmp(s, sha1, 20) == 0) ||
+				        (type == 5 && sl == 32 && memcmp(s, sha256, 32) == 0))
+					return 1;
+			}
+			break;
+		default:
+			*why = "unknown KRL section";
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* ---- fetching a server's certificate ---------------------------------------------- */

@@ -22,6 +22,8 @@ struct hostcert {
 	size_t plain_len;
 	uint32_t kind; /* 1 user, 2 host */
 	uint64_t serial;
+	const unsigned char *key_id;
+	size_t key_id_len;
 	const unsigned char *principals; /* packed SSH strings */
 	size_t principals_len;
 	uint64_t valid_after, valid_before;
@@ -51,6 +53,16 @@ void hostcert_free(struct hostcert *c);
  * with *why (free it).
  */
 int hostcert_check(const struct hostcert *c, const char *name, uint64_t now, char **why);
+
+/*
+ * Does the KRL (PROTOCOL.krl, as ssh-keygen -k writes it; n bytes) revoke
+ * the plain key blob key, or, when c is not NULL, the certificate c (by
+ * its CA and serial or key ID)?  1 revoked, 0 not, -1 with *why: not a KRL
+ * shoal can read (its signature sections are not checked, as OpenSSH's
+ * client does not either).
+ */
+int hostcert_krl_revoked(const unsigned char *krl, size_t n, const unsigned char *key, size_t klen,
+        const struct hostcert *c, const char **why);
 
 /*
  * Ask the server at addr for its host certificate for its keytype key (a

@@ -1079,6 +1079,44 @@ is_krl(const char *path)
 }
 
 /*
+ * A binary KRL against the server's key: its own key, its certificate (by
+ * CA and serial or key ID) and the certificate's CA.  Read whole at each
+ * check (KRLs are compact: a serial range revokes thousands of
+ * certificates in a few bytes).  One that cannot be read revokes.
+ */
+static void
+krl_judge(const char *path, const struct skey *k, struct verdict *v)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct buf data;
+	char chunk[65536];
+	const char *why = "cannot be read";
+	const struct hostcert *c = k->is_cert && k->bad == NULL ? &k->cert : NULL;
+	ssize_t n = -1;
+	int r = -1;
+
+	buf_init(&data);
+	if (fd >= 0) {
+		while ((n = read(fd, chunk, sizeof chunk)) > 0)
+			buf_append(&data, chunk, (size_t)n);
+		close(fd);
+	}
+	if (n == 0) {
+		r = hostcert_krl_revoked(
+		        (const unsigned char *)data.p, data.len, k->plain, k->plain_len, c, &why);
+		if (r == 0 && c != NULL)
+			r = hostcert_krl_revoked((const unsigned char *)data.p, data.len, c->ca,
+			        c->ca_len, NULL, &why);
+	}
+	if (r != 0) {
+		v->revoked = true;
+		v->revoked_at = r > 0 ? xasprintf("RevokedHostKeys KRL %s", path)
+		                      : xasprintf("RevokedHostKeys KRL %s: %s", path, why);
+	}
+	buf_free(&data);
+}
+
+/*
  * The RevokedHostKeys list against the server's key.  A list that cannot
  * be read revokes every key, as OpenSSH refuses then: a revocation that is
  * not seen must not let a key through.
@@ -1093,10 +1131,7 @@ revoked_list_judge(const char *value, const struct skey *k, struct verdict *v)
 	size_t i, bl;
 
 	if (path != NULL && is_krl(path)) {
-		v->revoked = true;
-		v->revoked_at = xasprintf("RevokedHostKeys %s is a KRL, which shoal does not read; "
-		                          "give a list of public keys",
-		        path);
+		krl_judge(path, k, v);
 		goto out;
 	}
 	if (path == NULL || (f = file_get(path, true)) == NULL) {

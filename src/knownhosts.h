@@ -32,9 +32,10 @@ void kh_files_free(struct kh_files *f);
 
 /*
  * RevokedHostKeys: a file of public keys ("type base64 [comment]" lines, #
- * comments), each refused as a host key or as the CA of a host
- * certificate; NULL or "none": no list.  A list that cannot be read, or a
- * binary KRL (not read yet), refuses every key, as OpenSSH does.
+ * comments) or a binary KRL (ssh-keygen -k), each key refused as a host
+ * key or as the CA of a host certificate, and a KRL's certificates by CA
+ * and serial or key ID; NULL or "none": no list.  A file that cannot be
+ * read refuses every key, as OpenSSH does.
  */
 void kh_files_revoked(struct kh_files *f, const char *path);
 

@@ -36,7 +36,7 @@ sh(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof cmd, fmt, ap);
 	va_end(ap);
-	snprintf(full, sizeof full, "cd '%s' && %s </dev/null >/dev/null 2>&1", dir, cmd);
+	snprintf(full, sizeof full, "cd '%s' && { %s; } </dev/null >/dev/null 2>&1", dir, cmd);
 	if (system(full) != 0) {
 		printf("Bail out! %s failed\n", cmd);
 		exit(1);
@@ -411,6 +411,52 @@ known_hosts(void)
 	kh_files_free(&f);
 }
 
+/* kh_check of the host certificate (serial, key ID) with RevokedHostKeys a KRL. */
+static enum kh_status
+krl_verdict(const char *args, const char *krl)
+{
+	char kh[2048], cert[4096], path[400];
+	struct kh_files f;
+	enum kh_status st;
+
+	sh("rm -f host-cert.pub && ssh-keygen -q -s ca -h -n web1 %s host.pub", args);
+	snprintf(cert, sizeof cert, "%s", b64of(pubfile("host-cert.pub", NULL, NULL)));
+	snprintf(kh, sizeof kh, "@cert-authority * %s\n", pubfile("ca.pub", NULL, NULL));
+	snprintf(path, sizeof path, "%s/krl", dir);
+	kh_files_set(&f, file("khkrl", kh), "/nonexistent/global");
+	kh_files_revoked(&f, path);
+	sh("rm -f krl && ssh-keygen -q -k -f krl %s%s", krl, "");
+	st = kh_check(&f, "web1", 22, cert, NULL);
+	kh_files_free(&f);
+	return st;
+}
+
+/* RevokedHostKeys as a KRL made by ssh-keygen -k: keys, serials, key IDs, CAs. */
+static void
+krls(void)
+{
+	keygen("ca", "-t ed25519");
+	keygen("host", "-t ed25519");
+	keygen("other", "-t ed25519");
+	sh("printf 'serial: 5-10\\nid: %s\\n' >spec1", "revoked-id");
+	sh("for i in $(seq 1 2 99); do echo serial: $i; done >spec2%s", "");
+	ok(krl_verdict("-I a -z 1", "other.pub") == KH_OK,
+	        "KRL of another key: the certificate passes");
+	ok(krl_verdict("-I a -z 1", "host.pub") == KH_REVOKED, "KRL of the host key: revoked");
+	ok(krl_verdict("-I a -z 1", "ca.pub") == KH_REVOKED, "KRL of the CA key: revoked");
+	ok(krl_verdict("-I a -z 7", "-s ca.pub spec1") == KH_REVOKED,
+	        "KRL serial range: 7 in 5-10");
+	ok(krl_verdict("-I a -z 11", "-s ca.pub spec1") == KH_OK, "KRL serial range: 11 is not");
+	ok(krl_verdict("-I revoked-id -z 11", "-s ca.pub spec1") == KH_REVOKED, "KRL key ID");
+	ok(krl_verdict("-I a -z 51", "-s ca.pub spec2") == KH_REVOKED, "KRL of 50 odd serials: 51");
+	ok(krl_verdict("-I a -z 52", "-s ca.pub spec2") == KH_OK, "KRL of 50 odd serials: not 52");
+	ok(krl_verdict("-I a -z 7", "-s other.pub spec1") == KH_OK,
+	        "KRL revoking serials of another CA: passes");
+	sh("rm -f host-cert.pub && ssh-keygen -q -s ca -h -n web1 -I c -z 3 host.pub%s", "");
+	ok(krl_verdict("-I c -z 3", "host-cert.pub") == KH_REVOKED,
+	        "KRL of the certificate itself");
+}
+
 int
 main(void)
 {
@@ -422,6 +468,7 @@ main(void)
 	}
 	checks();
 	known_hosts();
+	krls();
 	mutations();
 	kh_free();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -462,8 +462,8 @@ revoked_list(void)
 	free(where);
 	where = NULL;
 	kh_files_revoked(&f, krl);
-	ok(kh_check(&f, "web", 22, B64, &where) == KH_REVOKED, "a KRL (not read yet) refuses");
-	ok(where != NULL && strstr(where, "is a KRL") != NULL, "and says so");
+	ok(kh_check(&f, "web", 22, B64, &where) == KH_REVOKED, "a truncated KRL refuses");
+	ok(where != NULL && strstr(where, "malformed KRL") != NULL, "and says so");
 	free(where);
 	kh_files_revoked(&f, "none");
 	ok(kh_check(&f, "web", 22, B64, NULL) == KH_OK, "RevokedHostKeys none: no list");
