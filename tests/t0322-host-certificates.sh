@@ -5,8 +5,8 @@
 # strict and nothing is recorded; a certificate naming another host, an
 # expired one, or one whose CA is @revoked is refused under strict and
 # accept-new, nothing recorded (revoked: under insecure too); a certificate
-# from a CA known_hosts does not trust leaves the key unknown, and
-# accept-new records the host's own key, as OpenSSH does.  OpenSSH's ssh
+# from a CA known_hosts does not trust, or none, leaves the key unknown,
+# and accept-new records the host's own key, as OpenSSH does.  OpenSSH's ssh
 # agrees on the right and the wrong principal.  libssh 0.10 never asks for
 # a certificate: shoal fetches it over a second connection (-vv says so).
 . "$(dirname "$0")/lib.sh"
@@ -30,10 +30,12 @@ cert_sshd good ca -n 127.0.0.1,web1.example.com -V -5m:+1h
 cert_sshd wrong ca -n web2.example.com -V -5m:+1h
 cert_sshd expired ca -n 127.0.0.1 -V 20200101:20200102
 cert_sshd other otherca -n 127.0.0.1
+start_sshd plain
 add_alias "$T/ssh_config" good "$SSHD_PORT_GOOD"
 add_alias "$T/ssh_config" wrong "$SSHD_PORT_WRONG"
 add_alias "$T/ssh_config" expired "$SSHD_PORT_EXPIRED"
 add_alias "$T/ssh_config" other "$SSHD_PORT_OTHER"
+add_alias "$T/ssh_config" plain "$SSHD_PORT_PLAIN"
 read -r catype cablob _ <"$T/ca.pub"
 ca_line="@cert-authority * $catype $cablob"
 
@@ -95,6 +97,13 @@ done
 read -r htype hblob _ <"$T/good/hostkey.pub"
 printf '%s\n@revoked * %s %s\n' "$ca_line" "$htype" "$hblob" >"$T/known_hosts"
 refused good strict hostkey_revoked "the certificate's key @revoked" "@revoked at $T/known_hosts:2"
+
+# A server with no certificate: its key alone, and -v says why.
+echo "$ca_line" >"$T/known_hosts"
+refused plain strict hostkey_unknown "no certificate" "is not in known_hosts"
+run_shoal -F "$T/ssh_config" -w plain --host-key-policy strict -v -- true
+like "$(cat "$T/err")" "plain: no host certificate from the server \\(the server offers no certificate" \
+    "-v: the server offers no certificate"
 
 # A CA known_hosts does not trust: unknown; accept-new records the host key.
 echo "$ca_line" >"$T/known_hosts"
