@@ -693,6 +693,49 @@ cert_types(const char *keytype)
 	return NULL;
 }
 
+/* Does the comma list (n bytes) hold one of the names of the comma list want? */
+static bool
+list_has(const unsigned char *list, size_t n, const char *want)
+{
+	const char *w = want, *e;
+	const unsigned char *p, *c;
+	size_t wl;
+
+	for (; *w != '\0'; w = *e ? e + 1 : e) {
+		e = strchr(w, ',');
+		e = e ? e : w + strlen(w);
+		wl = (size_t)(e - w);
+		for (p = list; p < list + n; p = c + 1) {
+			c = memchr(p, ',', (size_t)(list + n - p));
+			c = c ? c : list + n;
+			if ((size_t)(c - p) == wl && memcmp(p, w, wl) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The server's KEXINIT: can it answer ours?  NULL, or why not. */
+static const char *
+server_kexinit(const unsigned char *pk, size_t n, const char *types)
+{
+	struct rd r = {pk + 1, n - 1};
+	const unsigned char *kex, *hk;
+	size_t kl, hl;
+
+	if (r.n < 16)
+		return "bad key exchange offer from the server";
+	r.p += 16; /* cookie */
+	r.n -= 16;
+	if (!rd_str(&r, &kex, &kl) || !rd_str(&r, &hk, &hl))
+		return "bad key exchange offer from the server";
+	if (!list_has(hk, hl, types))
+		return "the server offers no certificate of the key's type";
+	if (!list_has(kex, kl, "curve25519-sha256,curve25519-sha256@libssh.org"))
+		return "the server offers no curve25519 key exchange";
+	return NULL;
+}
+
 /* Speak to p->fd as far as the server's key exchange reply; its host key blob. */
 static unsigned char *
 probe_talk(struct probe *p, const char *types, size_t *len, const char **why)
@@ -755,9 +798,10 @@ probe_talk(struct probe *p, const char *types, size_t *len, const char **why)
 			goto out;
 		if (n > 0 && pk[0] == 31) /* SSH_MSG_KEX_ECDH_REPLY */
 			break;
+		if (n > 0 && pk[0] == 20 && (*why = server_kexinit(pk, n, types)) != NULL)
+			goto out;          /* SSH_MSG_KEXINIT that cannot answer ours */
 		if (n > 0 && pk[0] == 1) { /* SSH_MSG_DISCONNECT */
-			*why = "the server offers no certificate of the key's type (or no "
-			       "curve25519 key exchange)";
+			*why = "the server ended the key exchange";
 			goto out;
 		}
 		free(pk);
