@@ -634,6 +634,7 @@ host_certificate(struct conn *c, struct host *h, ssh_key key, const char *b64, d
 	unsigned char *cert = NULL;
 	size_t clen = 0;
 	char *why = NULL, *w = NULL;
+	const char *unused = NULL;
 	int fd = ssh_get_fd(c->session);
 
 	if (!c->handed || fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) < 0) {
@@ -653,7 +654,10 @@ host_certificate(struct conn *c, struct host *h, ssh_key key, const char *b64, d
 		return st;
 	}
 	log_msg(LOG_DEBUG, "%s: host certificate fetched (%zu bytes)", h->alias, clen);
-	st = kh_check_cert(&c->kh, c->kh_host, c->kh_port, b64, cert, clen, &w);
+	st = kh_check_cert(&c->kh, c->kh_host, c->kh_port, b64, cert, clen, &w, &unused);
+	if (unused != NULL)
+		log_msg(LOG_VERBOSE, "%s: host certificate not used: %s; its key is judged alone",
+		        h->alias, unused);
 	free(cert);
 	free(*where);
 	*where = w;

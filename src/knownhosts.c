@@ -898,8 +898,7 @@ struct skey {
 	size_t plain_len;
 	bool is_cert;
 	struct hostcert cert;
-	const char *bad;          /* why a certificate does not parse (or is not the key's) */
-	unsigned char *own_plain; /* plain, when owned */
+	const char *bad; /* why a certificate does not parse */
 };
 
 static void
@@ -924,45 +923,50 @@ skey_init(struct skey *k, const char *key_b64)
 
 /*
  * The server's key as a certificate fetched apart (hostcert_fetch): it
- * vouches for nothing unless it is for the key the session proved.
+ * counts only if it is for the key the session proved.  true, or false
+ * with *why (k is then empty).
  */
-static void
-skey_init_cert(struct skey *k, const char *key_b64, const unsigned char *cert, size_t clen)
+static bool
+skey_init_cert(struct skey *k, const char *key_b64, const unsigned char *cert, size_t clen,
+        const char **why)
 {
 	unsigned char *proved;
 	size_t plen = 0;
+	bool usable;
 
 	memset(k, 0, sizeof *k);
-	proved = blob_decode(key_b64, strlen(key_b64), &plen);
-	k->blob = xmalloc(clen ? clen : 1);
+	*why = NULL;
+	if (!hostcert_is_cert(cert, clen)) {
+		*why = "the server presented no certificate";
+		return false;
+	}
+	k->blob = xmalloc(clen);
 	memcpy(k->blob, cert, clen);
 	k->len = clen;
 	k->is_cert = true;
-	if (!hostcert_is_cert(cert, clen)) {
-		k->bad = "the server presented no certificate";
-	} else if (hostcert_parse(k->blob, k->len, &k->cert, &k->bad) == 0 &&
-	           (proved == NULL || k->cert.plain_len != plen ||
-	                   memcmp(k->cert.plain, proved, plen) != 0)) {
-		hostcert_free(&k->cert);
-		k->bad = "the certificate is not for the key the session proved";
+	if (hostcert_parse(k->blob, k->len, &k->cert, why) < 0) {
+		free(k->blob);
+		return false;
 	}
-	if (k->bad == NULL) {
-		k->plain = k->cert.plain;
-		k->plain_len = k->cert.plain_len;
-	} else {
-		/* Judged as the proved key only: revoked, known or changed still hold. */
-		k->own_plain = proved;
-		k->plain = proved;
-		k->plain_len = plen;
-		proved = NULL;
-	}
+	proved = blob_decode(key_b64, strlen(key_b64), &plen);
+	usable = proved != NULL && k->cert.plain_len == plen &&
+	         memcmp(k->cert.plain, proved, plen) == 0;
 	free(proved);
+	if (!usable) {
+		*why = "the certificate is for another key than the session's (another server "
+		       "behind the address?)";
+		hostcert_free(&k->cert);
+		free(k->blob);
+		return false;
+	}
+	k->plain = k->cert.plain;
+	k->plain_len = k->cert.plain_len;
+	return true;
 }
 
 static void
 skey_free(struct skey *k)
 {
-	free(k->own_plain);
 	hostcert_free(&k->cert);
 	free(k->blob);
 }
@@ -1238,13 +1242,14 @@ kh_check(const struct kh_files *f, const char *host, unsigned int port, const ch
 
 enum kh_status
 kh_check_cert(const struct kh_files *f, const char *host, unsigned int port, const char *key_b64,
-        const unsigned char *cert, size_t clen, char **where)
+        const unsigned char *cert, size_t clen, char **where, const char **unused)
 {
 	char *name = lookup_name(host, port);
 	struct skey k;
 	enum kh_status st;
 
-	skey_init_cert(&k, key_b64, cert, clen);
+	if (!skey_init_cert(&k, key_b64, cert, clen, unused))
+		skey_init(&k, key_b64);
 	st = judge(f, host, name, &k, where);
 	skey_free(&k);
 	free(name);

@@ -63,12 +63,14 @@ enum kh_status kh_check(const struct kh_files *f, const char *host, unsigned int
 
 /*
  * kh_check for a server whose key (key_b64, proved by its session) comes
- * with a certificate fetched apart (hostcert_fetch): the certificate counts
- * only when it is for that key, else the answer is KH_BADCERT unless the
- * key itself is revoked or known.
+ * with a certificate fetched apart (hostcert_fetch).  A certificate that
+ * does not parse or is for another key (another server behind the same
+ * address) is left out: *unused says why (static text, else NULL) and the
+ * key is judged alone.
  */
 enum kh_status kh_check_cert(const struct kh_files *f, const char *host, unsigned int port,
-        const char *key_b64, const unsigned char *cert, size_t clen, char **where);
+        const char *key_b64, const unsigned char *cert, size_t clen, char **where,
+        const char **unused);
 
 /*
  * accept-new: check again, one caller at a time, and when the key is still

@@ -393,6 +393,30 @@ known_hosts(void)
 	ok(verdict(kh, file("list3", other), "web1.example.com", 22, cert, NULL) == KH_OK,
 	        "another key in RevokedHostKeys");
 
+	/* A certificate fetched apart counts only for the key the session proved. */
+	{
+		unsigned char cb[4096];
+		size_t cl;
+		const char *unused = NULL;
+
+		pubfile("host-cert.pub", cb, &cl);
+		snprintf(text, sizeof text, "@cert-authority * %s\n", ca);
+		kh = file("kh10", text);
+		kh_files_set(&f, kh, "/nonexistent/global");
+		ok(kh_check_cert(&f, "web1.example.com", 22, b64of(host), cb, cl, NULL, &unused) ==
+		                        KH_OK &&
+		                unused == NULL,
+		        "kh_check_cert: the certificate of the session's key vouches for it");
+		st = kh_check_cert(&f, "web1.example.com", 22, b64of(other), cb, cl, NULL, &unused);
+		ok(st == KH_UNKNOWN && unused != NULL && strstr(unused, "another key") != NULL,
+		        "a certificate for another key is left out: the key alone is unknown");
+		ok(kh_check_cert(&f, "web1.example.com", 22, b64of(host), cb, cl - 9, NULL,
+		           &unused) == KH_UNKNOWN &&
+		                unused != NULL,
+		        "a certificate that does not parse is left out");
+		kh_files_free(&f);
+	}
+
 	/* accept-new: a certificate from no known CA records its own key. */
 	kh = file("kh8", "");
 	kh_files_set(&f, kh, "/nonexistent/global");
