@@ -26,7 +26,10 @@
  * blocks a hashed line; the lines that name a host are remembered per name
  * (aliases often share a host).  A file that changed (inode, size, mtime)
  * replaces its old copy, which is freed; shoal's own appends are added to
- * the copy in place, so recording 2,000 new hosts keeps one copy.
+ * the copy in place, so recording 2,000 new hosts keeps one copy.  A
+ * RevokedHostKeys list of keys is cached the same way; a binary KRL is
+ * read whole at each check (hostcert.c parses it).  Recorded names are
+ * plain, or hashed with a fresh salt when HashKnownHosts asks.
  *
  * Threads: any.  cache.lock (a rwlock) guards the files: held shared while
  * lines are matched, exclusive to read a file again or add a line.
