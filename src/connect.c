@@ -44,6 +44,7 @@
 #include "cancel.h"
 #include "connect.h"
 #include "escape.h"
+#include "hostcert.h"
 #include "keys.h"
 #include "knownhosts.h"
 #include "limiter.h"
@@ -758,6 +759,7 @@ known_hosts_files(struct conn *c, const struct options *o)
 		kh_files_set_lists(&c->kh, c->cf.user_known_hosts_files.v,
 		        c->cf.user_known_hosts_files.n, g->v, g->n);
 	}
+	kh_files_revoked(&c->kh, c->cf.revoked_host_keys_path);
 }
 
 /*
@@ -769,11 +771,13 @@ static void
 known_hosts_reduce(struct conn *c, const struct options *o, const char *hostname, unsigned int port)
 {
 	char fdpath[64];
+	bool ca = false;
 
 	known_hosts_files(c, o);
 	c->kh_host = xstrdup(hostname);
 	c->kh_port = port;
-	c->kh_fd = kh_session_fd(&c->kh, hostname, port);
+	c->kh_fd = kh_session_fd(&c->kh, hostname, port, &ca);
+	c->kh_ca = ca;
 	if (c->kh_fd >= 0)
 		snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", c->kh_fd);
 	else
@@ -795,14 +799,63 @@ known_hosts_restore(struct conn *c)
 	c->kh_fd = -1;
 }
 
+/*
+ * An @cert-authority line names the host and its key alone did not make it
+ * known: libssh 0.10's client never asks for a host certificate (it strips
+ * the certificate types from its offer, whatever SSH_OPTIONS_HOSTKEYS
+ * says), so the certificate is fetched over a second connection to the
+ * same address (hostcert.c) and judged with the key the session proved.
+ * Returns the new verdict (and *where), or st when there is no certificate.
+ */
+static enum kh_status
+host_certificate(struct conn *c, struct host *h, ssh_key key, const char *b64, double timeout,
+        enum kh_status st, char **where)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	unsigned char *cert = NULL;
+	size_t clen = 0;
+	char *why = NULL, *w = NULL;
+	const char *unused = NULL;
+	int fd = ssh_get_fd(c->session);
+
+	if (!c->handed || fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		log_msg(LOG_VERBOSE,
+		        "%s: @cert-authority names the host, but its certificate is not fetched "
+		        "through a ProxyCommand: its key is judged alone",
+		        h->alias);
+		return st;
+	}
+	if (hostcert_fetch((struct sockaddr *)&ss, sl, ssh_key_type_to_char(ssh_key_type(key)),
+	            timeout, &cert, &clen, &why) < 0) {
+		log_msg(LOG_VERBOSE,
+		        "%s: no host certificate from the server (%s): its key is judged "
+		        "alone",
+		        h->alias, why);
+		free(why);
+		return st;
+	}
+	log_msg(LOG_DEBUG, "%s: host certificate fetched (%zu bytes)", h->alias, clen);
+	st = kh_check_cert(&c->kh, c->kh_host, c->kh_port, b64, cert, clen, &w, &unused);
+	if (unused != NULL)
+		log_msg(LOG_VERBOSE, "%s: host certificate not used: %s; its key is judged alone",
+		        h->alias, unused);
+	free(cert);
+	free(*where);
+	*where = w;
+	return st;
+}
+
 /* Our host-key policy, applied to what shoal's own known_hosts reader says. */
 static int
-check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, struct outcome *out)
+check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, double timeout,
+        struct outcome *out)
 {
 	enum kh_status st = KH_UNKNOWN;
 	ssh_key key = NULL;
 	char *b64 = NULL, *fp, *where = NULL, *err = NULL;
 	int rc = -1, rec;
+	bool hash = c->have_cf && c->cf.hash_known_hosts == 1;
 
 	known_hosts_restore(c);
 	fp = key_fingerprint(c->session);
@@ -813,10 +866,12 @@ check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, struc
 		goto out;
 	}
 	st = kh_check(&c->kh, c->kh_host, c->kh_port, b64, &where);
+	if ((st == KH_UNKNOWN || st == KH_CHANGED) && c->kh_ca)
+		st = host_certificate(c, h, key, b64, timeout, st, &where);
 	if (st == KH_UNKNOWN && policy == HOSTKEY_POLICY_ACCEPT_NEW) {
 		free(where);
 		where = NULL;
-		rec = kh_record(&c->kh, c->kh_host, c->kh_port, b64, &st, &where, &err);
+		rec = kh_record(&c->kh, c->kh_host, c->kh_port, b64, hash, &st, &where, &err);
 		if (rec < 0) {
 			outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX,
 			        "cannot record host key %s: %s", fp, err);
@@ -834,8 +889,23 @@ check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, struc
 		break;
 	case KH_REVOKED:
 		outcome_set(out, EK_HOSTKEY_REVOKED, PHASE_KEX,
-		        "host key %s is revoked (@revoked at %s); refused under every policy", fp,
-		        where);
+		        "host key %s is revoked (%s%s); refused under every policy", fp,
+		        strncmp(where, "RevokedHostKeys", 15) == 0 ? "" : "@revoked at ", where);
+		break;
+	case KH_BADCERT:
+		if (policy == HOSTKEY_POLICY_INSECURE) {
+			log_msg(LOG_NORMAL,
+			        "%s: WARNING: host certificate refused (%s); key %s accepted "
+			        "because "
+			        "the policy is insecure",
+			        h->alias, where, fp);
+			rc = 0;
+			break;
+		}
+		outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX,
+		        "host certificate %s refused: %s (signed by a CA trusted for the host: "
+		        "its key is not recorded)",
+		        fp, where);
 		break;
 	case KH_CHANGED:
 		if (policy == HOSTKEY_POLICY_INSECURE) {
@@ -1089,7 +1159,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	if (check_host_key(c, h,
 	            o->hostkey_policy != HOSTKEY_POLICY_UNSET ? o->hostkey_policy
 	                                                      : sshconf_policy(&c->cf),
-	            out) < 0)
+	            o->kex_timeout, out) < 0)
 		goto fail;
 	phase_end(h);
 	phase_begin(h, PHASE_AUTH);

@@ -34,6 +34,7 @@ struct conn {
 	char *kh_host;      /* the name looked up in them (HostName), and its port */
 	unsigned int kh_port;
 	int kh_fd;              /* the lines naming it, handed to libssh for kex, or -1 */
+	bool kh_ca;             /* an @cert-authority line names it: its certificate is fetched */
 	struct sshconf_host cf; /* the host's ssh_config, evaluated for this attempt */
 	bool have_cf;
 };

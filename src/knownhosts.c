@@ -13,15 +13,23 @@
  * diagnostic naming file:line; it never changes the answer for other lines.
  * Of the lines naming the host: a revoked key is refused whatever else
  * matches; a line holding the server's key makes it known; any other key
- * (whatever its type) makes it changed; @cert-authority lines count for
- * neither (host certificates are not checked).
+ * (whatever its type) makes it changed.  A server presenting a host
+ * certificate: the certificate, its own key or its CA listed @revoked (or
+ * in the RevokedHostKeys list) refuses it; a certificate whose CA an
+ * @cert-authority line naming the host holds is checked (hostcert.c) and,
+ * valid, makes it known; else its own key is judged as a plain key, as
+ * OpenSSH does, except that a certificate from a CA of the host that fails
+ * its check is never unknown (accept-new must not record past it).
  *
  * Cost and memory.  Each file is read once and kept parsed, each hashed
  * line with its HMAC key schedule computed once, so a host costs two SHA-1
  * blocks a hashed line; the lines that name a host are remembered per name
  * (aliases often share a host).  A file that changed (inode, size, mtime)
  * replaces its old copy, which is freed; shoal's own appends are added to
- * the copy in place, so recording 2,000 new hosts keeps one copy.
+ * the copy in place, so recording 2,000 new hosts keeps one copy.  A
+ * RevokedHostKeys list of keys is cached the same way; a binary KRL is
+ * read whole at each check (hostcert.c parses it).  Recorded names are
+ * plain, or hashed with a fresh salt when HashKnownHosts asks.
  *
  * Threads: any.  cache.lock (a rwlock) guards the files: held shared while
  * lines are matched, exclusive to read a file again or add a line.
@@ -42,10 +50,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "hostcert.h"
 #include "knownhosts.h"
 #include "log.h"
 #include "sshconf.h"
@@ -235,6 +247,7 @@ struct memo {
 struct khfile {
 	struct khfile *next;
 	char *path;
+	bool keylist; /* a RevokedHostKeys list: "type base64 [comment]" lines */
 	dev_t dev;
 	ino_t ino;
 	off_t size;
@@ -361,7 +374,7 @@ field(const char **p, const char *end, const char **f, size_t *n)
  * K_BAD line.
  */
 static enum kind
-parse_line(const char *base, size_t off, size_t len, struct line *l, const char **why)
+parse_line(const char *base, size_t off, size_t len, bool keylist, struct line *l, const char **why)
 {
 	const char *p = base + off, *end = base + off + len, *f, *t;
 	unsigned char salt[64], *blob = NULL;
@@ -373,6 +386,12 @@ parse_line(const char *base, size_t off, size_t len, struct line *l, const char 
 		p++;
 	if (p == end || *p == '#')
 		return K_SKIP;
+	if (keylist) {
+		/* A list of keys, each revoked: no marker, no names. */
+		l->marker = M_REVOKED;
+		l->names = (size_t)(p - base);
+		goto type;
+	}
 	field(&p, end, &f, &n);
 	if (*f == '@') {
 		if (n == 8 && memcmp(f, "@revoked", 8) == 0)
@@ -386,6 +405,7 @@ parse_line(const char *base, size_t off, size_t len, struct line *l, const char 
 	}
 	l->names = (size_t)(f - base);
 	l->names_len = n;
+type:
 	if (!field(&p, end, &f, &n))
 		goto bad_key;
 	l->type = (size_t)(f - base);
@@ -411,7 +431,7 @@ parse_line(const char *base, size_t off, size_t len, struct line *l, const char 
 	}
 	free(blob);
 	f = base + l->names;
-	if (*f != '|')
+	if (keylist || *f != '|')
 		return K_NAMES;
 	/* |1|base64 salt|base64 hash, and nothing else in the field */
 	t = l->names_len > 3 && memcmp(f, "|1|", 3) == 0 ? memchr(f + 3, '|', l->names_len - 3)
@@ -537,10 +557,10 @@ file_add_line(struct khfile *f, size_t off, size_t len)
 	f->nphys++;
 	if (len > 0 && f->text.p[off + len - 1] == '\r')
 		len--;
-	k = parse_line(f->text.p, off, len, &l, &why);
+	k = parse_line(f->text.p, off, len, f->keylist, &l, &why);
 	if (k == K_BAD)
-		log_msg(LOG_VERBOSE, "known_hosts %s:%zu: line skipped: %s", f->path, f->nphys,
-		        why);
+		log_msg(LOG_VERBOSE, "%s %s:%zu: line skipped: %s",
+		        f->keylist ? "RevokedHostKeys" : "known_hosts", f->path, f->nphys, why);
 	if (k != K_HASHED && k != K_NAMES) {
 		f->text.len = off;
 		return;
@@ -593,7 +613,7 @@ file_feed(struct khfile *f, const char *data, size_t n)
 }
 
 static struct khfile *
-file_read(const char *path)
+file_read(const char *path, bool keylist)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct khfile *f;
@@ -610,6 +630,7 @@ file_read(const char *path)
 	}
 	f = xcalloc(1, sizeof *f);
 	f->path = xstrdup(path);
+	f->keylist = keylist;
 	buf_init(&f->text);
 	/* Read by chunks; a partial last line is carried into the next one. */
 	while ((n = read(fd, chunk, sizeof chunk)) > 0) {
@@ -645,12 +666,12 @@ file_read(const char *path)
 }
 
 static struct khfile *
-file_find(const char *path)
+file_find(const char *path, bool keylist)
 {
 	struct khfile *f;
 
 	for (f = cache.files; f != NULL; f = f->next) {
-		if (strcmp(f->path, path) == 0)
+		if (f->keylist == keylist && strcmp(f->path, path) == 0)
 			return f;
 	}
 	return NULL;
@@ -661,7 +682,7 @@ file_find(const char *path)
  * (shared or exclusive: unlock it when done); NULL, unlocked: no such file.
  */
 static struct khfile *
-file_get(const char *path)
+file_get(const char *path, bool keylist)
 {
 	struct khfile *f, **pp;
 	struct stat st;
@@ -669,12 +690,12 @@ file_get(const char *path)
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return NULL;
 	pthread_rwlock_rdlock(&cache.lock);
-	f = file_find(path);
+	f = file_find(path, keylist);
 	if (f != NULL && file_same(f, &st))
 		return f;
 	pthread_rwlock_unlock(&cache.lock);
 	pthread_rwlock_wrlock(&cache.lock);
-	f = file_find(path);
+	f = file_find(path, keylist);
 	if (f != NULL && file_same(f, &st))
 		return f;
 	/* The old copy goes: nobody holds it while we hold the lock. */
@@ -685,7 +706,7 @@ file_get(const char *path)
 			break;
 		}
 	}
-	if ((f = file_read(path)) == NULL) {
+	if ((f = file_read(path, keylist)) == NULL) {
 		pthread_rwlock_unlock(&cache.lock);
 		return NULL;
 	}
@@ -835,6 +856,14 @@ kh_files_set(struct kh_files *f, const char *user, const char *global)
 
 	split(user, duser, &f->user, &f->nuser);
 	split(global, dglobal, &f->global, &f->nglobal);
+	f->revoked = NULL;
+}
+
+void
+kh_files_revoked(struct kh_files *f, const char *path)
+{
+	free(f->revoked);
+	f->revoked = path != NULL && strcasecmp(path, "none") != 0 ? xstrdup(path) : NULL;
 }
 
 void
@@ -863,6 +892,7 @@ kh_files_free(struct kh_files *f)
 		free(f->global[i]);
 	free(f->user);
 	free(f->global);
+	free(f->revoked);
 	memset(f, 0, sizeof *f);
 }
 
@@ -878,95 +908,324 @@ lookup_name(const char *host, unsigned int port)
 	return name;
 }
 
-/* One verdict over every file, and what decided it. */
-struct verdict {
-	bool ok, changed, revoked;
-	char *ok_at, *changed_at, *revoked_at;
+/* The server's key as judged: its blob, and its certificate when it is one. */
+struct skey {
+	unsigned char *blob; /* as the server presented it */
+	size_t len;
+	const unsigned char *plain; /* the host's own key: blob, or the certificate's */
+	size_t plain_len;
+	bool is_cert;
+	struct hostcert cert;
+	const char *bad; /* why a certificate does not parse */
 };
 
 static void
-note(char **at, const char *path, size_t no)
+skey_init(struct skey *k, const char *key_b64)
 {
-	if (*at == NULL)
-		*at = xasprintf("%s:%zu", path, no);
+	memset(k, 0, sizeof *k);
+	k->blob = blob_decode(key_b64, strlen(key_b64), &k->len);
+	if (k->blob == NULL) {
+		k->blob = xcalloc(1, 1); /* matches no line: unknown, or changed */
+		k->len = 0;
+	}
+	k->plain = k->blob;
+	k->plain_len = k->len;
+	if (!hostcert_is_cert(k->blob, k->len))
+		return;
+	k->is_cert = true;
+	if (hostcert_parse(k->blob, k->len, &k->cert, &k->bad) == 0) {
+		k->plain = k->cert.plain;
+		k->plain_len = k->cert.plain_len;
+	}
 }
 
 /*
- * Match one file's lines naming name against the key blob (key NULL: only
- * collect), and append the usable ones to out (NULL: none) as libssh reads
- * them.  Returns the lines naming name.
+ * The server's key as a certificate fetched apart (hostcert_fetch): it
+ * counts only if it is for the key the session proved.  true, or false
+ * with *why (k is then empty).
+ */
+static bool
+skey_init_cert(struct skey *k, const char *key_b64, const unsigned char *cert, size_t clen,
+        const char **why)
+{
+	unsigned char *proved;
+	size_t plen = 0;
+	bool usable;
+
+	memset(k, 0, sizeof *k);
+	*why = NULL;
+	if (!hostcert_is_cert(cert, clen)) {
+		*why = "the server presented no certificate";
+		return false;
+	}
+	k->blob = xmalloc(clen);
+	memcpy(k->blob, cert, clen);
+	k->len = clen;
+	k->is_cert = true;
+	if (hostcert_parse(k->blob, k->len, &k->cert, why) < 0) {
+		free(k->blob);
+		return false;
+	}
+	proved = blob_decode(key_b64, strlen(key_b64), &plen);
+	usable = proved != NULL && k->cert.plain_len == plen &&
+	         memcmp(k->cert.plain, proved, plen) == 0;
+	free(proved);
+	if (!usable) {
+		*why = "the certificate is for another key than the session's (another server "
+		       "behind the address?)";
+		hostcert_free(&k->cert);
+		free(k->blob);
+		return false;
+	}
+	k->plain = k->cert.plain;
+	k->plain_len = k->cert.plain_len;
+	return true;
+}
+
+static void
+skey_free(struct skey *k)
+{
+	hostcert_free(&k->cert);
+	free(k->blob);
+}
+
+/* One verdict over every file, and what decided it. */
+struct verdict {
+	bool ok, changed, revoked, ca;
+	char *ok_at, *changed_at, *revoked_at, *ca_at;
+};
+
+static void
+note(char **at, const char *path, size_t no, const char *what)
+{
+	if (*at == NULL)
+		*at = xasprintf("%s:%zu%s", path, no, what);
+}
+
+static bool
+same(const unsigned char *a, size_t an, const unsigned char *b, size_t bn)
+{
+	return an == bn && an > 0 && memcmp(a, b, an) == 0;
+}
+
+/* A revoked key (blob of len bl) against the server's key: is it it, or its CA? */
+static void
+revoked_line(struct verdict *v, const struct skey *k, const unsigned char *blob, size_t bl,
+        const char *path, size_t no, const char *prefix)
+{
+	char *at = NULL;
+
+	if (same(blob, bl, k->plain, k->plain_len) || same(blob, bl, k->blob, k->len))
+		at = xasprintf("%s%s:%zu", prefix, path, no);
+	else if (k->is_cert && k->bad == NULL && same(blob, bl, k->cert.ca, k->cert.ca_len))
+		at = xasprintf("%s%s:%zu, the certificate's CA", prefix, path, no);
+	if (at == NULL)
+		return;
+	v->revoked = true;
+	if (v->revoked_at == NULL)
+		v->revoked_at = at;
+	else
+		free(at);
+}
+
+/*
+ * Match one file's lines naming name against the server's key (k NULL:
+ * only collect), and append the plain ones to out (NULL: none) as libssh
+ * reads them; *ca, when not NULL, is set when an @cert-authority line names
+ * name.  Returns the lines naming name.
  */
 static size_t
-file_judge(const char *path, const char *name, const unsigned char *key, size_t klen,
-        struct verdict *v, struct buf *out, size_t *nphys)
+file_judge(const char *path, const char *name, const struct skey *k, struct verdict *v,
+        struct buf *out, bool *ca, size_t *nphys)
 {
 	struct khfile *f;
 	const struct memo *m;
 	const struct line *l;
 	unsigned char *blob;
 	size_t i, bl, n;
-	bool same;
 
 	*nphys = 0;
-	if ((f = file_get(path)) == NULL)
+	if ((f = file_get(path, false)) == NULL)
 		return 0;
 	m = lines_naming(f, name);
 	*nphys = f->nphys;
 	n = m->n;
 	for (i = 0; i < m->n; i++) {
 		l = &f->lines[m->idx[i]];
-		if (l->marker == M_CA)
-			continue; /* host certificates are not checked */
+		if (ca != NULL && l->marker == M_CA)
+			*ca = true;
 		if (out != NULL && l->marker == M_NONE)
 			buf_appendf(out, "%s %.*s %.*s\n", name, (int)l->type_len,
 			        f->text.p + l->type, (int)l->b64_len, f->text.p + l->b64);
-		if (key == NULL)
+		if (k == NULL)
 			continue;
 		blob = blob_decode(f->text.p + l->b64, l->b64_len, &bl);
-		same = blob != NULL && bl == klen && memcmp(blob, key, klen) == 0;
-		free(blob);
+		if (blob == NULL)
+			continue;
 		if (l->marker == M_REVOKED) {
-			if (same) {
-				v->revoked = true;
-				note(&v->revoked_at, path, l->no);
+			revoked_line(v, k, blob, bl, path, l->no, "");
+		} else if (l->marker == M_CA) {
+			/* A CA counts only for the certificate it signed. */
+			if (k->is_cert && k->bad == NULL &&
+			        same(blob, bl, k->cert.ca, k->cert.ca_len)) {
+				v->ca = true;
+				note(&v->ca_at, path, l->no, "");
 			}
-		} else if (same) {
+		} else if (same(blob, bl, k->plain, k->plain_len)) {
 			v->ok = true;
-			note(&v->ok_at, path, l->no);
+			note(&v->ok_at, path, l->no, "");
 		} else {
 			v->changed = true;
-			note(&v->changed_at, path, l->no);
+			note(&v->changed_at, path, l->no, "");
 		}
+		free(blob);
 	}
 	pthread_rwlock_unlock(&cache.lock);
 	return n;
 }
 
+/* Does path hold a binary KRL (PROTOCOL.krl), not a list of keys? */
+static bool
+is_krl(const char *path)
+{
+	char magic[8];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool krl;
+
+	if (fd < 0)
+		return false;
+	krl = read(fd, magic, sizeof magic) == (ssize_t)sizeof magic &&
+	      memcmp(magic, "SSHKRL\n", 8) == 0;
+	close(fd);
+	return krl;
+}
+
+/*
+ * A binary KRL against the server's key: its own key, its certificate (by
+ * CA and serial or key ID) and the certificate's CA.  Read whole at each
+ * check (KRLs are compact: a serial range revokes thousands of
+ * certificates in a few bytes).  One that cannot be read revokes.
+ */
+static void
+krl_judge(const char *path, const struct skey *k, struct verdict *v)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct buf data;
+	char chunk[65536];
+	const char *why = "cannot be read";
+	const struct hostcert *c = k->is_cert && k->bad == NULL ? &k->cert : NULL;
+	ssize_t n = -1;
+	int r = -1;
+
+	buf_init(&data);
+	if (fd >= 0) {
+		while ((n = read(fd, chunk, sizeof chunk)) > 0)
+			buf_append(&data, chunk, (size_t)n);
+		close(fd);
+	}
+	if (n == 0) {
+		r = hostcert_krl_revoked(
+		        (const unsigned char *)data.p, data.len, k->plain, k->plain_len, c, &why);
+		if (r == 0 && c != NULL)
+			r = hostcert_krl_revoked((const unsigned char *)data.p, data.len, c->ca,
+			        c->ca_len, NULL, &why);
+	}
+	if (r != 0) {
+		v->revoked = true;
+		v->revoked_at = r > 0 ? xasprintf("RevokedHostKeys KRL %s", path)
+		                      : xasprintf("RevokedHostKeys KRL %s: %s", path, why);
+	}
+	buf_free(&data);
+}
+
+/*
+ * The RevokedHostKeys list against the server's key.  A list that cannot
+ * be read revokes every key, as OpenSSH refuses then: a revocation that is
+ * not seen must not let a key through.
+ */
+static void
+revoked_list_judge(const char *value, const struct skey *k, struct verdict *v)
+{
+	char *path = expand(value);
+	struct khfile *f = NULL;
+	const struct line *l;
+	unsigned char *blob;
+	size_t i, bl;
+
+	if (path != NULL && is_krl(path)) {
+		krl_judge(path, k, v);
+		goto out;
+	}
+	if (path == NULL || (f = file_get(path, true)) == NULL) {
+		v->revoked = true;
+		v->revoked_at = xasprintf("RevokedHostKeys %s cannot be read", value);
+		goto out;
+	}
+	for (i = 0; i < f->nlines; i++) {
+		l = &f->lines[i];
+		if ((blob = blob_decode(f->text.p + l->b64, l->b64_len, &bl)) == NULL)
+			continue;
+		revoked_line(v, k, blob, bl, path, l->no, "RevokedHostKeys ");
+		free(blob);
+	}
+	pthread_rwlock_unlock(&cache.lock);
+out:
+	free(path);
+}
+
+/* The host name a certificate must name: the host, in lower case, without port. */
+static char *
+principal_name(const char *host)
+{
+	char *name = xstrdup(host);
+	size_t i;
+
+	for (i = 0; name[i] != '\0'; i++)
+		name[i] = (char)tolower((unsigned char)name[i]);
+	return name;
+}
+
 static enum kh_status
-judge(const struct kh_files *f, const char *name, const char *key_b64, char **where)
+judge(const struct kh_files *f, const char *host, const char *name, const struct skey *k,
+        char **where)
 {
 	struct verdict v = {0};
 	enum kh_status st = KH_UNKNOWN;
-	unsigned char *key;
-	size_t i, klen = 0, nphys;
-	char *path, **at = NULL;
+	size_t i, nphys;
+	char *path, **at = NULL, *why = NULL, *principal, *bad = NULL;
 
-	key = blob_decode(key_b64, strlen(key_b64), &klen);
-	if (key == NULL)
-		key = xcalloc(1, 1); /* matches no line: unknown, or changed */
 	for (i = 0; i < f->nuser + f->nglobal; i++) {
 		path = expand(i < f->nuser ? f->user[i] : f->global[i - f->nuser]);
 		if (path != NULL)
-			file_judge(path, name, key, klen, &v, NULL, &nphys);
+			file_judge(path, name, k, &v, NULL, NULL, &nphys);
 		free(path);
 	}
-	free(key);
+	if (f->revoked != NULL && !v.revoked)
+		revoked_list_judge(f->revoked, k, &v);
+	if (v.ca && !v.revoked) {
+		principal = principal_name(host);
+		if (hostcert_check(&k->cert, principal, (uint64_t)time(NULL), &why) == 0) {
+			v.ok = true;
+			free(v.ok_at);
+			v.ok_at = v.ca_at;
+			v.ca_at = NULL;
+		} else {
+			bad = xasprintf("%s: %s", v.ca_at, why);
+		}
+		free(why);
+		free(principal);
+	} else if (k->is_cert && k->bad != NULL) {
+		bad = xasprintf("host certificate: %s", k->bad);
+	}
 	if (v.revoked) {
 		st = KH_REVOKED;
 		at = &v.revoked_at;
 	} else if (v.ok) {
 		st = KH_OK;
 		at = &v.ok_at;
+	} else if (bad != NULL) {
+		st = KH_BADCERT;
+		at = &bad;
 	} else if (v.changed) {
 		st = KH_CHANGED;
 		at = &v.changed_at;
@@ -976,9 +1235,11 @@ judge(const struct kh_files *f, const char *name, const char *key_b64, char **wh
 		if (at)
 			*at = NULL;
 	}
+	free(bad);
 	free(v.ok_at);
 	free(v.changed_at);
 	free(v.revoked_at);
+	free(v.ca_at);
 	return st;
 }
 
@@ -987,8 +1248,28 @@ kh_check(const struct kh_files *f, const char *host, unsigned int port, const ch
         char **where)
 {
 	char *name = lookup_name(host, port);
-	enum kh_status st = judge(f, name, key_b64, where);
+	struct skey k;
+	enum kh_status st;
 
+	skey_init(&k, key_b64);
+	st = judge(f, host, name, &k, where);
+	skey_free(&k);
+	free(name);
+	return st;
+}
+
+enum kh_status
+kh_check_cert(const struct kh_files *f, const char *host, unsigned int port, const char *key_b64,
+        const unsigned char *cert, size_t clen, char **where, const char **unused)
+{
+	char *name = lookup_name(host, port);
+	struct skey k;
+	enum kh_status st;
+
+	if (!skey_init_cert(&k, key_b64, cert, clen, unused))
+		skey_init(&k, key_b64);
+	st = judge(f, host, name, &k, where);
+	skey_free(&k);
 	free(name);
 	return st;
 }
@@ -1021,7 +1302,7 @@ cache_appended(const char *path, const struct stat *before, const struct stat *a
 	size_t first;
 
 	pthread_rwlock_wrlock(&cache.lock);
-	f = file_find(path);
+	f = file_find(path, false);
 	if (f != NULL && file_same(f, before) && after->st_size == before->st_size + (off_t)n) {
 		first = f->nlines;
 		/* A newline ending the old last line: that line was counted already. */
@@ -1044,21 +1325,50 @@ cache_appended(const char *path, const struct stat *before, const struct stat *a
 	pthread_rwlock_unlock(&cache.lock);
 }
 
-/* Append "name type base64" to path (as OpenSSH writes it); 0, or -1 with *err. */
-static int
-append_key(const char *path, const char *name, const char *key_b64, char **err)
+/* base64 of n bytes (free it). */
+static char *
+b64_encode(const unsigned char *p, size_t n)
 {
-	unsigned char *blob;
+	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+	return out;
+}
+
+/* name as HashKnownHosts writes it: "|1|" base64 salt "|" base64 HMAC-SHA1(salt, name). */
+static char *
+hashed_name(const char *name)
+{
+	unsigned char salt[20], mac[20];
+	char *s, *m, *res;
+
+	if (RAND_bytes(salt, sizeof salt) != 1)
+		fatal("no random bytes for a hashed known_hosts name");
+	kh_hmac_sha1(salt, sizeof salt, name, strlen(name), mac);
+	s = b64_encode(salt, sizeof salt);
+	m = b64_encode(mac, sizeof mac);
+	res = xasprintf("|1|%s|%s", s, m);
+	free(s);
+	free(m);
+	return res;
+}
+
+/*
+ * Append "name type base64" to path (as OpenSSH writes it; name hashed when
+ * hash is set); 0, or -1 with *err.
+ */
+static int
+append_key(const char *path, const char *name, const unsigned char *blob, size_t bl, bool hash,
+        char **err)
+{
 	const char *type;
-	size_t bl, tl;
+	size_t tl;
 	struct stat before, after;
 	struct buf line;
-	char last;
+	char last, *b64 = NULL, *hname = NULL;
 	int fd, rc = -1;
 
-	blob = blob_decode(key_b64, strlen(key_b64), &bl);
-	if (blob == NULL || !blob_type(blob, bl, &type, &tl)) {
-		free(blob);
+	if (!blob_type(blob, bl, &type, &tl)) {
 		*err = xstrdup("the server's key cannot be encoded");
 		return -1;
 	}
@@ -1072,7 +1382,9 @@ append_key(const char *path, const char *name, const char *key_b64, char **err)
 	/* A file whose last line has no newline gets one first, as ssh does. */
 	if (before.st_size > 0 && pread(fd, &last, 1, before.st_size - 1) == 1 && last != '\n')
 		buf_appendc(&line, '\n');
-	buf_appendf(&line, "%s %.*s %s\n", name, (int)tl, type, key_b64);
+	b64 = b64_encode(blob, bl);
+	hname = hash ? hashed_name(name) : NULL;
+	buf_appendf(&line, "%s %.*s %s\n", hash ? hname : name, (int)tl, type, b64);
 	errno = 0;
 	if (write(fd, line.p, line.len) != (ssize_t)line.len || fstat(fd, &after) < 0) {
 		*err = xasprintf("%s: %s", path, errno ? strerror(errno) : "short write");
@@ -1086,21 +1398,24 @@ out:
 		rc = -1;
 	}
 	buf_free(&line);
-	free(blob);
+	free(b64);
+	free(hname);
 	return rc;
 }
 
 int
 kh_record(const struct kh_files *f, const char *host, unsigned int port, const char *key_b64,
-        enum kh_status *st, char **where, char **err)
+        bool hash, enum kh_status *st, char **where, char **err)
 {
 	char *name = lookup_name(host, port), *path = NULL;
+	struct skey k;
 	int rc = 0;
 
 	*err = NULL;
+	skey_init(&k, key_b64);
 	pthread_mutex_lock(&cache.record);
 	/* Under the lock: another alias of this host may have recorded it since. */
-	*st = judge(f, name, key_b64, where);
+	*st = judge(f, host, name, &k, where);
 	if (*st != KH_UNKNOWN)
 		goto out;
 	if (f->nuser == 0 || (path = expand(f->user[0])) == NULL) {
@@ -1109,24 +1424,28 @@ kh_record(const struct kh_files *f, const char *host, unsigned int port, const c
 		rc = -1;
 		goto out;
 	}
-	rc = append_key(path, name, key_b64, err) < 0 ? -1 : 1;
+	/* A certificate from no known CA: its key is recorded, as OpenSSH does. */
+	rc = append_key(path, name, k.plain, k.plain_len, hash, err) < 0 ? -1 : 1;
 	if (rc == 1)
-		log_msg(LOG_DEBUG, "known_hosts %s: recorded %s", path, name);
+		log_msg(LOG_DEBUG, "known_hosts %s: recorded %s%s", path, name,
+		        hash ? " (hashed)" : "");
 out:
 	pthread_mutex_unlock(&cache.record);
+	skey_free(&k);
 	free(path);
 	free(name);
 	return rc;
 }
 
 int
-kh_session_fd(const struct kh_files *f, const char *host, unsigned int port)
+kh_session_fd(const struct kh_files *f, const char *host, unsigned int port, bool *ca)
 {
 	char *name = lookup_name(host, port), *path;
 	struct buf out;
 	size_t i, n, nphys;
 	int fd = -1;
 
+	*ca = false;
 	buf_init(&out);
 	for (i = 0; i < f->nuser + f->nglobal; i++) {
 		path = expand(i < f->nuser ? f->user[i] : f->global[i - f->nuser]);
@@ -1135,7 +1454,7 @@ kh_session_fd(const struct kh_files *f, const char *host, unsigned int port)
 			        i < f->nuser ? f->user[i] : f->global[i - f->nuser]);
 			continue;
 		}
-		n = file_judge(path, name, NULL, 0, NULL, &out, &nphys);
+		n = file_judge(path, name, NULL, NULL, &out, ca, &nphys);
 		if (nphys > 0)
 			log_msg(LOG_DEBUG, "known_hosts %s: %zu of %zu lines can name %s", path, n,
 			        nphys, name);

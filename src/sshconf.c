@@ -137,6 +137,7 @@ enum kw {
 	K_GLOBALKH,
 	K_HASHKH,
 	K_HOSTKEYALIAS,
+	K_REVOKEDHOSTKEYS,
 	K_HOSTKEYALGS,
 	K_KEX,
 	K_CIPHERS,
@@ -278,7 +279,7 @@ static const struct keyword keywords[] = {
         {"updatehostkeys", K_NAMED, "known_hosts is not updated from the server"},
         {"verifyhostkeydns", K_NAMED, "no SSHFP lookup"},
         {"knownhostscommand", K_NAMED, "only the known_hosts files are read"},
-        {"revokedhostkeys", K_NAMED, "known_hosts @revoked lines only"},
+        {"revokedhostkeys", K_REVOKEDHOSTKEYS, NULL},
         {"addkeystoagent", K_NAMED, "keys are not added to the agent"},
         {"pkcs11provider", K_NAMED, "no PKCS#11 keys"},
         {"smartcarddevice", K_NAMED, "no PKCS#11 keys"},
@@ -1075,6 +1076,7 @@ check_line(struct loader *ld, const char *file, struct cline *l, int depth)
 	case K_CERTIFICATEFILE:
 	case K_IDENTITYAGENT:
 	case K_CONTROLPATH:
+	case K_REVOKEDHOSTKEYS:
 		if (!tokens_ok(a0, TOKENS_ALL, &bad))
 			goto bad_token;
 		break;
@@ -1782,6 +1784,9 @@ apply_line(struct ev *e, struct cfile *f, struct cline *l, bool *active, bool ne
 	case K_IDENTITYAGENT:
 		set_str(&o->identity_agent, a0);
 		break;
+	case K_REVOKEDHOSTKEYS:
+		set_str(&o->revoked_host_keys, a0);
+		break;
 	case K_PUBKEYAUTH:
 		set_int(&o->pubkey_auth, state_find(st_pubkey, a0));
 		break;
@@ -2313,6 +2318,10 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 		free(o->identity_agent);
 		o->identity_agent = x;
 	}
+	if (o->revoked_host_keys != NULL && strcmp(o->revoked_host_keys, "none") != 0 &&
+	        (o->revoked_host_keys_path = expand(o->revoked_host_keys, &t, true, true, err)) ==
+	                NULL)
+		goto fail;
 	if (o->control_path != NULL && strcmp(o->control_path, "none") != 0) {
 		if ((x = expand(o->control_path, &t, true, true, err)) == NULL)
 			goto fail;
@@ -2348,6 +2357,8 @@ sshconf_host_free(struct sshconf_host *h)
 	list_free(&h->certificate_files);
 	list_free(&h->certificate_paths);
 	free(h->identity_agent);
+	free(h->revoked_host_keys);
+	free(h->revoked_host_keys_path);
 	free(h->preferred_authentications);
 	free(h->proxy_command);
 	free(h->proxy_command_expanded);
@@ -2443,6 +2454,8 @@ sshconf_print(FILE *fp, const struct sshconf_host *h)
 	if (h->identity_agent)
 		fprintf(fp, "identityagent %s\n", h->identity_agent);
 	fprintf(fp, "kexalgorithms %s\n", h->kex_algorithms);
+	if (h->revoked_host_keys)
+		fprintf(fp, "revokedhostkeys %s\n", h->revoked_host_keys);
 	fprintf(fp, "loglevel %s\n", state_name(st_loglevel, h->log_level));
 	fprintf(fp, "macs %s\n", h->macs);
 	if (h->preferred_authentications)

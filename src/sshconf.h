@@ -58,7 +58,9 @@ struct sshconf_host {
 	struct sshconf_list user_known_hosts_files; /* expanded */
 	struct sshconf_list global_known_hosts_files;
 	int hash_known_hosts;
-	char *host_key_alias; /* NULL: unset */
+	char *revoked_host_keys;      /* as written: what ssh -G prints */
+	char *revoked_host_keys_path; /* expanded; NULL: none */
+	char *host_key_alias;         /* NULL: unset */
 	/* Algorithm lists, + - ^ applied, only what libssh supports. */
 	char *kex_algorithms;
 	char *ciphers;

@@ -36,7 +36,7 @@ main(int argc, char **argv)
 		snprintf(host, sizeof host, "h%d.example.net", i);
 		where = err = NULL;
 		if (kh_check(&f, host, 22, B64, &where) == KH_UNKNOWN &&
-		        kh_record(&f, host, 22, B64, &st, &where, &err) == 1)
+		        kh_record(&f, host, 22, B64, false, &st, &where, &err) == 1)
 			recorded++;
 		free(where);
 		free(err);

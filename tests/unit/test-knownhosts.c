@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,27 @@ hashed(const char *name, unsigned char saltbyte)
 	return res;
 }
 
+/* Decode base64 (no padding check); the length. */
+static size_t
+b64dec(const char *s, size_t n, unsigned char *out)
+{
+	static const char set[] =
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned int acc = 0, bits = 0;
+	size_t i, o = 0;
+	const char *c;
+
+	for (i = 0; i < n && s[i] != '=' && (c = strchr(set, s[i])) != NULL && *c; i++) {
+		acc = acc << 6 | (unsigned int)(c - set);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	return o;
+}
+
 static char dir[] = "/tmp/shoal-test-kh-XXXXXX";
 static int nfile;
 
@@ -136,7 +158,7 @@ slurp(const char *path)
 	return buf;
 }
 
-static const char *const sname[] = {"unknown", "known", "changed", "revoked"};
+static const char *const sname[] = {"unknown", "known", "changed", "revoked", "badcert"};
 
 /* The verdict for host:port and key from one user file (and no global one). */
 static void
@@ -319,15 +341,15 @@ recording(void)
 	snprintf(users, sizeof users, "%s %s", path, user2);
 	kh_files_set(&f, users, "/nonexistent/global");
 	ok(kh_check(&f, "New", 2222, B64, NULL) == KH_UNKNOWN, "a new host is unknown");
-	rc = kh_record(&f, "New", 2222, B64, &st, &where, &err);
+	rc = kh_record(&f, "New", 2222, B64, false, &st, &where, &err);
 	ok(rc == 1 && err == NULL, "kh_record appends it");
-	rc = kh_record(&f, "new", 2222, B64, &st, &where, &err);
+	rc = kh_record(&f, "new", 2222, B64, false, &st, &where, &err);
 	ok(rc == 0 && st == KH_OK, "a second alias finds it recorded");
 	free(where);
 	where = NULL;
-	rc = kh_record(&f, "new22", 22, B64, &st, &where, &err);
+	rc = kh_record(&f, "new22", 22, B64, false, &st, &where, &err);
 	ok(rc == 1, "port 22: recorded under the plain name");
-	rc = kh_record(&f, "old", 22, B64, &st, &where, &err);
+	rc = kh_record(&f, "old", 22, B64, false, &st, &where, &err);
 	ok(rc == 0 && st == KH_CHANGED, "kh_record never records over a changed key");
 	free(where);
 	where = NULL;
@@ -354,9 +376,97 @@ recording(void)
 
 	/* No user file to write. */
 	kh_files_set(&f, "%h/kh", "/nonexistent/global");
-	rc = kh_record(&f, "x", 22, B64, &st, &where, &err);
+	rc = kh_record(&f, "x", 22, B64, false, &st, &where, &err);
 	ok(rc == -1 && err != NULL, "an escape shoal does not expand: cannot record");
 	free(err);
+	kh_files_free(&f);
+}
+
+/* HashKnownHosts: "|1|salt|hash" lines, each with its own salt, read back. */
+static void
+hashed_recording(void)
+{
+	const char *path = file("");
+	char *where = NULL, *err = NULL, *text, *nl, *bar;
+	unsigned char salt[20], mac[20], want[20];
+	struct kh_files f;
+	enum kh_status st;
+	int rc;
+
+	kh_files_set(&f, path, "/nonexistent/global");
+	rc = kh_record(&f, "Hashed", 2222, B64, true, &st, &where, &err);
+	ok(rc == 1 && err == NULL, "kh_record with hash appends");
+	rc = kh_record(&f, "other", 22, B64_OTHER, true, &st, &where, &err);
+	ok(rc == 1, "a second host, hashed");
+	text = slurp(path);
+	ok(strncmp(text, "|1|", 3) == 0 && strstr(text, "Hashed") == NULL &&
+	                strstr(text, "hashed") == NULL && strstr(text, "other") == NULL,
+	        "the names are not in the file");
+	nl = strchr(text, '\n');
+	bar = strchr(text + 3, '|');
+	ok(nl != NULL && bar != NULL && bar < nl &&
+	                strstr(text, " " KEY "\n") == nl - strlen(KEY) - 1,
+	        "the line is |1|salt|hash type base64");
+	if (bar != NULL && b64dec(text + 3, (size_t)(bar - text - 3), salt) == 20 &&
+	        b64dec(bar + 1, 28, mac) == 20) {
+		kh_hmac_sha1(salt, 20, "[hashed]:2222", 13, want);
+		ok(memcmp(mac, want, 20) == 0,
+		        "hash = HMAC-SHA1(salt, \"[hashed]:2222\"), lower case");
+	} else {
+		ok(0, "hash = HMAC-SHA1(salt, \"[hashed]:2222\"), lower case");
+	}
+	ok(nl != NULL && strncmp(text, nl + 1, 30) != 0, "each line has its own salt");
+	free(text);
+	ok(kh_check(&f, "HASHED", 2222, B64, NULL) == KH_OK, "read back: the key is known");
+	ok(kh_check(&f, "hashed", 2222, B64_OTHER, NULL) == KH_CHANGED, "another key is changed");
+	ok(kh_check(&f, "hashed", 22, B64, NULL) == KH_UNKNOWN, "another port is unknown");
+	kh_files_free(&f);
+	kh_free(); /* read from the file itself, not the copy appended to */
+	kh_files_set(&f, path, "/nonexistent/global");
+	ok(kh_check(&f, "other", 22, B64_OTHER, NULL) == KH_OK, "read again from the file");
+	rc = kh_record(&f, "other", 22, B64_OTHER, true, &st, &where, &err);
+	ok(rc == 0 && st == KH_OK, "a hashed line is not recorded twice");
+	free(where);
+	kh_files_free(&f);
+}
+
+/* RevokedHostKeys: a list of keys refusing every host; unreadable or a KRL, everything. */
+static void
+revoked_list(void)
+{
+	const char *kh = file("web " KEY "\nweb2 " OTHER "\n"),
+	           *list = file("# revoked keys\n\n  " OTHER " old web2 key\nbad line\n"),
+	           *krl = file("");
+	char *where = NULL, want[400];
+	struct kh_files f;
+	FILE *fp = fopen(krl, "w");
+
+	/* A KRL's magic, as ssh-keygen -k writes it. */
+	if (fp == NULL || fwrite("SSHKRL\n\0\0\0\0\1", 1, 12, fp) != 12 || fclose(fp) != 0)
+		abort();
+
+	kh_files_set(&f, kh, "/nonexistent/global");
+	kh_files_revoked(&f, list);
+	ok(kh_check(&f, "web", 22, B64, NULL) == KH_OK, "a key not listed passes");
+	ok(kh_check(&f, "web2", 22, B64_OTHER, &where) == KH_REVOKED,
+	        "a listed key is revoked, known_hosts holding it or not");
+	snprintf(want, sizeof want, "RevokedHostKeys %s:3", list);
+	is_str(where, want, "the list and line are named");
+	free(where);
+	where = NULL;
+	ok(kh_check(&f, "new", 22, B64_OTHER, NULL) == KH_REVOKED, "for every host");
+	kh_files_revoked(&f, "/nonexistent/revoked");
+	ok(kh_check(&f, "web", 22, B64, &where) == KH_REVOKED,
+	        "a list that cannot be read refuses");
+	is_str(where, "RevokedHostKeys /nonexistent/revoked cannot be read", "and says so");
+	free(where);
+	where = NULL;
+	kh_files_revoked(&f, krl);
+	ok(kh_check(&f, "web", 22, B64, &where) == KH_REVOKED, "a truncated KRL refuses");
+	ok(where != NULL && strstr(where, "malformed KRL") != NULL, "and says so");
+	free(where);
+	kh_files_revoked(&f, "none");
+	ok(kh_check(&f, "web", 22, B64, NULL) == KH_OK, "RevokedHostKeys none: no list");
 	kh_files_free(&f);
 }
 
@@ -368,6 +478,7 @@ session_lines(void)
 	struct kh_files f;
 	ssize_t n;
 	int fd;
+	bool ca;
 
 	if (asprintf(&text,
 	            "sess " KEY "\n%s " OTHER "\n@revoked sess " ECDSA "\n@cert-authority sess " KEY
@@ -377,23 +488,50 @@ session_lines(void)
 	path = file(text);
 	free(text);
 	kh_files_set(&f, path, "/nonexistent/global");
-	fd = kh_session_fd(&f, "SESS", 22);
+	fd = kh_session_fd(&f, "SESS", 22, &ca);
 	ok(fd >= 0, "the lines naming a host, for libssh");
+	ok(ca, "an @cert-authority line names it");
 	n = fd >= 0 ? pread(fd, got, sizeof got - 1, 0) : 0;
 	got[n > 0 ? n : 0] = '\0';
 	is_str(got, "sess " KEY "\nsess " OTHER "\n",
 	        "plain and hashed lines, rewritten; no markers, no broken line");
 	if (fd >= 0)
 		close(fd);
-	ok(kh_session_fd(&f, "nobody", 22) < 0, "none for a host no line names");
+	ok(kh_session_fd(&f, "nobody", 22, &ca) < 0 && !ca, "none for a host no line names");
 	kh_files_free(&f);
 	free(h1);
 }
 
+/*
+ * record-hashed FILE HOST PORT BASE64: accept-new with HashKnownHosts into
+ * FILE, for tests/t0321, which has OpenSSH's ssh read the result.  Prints
+ * kh_record's answer.
+ */
+static int
+record_hashed(char **argv)
+{
+	struct kh_files f;
+	enum kh_status st;
+	char *where = NULL, *err = NULL;
+	int rc;
+
+	kh_files_set(&f, argv[2], "/nonexistent/global");
+	rc = kh_record(&f, argv[3], (unsigned int)atoi(argv[4]), argv[5], true, &st, &where, &err);
+	printf("%d %s%s\n", rc, rc == 0 ? sname[st] : "", err ? err : "");
+	free(where);
+	free(err);
+	kh_files_free(&f);
+	kh_free();
+	return rc < 0;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	char cmd[400];
+
+	if (argc == 6 && strcmp(argv[1], "record-hashed") == 0)
+		return record_hashed(argv);
 
 	digests();
 	if (mkdtemp(dir) == NULL) {
@@ -403,6 +541,8 @@ main(void)
 	line_shapes();
 	several_files();
 	recording();
+	hashed_recording();
+	revoked_list();
 	session_lines();
 	kh_free();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
