@@ -8,6 +8,11 @@
  * from the channel callbacks (ssh_channel_get_exit_status cannot tell a
  * signal from a missing status).  On a timeout or a cancel the remote command
  * is sent SIGKILL and the channel closed, so it does not outlive the run.
+ *
+ * Under --sudo both streams go through the sudo filter (sudo.c) and stdin is
+ * held back (no EOF either) until sudo has let the command start: before
+ * that, stdin is sudo's, and gets the password when, and only once, sudo
+ * asks for it.
  */
 #include "config.h"
 
@@ -116,6 +121,32 @@ channel_error(struct conn *c, struct outcome *out, const char *what, double dead
 		outcome_set(out, EK_CHANNEL, PHASE_RUN, "%s: %s", what, e && *e ? e : "refused");
 }
 
+/*
+ * sudo asked for the password: the first time it is written, with its
+ * newline; a second time (refused) sudo gets EOF instead, and exits with its
+ * own message.  A pty passes no channel EOF on to its reader: there EOF is
+ * the terminal's end-of-file character at the start of a line.  Returns 1
+ * when it sent EOF, 0, or -1 when the channel failed.
+ */
+static int
+sudo_feed(ssh_channel ch, struct sudo_filter *f, const char *password, bool tty)
+{
+	size_t len;
+
+	if (f->prompts > 1 || password == NULL || f->password_sent) {
+		if (tty && ssh_channel_write(ch, "\004", 1) != 1)
+			return -1;
+		return ssh_channel_send_eof(ch) == SSH_OK ? 1 : -1;
+	}
+	len = strlen(password);
+	f->password_sent = true;
+	/* A line this short always fits the window at the start of a channel. */
+	if ((len > 0 && ssh_channel_write(ch, password, (uint32_t)len) != (int)len) ||
+	        ssh_channel_write(ch, "\n", 1) != 1)
+		return -1;
+	return 0;
+}
+
 int
 exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct outcome *out)
 {
@@ -127,10 +158,14 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	char *buf = xmalloc(READ_CHUNK);
 	size_t in_off = 0;
 	bool eof_sent = false;
+	struct sudo_filter sf;
+	unsigned ev;
 	long status_wait = 1; /* seconds a blocking wait for the exit status may take */
 	int rc = -1, n, i;
 
 	host_set_state(h, HOST_RUNNING, PHASE_RUN, start);
+	if (p->sudo != NULL)
+		sudo_filter_init(&sf, p->sudo);
 	ch = ssh_channel_new(c->session);
 	if (ch == NULL) {
 		channel_error(c, out, "cannot create a channel", deadline);
@@ -155,7 +190,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 		channel_error(c, out, "exec request refused", deadline);
 		goto done;
 	}
-	if (p->stdin_data == NULL) {
+	if (p->stdin_data == NULL && p->sudo == NULL) {
 		ssh_channel_send_eof(ch);
 		eof_sent = true;
 	}
@@ -176,7 +211,20 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 			/* Wait a little for stdout; take whatever stderr has. */
 			n = i == 0 ? ssh_channel_read_timeout(ch, buf, READ_CHUNK, 0, wait_ms)
 			           : ssh_channel_read_nonblocking(ch, buf, READ_CHUNK, 1);
-			if (n > 0) {
+			if (n > 0 && p->sudo != NULL) {
+				ev = sudo_filter_data(&sf, h, i == 1, buf, (size_t)n);
+				if ((ev & SUDO_EV_PROMPT) != 0 && !eof_sent) {
+					int fed = sudo_feed(ch, &sf, p->sudo_password, p->tty);
+
+					if (fed < 0) {
+						channel_error(c, out,
+						        "cannot send the sudo password", deadline);
+						goto done;
+					}
+					eof_sent = fed == 1;
+				}
+				progress = true;
+			} else if (n > 0) {
 				output_host_data(h, i == 1, buf, (size_t)n);
 				progress = true;
 			} else if (n == SSH_ERROR) {
@@ -187,9 +235,9 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 				goto done;
 			}
 		}
-		if (!eof_sent) {
+		if (!eof_sent && (p->sudo == NULL || sf.accepted)) {
 			/* Only what the window takes: a blocked write could deadlock. */
-			size_t want = p->stdin_len - in_off;
+			size_t want = p->stdin_data ? p->stdin_len - in_off : 0;
 			uint32_t win = ssh_channel_window_size(ch);
 
 			if (want > STDIN_CHUNK)
@@ -206,7 +254,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 				in_off += (size_t)n;
 				progress = true;
 			}
-			if (in_off == p->stdin_len) {
+			if (p->stdin_data == NULL || in_off == p->stdin_len) {
 				ssh_channel_send_eof(ch);
 				eof_sent = true;
 			}
@@ -251,12 +299,18 @@ finished:
 		goto done;
 	} else {
 		h->exit_code = ei.status;
-		if (ei.status != 0)
+		if (p->sudo != NULL && ei.status != 0 &&
+		        sudo_filter_verdict(&sf, p->sudo_password != NULL) != NULL)
+			outcome_set(out, EK_EXIT_NONZERO, PHASE_RUN, "%s; exited with status %d",
+			        sudo_filter_verdict(&sf, p->sudo_password != NULL), ei.status);
+		else if (ei.status != 0)
 			outcome_set(out, EK_EXIT_NONZERO, PHASE_RUN, "exited with status %d",
 			        ei.status);
 	}
 	rc = 0;
 done:
+	if (p->sudo != NULL)
+		sudo_filter_end(&sf, h);
 	pthread_mutex_lock(&h->lock); /* the live view reads it */
 	h->phase_ms[PHASE_RUN] = (long)((host_now() - start) * 1000 + 0.5);
 	pthread_mutex_unlock(&h->lock);

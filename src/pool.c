@@ -39,6 +39,7 @@
 #include "log.h"
 #include "output.h"
 #include "pool.h"
+#include "sudo.h"
 #include "template.h"
 #include "transfer.h"
 #include "xmalloc.h"
@@ -49,6 +50,7 @@ struct pool {
 	const struct pool_params *params;
 	struct connect_params cparams;
 	struct exec_params eparams;
+	struct sudo_markers sudo;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	size_t next;           /* next host never started */
@@ -311,19 +313,14 @@ pool_run_host(struct pool *pl, struct conn *c, struct host *h, struct outcome *o
 	const struct pool_params *p = pl->params;
 	struct exec_params ep = pl->eparams;
 	struct transfer_plan plan;
-	char *hostname = NULL, *s = NULL;
+	char *hostname = NULL, *s = NULL, *line = NULL;
 
-	if (!p->opts->template) {
-		if (p->plan != NULL)
-			transfer_run(c, h, p->plan, out);
-		else
-			exec_run(c, h, &pl->eparams, out);
-		return;
+	if (p->opts->template) {
+		/* HostName as ssh_config made it for this session. */
+		if (ssh_options_get(c->session, SSH_OPTIONS_HOST, &hostname) != SSH_OK)
+			hostname = NULL;
 	}
-	/* HostName as ssh_config made it for this session. */
-	if (ssh_options_get(c->session, SSH_OPTIONS_HOST, &hostname) != SSH_OK)
-		hostname = NULL;
-	if (p->plan != NULL) {
+	if (p->plan != NULL && p->opts->template) {
 		plan = *p->plan;
 		s = template_expand(plan.mode == XFER_COPY ? plan.dest : plan.rsrc, h, hostname);
 		if (plan.mode == XFER_COPY)
@@ -331,10 +328,16 @@ pool_run_host(struct pool *pl, struct conn *c, struct host *h, struct outcome *o
 		else
 			plan.rsrc = s;
 		transfer_run(c, h, &plan, out);
+	} else if (p->plan != NULL) {
+		transfer_run(c, h, p->plan, out);
 	} else {
-		ep.command = s = template_expand(ep.command, h, hostname);
+		if (p->opts->template)
+			ep.command = s = template_expand(ep.command, h, hostname);
+		if (ep.sudo != NULL)
+			ep.command = line = sudo_command(ep.sudo, ep.command);
 		exec_run(c, h, &ep, out);
 	}
+	free(line);
 	free(s);
 	ssh_string_free_char(hostname);
 }
@@ -429,6 +432,11 @@ pool_start(const struct pool_params *p, bool stay_open)
 	pl->eparams.stdin_data = p->stdin_data;
 	pl->eparams.stdin_len = p->stdin_len;
 	pl->eparams.timeout = p->opts->command_timeout;
+	if (p->opts->sudo) {
+		sudo_markers_make(&pl->sudo);
+		pl->eparams.sudo = &pl->sudo;
+		pl->eparams.sudo_password = p->password;
+	}
 	pl->nbatches = pool_plan_batches(p);
 	pl->batch_end = p->n;
 	if (pl->nbatches > 0) {
