@@ -520,9 +520,10 @@ options_usage(FILE *fp)
 	}
 	fprintf(fp, "\nHosts: comma-separated [user@]name[:port] items; name[01-20] ranges keep\n"
 	            "zero padding; [2001:db8::1]:22 for IPv6.  Exit status: 0 all ok, 1 some\n"
-	            "command failed, 3 some host unreachable or timed out, 2 usage error,\n"
-	            "130 interrupted.  The live view (on a terminal): arrows move, Enter opens\n"
-	            "a host, f filters, / searches, r retries, q quits, ? helps.  See shoal(1).\n");
+	            "command failed, 3 some host unreachable or timed out, 4 --max-fail\n"
+	            "stopped the run (hosts skipped), 2 usage error, 130 interrupted.\n"
+	            "The live view (on a terminal): arrows move, Enter opens a host, f filters,\n"
+	            "/ searches, r retries, q quits, ? helps.  See shoal(1).\n");
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
