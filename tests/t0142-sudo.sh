@@ -3,8 +3,9 @@
 # with -I: stdin reaches the command after the password), the NOPASSWD case
 # (the password is never sent: stdin arrives untouched), a wrong password
 # (exit_nonzero, sent once: sudo counts 1 attempt, with and without -T), no
-# password given; and the password and sudo's prompt appear in no output
-# channel: stdout, stderr, JSON, -o files, --failed, at -vvv.
+# password given; --ask-password asks once; and the password and sudo's
+# prompt appear in no output channel: stdout, stderr, JSON, -o files,
+# --failed, at -vvv, the terminal.
 . "$(dirname "$0")/lib.sh"
 
 [ "$EUID" -eq 0 ] || skip_all "needs root (a sudoers drop-in for the lab user)"
@@ -59,6 +60,17 @@ unlike "$(all_output)" "not-the-password|shoal-sudo" "-T: the wrong password is 
 run_shoal -F "$T/ssh_config" -w 'h01' --sudo --json -- 'id -un'
 is "$RC" 1 "no password given and sudo asks: exit 1"
 like "$(jq -r .error "$T/out")" "sudo asked for a password and none was given" "the error names the cause"
+
+# --ask-password: asked once on the terminal, used for sudo on every host.
+term_start 100 20 "'$SHOAL' --no-tui --sudo --ask-password -F '$T/ssh_config' -w 'h[01-03]' -- 'id -un' >'$T/out' 2>'$T/err'"
+if term_wait 10 '^Password:'; then pass "--sudo --ask-password asks"; else fail "--sudo --ask-password asks"; fi
+term_type "$PW"
+term_keys Enter
+term_done 20
+is "$TERM_RC" 0 "--ask-password: exit 0"
+is "$(sort "$T/out")" "$(printf 'h01: root\nh02: root\nh03: root')" "--ask-password: root on every host"
+is "$(term_screen | grep -c 'Password')" 1 "asked once, not once per host"
+unlike "$(all_output; term_screen)" "$PW|shoal-sudo" "--ask-password: the password is on no output and not on the screen"
 
 sudoers 'NOPASSWD: ALL'
 SHOAL_STDIN=$T/in run_shoal -F "$T/ssh_config" -w 'h[01-02]' --sudo -I --password-env SHOAL_PW -- 'id -un; cat'

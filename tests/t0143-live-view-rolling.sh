@@ -11,9 +11,9 @@ lab_fleet h 12
 # the second failure, in batch 3, stops the run and batch 4 is skipped.
 term_start 160 40 "'$SHOAL' --tui -F '$T/ssh_config' -w 'h[01-12]' --batch 3 --max-fail 1 \
     --template -- 'sleep 2; [ %i -ne 3 ] && [ %i -ne 6 ]' >'$T/out' 2>'$T/err'"
-term_wait 10 'batch 1 of 4 .*1 more failure allowed' && pass "batch 1 of 4, the budget left"
-term_wait 15 'batch 3 of 4 .*0 more failures allowed' && pass "batch 3: h04 failed in batch 2, no failure left"
-term_wait 20 'stopped: 2 hosts failed, more than --max-fail 1' && pass "the header says why the run stopped"
+if term_wait 10 'batch 1 of 4 .*1 more failure allowed'; then pass "batch 1 of 4, the budget left"; else fail "batch 1 of 4, the budget left"; fi
+if term_wait 15 'batch 3 of 4 .*0 more failures allowed'; then pass "batch 3: h04 failed in batch 2, no failure left"; else fail "batch 3: h04 failed in batch 2, no failure left"; fi
+if term_wait 20 'stopped: 2 hosts failed, more than --max-fail 1'; then pass "the header says why the run stopped"; else fail "the header says why the run stopped"; fi
 like "$(term_screen)" 'ok [0-9]+  failed 2  skipped 3' "the header counts the skipped hosts"
 like "$(term_screen)" 'h12 +skipped .*stopped: 2 hosts failed' "a skipped row says why"
 like "$(term_screen)" 'done in' "the run is over"
