@@ -166,7 +166,8 @@ pool_take_rest(struct pool *pl, struct host ***v)
 	size_t m = 0;
 
 	*v = xcalloc(p->n - pl->next + pl->nwaiting + 1, sizeof **v);
-	memcpy(*v, pl->waiting, pl->nwaiting * sizeof **v);
+	if (pl->nwaiting > 0)
+		memcpy(*v, pl->waiting, pl->nwaiting * sizeof **v);
 	m = pl->nwaiting;
 	pl->nwaiting = 0;
 	while (pl->next < p->n)
