@@ -3,7 +3,8 @@
 # rest are `skipped` (JSON, summary, --failed), exit 4, and -H of the --failed
 # file resumes exactly the hosts that did not succeed; a canary batch that
 # fails whole stops the run (unless --max-fail 100%); SPEC 4's precedence;
-# --template's tokens, and no template without --template.
+# --template's tokens (COMMAND, --copy and --rcopy paths), and no template
+# without --template.
 . "$(dirname "$0")/lib.sh"
 
 lab_fleet h 30
@@ -61,4 +62,15 @@ h07: %h %%$" "without --template, % is never touched"
 run_shoal -F "$T/ssh_config" -w 'h07' --template -- 'date +%F'
 is "$RC" 2 "--template: an unknown token is a usage error"
 like "$(cat "$T/err")" "unknown token '%F' in COMMAND" "the message names the token"
+
+# --template in the remote paths of --copy (DEST) and --rcopy (SRC).
+install -d -m 777 "$T/remote"
+echo conf >"$T/app.conf"
+chmod 644 "$T/app.conf"
+run_shoal -F "$T/ssh_config" -w 'h[01-02]' --template --copy "$T/app.conf" "$T/remote/%h-%i.conf"
+is "$RC" 0 "--copy with --template: exit 0"
+is "$(cd "$T/remote" && ls | tr '\n' ' ')" "h01-0.conf h02-1.conf " "--copy: DEST per host"
+run_shoal -F "$T/ssh_config" -w 'h[01-02]' --template --rcopy "$T/remote/%h-%i.conf" "$T/back"
+is "$RC" 0 "--rcopy with --template: exit 0"
+is "$(cat "$T/back/h01/h01-0.conf" "$T/back/h02/h02-1.conf" 2>&1 | tr '\n' ' ')" "conf conf " "--rcopy: SRC per host"
 done_testing
