@@ -361,7 +361,7 @@ collect(struct view *v)
 		pthread_mutex_lock(&h->lock);
 		s = h->state;
 		show = v->filter == FILTER_ALL ||
-		       (v->filter == FILTER_FAILED && s == HOST_FAILED) ||
+		       (v->filter == FILTER_FAILED && (s == HOST_FAILED || s == HOST_SKIPPED)) ||
 		       (v->filter == FILTER_RUNNING && in_flight(s));
 		if (show)
 			show = search_matches(v, i, h);
