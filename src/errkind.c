@@ -32,6 +32,7 @@ static const struct err_kind_info errkind_table[EK__COUNT] = {
         [EK_EXIT_NONZERO] = {"exit_nonzero", PHASE_RUN, false, EC_RESULT},
         [EK_TRANSFER] = {"transfer", PHASE_RUN, false, EC_UNREACHED},
         [EK_CANCELLED] = {"cancelled", PHASE_ANY, false, EC_INTERRUPTED},
+        [EK_SKIPPED] = {"skipped", PHASE_ANY, false, EC_SKIPPED},
 };
 
 static const char *const phase_keys[PHASE__COUNT + 1] = {

@@ -45,6 +45,7 @@ enum err_kind {
 	EK_EXIT_NONZERO,
 	EK_TRANSFER,
 	EK_CANCELLED,
+	EK_SKIPPED, /* --max-fail or a failed batch kept it from starting: a status, not a fault */
 	EK__COUNT,
 };
 
@@ -53,6 +54,7 @@ enum err_class {
 	EC_OK,          /* no error */
 	EC_RESULT,      /* the command ran and said no: exit 1 */
 	EC_UNREACHED,   /* could not reach, authenticate or finish: exit 3 */
+	EC_SKIPPED,     /* the failure budget stopped the run: exit 4 */
 	EC_INTERRUPTED, /* the user stopped the run: exit 130 */
 };
 

@@ -21,6 +21,11 @@
  * Liveness: alive.c watches the session in every wait, the channel setup
  * included; a host that stops answering, or a connection that breaks, is
  * lost.
+ *
+ * Under --sudo both streams go through the sudo filter (sudo.c) and stdin is
+ * held back (no EOF either) until sudo has let the command start: before
+ * that, stdin is sudo's, and gets the password when, and only once, sudo
+ * asks for it.
  */
 #include "config.h"
 
@@ -198,6 +203,32 @@ push_stdin(ssh_channel ch, const struct exec_params *p, size_t *off, bool *in_do
 	return n < 0 ? -1 : n;
 }
 
+/*
+ * sudo asked for the password: the first time it is written, with its
+ * newline; a second time (refused) sudo gets EOF instead, and exits with its
+ * own message.  A pty passes no channel EOF on to its reader: there EOF is
+ * the terminal's end-of-file character at the start of a line.  Returns 1
+ * when it sent EOF, 0, or -1 when the channel failed.
+ */
+static int
+sudo_feed(ssh_channel ch, struct sudo_filter *f, const char *password, bool tty)
+{
+	size_t len;
+
+	if (f->prompts > 1 || password == NULL || f->password_sent) {
+		if (tty && ssh_channel_write(ch, "\004", 1) != 1)
+			return -1;
+		return ssh_channel_send_eof(ch) == SSH_OK ? 1 : -1;
+	}
+	len = strlen(password);
+	f->password_sent = true;
+	/* A line this short always fits the window at the start of a channel. */
+	if ((len > 0 && ssh_channel_write(ch, password, (uint32_t)len) != (int)len) ||
+	        ssh_channel_write(ch, "\n", 1) != 1)
+		return -1;
+	return 0;
+}
+
 int
 exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct outcome *out)
 {
@@ -210,6 +241,8 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	char *buf = xmalloc(READ_CHUNK);
 	size_t in_off = 0;
 	bool in_done = false; /* no more stdin to send: EOF sent, or the command is gone */
+	struct sudo_filter sf;
+	unsigned ev;
 	long status_wait = 1; /* seconds a blocking wait for the exit status may take */
 	double alive_interval;
 	int rc = -1, n, i, alive_count;
@@ -217,6 +250,8 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	host_set_state(h, HOST_RUNNING, PHASE_RUN, start);
 	connect_alive(c, &alive_interval, &alive_count);
 	alive_start(&alive, c->session, alive_interval, alive_count);
+	if (p->sudo != NULL)
+		sudo_filter_init(&sf, p->sudo);
 	ch = ssh_channel_new(c->session);
 	if (ch == NULL) {
 		channel_error(c, out, "cannot create a channel", deadline, SSH_ERROR, &alive);
@@ -241,7 +276,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 		channel_error(c, out, "exec request refused", deadline, n, &alive);
 		goto done;
 	}
-	if (p->stdin_data == NULL) {
+	if (p->stdin_data == NULL && p->sudo == NULL) {
 		ssh_channel_send_eof(ch);
 		in_done = true;
 	}
@@ -255,7 +290,8 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	ssh_set_blocking(c->session, 1);
 	for (;;) {
 		bool progress = false;
-		bool pushing = !in_done; /* then the socket wakes us for the window */
+		/* then the socket wakes us for the window */
+		bool pushing = !in_done && (p->sudo == NULL || sf.accepted);
 		double left = deadline - host_now();
 		int wait_ms = left > 0.05 ? 50 : (left > 0 ? (int)(left * 1000) + 1 : 0);
 
@@ -266,7 +302,21 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 			 */
 			n = ssh_channel_read_timeout(
 			        ch, buf, READ_CHUNK, i, i == 0 && !pushing ? wait_ms : 0);
-			if (n > 0) {
+			if (n > 0 && p->sudo != NULL) {
+				ev = sudo_filter_data(&sf, h, i == 1, buf, (size_t)n);
+				if ((ev & SUDO_EV_PROMPT) != 0 && !in_done) {
+					int fed = sudo_feed(ch, &sf, p->sudo_password, p->tty);
+
+					if (fed < 0) {
+						channel_error(c, out,
+						        "cannot send the sudo password", deadline,
+						        SSH_ERROR, &alive);
+						goto done;
+					}
+					in_done = fed == 1;
+				}
+				progress = true;
+			} else if (n > 0) {
 				output_host_data(h, i == 1, buf, (size_t)n);
 				progress = true;
 			} else if (n == SSH_ERROR) {
@@ -280,7 +330,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 				goto done;
 			}
 		}
-		if (!in_done) {
+		if (!in_done && (p->sudo == NULL || sf.accepted)) {
 			n = push_stdin(ch, p, &in_off, &in_done);
 			if (n < 0 && !ssh_is_connected(c->session)) {
 				connection_lost(c, out, "while sending stdin");
@@ -351,7 +401,11 @@ finished:
 		goto done;
 	} else {
 		h->exit_code = ei.status;
-		if (ei.status != 0)
+		if (p->sudo != NULL && ei.status != 0 &&
+		        sudo_filter_verdict(&sf, p->sudo_password != NULL) != NULL)
+			outcome_set(out, EK_EXIT_NONZERO, PHASE_RUN, "%s; exited with status %d",
+			        sudo_filter_verdict(&sf, p->sudo_password != NULL), ei.status);
+		else if (ei.status != 0)
 			outcome_set(out, EK_EXIT_NONZERO, PHASE_RUN, "exited with status %d",
 			        ei.status);
 	}
@@ -366,6 +420,8 @@ done:
 		ssh_channel_free(ch);
 	}
 	alive_stop(&alive, c->session);
+	if (p->sudo != NULL)
+		sudo_filter_end(&sf, h);
 	free(ei.signal);
 	free(buf);
 	return rc;

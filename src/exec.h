@@ -10,6 +10,7 @@
 
 #include "connect.h"
 #include "host.h"
+#include "sudo.h"
 
 struct exec_params {
 	const char *command;
@@ -17,6 +18,9 @@ struct exec_params {
 	const char *stdin_data; /* NULL: the command gets EOF at once */
 	size_t stdin_len;
 	double timeout; /* 0: none */
+	/* --sudo: command is sudo_command's line; the password is written when sudo asks. */
+	const struct sudo_markers *sudo;
+	const char *sudo_password; /* NULL: none to give */
 };
 
 /*

@@ -133,7 +133,7 @@ host_finish(struct host *h, enum err_kind kind, char *error, double now)
 	free(h->error);
 	h->error = error;
 	h->finished = now;
-	h->state = kind == EK_NONE ? HOST_OK : HOST_FAILED;
+	h->state = kind == EK_NONE ? HOST_OK : kind == EK_SKIPPED ? HOST_SKIPPED : HOST_FAILED;
 	h->phase_started = now;
 	pthread_mutex_unlock(&h->lock);
 }
@@ -183,6 +183,7 @@ host_attempt_text(const struct host *h, int retries, char *buf, size_t len)
 	case HOST_RETRY_WAIT:
 		of_max = true;
 		break;
+	case HOST_SKIPPED:
 	case HOST_FAILED:
 		of_max = errkind_info(h->kind)->retried && n >= max;
 		break;

@@ -24,6 +24,7 @@ enum host_state {
 	HOST_RETRY_WAIT,
 	HOST_OK,
 	HOST_FAILED,
+	HOST_SKIPPED, /* kind EK_SKIPPED: the run stopped before it */
 };
 
 struct attempt {
@@ -35,10 +36,11 @@ struct attempt {
 
 struct host {
 	size_t index;
-	char *alias; /* as written: what ssh_config and the connection use */
-	char *name;  /* what output names it by: see host_name_all */
-	char *user;  /* from user@ or -l; NULL lets ssh_config decide */
-	int port;    /* from :port or -p; 0 lets ssh_config decide */
+	char *alias;    /* as written: what ssh_config and the connection use */
+	char *name;     /* what output names it by: see host_name_all */
+	char *user;     /* from user@ or -l; NULL lets ssh_config decide */
+	int port;       /* from :port or -p; 0 lets ssh_config decide */
+	unsigned batch; /* --batch: its batch, from 1; 0 without */
 
 	/* Filled in once the session has read ssh_config. */
 	char *login_user;

@@ -24,6 +24,7 @@
 
 #include "conffile.h"
 #include "options.h"
+#include "template.h"
 #include "xmalloc.h"
 
 enum opt_type {
@@ -31,7 +32,9 @@ enum opt_type {
 	OT_SETINT,  /* no argument: an int field becomes .value */
 	OT_COUNT,   /* no argument: an int field counts up from 0 (-v) */
 	OT_INT,     /* a whole number in [min, max], or .zero_word for 0 */
-	OT_SECONDS, /* a duration: seconds, > 0 and at most max */
+	OT_SECONDS, /* a duration: seconds, > 0 (>= 0 when .value) and at most max */
+	OT_AMOUNT,  /* N or N%: a struct amount, N at most max, a percentage at most 100 */
+	OT_BATCH,   /* N[%],...: struct amount array at .off, count at .off_n */
 	OT_STRING,  /* a string, refused empty when .what names it */
 	OT_CHOICE,  /* one of .choices, stored as an int: index + 1 */
 	OT_LIST,    /* repeatable: appended to a const char * array, count at .off_n */
@@ -49,8 +52,8 @@ struct optdef {
 	const char *arg;            /* the argument's name in --help; NULL: takes none */
 	size_t off;                 /* the field in struct options */
 	size_t off_n;               /* OT_LIST, OT_SOURCE, OT_FILTER: the count; OT_BACKOFF: CAP */
-	int value;                  /* OT_SETINT, OT_SOURCE, OT_FILTER, OT_XFER */
-	double min, max;            /* OT_INT, OT_SECONDS (max only) */
+	int value;                  /* OT_SETINT, OT_SOURCE, OT_FILTER, OT_XFER, OT_SECONDS */
+	double min, max;            /* OT_INT, OT_AMOUNT, OT_BATCH, OT_SECONDS (max only) */
 	const char *zero_word;      /* OT_INT: a word that means 0, e.g. "auto" */
 	const char *const *choices; /* OT_CHOICE, NULL-terminated */
 	const char *what;           /* OT_STRING: "user name": refused empty */
@@ -278,6 +281,34 @@ static const struct optdef options_table[] = {
                 .def = "auto",
                 .group = group_resilience,
                 .help = "handshakes in flight per address:port"},
+        {.name = "batch",
+                .type = OT_BATCH,
+                .arg = "LIST",
+                .off = OFF(batch),
+                .off_n = OFF(nbatch),
+                .min = 1,
+                .max = 1000000,
+                .def_text = "one batch",
+                .group = group_resilience,
+                .help = "rolling run: batch sizes N or N%, the last repeating (1,10%,25%)"},
+        {.name = "max-fail",
+                .type = OT_AMOUNT,
+                .arg = "N|N%",
+                .off = OFF(max_fail),
+                .min = 0,
+                .max = 1000000,
+                .def_text = "none",
+                .group = group_resilience,
+                .help = "start no new host once more than N (or N% of all) hosts failed"},
+        {.name = "pause",
+                .type = OT_SECONDS,
+                .arg = "SEC",
+                .off = OFF(pause),
+                .value = 1,
+                .max = 1e7,
+                .def = "0",
+                .group = group_resilience,
+                .help = "--batch: wait SEC seconds between batches"},
 
         {.name = "password-env",
                 .type = OT_STRING,
@@ -307,6 +338,12 @@ static const struct optdef options_table[] = {
                 .def_text = "ssh_config's, else strict",
                 .group = group_trust,
                 .help = "strict, accept-new or insecure"},
+        {.name = "sudo",
+                .type = OT_FLAG,
+                .off = OFF(sudo),
+                .group = group_trust,
+                .help = "run COMMAND under sudo; its password is the one of --ask-password "
+                        "or --password-env"},
 
         {.name = "stdin",
                 .short_name = 'I',
@@ -373,7 +410,12 @@ static const struct optdef options_table[] = {
                 .off = OFF(failed_file),
                 .what = "file name",
                 .group = group_output,
-                .help = "write the hosts that did not succeed to FILE"},
+                .help = "write the hosts that did not succeed (failed or skipped) to FILE"},
+        {.name = "template",
+                .type = OT_FLAG,
+                .off = OFF(template),
+                .group = group_output,
+                .help = "replace %h %H %u %p %i %% per host in COMMAND and remote paths"},
         {.name = "copy",
                 .type = OT_XFER,
                 .off = OFF(xfer),
@@ -514,9 +556,10 @@ options_usage(FILE *fp)
 	}
 	fprintf(fp, "\nHosts: comma-separated [user@]name[:port] items; name[01-20] ranges keep\n"
 	            "zero padding; [2001:db8::1]:22 for IPv6.  Exit status: 0 all ok, 1 some\n"
-	            "command failed, 3 some host unreachable or timed out, 2 usage error,\n"
-	            "130 interrupted.  The live view (on a terminal): arrows move, Enter opens\n"
-	            "a host, f filters, / searches, r retries, q quits, ? helps.  See shoal(1).\n");
+	            "command failed, 3 some host unreachable or timed out, 4 --max-fail\n"
+	            "stopped the run (hosts skipped), 2 usage error, 130 interrupted.\n"
+	            "The live view (on a terminal): arrows move, Enter opens a host, f filters,\n"
+	            "/ searches, r retries, q quits, ? helps.  See shoal(1).\n");
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -563,9 +606,67 @@ parse_seconds(const char *label, const struct optdef *d, const char *arg, double
 
 	errno = 0;
 	v = strtod(arg, &end);
-	if (errno != 0 || end == arg || *end != '\0' || !isfinite(v) || v <= 0 || v > d->max)
-		return usage_error("%s: '%s' is not a positive number of seconds", label, arg);
+	if (errno != 0 || end == arg || *end != '\0' || !isfinite(v) || v < 0 ||
+	        (v == 0 && d->value == 0) || v > d->max)
+		return usage_error("%s: '%s' is not a %s number of seconds", label, arg,
+		        d->value ? "non-negative" : "positive");
 	*out = v;
+	return 0;
+}
+
+/* OT_AMOUNT, one item of OT_BATCH: N, or N% with N at most 100; arg ends at stop. */
+static int
+parse_amount(
+        const char *label, const struct optdef *d, const char *arg, char stop, struct amount *out)
+{
+	char *end = NULL;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno == 0 && end != arg && *arg >= '0' && *arg <= '9' && v >= (long)d->min) {
+		out->pct = *end == '%';
+		if (out->pct)
+			end++;
+		if (*end == stop && v <= (out->pct ? 100 : (long)d->max)) {
+			out->n = (int)v;
+			return 0;
+		}
+	}
+	return usage_error("%s: '%s' is not a number of hosts from %ld to %ld or a percentage "
+	                   "from %ld%% to 100%%",
+	        label, arg, (long)d->min, (long)d->max, (long)d->min);
+}
+
+/* OT_BATCH: sizes separated by commas, each N or N%. */
+static int
+parse_batch(
+        const char *label, const struct optdef *d, const char *arg, struct amount **list, size_t *n)
+{
+	struct amount *v = NULL;
+	size_t m = 0;
+	char *item = NULL;
+	const char *p = arg, *comma;
+	int rc = 0;
+
+	do {
+		comma = strchr(p, ',');
+		free(item);
+		item = comma ? xstrndup(p, (size_t)(comma - p)) : xstrdup(p);
+		v = xreallocarray(v, m + 1, sizeof *v);
+		if ((rc = parse_amount(label, d, item, '\0', &v[m])) != 0)
+			break;
+		m++;
+		p = comma + 1;
+	} while (comma != NULL);
+	free(item);
+	if (rc != 0) {
+		free(v);
+		return rc;
+	}
+	free(*list);
+	*list = v;
+	*n = m;
 	return 0;
 }
 
@@ -687,6 +788,11 @@ options_apply(struct options *o, const struct optdef *d, const char *arg, const 
 		push(FIELD(o, d->off, struct host_filter *), FIELD(o, d->off_n, size_t),
 		        sizeof filt, &filt);
 		return 0;
+	case OT_AMOUNT:
+		return parse_amount(label, d, arg, '\0', FIELD(o, d->off, struct amount));
+	case OT_BATCH:
+		return parse_batch(label, d, arg, FIELD(o, d->off, struct amount *),
+		        FIELD(o, d->off_n, size_t));
 	case OT_BACKOFF:
 		return parse_backoff(
 		        label, d, arg, FIELD(o, d->off, double), FIELD(o, d->off_n, double));
@@ -716,6 +822,7 @@ options_init(struct options *o)
 			fatal("options: the default of --%s does not parse", d->name);
 	}
 	o->tui = -1; /* neither --tui nor --no-tui: on when on a terminal */
+	o->max_fail.n = -1;
 }
 
 int
@@ -753,6 +860,10 @@ options_check(struct options *o)
 		return usage_error("--password-env and --ask-password: choose one");
 	if (o->json + o->gather + o->inline_output + o->diff > 1)
 		return usage_error("--json, --gather, --inline and --diff: choose one output mode");
+	if (o->pause > 0 && o->batch == NULL)
+		return usage_error("--pause: only with --batch");
+	if (o->sudo && o->xfer != XFER_NONE)
+		return usage_error("--sudo: not with --copy or --rcopy");
 	if (o->xfer == XFER_NONE && (o->recursive || o->preserve))
 		return usage_error("%s: only with --copy or --rcopy", o->recursive ? "-R" : "-P");
 	if (o->xfer != XFER_NONE &&
@@ -806,6 +917,27 @@ options_xfer_words(struct options *o, int n, char **words)
 			return usage_error(
 			        "--copy: '%s' is not a regular file or a directory", words[i]);
 	}
+	return 0;
+}
+
+/* --template: an unknown token is a usage error, not a surprise on every host. */
+static int
+options_template_check(const struct options *o)
+{
+	const char *what = "COMMAND", *s = o->command, *bad;
+
+	if (!o->template || s == NULL)
+		return 0;
+	if (o->xfer != XFER_NONE) {
+		/* The remote paths: --copy's DEST, --rcopy's SRC. */
+		what = o->xfer == XFER_COPY ? "DEST" : "SRC";
+		s = o->xfer == XFER_COPY ? o->xfer_dest : o->xfer_srcs[0];
+	}
+	if ((bad = template_check(s)) != NULL)
+		return usage_error(
+		        "--template: unknown token '%.2s' in %s (tokens: %%h %%H %%u %%p "
+		        "%%i, and %%%% for a %%)",
+		        bad, what);
 	return 0;
 }
 
@@ -1031,11 +1163,11 @@ options_parse(struct options *o, int argc, char **argv, bool *done)
 		words = join_words(argc - optind, argv + optind);
 		o->command = xasprintf("%s %s", o->xfer == XFER_COPY ? "--copy" : "--rcopy", words);
 		free(words);
-		return 0;
+		return options_template_check(o);
 	}
 	if (optind < argc)
 		o->command = join_words(argc - optind, argv + optind);
-	return 0;
+	return options_template_check(o);
 }
 
 void
@@ -1047,6 +1179,7 @@ options_free(struct options *o)
 	free(o->excludes);
 	free(o->filters);
 	free(o->identities);
+	free(o->batch);
 	free(o->command);
 	for (i = 0; i < o->nowned; i++)
 		free(o->owned[i]);

@@ -34,6 +34,12 @@ struct host_filter {
 	bool keep; /* --filter keeps matches, --filter-out drops them */
 };
 
+/* A count of hosts, or a percentage of all of them (--batch, --max-fail). */
+struct amount {
+	int n;
+	bool pct;
+};
+
 struct options {
 	struct host_source *sources;
 	size_t nsources;
@@ -63,12 +69,17 @@ struct options {
 	int retries;
 	double backoff_base;
 	double backoff_cap;
-	int max_startups; /* 0: auto */
+	int max_startups;     /* 0: auto */
+	struct amount *batch; /* --batch: the sizes, the last one repeating; NULL: one batch */
+	size_t nbatch;
+	struct amount max_fail; /* n < 0: no budget */
+	double pause;           /* seconds between batches */
 
 	const char *password_env;
 	bool ask_password;
 	const char *known_hosts;
 	enum hostkey_policy hostkey_policy;
+	bool sudo;
 
 	bool send_stdin;
 	bool tty;
@@ -79,6 +90,7 @@ struct options {
 	bool diff; /* --diff */
 	const char *output_dir;
 	const char *failed_file;
+	bool template; /* replace %h, %H, %u, %p, %i, %% per host */
 	int verbosity; /* -1 quiet, 0 normal, >0 verbose */
 
 	enum xfer_mode xfer;

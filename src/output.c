@@ -383,7 +383,7 @@ output_host_data(struct host *h, bool is_stderr, const char *data, size_t n)
 static const char *
 host_status(const struct host *h)
 {
-	return h->kind == EK_NONE ? "ok" : "failed";
+	return h->kind == EK_NONE ? "ok" : h->kind == EK_SKIPPED ? "skipped" : "failed";
 }
 
 /* The JSON object of SPEC section 5; streams only when with_streams. */
@@ -403,7 +403,9 @@ json_object(struct buf *b, const struct host *h, bool with_streams)
 	else
 		buf_appends(b, ",\"port\":null");
 	buf_appendf(b, ",\"status\":\"%s\",\"error_kind\":", host_status(h));
-	escape_json_string(b, h->kind == EK_NONE ? NULL : errkind_name(h->kind));
+	/* skipped is a status, not an error kind; its error says why the run stopped. */
+	escape_json_string(
+	        b, h->kind == EK_NONE || h->kind == EK_SKIPPED ? NULL : errkind_name(h->kind));
 	buf_appends(b, ",\"error\":");
 	escape_json_string(b, h->kind == EK_NONE ? NULL : h->error);
 	if (h->exit_code >= 0)
@@ -429,6 +431,10 @@ json_object(struct buf *b, const struct host *h, bool with_streams)
 	buf_appendf(b, "},\"duration_ms\":%ld", (long)((h->finished - h->started) * 1000 + 0.5));
 	if (output_opts->xfer != XFER_NONE)
 		buf_appendf(b, ",\"bytes\":%llu", (unsigned long long)h->xfer_done);
+	if (h->batch > 0)
+		buf_appendf(b, ",\"batch\":%u", h->batch);
+	else
+		buf_appends(b, ",\"batch\":null");
 	if (with_streams) {
 		buf_appends(b, ",\"stdout\":\"");
 		escape_json(b, h->out.p ? h->out.p : "", h->out.len);
@@ -445,8 +451,9 @@ report_failure(const struct host *h)
 	const struct err_kind_info *ki = errkind_info(h->kind);
 	char at[HOST_ATTEMPT_TEXT];
 
-	/* Hosts a cancel kept from starting are counted in the summary only. */
-	if (h->kind == EK_NONE || (h->kind == EK_CANCELLED && h->attempts == 0))
+	/* Hosts a cancel or a stop kept from starting are counted in the summary only. */
+	if (h->kind == EK_NONE || h->kind == EK_SKIPPED ||
+	        (h->kind == EK_CANCELLED && h->attempts == 0))
 		return;
 	if (h->kind == EK_EXIT_NONZERO || h->kind == EK_SIGNAL)
 		log_msg(LOG_NORMAL, "%s: %s: %s", h->name, ki->name, h->error);
@@ -774,6 +781,8 @@ output_exit_status(struct host **hosts, size_t n)
 		return 1;
 	case EC_UNREACHED:
 		return 3;
+	case EC_SKIPPED:
+		return 4;
 	case EC_INTERRUPTED:
 		return 130;
 	}
@@ -845,6 +854,33 @@ lost_output(struct buf *b, struct host **hosts, size_t n, const char **names)
 		buf_appendf(b, " \xc2\xb7 not written: %s", failed_error);
 }
 
+/* " · skipped 22: web[09-30] (stopped: ...)": who the stop kept from starting, and why. */
+static void
+skipped_text(struct buf *b, struct host **hosts, size_t n, const char **names)
+{
+	const char *why = NULL;
+	size_t i, m = 0;
+	char *folded;
+
+	for (i = 0; i < n; i++) {
+		if (hosts[i]->kind != EK_SKIPPED)
+			continue;
+		names[m++] = hosts[i]->name;
+		if (why == NULL)
+			why = hosts[i]->error;
+	}
+	if (m == 0)
+		return;
+	folded = hostlist_fold(names, m);
+	buf_appendf(b, " \xc2\xb7 skipped %zu: ", m);
+	if (stderr_tty)
+		escape_terminal(b, folded, strlen(folded));
+	else
+		buf_appends(b, folded);
+	buf_appendf(b, " (%s)", why ? why : "stopped");
+	free(folded);
+}
+
 static void
 summary(struct host **hosts, size_t n, double wall)
 {
@@ -856,7 +892,7 @@ summary(struct host **hosts, size_t n, double wall)
 
 	for (i = 0; i < n; i++)
 		counts[hosts[i]->kind]++;
-	nfailed = n - counts[EK_NONE];
+	nfailed = n - counts[EK_NONE] - counts[EK_SKIPPED];
 	buf_init(&b);
 	buf_appendf(&b, "ok %zu", counts[EK_NONE]);
 	if (nfailed > 0) {
@@ -865,7 +901,7 @@ summary(struct host **hosts, size_t n, double wall)
 			size_t m = 0;
 			char *folded;
 
-			if (counts[k] == 0)
+			if (counts[k] == 0 || k == EK_SKIPPED)
 				continue;
 			for (i = 0; i < n; i++) {
 				if ((int)hosts[i]->kind == k)
@@ -883,6 +919,7 @@ summary(struct host **hosts, size_t n, double wall)
 		}
 		buf_appendc(&b, ')');
 	}
+	skipped_text(&b, hosts, n, names);
 	lost_output(&b, hosts, n, names);
 	buf_appendf(&b, " \xc2\xb7 %.1f s", wall);
 	log_lock();

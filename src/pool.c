@@ -15,6 +15,14 @@
  * and a run that asks for more than the limit allows runs with fewer
  * workers, saying so, rather than failing hosts with EMFILE.
  *
+ * Rolling runs (--batch): only the hosts of the current batch may be taken
+ * new; when every host of it has finished (retries included) and --pause has
+ * passed, the next batch opens.  The failure budget (--max-fail), and a batch
+ * in which every host failed, stop the run: the worker that sees the stop
+ * first takes every host not yet started, and those waiting to retry, and
+ * ends them `skipped`; hosts in flight finish.  Both are counted under the
+ * queue's mutex, in pool_done, as hosts finish.
+ *
  * The live view keeps the pool open (pool_start with stay_open): workers then
  * wait for more work after the queue runs dry, because the operator may send
  * failed hosts round again (pool_retry), until pool_close.
@@ -38,6 +46,8 @@
 #include "log.h"
 #include "output.h"
 #include "pool.h"
+#include "sudo.h"
+#include "template.h"
 #include "transfer.h"
 #include "xmalloc.h"
 
@@ -56,12 +66,23 @@ struct pool {
 	const struct pool_params *params;
 	struct connect_params cparams;
 	struct exec_params eparams;
+	struct sudo_markers sudo;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	size_t next;           /* next host never started */
 	struct host **waiting; /* hosts in retry-wait */
 	size_t nwaiting;
-	bool open; /* more hosts may come through pool_retry */
+	bool open;         /* more hosts may come through pool_retry */
+	size_t batch_end;  /* hosts before it may start; p->n without --batch */
+	unsigned batch;    /* the current batch, from 1; 0 without --batch */
+	unsigned nbatches; /* 0 without --batch */
+	size_t batch_size; /* hosts of the current batch */
+	size_t batch_left; /* hosts of the current batch not finished */
+	size_t batch_failed;
+	double resume_at; /* the next batch may open then (--pause) */
+	size_t nfailed;   /* hosts failed for any reason but a cancel */
+	long budget;      /* more failures than this stop the run; -1: no budget */
+	char *stopped;    /* why the run stopped, or NULL */
 	struct worker *workers;
 	size_t nworkers;
 };
@@ -90,20 +111,109 @@ abs_deadline(struct timespec *ts, double mono_deadline)
 	}
 }
 
+/* The sizes of --batch: batch k (from 0) of hosts n. */
+static size_t
+batch_size(const struct options *o, size_t k, size_t n)
+{
+	const struct amount *a = &o->batch[k < o->nbatch ? k : o->nbatch - 1];
+	size_t m = a->pct ? ((size_t)a->n * n + 99) / 100 : (size_t)a->n;
+
+	return m < 1 ? 1 : m;
+}
+
+/* Give every host its batch number; returns how many batches there are. */
+static unsigned
+pool_plan_batches(const struct pool_params *p)
+{
+	size_t i = 0, k, m;
+
+	if (p->opts->batch == NULL)
+		return 0;
+	for (k = 0; i < p->n; k++) {
+		m = batch_size(p->opts, k, p->n);
+		for (; m > 0 && i < p->n; m--)
+			p->hosts[i++]->batch = (unsigned)k + 1;
+	}
+	return (unsigned)k;
+}
+
+/* Open the next batch.  Under pl->lock. */
+static void
+pool_next_batch(struct pool *pl)
+{
+	const struct pool_params *p = pl->params;
+
+	pl->batch++;
+	pl->batch_size = 0;
+	while (pl->batch_end < p->n && p->hosts[pl->batch_end]->batch == pl->batch) {
+		pl->batch_end++;
+		pl->batch_size++;
+	}
+	pl->batch_left = pl->batch_size;
+	pl->batch_failed = 0;
+	log_msg(LOG_VERBOSE, "batch %u of %u: %zu host%s", pl->batch, pl->nbatches, pl->batch_size,
+	        pl->batch_size == 1 ? "" : "s");
+}
+
+/* End the hosts a stop kept from starting.  No lock held: they are ours. */
+static void
+pool_skip(struct host **v, size_t n, const char *why)
+{
+	struct outcome out = {EK_NONE, PHASE_ANY, NULL};
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out.kind = EK_SKIPPED;
+		out.error = xstrdup(why);
+		host_finish(v[i], out.kind, out.error, host_now());
+		out.error = NULL;
+		output_host_done(v[i]);
+	}
+}
+
+/*
+ * Under pl->lock, after a stop: take every host that has not started and
+ * every host waiting to retry, to be skipped; returns how many are in *v.
+ */
+static size_t
+pool_take_rest(struct pool *pl, struct host ***v)
+{
+	const struct pool_params *p = pl->params;
+	size_t m = 0;
+
+	*v = xcalloc(p->n - pl->next + pl->nwaiting + 1, sizeof **v);
+	if (pl->nwaiting > 0)
+		memcpy(*v, pl->waiting, pl->nwaiting * sizeof **v);
+	m = pl->nwaiting;
+	pl->nwaiting = 0;
+	while (pl->next < p->n)
+		(*v)[m++] = p->hosts[pl->next++];
+	pl->batch_end = p->n;
+	return m;
+}
+
 /* The next host to attempt, or NULL when this worker is done. */
 static struct host *
 pool_take(struct pool *pl)
 {
 	const struct pool_params *p = pl->params;
-	struct host *h = NULL;
+	struct host *h = NULL, **rest;
 	struct timespec ts;
-	size_t i, best;
-	double now;
+	size_t i, best, m;
+	double now, wake;
 
 	pthread_mutex_lock(&pl->lock);
 	for (;;) {
 		if (cancel_requested())
 			break;
+		if (pl->stopped != NULL && (pl->next < p->n || pl->nwaiting > 0)) {
+			m = pool_take_rest(pl, &rest);
+			pthread_mutex_unlock(&pl->lock);
+			pool_skip(rest, m, pl->stopped);
+			free(rest);
+			pthread_mutex_lock(&pl->lock);
+			continue;
+		}
 		now = host_now();
 		best = pl->nwaiting;
 		for (i = 0; i < pl->nwaiting; i++) {
@@ -116,18 +226,29 @@ pool_take(struct pool *pl)
 			pl->waiting[best] = pl->waiting[--pl->nwaiting];
 			break;
 		}
-		if (pl->next < p->n) {
+		if (pl->next < pl->batch_end) {
 			h = p->hosts[pl->next++];
 			break;
 		}
-		if (pl->nwaiting == 0 && !pl->open)
+		wake = best < pl->nwaiting ? pl->waiting[best]->ready_at : -1;
+		if (pl->next < p->n && pl->batch_left == 0) {
+			/* The batch is over: the next opens once the pause has passed. */
+			if (pl->resume_at <= now) {
+				pool_next_batch(pl);
+				continue;
+			}
+			if (wake < 0 || pl->resume_at < wake)
+				wake = pl->resume_at;
+		}
+		if (wake < 0 && pl->next >= p->n && !pl->open)
 			break;
-		if (pl->nwaiting == 0) {
-			/* Open and idle (the view is up): pool_retry or pool_close wakes us. */
+		if (wake < 0) {
+			/* A batch in flight, or open and idle (the view is up): pool_done,
+			 * pool_retry or pool_close wakes us. */
 			pthread_cond_wait(&pl->cond, &pl->lock);
 			continue;
 		}
-		abs_deadline(&ts, pl->waiting[best]->ready_at);
+		abs_deadline(&ts, wake);
 		pthread_cond_timedwait(&pl->cond, &pl->lock, &ts);
 	}
 	pthread_mutex_unlock(&pl->lock);
@@ -153,6 +274,91 @@ pool_finish(struct host *h, struct outcome *out)
 	output_host_done(h);
 }
 
+/* Stop the run: no new host starts.  Under pl->lock. */
+static void
+pool_stop(struct pool *pl, char *why)
+{
+	if (pl->stopped != NULL) {
+		free(why);
+		return;
+	}
+	pl->stopped = why;
+	log_msg(LOG_NORMAL, "%s", why);
+}
+
+/*
+ * A host has its final state: count it against the budget and its batch,
+ * and wake the workers that wait for a batch to end.
+ */
+static void
+pool_done(struct pool *pl, struct host *h, enum err_kind kind)
+{
+	const struct options *o = pl->params->opts;
+	bool failed = kind != EK_NONE && kind != EK_CANCELLED && kind != EK_SKIPPED;
+
+	pthread_mutex_lock(&pl->lock);
+	if (failed)
+		pl->nfailed++;
+	if (failed && pl->budget >= 0 && pl->nfailed > (size_t)pl->budget)
+		pool_stop(pl, xasprintf("stopped: %zu host%s failed, more than --max-fail %d%s",
+		                      pl->nfailed, pl->nfailed == 1 ? "" : "s", o->max_fail.n,
+		                      o->max_fail.pct ? "%" : ""));
+	if (h->batch != 0 && h->batch == pl->batch && pl->batch_left > 0) {
+		pl->batch_left--;
+		pl->batch_failed += failed;
+		if (pl->batch_left == 0) {
+			pl->resume_at = host_now() + o->pause;
+			/* Ansible's rule: a batch that failed whole stops the run. */
+			if (pl->batch_failed == pl->batch_size && pl->batch_end < pl->params->n &&
+			        !(o->max_fail.pct && o->max_fail.n == 100))
+				pool_stop(pl,
+				        xasprintf("stopped: every host of batch %u of %u failed",
+				                pl->batch, pl->nbatches));
+		}
+	}
+	pthread_cond_broadcast(&pl->cond);
+	pthread_mutex_unlock(&pl->lock);
+}
+
+/*
+ * The running phase on an authenticated session: the command or the
+ * transfer, with --template's tokens replaced for this host.
+ */
+static void
+pool_run_host(struct pool *pl, struct conn *c, struct host *h, struct outcome *out)
+{
+	const struct pool_params *p = pl->params;
+	struct exec_params ep = pl->eparams;
+	struct transfer_plan plan;
+	char *hostname = NULL, *s = NULL, *line = NULL;
+
+	if (p->opts->template) {
+		/* HostName as ssh_config made it for this session. */
+		if (ssh_options_get(c->session, SSH_OPTIONS_HOST, &hostname) != SSH_OK)
+			hostname = NULL;
+	}
+	if (p->plan != NULL && p->opts->template) {
+		plan = *p->plan;
+		s = template_expand(plan.mode == XFER_COPY ? plan.dest : plan.rsrc, h, hostname);
+		if (plan.mode == XFER_COPY)
+			plan.dest = s;
+		else
+			plan.rsrc = s;
+		transfer_run(c, h, &plan, out);
+	} else if (p->plan != NULL) {
+		transfer_run(c, h, p->plan, out);
+	} else {
+		if (p->opts->template)
+			ep.command = s = template_expand(ep.command, h, hostname);
+		if (ep.sudo != NULL)
+			ep.command = line = sudo_command(ep.sudo, ep.command);
+		exec_run(c, h, &ep, out);
+	}
+	free(line);
+	free(s);
+	ssh_string_free_char(hostname);
+}
+
 /* One attempt at h; requeues it for a retry or finishes it. */
 static void
 pool_attempt(struct worker *w, struct host *h)
@@ -161,6 +367,7 @@ pool_attempt(struct worker *w, struct host *h)
 	const struct options *o = pl->params->opts;
 	struct outcome out = {EK_NONE, PHASE_ANY, NULL};
 	struct conn c;
+	enum err_kind kind;
 	double delay;
 	char at[HOST_ATTEMPT_TEXT];
 	unsigned n;
@@ -173,13 +380,12 @@ pool_attempt(struct worker *w, struct host *h)
 
 	if (connect_host(&c, h, &pl->cparams, &out) == 0) {
 		output_host_start(h);
-		if (pl->params->plan != NULL)
-			transfer_run(&c, h, pl->params->plan, &out);
-		else
-			exec_run(&c, h, &pl->eparams, &out);
+		pool_run_host(pl, &c, h, &out);
 		connect_close(&c);
 		host_attempt_end(h, out.kind, out.phase, out.error, host_now());
+		kind = out.kind;
 		pool_finish(h, &out);
+		pool_done(pl, h, kind);
 		return;
 	}
 	host_attempt_end(h, out.kind, out.phase, out.error, host_now());
@@ -192,7 +398,9 @@ pool_attempt(struct worker *w, struct host *h)
 		pool_requeue(pl, h);
 		return;
 	}
+	kind = out.kind;
 	pool_finish(h, &out);
+	pool_done(pl, h, kind);
 }
 
 static void *
@@ -216,7 +424,7 @@ pool_cancel_rest(const struct pool_params *p)
 	for (i = 0; i < p->n; i++) {
 		struct host *h = p->hosts[i];
 
-		if (h->state == HOST_OK || h->state == HOST_FAILED)
+		if (h->state == HOST_OK || h->state == HOST_FAILED || h->state == HOST_SKIPPED)
 			continue;
 		outcome_set(&out, EK_CANCELLED, PHASE_ANY,
 		        h->attempts ? "interrupted while waiting to retry"
@@ -257,6 +465,22 @@ pool_start(const struct pool_params *p, bool stay_open)
 	pl->eparams.stdin_data = p->stdin_data;
 	pl->eparams.stdin_len = p->stdin_len;
 	pl->eparams.timeout = p->opts->command_timeout;
+	if (p->opts->sudo) {
+		sudo_markers_make(&pl->sudo);
+		pl->eparams.sudo = &pl->sudo;
+		pl->eparams.sudo_password = p->password;
+	}
+	pl->nbatches = pool_plan_batches(p);
+	pl->batch_end = p->n;
+	if (pl->nbatches > 0) {
+		pl->batch_end = 0;
+		pool_next_batch(pl);
+	}
+	pl->budget = -1;
+	if (p->opts->max_fail.n >= 0)
+		pl->budget = p->opts->max_fail.pct
+		                     ? (long)((size_t)p->opts->max_fail.n * p->n / 100)
+		                     : p->opts->max_fail.n;
 	pthread_mutex_init(&pl->lock, NULL);
 	pthread_condattr_init(&cattr);
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
@@ -301,11 +525,18 @@ pool_retry(struct pool *pl, struct host **hosts, size_t n)
 	double now = host_now();
 
 	pthread_mutex_lock(&pl->lock);
-	for (i = 0; i < n && pl->open && !cancel_requested(); i++) {
+	/* A stopped run stays stopped: what it skipped is for -H of the --failed list. */
+	for (i = 0; i < n && pl->open && pl->stopped == NULL && !cancel_requested(); i++) {
 		struct host *h = hosts[i];
 
 		if (!host_retry_round(h, now))
 			continue;
+		/* Failed again or not, it counts anew. */
+		pl->nfailed--;
+		if (h->batch != 0 && h->batch == pl->batch) {
+			pl->batch_left++;
+			pl->batch_failed--;
+		}
 		pl->waiting = xreallocarray(pl->waiting, pl->nwaiting + 1, sizeof *pl->waiting);
 		pl->waiting[pl->nwaiting++] = h;
 		m++;
@@ -337,9 +568,24 @@ pool_wait(struct pool *pl)
 	limiter_free();
 	free(pl->workers);
 	free(pl->waiting);
+	free(pl->stopped);
 	pthread_cond_destroy(&pl->cond);
 	pthread_mutex_destroy(&pl->lock);
 	free(pl);
+}
+
+void
+pool_status(struct pool *pl, struct pool_status *st)
+{
+	pthread_mutex_lock(&pl->lock);
+	st->batch = pl->batch;
+	st->nbatches = pl->nbatches;
+	st->budget_left = -1;
+	if (pl->budget >= 0)
+		st->budget_left =
+		        pl->nfailed > (size_t)pl->budget ? 0 : pl->budget - (long)pl->nfailed;
+	snprintf(st->stopped, sizeof st->stopped, "%s", pl->stopped ? pl->stopped : "");
+	pthread_mutex_unlock(&pl->lock);
 }
 
 void

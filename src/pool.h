@@ -42,4 +42,13 @@ struct pool *pool_start(const struct pool_params *p, bool stay_open);
 size_t pool_retry(struct pool *pl, struct host **hosts, size_t n);
 void pool_wait(struct pool *pl);
 
+/* Where a rolling run stands, for the live view. */
+struct pool_status {
+	unsigned batch;    /* the current batch, from 1; 0 without --batch */
+	unsigned nbatches; /* 0 without --batch */
+	long budget_left;  /* failures --max-fail still allows; -1: no budget */
+	char stopped[160]; /* why the run stopped; "" while it goes on */
+};
+void pool_status(struct pool *pl, struct pool_status *st);
+
 #endif

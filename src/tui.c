@@ -65,7 +65,7 @@ struct view {
 	double t_end; /* when every host was first seen final; 0 while running */
 
 	/* This frame's counts, by enum host_state. */
-	size_t counts[HOST_FAILED + 1];
+	size_t counts[HOST_SKIPPED + 1];
 	size_t nfinal;
 	uint64_t xfer_done, xfer_total; /* all hosts, for --copy / --rcopy */
 
@@ -361,7 +361,7 @@ collect(struct view *v)
 		pthread_mutex_lock(&h->lock);
 		s = h->state;
 		show = v->filter == FILTER_ALL ||
-		       (v->filter == FILTER_FAILED && s == HOST_FAILED) ||
+		       (v->filter == FILTER_FAILED && (s == HOST_FAILED || s == HOST_SKIPPED)) ||
 		       (v->filter == FILTER_RUNNING && in_flight(s));
 		if (show)
 			show = search_matches(v, i, h);
@@ -372,7 +372,7 @@ collect(struct view *v)
 		if (show)
 			v->rows[v->nrows++] = i;
 	}
-	v->nfinal = v->counts[HOST_OK] + v->counts[HOST_FAILED];
+	v->nfinal = v->counts[HOST_OK] + v->counts[HOST_FAILED] + v->counts[HOST_SKIPPED];
 	if (v->nfinal == v->n && v->t_end == 0)
 		v->t_end = host_now();
 	else if (v->nfinal < v->n)
@@ -462,6 +462,8 @@ state_name(enum host_state s, enum phase ph)
 		return "ok";
 	case HOST_FAILED:
 		return "failed";
+	case HOST_SKIPPED:
+		return "skipped";
 	}
 	return "?";
 }
@@ -482,6 +484,7 @@ state_attr(enum host_state s)
 	case HOST_RUNNING:
 		return COLOR_PAIR(PAIR_ACTIVE);
 	case HOST_QUEUED:
+	case HOST_SKIPPED:
 		break;
 	}
 	return A_NORMAL;
@@ -510,7 +513,7 @@ row_read(struct view *v, struct host *h, struct row *r, double t)
 	host_attempt_text(h, v->o->retries, r->attempt, sizeof r->attempt);
 	if (h->state == HOST_OK || h->state == HOST_FAILED)
 		secs = h->finished - h->started;
-	else if (h->state == HOST_QUEUED)
+	else if (h->state == HOST_QUEUED || h->state == HOST_SKIPPED)
 		secs = -1;
 	else
 		secs = t - h->phase_started;
@@ -524,6 +527,11 @@ row_read(struct view *v, struct host *h, struct row *r, double t)
 	               : NULL;
 	switch (h->state) {
 	case HOST_QUEUED:
+		break;
+	case HOST_SKIPPED:
+		/* Why the run stopped. */
+		if (h->error)
+			escape_terminal(&r->text, h->error, strlen(h->error));
 		break;
 	case HOST_CONNECTING:
 		if (n > 1 && h->history != NULL) {
@@ -592,6 +600,24 @@ name_width(const struct view *v)
 	return w > COLS / 3 ? COLS / 3 : w;
 }
 
+/* --batch, --max-fail: "  batch 2 of 5 · 1 more failure allowed", or why the run stopped. */
+static void
+rolling_text(struct view *v, struct buf *b)
+{
+	struct pool_status st;
+
+	if (v->pool == NULL)
+		return;
+	pool_status(v->pool, &st);
+	if (st.nbatches > 0)
+		buf_appendf(b, "  batch %u of %u", st.batch, st.nbatches);
+	if (st.stopped[0] != '\0')
+		buf_appendf(b, "  \xc2\xb7 %s", st.stopped);
+	else if (st.budget_left >= 0)
+		buf_appendf(b, "  \xc2\xb7 %ld more failure%s allowed", st.budget_left,
+		        st.budget_left == 1 ? "" : "s");
+}
+
 static void
 draw_header(struct view *v, double t)
 {
@@ -628,6 +654,8 @@ draw_header(struct view *v, double t)
 	attron(state_attr(HOST_FAILED));
 	printw("failed %zu", v->counts[HOST_FAILED]);
 	attroff(state_attr(HOST_FAILED));
+	if (v->counts[HOST_SKIPPED] > 0)
+		printw("  skipped %zu", v->counts[HOST_SKIPPED]);
 
 	buf_init(&b);
 	buf_appendf(&b, " %zu/%zu %3d%%", v->nfinal, v->n,
@@ -646,6 +674,7 @@ draw_header(struct view *v, double t)
 	else if (v->nfinal > 0)
 		buf_appendf(&b, "  eta %.0f s",
 		        elapsed * (double)(v->n - v->nfinal) / (double)v->nfinal);
+	rolling_text(v, &b);
 	barw = COLS - (int)b.len - 2;
 	if (barw > 60)
 		barw = 60;
