@@ -33,8 +33,8 @@ host_new(size_t index, const char *alias, const char *user, int port)
 	h->exit_code = -1;
 	h->fd_out = -1;
 	h->fd_err = -1;
-	buf_init(&h->out);
-	buf_init(&h->err);
+	spool_init(&h->out);
+	spool_init(&h->err);
 	buf_init(&h->line_out);
 	buf_init(&h->line_err);
 	return h;
@@ -55,8 +55,8 @@ host_free(struct host *h)
 	free(h->login_user);
 	free(h->error);
 	free(h->exit_signal);
-	buf_free(&h->out);
-	buf_free(&h->err);
+	spool_free(&h->out);
+	spool_free(&h->err);
 	buf_free(&h->line_out);
 	buf_free(&h->line_err);
 	pthread_mutex_destroy(&h->lock);
