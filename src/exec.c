@@ -23,8 +23,9 @@
 #include "output.h"
 #include "xmalloc.h"
 
-#define READ_CHUNK  65536
-#define STDIN_CHUNK 32768
+#define READ_CHUNK   65536
+#define STDERR_READS 32 /* stderr chunks taken in one round, at most */
+#define STDIN_CHUNK  32768
 
 struct exit_info {
 	bool got_status;
@@ -172,12 +173,17 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 		double left = deadline - host_now();
 		int wait_ms = left > 0.05 ? 50 : (left > 0 ? (int)(left * 1000) + 1 : 0);
 
-		for (i = 0; i < 2; i++) {
-			/* Wait a little for stdout; take whatever stderr has. */
+		/*
+		 * Wait a little for stdout, then take what stderr has, up to
+		 * STDERR_READS chunks: every read lets libssh 0.10 open the window
+		 * again, so stderr read a chunk a round piles up in its buffer
+		 * (30 MB on stderr held 60 MB of memory).
+		 */
+		for (i = 0; i <= STDERR_READS; i++) {
 			n = i == 0 ? ssh_channel_read_timeout(ch, buf, READ_CHUNK, 0, wait_ms)
 			           : ssh_channel_read_nonblocking(ch, buf, READ_CHUNK, 1);
 			if (n > 0) {
-				output_host_data(h, i == 1, buf, (size_t)n);
+				output_host_data(h, i > 0, buf, (size_t)n);
 				progress = true;
 			} else if (n == SSH_ERROR) {
 				if (ei.got_status)
@@ -185,6 +191,8 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 				channel_error(
 				        c, out, "connection lost while the command ran", deadline);
 				goto done;
+			} else if (i > 0) {
+				break; /* stderr has no more for now */
 			}
 		}
 		if (!eof_sent) {
