@@ -22,9 +22,9 @@ if grep -q -- '--enable-asan' "$top_builddir/config.status" 2>/dev/null; then
     export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
 fi
 
-# run_timed MODE ARGS...: shoal under /usr/bin/time; peak RSS (kB) in $RSS.
+# run_timed ARGS...: shoal under /usr/bin/time; peak RSS (kB) in $RSS.
 run_timed() {
-    env -u SSH_AUTH_SOCK TMPDIR="$T" timeout --foreground -k 2 300 \
+    env -u SSH_AUTH_SOCK TMPDIR="${SPOOL_DIR:-$T}" timeout --foreground -k 2 300 \
         /usr/bin/time -f %M -o "$T/rss" "$SHOAL" -F "$T/ssh_config" -w 'h[01-03]' "$@" -- "$cmd" \
         </dev/null >"$T/out" 2>"$T/err"
     RC=$?
@@ -82,4 +82,15 @@ for i in 1 2 3; do
     [ "$(md5sum <"$T/o/h0$i.out" | cut -d' ' -f1)" = "$want" ] || bad=$((bad + 1))
 done
 is "$bad" 0 "-o: every file holds its host's exact 50 MB"
+
+# A temporary file that cannot be made is said, per host, with the bytes lost;
+# what memory held is still written.
+SPOOL_DIR=$T/none cmd='head -c 3000000 /dev/zero | tr "\\0" x' run_timed --json
+is "$RC" 0 "--json with no directory for the temporary file runs"
+like "$(grep -c 'h0[1-3]: output: [0-9]* bytes of stdout lost: cannot write the temporary file in .*/none: No such file or directory' "$T/err")" '^3$' \
+    "each host says how many bytes of its stdout were lost, and why"
+lost=$(sed -n 's/.*h01: output: \([0-9]*\) bytes of stdout lost.*/\1/p' "$T/err")
+kept=$(jq -j 'select(.host == "h01") | .stdout' "$T/out" | wc -c)
+is "$((lost + kept))" 3000000 "what was kept and what was lost add up to the 3 MB"
+cmp_ok "$kept" -gt 1000000 "the first megabyte is written"
 done_testing
