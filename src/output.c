@@ -524,12 +524,13 @@ flush_partial_lines(struct host *h)
 static void
 report_lost(const struct host *h, const char *name, const struct spool *s)
 {
+	const char *dir = getenv("TMPDIR");
+
 	if (s->lost > 0)
 		log_msg(LOG_QUIET,
 		        "%s: output: %llu bytes of %s lost: cannot write the temporary file in %s: "
 		        "%s",
-		        h->alias, (unsigned long long)s->lost, name,
-		        getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+		        h->alias, (unsigned long long)s->lost, name, dir && *dir ? dir : "/tmp",
 		        strerror(s->err));
 }
 
