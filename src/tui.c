@@ -377,8 +377,10 @@ search_matches(struct view *v, size_t i, const struct host *h)
 {
 	if (v->re == NULL)
 		return true;
-	/* Output only grows: a match stays a match, and a miss is looked at again only where it
-	 * grew. */
+	/*
+	 * Output only grows: a match stays a match, and after a miss only what
+	 * grew is searched.
+	 */
 	if (v->matched[i] == SEARCH_YES)
 		return true;
 	if (v->matched[i] == SEARCH_NEW) {
