@@ -29,7 +29,7 @@
 #include "spool.h"
 #include "xmalloc.h"
 
-#define HEAD_MIN   4096
+#define HEAD_MIN   1024        /* first head: thousands of hosts with a line each fit the budget */
 #define HEAD_MAX   (1u << 20)  /* bytes of one spool kept in memory */
 #define MEM_BUDGET (16u << 20) /* bytes of all heads together */
 
