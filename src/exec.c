@@ -43,9 +43,10 @@
 #include "output.h"
 #include "xmalloc.h"
 
-#define READ_CHUNK  65536
-#define STDIN_CHUNK 262144  /* at most per write; libssh cuts it into packets */
-#define CHAN_LOST   (-1000) /* chan_step: the host stopped answering */
+#define READ_CHUNK   65536
+#define STDERR_READS 32      /* stderr chunks taken in one round, at most */
+#define STDIN_CHUNK  262144  /* at most per write; libssh cuts it into packets */
+#define CHAN_LOST    (-1000) /* chan_step: the host stopped answering */
 /* Bytes of a server's signal name kept: real ones are a few letters. */
 #define SIGNAL_NAME_MAX 64
 
@@ -295,15 +296,18 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 		double left = deadline - host_now();
 		int wait_ms = left > 0.05 ? 50 : (left > 0 ? (int)(left * 1000) + 1 : 0);
 
-		for (i = 0; i < 2; i++) {
-			/*
-			 * Wait a little for stdout when there is nothing to send;
-			 * take whatever stderr has.
-			 */
-			n = ssh_channel_read_timeout(
-			        ch, buf, READ_CHUNK, i, i == 0 && !pushing ? wait_ms : 0);
+		/*
+		 * Wait a little for stdout when there is nothing to send, then
+		 * take what stderr has, up to STDERR_READS chunks: every read
+		 * lets libssh 0.10 open the window again, so stderr read a chunk
+		 * a round piles up in its buffer (30 MB on stderr held 60 MB).
+		 */
+		for (i = 0; i <= STDERR_READS; i++) {
+			n = i == 0 ? ssh_channel_read_timeout(
+			                     ch, buf, READ_CHUNK, 0, !pushing ? wait_ms : 0)
+			           : ssh_channel_read_nonblocking(ch, buf, READ_CHUNK, 1);
 			if (n > 0 && p->sudo != NULL) {
-				ev = sudo_filter_data(&sf, h, i == 1, buf, (size_t)n);
+				ev = sudo_filter_data(&sf, h, i > 0, buf, (size_t)n);
 				if ((ev & SUDO_EV_PROMPT) != 0 && !in_done) {
 					int fed = sudo_feed(ch, &sf, p->sudo_password, p->tty);
 
@@ -317,7 +321,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 				}
 				progress = true;
 			} else if (n > 0) {
-				output_host_data(h, i == 1, buf, (size_t)n);
+				output_host_data(h, i > 0, buf, (size_t)n);
 				progress = true;
 			} else if (n == SSH_ERROR) {
 				if (ei.got_status)
@@ -328,6 +332,8 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 				else
 					connection_lost(c, out, "while the command ran");
 				goto done;
+			} else if (i > 0) {
+				break; /* stderr has no more for now */
 			}
 		}
 		if (!in_done && (p->sudo == NULL || sf.accepted)) {

@@ -35,8 +35,8 @@ host_new(size_t index, const char *alias, const char *user, int port)
 	h->exit_code = -1;
 	h->fd_out = -1;
 	h->fd_err = -1;
-	buf_init(&h->out);
-	buf_init(&h->err);
+	spool_init(&h->out);
+	spool_init(&h->err);
 	buf_init(&h->line_out);
 	buf_init(&h->line_err);
 	return h;
@@ -59,8 +59,8 @@ host_free(struct host *h)
 	free(h->error);
 	free(h->exit_signal);
 	free(h->file_error);
-	buf_free(&h->out);
-	buf_free(&h->err);
+	spool_free(&h->out);
+	spool_free(&h->err);
 	buf_free(&h->line_out);
 	buf_free(&h->line_err);
 	pthread_mutex_destroy(&h->lock);

@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "errkind.h"
+#include "spool.h"
 
 enum host_state {
 	HOST_QUEUED,
@@ -66,12 +67,13 @@ struct host {
 
 	/*
 	 * Output kept for modes that need it at the end (JSON, gather, inline,
-	 * the live view).  With the live view on, appends happen under lock.
+	 * the live view): in memory up to a bound, then in a temporary file.
+	 * With the live view on, appends and reads happen under lock.
 	 */
-	struct buf out;
-	struct buf err;
+	struct spool out;
+	struct spool err;
 	bool err_last; /* the latest bytes went to err */
-	/* Partial lines waiting for their newline, prefix mode. */
+	/* Partial lines waiting for their newline, prefix mode (bounded). */
 	struct buf line_out;
 	struct buf line_err;
 	/* File transfer progress (--copy, --rcopy), under lock: bytes moved and to move. */

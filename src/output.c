@@ -3,11 +3,17 @@
  *
  * Prefix mode (the default off the live view) streams: a host's bytes are
  * cut into lines, and each whole line is written as "HOST: line" with one
- * locked write, so two hosts' lines never mix and a line is never split.  A
- * last line without its newline is written whole when the host finishes.
- * Bytes are escaped only when the stream is a terminal; a pipe gets them
- * exactly.  JSON mode holds each host's output until the host finishes (the
- * object carries both streams); -o writes the files as the bytes arrive.
+ * locked write, so two hosts' lines never mix.  A line is held until its
+ * newline up to LINE_PIECE bytes; past that it goes out in pieces of that
+ * size, each as a line of its own (cut where a UTF-8 character ends), so a
+ * host that never writes a newline cannot exhaust memory.  A last line
+ * without its newline is written when the host finishes.  Bytes are escaped
+ * only when the stream is a terminal; a pipe gets them exactly.
+ *
+ * JSON, --inline, --gather and the live view hold each host's streams until
+ * the end in spools (spool.c: memory up to a bound, then a temporary file)
+ * and write them back chunk by chunk, so memory stays bounded too; -o writes
+ * the files as the bytes arrive.
  *
  * Nothing written is lost silently: a write that fails on stdout, an -o file
  * or the --failed file is reported when it happens (host, file, cause), named
@@ -36,7 +42,13 @@
 #include "hostlist.h"
 #include "log.h"
 #include "output.h"
+#include "spool.h"
 #include "xmalloc.h"
+
+/* A partial line longer than this goes out in pieces (documented in shoal(1)). */
+#define LINE_PIECE 65536
+/* Bytes of escaped output gathered before one write. */
+#define WRITE_BATCH 65536
 
 static const struct options *output_opts;
 static pthread_mutex_t stdout_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -326,11 +338,32 @@ write_prefixed(struct host *h, bool is_stderr, const char *line, size_t len)
 	buf_free(&b);
 }
 
+/*
+ * How much of p[0..n) to take so that no UTF-8 character is cut: n, less the
+ * start of a character that lacks its last bytes (never all of it).
+ */
+static size_t
+utf8_cut(const char *p, size_t n)
+{
+	size_t k, need;
+	unsigned char c;
+
+	for (k = 1; k <= 3 && k <= n; k++) {
+		c = (unsigned char)p[n - k];
+		if ((c & 0xc0) == 0x80)
+			continue; /* a continuation byte: look further back */
+		need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		return need > k && k < n ? n - k : n;
+	}
+	return n;
+}
+
 static void
 prefix_data(struct host *h, bool is_stderr, const char *data, size_t n)
 {
 	struct buf *pending = is_stderr ? &h->line_err : &h->line_out;
 	const char *nl;
+	size_t take, cut;
 
 	while (n > 0 && (nl = memchr(data, '\n', n)) != NULL) {
 		size_t len = (size_t)(nl - data);
@@ -344,6 +377,23 @@ prefix_data(struct host *h, bool is_stderr, const char *data, size_t n)
 		}
 		data += len + 1;
 		n -= len + 1;
+	}
+	/* No newline within LINE_PIECE bytes: the line goes out in pieces. */
+	while (pending->len + n >= LINE_PIECE) {
+		if (pending->len == 0) {
+			cut = utf8_cut(data, LINE_PIECE);
+			write_prefixed(h, is_stderr, data, cut);
+			data += cut;
+			n -= cut;
+			continue;
+		}
+		take = LINE_PIECE - pending->len;
+		buf_append(pending, data, take);
+		data += take;
+		n -= take;
+		cut = utf8_cut(pending->p, pending->len);
+		write_prefixed(h, is_stderr, pending->p, cut);
+		buf_consume(pending, cut);
 	}
 	if (n > 0)
 		buf_append(pending, data, n);
@@ -365,7 +415,7 @@ output_host_data(struct host *h, bool is_stderr, const char *data, size_t n)
 	if (output_hold) {
 		if (output_deferred)
 			pthread_mutex_lock(&h->lock);
-		buf_append(is_stderr ? &h->err : &h->out, data, n);
+		spool_append(is_stderr ? &h->err : &h->out, data, n);
 		h->err_last = is_stderr;
 		if (output_deferred)
 			pthread_mutex_unlock(&h->lock);
@@ -386,9 +436,37 @@ host_status(const struct host *h)
 	return h->kind == EK_NONE ? "ok" : h->kind == EK_SKIPPED ? "skipped" : "failed";
 }
 
-/* The JSON object of SPEC section 5; streams only when with_streams. */
+/*
+ * A held stream as the inside of a JSON string, chunk by chunk: b is written
+ * to fp whenever it grows past WRITE_BATCH.
+ */
 static void
-json_object(struct buf *b, const struct host *h, bool with_streams)
+json_stream(FILE *fp, struct buf *b, const struct spool *s)
+{
+	char *chunk = xmalloc(SPOOL_CHUNK);
+	uint64_t off = 0;
+	size_t n, m;
+
+	while (off < s->len && (n = spool_read(s, off, chunk, SPOOL_CHUNK)) > 0) {
+		/* A character cut by the chunk is read again with the next one. */
+		m = off + n < s->len ? utf8_cut(chunk, n) : n;
+		escape_json(b, chunk, m);
+		off += m;
+		if (b->len >= WRITE_BATCH) {
+			fwrite(b->p, 1, b->len, fp);
+			buf_reset(b);
+		}
+	}
+	free(chunk);
+}
+
+/*
+ * The JSON object of SPEC section 5.  With streams_to, it carries both
+ * streams, and what it has grown to is written there as it goes; the caller
+ * writes the rest of b.
+ */
+static void
+json_object(struct buf *b, const struct host *h, FILE *streams_to)
 {
 	int i;
 
@@ -435,11 +513,11 @@ json_object(struct buf *b, const struct host *h, bool with_streams)
 		buf_appendf(b, ",\"batch\":%u", h->batch);
 	else
 		buf_appends(b, ",\"batch\":null");
-	if (with_streams) {
+	if (streams_to != NULL) {
 		buf_appends(b, ",\"stdout\":\"");
-		escape_json(b, h->out.p ? h->out.p : "", h->out.len);
+		json_stream(streams_to, b, &h->out);
 		buf_appends(b, "\",\"stderr\":\"");
-		escape_json(b, h->err.p ? h->err.p : "", h->err.len);
+		json_stream(streams_to, b, &h->err);
 		buf_appendc(b, '"');
 	}
 	buf_appends(b, "}\n");
@@ -464,29 +542,41 @@ report_failure(const struct host *h)
 		        host_attempt_text(h, output_opts->retries, at, sizeof at), h->error);
 }
 
-/* Bytes to a stream, newline ended: escaped line by line for a terminal, else exact. */
+/* A held stream, newline ended: escaped line by line for a terminal, else exact. */
 static void
-write_block(FILE *fp, bool tty, const struct buf *data)
+write_block(FILE *fp, bool tty, const struct spool *s)
 {
-	const char *p = data->p, *end = data->p + data->len, *nl;
+	char *chunk;
+	const char *p, *end, *nl;
+	uint64_t off = 0;
+	size_t n, m;
 	struct buf b;
 
-	if (data->len == 0)
+	if (s->len == 0)
 		return;
+	chunk = xmalloc(SPOOL_CHUNK);
 	buf_init(&b);
-	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL)
-			nl = end;
-		if (tty)
-			escape_terminal(&b, p, (size_t)(nl - p));
-		else
-			buf_append(&b, p, (size_t)(nl - p));
-		buf_appendc(&b, '\n');
-		p = nl + 1;
+	while (off < s->len && (n = spool_read(s, off, chunk, SPOOL_CHUNK)) > 0) {
+		m = tty && off + n < s->len ? utf8_cut(chunk, n) : n;
+		if (!tty) {
+			fwrite(chunk, 1, m, fp);
+		} else {
+			for (p = chunk, end = chunk + m; p < end; p = nl + 1) {
+				nl = memchr(p, '\n', (size_t)(end - p));
+				escape_terminal(&b, p, (size_t)((nl ? nl : end) - p));
+				if (nl == NULL)
+					break;
+				buf_appendc(&b, '\n');
+			}
+			fwrite(b.p, 1, b.len, fp);
+			buf_reset(&b);
+		}
+		off += m;
 	}
-	fwrite(b.p, 1, b.len, fp);
+	if (spool_last(s) != '\n')
+		fputc('\n', fp);
 	buf_free(&b);
+	free(chunk);
 }
 
 static void
@@ -521,56 +611,62 @@ inline_block(struct host *h)
 		log_unlock();
 	}
 	buf_free(&hdr);
-	buf_free(&h->out);
-	buf_free(&h->err);
+	spool_free(&h->out);
+	spool_free(&h->err);
 }
+
+/* A host in --gather, with the hashes its output is sorted by. */
+struct gather_item {
+	struct host *h;
+	uint64_t hash_out, hash_err;
+};
 
 static int
 cmp_output(const void *a, const void *b)
 {
-	const struct host *x = *(struct host *const *)a, *y = *(struct host *const *)b;
-	size_t n = x->out.len < y->out.len ? x->out.len : y->out.len;
-	int c;
+	const struct gather_item *x = a, *y = b;
 
-	if (x->out.len != y->out.len || x->err.len != y->err.len)
-		return x->out.len != y->out.len ? (x->out.len < y->out.len ? -1 : 1)
-		                                : (x->err.len < y->err.len ? -1 : 1);
-	c = n ? memcmp(x->out.p, y->out.p, n) : 0;
-	if (c == 0 && x->err.len)
-		c = memcmp(x->err.p, y->err.p, x->err.len);
-	if (c == 0)
-		c = x->index < y->index ? -1 : x->index > y->index;
-	return c;
+	if (x->h->out.len != y->h->out.len)
+		return x->h->out.len < y->h->out.len ? -1 : 1;
+	if (x->h->err.len != y->h->err.len)
+		return x->h->err.len < y->h->err.len ? -1 : 1;
+	if (x->hash_out != y->hash_out)
+		return x->hash_out < y->hash_out ? -1 : 1;
+	if (x->hash_err != y->hash_err)
+		return x->hash_err < y->hash_err ? -1 : 1;
+	return x->h->index < y->h->index ? -1 : x->h->index > y->h->index;
 }
 
-/* The end of the group of identical outputs that starts at sorted[i]. */
+/* Equal hashes are checked byte by byte: a collision only splits a group. */
+static bool
+same_output(const struct gather_item *x, const struct gather_item *y)
+{
+	return x->h->out.len == y->h->out.len && x->h->err.len == y->h->err.len &&
+	       x->hash_out == y->hash_out && x->hash_err == y->hash_err &&
+	       spool_equal(&x->h->out, &y->h->out) && spool_equal(&x->h->err, &y->h->err);
+}
+
+/* The end of the group of identical outputs that starts at items[i]. */
 static size_t
-group_end(struct host **sorted, size_t i, size_t n)
+group_end(const struct gather_item *items, size_t i, size_t n)
 {
 	size_t j;
 
-	for (j = i; j < n; j++) {
-		if (sorted[j]->out.len != sorted[i]->out.len ||
-		        sorted[j]->err.len != sorted[i]->err.len ||
-		        (sorted[i]->out.len &&
-		                memcmp(sorted[j]->out.p, sorted[i]->out.p, sorted[i]->out.len)) ||
-		        (sorted[i]->err.len &&
-		                memcmp(sorted[j]->err.p, sorted[i]->err.p, sorted[i]->err.len)))
-			break;
-	}
+	for (j = i + 1; j < n && same_output(&items[i], &items[j]); j++)
+		;
 	return j;
 }
 
-/* The folded names of sorted[i..j), escaped for a terminal. */
+/* The folded names of items[i..j), escaped for a terminal. */
 static void
-group_names(struct buf *b, struct host **sorted, size_t i, size_t j)
+group_names(struct buf *b, const struct gather_item *items, size_t i, size_t j)
 {
 	const char **names = xcalloc(j - i, sizeof *names);
 	char *folded;
 	size_t k;
 
 	for (k = i; k < j; k++)
-		names[k - i] = sorted[k]->name;
+		names[k - i] = items[k].h->name;
 	folded = hostlist_fold(names, j - i);
 	if (stdout_tty)
 		escape_terminal(b, folded, strlen(folded));
@@ -581,7 +677,7 @@ group_names(struct buf *b, struct host **sorted, size_t i, size_t j)
 }
 
 struct out_group {
-	struct host **v; /* in the sorted array */
+	const struct gather_item *v; /* in the sorted array */
 	size_t n;
 };
 
@@ -591,24 +687,43 @@ cmp_group_first(const void *a, const void *b)
 {
 	const struct out_group *x = a, *y = b;
 
-	return x->v[0]->index < y->v[0]->index ? -1 : x->v[0]->index > y->v[0]->index;
+	return x->v[0].h->index < y->v[0].h->index ? -1 : x->v[0].h->index > y->v[0].h->index;
+}
+
+/* A spool's bytes in memory, for the diff (which needs both sides whole). */
+static void
+spool_load(struct buf *b, const struct spool *sp)
+{
+	uint64_t off = 0;
+	size_t got;
+
+	buf_reset(b);
+	while (off < sp->len) {
+		buf_reserve(b, SPOOL_CHUNK);
+		got = spool_read(sp, off, b->p + b->len, SPOOL_CHUNK);
+		if (got == 0)
+			break;
+		b->len += got;
+		off += got;
+	}
 }
 
 /*
  * --diff: each group of identical outputs but the largest (the first of
  * equals in host order) as a unified diff against it, stdout then stderr,
- * in the order of the groups' first hosts.
+ * in the order of the groups' first hosts.  The two outputs compared are
+ * read into memory, one pair at a time.
  */
 static void
-diff_groups(struct host **sorted, size_t n)
+diff_groups(const struct gather_item *items, size_t n)
 {
 	struct out_group *groups = xcalloc(n ? n : 1, sizeof *groups), *r;
 	size_t i, j, ng = 0, g, ref = 0;
-	struct buf b, hdr;
+	struct buf b, hdr, x, y;
 
 	for (i = 0; i < n; i = j) {
-		j = group_end(sorted, i, n);
-		groups[ng].v = &sorted[i];
+		j = group_end(items, i, n);
+		groups[ng].v = &items[i];
 		groups[ng++].n = j - i;
 	}
 	qsort(groups, ng, sizeof *groups, cmp_group_first);
@@ -619,6 +734,8 @@ diff_groups(struct host **sorted, size_t n)
 	r = &groups[ref];
 	buf_init(&b);
 	buf_init(&hdr);
+	buf_init(&x);
+	buf_init(&y);
 	for (g = 0; g < ng; g++) {
 		const struct out_group *h = &groups[g];
 		int stream;
@@ -626,11 +743,10 @@ diff_groups(struct host **sorted, size_t n)
 		if (g == ref)
 			continue;
 		for (stream = 0; stream < 2; stream++) {
-			const struct buf *x = stream ? &r->v[0]->err : &r->v[0]->out;
-			const struct buf *y = stream ? &h->v[0]->err : &h->v[0]->out;
-
+			spool_load(&x, stream ? &r->v[0].h->err : &r->v[0].h->out);
+			spool_load(&y, stream ? &h->v[0].h->err : &h->v[0].h->out);
 			buf_reset(&b);
-			diff_unified(&b, x->p, x->len, y->p, y->len, stdout_tty);
+			diff_unified(&b, x.p, x.len, y.p, y.len, stdout_tty);
 			if (b.len == 0)
 				continue;
 			buf_reset(&hdr);
@@ -645,6 +761,8 @@ diff_groups(struct host **sorted, size_t n)
 	}
 	buf_free(&b);
 	buf_free(&hdr);
+	buf_free(&x);
+	buf_free(&y);
 	free(groups);
 }
 
@@ -657,45 +775,51 @@ host_ran(const struct host *h)
 
 /*
  * --gather: hosts with identical output under one folded list, with counts.
+ * Outputs are compared by size and hash, then confirmed byte by byte, all
+ * read back from the spools a chunk at a time.
  * --diff: the same groups, as diffs (diff_groups).
  */
 static void
 gather(struct host **hosts, size_t n)
 {
-	struct host **sorted = xcalloc(n ? n : 1, sizeof *sorted);
+	struct gather_item *items = xcalloc(n ? n : 1, sizeof *items);
 	size_t i, j, k, ns = 0;
 
 	for (k = 0; k < n; k++) {
-		if (!output_opts->diff || host_ran(hosts[k]))
-			sorted[ns++] = hosts[k];
+		if (output_opts->diff && !host_ran(hosts[k]))
+			continue;
+		items[ns].h = hosts[k];
+		items[ns].hash_out = spool_hash(&hosts[k]->out);
+		items[ns++].hash_err = spool_hash(&hosts[k]->err);
 	}
-	qsort(sorted, ns, sizeof *sorted, cmp_output);
+	qsort(items, ns, sizeof *items, cmp_output);
 	if (output_opts->diff)
-		diff_groups(sorted, ns);
+		diff_groups(items, ns);
 	for (i = 0; i < ns && !output_opts->diff; i = j) {
+		const struct host *first = items[i].h;
 		struct buf hdr;
 
-		j = group_end(sorted, i, ns);
-		if (sorted[i]->out.len == 0 && sorted[i]->err.len == 0)
+		j = group_end(items, i, ns);
+		if (first->out.len == 0 && first->err.len == 0)
 			continue;
 		buf_init(&hdr);
 		buf_appends(&hdr, "---------------\n");
-		group_names(&hdr, sorted, i, j);
+		group_names(&hdr, items, i, j);
 		buf_appendf(&hdr, " (%zu)\n---------------\n", j - i);
 		fwrite(hdr.p, 1, hdr.len, stdout);
-		write_block(stdout, stdout_tty, &sorted[i]->out);
-		if (sorted[i]->err.len > 0) {
+		write_block(stdout, stdout_tty, &first->out);
+		if (first->err.len > 0) {
 			fputs("(stderr)\n", stdout);
-			write_block(stdout, stdout_tty, &sorted[i]->err);
+			write_block(stdout, stdout_tty, &first->err);
 		}
 		buf_free(&hdr);
 	}
 	for (k = 0; k < n; k++) {
-		buf_free(&hosts[k]->out);
-		buf_free(&hosts[k]->err);
+		spool_free(&hosts[k]->out);
+		spool_free(&hosts[k]->err);
 	}
 	stdout_flush();
-	free(sorted);
+	free(items);
 }
 
 /* The last lines without their newline, written whole at the host's end. */
@@ -710,6 +834,20 @@ flush_partial_lines(struct host *h)
 	buf_free(&h->line_err);
 }
 
+/* Held bytes the temporary file could not take are said, not dropped silently. */
+static void
+report_lost(const struct host *h, const char *name, const struct spool *s)
+{
+	const char *dir = getenv("TMPDIR");
+
+	if (s->lost > 0)
+		log_msg(LOG_QUIET,
+		        "%s: output: %llu bytes of %s lost: cannot write the temporary file in %s: "
+		        "%s",
+		        h->name, (unsigned long long)s->lost, name, dir && *dir ? dir : "/tmp",
+		        strerror(s->err));
+}
+
 void
 output_host_done(struct host *h)
 {
@@ -717,17 +855,28 @@ output_host_done(struct host *h)
 	int fd;
 
 	flush_partial_lines(h);
+	if (output_hold) {
+		/* Its last bytes go to the file: a finished host holds no tail in memory. */
+		if (output_deferred)
+			pthread_mutex_lock(&h->lock);
+		spool_seal(&h->out);
+		spool_seal(&h->err);
+		if (output_deferred)
+			pthread_mutex_unlock(&h->lock);
+		report_lost(h, "stdout", &h->out);
+		report_lost(h, "stderr", &h->err);
+	}
 	if (output_opts->json && !output_deferred) {
 		buf_init(&b);
-		json_object(&b, h, true);
 		pthread_mutex_lock(&stdout_mutex);
+		json_object(&b, h, stdout);
 		fwrite(b.p, 1, b.len, stdout);
 		stdout_flush();
 		pthread_mutex_unlock(&stdout_mutex);
 		buf_free(&b);
 		/* The object holds the streams; the host need not any longer. */
-		buf_free(&h->out);
-		buf_free(&h->err);
+		spool_free(&h->out);
+		spool_free(&h->err);
 	}
 	if (output_opts->inline_output && !output_deferred)
 		inline_block(h);
@@ -738,7 +887,7 @@ output_host_done(struct host *h)
 		fd = open_host_file(h, "json");
 		if (fd >= 0) {
 			buf_init(&b);
-			json_object(&b, h, false);
+			json_object(&b, h, NULL);
 			if (write_all(fd, b.p, b.len) < 0) {
 				file_failed(h, "json", strerror(errno));
 				close(fd);
@@ -937,6 +1086,21 @@ output_set_deferred(void)
 	output_hold = true;
 }
 
+/* A held stream as prefixed lines, read back a chunk at a time. */
+static void
+prefix_spool(struct host *h, bool is_stderr, const struct spool *s)
+{
+	char *chunk = xmalloc(SPOOL_CHUNK);
+	uint64_t off = 0;
+	size_t n;
+
+	while (off < s->len && (n = spool_read(s, off, chunk, SPOOL_CHUNK)) > 0) {
+		prefix_data(h, is_stderr, chunk, n);
+		off += n;
+	}
+	free(chunk);
+}
+
 /* What the run would have printed as it went, host after host. */
 static void
 deferred_host(struct host *h)
@@ -945,7 +1109,7 @@ deferred_host(struct host *h)
 
 	if (output_opts->json) {
 		buf_init(&b);
-		json_object(&b, h, true);
+		json_object(&b, h, stdout);
 		fwrite(b.p, 1, b.len, stdout);
 		buf_free(&b);
 	} else if (output_opts->inline_output) {
@@ -954,12 +1118,12 @@ deferred_host(struct host *h)
 	} else if (output_opts->gather || output_opts->diff) {
 		return;
 	} else {
-		prefix_data(h, false, h->out.p ? h->out.p : "", h->out.len);
-		prefix_data(h, true, h->err.p ? h->err.p : "", h->err.len);
+		prefix_spool(h, false, &h->out);
+		prefix_spool(h, true, &h->err);
 		flush_partial_lines(h);
 	}
-	buf_free(&h->out);
-	buf_free(&h->err);
+	spool_free(&h->out);
+	spool_free(&h->err);
 }
 
 int

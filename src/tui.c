@@ -46,8 +46,12 @@
 #define FRAME       0.1 /* seconds between frames, at least */
 #define MIN_COLS    40
 #define MIN_LINES   10
-#define PANEL_KINDS 5    /* failure panel: at most this many kinds shown */
-#define TAIL_SCAN   1024 /* bytes looked back for a host's last line */
+#define PANEL_KINDS 5           /* failure panel: at most this many kinds shown */
+#define TAIL_SCAN   1024        /* bytes looked back for a host's last line */
+#define SCAN_PIECE  (1u << 20)  /* bytes of output matched at once by the search */
+#define SCAN_FRAME  (16u << 20) /* bytes of output searched in one frame, all hosts */
+#define INDEX_FRAME (32u << 20) /* bytes of a host's output indexed in one frame */
+#define ROW_BYTES   4096        /* bytes of a line read to draw its row */
 
 enum filter { FILTER_ALL, FILTER_FAILED, FILTER_RUNNING, FILTER__COUNT };
 static const char *const filter_names[] = {"all", "failed", "running"};
@@ -55,6 +59,8 @@ static const char *const filter_names[] = {"all", "failed", "running"};
 enum mode { MODE_LIST, MODE_DETAIL, MODE_HELP, MODE_CONFIRM, MODE_SEARCH };
 
 enum { PAIR_OK = 1, PAIR_FAILED, PAIR_RETRY, PAIR_ACTIVE };
+
+enum { SEARCH_NEW, SEARCH_NO, SEARCH_YES }; /* name not checked, no match yet, a match */
 
 struct view {
 	struct host **hosts;
@@ -79,9 +85,14 @@ struct view {
 	pcre2_code *re;
 	pcre2_match_data *md;
 	char *pattern;
-	size_t *scanned;        /* per host: bytes of output the cached answer covers */
-	double *scanned_at;     /* per host: when it was matched last */
-	unsigned char *matched; /* per host: the cached answer */
+	/*
+	 * Per host: how far stdout and stderr have been searched without a
+	 * match (each at a line's start), and the answer so far.
+	 */
+	uint64_t (*scanned)[2];
+	unsigned char *matched; /* SEARCH_* */
+	char *scan_buf;         /* SCAN_PIECE bytes */
+	size_t scan_left;       /* bytes this frame may still search */
 
 	enum mode mode;
 	struct buf input; /* the search pattern being typed */
@@ -93,14 +104,24 @@ struct view {
 	size_t npanel;
 	size_t panel_nfinal;
 
-	/* One host opened (MODE_DETAIL). */
+	/*
+	 * One host opened (MODE_DETAIL): its state and attempts as text, then
+	 * each stream under a title, a row per line.  The streams stay in the
+	 * host's spools: only where each line starts is kept, found a few
+	 * megabytes a frame, and a row's bytes are read when it is drawn.
+	 */
 	size_t dhost;
 	size_t dtop;
+	size_t drows;     /* rows of the page, this frame */
 	struct buf dtext; /* escaped lines, each ending in '\n' */
 	size_t *dlines;   /* offsets of the lines in dtext */
-	size_t ndlines;
-	size_t dsig;  /* what dtext was made from, to remake it on a change */
-	double dmade; /* when; output that grows remakes it at most twice a second */
+	size_t ndlines, capdlines;
+	struct dstream {
+		uint64_t *starts; /* where lines start; the first at 0 */
+		size_t nstarts, cap;
+		uint64_t indexed; /* bytes looked at for newlines */
+		uint64_t len;     /* bytes of the stream, this frame */
+	} dstream[2];
 
 	bool quit;
 };
@@ -261,20 +282,22 @@ put_str(const char *s, int w)
 	put_text(s, strlen(s), w);
 }
 
-/* The last line of a stream (without its newline), escaped. */
+/* The last line of a stream (without its newline), escaped; the host is locked. */
 static void
-last_line(struct buf *dst, const struct buf *src)
+last_line(struct buf *dst, const struct spool *src)
 {
-	size_t end = src->len, start, lim;
+	char tail[TAIL_SCAN + 2];
+	uint64_t from = src->len > sizeof tail ? src->len - sizeof tail : 0;
+	size_t end = spool_read(src, from, tail, sizeof tail), start, lim;
 
-	if (end > 0 && src->p[end - 1] == '\n')
+	if (end > 0 && tail[end - 1] == '\n')
 		end--;
-	if (end > 0 && src->p[end - 1] == '\r')
+	if (end > 0 && tail[end - 1] == '\r')
 		end--;
 	lim = end > TAIL_SCAN ? end - TAIL_SCAN : 0;
-	for (start = end; start > lim && src->p[start - 1] != '\n'; start--)
+	for (start = end; start > lim && tail[start - 1] != '\n'; start--)
 		;
-	escape_terminal(dst, src->p + start, end - start);
+	escape_terminal(dst, tail + start, end - start);
 }
 
 /* Bytes as a person reads them: 512 B, 12.3 kB, 50.0 MB, 1.2 GB. */
@@ -316,32 +339,60 @@ in_flight(enum host_state s)
 	return s == HOST_CONNECTING || s == HOST_RUNNING || s == HOST_RETRY_WAIT;
 }
 
+/*
+ * Search one stream from where the last look stopped, a piece at a time cut
+ * at line ends, within this frame's budget; the host is locked.  A match
+ * must lie within one piece: any match within a line shorter than a piece is
+ * found.  The offset kept is a line's start, so a line still being written
+ * is matched again once it grows.
+ */
+static bool
+search_stream(struct view *v, uint64_t *scanned, const struct spool *s)
+{
+	while (*scanned < s->len && v->scan_left > 0) {
+		size_t n = spool_read(s, *scanned, v->scan_buf, SCAN_PIECE), keep = n;
+		const char *nl;
+
+		if (n == 0)
+			break;
+		nl = memrchr(v->scan_buf, '\n', n);
+		if (nl != NULL)
+			keep = (size_t)(nl - v->scan_buf) + 1;
+		else if (n < SCAN_PIECE)
+			keep = 0; /* a last line still short: matched again when it grows */
+		if (pcre2_match(v->re, (PCRE2_SPTR)v->scan_buf, n == SCAN_PIECE ? keep : n, 0, 0,
+		            v->md, NULL) >= 0)
+			return true;
+		v->scan_left = v->scan_left > n ? v->scan_left - n : 0;
+		*scanned += keep;
+		if (n < SCAN_PIECE)
+			break; /* the end: what is left is a line still being written */
+	}
+	return false;
+}
+
 /* Whether the search pattern matches host i (name or output); h is locked. */
 static bool
 search_matches(struct view *v, size_t i, const struct host *h)
 {
-	size_t have = h->out.len + h->err.len;
-	int rc;
-
 	if (v->re == NULL)
 		return true;
 	/*
-	 * Output only grows: a match stays a match.  A host whose output grew
-	 * since a miss is matched again at most once a second, so a host
-	 * streaming megabytes is not searched whole every frame under its lock.
+	 * Output only grows: a match stays a match, and after a miss only what
+	 * grew is searched.
 	 */
-	if (v->scanned[i] != 0 &&
-	        (v->scanned[i] == have + 1 || v->matched[i] || host_now() - v->scanned_at[i] < 1))
-		return v->matched[i];
-	v->scanned_at[i] = host_now();
-	rc = pcre2_match(v->re, (PCRE2_SPTR)h->name, strlen(h->name), 0, 0, v->md, NULL);
-	if (rc < 0 && h->out.len > 0)
-		rc = pcre2_match(v->re, (PCRE2_SPTR)h->out.p, h->out.len, 0, 0, v->md, NULL);
-	if (rc < 0 && h->err.len > 0)
-		rc = pcre2_match(v->re, (PCRE2_SPTR)h->err.p, h->err.len, 0, 0, v->md, NULL);
-	v->scanned[i] = have + 1;
-	v->matched[i] = rc >= 0;
-	return rc >= 0;
+	if (v->matched[i] == SEARCH_YES)
+		return true;
+	if (v->matched[i] == SEARCH_NEW) {
+		v->matched[i] = SEARCH_NO;
+		if (pcre2_match(v->re, (PCRE2_SPTR)h->name, strlen(h->name), 0, 0, v->md, NULL) >=
+		        0)
+			v->matched[i] = SEARCH_YES;
+	}
+	if (v->matched[i] == SEARCH_NO && (search_stream(v, &v->scanned[i][0], &h->out) ||
+	                                          search_stream(v, &v->scanned[i][1], &h->err)))
+		v->matched[i] = SEARCH_YES;
+	return v->matched[i] == SEARCH_YES;
 }
 
 /* Count the states and choose the rows of this frame. */
@@ -352,6 +403,7 @@ collect(struct view *v)
 
 	memset(v->counts, 0, sizeof v->counts);
 	v->xfer_done = v->xfer_total = 0;
+	v->scan_left = SCAN_FRAME;
 	v->nrows = 0;
 	for (i = 0; i < v->n; i++) {
 		struct host *h = v->hosts[i];
@@ -838,56 +890,99 @@ draw_list(struct view *v, double t)
 
 /* ------------------------------------------------------------- one host */
 
+/* Where the lines of dtext start; the array grows geometrically. */
 static void
 detail_lines(struct view *v)
 {
 	size_t i, start = 0;
 
-	free(v->dlines);
-	v->dlines = NULL;
 	v->ndlines = 0;
 	for (i = 0; i < v->dtext.len; i++) {
-		if (v->dtext.p[i] == '\n') {
-			v->dlines = xreallocarray(v->dlines, v->ndlines + 1, sizeof *v->dlines);
-			v->dlines[v->ndlines++] = start;
-			start = i + 1;
+		if (v->dtext.p[i] != '\n')
+			continue;
+		if (v->ndlines == v->capdlines) {
+			v->capdlines = v->capdlines ? v->capdlines * 2 : 64;
+			v->dlines = xreallocarray(v->dlines, v->capdlines, sizeof *v->dlines);
 		}
+		v->dlines[v->ndlines++] = start;
+		start = i + 1;
 	}
 }
 
-/* Stream s, escaped line by line, under a title. */
 static void
-detail_stream(struct buf *b, const char *title, const struct buf *s)
+dstream_reset(struct view *v)
 {
-	const char *p = s->p, *end = s->p + s->len, *nl;
+	int k;
 
-	buf_appendf(b, "----- %s (%zu bytes)\n", title, s->len);
-	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL)
-			nl = end;
-		escape_terminal(b, p, (size_t)(nl - p));
-		buf_appendc(b, '\n');
-		p = nl + 1;
+	for (k = 0; k < 2; k++) {
+		v->dstream[k].nstarts = 0;
+		v->dstream[k].indexed = 0;
+		v->dstream[k].len = 0;
 	}
 }
 
+static void
+dstream_push(struct dstream *d, uint64_t start)
+{
+	if (d->nstarts == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 1024;
+		d->starts = xreallocarray(d->starts, d->cap, sizeof *d->starts);
+	}
+	d->starts[d->nstarts++] = start;
+}
+
+/* Lines of the stream: a start at its very end is no line (yet). */
+static size_t
+dstream_rows(const struct dstream *d)
+{
+	if (d->nstarts > 0 && d->starts[d->nstarts - 1] >= d->len)
+		return d->nstarts - 1;
+	return d->nstarts;
+}
+
+/*
+ * Find the line starts in what the stream added since the last frame, at
+ * most INDEX_FRAME bytes a frame; the host's lock is taken a chunk at a time.
+ */
+static void
+dstream_index(struct host *h, struct dstream *d, const struct spool *s)
+{
+	uint64_t budget = INDEX_FRAME;
+	char *chunk = xmalloc(SPOOL_CHUNK);
+	const char *p, *nl;
+	size_t n;
+
+	pthread_mutex_lock(&h->lock);
+	d->len = s->len;
+	pthread_mutex_unlock(&h->lock);
+	if (d->indexed > d->len)
+		d->indexed = d->nstarts = 0; /* cannot happen: output only grows */
+	if (d->nstarts == 0 && d->len > 0)
+		dstream_push(d, 0);
+	while (d->indexed < d->len && budget > 0) {
+		pthread_mutex_lock(&h->lock);
+		n = spool_read(s, d->indexed, chunk, SPOOL_CHUNK);
+		pthread_mutex_unlock(&h->lock);
+		if (n == 0)
+			break;
+		if (n > d->len - d->indexed)
+			n = (size_t)(d->len - d->indexed);
+		for (p = chunk; (nl = memchr(p, '\n', n - (size_t)(p - chunk))) != NULL; p = nl + 1)
+			dstream_push(d, d->indexed + (uint64_t)(nl - chunk) + 1);
+		d->indexed += n;
+		budget = budget > n ? budget - n : 0;
+	}
+	free(chunk);
+}
+
+/* The page's header: the host's state, its attempts, its time per phase. */
 static void
 detail_make(struct view *v)
 {
 	struct host *h = v->hosts[v->dhost];
-	size_t sig;
 	unsigned i;
 
 	pthread_mutex_lock(&h->lock);
-	sig = h->out.len * 31 + h->err.len * 7 + h->attempts * 3 + (size_t)h->state + 1;
-	if (sig == v->dsig ||
-	        (v->dsig != 0 && h->state == HOST_RUNNING && host_now() - v->dmade < 0.5)) {
-		pthread_mutex_unlock(&h->lock);
-		return;
-	}
-	v->dsig = sig;
-	v->dmade = host_now();
 	buf_reset(&v->dtext);
 	escape_terminal(&v->dtext, h->name, strlen(h->name));
 	buf_appendf(&v->dtext, "  %s", state_name(h->state, h->phase));
@@ -927,11 +1022,59 @@ detail_make(struct view *v)
 			        h->phase_ms[k]);
 		buf_appendc(&v->dtext, '\n');
 	}
-	detail_stream(&v->dtext, "stdout", &h->out);
-	if (h->err.len > 0)
-		detail_stream(&v->dtext, "stderr", &h->err);
 	pthread_mutex_unlock(&h->lock);
 	detail_lines(v);
+	dstream_index(h, &v->dstream[0], &h->out);
+	dstream_index(h, &v->dstream[1], &h->err);
+	/* The header, stdout's title and lines, stderr's when it has any. */
+	v->drows = v->ndlines + 1 + dstream_rows(&v->dstream[0]);
+	if (v->dstream[1].len > 0)
+		v->drows += 1 + dstream_rows(&v->dstream[1]);
+}
+
+/* Row r of the page into b, escaped. */
+static void
+detail_row(struct view *v, size_t r, struct buf *b)
+{
+	static const char *const titles[] = {"stdout", "stderr"};
+	struct host *h = v->hosts[v->dhost];
+	char line[ROW_BYTES];
+	const char *nl;
+	struct dstream *d;
+	uint64_t end;
+	size_t n;
+	int k;
+
+	if (r < v->ndlines) {
+		end = r + 1 < v->ndlines ? v->dlines[r + 1] - 1 : v->dtext.len - 1;
+		buf_append(b, v->dtext.p + v->dlines[r], (size_t)end - v->dlines[r]);
+		return;
+	}
+	r -= v->ndlines;
+	for (k = 0; k < 2; k++) {
+		d = &v->dstream[k];
+		if (r == 0) {
+			buf_appendf(b, "----- %s (%llu bytes%s)", titles[k],
+			        (unsigned long long)d->len, d->indexed < d->len ? ", reading" : "");
+			return;
+		}
+		if (r - 1 < dstream_rows(d)) {
+			/* A line ends where the next starts, or at the end. */
+			end = r < d->nstarts ? d->starts[r] : d->len;
+			if (end - d->starts[r - 1] < sizeof line)
+				n = (size_t)(end - d->starts[r - 1]);
+			else
+				n = sizeof line;
+			pthread_mutex_lock(&h->lock);
+			n = spool_read(k ? &h->err : &h->out, d->starts[r - 1], line, n);
+			pthread_mutex_unlock(&h->lock);
+			if ((nl = memchr(line, '\n', n)) != NULL)
+				n = (size_t)(nl - line);
+			escape_terminal(b, line, n);
+			return;
+		}
+		r -= 1 + dstream_rows(d);
+	}
 }
 
 static void
@@ -939,23 +1082,25 @@ draw_detail(struct view *v, double t)
 {
 	int height = LINES - 1, y;
 	size_t i;
+	struct buf row;
 
 	detail_make(v);
-	if (v->ndlines > (size_t)height && v->dtop > v->ndlines - (size_t)height)
-		v->dtop = v->ndlines - (size_t)height;
-	if (v->ndlines <= (size_t)height)
+	if (v->drows > (size_t)height && v->dtop > v->drows - (size_t)height)
+		v->dtop = v->drows - (size_t)height;
+	if (v->drows <= (size_t)height)
 		v->dtop = 0;
-	for (y = 0, i = v->dtop; y < height && i < v->ndlines; y++, i++) {
-		size_t start = v->dlines[i];
-		size_t end = i + 1 < v->ndlines ? v->dlines[i + 1] - 1 : v->dtext.len - 1;
-
+	buf_init(&row);
+	for (y = 0, i = v->dtop; y < height && i < v->drows; y++, i++) {
+		buf_reset(&row);
+		detail_row(v, i, &row);
 		move(y, 0);
 		if (i == 0)
 			attron(A_BOLD);
-		put_text(v->dtext.p + start, end - start, COLS);
+		put_text(row.p ? row.p : "", row.len, COLS);
 		if (i == 0)
 			attroff(A_BOLD);
 	}
+	buf_free(&row);
 	draw_bottom(v, t);
 }
 
@@ -1030,6 +1175,7 @@ search_set(struct view *v, const char *pattern)
 	free(v->pattern);
 	v->pattern = xstrdup(pattern);
 	memset(v->scanned, 0, v->n * sizeof *v->scanned);
+	memset(v->matched, SEARCH_NEW, v->n * sizeof *v->matched);
 	v->top = 0;
 	v->sel_host = 0;
 }
@@ -1107,7 +1253,7 @@ key_list(struct view *v, int c)
 			v->mode = MODE_DETAIL;
 			v->dhost = v->rows[v->sel];
 			v->dtop = 0;
-			v->dsig = 0;
+			dstream_reset(v);
 		}
 		break;
 	case 'f':
@@ -1165,7 +1311,7 @@ key_detail(struct view *v, int c)
 		break;
 	case KEY_END:
 	case 'G':
-		v->dtop = v->ndlines;
+		v->dtop = v->drows;
 		break;
 	case 'q':
 	case 27:
@@ -1246,8 +1392,8 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 	v.t0 = host_now();
 	v.rows = xcalloc(n, sizeof *v.rows);
 	v.scanned = xcalloc(n, sizeof *v.scanned);
-	v.scanned_at = xcalloc(n, sizeof *v.scanned_at);
 	v.matched = xcalloc(n, sizeof *v.matched);
+	v.scan_buf = xmalloc(SCAN_PIECE);
 	v.md = pcre2_match_data_create(1, NULL);
 	buf_init(&v.input);
 	buf_init(&v.dtext);
@@ -1276,9 +1422,11 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 	free(v.pattern);
 	free(v.rows);
 	free(v.scanned);
-	free(v.scanned_at);
 	free(v.matched);
+	free(v.scan_buf);
 	free(v.dlines);
+	free(v.dstream[0].starts);
+	free(v.dstream[1].starts);
 	buf_free(&v.input);
 	buf_free(&v.dtext);
 }

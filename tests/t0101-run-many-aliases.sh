@@ -18,5 +18,9 @@ like "$(tail -n 1 "$T/err")" '^ok 20 · [0-9.]+ s$' "the summary counts 20 ok"
 
 run_shoal -F "$T/ssh_config" -w 'h01' -- 'head -c 300000 /dev/zero | tr "\0" x; echo'
 is "$RC" 0 "a 300 kB line runs"
-is "$(wc -c < "$T/out")" 300006 "a long line is kept whole ('h01: ', 300000 bytes, newline)"
+# Past 64 KiB a line goes out in pieces, each a line with the prefix (shoal(1)).
+is "$(wc -l < "$T/out") $(wc -c < "$T/out")" "5 300030" \
+	"a 300 kB line goes out in 5 pieces of at most 64 KiB, each as 'h01: piece'"
+is "$(grep -c '^h01: x*$' "$T/out") $(sed 's/^h01: //' "$T/out" | tr -d '\n' | wc -c)" "5 300000" \
+	"the pieces hold every byte of the line"
 done_testing
