@@ -986,3 +986,17 @@ connect_close(struct conn *c)
 	ssh_free(c->session);
 	c->session = NULL;
 }
+
+ssh_session
+connect_detach(struct conn *c)
+{
+	ssh_session s = c->session;
+
+	c->session = NULL;
+	c->fd = -1;
+	known_hosts_restore(c);
+	kh_files_free(&c->kh);
+	free(c->kh_host);
+	c->kh_host = NULL;
+	return s;
+}

@@ -21,9 +21,11 @@
 #include "cancel.h"
 #include "host.h"
 #include "hostlist.h"
+#include "keeper.h"
 #include "keys.h"
 #include "knownhosts.h"
 #include "log.h"
+#include "mux.h"
 #include "options.h"
 #include "output.h"
 #include "password.h"
@@ -230,6 +232,11 @@ main(int argc, char **argv)
 	if (rc != 0 || done)
 		goto out;
 	log_set_level(o.verbosity);
+	if (o.persist == 0 && o.nsources == 0 && o.command == NULL) {
+		/* `shoal --persist 0` alone: close every kept session, run nothing. */
+		log_msg(LOG_VERBOSE, "--persist 0: told %d keeper(s) to close", mux_stop_all());
+		goto out;
+	}
 	if ((rc = build_hostlist(&o, &hl)) != 0)
 		goto out;
 	if (o.list) {
@@ -252,7 +259,8 @@ main(int argc, char **argv)
 	/* Before a password is asked or stdin read: a bad -o or --failed ends it now. */
 	if ((rc = output_init(&o)) != 0)
 		goto out;
-	if (o.hostkey_policy == HOSTKEY_POLICY_UNSET)
+	/* Also ControlMaster/ControlPersist, which decide warm runs without --persist. */
+	if (o.hostkey_policy == HOSTKEY_POLICY_UNSET || o.persist < 0)
 		sshconf_load(o.ssh_config);
 	if ((rc = password_get(&o, &password)) != 0)
 		goto out;
@@ -275,11 +283,17 @@ main(int argc, char **argv)
 	pp.stdin_data = o.send_stdin ? (in.p ? in.p : "") : NULL;
 	pp.stdin_len = in.len;
 	pp.plan = o.xfer != XFER_NONE ? &plan : NULL;
+	mux_init(&o);
 	run(&o, &pp);
 	rc = output_finish(hosts, hl.n, host_now() - t0);
 	if (rc == 0 || output_exit_status(hosts, hl.n) > rc)
 		rc = output_exit_status(hosts, hl.n);
 	keys_free();
+	/* The keeper is forked from here: it must hold no password and no key file. */
+	password_free(password);
+	password = NULL;
+	keeper_start(&o);
+	mux_free();
 	kh_free();
 	ssh_finalize();
 	for (i = 0; i < hl.n; i++)

@@ -54,6 +54,7 @@ enum opt_type {
 	OT_COUNT,   /* no argument: an int field counts up from 0 (-v) */
 	OT_INT,     /* a whole number in [min, max], or .zero_word for 0 */
 	OT_SECONDS, /* a duration: seconds, > 0 and at most max */
+	OT_DURATION, /* a duration >= 0: seconds, or with s, m, h or d */
 	OT_STRING,  /* a string, refused empty when .what names it */
 	OT_CHOICE,  /* one of .choices, stored as an int: index + 1 */
 	OT_LIST,    /* repeatable: appended to a const char * array, count at .off_n */
@@ -257,6 +258,14 @@ static const struct optdef options_table[] = {
                 .def = "auto",
                 .group = group_resilience,
                 .help = "handshakes in flight per address:port"},
+        {.name = "persist",
+                .type = OT_DURATION,
+                .arg = "DURATION",
+                .off = OFF(persist),
+                .max = 1e7,
+                .def_text = "ssh_config's ControlPersist, else off",
+                .group = group_resilience,
+                .help = "keep the sessions for later runs, DURATION idle (10m, 1h; 0 closes them)"},
 
         {.name = "password-env",
                 .type = OT_STRING,
@@ -533,6 +542,39 @@ parse_seconds(const char *label, const struct optdef *d, const char *arg, double
 	return 0;
 }
 
+/* OT_DURATION: >= 0, a number with an optional s, m, h or d, as ControlPersist. */
+static int
+parse_duration(const char *label, const struct optdef *d, const char *arg, double *out)
+{
+	char *end = NULL;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno == 0 && end != arg && end != NULL && end[0] != '\0' && end[1] == '\0') {
+		switch (*end) {
+		case 's':
+			end++;
+			break;
+		case 'm':
+			v *= 60, end++;
+			break;
+		case 'h':
+			v *= 3600, end++;
+			break;
+		case 'd':
+			v *= 86400, end++;
+			break;
+		default:
+			break;
+		}
+	}
+	if (errno != 0 || end == arg || *end != '\0' || !isfinite(v) || v < 0 || v > d->max)
+		return usage_error("%s: '%s' is not a duration (seconds, or 10m, 2h, 1d)", label, arg);
+	*out = v;
+	return 0;
+}
+
 static int
 parse_backoff(const char *label, const struct optdef *d, const char *arg, double *base, double *cap)
 {
@@ -628,6 +670,8 @@ options_apply(struct options *o, const struct optdef *d, const char *arg, const 
 		return parse_int(label, d, arg, ip);
 	case OT_SECONDS:
 		return parse_seconds(label, d, arg, FIELD(o, d->off, double));
+	case OT_DURATION:
+		return parse_duration(label, d, arg, FIELD(o, d->off, double));
 	case OT_STRING:
 		if (d->what != NULL && *arg == '\0')
 			return usage_error("%s: empty %s", label, d->what);
@@ -679,6 +723,7 @@ options_init(struct options *o)
 			fatal("options: the default of --%s does not parse", d->name);
 	}
 	o->tui = -1; /* neither --tui nor --no-tui: on when on a terminal */
+	o->persist = -1;
 }
 
 int

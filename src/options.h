@@ -58,6 +58,7 @@ struct options {
 	double backoff_base;
 	double backoff_cap;
 	int max_startups; /* 0: auto */
+	double persist;   /* --persist: seconds kept idle; 0: close the keepers; -1: not given */
 
 	const char *password_env;
 	bool ask_password;

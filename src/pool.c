@@ -26,8 +26,10 @@
 #include "cancel.h"
 #include "connect.h"
 #include "exec.h"
+#include "keeper.h"
 #include "limiter.h"
 #include "log.h"
+#include "mux.h"
 #include "output.h"
 #include "pool.h"
 #include "transfer.h"
@@ -154,13 +156,22 @@ pool_attempt(struct worker *w, struct host *h)
 	/* libssh's lines of this attempt (-vvv) name the host. */
 	log_libssh_thread(h->name);
 
+	/* Warm runs: a keeper's session first; nothing started there means connect afresh. */
+	if (pl->params->plan == NULL && mux_run(h, o, &pl->eparams, &out) != MUX_NOT_HELD) {
+		host_attempt_end(h, out.kind, out.phase, out.error, host_now());
+		pool_finish(h, &out);
+		return;
+	}
 	if (connect_host(&c, h, &pl->cparams, &out) == 0) {
+		int rc;
+
 		output_host_start(h);
 		if (pl->params->plan != NULL)
-			transfer_run(&c, h, pl->params->plan, &out);
+			rc = transfer_run(&c, h, pl->params->plan, &out);
 		else
-			exec_run(&c, h, &pl->eparams, &out);
-		connect_close(&c);
+			rc = exec_run(&c, h, &pl->eparams, &out);
+		if (rc != 0 || !keeper_hold(&c, h, o))
+			connect_close(&c);
 		host_attempt_end(h, out.kind, out.phase, out.error, host_now());
 		pool_finish(h, &out);
 		return;

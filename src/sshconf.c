@@ -34,6 +34,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
@@ -52,6 +53,8 @@ struct block {
 	size_t npatterns;
 	bool match;  /* a Match block: never applies */
 	char *value; /* StrictHostKeyChecking in this block, or NULL */
+	char *master;  /* ControlMaster, or NULL */
+	char *persist; /* ControlPersist, or NULL */
 };
 
 /* Who and where the local user is, as libssh 0.10 finds them, found once. */
@@ -161,6 +164,12 @@ load_file(const char *path)
 		if (strcasecmp(key, "StrictHostKeyChecking") == 0 && b->value == NULL &&
 		        (w = strtok_r(NULL, " \t\r\n=\"", &save)) != NULL)
 			b->value = xstrdup(w);
+		if (strcasecmp(key, "ControlMaster") == 0 && b->master == NULL &&
+		        (w = strtok_r(NULL, " \t\r\n=\"", &save)) != NULL)
+			b->master = xstrdup(w);
+		if (strcasecmp(key, "ControlPersist") == 0 && b->persist == NULL &&
+		        (w = strtok_r(NULL, " \t\r\n=\"", &save)) != NULL)
+			b->persist = xstrdup(w);
 	}
 	free(line);
 	fclose(fp);
@@ -222,6 +231,66 @@ sshconf_policy(const char *alias)
 		return HOSTKEY_POLICY_STRICT;
 	}
 	return HOSTKEY_POLICY_STRICT;
+}
+
+/* The first value of a keyword that applies to alias (ssh's first-match-wins). */
+static const char *
+first_value(const char *alias, size_t field)
+{
+	size_t i;
+
+	for (i = 0; i < nblocks; i++) {
+		const char *v = *(char *const *)(const void *)((const char *)&blocks[i] + field);
+
+		if (v != NULL && block_applies(&blocks[i], alias))
+			return v;
+	}
+	return NULL;
+}
+
+double
+sshconf_persist(const char *alias)
+{
+	const char *m = first_value(alias, offsetof(struct block, master));
+	const char *p = first_value(alias, offsetof(struct block, persist));
+	char *end = NULL;
+	double v;
+
+	if (m == NULL || p == NULL ||
+	        (strcasecmp(m, "yes") != 0 && strcasecmp(m, "auto") != 0 &&
+	                strcasecmp(m, "autoask") != 0))
+		return -1;
+	if (strcasecmp(p, "no") == 0)
+		return -1;
+	if (strcasecmp(p, "yes") == 0)
+		return 1e7; /* ssh: until the master is told to go; here --persist 0 */
+	v = strtod(p, &end);
+	if (end == p || v < 0)
+		return -1;
+	switch (*end) {
+	case 's':
+	case 'S':
+		break;
+	case 'm':
+	case 'M':
+		v *= 60;
+		break;
+	case 'h':
+	case 'H':
+		v *= 3600;
+		break;
+	case 'd':
+	case 'D':
+		v *= 86400;
+		break;
+	case 'w':
+	case 'W':
+		v *= 7 * 86400;
+		break;
+	default:
+		break;
+	}
+	return v == 0 ? 1e7 : v; /* ControlPersist 0: like yes */
 }
 
 /* One Host or Match line and the lines under it, or the lines before them. */
@@ -625,6 +694,8 @@ sshconf_free(void)
 			free(blocks[i].patterns[k]);
 		free(blocks[i].patterns);
 		free(blocks[i].value);
+		free(blocks[i].master);
+		free(blocks[i].persist);
 	}
 	free(blocks);
 	blocks = NULL;

@@ -20,6 +20,12 @@ void sshconf_load(const char *path);
 void sshconf_free(void);
 /* The policy ssh_config gives alias: yes/ask -> strict, accept-new and no -> accept-new. */
 enum hostkey_policy sshconf_policy(const char *alias);
+/*
+ * Seconds ssh_config keeps alias's connections for later runs: its
+ * ControlPersist when ControlMaster is yes, auto or autoask; -1 when it does
+ * not.  Read by sshconf_load.
+ */
+double sshconf_persist(const char *alias);
 
 /*
  * Apply ssh_config to s, whose HOST is already alias: the same as
