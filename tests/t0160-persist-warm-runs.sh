@@ -9,7 +9,9 @@
 
 lab_user
 lab_keys
-start_sshd main "LogLevel INFO"
+# The server's own keepalives (every second, 3 unanswered end the session)
+# reach idle kept sessions: the keeper must answer them.
+start_sshd main "LogLevel INFO" "ClientAliveInterval 1" "ClientAliveCountMax 3"
 add_aliases "$T/ssh_config" h 10 "$SSHD_PORT_MAIN"
 add_alias "$T/ssh_config" cm1 "$SSHD_PORT_MAIN" "" "ControlMaster auto" "ControlPersist 30"
 add_alias "$T/ssh_config" cm2 "$SSHD_PORT_MAIN" "" "ControlMaster no" "ControlPersist 30"
@@ -42,6 +44,8 @@ is "$RC" 1 "the second run's exit statuses come through the keeper (3 everywhere
 is "$(grep -c ': pid ' "$T/out")" 10 "each host's stdout arrives"
 is "$(grep -c ': err$' "$T/err")" 10 "each host's stderr arrives"
 like "$(cat "$T/err")" 'exited with status 3' "the status is named"
+# Idle for longer than the server's keepalives allow unanswered (not a race: time must pass).
+sleep 4.5
 run_shoal -F "$T/ssh_config" -w 'h[01-10]' -- 'cat; echo " done"'
 is "$RC" 0 "the third run succeeds"
 is "$(logins)" 10 "the second and third runs logged in nowhere: 10 logins for 3 runs"
@@ -60,7 +64,7 @@ kill_procs $(pgrep -f "sshd.*$T/main/sshd_config") $SSHD_PID_MAIN
 for p in $(pgrep -x sshd); do
     grep -q "$LAB_USER" "/proc/$p/cmdline" 2>/dev/null && kill -9 "$p"
 done
-start_sshd main "LogLevel INFO" "Port $SSHD_PORT_MAIN"
+start_sshd main "LogLevel INFO" "ClientAliveInterval 1" "ClientAliveCountMax 3" "Port $SSHD_PORT_MAIN"
 mkdir -m 777 "$T/w"
 run_shoal -F "$T/ssh_config" -w 'h[01-10]' -- "echo once >>$T/w/ran; echo ok"
 is "$RC" 0 "after the sshd was killed, the next run connects afresh and succeeds"
