@@ -49,6 +49,13 @@ struct pool {
 	bool open; /* more hosts may come through pool_retry */
 	struct worker *workers;
 	size_t nworkers;
+	/*
+	 * The live view: each host's session, kept after its command for the
+	 * next `:` (by host index; only the worker holding the host touches its
+	 * slot), and the number of the latest run.
+	 */
+	struct conn **kept;
+	unsigned runs;
 };
 
 struct worker {
@@ -138,6 +145,40 @@ pool_finish(struct host *h, struct outcome *out)
 	output_host_done(h);
 }
 
+/*
+ * After a command ran: with the view up the session waits for its next `:`
+ * (true), else a keeper may take it (--persist).  Else the caller closes it.
+ */
+static bool
+pool_keep(struct pool *pl, struct conn *c, struct host *h)
+{
+	struct conn *kc;
+
+	if (pl->kept == NULL)
+		return keeper_hold(c, h, pl->params->opts);
+	kc = xmalloc(sizeof *kc);
+	*kc = *c;
+	/* libssh holds a pointer to the callbacks: to the copy that stays. */
+	ssh_set_callbacks(kc->session, &kc->callbacks);
+	pl->kept[h->index] = kc;
+	return true;
+}
+
+/* The next `:` command on the session h kept. */
+static void
+pool_rerun(struct pool *pl, struct host *h, struct conn *kc, const struct exec_params *ep)
+{
+	struct outcome out = {EK_NONE, PHASE_ANY, NULL};
+
+	pl->kept[h->index] = NULL;
+	output_host_start(h);
+	if (exec_run(kc, h, ep, &out) != 0 || !pool_keep(pl, kc, h))
+		connect_close(kc);
+	free(kc);
+	host_attempt_end(h, out.kind, out.phase, out.error, host_now());
+	pool_finish(h, &out);
+}
+
 /* One attempt at h; requeues it for a retry or finishes it. */
 static void
 pool_attempt(struct worker *w, struct host *h)
@@ -145,6 +186,8 @@ pool_attempt(struct worker *w, struct host *h)
 	struct pool *pl = w->pool;
 	const struct options *o = pl->params->opts;
 	struct outcome out = {EK_NONE, PHASE_ANY, NULL};
+	const struct exec_params *ep = &pl->eparams;
+	struct exec_params rp;
 	struct conn c;
 	double delay;
 	char at[HOST_ATTEMPT_TEXT];
@@ -155,9 +198,21 @@ pool_attempt(struct worker *w, struct host *h)
 	        host_attempt_text(h, o->retries, at, sizeof at));
 	/* libssh's lines of this attempt (-vvv) name the host. */
 	log_libssh_thread(h->name);
+	if (h->run_command != NULL) {
+		/* A `:` command of the view: no stdin (it went to the first). */
+		rp = pl->eparams;
+		rp.command = h->run_command;
+		rp.stdin_data = NULL;
+		rp.stdin_len = 0;
+		ep = &rp;
+	}
+	if (pl->kept != NULL && pl->kept[h->index] != NULL) {
+		pool_rerun(pl, h, pl->kept[h->index], ep);
+		return;
+	}
 
 	/* Warm runs: a keeper's session first; nothing started there means connect afresh. */
-	if (pl->params->plan == NULL && mux_run(h, o, &pl->eparams, &out) != MUX_NOT_HELD) {
+	if (pl->params->plan == NULL && mux_run(h, o, ep, &out) != MUX_NOT_HELD) {
 		host_attempt_end(h, out.kind, out.phase, out.error, host_now());
 		pool_finish(h, &out);
 		return;
@@ -169,8 +224,8 @@ pool_attempt(struct worker *w, struct host *h)
 		if (pl->params->plan != NULL)
 			rc = transfer_run(&c, h, pl->params->plan, &out);
 		else
-			rc = exec_run(&c, h, &pl->eparams, &out);
-		if (rc != 0 || !keeper_hold(&c, h, o))
+			rc = exec_run(&c, h, ep, &out);
+		if (rc != 0 || !pool_keep(pl, &c, h))
 			connect_close(&c);
 		host_attempt_end(h, out.kind, out.phase, out.error, host_now());
 		pool_finish(h, &out);
@@ -230,6 +285,9 @@ pool_start(const struct pool_params *p, bool stay_open)
 
 	pl->params = p;
 	pl->open = stay_open;
+	pl->runs = 1;
+	if (stay_open && p->plan == NULL)
+		pl->kept = xcalloc(p->n ? p->n : 1, sizeof *pl->kept);
 	pl->cparams.opts = p->opts;
 	pl->cparams.password = p->password;
 	pl->eparams.command = p->opts->command;
@@ -286,6 +344,39 @@ pool_retry(struct pool *pl, struct host **hosts, size_t n)
 	return m;
 }
 
+size_t
+pool_command(struct pool *pl, struct host **hosts, size_t n, const char *command)
+{
+	size_t i, m = 0;
+	double now = host_now();
+
+	pthread_mutex_lock(&pl->lock);
+	if (!pl->open || pl->kept == NULL || cancel_requested())
+		goto out;
+	pl->runs++;
+	for (i = 0; i < n; i++) {
+		struct host *h = hosts[i];
+		bool done;
+
+		pthread_mutex_lock(&h->lock);
+		done = h->state == HOST_OK || h->state == HOST_FAILED;
+		pthread_mutex_unlock(&h->lock);
+		if (!done)
+			continue;
+		host_run_begin(h, pl->runs, command, now);
+		h->ready_at = now;
+		pl->waiting = xreallocarray(pl->waiting, pl->nwaiting + 1, sizeof *pl->waiting);
+		pl->waiting[pl->nwaiting++] = h;
+		m++;
+	}
+	if (m == 0)
+		pl->runs--;
+	pthread_cond_broadcast(&pl->cond);
+out:
+	pthread_mutex_unlock(&pl->lock);
+	return m;
+}
+
 /* No more pool_retry: workers leave once the queue is empty. */
 static void
 pool_close(struct pool *pl)
@@ -305,6 +396,15 @@ pool_wait(struct pool *pl)
 	for (i = 0; i < pl->nworkers; i++)
 		pthread_join(pl->workers[i].thread, NULL);
 	pool_cancel_rest(pl->params);
+	for (i = 0; pl->kept != NULL && i < pl->params->n; i++) {
+		struct conn *kc = pl->kept[i];
+
+		if (kc != NULL && (cancel_requested() ||
+		                          !keeper_hold(kc, pl->params->hosts[i], pl->params->opts)))
+			connect_close(kc);
+		free(kc);
+	}
+	free(pl->kept);
 	limiter_free();
 	free(pl->workers);
 	free(pl->waiting);

@@ -51,8 +51,8 @@
 struct block {
 	char **patterns; /* NULL: before any Host line, applies to all */
 	size_t npatterns;
-	bool match;  /* a Match block: never applies */
-	char *value; /* StrictHostKeyChecking in this block, or NULL */
+	bool match;    /* a Match block: never applies */
+	char *value;   /* StrictHostKeyChecking in this block, or NULL */
 	char *master;  /* ControlMaster, or NULL */
 	char *persist; /* ControlPersist, or NULL */
 };

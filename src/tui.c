@@ -17,7 +17,10 @@
  * the failure panel (count per error kind, folded host lists); the key line.
  * Enter opens one host (every attempt with its error, then its output), `?`
  * the help, `/` reads a PCRE2 pattern on the bottom line, `q` asks before it
- * cancels hosts still in flight.
+ * cancels hosts still in flight.  `:` reads a command (Up/Down walk the
+ * history) and runs it on the hosts the filter and search show, over the
+ * sessions the pool keeps open (pool_command); each host's page shows every
+ * run, the latest first.
  */
 #include "config.h"
 
@@ -52,7 +55,7 @@
 enum filter { FILTER_ALL, FILTER_FAILED, FILTER_RUNNING, FILTER__COUNT };
 static const char *const filter_names[] = {"all", "failed", "running"};
 
-enum mode { MODE_LIST, MODE_DETAIL, MODE_HELP, MODE_CONFIRM, MODE_SEARCH };
+enum mode { MODE_LIST, MODE_DETAIL, MODE_HELP, MODE_CONFIRM, MODE_SEARCH, MODE_COMMAND };
 
 enum { PAIR_OK = 1, PAIR_FAILED, PAIR_RETRY, PAIR_ACTIVE };
 
@@ -84,7 +87,11 @@ struct view {
 	unsigned char *matched; /* per host: the cached answer */
 
 	enum mode mode;
-	struct buf input; /* the search pattern being typed */
+	struct buf input; /* the search pattern or `:` command being typed */
+	char **history;   /* `:` commands run, oldest first */
+	size_t nhistory;
+	size_t hpos;   /* the history entry shown; nhistory: the line typed */
+	char *command; /* the latest `:` command; NULL: the command line's */
 	char status[512];
 	double status_until;
 
@@ -602,8 +609,11 @@ draw_header(struct view *v, double t)
 
 	buf_init(&b);
 	buf_appends(&b, "shoal: ");
-	escape_terminal(
-	        &b, v->o->command ? v->o->command : "", v->o->command ? strlen(v->o->command) : 0);
+	{
+		const char *cmd = v->command ? v->command : v->o->command;
+
+		escape_terminal(&b, cmd ? cmd : "", cmd ? strlen(cmd) : 0);
+	}
 	snprintf(right, sizeof right, "%.1f s", elapsed);
 	move(y, 0);
 	attron(A_BOLD);
@@ -744,8 +754,8 @@ draw_bottom(struct view *v, double t)
 
 	move(y, 0);
 	clrtoeol();
-	if (v->mode == MODE_SEARCH) {
-		addch('/');
+	if (v->mode == MODE_SEARCH || v->mode == MODE_COMMAND) {
+		addch(v->mode == MODE_SEARCH ? '/' : ':');
 		put_text(v->input.p ? v->input.p : "", v->input.len, COLS - 2);
 		curs_set(1);
 		return;
@@ -766,10 +776,11 @@ draw_bottom(struct view *v, double t)
 	if (v->mode == MODE_DETAIL)
 		put_str("arrows/PgUp/PgDn scroll  q/Esc back", COLS - 1);
 	else
-		put_str(v->nfinal == v->n ? "run finished: q quit  Enter open  f filter  / search  "
-		                            "r retry  ? help"
-		                          : "arrows move  Enter open  f filter  / search  r retry  "
-		                            "q quit  ? help",
+		put_str(v->nfinal == v->n
+		                ? "run finished: q quit  Enter open  : command  f filter  "
+		                  "/ search  r retry  ? help"
+		                : "arrows move  Enter open  f filter  / search  r retry  "
+		                  "q quit  ? help",
 		        COLS - 1);
 }
 
@@ -851,7 +862,8 @@ detail_make(struct view *v)
 	unsigned i;
 
 	pthread_mutex_lock(&h->lock);
-	sig = h->out.len * 31 + h->err.len * 7 + h->attempts * 3 + (size_t)h->state + 1;
+	sig = h->out.len * 31 + h->err.len * 7 + h->attempts * 3 + (size_t)h->state +
+	      h->npast * 131 + 1;
 	if (sig == v->dsig ||
 	        (v->dsig != 0 && h->state == HOST_RUNNING && host_now() - v->dmade < 0.5)) {
 		pthread_mutex_unlock(&h->lock);
@@ -861,6 +873,8 @@ detail_make(struct view *v)
 	v->dmade = host_now();
 	buf_reset(&v->dtext);
 	escape_terminal(&v->dtext, h->name, strlen(h->name));
+	if (h->npast > 0)
+		buf_appendf(&v->dtext, "  run %u", h->run);
 	buf_appendf(&v->dtext, "  %s", state_name(h->state, h->phase));
 	if (h->state == HOST_FAILED) {
 		buf_appendf(&v->dtext, " (%s: ", errkind_name(h->kind));
@@ -898,9 +912,33 @@ detail_make(struct view *v)
 			        h->phase_ms[k]);
 		buf_appendc(&v->dtext, '\n');
 	}
+	if (h->run_command != NULL) {
+		buf_appends(&v->dtext, "command: ");
+		escape_terminal(&v->dtext, h->run_command, strlen(h->run_command));
+		buf_appendc(&v->dtext, '\n');
+	}
 	detail_stream(&v->dtext, "stdout", &h->out);
 	if (h->err.len > 0)
 		detail_stream(&v->dtext, "stderr", &h->err);
+	for (i = (unsigned)h->npast; i-- > 0;) {
+		const struct host_run *r = &h->past[i];
+		const char *cmd = r->command ? r->command : v->o->command;
+
+		buf_appendf(&v->dtext, "===== run %u: ", r->run);
+		escape_terminal(&v->dtext, cmd ? cmd : "", cmd ? strlen(cmd) : 0);
+		buf_appendf(&v->dtext, "  %s", r->kind == EK_NONE ? "ok" : errkind_name(r->kind));
+		if (r->kind != EK_NONE && r->error != NULL) {
+			buf_appends(&v->dtext, " (");
+			escape_terminal(&v->dtext, r->error, strlen(r->error));
+			buf_appendc(&v->dtext, ')');
+		}
+		if (r->exit_code >= 0)
+			buf_appendf(&v->dtext, "  exit %d", r->exit_code);
+		buf_appendf(&v->dtext, "  %.1f s\n", r->elapsed);
+		detail_stream(&v->dtext, "stdout", &r->out);
+		if (r->err.len > 0)
+			detail_stream(&v->dtext, "stderr", &r->err);
+	}
 	pthread_mutex_unlock(&h->lock);
 	detail_lines(v);
 }
@@ -943,6 +981,8 @@ draw_help(void)
 	        "  f                filter: all / failed / running",
 	        "  /                search host names and output (PCRE2); empty clears",
 	        "  r                retry failed hosts that never started their command",
+	        "  :                run a command on the hosts shown, over the open",
+	        "                   connections (Up/Down: history); Enter opens every run",
 	        "  q                quit (asks first while hosts are in flight)",
 	        "  ?                this help",
 	        "",
@@ -1023,6 +1063,68 @@ retry_failed(struct view *v)
 		set_status(v, 4, "retrying %zu host%s", m, m == 1 ? "" : "s");
 }
 
+/* Run the command typed on the hosts the filter and search show. */
+static void
+run_command(struct view *v, const char *command)
+{
+	struct host **list;
+	size_t i, m;
+
+	if (cancel_requested()) {
+		set_status(v, 4, "the run was interrupted: nothing more is run");
+		return;
+	}
+	if (v->nhistory == 0 || strcmp(v->history[v->nhistory - 1], command) != 0) {
+		v->history = xreallocarray(v->history, v->nhistory + 1, sizeof *v->history);
+		v->history[v->nhistory++] = xstrdup(command);
+	}
+	list = xcalloc(v->nrows ? v->nrows : 1, sizeof *list);
+	for (i = 0; i < v->nrows; i++)
+		list[i] = v->hosts[v->rows[i]];
+	m = pool_command(v->pool, list, v->nrows, command);
+	free(list);
+	if (m == 0) {
+		set_status(v, 4, "no host to run it on (hosts shown must be done: ok or failed)");
+		return;
+	}
+	free(v->command);
+	v->command = xstrdup(command);
+	v->t0 = host_now();
+	v->t_end = 0;
+	set_status(v, 4, "running on %zu host%s", m, m == 1 ? "" : "s");
+}
+
+static void
+key_command(struct view *v, int c)
+{
+	const char *h;
+	char *command;
+
+	if (c == 27) {
+		v->mode = MODE_LIST;
+	} else if (c == '\n' || c == '\r' || c == KEY_ENTER) {
+		v->mode = MODE_LIST;
+		command = xstrndup(v->input.p ? v->input.p : "", v->input.len);
+		if (*command != '\0')
+			run_command(v, command);
+		free(command);
+	} else if (c == KEY_UP || c == KEY_DOWN) {
+		if (c == KEY_UP && v->hpos > 0)
+			v->hpos--;
+		else if (c == KEY_DOWN && v->hpos < v->nhistory)
+			v->hpos++;
+		h = v->hpos < v->nhistory ? v->history[v->hpos] : "";
+		buf_reset(&v->input);
+		buf_appends(&v->input, h);
+	} else if (c == KEY_BACKSPACE || c == 127 || c == 8) {
+		while (v->input.len > 0 &&
+		        ((unsigned char)v->input.p[--v->input.len] & 0xc0) == 0x80)
+			;
+	} else if (c >= 32 && c < 256 && c != 127 && v->input.len < 4000) {
+		buf_appendc(&v->input, (char)c);
+	}
+}
+
 static void
 move_sel(struct view *v, long delta)
 {
@@ -1091,6 +1193,11 @@ key_list(struct view *v, int c)
 		break;
 	case 'r':
 		retry_failed(v);
+		break;
+	case ':':
+		v->mode = MODE_COMMAND;
+		v->hpos = v->nhistory;
+		buf_reset(&v->input);
 		break;
 	case 'q':
 	case 'Q':
@@ -1199,6 +1306,9 @@ key(struct view *v, int c)
 	case MODE_SEARCH:
 		key_search(v, c);
 		break;
+	case MODE_COMMAND:
+		key_command(v, c);
+		break;
 	}
 }
 
@@ -1207,6 +1317,7 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 {
 	struct view v;
 	double next = 0, t;
+	size_t i;
 	int c;
 
 	memset(&v, 0, sizeof v);
@@ -1250,6 +1361,10 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 	free(v.scanned_at);
 	free(v.matched);
 	free(v.dlines);
+	for (i = 0; i < v.nhistory; i++)
+		free(v.history[i]);
+	free(v.history);
+	free(v.command);
 	buf_free(&v.input);
 	buf_free(&v.dtext);
 }
