@@ -87,9 +87,9 @@ static char *sock_path;
 static volatile sig_atomic_t term_asked;
 
 bool
-keeper_hold(struct conn *c, struct host *h, const struct options *o)
+keeper_hold(struct conn *c, struct host *h, const struct options *o, double again)
 {
-	double idle = o->persist >= 0 ? o->persist : sshconf_persist(h->alias);
+	double idle = o->persist >= 0 ? o->persist : again > 0 ? again : sshconf_persist(h->alias);
 	struct kept *k;
 
 	if (idle <= 0 || c->session == NULL || !ssh_is_connected(c->session))
@@ -109,11 +109,15 @@ keeper_hold(struct conn *c, struct host *h, const struct options *o)
 	return true;
 }
 
+/* Close k's session; k stays, as the tombstone of a session that died. */
 static void
-kept_free(struct kept *k, bool say_bye)
+kept_close(struct kept *k, bool say_bye)
 {
-	int fd = ssh_get_fd(k->s), null;
+	int fd, null;
 
+	if (k->s == NULL)
+		return;
+	fd = ssh_get_fd(k->s);
 	if (say_bye) {
 		ssh_disconnect(k->s);
 	} else if (fd >= 0 && (null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
@@ -124,6 +128,13 @@ kept_free(struct kept *k, bool say_bye)
 	if (fd >= 0)
 		close(fd); /* libssh does not close a socket given by SSH_OPTIONS_FD */
 	ssh_free(k->s);
+	k->s = NULL;
+}
+
+static void
+kept_free(struct kept *k, bool say_bye)
+{
+	kept_close(k, say_bye);
 	free(k->key);
 	free(k->user);
 	free(k);
@@ -265,7 +276,7 @@ relay(int fd, struct kept *k, const struct request *rq)
 	ssh_set_blocking(s, 1);
 	if (!session_alive(s) || (ch = ssh_channel_new(s)) == NULL) {
 		k->dead = true;
-		send_text(fd, 'N', "the kept session was lost");
+		send_text(fd, 'N', "%g the kept session was lost", k->idle);
 		return;
 	}
 	memset(&cb, 0, sizeof cb);
@@ -278,7 +289,9 @@ relay(int fd, struct kept *k, const struct request *rq)
 		/* No exec went out: the client may connect afresh. */
 		if (!session_alive(s))
 			k->dead = true;
-		send_text(fd, 'N', "no channel on the kept session: %s", ssh_err(s));
+		/* A session that died is to be replaced: the client keeps its new one. */
+		send_text(fd, 'N', "%g no channel on the kept session: %s", k->dead ? k->idle : 0,
+		        ssh_err(s));
 		goto done;
 	}
 	if (rq->tty && ssh_channel_request_pty_size(ch, "xterm", 80, 24) != SSH_OK) {
@@ -409,7 +422,7 @@ run_request(int fd, struct request *rq)
 		k->idle = rq->persist;
 	pthread_mutex_unlock(&lock);
 	if (k == NULL) {
-		send_text(fd, 'N', "the keeper holds no idle session for it");
+		send_text(fd, 'N', "0 the keeper holds no idle session for it");
 		return;
 	}
 	relay(fd, k, rq);
@@ -430,13 +443,16 @@ list_keys(int fd)
 
 	pthread_mutex_lock(&lock);
 	keys = xcalloc(nheld + 1, sizeof *keys);
+	/* "K key" for a session held, "R idle key" for one that died, to be replaced. */
 	for (i = 0; i < nheld && !stopping; i++) {
 		if (!held[i]->dead)
-			keys[n++] = xstrdup(held[i]->key);
+			keys[n++] = xasprintf("K%s", held[i]->key);
+		else
+			keys[n++] = xasprintf("R%g %s", held[i]->idle, held[i]->key);
 	}
 	pthread_mutex_unlock(&lock);
 	for (i = 0; i < n; i++) {
-		mux_send(fd, 'K', keys[i], strlen(keys[i]));
+		mux_send(fd, keys[i][0], keys[i] + 1, strlen(keys[i] + 1));
 		free(keys[i]);
 	}
 	free(keys);
@@ -618,11 +634,18 @@ static void __attribute__((noreturn)) keeper_main(int lfd)
 			struct kept *k = held[i];
 
 			if (k->busy == 0 && k->refs == 0 &&
-			        (k->dead || stopping || now - k->last_used > k->idle)) {
+			        (stopping || now - k->last_used > k->idle)) {
 				kept_free(k, !k->dead);
 				held[i] = held[--nheld];
 				continue;
 			}
+			/*
+			 * A session that died is closed but remembered until it
+			 * would have expired: the next run that finds it so keeps
+			 * its new session in its place (mux_run's again).
+			 */
+			if (k->busy == 0 && k->refs == 0 && k->dead)
+				kept_close(k, false);
 			i++;
 		}
 		if ((nheld == 0 || stopping) && active == 0) {

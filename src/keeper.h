@@ -14,10 +14,11 @@
 
 /*
  * Take c's authenticated session for the keeper (workers call it after a
- * command ran); c is left released.  Returns false (c untouched) when the
- * session is not worth keeping.
+ * command ran) for --persist's duration, else again's (> 0: it replaces a
+ * kept session that died, see mux_run), else ssh_config's ControlPersist; c
+ * is left released.  Returns false (c untouched) when it is not kept.
  */
-bool keeper_hold(struct conn *c, struct host *h, const struct options *o);
+bool keeper_hold(struct conn *c, struct host *h, const struct options *o, double again);
 /*
  * After the run, with every worker gone and the password wiped: fork the
  * keeper with the held sessions (for o->persist seconds of idleness each),

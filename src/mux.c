@@ -36,7 +36,8 @@
 
 struct held {
 	char *key;
-	const char *path; /* into socks */
+	const char *path; /* into socks; NULL: a session that died (idle: its duration) */
+	double idle;
 };
 
 static struct {
@@ -250,10 +251,14 @@ keeper_connect(const char *path)
 	return fd;
 }
 
+/* By key; of equal keys a held session first, so a lookup finds it before a tombstone. */
 static int
 held_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct held *)a)->key, ((const struct held *)b)->key);
+	const struct held *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c != 0 ? c : (x->path == NULL) - (y->path == NULL);
 }
 
 /* The socket paths in the keeper directory, each passed to fn. */
@@ -299,10 +304,23 @@ list_one(const char *path)
 	sp = table.socks[table.nsocks++] = xstrdup(path);
 	if (mux_send(fd, 'L', NULL, 0) < 0)
 		goto out;
-	while (mux_recv(fd, &type, &data, &len) == 0 && type == 'K') {
+	while (mux_recv(fd, &type, &data, &len) == 0 && (type == 'K' || type == 'R')) {
+		char *key = data, *end = data;
+		double idle = type == 'R' ? strtod(data, &end) : 0;
+
+		if (type == 'R') {
+			if (*end != ' ') {
+				free(data);
+				data = NULL;
+				continue;
+			}
+			key = xstrdup(end + 1);
+			free(data);
+		}
 		table.v = xreallocarray(table.v, table.n + 1, sizeof *table.v);
-		table.v[table.n].key = data;
-		table.v[table.n++].path = sp;
+		table.v[table.n].key = key;
+		table.v[table.n].path = type == 'K' ? sp : NULL;
+		table.v[table.n++].idle = idle;
 		data = NULL;
 	}
 out:
@@ -365,23 +383,28 @@ mux_free(void)
 	memset(&table, 0, sizeof table);
 }
 
-const char *
-mux_lookup(const char *key)
+/* The first entry of key, or NULL. */
+static const struct held *
+find(const char *key)
 {
 	size_t lo = 0, hi = table.n, mid;
-	int c;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		c = strcmp(key, table.v[mid].key);
-		if (c == 0)
-			return table.v[mid].path;
-		if (c < 0)
-			hi = mid;
-		else
+		if (strcmp(table.v[mid].key, key) < 0)
 			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return NULL;
+	return lo < table.n && strcmp(table.v[lo].key, key) == 0 ? &table.v[lo] : NULL;
+}
+
+const char *
+mux_lookup(const char *key)
+{
+	const struct held *f = find(key);
+
+	return f ? f->path : NULL;
 }
 
 /* Wait for the keeper's next frame, or a cancel (returns 1), or the socket's end (-1). */
@@ -407,7 +430,8 @@ wait_frame(int fd)
 }
 
 int
-mux_run(struct host *h, const struct options *o, const struct exec_params *p, struct outcome *out)
+mux_run(struct host *h, const struct options *o, const struct exec_params *p, struct outcome *out,
+        double *again)
 {
 	char *key = mux_key(h, o), *data = NULL, *nl;
 	const char *path = mux_lookup(key);
@@ -417,8 +441,13 @@ mux_run(struct host *h, const struct options *o, const struct exec_params *p, st
 	double start = host_now();
 	int fd = -1, rc = MUX_NOT_HELD, w;
 
-	if (path == NULL)
+	if (path == NULL) {
+		const struct held *f = find(key);
+
+		if (f != NULL) /* its kept session died: the new one replaces it */
+			*again = f->idle;
 		goto out;
+	}
 	if ((fd = keeper_connect(path)) < 0)
 		goto out;
 	snprintf(opts, sizeof opts, "%d %d %.3f %.3f", p->tty ? 1 : 0, p->stdin_data != NULL,
@@ -458,7 +487,10 @@ mux_run(struct host *h, const struct options *o, const struct exec_params *p, st
 		}
 		switch (type) {
 		case 'N':
-			log_msg(LOG_VERBOSE, "%s: warm run: %s; connecting afresh", h->name, data);
+			/* "IDLE reason": IDLE > 0 when the kept session died. */
+			*again = strtod(data, &nl);
+			log_msg(LOG_VERBOSE, "%s: warm run: %s; connecting afresh", h->name,
+			        *nl == ' ' ? nl + 1 : nl);
 			goto out;
 		case 'A':
 			/* "user\nport": who the kept session logged in as. */

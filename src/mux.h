@@ -45,10 +45,11 @@ const char *mux_lookup(const char *key);
 /*
  * Run p's command on h over a kept session.  MUX_NOT_HELD when no keeper
  * holds it or the keeper could not open a channel (nothing was started: the
- * caller connects afresh); else exec_run's result.
+ * caller connects afresh; *again is then the kept session's idle duration
+ * when it died, so the new one replaces it, else 0); else exec_run's result.
  */
-int mux_run(
-        struct host *h, const struct options *o, const struct exec_params *p, struct outcome *out);
+int mux_run(struct host *h, const struct options *o, const struct exec_params *p,
+        struct outcome *out, double *again);
 
 /* Framing, for both sides.  Return 0, or -1 on a closed or failed socket. */
 int mux_send(int fd, char type, const void *data, size_t len);

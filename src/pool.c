@@ -150,12 +150,12 @@ pool_finish(struct host *h, struct outcome *out)
  * (true), else a keeper may take it (--persist).  Else the caller closes it.
  */
 static bool
-pool_keep(struct pool *pl, struct conn *c, struct host *h)
+pool_keep(struct pool *pl, struct conn *c, struct host *h, double again)
 {
 	struct conn *kc;
 
 	if (pl->kept == NULL)
-		return keeper_hold(c, h, pl->params->opts);
+		return keeper_hold(c, h, pl->params->opts, again);
 	kc = xmalloc(sizeof *kc);
 	*kc = *c;
 	/* libssh holds a pointer to the callbacks: to the copy that stays. */
@@ -172,7 +172,7 @@ pool_rerun(struct pool *pl, struct host *h, struct conn *kc, const struct exec_p
 
 	pl->kept[h->index] = NULL;
 	output_host_start(h);
-	if (exec_run(kc, h, ep, &out) != 0 || !pool_keep(pl, kc, h))
+	if (exec_run(kc, h, ep, &out) != 0 || !pool_keep(pl, kc, h, 0))
 		connect_close(kc);
 	free(kc);
 	host_attempt_end(h, out.kind, out.phase, out.error, host_now());
@@ -189,7 +189,7 @@ pool_attempt(struct worker *w, struct host *h)
 	const struct exec_params *ep = &pl->eparams;
 	struct exec_params rp;
 	struct conn c;
-	double delay;
+	double delay, again = 0;
 	char at[HOST_ATTEMPT_TEXT];
 	unsigned n;
 
@@ -212,7 +212,7 @@ pool_attempt(struct worker *w, struct host *h)
 	}
 
 	/* Warm runs: a keeper's session first; nothing started there means connect afresh. */
-	if (pl->params->plan == NULL && mux_run(h, o, ep, &out) != MUX_NOT_HELD) {
+	if (pl->params->plan == NULL && mux_run(h, o, ep, &out, &again) != MUX_NOT_HELD) {
 		host_attempt_end(h, out.kind, out.phase, out.error, host_now());
 		pool_finish(h, &out);
 		return;
@@ -225,7 +225,7 @@ pool_attempt(struct worker *w, struct host *h)
 			rc = transfer_run(&c, h, pl->params->plan, &out);
 		else
 			rc = exec_run(&c, h, ep, &out);
-		if (rc != 0 || !pool_keep(pl, &c, h))
+		if (rc != 0 || !pool_keep(pl, &c, h, again))
 			connect_close(&c);
 		host_attempt_end(h, out.kind, out.phase, out.error, host_now());
 		pool_finish(h, &out);
@@ -399,8 +399,8 @@ pool_wait(struct pool *pl)
 	for (i = 0; pl->kept != NULL && i < pl->params->n; i++) {
 		struct conn *kc = pl->kept[i];
 
-		if (kc != NULL && (cancel_requested() ||
-		                          !keeper_hold(kc, pl->params->hosts[i], pl->params->opts)))
+		if (kc != NULL && (cancel_requested() || !keeper_hold(kc, pl->params->hosts[i],
+		                                                 pl->params->opts, 0)))
 			connect_close(kc);
 		free(kc);
 	}

@@ -71,6 +71,9 @@ is "$RC" 0 "after the sshd was killed, the next run connects afresh and succeeds
 is "$(grep -c ': ok$' "$T/out")" 10 "every host ran it"
 is "$(wc -l <"$T/w/ran")" 10 "nothing ran twice"
 is "$(logins)" 10 "the new sshd logged each host in once"
+run_shoal -F "$T/ssh_config" -w 'h[01-10]' -- true
+is "$RC" 0 "the run after"
+is "$(logins)" 10 "the new sessions replaced the dead ones in keeping (no --persist given again)"
 
 run_shoal -F "$T/ssh_config" --persist 30 -w 'h[01-03]' -- true
 is "$RC" 0 "a new keeper"
