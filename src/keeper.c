@@ -382,6 +382,12 @@ finished:
 		send_text(fd, 'X', "%d", ei.status);
 	mux_send(fd, 'd', NULL, 0);
 done:
+	/*
+	 * A channel closed before the server's close stays in the session
+	 * after ssh_channel_free, and the main thread's poke may yet read an
+	 * exit status or close for it: the callbacks on this stack must go.
+	 */
+	ssh_remove_channel_callbacks(ch, &cb);
 	if (ssh_channel_is_open(ch))
 		ssh_channel_close(ch);
 	ssh_channel_free(ch);

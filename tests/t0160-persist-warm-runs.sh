@@ -55,15 +55,33 @@ run_shoal -F "$T/ssh_config" --json -w 'h01' -- 'kill -TERM $$'
 like "$(cat "$T/out")" '"signal": ?"TERM"' "a signal comes through"
 is "$(logins)" 10 "still no new login"
 
+# A timeout and an interrupt reach the command run through the keeper: it is killed.
+run_shoal -F "$T/ssh_config" -u 1 -w 'h02' -- 'exec sleep 37'
+is "$RC" 3 "a command timeout through the keeper: exit 3"
+like "$(cat "$T/err")" 'command_timeout.*still running after 1\.0 s; killed' "named command_timeout"
+wait_for 10 sh -c '[ -z "$(pgrep -f "^sleep 37")" ]' && pass "the remote command was killed" || fail "sleep 37 still runs"
+env -u SSH_AUTH_SOCK "$SHOAL" -F "$T/ssh_config" -w 'h03' -- 'sleep 38' >"$T/out" 2>"$T/err" &
+pid=$!
+wait_for 10 sh -c '[ -n "$(pgrep -f "^sleep 38")" ]' && pass "the command runs" || fail "sleep 38 never started"
+kill -INT "$pid"
+wait "$pid"
+is "$?" 130 "an interrupt during a warm run: exit 130"
+wait_for 10 sh -c '[ -z "$(pgrep -f "^sleep 38")" ]' && pass "the remote command was killed" || fail "sleep 38 still runs"
+run_shoal -F "$T/ssh_config" -w 'h[02-03]' -- true
+is "$RC" 0 "the sessions serve again after the kill"
+is "$(logins)" 10 "and still no new login"
+
 # A different ssh_config outcome (another user asked for) never reuses a session.
 run_shoal -F "$T/ssh_config" -l nosuchuser -w 'h01' -- true
 isnt "$RC" 0 "another login user connects afresh (and is refused)"
 
 # The sshd and every session it had are killed between runs.
+# Only this test's sshd and its own sessions: other tests' sessions of the
+# same login user may be running beside it.
+descendants() { local p; for p in $(pgrep -P "$1"); do echo "$p"; descendants "$p"; done; }
+kids=$(descendants "$SSHD_PID_MAIN")
 kill_procs $(pgrep -f "sshd.*$T/main/sshd_config") $SSHD_PID_MAIN
-for p in $(pgrep -x sshd); do
-    grep -q "$LAB_USER" "/proc/$p/cmdline" 2>/dev/null && kill -9 "$p"
-done
+[ -n "$kids" ] && kill -9 $kids 2>/dev/null
 start_sshd main "LogLevel INFO" "ClientAliveInterval 1" "ClientAliveCountMax 3" "Port $SSHD_PORT_MAIN"
 mkdir -m 777 "$T/w"
 run_shoal -F "$T/ssh_config" -w 'h[01-10]' -- "echo once >>$T/w/ran; echo ok"
