@@ -92,7 +92,11 @@ keeper_hold(struct conn *c, struct host *h, const struct options *o, double agai
 	double idle = o->persist >= 0 ? o->persist : again > 0 ? again : sshconf_persist(h->alias);
 	struct kept *k;
 
-	if (idle <= 0 || c->session == NULL || !ssh_is_connected(c->session))
+	/*
+	 * Not through a ProxyCommand: the proxy is this process's child, and
+	 * libssh ends it when this process frees its copy of the session.
+	 */
+	if (idle <= 0 || c->session == NULL || !c->handed || !ssh_is_connected(c->session))
 		return false;
 	k = xcalloc(1, sizeof *k);
 	k->idle = idle;

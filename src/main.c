@@ -289,9 +289,12 @@ main(int argc, char **argv)
 	if (rc == 0 || output_exit_status(hosts, hl.n) > rc)
 		rc = output_exit_status(hosts, hl.n);
 	keys_free();
-	/* The keeper is forked from here: it must hold no password and no key file. */
+	/* The keeper is forked from here: it must hold no password, key file or stdin. */
 	password_free(password);
 	password = NULL;
+	if (in.p != NULL)
+		explicit_bzero(in.p, in.len);
+	buf_free(&in);
 	keeper_start(&o);
 	mux_free();
 	kh_free();

@@ -15,6 +15,7 @@ trust_host_keys "$SSHD_PORT_MAIN"
 export XDG_RUNTIME_DIR=$T/run
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 logins() { grep -c 'Accepted publickey' "$T/main/log"; }
+at_exit '"$SHOAL" --persist 0 >/dev/null 2>&1'
 
 term_start 120 40 "'$SHOAL' --tui -F '$T/ssh_config' -w 'h[01-20]' -- 'echo first' >'$T/out' 2>'$T/err'"
 term_wait 30 'ok 20  failed 0' && pass "the first command ends on 20 hosts"
@@ -62,7 +63,8 @@ like "$(cat "$T/err")" 'run 2: echo second \$\(\(6\*7\)\) · ok 20 · failed 0' 
 like "$(cat "$T/err")" 'run 3: echo third · ok 5 · failed 0' "and run 3"
 
 # JSON: each run an object with its number and command.
-term_start 120 40 "'$SHOAL' --tui --json -F '$T/ssh_config' -w 'h[01-03]' -- 'echo one' >'$T/out' 2>'$T/err'"
+# (with --persist: the view's open sessions go to a keeper when it closes)
+term_start 120 40 "'$SHOAL' --tui --json --persist 30 -F '$T/ssh_config' -w 'h[01-03]' -- 'echo one' >'$T/out' 2>'$T/err'"
 term_wait 30 'ok 3  failed 0' && pass "a JSON run"
 term_keys :
 term_type 'echo two'
@@ -73,4 +75,9 @@ term_keys q
 term_done 10
 is "$(grep -c '"run":1,"command":"echo one"' "$T/out")" 3 "JSON: run 1 objects say run and command"
 is "$(grep -c '"run":2,"command":"echo two".*"stdout":"two\\n"' "$T/out")" 3 "JSON: run 2 objects with their own output"
+n=$(logins)
+run_shoal -F "$T/ssh_config" -w 'h[01-03]' -- true
+is "$RC" 0 "a run after the view closed"
+is "$(logins)" "$n" "--persist: the view's sessions went to a keeper and serve it"
+run_shoal --persist 0
 done_testing
