@@ -32,6 +32,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -619,6 +620,7 @@ static void __attribute__((noreturn)) keeper_main(int lfd)
 	double now;
 
 	keeper_fds(lfd);
+	malloc_trim(0); /* what the run freed need not stay resident here */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* it holds session keys */
 	if (chdir("/") < 0)
 		_exit(1);

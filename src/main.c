@@ -295,13 +295,14 @@ main(int argc, char **argv)
 	if (in.p != NULL)
 		explicit_bzero(in.p, in.len);
 	buf_free(&in);
-	keeper_start(&o);
 	mux_free();
 	kh_free();
-	ssh_finalize();
 	for (i = 0; i < hl.n; i++)
 		host_free(hosts[i]);
 	free(hosts);
+	/* Last, so the keeper starts with little of this run's memory. */
+	keeper_start(&o);
+	ssh_finalize();
 out:
 	output_free();
 	/* --help, --list and the run alike: output that did not reach stdout is an error. */

@@ -433,14 +433,18 @@ int
 mux_run(struct host *h, const struct options *o, const struct exec_params *p, struct outcome *out,
         double *again)
 {
-	char *key = mux_key(h, o), *data = NULL, *nl;
-	const char *path = mux_lookup(key);
+	char *key, *data = NULL, *nl;
+	const char *path;
 	char type, opts[128];
 	size_t len, off;
 	bool started = false, got_status = false;
 	double start = host_now();
 	int fd = -1, rc = MUX_NOT_HELD, w;
 
+	if (table.n == 0)
+		return MUX_NOT_HELD; /* no keeper: not even the key's stat calls */
+	key = mux_key(h, o);
+	path = mux_lookup(key);
 	if (path == NULL) {
 		const struct held *f = find(key);
 

@@ -66,6 +66,9 @@ for r in $(seq 1 "$rounds"); do
     res[cold]+="$(timed sh_run) "
     res[first]+="$(timed sh_run --persist 600) "
     res[warm]+="$(timed sh_run) "
+    for p in $(pgrep -f -- "--persist 600"); do
+        echo "# keeper $p: $n sessions, $(grep VmRSS /proc/"$p"/status | tr -s ' \t' ' ')"
+    done
     res[pssh1]+="$(timed pssh_run) "
     res[pssh2]+="$(timed pssh_run) "
     echo "# round $r: shoal cold ${res[cold]##* } ... load $(cut -d' ' -f1 /proc/loadavg)"
