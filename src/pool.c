@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "backoff.h"
@@ -164,6 +165,21 @@ pool_keep(struct pool *pl, struct conn *c, struct host *h, double again)
 	return true;
 }
 
+/*
+ * Whether the server closed a kept session (its socket reads EOF): nothing
+ * is started on it then, and the host connects afresh.  Data waiting (a
+ * keepalive, a late close) is no sign either way: it counts as open.
+ */
+static bool
+kept_closed(struct conn *kc)
+{
+	int fd = ssh_get_fd(kc->session);
+	char b;
+
+	return !ssh_is_connected(kc->session) || fd < 0 ||
+	       recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 /* The next `:` command on the session h kept. */
 static void
 pool_rerun(struct pool *pl, struct host *h, struct conn *kc, const struct exec_params *ep)
@@ -207,8 +223,15 @@ pool_attempt(struct worker *w, struct host *h)
 		ep = &rp;
 	}
 	if (pl->kept != NULL && pl->kept[h->index] != NULL) {
-		pool_rerun(pl, h, pl->kept[h->index], ep);
-		return;
+		if (!kept_closed(pl->kept[h->index])) {
+			pool_rerun(pl, h, pl->kept[h->index], ep);
+			return;
+		}
+		log_msg(LOG_VERBOSE, "%s: the server closed the session kept open; connecting",
+		        h->name);
+		connect_close(pl->kept[h->index]);
+		free(pl->kept[h->index]);
+		pl->kept[h->index] = NULL;
 	}
 
 	/* Warm runs: a keeper's session first; nothing started there means connect afresh. */

@@ -46,8 +46,20 @@ term_wait 30 'h05 +ok .*third' && pass "it ran on the hosts shown"
 term_wait 30 '20/20 100%' && pass "every host done"
 is "$(logins)" 20 "still no new login"
 
+# The servers end the sessions kept open: the next command connects again.
+for p in $(pgrep -f "^sshd: $LAB_USER"); do kill "$p"; done
+wait_for 10 sh -c "[ -z \"\$(pgrep -f '^sshd: $LAB_USER')\" ]" || fail "the sessions did not end"
+term_keys :
+term_type 'echo fourth'
 term_keys Enter
-term_wait 3 '^h01  run 3' && pass "Enter opens the host at its latest run"
+term_wait 30 'h05 +ok .*fourth' && pass "after the server closed the sessions, the next command connects and runs"
+term_wait 30 '20/20 100%'
+is "$(logins)" 25 "5 new logins, one per host shown"
+like "$(term_screen)" 'ok 20  failed 0' "no host failed"
+
+term_keys Enter
+term_wait 3 '^h01  run 4' && pass "Enter opens the host at its latest run"
+like "$(term_screen)" '===== run 3: echo third  ok  exit 0' "run 3 in the host's page"
 like "$(term_screen)" '===== run 2: echo second \$\(\(6\*7\)\)  ok  exit 0' "run 2 in the host's page"
 like "$(term_screen)" '===== run 1: echo first  ok  exit 0' "run 1 in the host's page"
 term_keys q
@@ -58,12 +70,15 @@ grep -qx 'h01: first' "$T/out" && pass "run 1's lines are NAME: line" || fail "n
 is "$(grep -c '^h[0-2][0-9]#2: second 42$' "$T/out")" 20 "run 2's lines say #2, on 20 hosts"
 is "$(grep -c '^h0[1-5]#3: third$' "$T/out")" 5 "run 3's lines say #3, on the 5 hosts shown"
 is "$(grep -c '#3:' "$T/out")" 5 "and on no other host"
+is "$(grep -c '^h0[1-5]#4: fourth$' "$T/out")" 5 "run 4's lines say #4"
 like "$(cat "$T/err")" 'run 1: echo first · ok 20 · failed 0' "the summary lists run 1"
 like "$(cat "$T/err")" 'run 2: echo second \$\(\(6\*7\)\) · ok 20 · failed 0' "and run 2"
 like "$(cat "$T/err")" 'run 3: echo third · ok 5 · failed 0' "and run 3"
+like "$(cat "$T/err")" 'run 4: echo fourth · ok 5 · failed 0' "and run 4"
 
 # JSON: each run an object with its number and command.
 # (with --persist: the view's open sessions go to a keeper when it closes)
+n=$(logins)
 term_start 120 40 "'$SHOAL' --tui --json --persist 30 -F '$T/ssh_config' -w 'h[01-03]' -- 'echo one' >'$T/out' 2>'$T/err'"
 term_wait 30 'ok 3  failed 0' && pass "a JSON run"
 term_keys :
