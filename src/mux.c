@@ -531,9 +531,12 @@ mux_run(struct host *h, const struct options *o, const struct exec_params *p, st
 			break;
 		case 'T':
 			outcome_set(out, EK_COMMAND_TIMEOUT, PHASE_RUN, "%s", data);
+			rc = -1;
 			goto out;
 		case 'F':
+			/* Even before "started": an exec request may have left. */
 			outcome_set(out, EK_CHANNEL, PHASE_RUN, "%s", data);
+			rc = -1;
 			goto out;
 		case 'd':
 			if (got_status)
