@@ -56,17 +56,17 @@ like "$(cat "$T/out")" '"signal": ?"TERM"' "a signal comes through"
 is "$(logins)" 10 "still no new login"
 
 # A timeout and an interrupt reach the command run through the keeper: it is killed.
-run_shoal -F "$T/ssh_config" -u 1 -w 'h02' -- 'exec sleep 37'
+run_shoal -F "$T/ssh_config" -u 1 -w 'h02' -- 'exec sleep 37.016'
 is "$RC" 3 "a command timeout through the keeper: exit 3"
 like "$(cat "$T/err")" 'command_timeout.*still running after 1\.0 s; killed' "named command_timeout"
-wait_for 10 sh -c '[ -z "$(pgrep -f "^sleep 37")" ]' && pass "the remote command was killed" || fail "sleep 37 still runs"
-env -u SSH_AUTH_SOCK "$SHOAL" -F "$T/ssh_config" -w 'h03' -- 'sleep 38' >"$T/out" 2>"$T/err" &
+wait_for 10 sh -c '[ -z "$(pgrep -f "^sleep 37.016")" ]' && pass "the remote command was killed" || fail "the remote sleep still runs"
+env -u SSH_AUTH_SOCK "$SHOAL" -F "$T/ssh_config" -w 'h03' -- 'exec sleep 38.016' >"$T/out" 2>"$T/err" &
 pid=$!
-wait_for 10 sh -c '[ -n "$(pgrep -f "^sleep 38")" ]' && pass "the command runs" || fail "sleep 38 never started"
+wait_for 10 sh -c '[ -n "$(pgrep -f "^sleep 38.016")" ]' && pass "the command runs" || fail "the remote sleep never started"
 kill -INT "$pid"
 wait "$pid"
 is "$?" 130 "an interrupt during a warm run: exit 130"
-wait_for 10 sh -c '[ -z "$(pgrep -f "^sleep 38")" ]' && pass "the remote command was killed" || fail "sleep 38 still runs"
+wait_for 10 sh -c '[ -z "$(pgrep -f "^sleep 38.016")" ]' && pass "the remote command was killed" || fail "the remote sleep still runs"
 run_shoal -F "$T/ssh_config" -w 'h[02-03]' -- true
 is "$RC" 0 "the sessions serve again after the kill"
 is "$(logins)" 10 "and still no new login"

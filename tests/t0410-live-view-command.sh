@@ -47,8 +47,9 @@ term_wait 30 '20/20 100%' && pass "every host done"
 is "$(logins)" 20 "still no new login"
 
 # The servers end the sessions kept open: the next command connects again.
-for p in $(pgrep -f "^sshd: $LAB_USER"); do kill "$p"; done
-wait_for 10 sh -c "[ -z \"\$(pgrep -f '^sshd: $LAB_USER')\" ]" || fail "the sessions did not end"
+# Only this test's sessions (the sshd's descendants): other tests may run beside it.
+descendants() { local p; for p in $(pgrep -P "$1"); do echo "$p"; descendants "$p"; done; }
+kill_procs $(descendants "$SSHD_PID_MAIN")
 term_keys :
 term_type 'echo fourth'
 term_keys Enter
