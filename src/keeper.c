@@ -611,16 +611,30 @@ keeper_accept(int lfd)
 	pthread_attr_destroy(&attr);
 }
 
+/* Sessions expired under the lock, closed (a disconnect message each) without it. */
+static void
+gone_free(struct kept **gone, size_t *ngone)
+{
+	size_t i;
+
+	for (i = 0; i < *ngone; i++)
+		kept_free(gone[i], !gone[i]->dead);
+	*ngone = 0;
+}
+
+/* Never returns: the keeper's life, in the forked process. */
 static void __attribute__((noreturn)) keeper_main(int lfd)
 {
 	struct sigaction sa;
 	struct pollfd *pfd = xcalloc(nheld + 1, sizeof *pfd);
 	struct kept **who = xcalloc(nheld + 1, sizeof *who);
-	size_t i, np;
+	struct kept **gone = xcalloc(nheld + 1, sizeof *gone);
+	size_t i, np, ngone = 0;
+	bool quit;
 	double now;
 
 	keeper_fds(lfd);
-	malloc_trim(0); /* what the run freed need not stay resident here */
+	malloc_trim(0);                     /* what the run freed need not stay resident here */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* it holds session keys */
 	if (chdir("/") < 0)
 		_exit(1);
@@ -647,7 +661,7 @@ static void __attribute__((noreturn)) keeper_main(int lfd)
 
 			if (k->busy == 0 && k->refs == 0 &&
 			        (stopping || now - k->last_used > k->idle)) {
-				kept_free(k, !k->dead);
+				gone[ngone++] = k; /* said goodbye to after the unlock */
 				held[i] = held[--nheld];
 				continue;
 			}
@@ -660,8 +674,10 @@ static void __attribute__((noreturn)) keeper_main(int lfd)
 				kept_close(k, false);
 			i++;
 		}
-		if ((nheld == 0 || stopping) && active == 0) {
+		quit = (nheld == 0 || stopping) && active == 0;
+		if (quit) {
 			pthread_mutex_unlock(&lock);
+			gone_free(gone, &ngone);
 			break;
 		}
 		np = 0;
@@ -680,6 +696,7 @@ static void __attribute__((noreturn)) keeper_main(int lfd)
 			who[np++] = k;
 		}
 		pthread_mutex_unlock(&lock);
+		gone_free(gone, &ngone);
 		if (poll(pfd, np, 500) <= 0)
 			np = 0;
 		now = host_now();
