@@ -31,15 +31,28 @@ with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem
         if m is None or m.group(3)[0] != "r" or "[vvar]" in line or "[vsyscall]" in line:
             continue
         start, end = int(m.group(1), 16), int(m.group(2), 16)
-        try:
-            mem.seek(start)
-            hits += mem.read(end - start).count(pw)
-        except OSError:
-            pass
+        # A sanitizer's shadow memory is terabytes of reserved zeroes: not the heap.
+        if end - start > (1 << 32):
+            continue
+        prev = b""
+        for off in range(start, end, 1 << 24):
+            try:
+                mem.seek(off)
+                d = prev + mem.read(min(1 << 24, end - off))
+            except OSError:
+                break
+            hits += d.count(pw)
+            prev = d[-(len(pw) - 1):]
 print(hits)
 PY
 )
-is "$found" 0 "the password is nowhere in the keeper's memory"
+if grep -q __asan_init "$SHOAL" 2>/dev/null; then
+    # ASan's runtime keeps its own copy of the environment it started with
+    # (--password-env's variable among it), out of shoal's reach.
+    skip "an ASan build: its runtime holds the starting environment"
+else
+    is "$found" 0 "the password is nowhere in the keeper's memory"
+fi
 run_shoal -F "$T/ssh_config" -w 'p[01-03]' -- 'echo again'
 is "$RC" 0 "the keeper serves the next run, without a password"
 is "$(grep -c 'Accepted password' "$T/pw/log")" 3 "one password login per host for both runs"
