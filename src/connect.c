@@ -1232,3 +1232,21 @@ connect_close(struct conn *c)
 	ssh_free(c->session);
 	c->session = NULL;
 }
+
+ssh_session
+connect_detach(struct conn *c)
+{
+	/* The session keeps a pointer to its callbacks: not to c's, which goes. */
+	static struct ssh_callbacks_struct detached = {.size = sizeof detached};
+	ssh_session s = c->session;
+
+	if (s != NULL)
+		ssh_set_callbacks(s, &detached);
+	c->session = NULL;
+	c->fd = -1;
+	known_hosts_restore(c);
+	kh_files_free(&c->kh);
+	free(c->kh_host);
+	c->kh_host = NULL;
+	return s;
+}

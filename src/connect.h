@@ -58,6 +58,11 @@ int connect_host(
 void connect_alive(const struct conn *c, double *interval, int *count);
 /* Disconnect and free the session, closing the socket. */
 void connect_close(struct conn *c);
+/*
+ * Release c but the authenticated session, which is returned (its socket
+ * with it: close it after ssh_disconnect, as connect_close does).
+ */
+ssh_session connect_detach(struct conn *c);
 /* Set out to kind/phase with a printf-style detail, stored escaped (printable). */
 void outcome_set(struct outcome *out, enum err_kind kind, enum phase phase, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));

@@ -421,6 +421,12 @@ done:
 	h->phase_ms[PHASE_RUN] = (long)((host_now() - start) * 1000 + 0.5);
 	pthread_mutex_unlock(&h->lock);
 	if (ch != NULL) {
+		/*
+		 * A channel freed before the server's close stays in the
+		 * session, which may live on (the view's `:`, a keeper): its
+		 * late packets must not reach callbacks on this stack.
+		 */
+		ssh_remove_channel_callbacks(ch, &cb);
 		if (ssh_channel_is_open(ch))
 			ssh_channel_close(ch);
 		ssh_channel_free(ch);

@@ -59,6 +59,15 @@ host_free(struct host *h)
 	free(h->error);
 	free(h->exit_signal);
 	free(h->file_error);
+	for (i = 0; i < h->npast; i++) {
+		free(h->past[i].command);
+		free(h->past[i].error);
+		free(h->past[i].exit_signal);
+		spool_free(&h->past[i].out);
+		spool_free(&h->past[i].err);
+	}
+	free(h->past);
+	free(h->run_command);
 	spool_free(&h->out);
 	spool_free(&h->err);
 	buf_free(&h->line_out);
@@ -159,6 +168,47 @@ host_retry_round(struct host *h, double now)
 	}
 	pthread_mutex_unlock(&h->lock);
 	return again;
+}
+
+void
+host_run_begin(struct host *h, unsigned run, const char *command, double now)
+{
+	struct host_run *r;
+
+	pthread_mutex_lock(&h->lock);
+	h->past = xreallocarray(h->past, h->npast + 1, sizeof *h->past);
+	r = &h->past[h->npast++];
+	r->run = h->run ? h->run : 1;
+	r->command = h->run_command;
+	r->kind = h->kind;
+	r->error = h->error;
+	r->exit_code = h->exit_code;
+	r->exit_signal = h->exit_signal;
+	r->out = h->out;
+	r->err = h->err;
+	r->elapsed = h->finished - h->started;
+	r->base = h->run_base;
+	r->attempts = h->attempts;
+	memcpy(r->phase_ms, h->phase_ms, sizeof r->phase_ms);
+	r->started = h->started;
+	r->finished = h->finished;
+	h->run_base = h->attempts;
+	spool_init(&h->out);
+	spool_init(&h->err);
+	h->run = run;
+	h->run_command = xstrdup(command);
+	h->kind = EK_NONE;
+	h->error = NULL;
+	h->exit_code = -1;
+	h->exit_signal = NULL;
+	h->round_base = h->attempts;
+	h->started = now;
+	h->finished = 0;
+	memset(h->phase_ms, 0, sizeof h->phase_ms);
+	h->files_opened = false; /* -o: this run's own files */
+	h->state = HOST_QUEUED;
+	h->phase_started = now;
+	pthread_mutex_unlock(&h->lock);
 }
 
 void

@@ -35,6 +35,22 @@ struct attempt {
 	double elapsed; /* seconds the attempt took */
 };
 
+/* An earlier command's result (the live view's `:` runs another). */
+struct host_run {
+	unsigned run;  /* 1: the command line's command, then 2, 3... */
+	char *command; /* NULL: the command line's */
+	enum err_kind kind;
+	char *error;
+	int exit_code;
+	char *exit_signal;
+	struct spool out, err;
+	double elapsed;
+	/* Its attempts were history[base .. attempts-1]; its times. */
+	unsigned base, attempts;
+	long phase_ms[PHASE__COUNT];
+	double started, finished;
+};
+
 struct host {
 	size_t index;
 	char *alias;    /* as written: what ssh_config and the connection use */
@@ -80,6 +96,17 @@ struct host {
 	uint64_t xfer_done;
 	uint64_t xfer_total;
 
+	/*
+	 * The live view's `:`: which run the result above is of (1: the
+	 * command line's; 0 before any), its command (NULL: the command
+	 * line's), and the earlier runs' results, oldest first.  Under lock.
+	 */
+	unsigned run;
+	unsigned run_base; /* attempts before this run began */
+	char *run_command;
+	struct host_run *past;
+	size_t npast;
+
 	/* -o DIR files, open while the host runs; -1 once closed or failed. */
 	int fd_out;
 	int fd_err;
@@ -118,6 +145,12 @@ void host_finish(struct host *h, enum err_kind kind, char *error, double now);
  * whether it did.
  */
 bool host_retry_round(struct host *h, double now);
+/*
+ * Begin run number run (command, for the view's `:`): the current result
+ * goes to h->past, h is queued again with a fresh result and counts attempts
+ * and phase times anew.  Only for a host that is ok or failed.
+ */
+void host_run_begin(struct host *h, unsigned run, const char *command, double now);
 void host_set_state(struct host *h, enum host_state state, enum phase phase, double now);
 /*
  * The attempt count as every place shows it, into buf: "n/N" (N = retries +

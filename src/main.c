@@ -23,9 +23,11 @@
 #include "groups.h"
 #include "host.h"
 #include "hostlist.h"
+#include "keeper.h"
 #include "keys.h"
 #include "knownhosts.h"
 #include "log.h"
+#include "mux.h"
 #include "options.h"
 #include "output.h"
 #include "password.h"
@@ -297,6 +299,11 @@ main(int argc, char **argv)
 		free(err);
 		goto out;
 	}
+	if (o.persist == 0 && o.nsources == 0 && o.command == NULL) {
+		/* `shoal --persist 0` alone: close every kept session, run nothing. */
+		log_msg(LOG_VERBOSE, "--persist 0: told %d keeper(s) to close", mux_stop_all());
+		goto out;
+	}
 	if ((rc = build_hostlist(&o, &hl)) != 0)
 		goto out;
 	if (o.list) {
@@ -347,16 +354,26 @@ main(int argc, char **argv)
 	pp.stdin_data = o.send_stdin ? (in.p ? in.p : "") : NULL;
 	pp.stdin_len = in.len;
 	pp.plan = o.xfer != XFER_NONE ? &plan : NULL;
+	mux_init(&o);
 	run(&o, &pp);
 	rc = output_finish(hosts, hl.n, host_now() - t0);
 	if (rc == 0 || output_exit_status(hosts, hl.n) > rc)
 		rc = output_exit_status(hosts, hl.n);
 	keys_free();
+	/* The keeper is forked from here: it must hold no password, key file or stdin. */
+	password_free(password);
+	password = NULL;
+	if (in.p != NULL)
+		explicit_bzero(in.p, in.len);
+	buf_free(&in);
+	mux_free();
 	kh_free();
-	ssh_finalize();
 	for (i = 0; i < hl.n; i++)
 		host_free(hosts[i]);
 	free(hosts);
+	/* Last, so the keeper starts with little of this run's memory. */
+	keeper_start(&o);
+	ssh_finalize();
 out:
 	output_free();
 	/* --help, --list and the run alike: output that did not reach stdout is an error. */

@@ -28,21 +28,22 @@
 #include "xmalloc.h"
 
 enum opt_type {
-	OT_FLAG,    /* no argument: a bool field becomes true */
-	OT_SETINT,  /* no argument: an int field becomes .value */
-	OT_COUNT,   /* no argument: an int field counts up from 0 (-v) */
-	OT_INT,     /* a whole number in [min, max], or .zero_word for 0 */
-	OT_SECONDS, /* a duration: seconds, > 0 (>= 0 when .value) and at most max */
-	OT_AMOUNT,  /* N or N%: a struct amount, N at most max, a percentage at most 100 */
-	OT_BATCH,   /* N[%],...: struct amount array at .off, count at .off_n */
-	OT_STRING,  /* a string, refused empty when .what names it */
-	OT_CHOICE,  /* one of .choices, stored as an int: index + 1 */
-	OT_LIST,    /* repeatable: appended to a const char * array, count at .off_n */
-	OT_SOURCE,  /* repeatable: a host source, a file when .value (-w, -H) */
-	OT_FILTER,  /* repeatable: a host filter, keeping matches when .value */
-	OT_BACKOFF, /* BASE,CAP: two doubles at .off and .off_n */
-	OT_XFER,    /* --copy, --rcopy: .value is the enum xfer_mode */
-	OT_ACTION,  /* --help, --version: done in options_parse */
+	OT_FLAG,     /* no argument: a bool field becomes true */
+	OT_SETINT,   /* no argument: an int field becomes .value */
+	OT_COUNT,    /* no argument: an int field counts up from 0 (-v) */
+	OT_INT,      /* a whole number in [min, max], or .zero_word for 0 */
+	OT_SECONDS,  /* a duration: seconds, > 0 (>= 0 when .value) and at most max */
+	OT_AMOUNT,   /* N or N%: a struct amount, N at most max, a percentage at most 100 */
+	OT_BATCH,    /* N[%],...: struct amount array at .off, count at .off_n */
+	OT_DURATION, /* a duration >= 0: seconds, or with s, m, h or d */
+	OT_STRING,   /* a string, refused empty when .what names it */
+	OT_CHOICE,   /* one of .choices, stored as an int: index + 1 */
+	OT_LIST,     /* repeatable: appended to a const char * array, count at .off_n */
+	OT_SOURCE,   /* repeatable: a host source, a file when .value (-w, -H) */
+	OT_FILTER,   /* repeatable: a host filter, keeping matches when .value */
+	OT_BACKOFF,  /* BASE,CAP: two doubles at .off and .off_n */
+	OT_XFER,     /* --copy, --rcopy: .value is the enum xfer_mode */
+	OT_ACTION,   /* --help, --version: done in options_parse */
 };
 
 struct optdef {
@@ -309,6 +310,14 @@ static const struct optdef options_table[] = {
                 .def = "0",
                 .group = group_resilience,
                 .help = "--batch: wait SEC seconds between batches"},
+        {.name = "persist",
+                .type = OT_DURATION,
+                .arg = "DURATION",
+                .off = OFF(persist),
+                .max = 1e7,
+                .def_text = "ssh_config's ControlPersist, else off",
+                .group = group_resilience,
+                .help = "keep the sessions for later runs, DURATION idle (10m, 1h; 0 closes them)"},
 
         {.name = "password-env",
                 .type = OT_STRING,
@@ -670,6 +679,40 @@ parse_batch(
 	return 0;
 }
 
+/* OT_DURATION: >= 0, a number with an optional s, m, h or d, as ControlPersist. */
+static int
+parse_duration(const char *label, const struct optdef *d, const char *arg, double *out)
+{
+	char *end = NULL;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno == 0 && end != arg && end != NULL && end[0] != '\0' && end[1] == '\0') {
+		switch (*end) {
+		case 's':
+			end++;
+			break;
+		case 'm':
+			v *= 60, end++;
+			break;
+		case 'h':
+			v *= 3600, end++;
+			break;
+		case 'd':
+			v *= 86400, end++;
+			break;
+		default:
+			break;
+		}
+	}
+	if (errno != 0 || end == arg || *end != '\0' || !isfinite(v) || v < 0 || v > d->max)
+		return usage_error(
+		        "%s: '%s' is not a duration (seconds, or 10m, 2h, 1d)", label, arg);
+	*out = v;
+	return 0;
+}
+
 static int
 parse_backoff(const char *label, const struct optdef *d, const char *arg, double *base, double *cap)
 {
@@ -765,6 +808,8 @@ options_apply(struct options *o, const struct optdef *d, const char *arg, const 
 		return parse_int(label, d, arg, ip);
 	case OT_SECONDS:
 		return parse_seconds(label, d, arg, FIELD(o, d->off, double));
+	case OT_DURATION:
+		return parse_duration(label, d, arg, FIELD(o, d->off, double));
 	case OT_STRING:
 		if (d->what != NULL && *arg == '\0')
 			return usage_error("%s: empty %s", label, d->what);
@@ -823,6 +868,7 @@ options_init(struct options *o)
 	}
 	o->tui = -1; /* neither --tui nor --no-tui: on when on a terminal */
 	o->max_fail.n = -1;
+	o->persist = -1;
 }
 
 int
@@ -1152,7 +1198,8 @@ options_parse(struct options *o, int argc, char **argv, bool *done)
 	/* Then the command line again, over shoal.conf's values. */
 	if ((rc = options_getopt(o, argc, argv, seen, done)) != 0)
 		return rc;
-	/* -t wins over ssh_config's ConnectTimeout; a default, even shoal.conf's, does not. */
+	/* -t wins over ssh_config's ConnectTimeout; a default, even shoal.conf's, does not.
+	 */
 	o->connect_timeout_set = seen[optdef_by_name("connect-timeout") - options_table];
 	if ((rc = options_check(o)) != 0)
 		return rc;

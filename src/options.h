@@ -74,6 +74,7 @@ struct options {
 	size_t nbatch;
 	struct amount max_fail; /* n < 0: no budget */
 	double pause;           /* seconds between batches */
+	double persist; /* --persist: seconds kept idle; 0: close the keepers; -1: not given */
 
 	const char *password_env;
 	bool ask_password;

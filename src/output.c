@@ -56,6 +56,7 @@ static bool stdout_tty;
 static bool stderr_tty;
 static bool output_hold;     /* keep whole streams in the host (JSON, inline, gather) */
 static bool output_deferred; /* the live view owns the terminal: print at the end */
+static bool runs_many;       /* the live view ran more than one command (`:`) */
 static int out_dirfd = -1;   /* -o DIR, checked and held open */
 static int stdout_errno;     /* the first write error on stdout, under stdout_mutex */
 static char *failed_error;   /* --failed FILE could not be written: file and cause */
@@ -215,11 +216,24 @@ output_free(void)
 	output_opts = NULL;
 }
 
+/* The -o file name of h's current run: NAME, or NAME#RUN for the view's `:` runs. */
+static char *
+run_file_name(const struct host *h)
+{
+	char *file = host_file_name(h->name), *f;
+
+	if (h->run <= 1)
+		return file;
+	f = xasprintf("%s#%u", file, h->run);
+	free(file);
+	return f;
+}
+
 /* A -o file of the host lost bytes: say so now, and keep the first for the summary. */
 static void
 file_failed(struct host *h, const char *ext, const char *why)
 {
-	char *file = host_file_name(h->name);
+	char *file = run_file_name(h);
 	char *path = xasprintf("%s/%s.%s", output_opts->output_dir, file, ext);
 
 	log_msg(LOG_QUIET, "%s: -o: cannot write '%s': %s", h->name, path, why);
@@ -238,7 +252,7 @@ file_failed(struct host *h, const char *ext, const char *why)
 static int
 open_host_file(struct host *h, const char *ext)
 {
-	char *file = host_file_name(h->name), *name = xasprintf("%s.%s", file, ext);
+	char *file = run_file_name(h), *name = xasprintf("%s.%s", file, ext);
 	const char *why = NULL;
 	struct stat st;
 	int fd = openat(out_dirfd, name,
@@ -472,6 +486,11 @@ json_object(struct buf *b, const struct host *h, FILE *streams_to)
 
 	buf_appends(b, "{\"host\":");
 	escape_json_string(b, h->name);
+	if (h->run > 1 || runs_many) {
+		/* The live view ran more than one command: which this is. */
+		buf_appendf(b, ",\"run\":%u,\"command\":", h->run ? h->run : 1);
+		escape_json_string(b, h->run_command ? h->run_command : output_opts->command);
+	}
 	buf_appends(b, ",\"user\":");
 	escape_json_string(b, h->login_user ? h->login_user : h->user);
 	if (h->login_port > 0)
@@ -492,13 +511,15 @@ json_object(struct buf *b, const struct host *h, FILE *streams_to)
 		buf_appends(b, ",\"exit_code\":null");
 	buf_appends(b, ",\"signal\":");
 	escape_json_string(b, h->exit_signal);
-	buf_appendf(b, ",\"attempts\":%u,\"attempt_errors\":[", h->attempts);
+	/* Of this run: the view's `:` runs count their own (run_base: 0 for the first). */
+	buf_appendf(b, ",\"attempts\":%u,\"attempt_errors\":[", h->attempts - h->run_base);
 	/* Every failed attempt before the last, with its kind, phase and detail. */
-	for (i = 0; i + 1 < (int)h->attempts && h->history != NULL; i++) {
+	for (i = (int)h->run_base; i + 1 < (int)h->attempts && h->history != NULL; i++) {
 		const struct attempt *a = &h->history[i];
 
-		buf_appendf(b, "%s{\"error_kind\":\"%s\",\"phase\":\"%s\",\"error\":", i ? "," : "",
-		        errkind_name(a->kind), errkind_phase_key(a->phase));
+		buf_appendf(b, "%s{\"error_kind\":\"%s\",\"phase\":\"%s\",\"error\":",
+		        i > (int)h->run_base ? "," : "", errkind_name(a->kind),
+		        errkind_phase_key(a->phase));
 		escape_json_string(b, a->error);
 		buf_appendf(b, ",\"ms\":%ld}", (long)(a->elapsed * 1000 + 0.5));
 	}
@@ -1101,9 +1122,119 @@ prefix_spool(struct host *h, bool is_stderr, const struct spool *s)
 	free(chunk);
 }
 
-/* What the run would have printed as it went, host after host. */
+#define SWAP(type, a, b)                                                                           \
+	do {                                                                                       \
+		type t_ = (a);                                                                     \
+		(a) = (b);                                                                         \
+		(b) = t_;                                                                          \
+	} while (0)
+
+/* Exchange h's current result with the earlier run r (twice puts them back). */
+static void
+swap_run(struct host *h, struct host_run *r)
+{
+	int k;
+
+	SWAP(unsigned, h->run, r->run);
+	SWAP(char *, h->run_command, r->command);
+	SWAP(enum err_kind, h->kind, r->kind);
+	SWAP(char *, h->error, r->error);
+	SWAP(int, h->exit_code, r->exit_code);
+	SWAP(char *, h->exit_signal, r->exit_signal);
+	SWAP(struct spool, h->out, r->out);
+	SWAP(struct spool, h->err, r->err);
+	SWAP(unsigned, h->run_base, r->base);
+	SWAP(unsigned, h->attempts, r->attempts);
+	SWAP(double, h->started, r->started);
+	SWAP(double, h->finished, r->finished);
+	for (k = 0; k < PHASE__COUNT; k++)
+		SWAP(long, h->phase_ms[k], r->phase_ms[k]);
+}
+
+static void deferred_run(struct host *h);
+
+/*
+ * What the run would have printed as it went, host after host; each of the
+ * view's runs in turn, a later run's lines prefixed NAME#RUN.
+ */
 static void
 deferred_host(struct host *h)
+{
+	char *name = h->name, *runname;
+	size_t i;
+
+	for (i = 0; i <= h->npast; i++) {
+		if (i < h->npast)
+			swap_run(h, &h->past[i]);
+		/* JSON says "run" in the object; lines say it in the prefix. */
+		runname =
+		        h->run > 1 && !output_opts->json ? xasprintf("%s#%u", name, h->run) : NULL;
+		if (runname != NULL)
+			h->name = runname;
+		deferred_run(h);
+		h->name = name;
+		free(runname);
+		if (i < h->npast)
+			swap_run(h, &h->past[i]);
+	}
+}
+
+/*
+ * The view's runs, one line each before the summary: which command each
+ * was and how it went (the summary itself counts each host's latest run).
+ */
+static void
+runs_summary(struct host **hosts, size_t n)
+{
+	unsigned r, maxrun = 1;
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		maxrun = hosts[i]->run > maxrun ? hosts[i]->run : maxrun;
+	log_lock();
+	for (r = 1; r <= maxrun; r++) {
+		size_t ok = 0, failed = 0;
+		const char *cmd = r == 1 ? output_opts->command : NULL;
+
+		for (i = 0; i < n; i++) {
+			struct host *h = hosts[i];
+
+			for (j = 0; j <= h->npast; j++) {
+				unsigned run = j < h->npast ? h->past[j].run : h->run;
+				enum err_kind k = j < h->npast ? h->past[j].kind : h->kind;
+
+				if ((run ? run : 1) != r)
+					continue;
+				if (r > 1 && cmd == NULL)
+					cmd = j < h->npast ? h->past[j].command : h->run_command;
+				if (k == EK_NONE)
+					ok++;
+				else
+					failed++;
+			}
+		}
+		if (ok + failed == 0)
+			continue;
+		fprintf(stderr, "run %u: ", r);
+		if (cmd != NULL) {
+			struct buf b;
+
+			buf_init(&b);
+			if (stderr_tty)
+				escape_terminal(&b, cmd, strlen(cmd));
+			else
+				buf_appends(&b, cmd);
+			fwrite(b.p, 1, b.len, stderr);
+			buf_free(&b);
+		}
+		fprintf(stderr, " \xc2\xb7 ok %zu \xc2\xb7 failed %zu\n", ok, failed);
+	}
+	fflush(stderr);
+	log_unlock();
+}
+
+static void
+deferred_run(struct host *h)
 {
 	struct buf b;
 
@@ -1132,6 +1263,8 @@ output_finish(struct host **hosts, size_t n, double wall)
 	size_t i;
 	int rc = 0;
 
+	for (i = 0; i < n; i++)
+		runs_many |= hosts[i]->npast > 0;
 	if (output_deferred) {
 		/* The workers have ended: this thread alone writes now. */
 		for (i = 0; i < n; i++)
@@ -1147,6 +1280,8 @@ output_finish(struct host **hosts, size_t n, double wall)
 	}
 	if (output_opts->failed_file != NULL)
 		rc = write_failed_file(hosts, n);
+	if (runs_many && log_get_level() >= LOG_NORMAL)
+		runs_summary(hosts, n);
 	if (log_get_level() >= LOG_NORMAL)
 		summary(hosts, n, wall);
 	for (i = 0; i < n; i++) {

@@ -40,6 +40,13 @@ struct pool *pool_start(const struct pool_params *p, bool stay_open);
  * before their command started); returns how many.
  */
 size_t pool_retry(struct pool *pl, struct host **hosts, size_t n);
+/*
+ * The live view's `:`: run command next on those of hosts that are done (ok
+ * or failed), over the sessions kept open since their last command (a host
+ * without one connects); their results so far go to each host's past runs.
+ * Returns how many were queued.
+ */
+size_t pool_command(struct pool *pl, struct host **hosts, size_t n, const char *command);
 void pool_wait(struct pool *pl);
 
 /* Where a rolling run stands, for the live view. */

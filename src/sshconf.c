@@ -38,6 +38,7 @@
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -2485,4 +2486,16 @@ sshconf_print(FILE *fp, const struct sshconf_host *h)
 		fprintf(fp, "controlpersist %d\n", h->control_persist);
 	if (h->proxy_jump)
 		fprintf(fp, "proxyjump %s\n", h->proxy_jump);
+}
+
+double
+sshconf_persist(const struct sshconf_host *h)
+{
+	/* ControlMaster yes, auto or autoask (ask would prompt: shoal never does). */
+	if (h->control_master != 1 && h->control_master != 2 && h->control_master != 4)
+		return -1;
+	if (h->control_persist < 0)
+		return -1;
+	/* ControlPersist yes (0): until told to go, here by --persist 0. */
+	return h->control_persist == 0 ? 1e7 : h->control_persist;
 }

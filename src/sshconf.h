@@ -92,6 +92,11 @@ struct sshconf_host {
  */
 int sshconf_load(const char *path);
 void sshconf_free(void);
+/*
+ * Seconds ssh_config keeps h's connection for later runs: its ControlPersist
+ * when ControlMaster is yes, auto or autoask; -1 when it does not.
+ */
+double sshconf_persist(const struct sshconf_host *h);
 
 /*
  * Evaluate the loaded files for alias as ssh would for `ssh [-l user] [-p

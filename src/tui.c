@@ -17,7 +17,10 @@
  * the failure panel (count per error kind, folded host lists); the key line.
  * Enter opens one host (every attempt with its error, then its output), `?`
  * the help, `/` reads a PCRE2 pattern on the bottom line, `q` asks before it
- * cancels hosts still in flight.
+ * cancels hosts still in flight.  `:` reads a command (Up/Down walk the
+ * history) and runs it on the hosts the filter and search show, over the
+ * sessions the pool keeps open (pool_command); each host's page shows every
+ * run, the latest first.
  */
 #include "config.h"
 
@@ -43,6 +46,8 @@
 #include "tui.h"
 #include "xmalloc.h"
 
+/* Bytes of each earlier `:` run's stream shown on a host's page. */
+#define PAST_BYTES  65536
 #define FRAME       0.1 /* seconds between frames, at least */
 #define MIN_COLS    40
 #define MIN_LINES   10
@@ -56,7 +61,7 @@
 enum filter { FILTER_ALL, FILTER_FAILED, FILTER_RUNNING, FILTER__COUNT };
 static const char *const filter_names[] = {"all", "failed", "running"};
 
-enum mode { MODE_LIST, MODE_DETAIL, MODE_HELP, MODE_CONFIRM, MODE_SEARCH };
+enum mode { MODE_LIST, MODE_DETAIL, MODE_HELP, MODE_CONFIRM, MODE_SEARCH, MODE_COMMAND };
 
 enum { PAIR_OK = 1, PAIR_FAILED, PAIR_RETRY, PAIR_ACTIVE };
 
@@ -95,7 +100,11 @@ struct view {
 	size_t scan_left;       /* bytes this frame may still search */
 
 	enum mode mode;
-	struct buf input; /* the search pattern being typed */
+	struct buf input; /* the search pattern or `:` command being typed */
+	char **history;   /* `:` commands run, oldest first */
+	size_t nhistory;
+	size_t hpos;   /* the history entry shown; nhistory: the line typed */
+	char *command; /* the latest `:` command; NULL: the command line's */
 	char status[512];
 	double status_until;
 
@@ -680,8 +689,11 @@ draw_header(struct view *v, double t)
 
 	buf_init(&b);
 	buf_appends(&b, "shoal: ");
-	escape_terminal(
-	        &b, v->o->command ? v->o->command : "", v->o->command ? strlen(v->o->command) : 0);
+	{
+		const char *cmd = v->command ? v->command : v->o->command;
+
+		escape_terminal(&b, cmd ? cmd : "", cmd ? strlen(cmd) : 0);
+	}
 	snprintf(right, sizeof right, "%.1f s", elapsed);
 	move(y, 0);
 	attron(A_BOLD);
@@ -825,8 +837,8 @@ draw_bottom(struct view *v, double t)
 
 	move(y, 0);
 	clrtoeol();
-	if (v->mode == MODE_SEARCH) {
-		addch('/');
+	if (v->mode == MODE_SEARCH || v->mode == MODE_COMMAND) {
+		addch(v->mode == MODE_SEARCH ? '/' : ':');
 		put_text(v->input.p ? v->input.p : "", v->input.len, COLS - 2);
 		curs_set(1);
 		return;
@@ -847,10 +859,11 @@ draw_bottom(struct view *v, double t)
 	if (v->mode == MODE_DETAIL)
 		put_str("arrows/PgUp/PgDn scroll  q/Esc back", COLS - 1);
 	else
-		put_str(v->nfinal == v->n ? "run finished: q quit  Enter open  f filter  / search  "
-		                            "r retry  ? help"
-		                          : "arrows move  Enter open  f filter  / search  r retry  "
-		                            "q quit  ? help",
+		put_str(v->nfinal == v->n
+		                ? "run finished: q quit  Enter open  : command  f filter  "
+		                  "/ search  r retry  ? help"
+		                : "arrows move  Enter open  f filter  / search  r retry  "
+		                  "q quit  ? help",
 		        COLS - 1);
 }
 
@@ -976,6 +989,33 @@ dstream_index(struct host *h, struct dstream *d, const struct spool *s)
 }
 
 /* The page's header: the host's state, its attempts, its time per phase. */
+/*
+ * An earlier run's stream on the page: its first PAST_BYTES, line by line,
+ * escaped (the page reads the current run's streams lazily; earlier runs
+ * are shown in part, and -o / the output at the end have them whole).
+ */
+static void
+past_stream(struct buf *b, const char *title, const struct spool *s)
+{
+	char *chunk = xmalloc(PAST_BYTES);
+	size_t n = s->len < PAST_BYTES ? (size_t)s->len : PAST_BYTES, i, start = 0;
+
+	n = n > 0 ? spool_read(s, 0, chunk, n) : 0;
+	buf_appendf(b, "----- %s (%llu bytes)\n", title, (unsigned long long)s->len);
+	for (i = 0; i <= n; i++) {
+		if (i < n && chunk[i] != '\n')
+			continue;
+		if (i > start || i < n) {
+			escape_terminal(b, chunk + start, i - start);
+			buf_appendc(b, '\n');
+		}
+		start = i + 1;
+	}
+	if (s->len > n)
+		buf_appendf(b, "... %llu more bytes\n", (unsigned long long)(s->len - n));
+	free(chunk);
+}
+
 static void
 detail_make(struct view *v)
 {
@@ -985,6 +1025,8 @@ detail_make(struct view *v)
 	pthread_mutex_lock(&h->lock);
 	buf_reset(&v->dtext);
 	escape_terminal(&v->dtext, h->name, strlen(h->name));
+	if (h->npast > 0)
+		buf_appendf(&v->dtext, "  run %u", h->run);
 	buf_appendf(&v->dtext, "  %s", state_name(h->state, h->phase));
 	if (h->state == HOST_FAILED) {
 		buf_appendf(&v->dtext, " (%s: ", errkind_name(h->kind));
@@ -1022,6 +1064,32 @@ detail_make(struct view *v)
 			        h->phase_ms[k]);
 		buf_appendc(&v->dtext, '\n');
 	}
+	if (h->run_command != NULL) {
+		buf_appends(&v->dtext, "command: ");
+		escape_terminal(&v->dtext, h->run_command, strlen(h->run_command));
+		buf_appendc(&v->dtext, '\n');
+	}
+	for (i = (unsigned)h->npast; i-- > 0;) {
+		const struct host_run *r = &h->past[i];
+		const char *cmd = r->command ? r->command : v->o->command;
+
+		buf_appendf(&v->dtext, "===== run %u: ", r->run);
+		escape_terminal(&v->dtext, cmd ? cmd : "", cmd ? strlen(cmd) : 0);
+		buf_appendf(&v->dtext, "  %s", r->kind == EK_NONE ? "ok" : errkind_name(r->kind));
+		if (r->kind != EK_NONE && r->error != NULL) {
+			buf_appends(&v->dtext, " (");
+			escape_terminal(&v->dtext, r->error, strlen(r->error));
+			buf_appendc(&v->dtext, ')');
+		}
+		if (r->exit_code >= 0)
+			buf_appendf(&v->dtext, "  exit %d", r->exit_code);
+		buf_appendf(&v->dtext, "  %.1f s\n", r->elapsed);
+		past_stream(&v->dtext, "stdout", &r->out);
+		if (r->err.len > 0)
+			past_stream(&v->dtext, "stderr", &r->err);
+	}
+	if (h->npast > 0)
+		buf_appendf(&v->dtext, "===== run %u\n", h->run);
 	pthread_mutex_unlock(&h->lock);
 	detail_lines(v);
 	dstream_index(h, &v->dstream[0], &h->out);
@@ -1117,6 +1185,8 @@ draw_help(void)
 	        "  f                filter: all / failed / running",
 	        "  /                search host names and output (PCRE2); empty clears",
 	        "  r                retry failed hosts that never started their command",
+	        "  :                run a command on the hosts shown, over the open",
+	        "                   connections (Up/Down: history); Enter opens every run",
 	        "  q                quit (asks first while hosts are in flight)",
 	        "  ?                this help",
 	        "",
@@ -1198,6 +1268,68 @@ retry_failed(struct view *v)
 		set_status(v, 4, "retrying %zu host%s", m, m == 1 ? "" : "s");
 }
 
+/* Run the command typed on the hosts the filter and search show. */
+static void
+run_command(struct view *v, const char *command)
+{
+	struct host **list;
+	size_t i, m;
+
+	if (cancel_requested()) {
+		set_status(v, 4, "the run was interrupted: nothing more is run");
+		return;
+	}
+	if (v->nhistory == 0 || strcmp(v->history[v->nhistory - 1], command) != 0) {
+		v->history = xreallocarray(v->history, v->nhistory + 1, sizeof *v->history);
+		v->history[v->nhistory++] = xstrdup(command);
+	}
+	list = xcalloc(v->nrows ? v->nrows : 1, sizeof *list);
+	for (i = 0; i < v->nrows; i++)
+		list[i] = v->hosts[v->rows[i]];
+	m = pool_command(v->pool, list, v->nrows, command);
+	free(list);
+	if (m == 0) {
+		set_status(v, 4, "no host to run it on (hosts shown must be done: ok or failed)");
+		return;
+	}
+	free(v->command);
+	v->command = xstrdup(command);
+	v->t0 = host_now();
+	v->t_end = 0;
+	set_status(v, 4, "running on %zu host%s", m, m == 1 ? "" : "s");
+}
+
+static void
+key_command(struct view *v, int c)
+{
+	const char *h;
+	char *command;
+
+	if (c == 27) {
+		v->mode = MODE_LIST;
+	} else if (c == '\n' || c == '\r' || c == KEY_ENTER) {
+		v->mode = MODE_LIST;
+		command = xstrndup(v->input.p ? v->input.p : "", v->input.len);
+		if (*command != '\0')
+			run_command(v, command);
+		free(command);
+	} else if (c == KEY_UP || c == KEY_DOWN) {
+		if (c == KEY_UP && v->hpos > 0)
+			v->hpos--;
+		else if (c == KEY_DOWN && v->hpos < v->nhistory)
+			v->hpos++;
+		h = v->hpos < v->nhistory ? v->history[v->hpos] : "";
+		buf_reset(&v->input);
+		buf_appends(&v->input, h);
+	} else if (c == KEY_BACKSPACE || c == 127 || c == 8) {
+		while (v->input.len > 0 &&
+		        ((unsigned char)v->input.p[--v->input.len] & 0xc0) == 0x80)
+			;
+	} else if (c >= 32 && c < 256 && c != 127 && v->input.len < 4000) {
+		buf_appendc(&v->input, (char)c);
+	}
+}
+
 static void
 move_sel(struct view *v, long delta)
 {
@@ -1266,6 +1398,11 @@ key_list(struct view *v, int c)
 		break;
 	case 'r':
 		retry_failed(v);
+		break;
+	case ':':
+		v->mode = MODE_COMMAND;
+		v->hpos = v->nhistory;
+		buf_reset(&v->input);
 		break;
 	case 'q':
 	case 'Q':
@@ -1374,6 +1511,9 @@ key(struct view *v, int c)
 	case MODE_SEARCH:
 		key_search(v, c);
 		break;
+	case MODE_COMMAND:
+		key_command(v, c);
+		break;
 	}
 }
 
@@ -1382,6 +1522,7 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 {
 	struct view v;
 	double next = 0, t;
+	size_t i;
 	int c;
 
 	memset(&v, 0, sizeof v);
@@ -1427,6 +1568,10 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 	free(v.dlines);
 	free(v.dstream[0].starts);
 	free(v.dstream[1].starts);
+	for (i = 0; i < v.nhistory; i++)
+		free(v.history[i]);
+	free(v.history);
+	free(v.command);
 	buf_free(&v.input);
 	buf_free(&v.dtext);
 }
