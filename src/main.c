@@ -22,6 +22,7 @@
 #include "cancel.h"
 #include "host.h"
 #include "hostlist.h"
+#include "authconf.h"
 #include "keys.h"
 #include "knownhosts.h"
 #include "log.h"
@@ -400,7 +401,6 @@ main(int argc, char **argv)
 	host_name_all(hosts, hl.n);
 	signals_setup();
 	ssh_init();
-	keys_init(o.ssh_config);
 	memset(&pp, 0, sizeof pp);
 	pp.hosts = hosts;
 	pp.n = hl.n;
@@ -414,6 +414,7 @@ main(int argc, char **argv)
 	if (rc == 0 || output_exit_status(hosts, hl.n) > rc)
 		rc = output_exit_status(hosts, hl.n);
 	keys_free();
+	authconf_free();
 	kh_free();
 	ssh_finalize();
 	for (i = 0; i < hl.n; i++)
