@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# t0352: a server that allows only keyboard-interactive (PAM password
+# logins: UsePAM yes, KbdInteractiveAuthentication yes, PasswordAuthentication
+# no) is reached with the run's password (--password-env); a wrong password
+# is auth_denied, once, naming the method; PreferredAuthentications without
+# keyboard-interactive, or no password, means it is not tried.
+. "$(dirname "$0")/lib.sh"
+
+[ "$EUID" -eq 0 ] || skip_all "sshd needs root for PAM, and setting a password needs root"
+lab_user
+lab_keys
+lab_password shoal-kbd-pw
+start_sshd kbd "UsePAM yes" "KbdInteractiveAuthentication yes" "PasswordAuthentication no" \
+    "PubkeyAuthentication no"
+add_aliases "$T/ssh_config" kbd 2 "$SSHD_PORT_KBD"
+add_alias "$T/ssh_config" nokbd "$SSHD_PORT_KBD" "" "PreferredAuthentications publickey,password"
+trust_host_keys "$SSHD_PORT_KBD"
+
+SHOAL_PW=shoal-kbd-pw run_shoal -F "$T/ssh_config" -w 'kbd0[1-2]' --password-env SHOAL_PW --json -- 'echo in'
+is "$RC" 0 "keyboard-interactive with the run's password logs in"
+is "$(grep -c '"status":"ok"' "$T/out")" 2 "on both hosts"
+unlike "$(cat "$T/out" "$T/err")" 'shoal-kbd-pw' "the password appears nowhere"
+
+SHOAL_PW=wrong run_shoal -F "$T/ssh_config" -w kbd01 --password-env SHOAL_PW --json -- true
+is "$RC" 3 "a wrong password: exit 3"
+like "$(cat "$T/out")" '"error_kind":"auth_denied".*"attempts":1,' "auth_denied, once"
+like "$(cat "$T/err")" 'kbd01: auth_denied \(auth phase, attempt 1/4\): keyboard-interactive refused \(server allows: keyboard-interactive\)' "naming the method refused"
+
+SHOAL_PW=shoal-kbd-pw run_shoal -F "$T/ssh_config" -w nokbd --password-env SHOAL_PW -- true
+is "$RC" 3 "PreferredAuthentications without keyboard-interactive: not tried"
+like "$(cat "$T/err")" 'nokbd: auth_denied .*no method to try \(server allows: keyboard-interactive\)' "nothing to try"
+
+run_shoal -F "$T/ssh_config" -w kbd01 -- true
+is "$RC" 3 "no password for the run: not tried, denied"
+done_testing
