@@ -420,7 +420,8 @@ m_kbdint(struct login *l)
 	bool answered = false;
 	const char *prompt;
 	char echo = 0, *text;
-	int rc, n;
+	struct buf qs;
+	int rc, n, i;
 
 	for (;;) {
 		rc = run(l, STEP_KBDINT, NULL);
@@ -436,12 +437,18 @@ m_kbdint(struct login *l)
 			answered = true;
 			continue;
 		}
-		text = printable(prompt ? prompt : "");
+		buf_init(&qs);
+		for (i = 0; i < n && i < 4; i++) {
+			prompt = ssh_userauth_kbdint_getprompt(l->s, (unsigned int)i, &echo);
+			text = printable(prompt ? prompt : "");
+			buf_appendf(&qs, "%s\"%s\"", i ? ", " : "", text);
+			free(text);
+		}
 		outcome_set(l->out, EK_AUTH_DENIED, PHASE_AUTH,
-		        "keyboard-interactive asked %d question%s (\"%s\"%s); shoal answers only "
-		        "one password prompt",
-		        n, n == 1 ? "" : "s", text, n > 1 ? ", ..." : "");
-		free(text);
+		        "keyboard-interactive asked %d question%s (%s%s); shoal answers only one "
+		        "password prompt",
+		        n, n == 1 ? "" : "s", qs.p, n > 4 ? ", ..." : "");
+		buf_free(&qs);
 		return AUTH_GIVE_UP;
 	}
 	if (rc == SSH_AUTH_DENIED)

@@ -3,7 +3,10 @@
 # logins: UsePAM yes, KbdInteractiveAuthentication yes, PasswordAuthentication
 # no) is reached with the run's password (--password-env); a wrong password
 # is auth_denied, once, naming the method; PreferredAuthentications without
-# keyboard-interactive, or no password, means it is not tried.
+# keyboard-interactive, or no password, means it is not tried.  A server
+# that asks other questions (two prompts, one with a terminal escape: a
+# paramiko server, tests/kbdint-server.py) is auth_denied at once, quoting
+# the prompts escaped, never a hang.
 . "$(dirname "$0")/lib.sh"
 
 [ "$EUID" -eq 0 ] || skip_all "sshd needs root for PAM, and setting a password needs root"
@@ -32,4 +35,25 @@ like "$(cat "$T/err")" 'nokbd: auth_denied .*no method to try \(server allows: k
 
 run_shoal -F "$T/ssh_config" -w kbd01 -- true
 is "$RC" 3 "no password for the run: not tried, denied"
+
+if /usr/bin/python3 -c 'import paramiko' 2>/dev/null; then
+    mkdir -p "$T/pk"
+    ssh-keygen -q -t ed25519 -N '' -f "$T/pk/hostkey" </dev/null || BAIL_OUT "ssh-keygen"
+    port=$(free_port)
+    /usr/bin/python3 "$top_srcdir/tests/kbdint-server.py" "$port" "$T/pk/hostkey" 2>"$T/pk/log" &
+    listening() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+    wait_for 20 listening || BAIL_OUT "kbdint-server.py did not start: $(cat "$T/pk/log")"
+    read -r type blob _ <"$T/pk/hostkey.pub"
+    echo "[127.0.0.1]:$port $type $blob" >>"$T/known_hosts"
+    add_alias "$T/ssh_config" questions "$port"
+    start=$(date +%s%N)
+    SHOAL_PW=shoal-kbd-pw run_shoal -F "$T/ssh_config" -w questions --password-env SHOAL_PW --auth-timeout 30 -- true
+    took=$((($(date +%s%N) - start) / 1000000))
+    is "$RC" 3 "two questions: exit 3"
+    if [ "$took" -lt 15000 ]; then pass "at once, not at the auth deadline ($took ms)"; else fail "took $took ms"; fi
+    like "$(cat "$T/err")" 'questions: auth_denied \(auth phase, attempt 1/4\): keyboard-interactive asked 2 questions \("Password: ", "Verification code\\x1b\[31m: "\)' "quoting the prompts, escaped"
+    unlike "$(cat "$T/err")" $'\x1b' "no raw escape reaches the terminal"
+else
+    skip "no python3-paramiko for the two-question server"
+fi
 done_testing
