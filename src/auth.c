@@ -161,7 +161,7 @@ plan_keys(struct login *l)
 		id->path = owned ? owned[i] : ac->identities[i].path;
 		id->user_given = owned ? false : ac->identities[i].user_given;
 		id->kf = keys_file(id->path);
-		if (id->kf->state == KEYS_MISSING) {
+		if (id->kf->state == KEYS_MISSING && id->kf->pub64 == NULL) {
 			if (id->user_given)
 				note(l, id->path, "no such file");
 			continue;
@@ -237,6 +237,11 @@ plan_keys(struct login *l)
 			case KEYS_ENCRYPTED:
 				note(l, kf->path, "encrypted and not in the agent, skipped");
 				break;
+			case KEYS_MISSING:
+				note(l, kf->path,
+				        "only its .pub is there and it is not in the agent, "
+				        "skipped");
+				break;
 			default:
 				note(l, kf->path, "not a private key libssh can read, skipped");
 				break;
@@ -249,6 +254,10 @@ plan_keys(struct login *l)
 				add_cand(l, priv, NULL, ids[j].beside->path, is_rsa(priv));
 			else
 				note(l, ids[j].beside->path, "does not certify its key, skipped");
+		} else if (ids[j].beside != NULL) {
+			note(l, ids[j].beside->path,
+			        "its key is not one shoal can sign with (only the agent can), "
+			        "skipped");
 		}
 	}
 	for (i = 0; owned != NULL && i < nd; i++)

@@ -75,16 +75,16 @@ file_read(const char *path)
 
 	kf->path = xstrdup(path);
 	if (access(path, F_OK) < 0 && errno == ENOENT) {
-		kf->state = KEYS_MISSING;
-		return kf;
-	}
-	if (ssh_pki_import_privkey_file(path, NULL, no_passphrase, &asked, &kf->priv) == SSH_OK) {
+		kf->state = KEYS_MISSING; /* KEY.pub alone still finds it in an agent */
+	} else if (ssh_pki_import_privkey_file(path, NULL, no_passphrase, &asked, &kf->priv) ==
+	           SSH_OK) {
 		kf->state = KEYS_LOADED;
 		kf->pub64 = keys_blob64(kf->priv);
 		return kf;
+	} else {
+		kf->priv = NULL;
+		kf->state = asked ? KEYS_ENCRYPTED : KEYS_UNREADABLE;
 	}
-	kf->priv = NULL;
-	kf->state = asked ? KEYS_ENCRYPTED : KEYS_UNREADABLE;
 	pubpath = xasprintf("%s.pub", path);
 	if (ssh_pki_import_pubkey_file(pubpath, &pub) == SSH_OK) {
 		kf->pub64 = keys_blob64(pub);

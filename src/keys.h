@@ -11,7 +11,7 @@
 enum keys_state {
 	KEYS_LOADED,     /* the private key is read: it can sign */
 	KEYS_ENCRYPTED,  /* needs a passphrase shoal never asks for */
-	KEYS_MISSING,    /* no such file */
+	KEYS_MISSING,    /* no such file (KEY.pub may still be there) */
 	KEYS_UNREADABLE, /* there, but not a key libssh can read */
 };
 

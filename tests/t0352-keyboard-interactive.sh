@@ -5,7 +5,7 @@
 # is auth_denied, once, naming the method; PreferredAuthentications without
 # keyboard-interactive, or no password, means it is not tried.  A server
 # that asks other questions (two prompts, one with a terminal escape: a
-# paramiko server, tests/kbdint-server.py) is auth_denied at once, quoting
+# paramiko server, tests/paramiko-server.py) is auth_denied at once, quoting
 # the prompts escaped, never a hang.
 . "$(dirname "$0")/lib.sh"
 
@@ -40,7 +40,7 @@ if /usr/bin/python3 -c 'import paramiko' 2>/dev/null; then
     mkdir -p "$T/pk"
     ssh-keygen -q -t ed25519 -N '' -f "$T/pk/hostkey" </dev/null || BAIL_OUT "ssh-keygen"
     port=$(free_port)
-    /usr/bin/python3 "$top_srcdir/tests/kbdint-server.py" "$port" "$T/pk/hostkey" 2>"$T/pk/log" &
+    /usr/bin/python3 "$top_srcdir/tests/paramiko-server.py" questions "$port" "$T/pk/hostkey" 2>"$T/pk/log" &
     listening() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
     wait_for 20 listening || BAIL_OUT "kbdint-server.py did not start: $(cat "$T/pk/log")"
     read -r type blob _ <"$T/pk/hostkey.pub"
