@@ -220,6 +220,7 @@ agent_keys_free(struct agent_key *keys, size_t n)
 
 	for (i = 0; i < n; i++) {
 		free(keys[i].blob64);
+		free(keys[i].type);
 		free(keys[i].comment);
 	}
 	free(keys);
@@ -229,10 +230,10 @@ int
 agent_list(const char *sock, double deadline, struct agent_key **keys, size_t *n)
 {
 	unsigned char req = AGENT_REQUEST_IDS, *msg = NULL;
-	const unsigned char *blob, *comment;
+	const unsigned char *blob, *comment, *type;
 	struct agent_key *v = NULL;
-	size_t len, off, i = 0, count = 0;
-	uint32_t blen, clen;
+	size_t len, off, boff, i = 0, count = 0;
+	uint32_t blen, clen, tlen;
 	int fd, rc = -1;
 
 	*keys = NULL;
@@ -259,7 +260,13 @@ agent_list(const char *sock, double deadline, struct agent_key **keys, size_t *n
 			errno = EPROTO;
 			goto done;
 		}
+		boff = 0;
+		if ((type = get_string(blob, blen, &boff, &tlen)) == NULL) {
+			errno = EPROTO;
+			goto done;
+		}
 		v[i].blob64 = b64_encode(blob, blen);
+		v[i].type = xstrndup((const char *)type, tlen);
 		v[i].comment = xstrndup((const char *)comment, clen);
 	}
 	*keys = v;

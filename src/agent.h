@@ -10,6 +10,7 @@
 
 struct agent_key {
 	char *blob64;  /* the public key or certificate blob, base64 */
+	char *type;    /* its key type name, e.g. "ssh-ed25519" */
 	char *comment; /* as the agent gives it: not yet printable */
 };
 

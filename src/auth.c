@@ -55,6 +55,7 @@
 #define AUTH_TIMED_OUT (-1000)
 #define AUTH_CANCELLED (-1001)
 #define AUTH_GIVE_UP   (-1002) /* outcome already set */
+#define AUTH_NOT_SENT  (-1003) /* noted: on to the next key */
 
 #define DEFAULT_PREFERRED "gssapi-with-mic,hostbased,publickey,keyboard-interactive,password"
 
@@ -81,8 +82,9 @@ struct login {
 	struct buf refused; /* keys refused by this server, for tried */
 	struct buf notes;   /* keys not sent, and why */
 	struct outcome *out;
-	bool planned; /* publickey is on: the keys were listed */
-	bool fast;    /* the first key goes before "none" */
+	bool planned;      /* publickey is on: the keys were listed */
+	bool fast;         /* the first key goes before "none" */
+	bool agent_listed; /* libssh has asked the agent proxy for its keys */
 };
 
 static char *
@@ -209,7 +211,7 @@ plan_keys(struct login *l)
 			ids[j].taken = true;
 			/* The same key: sign here when the file can, saving a trip to the agent. */
 			add_cand(l, ids[j].kf->priv, ids[j].kf->priv ? NULL : &l->akeys[i],
-			        ids[j].path, false);
+			        ids[j].path, is_rsa(ids[j].kf->priv));
 			break;
 		}
 	}
@@ -278,6 +280,7 @@ enum step {
 	STEP_NONE,
 	STEP_KEY,   /* an identity file's key, signed here */
 	STEP_AGENT, /* the key the agent proxy shows */
+	STEP_QUERY, /* would the server take this public key? */
 	STEP_PASSWORD,
 	STEP_KBDINT,
 };
@@ -292,6 +295,8 @@ call(struct login *l, enum step step, ssh_key key)
 		return ssh_userauth_publickey(l->s, NULL, key);
 	case STEP_AGENT:
 		return ssh_userauth_agent(l->s, NULL);
+	case STEP_QUERY:
+		return ssh_userauth_try_publickey(l->s, NULL, key);
 	case STEP_PASSWORD:
 		return ssh_userauth_password(l->s, NULL, l->ac->secret);
 	case STEP_KBDINT:
@@ -352,6 +357,39 @@ not_sent(struct login *l, const struct cand *c)
 	return false;
 }
 
+/*
+ * Offer an agent key.  libssh 0.10 leaks the agent's previous answer each
+ * time ssh_userauth_agent lists the agent again in a session, so after the
+ * first agent key of a session a key is first only asked about
+ * (ssh_userauth_try_publickey, as ssh does with every key) and handed to
+ * ssh_userauth_agent, to be signed, only when the server would take it.
+ */
+static int
+offer_agent_key(struct login *l, const struct cand *c)
+{
+	ssh_key pub = NULL;
+	int rc;
+
+	if (l->proxy == NULL && (l->proxy = agent_proxy_start(l->s, l->ac->agent)) == NULL) {
+		note(l, c->name, "cannot reach the agent, not sent");
+		return AUTH_NOT_SENT;
+	}
+	if (l->agent_listed) {
+		if (ssh_pki_import_pubkey_base64(
+		            c->ak->blob64, ssh_key_type_from_name(c->ak->type), &pub) != SSH_OK) {
+			note(l, c->name, "a key type libssh does not know, not sent");
+			return AUTH_NOT_SENT;
+		}
+		rc = run(l, STEP_QUERY, pub);
+		ssh_key_free(pub);
+		if (rc != SSH_AUTH_SUCCESS)
+			return rc;
+	}
+	agent_proxy_show(l->proxy, c->ak);
+	l->agent_listed = true;
+	return run(l, STEP_AGENT, NULL);
+}
+
 /* Offer the next key; SSH_AUTH_DENIED when there is none left. */
 static int
 offer_next(struct login *l)
@@ -366,13 +404,9 @@ offer_next(struct login *l)
 		if (c->priv != NULL) {
 			rc = run(l, STEP_KEY, c->priv);
 		} else {
-			if (l->proxy == NULL &&
-			        (l->proxy = agent_proxy_start(l->s, l->ac->agent)) == NULL) {
-				note(l, c->name, "cannot reach the agent, not sent");
+			rc = offer_agent_key(l, c);
+			if (rc == AUTH_NOT_SENT)
 				continue;
-			}
-			agent_proxy_show(l->proxy, c->ak);
-			rc = run(l, STEP_AGENT, NULL);
 		}
 		if (rc != SSH_AUTH_DENIED)
 			return rc;
@@ -445,6 +479,11 @@ m_kbdint(struct login *l)
 				return SSH_AUTH_ERROR;
 			answered = true;
 			continue;
+		}
+		if (n == 1 && answered && !echo && prompt != NULL && asks_password(prompt)) {
+			/* Asked again: the password was wrong. */
+			tried(l, "keyboard-interactive refused");
+			return SSH_AUTH_DENIED;
 		}
 		buf_init(&qs);
 		for (i = 0; i < n && i < 4; i++) {
@@ -606,6 +645,11 @@ auth_login(ssh_session s, const char *alias, const struct auth_config *ac, struc
 	if (norder > 0 && order[0] == &methods[0] && l.ncands > 0 && l.cands[0].priv != NULL) {
 		l.fast = true;
 		rc = offer_next(&l);
+		/* Nothing went out after all: ask with "none" what the server allows. */
+		if (rc == SSH_AUTH_DENIED && l.methods == 0)
+			rc = run(&l, STEP_NONE, NULL);
+		if (rc == SSH_AUTH_DENIED && l.methods == 0)
+			l.methods = ssh_userauth_list(s, NULL);
 	} else {
 		rc = run(&l, STEP_NONE, NULL);
 		if (rc == SSH_AUTH_DENIED || rc == SSH_AUTH_PARTIAL)
