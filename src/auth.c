@@ -345,9 +345,12 @@ not_sent(struct login *l, const struct cand *c)
 	if (e == NULL)
 		return false;
 	if (strncmp(e, "The key algorithm", 17) == 0) {
+		/* libssh falls back to ssh-rsa (SHA-1), which it never signs with,
+		 * when the server's server-sig-algs has no rsa-sha2-*. */
 		note(l, c->name,
-		        c->rsa ? "server did not offer rsa-sha2-*, not sent"
-		               : "key algorithm not accepted by libssh, not sent");
+		        c->rsa && strstr(e, "'ssh-rsa") != NULL
+		                ? "server did not offer rsa-sha2-*, not sent"
+		                : "its algorithm is not in PubkeyAcceptedAlgorithms, not sent");
 		return true;
 	}
 	if (strstr(e, "RSA_MIN_SIZE") != NULL) {

@@ -4,7 +4,8 @@
 # paramiko server, tests/paramiko-server.py, which logs every key offered)
 # is never offered and is named "server did not offer rsa-sha2-*, not sent",
 # while the next key still goes; an IdentityFile whose private half is
-# missing but whose .pub is there finds the key in the agent, as with ssh.
+# missing but whose .pub is there finds the key in the agent, as with ssh;
+# a key whose algorithm PubkeyAcceptedAlgorithms leaves out is not sent.
 . "$(dirname "$0")/lib.sh"
 
 /usr/bin/python3 -c 'import paramiko' 2>/dev/null || skip_all "no python3-paramiko (bash tests/deps.sh test)"
@@ -47,4 +48,9 @@ is "$(grep -c 'auth: offering' "$T/err")" 1 "offering that key alone"
 env -u SSH_AUTH_SOCK timeout -k 2 60 "$SHOAL" -F "$T/ssh_config" -w pubonly -- true \
     </dev/null >"$T/out" 2>"$T/err"
 like "$(cat "$T/err")" "pubonly: auth_denied .*no key sent; $T/pubonly/key: only its .pub is there and it is not in the agent, skipped" "without the agent: skipped, with the reason"
+
+# PubkeyAcceptedAlgorithms that leaves the key's algorithm out: not sent.
+add_alias "$T/ssh_config" algs "$SSHD_PORT_MAIN" "" "PubkeyAcceptedAlgorithms rsa-sha2-512"
+run_shoal -F "$T/ssh_config" -w algs -- true
+like "$(cat "$T/err")" "algs: auth_denied .*no key sent; $T/id_ed25519: its algorithm is not in PubkeyAcceptedAlgorithms, not sent" "a key PubkeyAcceptedAlgorithms leaves out is not sent"
 done_testing
