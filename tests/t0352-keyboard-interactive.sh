@@ -3,7 +3,8 @@
 # logins: UsePAM yes, KbdInteractiveAuthentication yes, PasswordAuthentication
 # no) is reached with the run's password (--password-env); a wrong password
 # is auth_denied, once, naming the method; PreferredAuthentications without
-# keyboard-interactive, or no password, means it is not tried.  A server
+# keyboard-interactive, KbdInteractiveAuthentication no, PasswordAuthentication
+# no, or no password, means the method is not tried.  A server
 # that asks other questions (two prompts, one with a terminal escape: a
 # paramiko server, tests/paramiko-server.py) is auth_denied at once, quoting
 # the prompts escaped, never a hang.
@@ -36,11 +37,25 @@ like "$(cat "$T/err")" 'nokbd: auth_denied .*no method to try \(server allows: k
 run_shoal -F "$T/ssh_config" -w kbd01 -- true
 is "$RC" 3 "no password for the run: not tried, denied"
 
+# The ssh_config switches: KbdInteractiveAuthentication no, and
+# PasswordAuthentication no for a server that takes passwords.
+add_alias "$T/ssh_config" kbdoff "$SSHD_PORT_KBD" "" "KbdInteractiveAuthentication no"
+SHOAL_PW=shoal-kbd-pw run_shoal -F "$T/ssh_config" -w kbdoff --password-env SHOAL_PW -- true
+like "$(cat "$T/err")" 'kbdoff: auth_denied .*no method to try \(server allows: keyboard-interactive\)' "KbdInteractiveAuthentication no: not tried"
+start_sshd pw "PasswordAuthentication yes" "PubkeyAuthentication no"
+trust_host_keys "$SSHD_PORT_PW"
+add_alias "$T/ssh_config" pwon "$SSHD_PORT_PW"
+add_alias "$T/ssh_config" pwoff "$SSHD_PORT_PW" "" "PasswordAuthentication no"
+SHOAL_PW=shoal-kbd-pw run_shoal -F "$T/ssh_config" -w pwon,pwoff --password-env SHOAL_PW -- true
+is "$RC" 3 "one of the two password hosts denied"
+unlike "$(cat "$T/err")" 'pwon:' "the password logs in where PasswordAuthentication is on"
+like "$(cat "$T/err")" 'pwoff: auth_denied .*no method to try \(server allows: password\)' "PasswordAuthentication no: not tried"
+
 if /usr/bin/python3 -c 'import paramiko' 2>/dev/null; then
     mkdir -p "$T/pk"
     ssh-keygen -q -t ed25519 -N '' -f "$T/pk/hostkey" </dev/null || BAIL_OUT "ssh-keygen"
     port=$(free_port)
-    /usr/bin/python3 "$top_srcdir/tests/paramiko-server.py" questions "$port" "$T/pk/hostkey" 2>"$T/pk/log" &
+    /usr/bin/python3 "$top_srcdir/tests/paramiko-server.py" questions "$port" "$T/pk/hostkey" >/dev/null 2>"$T/pk/log" &
     listening() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
     wait_for 20 listening || BAIL_OUT "kbdint-server.py did not start: $(cat "$T/pk/log")"
     read -r type blob _ <"$T/pk/hostkey.pub"
