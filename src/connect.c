@@ -37,12 +37,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "auth.h"
+#include "authconf.h"
 #include "buf.h"
 #include "cancel.h"
 #include "connect.h"
 #include "escape.h"
-#include "auth.h"
-#include "authconf.h"
 #include "knownhosts.h"
 #include "limiter.h"
 #include "log.h"
@@ -693,8 +693,7 @@ authenticate(struct conn *c, const char *alias, const struct connect_params *p, 
 	struct auth_config ac;
 	struct auth_identity *ids;
 	struct authconf cf;
-	const char *sock = getenv("SSH_AUTH_SOCK");
-	char *agent = NULL;
+	const char *agent = getenv("SSH_AUTH_SOCK");
 	size_t i, n = 0;
 	int rc;
 
@@ -715,14 +714,11 @@ authenticate(struct conn *c, const char *alias, const struct connect_params *p, 
 	ac.certificates = (const char *const *)cf.certificate_files;
 	ac.ncertificates = cf.ncertificate_files;
 	ac.identities_only = cf.identities_only == 1;
-	if (cf.identity_agent == NULL || strcmp(cf.identity_agent, "SSH_AUTH_SOCK") == 0)
-		agent = sock != NULL && *sock != '\0' ? xstrdup(sock) : NULL;
-	else if (strcasecmp(cf.identity_agent, "none") != 0)
-		agent = cf.identity_agent[0] == '$' ? (getenv(cf.identity_agent + 1)
-		                                               ? xstrdup(getenv(cf.identity_agent + 1))
-		                                               : NULL)
-		                                    : xstrdup(cf.identity_agent);
-	ac.agent = agent;
+	if (cf.identity_agent != NULL && strcmp(cf.identity_agent, "SSH_AUTH_SOCK") != 0)
+		agent = strcasecmp(cf.identity_agent, "none") == 0 ? NULL
+		        : cf.identity_agent[0] == '$'              ? getenv(cf.identity_agent + 1)
+		                                                   : cf.identity_agent;
+	ac.agent = agent != NULL && *agent != '\0' ? agent : NULL;
 	ac.pubkey = cf.pubkey != 0;
 	ac.kbdint = cf.kbdint != 0;
 	ac.password = cf.password != 0;
@@ -730,7 +726,6 @@ authenticate(struct conn *c, const char *alias, const struct connect_params *p, 
 	ac.secret = p->password;
 	ac.timeout = o->auth_timeout;
 	rc = auth_login(c->session, alias, &ac, out);
-	free(agent);
 	free(ids);
 	authconf_clear(&cf);
 	return rc;

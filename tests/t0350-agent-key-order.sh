@@ -6,7 +6,7 @@
 # still goes first.  With IdentitiesOnly and an identity not in the agent,
 # no agent key is offered at all.  With no IdentityFile and no
 # IdentitiesOnly, the agent's keys go in the agent's order, as with ssh:
-# both are cut off by MaxAuthTries.
+# both are cut off by MaxAuthTries.  IdentityAgent none keeps the agent out.
 . "$(dirname "$0")/lib.sh"
 
 command -v ssh-agent >/dev/null || skip_all "no ssh-agent"
@@ -70,4 +70,10 @@ is "$RC" 3 "and so does shoal, the same way"
 like "$(grep 'auth: offering' "$T/err" | head -1)" 'offering agent key agent-key-1$' "agent keys go in agent order"
 like "$(cat "$T/out")" '"error_kind":"auth_denied"' "auth_denied"
 like "$(cat "$T/err")" 'anykey: auth_denied .*publickey refused \(agent key agent-key-1, agent key agent-key-2' "naming the keys refused"
+
+# IdentityAgent none: the agent is not asked, the encrypted key is skipped.
+add_alias "$T/ssh_config" noagent "$SSHD_PORT_MAIN" "" "IdentityFile $T/k8" "IdentityAgent none"
+run_agent -F "$T/ssh_config" -w noagent -- true
+is "$RC" 3 "IdentityAgent none: denied"
+like "$(cat "$T/err")" "noagent: auth_denied .*no key sent; $T/k8: encrypted and not in the agent, skipped" "the agent is not asked"
 done_testing
