@@ -4,7 +4,8 @@
 # no) is reached with the run's password (--password-env); a wrong password
 # is auth_denied, once, naming the method; PreferredAuthentications without
 # keyboard-interactive, KbdInteractiveAuthentication no, PasswordAuthentication
-# no, or no password, means the method is not tried.  A server
+# no, or no password, means the method is not tried; a key then a password
+# (AuthenticationMethods) logs in.  A server
 # that asks other questions (two prompts, one with a terminal escape: a
 # paramiko server, tests/paramiko-server.py) is auth_denied at once, quoting
 # the prompts escaped, never a hang.
@@ -50,6 +51,14 @@ SHOAL_PW=shoal-kbd-pw run_shoal -F "$T/ssh_config" -w pwon,pwoff --password-env 
 is "$RC" 3 "one of the two password hosts denied"
 unlike "$(cat "$T/err")" 'pwon:' "the password logs in where PasswordAuthentication is on"
 like "$(cat "$T/err")" 'pwoff: auth_denied .*no method to try \(server allows: password\)' "PasswordAuthentication no: not tried"
+
+# A key then a password (AuthenticationMethods): partial success, then on.
+start_sshd both "AuthenticationMethods publickey,password" "PasswordAuthentication yes"
+trust_host_keys "$SSHD_PORT_BOTH"
+add_alias "$T/ssh_config" both "$SSHD_PORT_BOTH"
+SHOAL_PW=shoal-kbd-pw run_shoal -F "$T/ssh_config" -w both --password-env SHOAL_PW -- 'echo in'
+is "$RC" 0 "publickey then password (partial success): logs in"
+is "$(cat "$T/out")" "both: in" "and runs the command"
 
 if /usr/bin/python3 -c 'import paramiko' 2>/dev/null; then
     mkdir -p "$T/pk"
