@@ -119,7 +119,7 @@ add_cand(struct login *l, ssh_key priv, const struct agent_key *ak, const char *
 	c->priv = priv;
 	c->ak = ak;
 	c->name = printable(name);
-	c->rsa = rsa;
+	c->rsa = ak != NULL ? strncmp(ak->type, "ssh-rsa", 7) == 0 : rsa;
 }
 
 static bool
@@ -148,7 +148,7 @@ plan_keys(struct login *l)
 	size_t nids = 0, i, j, nd = ac->nidentities;
 	char **owned = NULL, *p, *msg;
 	const struct keys_cert *kc;
-	bool found;
+	bool found, *matched;
 
 	if (nd == 0 && ac->ssh_dir != NULL) {
 		nd = sizeof dflt / sizeof dflt[0];
@@ -162,6 +162,11 @@ plan_keys(struct login *l)
 
 		id->path = owned ? owned[i] : ac->identities[i].path;
 		id->user_given = owned ? false : ac->identities[i].user_given;
+		/* Named twice (-i and IdentityFile): offered once, as by ssh. */
+		for (j = 0; j < nids && strcmp(ids[j].path, id->path) != 0; j++)
+			;
+		if (j < nids)
+			continue;
 		id->kf = keys_file(id->path);
 		if (id->kf->state == KEYS_MISSING && id->kf->pub64 == NULL) {
 			if (id->user_given)
@@ -203,12 +208,13 @@ plan_keys(struct login *l)
 		l->akeys = NULL;
 		l->nakeys = 0;
 	}
+	matched = xcalloc(l->nakeys ? l->nakeys : 1, sizeof *matched);
 	for (i = 0; i < l->nakeys; i++) {
 		for (j = 0; j < nids; j++) {
 			if (ids[j].taken || ids[j].kf->pub64 == NULL ||
 			        strcmp(ids[j].kf->pub64, l->akeys[i].blob64) != 0)
 				continue;
-			ids[j].taken = true;
+			ids[j].taken = matched[i] = true;
 			/* The same key: sign here when the file can, saving a trip to the agent. */
 			add_cand(l, ids[j].kf->priv, ids[j].kf->priv ? NULL : &l->akeys[i],
 			        ids[j].path, is_rsa(ids[j].kf->priv));
@@ -217,10 +223,7 @@ plan_keys(struct login *l)
 	}
 	if (!ac->identities_only) {
 		for (i = 0; i < l->nakeys; i++) {
-			for (found = false, j = 0; j < nids && !found; j++)
-				found = ids[j].taken && ids[j].kf->pub64 != NULL &&
-				        strcmp(ids[j].kf->pub64, l->akeys[i].blob64) == 0;
-			if (found)
+			if (matched[i])
 				continue;
 			msg = xasprintf("agent key %s", l->akeys[i].comment);
 			add_cand(l, NULL, &l->akeys[i], msg, false);
@@ -266,12 +269,7 @@ plan_keys(struct login *l)
 		free(owned[i]);
 	free(owned);
 	free(ids);
-	/* An agent key's type is known from its blob only now, for the RSA note. */
-	for (i = 0; i < l->ncands; i++) {
-		if (l->cands[i].ak != NULL)
-			l->cands[i].rsa =
-			        strncmp(l->cands[i].ak->blob64, "AAAAB3NzaC1yc2", 14) == 0;
-	}
+	free(matched);
 }
 
 /* ---- the methods -------------------------------------------------------- */

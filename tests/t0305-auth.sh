@@ -60,6 +60,9 @@ is "$(sort "$T/out")" "$(printf 'twokeys1: in\ntwokeys2: in\ntwokeys3: in')" "an
 is "$(grep -c "offering $T/stranger first, before none" "$T/err")" 3 "the first IdentityFile is offered first to every host, as ssh does"
 is "$(grep -c "offering $T/id_ed25519\$" "$T/err")" 3 "then the second"
 is "$(grep -c "identity $T/stranger: loaded, read once" "$T/err")" 1 "each key file is read once per run"
+# The same file from -i and from IdentityFile is offered once.
+run_shoal -F "$T/ssh_config" -w twokeys1 -i "$T/stranger" -vv -- true
+is "$(grep -c "offering $T/stranger" "$T/err")" 1 "a key named by -i and IdentityFile is offered once"
 # ssh_config says PubkeyAuthentication no (in a file it includes): no key
 # is offered, even the good one.
 printf 'Host nokeys\n    PubkeyAuthentication no\n' >"$T/nopubkey.conf"
