@@ -49,6 +49,15 @@ env -u SSH_AUTH_SOCK timeout -k 2 60 "$SHOAL" -F "$T/ssh_config" -w pubonly -- t
     </dev/null >"$T/out" 2>"$T/err"
 like "$(cat "$T/err")" "pubonly: auth_denied .*no key sent; $T/pubonly/key: only its .pub is there and it is not in the agent, skipped" "without the agent: skipped, with the reason"
 
+# An RSA key signed by the agent (rsa-sha2-* asked of the agent).
+cat "$T/rsa.pub" >>"$T/authorized_keys"
+mkdir -p "$T/rsapub"
+cp "$T/rsa.pub" "$T/rsapub/rsa.pub"
+add_alias "$T/ssh_config" rsaagent "$SSHD_PORT_MAIN" "" "IdentityFile $T/rsapub/rsa" "IdentitiesOnly yes"
+env SSH_AUTH_SOCK="$T/agent.sock" timeout -k 2 60 "$SHOAL" -F "$T/ssh_config" -w rsaagent -- 'echo in' \
+    </dev/null >"$T/out" 2>"$T/err"
+is "$?" 0 "an RSA key in the agent signs for sshd (rsa-sha2)"
+
 # PubkeyAcceptedAlgorithms that leaves the key's algorithm out: not sent.
 add_alias "$T/ssh_config" algs "$SSHD_PORT_MAIN" "" "PubkeyAcceptedAlgorithms rsa-sha2-512"
 run_shoal -F "$T/ssh_config" -w algs -- true
