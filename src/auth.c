@@ -22,9 +22,9 @@
  * Identity files are read once per run (keys.c) and sign directly; agent
  * keys sign through the agent (agent.c shows libssh one key at a time).
  *
- * One round trip less: when the first key is an identity file shoal can sign
- * with and publickey comes first, it is offered signed before "none" (ssh
- * sends "none" first only to learn the methods, which any answer tells).
+ * One round trip less: when publickey comes first, the first key goes out
+ * before "none" (an identity file's signed at once), where ssh sends "none"
+ * first only to learn the methods, which any answer tells.
  *
  * keyboard-interactive answers one password prompt (no echo, the prompt
  * names a password) with the run's password; any other question ends the
@@ -643,7 +643,7 @@ auth_login(ssh_session s, const char *alias, const struct auth_config *ac, struc
 		log_msg(LOG_DEBUG, "%s: auth: publickey switched off", alias);
 
 	/* The first key, signed, in place of "none" (see the top of the file). */
-	if (norder > 0 && order[0] == &methods[0] && l.ncands > 0 && l.cands[0].priv != NULL) {
+	if (norder > 0 && order[0] == &methods[0] && l.ncands > 0) {
 		l.fast = true;
 		rc = offer_next(&l);
 		/* Nothing went out after all: ask with "none" what the server allows. */
