@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "authconf.h"
+#include "buf.h"
 #include "sshconf.h"
 #include "xmalloc.h"
 
@@ -65,9 +66,60 @@ expand_home(const char *p)
 
 	if (p[0] == '~' && p[1] == '/' && home != NULL)
 		return xasprintf("%s%s", home, p + 1);
-	if (strncmp(p, "%d/", 3) == 0 && home != NULL)
-		return xasprintf("%s%s", home, p + 2);
 	return xstrdup(p);
+}
+
+/* ~ and ssh's %-tokens of a file name (ssh_config(5) TOKENS), those libssh knows too. */
+static char *
+expand(const char *p, const char *alias, const struct authconf_tokens *t)
+{
+	char *h = expand_home(p), portbuf[16];
+	const char *v;
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	for (i = 0; h[i] != '\0'; i++) {
+		if (h[i] != '%' || h[i + 1] == '\0') {
+			buf_appendc(&b, h[i]);
+			continue;
+		}
+		switch (h[++i]) {
+		case '%':
+			v = "%";
+			break;
+		case 'd':
+			v = sshconf_home();
+			break;
+		case 'u':
+			v = sshconf_login();
+			break;
+		case 'h':
+			v = t->host ? t->host : alias;
+			break;
+		case 'n':
+			v = alias;
+			break;
+		case 'r':
+			v = t->user;
+			break;
+		case 'p':
+			snprintf(portbuf, sizeof portbuf, "%u", t->port);
+			v = portbuf;
+			break;
+		default:
+			v = NULL;
+			break;
+		}
+		if (v != NULL) {
+			buf_appends(&b, v);
+		} else {
+			buf_appendc(&b, '%');
+			buf_appendc(&b, h[i]);
+		}
+	}
+	free(h);
+	return buf_steal(&b);
 }
 
 static void read_file(const char *path, size_t block, int depth, bool user);
@@ -216,7 +268,8 @@ push(char ***v, size_t *n, char *s)
 }
 
 void
-authconf_get(const char *path, const char *alias, struct authconf *ac)
+authconf_get(
+        const char *path, const char *alias, const struct authconf_tokens *t, struct authconf *ac)
 {
 	signed char *applies;
 	const struct line *l;
@@ -234,10 +287,10 @@ authconf_get(const char *path, const char *alias, struct authconf *ac)
 		if (applies[l->block] < 0)
 			continue;
 		if (strcmp(l->kw, "identityfile") == 0)
-			push(&ac->identity_files, &ac->nidentity_files, expand_home(l->value));
+			push(&ac->identity_files, &ac->nidentity_files, expand(l->value, alias, t));
 		else if (strcmp(l->kw, "certificatefile") == 0)
 			push(&ac->certificate_files, &ac->ncertificate_files,
-			        expand_home(l->value));
+			        expand(l->value, alias, t));
 		else if (strcmp(l->kw, "identitiesonly") == 0 && ac->identities_only < 0)
 			ac->identities_only = yes_no(l->value);
 		else if (strcmp(l->kw, "pubkeyauthentication") == 0 && ac->pubkey < 0)

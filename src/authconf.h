@@ -10,8 +10,15 @@
 
 #include <stddef.h>
 
+/* What the %-tokens of file names stand for, for one session. */
+struct authconf_tokens {
+	const char *host;  /* %h: HostName, or NULL for the alias */
+	const char *user;  /* %r: the remote user */
+	unsigned int port; /* %p */
+};
+
 struct authconf {
-	char **identity_files; /* ~ and %d expanded */
+	char **identity_files; /* ~ and %d %u %h %n %r %p %% expanded */
 	size_t nidentity_files;
 	char **certificate_files;
 	size_t ncertificate_files;
@@ -27,7 +34,8 @@ struct authconf {
  * the alias, the first value of a keyword wins, Include followed, Match
  * blocks taken as not matching.  Files are read once per run.  Any thread.
  */
-void authconf_get(const char *path, const char *alias, struct authconf *ac);
+void authconf_get(
+        const char *path, const char *alias, const struct authconf_tokens *t, struct authconf *ac);
 void authconf_clear(struct authconf *ac);
 void authconf_free(void);
 

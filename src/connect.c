@@ -694,10 +694,19 @@ authenticate(struct conn *c, const char *alias, const struct connect_params *p, 
 	struct auth_identity *ids;
 	struct authconf cf;
 	const char *agent = getenv("SSH_AUTH_SOCK");
+	struct authconf_tokens tok = {NULL, NULL, 22};
+	char *host = NULL, *user = NULL;
 	size_t i, n = 0;
 	int rc;
 
-	authconf_get(o->ssh_config, alias, &cf);
+	ssh_options_get(c->session, SSH_OPTIONS_HOST, &host);
+	ssh_options_get(c->session, SSH_OPTIONS_USER, &user);
+	ssh_options_get_port(c->session, &tok.port);
+	tok.host = host;
+	tok.user = user;
+	authconf_get(o->ssh_config, alias, &tok, &cf);
+	ssh_string_free_char(host);
+	ssh_string_free_char(user);
 	ids = xcalloc(o->nidentities + cf.nidentity_files + 1, sizeof *ids);
 	for (i = 0; i < o->nidentities; i++, n++) {
 		ids[n].path = o->identities[i];

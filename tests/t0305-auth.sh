@@ -60,6 +60,14 @@ is "$(sort "$T/out")" "$(printf 'twokeys1: in\ntwokeys2: in\ntwokeys3: in')" "an
 is "$(grep -c "offering $T/stranger first, before none" "$T/err")" 3 "the first IdentityFile is offered first to every host, as ssh does"
 is "$(grep -c "offering $T/id_ed25519\$" "$T/err")" 3 "then the second"
 is "$(grep -c "identity $T/stranger: loaded, read once" "$T/err")" 1 "each key file is read once per run"
+# %-tokens in IdentityFile (%h the HostName, %r the user; libssh itself
+# rejects %n).
+mkdir -p "$T/keys"
+cp "$T/id_ed25519" "$T/keys/127.0.0.1-$LAB_USER"
+add_alias "$T/ssh_config" tokalias "$SSHD_PORT_MAIN" "" "IdentityFile $T/keys/%h-%r"
+run_shoal -F "$T/ssh_config" -w tokalias -- 'echo in'
+is "$RC" 0 "IdentityFile %h-%r is expanded: logs in"
+
 # The same file from -i and from IdentityFile is offered once.
 run_shoal -F "$T/ssh_config" -w twokeys1 -i "$T/stranger" -vv -- true
 is "$(grep -c "offering $T/stranger" "$T/err")" 1 "a key named by -i and IdentityFile is offered once"
