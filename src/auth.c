@@ -9,12 +9,13 @@
  * the connection after every SSH_AUTH_AGAIN (libssh 0.10 would spin forever
  * on a server that hung up).
  *
- * Keys are listed per session in ssh's order (OpenSSH 9.2 pubkey_prepare):
+ * Keys are listed per session in the order SPEC 2a gives:
  *   1. CertificateFile certificates, with the identity file that holds their key;
  *   2. agent keys that are also an identity file's key, in agent order;
- *   3. the other agent keys, in agent order, unless IdentitiesOnly;
- *   4. the remaining identity files, each followed by KEY-cert.pub when there
- *      is one (and no CertificateFile).
+ *   3. the remaining identity files, each followed by KEY-cert.pub when there
+ *      is one (and no CertificateFile);
+ *   4. the other agent keys, in agent order, unless IdentitiesOnly.
+ * (OpenSSH 9.2's pubkey_prepare puts 4 before 3; the set offered is the same.)
  * A key that cannot be sent is left out with a note that says why (an
  * encrypted key not in the agent, an RSA key for a server that did not offer
  * rsa-sha2-*, a certificate without its key): sshd's MaxAuthTries counts
@@ -202,7 +203,7 @@ plan_keys(struct login *l)
 			note(l, kc->path,
 			        "no identity file with its key that shoal can read, skipped");
 	}
-	/* 2, 3. The agent's keys, those of an identity file first. */
+	/* 2. The agent's keys that are an identity file's. */
 	if (ac->agent != NULL && agent_list(ac->agent, l->deadline, &l->akeys, &l->nakeys) < 0) {
 		log_msg(LOG_DEBUG, "%s: auth: agent %s: %s", l->alias, ac->agent, strerror(errno));
 		l->akeys = NULL;
@@ -221,16 +222,7 @@ plan_keys(struct login *l)
 			break;
 		}
 	}
-	if (!ac->identities_only) {
-		for (i = 0; i < l->nakeys; i++) {
-			if (matched[i])
-				continue;
-			msg = xasprintf("agent key %s", l->akeys[i].comment);
-			add_cand(l, NULL, &l->akeys[i], msg, false);
-			free(msg);
-		}
-	}
-	/* 4. The other identity files, each with its certificate. */
+	/* 3. The other identity files, each with its certificate. */
 	for (j = 0; j < nids; j++) {
 		const struct keys_file *kf = ids[j].kf;
 
@@ -263,6 +255,16 @@ plan_keys(struct login *l)
 			note(l, ids[j].beside->path,
 			        "its key is not one shoal can sign with (only the agent can), "
 			        "skipped");
+		}
+	}
+	/* 4. The agent's other keys. */
+	if (!ac->identities_only) {
+		for (i = 0; i < l->nakeys; i++) {
+			if (matched[i])
+				continue;
+			msg = xasprintf("agent key %s", l->akeys[i].comment);
+			add_cand(l, NULL, &l->akeys[i], msg, false);
+			free(msg);
 		}
 	}
 	for (i = 0; owned != NULL && i < nd; i++)
