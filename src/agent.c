@@ -222,6 +222,7 @@ agent_keys_free(struct agent_key *keys, size_t n)
 		free(keys[i].blob64);
 		free(keys[i].type);
 		free(keys[i].comment);
+		free(keys[i].sign_blob64);
 	}
 	free(keys);
 }
@@ -289,6 +290,8 @@ struct agent_proxy {
 	unsigned char *blob; /* the key shown, raw */
 	size_t bloblen;
 	char *comment;
+	unsigned char *sign; /* the agent's key to sign with for it, or NULL */
+	size_t signlen;
 };
 
 static long
@@ -344,6 +347,34 @@ answer_ids(struct agent_proxy *p, struct reply *out)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/*
+ * A certificate shown in place of the agent's plain key: the agent knows
+ * only the key, and the signature is the key's, so ask it to sign with that.
+ * A sign request is: type, string key blob, string data, uint32 flags.
+ */
+static void
+sign_as(struct agent_proxy *p, unsigned char **msg, size_t *len)
+{
+	size_t off = 1, rest, n;
+	uint32_t klen;
+	unsigned char *m;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->sign != NULL && get_string(*msg, *len, &off, &klen) != NULL) {
+		rest = *len - off;
+		n = 1 + 4 + p->signlen + rest;
+		m = xmalloc(n);
+		m[0] = AGENT_SIGN_REQUEST;
+		put32(m + 1, (uint32_t)p->signlen);
+		memcpy(m + 5, p->sign, p->signlen);
+		memcpy(m + 5 + p->signlen, *msg + off, rest);
+		free(*msg);
+		*msg = m;
+		*len = n;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
 static void *
 proxy_main(void *arg)
 {
@@ -359,6 +390,7 @@ proxy_main(void *arg)
 		if (msg[0] == AGENT_REQUEST_IDS) {
 			answer_ids(p, &reply);
 		} else if (msg[0] == AGENT_SIGN_REQUEST) {
+			sign_as(p, &msg, &len);
 			if (real < 0)
 				real = agent_connect(p->sock, AGENT_SIGN_TIMEOUT);
 			if (real < 0 || msg_write(real, msg, len) < 0 ||
@@ -417,18 +449,25 @@ agent_proxy_start(ssh_session s, const char *sock)
 void
 agent_proxy_show(struct agent_proxy *p, const struct agent_key *k)
 {
-	unsigned char *blob = NULL;
-	long n = k ? b64_decode(k->blob64, &blob) : -1;
+	unsigned char *blob = NULL, *sign = NULL;
+	long n = b64_decode(k->blob64, &blob), sn = -1;
 
+	if (k->sign_blob64 != NULL)
+		sn = b64_decode(k->sign_blob64, &sign);
 	pthread_mutex_lock(&p->lock);
 	free(p->blob);
 	free(p->comment);
+	free(p->sign);
 	p->blob = n > 0 ? blob : NULL;
 	p->bloblen = n > 0 ? (size_t)n : 0;
 	p->comment = n > 0 ? xstrdup(k->comment) : NULL;
+	p->sign = sn > 0 ? sign : NULL;
+	p->signlen = sn > 0 ? (size_t)sn : 0;
 	pthread_mutex_unlock(&p->lock);
 	if (n <= 0)
 		free(blob);
+	if (sn <= 0)
+		free(sign);
 }
 
 void
@@ -442,6 +481,7 @@ agent_proxy_stop(struct agent_proxy *p)
 	pthread_mutex_destroy(&p->lock);
 	free(p->blob);
 	free(p->comment);
+	free(p->sign);
 	free(p->sock);
 	free(p);
 }

@@ -12,6 +12,9 @@ struct agent_key {
 	char *blob64;  /* the public key or certificate blob, base64 */
 	char *type;    /* its key type name, e.g. "ssh-ed25519" */
 	char *comment; /* as the agent gives it: not yet printable */
+	/* For a certificate shoal shows in place of an agent key (not one the
+	 * agent listed): that key's blob, which the agent is asked to sign with. */
+	char *sign_blob64;
 };
 
 /*
@@ -31,7 +34,10 @@ void agent_keys_free(struct agent_key *keys, size_t n);
 struct agent_proxy;
 /* NULL when it cannot be set up (errno set). */
 struct agent_proxy *agent_proxy_start(ssh_session s, const char *sock);
-/* The key libssh's next ssh_userauth_agent will see (a copy is kept). */
+/*
+ * The key libssh's next ssh_userauth_agent will see (a copy is kept); a
+ * certificate with sign_blob64 is signed by the agent's key of that blob.
+ */
 void agent_proxy_show(struct agent_proxy *p, const struct agent_key *k);
 /* End the thread; s keeps (and later closes) its own end of the socket. */
 void agent_proxy_stop(struct agent_proxy *p);

@@ -77,6 +77,8 @@ struct login {
 	size_t ncands, next;
 	struct agent_key *akeys;
 	size_t nakeys;
+	struct agent_key *certaks; /* certificates whose key only the agent has */
+	size_t ncertaks;
 	struct agent_proxy *proxy;
 	int methods;        /* what the server allows, after the last answer */
 	struct buf tried;   /* "publickey refused (a, b), password refused" */
@@ -140,6 +142,32 @@ struct ident {
 	bool taken;                     /* offered through the agent already */
 };
 
+/* The agent's key whose blob is pub64, or NULL. */
+static const struct agent_key *
+agent_has(const struct login *l, const char *pub64)
+{
+	size_t i;
+
+	for (i = 0; pub64 != NULL && i < l->nakeys; i++) {
+		if (strcmp(l->akeys[i].blob64, pub64) == 0)
+			return &l->akeys[i];
+	}
+	return NULL;
+}
+
+/* A certificate whose key the agent holds: shown to libssh as an agent key. */
+static const struct agent_key *
+agent_cert(struct login *l, const struct keys_cert *kc, const struct agent_key *ak)
+{
+	struct agent_key *k = &l->certaks[l->ncertaks++];
+
+	k->blob64 = xstrdup(kc->cert64);
+	k->type = xstrdup(ssh_key_type_to_char(ssh_key_type(kc->cert)));
+	k->comment = xstrdup(kc->path);
+	k->sign_blob64 = xstrdup(ak->blob64);
+	return k;
+}
+
 static void
 plan_keys(struct login *l)
 {
@@ -183,7 +211,14 @@ plan_keys(struct login *l)
 		nids++;
 	}
 
-	/* 1. CertificateFile, with the identity file that holds its key. */
+	if (ac->agent != NULL && agent_list(ac->agent, l->deadline, &l->akeys, &l->nakeys) < 0) {
+		log_msg(LOG_DEBUG, "%s: auth: agent %s: %s", l->alias, ac->agent, strerror(errno));
+		l->akeys = NULL;
+		l->nakeys = 0;
+	}
+	l->certaks = xcalloc(ac->ncertificates + nids + 1, sizeof *l->certaks);
+
+	/* 1. CertificateFile, with the identity file or agent key that holds its key. */
 	for (i = 0; i < ac->ncertificates; i++) {
 		kc = keys_cert(ac->certificates[i]);
 		if (kc->cert == NULL) {
@@ -199,16 +234,19 @@ plan_keys(struct login *l)
 				found = true;
 			}
 		}
+		for (j = 0; j < l->nakeys && !found; j++) {
+			if (keys_certifies(kc, l->akeys[j].blob64)) {
+				add_cand(l, NULL, agent_cert(l, kc, &l->akeys[j]), kc->path, false);
+				found = true;
+			}
+		}
 		if (!found)
 			note(l, kc->path,
-			        "no identity file with its key that shoal can read, skipped");
+			        "its key is in no identity file shoal can read and not in the "
+			        "agent, "
+			        "skipped");
 	}
 	/* 2. The agent's keys that are an identity file's. */
-	if (ac->agent != NULL && agent_list(ac->agent, l->deadline, &l->akeys, &l->nakeys) < 0) {
-		log_msg(LOG_DEBUG, "%s: auth: agent %s: %s", l->alias, ac->agent, strerror(errno));
-		l->akeys = NULL;
-		l->nakeys = 0;
-	}
 	matched = xcalloc(l->nakeys ? l->nakeys : 1, sizeof *matched);
 	for (i = 0; i < l->nakeys; i++) {
 		for (j = 0; j < nids; j++) {
@@ -252,9 +290,15 @@ plan_keys(struct login *l)
 			else
 				note(l, ids[j].beside->path, "does not certify its key, skipped");
 		} else if (ids[j].beside != NULL) {
-			note(l, ids[j].beside->path,
-			        "its key is not one shoal can sign with (only the agent can), "
-			        "skipped");
+			const struct agent_key *ak = agent_has(l, kf->pub64);
+
+			if (ak != NULL && keys_certifies(ids[j].beside, kf->pub64))
+				add_cand(l, NULL, agent_cert(l, ids[j].beside, ak),
+				        ids[j].beside->path, false);
+			else
+				note(l, ids[j].beside->path,
+				        "its key is neither readable by shoal nor in the agent, "
+				        "skipped");
 		}
 	}
 	/* 4. The agent's other keys. */
@@ -696,6 +740,7 @@ auth_login(ssh_session s, const char *alias, const struct auth_config *ac, struc
 	}
 	agent_proxy_stop(l.proxy);
 	agent_keys_free(l.akeys, l.nakeys);
+	agent_keys_free(l.certaks, l.ncertaks);
 	for (i = 0; i < l.ncands; i++)
 		free(l.cands[i].name);
 	free(l.cands);

@@ -2,8 +2,9 @@
 # t0351: user certificates.  A server that trusts only a CA
 # (TrustedUserCAKeys, the key itself in no authorized_keys) takes a key
 # offered with its certificate: KEY-cert.pub beside the key, or a
-# CertificateFile; ssh and shoal both log in.  A certificate with no key
-# that shoal can sign with is skipped with a note, never sent.
+# CertificateFile; ssh and shoal both log in, also when only the agent
+# holds the key.  A certificate with no key that shoal or the agent can sign
+# with is skipped with a note, never sent.
 . "$(dirname "$0")/lib.sh"
 
 lab_user
@@ -44,5 +45,33 @@ like "$(cat "$T/err")" "plain: auth_denied .*publickey refused \\($T/other\\)" "
 
 run_shoal -F "$T/ssh_config" -w nokey -- true
 is "$RC" 3 "a CertificateFile for a key shoal does not have: denied"
-like "$(cat "$T/err")" "$T/certs/other.crt: no identity file with its key that shoal can read, skipped" "the certificate is skipped with the reason"
+like "$(cat "$T/err")" "$T/certs/other.crt: its key is in no identity file shoal can read and not in the agent, skipped" "the certificate is skipped with the reason"
+# A certificate whose key only the agent has (the key file encrypted, or
+# no key file at all): offered with the agent signing for it.
+if command -v ssh-agent >/dev/null; then
+    eval "$(ssh-agent -s -a "$T/agent.sock")" >/dev/null || BAIL_OUT "ssh-agent did not start"
+    at_exit kill "$SSH_AGENT_PID"
+    ssh-keygen -q -t ed25519 -N 'enc-pass' -C cert-enc -f "$T/enc" </dev/null || BAIL_OUT "ssh-keygen"
+    printf '#!/bin/sh\necho enc-pass\n' >"$T/askpass"
+    chmod +x "$T/askpass"
+    # Added before its certificate exists, so the agent holds the plain key only.
+    SSH_ASKPASS_REQUIRE=force SSH_ASKPASS="$T/askpass" DISPLAY=none ssh-add -q "$T/enc" </dev/null 2>/dev/null ||
+        BAIL_OUT "ssh-add enc"
+    ssh-keygen -q -s "$T/ca" -I shoal-enc -n "$LAB_USER" -V -5m:+1h "$T/enc.pub" 2>/dev/null ||
+        BAIL_OUT "ssh-keygen -s"
+    cp "$T/enc-cert.pub" "$T/certs/enc.crt"
+    add_alias "$T/ssh_config" agentbeside "$SSHD_PORT_MAIN" "" "IdentityFile $T/enc" "IdentitiesOnly yes"
+    add_alias "$T/ssh_config" agentcertfile "$SSHD_PORT_MAIN" "" "IdentityFile $T/none-such" \
+        "CertificateFile $T/certs/enc.crt" "IdentitiesOnly yes"
+    for h in agentbeside agentcertfile; do
+        env SSH_AUTH_SOCK="$T/agent.sock" timeout -k 2 60 "$SHOAL" -F "$T/ssh_config" -w "$h" -vv -- 'echo in' \
+            </dev/null >"$T/out" 2>"$T/err"
+        is "$?" 0 "$h: a certificate whose key only the agent holds logs in"
+    done
+    like "$(cat "$T/err")" "offering $T/certs/enc.crt" "the CertificateFile was offered"
+else
+    skip "no ssh-agent"
+    skip "no ssh-agent"
+    skip "no ssh-agent"
+fi
 done_testing
