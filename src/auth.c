@@ -21,7 +21,10 @@
  * rsa-sha2-*, a certificate without its key): sshd's MaxAuthTries counts
  * every key offered, so none is offered that ssh would not offer.
  * Identity files are read once per run (keys.c) and sign directly; agent
- * keys sign through the agent (agent.c shows libssh one key at a time).
+ * keys sign through the agent (agent.c shows libssh one key at a time).  A
+ * certificate goes out with its key: attached to an identity file's private
+ * key, or shown to libssh as an agent key of its own that the agent signs
+ * for with the plain key.
  *
  * One round trip less: when publickey comes first, the first key goes out
  * before "none" (an identity file's signed at once), where ssh sends "none"
