@@ -88,9 +88,8 @@ struct login {
 	struct buf refused; /* keys refused by this server, for tried */
 	struct buf notes;   /* keys not sent, and why */
 	struct outcome *out;
-	bool planned;      /* publickey is on: the keys were listed */
-	bool fast;         /* the first key goes before "none" */
-	bool agent_listed; /* libssh has asked the agent proxy for its keys */
+	bool planned; /* publickey is on: the keys were listed */
+	bool fast;    /* the first key goes before "none" */
 };
 
 static char *
@@ -408,11 +407,13 @@ not_sent(struct login *l, const struct cand *c)
 }
 
 /*
- * Offer an agent key.  libssh 0.10 leaks the agent's previous answer each
- * time ssh_userauth_agent lists the agent again in a session, so after the
- * first agent key of a session a key is first only asked about
- * (ssh_userauth_try_publickey, as ssh does with every key) and handed to
- * ssh_userauth_agent, to be signed, only when the server would take it.
+ * Offer an agent key: first only ask whether the server would take it
+ * (ssh_userauth_try_publickey, as ssh does with every key), and hand it to
+ * ssh_userauth_agent, to be signed, only then.  That costs the accepted key
+ * one round trip more (libssh asks again), but libssh 0.10 leaks the agent's
+ * previous answer each time ssh_userauth_agent lists the agent again in a
+ * session, and the stand-in agent's thread is started only for a key that
+ * will be signed.
  */
 static int
 offer_agent_key(struct login *l, const struct cand *c)
@@ -420,23 +421,20 @@ offer_agent_key(struct login *l, const struct cand *c)
 	ssh_key pub = NULL;
 	int rc;
 
+	if (ssh_pki_import_pubkey_base64(
+	            c->ak->blob64, ssh_key_type_from_name(c->ak->type), &pub) != SSH_OK) {
+		note(l, c->name, "a key type libssh does not know, not sent");
+		return AUTH_NOT_SENT;
+	}
+	rc = run(l, STEP_QUERY, pub);
+	ssh_key_free(pub);
+	if (rc != SSH_AUTH_SUCCESS)
+		return rc;
 	if (l->proxy == NULL && (l->proxy = agent_proxy_start(l->s, l->ac->agent)) == NULL) {
 		note(l, c->name, "cannot reach the agent, not sent");
 		return AUTH_NOT_SENT;
 	}
-	if (l->agent_listed) {
-		if (ssh_pki_import_pubkey_base64(
-		            c->ak->blob64, ssh_key_type_from_name(c->ak->type), &pub) != SSH_OK) {
-			note(l, c->name, "a key type libssh does not know, not sent");
-			return AUTH_NOT_SENT;
-		}
-		rc = run(l, STEP_QUERY, pub);
-		ssh_key_free(pub);
-		if (rc != SSH_AUTH_SUCCESS)
-			return rc;
-	}
 	agent_proxy_show(l->proxy, c->ak);
-	l->agent_listed = true;
 	return run(l, STEP_AGENT, NULL);
 }
 
