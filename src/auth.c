@@ -438,9 +438,12 @@ offer_agent_key(struct login *l, const struct cand *c)
 	return run(l, STEP_AGENT, NULL);
 }
 
-/* Offer the next key; SSH_AUTH_DENIED when there is none left. */
+/*
+ * publickey: offer the keys in turn until the server takes one, stops taking
+ * keys, or none is left (SSH_AUTH_DENIED).
+ */
 static int
-offer_next(struct login *l)
+m_publickey(struct login *l)
 {
 	struct cand *c;
 	int rc;
@@ -470,17 +473,6 @@ offer_next(struct login *l)
 		buf_appends(&l->refused, c->name);
 	}
 	return SSH_AUTH_DENIED;
-}
-
-static int
-m_publickey(struct login *l)
-{
-	int rc = offer_next(l);
-
-	while (rc == SSH_AUTH_DENIED && l->next < l->ncands &&
-	        (l->methods & SSH_AUTH_METHOD_PUBLICKEY))
-		rc = offer_next(l);
-	return rc;
 }
 
 static int
@@ -692,7 +684,7 @@ auth_login(ssh_session s, const char *alias, const struct auth_config *ac, struc
 	/* The first key, signed, in place of "none" (see the top of the file). */
 	if (norder > 0 && order[0] == &methods[0] && l.ncands > 0) {
 		l.fast = true;
-		rc = offer_next(&l);
+		rc = m_publickey(&l);
 		/* Nothing went out after all: ask with "none" what the server allows. */
 		if (rc == SSH_AUTH_DENIED && l.methods == 0)
 			rc = run(&l, STEP_NONE, NULL);
