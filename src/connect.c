@@ -12,10 +12,8 @@
  *   kex      the socket goes to libssh (SSH_OPTIONS_FD) and ssh_connect is
  *            driven non-blocking under --kex-timeout; then the host key is
  *            checked against known_hosts by our policy, not libssh's;
- *   auth     none, then public keys (agent, then identities), then a
- *            password, all non-blocking under --auth-timeout, checking the
- *            connection after every SSH_AUTH_AGAIN (libssh 0.10 would spin
- *            forever on a server that hung up).
+ *   auth     auth.c: the methods and keys in ssh's order, non-blocking
+ *            under --auth-timeout.
  * With a ProxyCommand libssh owns the transport; banner and kex are then one
  * phase driven by ssh_connect.
  *
@@ -40,6 +38,7 @@
 #include <unistd.h>
 
 #include "alive.h"
+#include "auth.h"
 #include "buf.h"
 #include "cancel.h"
 #include "connect.h"
@@ -943,159 +942,50 @@ out:
 	return rc;
 }
 
-enum auth_step {
-	AUTH_NONE,
-	AUTH_KEY,    /* one key read once per run (keys.c) */
-	AUTH_PUBKEY, /* the agent, then each identity file, as libssh does */
-	AUTH_PASSWORD,
-};
-
-#define AUTH_TIMED_OUT (-1000)
-#define AUTH_CANCELLED (-1001)
-
-static int
-auth_call(ssh_session s, enum auth_step step, const char *password, ssh_key key)
-{
-	switch (step) {
-	case AUTH_NONE:
-		return ssh_userauth_none(s, NULL);
-	case AUTH_KEY:
-		return ssh_userauth_publickey(s, NULL, key);
-	case AUTH_PUBKEY:
-		return ssh_userauth_publickey_auto(s, NULL, NULL);
-	case AUTH_PASSWORD:
-		return ssh_userauth_password(s, NULL, password);
-	}
-	return SSH_AUTH_ERROR;
-}
-
-/* One method, repeated while libssh says AGAIN, under the auth deadline. */
-static int
-auth_run(struct conn *c, enum auth_step step, const char *password, ssh_key key, double deadline)
-{
-	int rc, w;
-
-	for (;;) {
-		rc = auth_call(c->session, step, password, key);
-		if (rc != SSH_AUTH_AGAIN)
-			return rc;
-		if (!ssh_is_connected(c->session) ||
-		        (ssh_get_status(c->session) & SSH_CLOSED_ERROR))
-			return SSH_AUTH_ERROR;
-		w = connect_wait_session(c->session, deadline);
-		if (w == 0)
-			return AUTH_TIMED_OUT;
-		if (w < 0)
-			return AUTH_CANCELLED;
-	}
-}
-
-/* "publickey, password": the methods a server allows, for messages. */
-static void
-methods_text(struct buf *b, int methods)
-{
-	static const struct {
-		int bit;
-		const char *name;
-	} names[] = {{SSH_AUTH_METHOD_PUBLICKEY, "publickey"},
-	        {SSH_AUTH_METHOD_PASSWORD, "password"},
-	        {SSH_AUTH_METHOD_INTERACTIVE, "keyboard-interactive"},
-	        {SSH_AUTH_METHOD_HOSTBASED, "hostbased"}};
-	size_t i;
-
-	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-		if (!(methods & names[i].bit))
-			continue;
-		if (b->len > 0)
-			buf_appends(b, ", ");
-		buf_appends(b, names[i].name);
-	}
-}
-
+/*
+ * What authentication is to use: the host's evaluated ssh_config (-i
+ * already first among its identities), the agent, the run's password.
+ */
 static int
 authenticate(struct conn *c, const char *alias, const struct connect_params *p, struct outcome *out)
 {
-	double deadline = host_now() + p->opts->auth_timeout;
-	struct buf tried, allowed;
-	int rc, methods;
-	char *msg, *key_path;
-	ssh_key key;
+	const struct options *o = p->opts;
+	const struct sshconf_host *cf = &c->cf;
+	struct auth_config ac;
+	struct auth_identity *ids;
+	const char *agent = getenv("SSH_AUTH_SOCK");
+	size_t i, n = 0;
+	int rc;
 
-	buf_init(&tried);
-	/*
-	 * The key read once goes first, signed, before "none": one round trip
-	 * less.  Refused, libssh's own sequence follows (not "none": one more
-	 * failed attempt could use up a server's MaxAuthTries before the
-	 * password).
-	 */
-	if ((key = keys_first(c->session, &key_path)) != NULL) {
-		buf_appends(&tried, "publickey");
-		log_msg(LOG_DEBUG, "%s: offering %s first", alias, key_path);
-		rc = auth_run(c, AUTH_KEY, NULL, key, deadline);
-		if (rc == SSH_AUTH_DENIED) {
-			/* A server that takes no keys at all did not refuse this one. */
-			if (ssh_userauth_list(c->session, NULL) & SSH_AUTH_METHOD_PUBLICKEY)
-				keys_refused(key_path);
-			else
-				buf_reset(&tried);
+	/* -i, then IdentityFile, expanded by sshconf.c; none: auth.c's defaults. */
+	ids = xcalloc(cf->identity_paths.n + 1, sizeof *ids);
+	if (!cf->identity_files_default) {
+		for (i = 0; i < cf->identity_paths.n; i++, n++) {
+			ids[n].path = cf->identity_paths.v[i];
+			ids[n].user_given = true;
 		}
-		free(key_path);
-		if (rc == SSH_AUTH_SUCCESS)
-			goto ok;
-		if (rc != SSH_AUTH_DENIED && rc != SSH_AUTH_PARTIAL)
-			goto fail;
-	} else {
-		rc = auth_run(c, AUTH_NONE, NULL, NULL, deadline);
-		if (rc == SSH_AUTH_SUCCESS)
-			goto ok;
-		if (rc != SSH_AUTH_DENIED && rc != SSH_AUTH_PARTIAL)
-			goto fail;
 	}
-	methods = ssh_userauth_list(c->session, NULL);
-	/* After a partial success with the key, on to the next method. */
-	if ((methods & SSH_AUTH_METHOD_PUBLICKEY) && !(key != NULL && rc == SSH_AUTH_PARTIAL)) {
-		if (tried.len == 0)
-			buf_appends(&tried, "publickey");
-		rc = auth_run(c, AUTH_PUBKEY, NULL, NULL, deadline);
-		if (rc == SSH_AUTH_SUCCESS)
-			goto ok;
-		if (rc != SSH_AUTH_DENIED && rc != SSH_AUTH_PARTIAL)
-			goto fail;
-	}
-	if (p->password != NULL && (methods & SSH_AUTH_METHOD_PASSWORD)) {
-		buf_appends(&tried, tried.len ? ",password" : "password");
-		rc = auth_run(c, AUTH_PASSWORD, p->password, NULL, deadline);
-		if (rc == SSH_AUTH_SUCCESS)
-			goto ok;
-		if (rc != SSH_AUTH_DENIED && rc != SSH_AUTH_PARTIAL)
-			goto fail;
-	}
-	buf_init(&allowed);
-	methods_text(&allowed, methods);
-	outcome_set(out, EK_AUTH_DENIED, PHASE_AUTH, "%s%s(server allows: %s)",
-	        tried.len ? tried.p : "no method to try", tried.len ? " refused " : " ",
-	        allowed.len ? allowed.p : "none");
-	buf_free(&allowed);
-	buf_free(&tried);
-	return -1;
-fail:
-	if (rc == AUTH_TIMED_OUT) {
-		outcome_set(out, EK_AUTH_TIMEOUT, PHASE_AUTH,
-		        "authentication did not finish within %.1f s", p->opts->auth_timeout);
-	} else if (rc == AUTH_CANCELLED) {
-		outcome_set(out, EK_CANCELLED, PHASE_AUTH, "interrupted");
-	} else {
-		/* The server hung up during auth: MaxAuthTries, LoginGraceTime... */
-		msg = printable(ssh_err(c), strlen(ssh_err(c)), 300);
-		outcome_set(out, EK_AUTH_DENIED, PHASE_AUTH, "%s%s%s", tried.len ? tried.p : "",
-		        tried.len ? ": " : "", msg);
-		free(msg);
-	}
-	buf_free(&tried);
-	return -1;
-ok:
-	buf_free(&tried);
-	return 0;
+	memset(&ac, 0, sizeof ac);
+	ac.identities = ids;
+	ac.nidentities = n;
+	ac.ssh_dir = sshconf_ssh_dir();
+	ac.certificates = (const char *const *)cf->certificate_paths.v;
+	ac.ncertificates = cf->certificate_paths.n;
+	ac.identities_only = cf->identities_only == 1;
+	if (cf->identity_agent != NULL && strcmp(cf->identity_agent, "SSH_AUTH_SOCK") != 0)
+		agent = strcasecmp(cf->identity_agent, "none") == 0 ? NULL
+		        : cf->identity_agent[0] == '$'              ? getenv(cf->identity_agent + 1)
+		                                                    : cf->identity_agent;
+	ac.agent = agent != NULL && *agent != '\0' ? agent : NULL;
+	ac.pubkey = cf->pubkey_auth != 0;
+	ac.kbdint = cf->kbdint_auth != 0;
+	ac.password = cf->password_auth != 0;
+	ac.preferred = cf->preferred_authentications;
+	ac.secret = p->password;
+	ac.timeout = o->auth_timeout;
+	rc = auth_login(c->session, alias, &ac, out);
+	free(ids);
+	return rc;
 }
 
 /* The TCP connect deadline: -t when given, else ssh_config's ConnectTimeout, else -t's default. */

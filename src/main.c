@@ -345,7 +345,6 @@ main(int argc, char **argv)
 	signals_setup();
 	log_libssh_thread(NULL);
 	ssh_init();
-	keys_init(o.ssh_config);
 	memset(&pp, 0, sizeof pp);
 	pp.hosts = hosts;
 	pp.n = hl.n;

@@ -178,7 +178,7 @@ static const struct keyword keywords[] = {
         {"user", K_USER, NULL},
         {"port", K_PORT, NULL},
         {"identityfile", K_IDENTITYFILE, NULL},
-        {"certificatefile", K_CERTIFICATEFILE, "only a KEY-cert.pub beside the key is offered"},
+        {"certificatefile", K_CERTIFICATEFILE, NULL},
         {"identitiesonly", K_IDENTITIESONLY, NULL},
         {"identityagent", K_IDENTITYAGENT, NULL},
         {"pubkeyauthentication", K_PUBKEYAUTH, NULL},
@@ -188,7 +188,7 @@ static const struct keyword keywords[] = {
         {"challengeresponseauthentication", K_KBDINTAUTH, NULL},
         {"skeyauthentication", K_KBDINTAUTH, NULL},
         {"tisauthentication", K_KBDINTAUTH, NULL},
-        {"preferredauthentications", K_PREFAUTH, "shoal's order: publickey, then password"},
+        {"preferredauthentications", K_PREFAUTH, NULL},
         {"proxyjump", K_PROXYJUMP, NULL},
         {"proxycommand", K_PROXYCOMMAND, NULL},
         {"connecttimeout", K_CONNECTTIMEOUT, NULL},
@@ -213,9 +213,10 @@ static const struct keyword keywords[] = {
         {"setenv", K_SETENV, "no environment is sent"},
         {"sendenv", K_SENDENV, "no environment is sent"},
         {"loglevel", K_LOGLEVEL, NULL},
-        {"controlmaster", K_CONTROLMASTER, "one connection per host and run"},
-        {"controlpath", K_CONTROLPATH, "one connection per host and run"},
-        {"controlpersist", K_CONTROLPERSIST, "one connection per host and run"},
+        {"controlmaster", K_CONTROLMASTER, NULL},
+        {"controlpath", K_CONTROLPATH,
+                "shoal keeps sessions in its own keeper (--persist), not an OpenSSH master"},
+        {"controlpersist", K_CONTROLPERSIST, NULL},
         {"canonicalizehostname", K_CANONHOST, NULL},
         {"canonicaldomains", K_CANONDOMAINS, NULL},
         {"canonicalizemaxdots", K_CANONMAXDOTS, NULL},
@@ -1941,8 +1942,6 @@ apply_line(struct ev *e, struct cfile *f, struct cline *l, bool *active, bool ne
 	/* read for -G, but shoal cannot do what it asks */
 	if (l->k->instead != NULL)
 		note_named(f->path, l, l->k->instead);
-	else if (l->k->kw == K_IDENTITIESONLY && state_find(st_flag, a0) == 1)
-		note_named(f->path, l, "libssh still offers the agent's other keys");
 }
 
 static void

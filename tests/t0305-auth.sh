@@ -2,7 +2,7 @@
 # t0305: authentication. A refused key is auth_denied on the first attempt
 # (never retried) and names the methods; an encrypted key is skipped without
 # prompting; a password from --password-env logs in, a wrong one is denied
-# once; the first key is read once per run and a refused one does not stop
+# once; key files are read once per run, offered in IdentityFile order, and a refused one does not stop
 # a later one, PubkeyAuthentication no in ssh_config is obeyed; a server
 # that hangs up during auth (MaxAuthTries) cannot hang shoal;
 # a server with no common key exchange is kex_failed.
@@ -41,23 +41,36 @@ rc=$?
 took=$((($(date +%s%N) - start) / 1000000))
 is "$rc" 3 "an encrypted key with no agent: denied"
 if [ "$took" -lt 10000 ]; then pass "without a prompt or a hang ($took ms)"; else fail "took $took ms"; fi
-like "$(cat "$T/err")" 'locked: auth_denied' "reported as auth_denied"
+like "$(cat "$T/err")" "locked: auth_denied \\(auth phase, attempt 1\\): no key sent; $T/id_enc: encrypted and not in the agent, skipped \\(server allows: publickey\\)" "reported as auth_denied: the encrypted key was skipped, not refused"
 
 # The first identity is read once per run and offered signed (no agent here).
 run_shoal -F "$T/ssh_config" -w good -vv -- 'echo in'
 is "$RC" 0 "a key read once logs in"
-like "$(cat "$T/err")" "identity $T/id_ed25519: read once, offered first" "the first key is read once and offered first"
+like "$(cat "$T/err")" "identity $T/id_ed25519: loaded, read once" "the first key is read once"
+like "$(cat "$T/err")" "offering $T/id_ed25519 first, before none" "and offered first, before none"
 # A first key every server refuses, a second that works: every host still
-# gets in, through libssh's own sequence, and the refused key is offered
-# first only until the first refusal.
+# gets in, each key offered once per host in ssh's order (IdentityFile
+# order), and each file read once for the whole run.
 for i in 1 2 3; do
     add_alias "$T/ssh_config" "twokeys$i" "$SSHD_PORT_MAIN" "" "IdentityFile $T/stranger" "IdentityFile $T/id_ed25519"
 done
 run_shoal -F "$T/ssh_config" -w 'twokeys[1-3]' -f 1 -vv -- 'echo in'
 is "$RC" 0 "a refused first key, a good second one: every host logs in"
 is "$(sort "$T/out")" "$(printf 'twokeys1: in\ntwokeys2: in\ntwokeys3: in')" "and runs the command"
-like "$(cat "$T/err")" "identity $T/stranger: read once, offered first" "the first key (the first IdentityFile, as ssh orders them) was offered first"
-is "$(grep -c "offering $T/stranger first" "$T/err")" 1 "and only to the first host, which refused it"
+is "$(grep -c "offering $T/stranger first, before none" "$T/err")" 3 "the first IdentityFile is offered first to every host, as ssh does"
+is "$(grep -c "offering $T/id_ed25519\$" "$T/err")" 3 "then the second"
+is "$(grep -c "identity $T/stranger: loaded, read once" "$T/err")" 1 "each key file is read once per run"
+# %-tokens in IdentityFile (%h the HostName, %r the user; libssh itself
+# rejects %n).
+mkdir -p "$T/keys"
+cp "$T/id_ed25519" "$T/keys/127.0.0.1-$LAB_USER"
+add_alias "$T/ssh_config" tokalias "$SSHD_PORT_MAIN" "" "IdentityFile $T/keys/%h-%r"
+run_shoal -F "$T/ssh_config" -w tokalias -- 'echo in'
+is "$RC" 0 "IdentityFile %h-%r is expanded: logs in"
+
+# The same file from -i and from IdentityFile is offered once.
+run_shoal -F "$T/ssh_config" -w twokeys1 -i "$T/stranger" -vv -- true
+is "$(grep -c "offering $T/stranger" "$T/err")" 1 "a key named by -i and IdentityFile is offered once"
 # ssh_config says PubkeyAuthentication no (in a file it includes): no key
 # is offered, even the good one.
 printf 'Host nokeys\n    PubkeyAuthentication no\n' >"$T/nopubkey.conf"
@@ -65,7 +78,7 @@ printf 'Host nokeys\n    PubkeyAuthentication no\n' >"$T/nopubkey.conf"
 add_alias "$T/ssh_config.nopk" nokeys "$SSHD_PORT_MAIN"
 run_shoal -F "$T/ssh_config.nopk" -w nokeys -vv -- true
 is "$RC" 3 "PubkeyAuthentication no in an included file: no key offered, denied"
-like "$(cat "$T/err")" 'identities read by libssh per host' "keys are left to libssh then"
+like "$(cat "$T/err")" 'nokeys: auth: publickey switched off' "publickey is switched off for that host"
 run_shoal -F "$T/ssh_config.nopk" -w good -- 'echo in'
 is "$RC" 0 "hosts without it still log in with their key"
 

@@ -2,7 +2,7 @@
 # t0310: with no identity file anywhere (no -i, no IdentityFile, a HOME with
 # no keys), shoal logs in with the key held by ssh-agent (SSH_AUTH_SOCK), on
 # several hosts at once; with the agent empty or absent it is auth_denied,
-# once, naming the method tried.
+# once, saying there was no key to offer.
 . "$(dirname "$0")/lib.sh"
 
 command -v ssh-agent >/dev/null || skip_all "no ssh-agent"
@@ -50,5 +50,5 @@ like "$(json agent01)" '"error_kind":"auth_denied".*"attempts":1,' "auth_denied,
 run_agent "" -F "$T/ssh_config" -w agent01 --retries 2 --json -- true
 is "$RC" 3 "no agent and no key: exit 3"
 like "$(json agent01)" '"error_kind":"auth_denied".*"attempts":1,' "auth_denied, never retried"
-like "$(cat "$T/err")" 'agent01: auth_denied \(auth phase, attempt 1\): publickey refused \(server allows: publickey\)$' "naming the method tried and those the server allows"
+like "$(cat "$T/err")" 'agent01: auth_denied \(auth phase, attempt 1\): no key to offer \(server allows: publickey\)$' "saying no key was there to offer, and what the server allows"
 done_testing
