@@ -299,6 +299,7 @@ session_setup(struct conn *c, struct host *h, const struct options *o, struct ou
 		return -1;
 	}
 	c->have_cf = true;
+	log_thread_level(sshconf_log_level(cf)); /* this host's messages, unless -q or -v */
 	if ((s = ssh_new()) == NULL)
 		fatal("out of memory creating an SSH session");
 	c->session = s;
@@ -764,7 +765,10 @@ known_hosts_files(struct conn *c, const struct options *o)
 /*
  * shoal decides the host key itself (knownhosts.c); libssh only reads, for
  * its choice of host key type in the key exchange, the lines naming this
- * host rewritten in the form it parses, never the files themselves.
+ * host rewritten in the form it parses (named as libssh looks it up),
+ * never the files themselves.  As in ssh, HostKeyAlias replaces the name
+ * and the port in known_hosts, and is the principal a host certificate
+ * must name.
  */
 static void
 known_hosts_reduce(struct conn *c, const struct options *o, const char *hostname, unsigned int port)
@@ -773,9 +777,9 @@ known_hosts_reduce(struct conn *c, const struct options *o, const char *hostname
 	bool ca = false;
 
 	known_hosts_files(c, o);
-	c->kh_host = xstrdup(hostname);
-	c->kh_port = port;
-	c->kh_fd = kh_session_fd(&c->kh, hostname, port, &ca);
+	c->kh_host = xstrdup(c->cf.host_key_alias ? c->cf.host_key_alias : hostname);
+	c->kh_port = c->cf.host_key_alias ? 0 : port;
+	c->kh_fd = kh_session_fd(&c->kh, c->kh_host, c->kh_port, hostname, port, &ca);
 	c->kh_ca = ca;
 	if (c->kh_fd >= 0)
 		snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", c->kh_fd);

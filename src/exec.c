@@ -22,6 +22,9 @@
  * included; a host that stops answering, or a connection that breaks, is
  * lost.
  *
+ * The channel's setup follows ssh's order: a pty (-T, or the host's
+ * RequestTTY), the environment (SendEnv, SetEnv), then the command.
+ *
  * Under --sudo both streams go through the sudo filter (sudo.c) and stdin is
  * held back (no EOF either) until sudo has let the command start: before
  * that, stdin is sudo's, and gets the password when, and only once, sudo
@@ -40,6 +43,7 @@
 #include "cancel.h"
 #include "escape.h"
 #include "exec.h"
+#include "log.h"
 #include "output.h"
 #include "xmalloc.h"
 
@@ -49,6 +53,8 @@
 #define CHAN_LOST    (-1000) /* chan_step: the host stopped answering */
 /* Bytes of a server's signal name kept: real ones are a few letters. */
 #define SIGNAL_NAME_MAX 64
+
+extern char **environ;
 
 struct exit_info {
 	bool got_status;
@@ -87,12 +93,13 @@ exit_signal_cb(ssh_session session, ssh_channel channel, const char *signal, int
 enum chan_step {
 	CHAN_OPEN,
 	CHAN_PTY,
+	CHAN_ENV,
 	CHAN_EXEC,
 };
 
 static int
-chan_step(
-        ssh_channel ch, enum chan_step step, const char *command, double deadline, struct alive *a)
+chan_step(ssh_channel ch, enum chan_step step, const char *arg, const char *value, double deadline,
+        struct alive *a)
 {
 	ssh_session s = ssh_channel_get_session(ch);
 	int rc, w;
@@ -105,9 +112,12 @@ chan_step(
 		case CHAN_PTY:
 			rc = ssh_channel_request_pty_size(ch, "xterm", 80, 24);
 			break;
+		case CHAN_ENV:
+			rc = ssh_channel_request_env(ch, arg, value);
+			break;
 		case CHAN_EXEC:
 		default:
-			rc = ssh_channel_request_exec(ch, command);
+			rc = ssh_channel_request_exec(ch, arg);
 			break;
 		}
 		if (rc != SSH_AGAIN)
@@ -171,6 +181,40 @@ channel_error(struct conn *c, struct outcome *out, const char *what, double dead
 		        what);
 	else
 		outcome_set(out, EK_CHANNEL, PHASE_RUN, "%s: %s", what, e && *e ? e : "refused");
+}
+
+/*
+ * ssh_config's SendEnv (shoal's own environment, which no longer holds the
+ * --password-env variable: password.c removed it before any thread
+ * started) and SetEnv, one env request each, in ssh's order.  A refusal
+ * (sshd accepts only what its AcceptEnv names) fails nothing, as in ssh,
+ * which does not even ask for an answer; libssh 0.10 always does, so each
+ * costs a round trip.  Returns 0, or -1 with out filled.
+ */
+static int
+send_env(struct conn *c, struct host *h, ssh_channel ch, double deadline, struct alive *a,
+        struct outcome *out)
+{
+	const char **env = NULL;
+	size_t n = c->have_cf ? sshconf_env(&c->cf, environ, &env) : 0, i;
+	char *name;
+	int rc = 0, r;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		name = xstrndup(env[i], strcspn(env[i], "="));
+		r = chan_step(ch, CHAN_ENV, name, env[i] + strlen(name) + 1, deadline, a);
+		if (r == SSH_ERROR && ssh_get_error_code(c->session) == SSH_REQUEST_DENIED &&
+		        ssh_channel_is_open(ch) && !cancel_requested()) {
+			log_msg(LOG_DEBUG, "%s: the server did not take environment variable %s",
+			        h->name, name);
+		} else if (r != SSH_OK) {
+			channel_error(c, out, "env request failed", deadline, r, a);
+			rc = -1;
+		}
+		free(name);
+	}
+	free(env);
+	return rc;
 }
 
 /*
@@ -247,6 +291,12 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	long status_wait = 1; /* seconds a blocking wait for the exit status may take */
 	double alive_interval;
 	int rc = -1, n, i, alive_count;
+	/*
+	 * -T is ssh's -t, which overrides RequestTTY; else the host's
+	 * RequestTTY: yes is force, for shoal never gives a command the local
+	 * terminal (ssh's yes looks at its own stdin); auto is no with a command.
+	 */
+	bool tty = p->tty || (c->have_cf && (c->cf.request_tty == 1 || c->cf.request_tty == 2));
 
 	host_set_state(h, HOST_RUNNING, PHASE_RUN, start);
 	connect_alive(c, &alive_interval, &alive_count);
@@ -265,15 +315,17 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	ssh_callbacks_init(&cb);
 	ssh_set_channel_callbacks(ch, &cb);
 
-	if ((n = chan_step(ch, CHAN_OPEN, NULL, deadline, &alive)) != SSH_OK) {
+	if ((n = chan_step(ch, CHAN_OPEN, NULL, NULL, deadline, &alive)) != SSH_OK) {
 		channel_error(c, out, "session channel refused", deadline, n, &alive);
 		goto done;
 	}
-	if (p->tty && (n = chan_step(ch, CHAN_PTY, NULL, deadline, &alive)) != SSH_OK) {
+	if (tty && (n = chan_step(ch, CHAN_PTY, NULL, NULL, deadline, &alive)) != SSH_OK) {
 		channel_error(c, out, "pty request refused", deadline, n, &alive);
 		goto done;
 	}
-	if ((n = chan_step(ch, CHAN_EXEC, p->command, deadline, &alive)) != SSH_OK) {
+	if (send_env(c, h, ch, deadline, &alive, out) < 0)
+		goto done;
+	if ((n = chan_step(ch, CHAN_EXEC, p->command, NULL, deadline, &alive)) != SSH_OK) {
 		channel_error(c, out, "exec request refused", deadline, n, &alive);
 		goto done;
 	}
@@ -309,7 +361,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 			if (n > 0 && p->sudo != NULL) {
 				ev = sudo_filter_data(&sf, h, i > 0, buf, (size_t)n);
 				if ((ev & SUDO_EV_PROMPT) != 0 && !in_done) {
-					int fed = sudo_feed(ch, &sf, p->sudo_password, p->tty);
+					int fed = sudo_feed(ch, &sf, p->sudo_password, tty);
 
 					if (fed < 0) {
 						channel_error(c, out,

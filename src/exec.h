@@ -14,7 +14,7 @@
 
 struct exec_params {
 	const char *command;
-	bool tty;
+	bool tty;               /* -T: a pty on every host; else ssh_config's RequestTTY decides */
 	const char *stdin_data; /* NULL: the command gets EOF at once */
 	size_t stdin_len;
 	double timeout; /* 0: none */

@@ -1031,12 +1031,12 @@ revoked_line(struct verdict *v, const struct skey *k, const unsigned char *blob,
 /*
  * Match one file's lines naming name against the server's key (k NULL:
  * only collect), and append the plain ones to out (NULL: none) as libssh
- * reads them; *ca, when not NULL, is set when an @cert-authority line names
- * name.  Returns the lines naming name.
+ * reads them, named out_name; *ca, when not NULL, is set when an
+ * @cert-authority line names name.  Returns the lines naming name.
  */
 static size_t
 file_judge(const char *path, const char *name, const struct skey *k, struct verdict *v,
-        struct buf *out, bool *ca, size_t *nphys)
+        struct buf *out, const char *out_name, bool *ca, size_t *nphys)
 {
 	struct khfile *f;
 	const struct memo *m;
@@ -1055,7 +1055,7 @@ file_judge(const char *path, const char *name, const struct skey *k, struct verd
 		if (ca != NULL && l->marker == M_CA)
 			*ca = true;
 		if (out != NULL && l->marker == M_NONE)
-			buf_appendf(out, "%s %.*s %.*s\n", name, (int)l->type_len,
+			buf_appendf(out, "%s %.*s %.*s\n", out_name, (int)l->type_len,
 			        f->text.p + l->type, (int)l->b64_len, f->text.p + l->b64);
 		if (k == NULL)
 			continue;
@@ -1197,7 +1197,7 @@ judge(const struct kh_files *f, const char *host, const char *name, const struct
 	for (i = 0; i < f->nuser + f->nglobal; i++) {
 		path = expand(i < f->nuser ? f->user[i] : f->global[i - f->nuser]);
 		if (path != NULL)
-			file_judge(path, name, k, &v, NULL, NULL, &nphys);
+			file_judge(path, name, k, &v, NULL, NULL, NULL, &nphys);
 		free(path);
 	}
 	if (f->revoked != NULL && !v.revoked)
@@ -1438,9 +1438,11 @@ out:
 }
 
 int
-kh_session_fd(const struct kh_files *f, const char *host, unsigned int port, bool *ca)
+kh_session_fd(const struct kh_files *f, const char *host, unsigned int port, const char *as_host,
+        unsigned int as_port, bool *ca)
 {
 	char *name = lookup_name(host, port), *path;
+	char *as = lookup_name(as_host ? as_host : host, as_host ? as_port : port);
 	struct buf out;
 	size_t i, n, nphys;
 	int fd = -1;
@@ -1454,7 +1456,7 @@ kh_session_fd(const struct kh_files *f, const char *host, unsigned int port, boo
 			        i < f->nuser ? f->user[i] : f->global[i - f->nuser]);
 			continue;
 		}
-		n = file_judge(path, name, NULL, NULL, &out, ca, &nphys);
+		n = file_judge(path, name, NULL, NULL, &out, as, ca, &nphys);
 		if (nphys > 0)
 			log_msg(LOG_DEBUG, "known_hosts %s: %zu of %zu lines can name %s", path, n,
 			        nphys, name);
@@ -1467,6 +1469,7 @@ kh_session_fd(const struct kh_files *f, const char *host, unsigned int port, boo
 	}
 	buf_free(&out);
 	free(name);
+	free(as);
 	return fd;
 }
 

@@ -89,10 +89,13 @@ int kh_record(const struct kh_files *f, const char *host, unsigned int port, con
 /*
  * A memfd holding the usable lines that name host, rewritten in the plain
  * form libssh parses, so that libssh's key exchange prefers the key types
- * known for it; -1 when no such line.  *ca is set when an @cert-authority
- * line names host (libssh must then ask for certificates).  Any thread.
+ * known for it; -1 when no such line.  The lines are named as_host and
+ * as_port, the name libssh looks up (NULL: host and port; differs under
+ * HostKeyAlias).  *ca is set when an @cert-authority line names host
+ * (libssh must then ask for certificates).  Any thread.
  */
-int kh_session_fd(const struct kh_files *f, const char *host, unsigned int port, bool *ca);
+int kh_session_fd(const struct kh_files *f, const char *host, unsigned int port,
+        const char *as_host, unsigned int as_port, bool *ca);
 
 /* Forget every file read (after the run). */
 void kh_free(void);

@@ -20,6 +20,8 @@ static int log_level = LOG_NORMAL;
 static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
 static bool held;
 static struct buf kept; /* whole messages, each ending in a newline */
+/* The calling thread's own level (log_thread_level), or LOG_RUN. */
+static _Thread_local int thread_level = LOG_RUN;
 /* The host the calling thread's libssh lines concern (libssh's userdata is not const). */
 static _Thread_local const char *libssh_tag;
 
@@ -33,6 +35,12 @@ int
 log_get_level(void)
 {
 	return log_level;
+}
+
+void
+log_thread_level(int level)
+{
+	thread_level = level;
 }
 
 void
@@ -53,7 +61,7 @@ log_msg(int level, const char *fmt, ...)
 	struct buf raw, line;
 	va_list ap;
 
-	if (level > log_level)
+	if (level > (thread_level != LOG_RUN && log_level == LOG_NORMAL ? thread_level : log_level))
 		return;
 	buf_init(&raw);
 	buf_init(&line);

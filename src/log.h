@@ -20,6 +20,13 @@ enum log_level {
 
 void log_set_level(int level);
 int log_get_level(void);
+/*
+ * The level of the calling thread's messages while it works for one host
+ * (ssh_config's LogLevel for it), when the run's level is the normal one:
+ * -q and -v decide for every host.  LOG_RUN: the run's level again.
+ */
+#define LOG_RUN (-100)
+void log_thread_level(int level);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Lock and unlock stderr for callers that write several pieces as one. */
 void log_lock(void);

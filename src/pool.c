@@ -282,6 +282,7 @@ pool_finish(struct host *h, struct outcome *out)
 	host_finish(h, out->kind, out->error, host_now());
 	out->error = NULL;
 	output_host_done(h);
+	log_thread_level(LOG_RUN); /* h's LogLevel decided h's messages only */
 }
 
 /* Stop the run: no new host starts.  Under pl->lock. */
@@ -497,6 +498,7 @@ pool_attempt(struct worker *w, struct host *h)
 		        o->backoff_base, o->backoff_cap, h->attempts - 1, backoff_random(&w->rng));
 		host_retry_wait(h, host_now() + delay, host_now());
 		output_host_retry(h, delay);
+		log_thread_level(LOG_RUN);
 		outcome_clear(&out);
 		pool_requeue(pl, h);
 		return;

@@ -49,6 +49,7 @@
 #include <libssh/libssh.h>
 
 #include "buf.h"
+#include "log.h"
 #include "sshconf.h"
 #include "xmalloc.h"
 
@@ -200,7 +201,7 @@ static const struct keyword keywords[] = {
         {"userknownhostsfile", K_USERKH, NULL},
         {"globalknownhostsfile", K_GLOBALKH, NULL},
         {"hashknownhosts", K_HASHKH, NULL},
-        {"hostkeyalias", K_HOSTKEYALIAS, "known_hosts is looked up by HostName"},
+        {"hostkeyalias", K_HOSTKEYALIAS, NULL},
         {"hostkeyalgorithms", K_HOSTKEYALGS, NULL},
         {"kexalgorithms", K_KEX, NULL},
         {"ciphers", K_CIPHERS, NULL},
@@ -209,9 +210,9 @@ static const struct keyword keywords[] = {
         {"pubkeyacceptedkeytypes", K_PUBKEYALGS, NULL},
         {"addressfamily", K_ADDRESSFAMILY, NULL},
         {"bindaddress", K_BINDADDRESS, NULL},
-        {"requesttty", K_REQUESTTTY, "-T decides the terminal"},
-        {"setenv", K_SETENV, "no environment is sent"},
-        {"sendenv", K_SENDENV, "no environment is sent"},
+        {"requesttty", K_REQUESTTTY, NULL},
+        {"setenv", K_SETENV, NULL},
+        {"sendenv", K_SENDENV, NULL},
         {"loglevel", K_LOGLEVEL, NULL},
         {"controlmaster", K_CONTROLMASTER, NULL},
         {"controlpath", K_CONTROLPATH,
@@ -2210,6 +2211,9 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 			goto fail_err;
 	}
 
+	/* as ssh: known_hosts names are lower case, and %k with them */
+	if (o->host_key_alias != NULL)
+		lower(o->host_key_alias);
 	/* ssh's defaults */
 	if (o->user == NULL)
 		o->user = xstrdup(sshconf_login() ? sshconf_login() : "");
@@ -2394,6 +2398,48 @@ sshconf_policy(const struct sshconf_host *h)
 	default:
 		return HOSTKEY_POLICY_STRICT;
 	}
+}
+
+size_t
+sshconf_env(const struct sshconf_host *h, char *const *env, const char ***out)
+{
+	const char **v = NULL;
+	size_t n = 0, i;
+
+	for (; env != NULL && *env != NULL; env++) {
+		size_t len = strcspn(*env, "=");
+		char *name;
+		bool hit = false;
+
+		if ((*env)[len] != '=')
+			continue;
+		name = xstrndup(*env, len);
+		for (i = 0; i < h->send_env.n && !hit; i++)
+			hit = pattern_match(name, h->send_env.v[i], false);
+		free(name);
+		if (hit) {
+			v = xreallocarray(v, n + 1, sizeof *v);
+			v[n++] = *env;
+		}
+	}
+	for (i = 0; i < h->set_env.n; i++) {
+		v = xreallocarray(v, n + 1, sizeof *v);
+		v[n++] = h->set_env.v[i];
+	}
+	*out = v;
+	return n;
+}
+
+int
+sshconf_log_level(const struct sshconf_host *h)
+{
+	/* QUIET FATAL ERROR INFO VERBOSE DEBUG1 DEBUG2 DEBUG3 */
+	static const int map[] = {LOG_QUIET, LOG_QUIET, LOG_NORMAL, LOG_NORMAL, LOG_VERBOSE,
+	        LOG_DEBUG, LOG_DEBUG, LOG_DEBUG};
+
+	if (h->log_level < 0 || (size_t)h->log_level >= sizeof map / sizeof map[0])
+		return LOG_NORMAL;
+	return map[h->log_level];
 }
 
 static const char *

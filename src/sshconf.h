@@ -113,6 +113,19 @@ void sshconf_print(FILE *fp, const struct sshconf_host *h);
 /* shoal's host-key policy from StrictHostKeyChecking. */
 enum hostkey_policy sshconf_policy(const struct sshconf_host *h);
 
+/*
+ * The environment ssh sends for h, as NAME=VALUE strings: the variables of
+ * env whose names SendEnv's patterns match, in env's order, then SetEnv's
+ * pairs.  The strings are env's and h's own; free only *out.  Returns the
+ * count.
+ */
+size_t sshconf_env(const struct sshconf_host *h, char *const *env, const char ***out);
+/*
+ * shoal's diagnostics level (log.h) for ssh_config's LogLevel: QUIET and
+ * FATAL as -q, ERROR and INFO normal, VERBOSE as -v, DEBUG1-3 as -vv.
+ */
+int sshconf_log_level(const struct sshconf_host *h);
+
 /* The local user, looked up once; NULL when unknown.  Any thread. */
 const char *sshconf_home(void);
 const char *sshconf_ssh_dir(void); /* home/.ssh: ssh's ~/.ssh and %d */

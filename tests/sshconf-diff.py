@@ -103,7 +103,7 @@ def value_line():
         "GlobalKnownHostsFile": lambda: " ".join(pick(["/etc/a", "/etc/b", "/g"])
                                                  for _ in range(rng.randint(1, 2))),
         "HashKnownHosts": lambda: pick(["yes", "no"]),
-        "HostKeyAlias": lambda: pick(["alias1", "shared"]),
+        "HostKeyAlias": lambda: pick(["alias1", "shared", "Mixed-Case"]),
         "KexAlgorithms": lambda: algo(KEX),
         "Ciphers": lambda: algo(CIPH),
         "MACs": lambda: algo(MACS),

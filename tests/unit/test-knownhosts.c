@@ -488,7 +488,7 @@ session_lines(void)
 	path = file(text);
 	free(text);
 	kh_files_set(&f, path, "/nonexistent/global");
-	fd = kh_session_fd(&f, "SESS", 22, &ca);
+	fd = kh_session_fd(&f, "SESS", 22, NULL, 0, &ca);
 	ok(fd >= 0, "the lines naming a host, for libssh");
 	ok(ca, "an @cert-authority line names it");
 	n = fd >= 0 ? pread(fd, got, sizeof got - 1, 0) : 0;
@@ -497,7 +497,15 @@ session_lines(void)
 	        "plain and hashed lines, rewritten; no markers, no broken line");
 	if (fd >= 0)
 		close(fd);
-	ok(kh_session_fd(&f, "nobody", 22, &ca) < 0 && !ca, "none for a host no line names");
+	fd = kh_session_fd(&f, "sess", 0, "127.0.0.1", 2222, &ca);
+	n = fd >= 0 ? pread(fd, got, sizeof got - 1, 0) : 0;
+	got[n > 0 ? n : 0] = '\0';
+	is_str(got, "[127.0.0.1]:2222 " KEY "\n[127.0.0.1]:2222 " OTHER "\n",
+	        "HostKeyAlias: the alias's lines, named as libssh looks the host up");
+	if (fd >= 0)
+		close(fd);
+	ok(kh_session_fd(&f, "nobody", 22, NULL, 0, &ca) < 0 && !ca,
+	        "none for a host no line names");
 	kh_files_free(&f);
 	free(h1);
 }
