@@ -855,17 +855,24 @@ flush_partial_lines(struct host *h)
 	buf_free(&h->line_err);
 }
 
-/* Held bytes the temporary file could not take are said, not dropped silently. */
+/*
+ * Held bytes the temporary file could not take are said, not dropped
+ * silently, and count as output not written (the summary, exit 3).
+ */
 static void
-report_lost(const struct host *h, const char *name, const struct spool *s)
+report_lost(struct host *h, const char *name, const struct spool *s)
 {
 	const char *dir = getenv("TMPDIR");
 
-	if (s->lost > 0)
-		log_msg(LOG_QUIET,
-		        "%s: output: %llu bytes of %s lost: cannot write the temporary file in %s: "
-		        "%s",
-		        h->name, (unsigned long long)s->lost, name, dir && *dir ? dir : "/tmp",
+	if (s->lost == 0)
+		return;
+	log_msg(LOG_QUIET,
+	        "%s: output: %llu bytes of %s lost: cannot write the temporary file in %s: %s",
+	        h->name, (unsigned long long)s->lost, name, dir && *dir ? dir : "/tmp",
+	        strerror(s->err));
+	if (h->file_error == NULL)
+		h->file_error = xasprintf("the temporary file in %s: %llu bytes of %s lost (%s)",
+		        dir && *dir ? dir : "/tmp", (unsigned long long)s->lost, name,
 		        strerror(s->err));
 }
 
@@ -1010,7 +1017,7 @@ lost_output(struct buf *b, struct host **hosts, size_t n, const char **names)
 	}
 	if (m > 0) {
 		folded = hostlist_fold(names, m);
-		buf_appendf(b, " \xc2\xb7 not written: -o files of ");
+		buf_appendf(b, " \xc2\xb7 not written: output of ");
 		if (stderr_tty)
 			escape_terminal(b, folded, strlen(folded));
 		else

@@ -35,7 +35,7 @@ like "$(cat "$T/err")" "h03: -o: cannot write '$T/o/h03.out': not a regular file
 is "$(cat "$T/o/h01.err")" "ERR" "the host's other files are written"
 is "$(cat "$T/o/h02.out")" "OUT" "h02.out is written"
 is "$(jq -r .status "$T/o/h03.json")" "ok" "h03.json is written"
-like "$(tail -n 1 "$T/err")" "not written: -o files of h\[01-03\] \(first: $T/o/h01.out: a symbolic link" "the summary names the hosts and a file"
+like "$(tail -n 1 "$T/err")" "not written: output of h\[01-03\] \(first: $T/o/h01.out: a symbolic link" "the summary names the hosts and a file"
 
 # An existing file of the user's, from a run before, is reused.
 run_shoal -F "$T/ssh_config" -w 'h02' -o "$T/o2" -- 'echo first run output that is long'

@@ -15,7 +15,7 @@ run_shoal -F "$T/ssh_config" -w 'h[01-02]' -o "$T/full/o" -- 'seq 1 400000'
 is "$RC" 3 "-o on a full filesystem: exit 3, not 0"
 like "$(cat "$T/err")" "h0[12]: -o: cannot write '$T/full/o/h0[12].out': No space left on device" "the failed write is reported, host and file"
 like "$(cat "$T/err")" "h0[12]: -o: cannot write '$T/full/o/h0[12].json': No space left on device" "so is the JSON file that could not be written"
-like "$(tail -n 1 "$T/err")" "^ok 2 · not written: -o files of h\[01-02\] \(first: $T/full/o/h0[12]\.(out|json): No space left on device\)" "the summary names the hosts and a file"
+like "$(tail -n 1 "$T/err")" "^ok 2 · not written: output of h\[01-02\] \(first: $T/full/o/h0[12]\.(out|json): No space left on device\)" "the summary names the hosts and a file"
 seq 1 400000 >"$T/want"
 for h in h01 h02; do
     n=$(stat -c %s "$T/full/o/$h.out")

@@ -86,7 +86,9 @@ is "$bad" 0 "-o: every file holds its host's exact 50 MB"
 # A temporary file that cannot be made is said, per host, with the bytes lost;
 # what memory held is still written.
 SPOOL_DIR=$T/none cmd='head -c 3000000 /dev/zero | tr "\\0" x' run_timed --json
-is "$RC" 0 "--json with no directory for the temporary file runs"
+is "$RC" 3 "--json with no directory for the temporary file runs, and exits 3: output was lost"
+like "$(tail -n 1 "$T/err")" 'not written: output of h\[01-03\] \(first: the temporary file in .*/none: [0-9]* bytes of stdout lost' \
+    "the summary says the held output was not written whole"
 like "$(grep -c 'h0[1-3]: output: [0-9]* bytes of stdout lost: cannot write the temporary file in .*/none: No such file or directory' "$T/err")" '^3$' \
     "each host says how many bytes of its stdout were lost, and why"
 lost=$(sed -n 's/.*h01: output: \([0-9]*\) bytes of stdout lost.*/\1/p' "$T/err")
