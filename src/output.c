@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,6 +68,18 @@ static char *failed_error;   /* --failed FILE could not be written: file and cau
  * otherwise ignores.  Any other failure (a full disk) is said once and
  * remembered for the exit status.
  */
+/* Whether fd is a pipe or socket nobody reads any more. */
+static bool
+reader_gone(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return false;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP)) != 0;
+}
+
 static void
 stdout_flush(void)
 {
@@ -79,6 +92,12 @@ stdout_flush(void)
 	if (r == 0 && !ferror(stdout))
 		return;
 	err = r != 0 && errno != 0 ? errno : EIO;
+	/*
+	 * An earlier fwrite failed and fflush had nothing left to say why: a
+	 * pipe or socket whose reader went away polls as an error.
+	 */
+	if (err == EIO && reader_gone(fileno(stdout)))
+		err = EPIPE;
 	if (err == EPIPE) {
 		signal(SIGPIPE, SIG_DFL);
 		raise(SIGPIPE);
