@@ -1142,5 +1142,9 @@ connect_detach(struct conn *c)
 	kh_files_free(&c->kh);
 	free(c->kh_host);
 	c->kh_host = NULL;
+	if (c->have_cf) {
+		sshconf_host_free(&c->cf);
+		c->have_cf = false;
+	}
 	return s;
 }
