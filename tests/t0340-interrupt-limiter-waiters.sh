@@ -16,6 +16,10 @@ fplog=$T/faultproxy/log
 accepts() { grep -c " #[0-9]* mode" "$fplog"; }
 # Every connection the kernel completed has been accepted by the proxy.
 queue_empty() { [ "$(ss -Hltn "sport = :$FP_PORT_1" | awk '{print $2}')" = 0 ]; }
+# 1 s is the promise (measured: 20-90 ms); a sanitizer build joining 500
+# threads on a machine under a load of 60 was seen at 2.3 s: 5 s there.
+limit=1000
+grep -q -- '--enable-asan' "$top_builddir/config.status" 2>/dev/null && limit=5000
 
 interrupt_case() {
     local what=$1 held=$2 base before after took rc start pid
@@ -38,7 +42,7 @@ interrupt_case() {
     rc=$?
     took=$((($(date +%s%N) - start) / 1000000))
     is "$rc" 130 "$what: SIGINT gives exit 130"
-    cmp_ok "$took" -lt 1000 "$what: shoal ended $took ms after SIGINT"
+    cmp_ok "$took" -lt "$limit" "$what: shoal ended $took ms after SIGINT"
     wait_for 5 queue_empty || fail "$what: the proxy's accept queue did not drain"
     after=$(accepts)
     is "$((after - before))" 0 "$what: no connection opened after SIGINT ($((before - base)) before)"
