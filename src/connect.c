@@ -86,19 +86,6 @@ outcome_set(struct outcome *out, enum err_kind kind, enum phase phase, const cha
 	out->phase = phase;
 }
 
-/* Text from the network, made safe to print: escaped, and cut at max bytes. */
-static char *
-printable(const char *data, size_t n, size_t max)
-{
-	struct buf b;
-
-	buf_init(&b);
-	escape_terminal(&b, data, n < max ? n : max);
-	if (n > max)
-		buf_appends(&b, "...");
-	return buf_steal(&b);
-}
-
 /*
  * Poll fd for events until ready, the deadline or a cancel.  The cancel fd
  * wakes the poll at once, so it sleeps to the deadline; without one it wakes
@@ -266,7 +253,7 @@ static const unsigned algo_list[] = {0, 1, 1, 2, 2, 3, 4};
 static void
 host_name_refused(struct outcome *out, const char *name)
 {
-	char *msg = printable(name, strlen(name), 300);
+	char *msg = escape_text(name, strlen(name), 300);
 
 	outcome_set(out, EK_RESOLVE, PHASE_CONNECT,
 	        "libssh refuses '%s' as a host name (letters, digits, '-' and '.' only): give "
@@ -292,7 +279,7 @@ session_setup(struct conn *c, struct host *h, const struct options *o, struct ou
 	size_t i;
 
 	if (sshconf_eval(h->alias, user, port, o->identities, o->nidentities, cf, &err) < 0) {
-		msg = printable(err, strlen(err), 300);
+		msg = escape_text(err, strlen(err), 300);
 		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "ssh_config: %s", msg);
 		free(msg);
 		free(err);
@@ -372,7 +359,7 @@ session_setup(struct conn *c, struct host *h, const struct options *o, struct ou
 	ssh_set_callbacks(s, &c->callbacks);
 	return 0;
 libssh_error:
-	msg = printable(ssh_err(c), strlen(ssh_err(c)), 300);
+	msg = escape_text(ssh_err(c), strlen(ssh_err(c)), 300);
 	outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "ssh_config: %s", msg);
 	free(msg);
 	return -1;
@@ -572,7 +559,7 @@ first_line(const char *data, size_t n)
 
 	while (len < n && data[len] != '\n' && data[len] != '\r')
 		len++;
-	return printable(data, len, 120);
+	return escape_text(data, len, 120);
 }
 
 /*
@@ -709,7 +696,7 @@ key_exchange(struct conn *c, double timeout, bool via_proxy, struct outcome *out
 			return -1;
 		}
 	}
-	msg = printable(ssh_err(c), strlen(ssh_err(c)), 300);
+	msg = escape_text(ssh_err(c), strlen(ssh_err(c)), 300);
 	if (via_proxy && ssh_get_serverbanner(c->session) == NULL)
 		outcome_set(out, EK_BANNER_CLOSED, PHASE_BANNER, "%s", msg);
 	else if (strstr(msg, "disconnected") != NULL || strstr(msg, "reset") != NULL)

@@ -56,16 +56,10 @@
 
 extern char **environ;
 
-struct exit_info {
-	bool got_status;
-	int status;
-	char *signal;
-};
-
 static void
 exit_status_cb(ssh_session session, ssh_channel channel, int exit_status, void *userdata)
 {
-	struct exit_info *ei = userdata;
+	struct exec_exit *ei = userdata;
 
 	ei->got_status = true;
 	ei->status = exit_status;
@@ -75,7 +69,7 @@ static void
 exit_signal_cb(ssh_session session, ssh_channel channel, const char *signal, int core,
         const char *errmsg, const char *lang, void *userdata)
 {
-	struct exit_info *ei = userdata;
+	struct exec_exit *ei = userdata;
 
 	ei->got_status = true;
 	free(ei->signal);
@@ -87,6 +81,17 @@ exit_signal_cb(ssh_session session, ssh_channel channel, const char *signal, int
 		ei->signal = escape_text(signal, strlen(signal), SIGNAL_NAME_MAX);
 	else
 		ei->signal = xstrdup("UNKNOWN");
+}
+
+void
+exec_exit_watch(ssh_channel ch, struct ssh_channel_callbacks_struct *cb, struct exec_exit *ei)
+{
+	memset(cb, 0, sizeof *cb);
+	cb->userdata = ei;
+	cb->channel_exit_status_function = exit_status_cb;
+	cb->channel_exit_signal_function = exit_signal_cb;
+	ssh_callbacks_init(cb);
+	ssh_set_channel_callbacks(ch, cb);
 }
 
 /* Repeat a channel request while libssh says AGAIN. */
@@ -278,7 +283,7 @@ int
 exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct outcome *out)
 {
 	struct ssh_channel_callbacks_struct cb;
-	struct exit_info ei = {false, -1, NULL};
+	struct exec_exit ei = {false, -1, NULL};
 	struct alive alive;
 	ssh_channel ch = NULL;
 	double start = host_now();
@@ -308,12 +313,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 		channel_error(c, out, "cannot create a channel", deadline, SSH_ERROR, &alive);
 		goto done;
 	}
-	memset(&cb, 0, sizeof cb);
-	cb.userdata = &ei;
-	cb.channel_exit_status_function = exit_status_cb;
-	cb.channel_exit_signal_function = exit_signal_cb;
-	ssh_callbacks_init(&cb);
-	ssh_set_channel_callbacks(ch, &cb);
+	exec_exit_watch(ch, &cb, &ei);
 
 	if ((n = chan_step(ch, CHAN_OPEN, NULL, NULL, deadline, &alive)) != SSH_OK) {
 		channel_error(c, out, "session channel refused", deadline, n, &alive);

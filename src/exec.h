@@ -32,4 +32,16 @@ struct exec_params {
  */
 int exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct outcome *out);
 
+/* A command's end as the channel callbacks report it. */
+struct exec_exit {
+	bool got_status; /* an exit status or an exit signal came */
+	int status;
+	char *signal; /* the signal's name, escaped and short; free it */
+};
+/*
+ * Watch ch's exit status and signal into ei, through cb (which must live
+ * as long as the channel's callbacks may run).  Also the keeper's relay.
+ */
+void exec_exit_watch(ssh_channel ch, struct ssh_channel_callbacks_struct *cb, struct exec_exit *ei);
+
 #endif

@@ -53,6 +53,7 @@
 #include "buf.h"
 #include "cancel.h"
 #include "escape.h"
+#include "exec.h"
 #include "keeper.h"
 #include "log.h"
 #include "mux.h"
@@ -187,33 +188,6 @@ poke(struct kept *k, double now)
 		k->dead = true;
 }
 
-struct exit_info {
-	bool got_status;
-	int status;
-	char *signal;
-};
-
-static void
-exit_status_cb(ssh_session session, ssh_channel channel, int exit_status, void *userdata)
-{
-	struct exit_info *ei = userdata;
-
-	ei->got_status = true;
-	ei->status = exit_status;
-}
-
-static void
-exit_signal_cb(ssh_session session, ssh_channel channel, const char *signal, int core,
-        const char *errmsg, const char *lang, void *userdata)
-{
-	struct exit_info *ei = userdata;
-
-	ei->got_status = true;
-	free(ei->signal);
-	ei->signal = signal != NULL && *signal != '\0' ? escape_text(signal, strlen(signal), 64)
-	                                               : xstrdup("UNKNOWN");
-}
-
 static void send_text(int fd, char type, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
@@ -269,7 +243,7 @@ static void
 relay(int fd, struct kept *k, const struct request *rq)
 {
 	struct ssh_channel_callbacks_struct cb;
-	struct exit_info ei = {false, -1, NULL};
+	struct exec_exit ei = {false, -1, NULL};
 	ssh_session s = k->s;
 	ssh_channel ch;
 	double deadline = rq->timeout > 0 ? host_now() + rq->timeout : host_now() + 1e9;
@@ -286,12 +260,7 @@ relay(int fd, struct kept *k, const struct request *rq)
 		send_text(fd, 'N', "%g the kept session was lost", k->idle);
 		return;
 	}
-	memset(&cb, 0, sizeof cb);
-	cb.userdata = &ei;
-	cb.channel_exit_status_function = exit_status_cb;
-	cb.channel_exit_signal_function = exit_signal_cb;
-	ssh_callbacks_init(&cb);
-	ssh_set_channel_callbacks(ch, &cb);
+	exec_exit_watch(ch, &cb, &ei);
 	if (ssh_channel_open_session(ch) != SSH_OK) {
 		/* No exec went out: the client may connect afresh. */
 		if (!session_alive(s))
