@@ -57,7 +57,7 @@ def version(exts=True):
     return u32(len(body) + 1) + bytes([VERSION]) + body
 
 
-def session(exts=True, fail=None, short=False, size=10):
+def session(exts=True, fail=None, short=False, size=10, cut=False):
     out = version(exts)
     out += pkt(NAME, 1, u32(1) + s("/home/u") + s("") + attrs())
     out += pkt(ATTRS, 2, attrs(size, 0o100644, (1, 2), True, [("a@x", "b")]))
@@ -65,6 +65,8 @@ def session(exts=True, fail=None, short=False, size=10):
     out += pkt(NAME, 4, u32(3) + b"".join(
         s(n) + s("-rw-r--r-- 1 u u 0 Jan 1 " + n) + attrs(0, 0o100644, (1, 2))
         for n in (".", "..", "file\x1b[31m")))
+    if cut:  # the channel ends after a first batch of names
+        return out
     out += status(5, 1, "End of file")
     out += status(6, 0)
     i = 7
@@ -103,6 +105,7 @@ def main():
         status(2, 2, "no") + status(3, 8) + status(7, 4, "\r\n") + status(8, 0),
         "bad-lengths": b"\0" + version() + u32(0xffffffff) + b"\x65",
         "all-at-once": b"\xff" + session(),
+        "list-cut": b"\0" + session(cut=True),
         "big-name": b"\0" + version() + pkt(NAME, 1, u32(0x7fffffff) + s("a" * 300)),
     }
     for name, data in seeds.items():
