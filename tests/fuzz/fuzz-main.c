@@ -5,7 +5,8 @@
  * repeats) until SECONDS have passed.  Crashes and leaks are the sanitizers'
  * to report; a target may also abort() on a broken invariant.  To keep the
  * input that fails, FUZZ_SAVE=FILE writes each one there before running it
- * (slow); then `fuzz-NAME 0 FILE` runs it alone.
+ * (slow); then `fuzz-NAME 0 FILE` runs it alone.  FUZZ_SEED=N mutates
+ * differently (longer runs by hand).
  *
  * Each target names the bytes its format is made of (fuzz_alphabet); the
  * binary formats (SFTP, certificates, KRLs) are mutated through their
@@ -162,7 +163,7 @@ main(int argc, char **argv)
 		LLVMFuzzerTestOneInput(seeds[nseeds], seedlen[nseeds]);
 		nseeds++;
 	}
-	srand(12345);
+	srand(getenv("FUZZ_SEED") ? (unsigned)atoi(getenv("FUZZ_SEED")) : 12345u);
 	end = time(NULL) + (time_t)secs;
 	while (time(NULL) < end) {
 		for (k = 0; k < 100; k++, runs++) {
