@@ -22,7 +22,7 @@
 const char fuzz_alphabet[] = "Host Match User Port HostName ProxyJump ProxyCommand IdentityFile "
                              "all final user host originalhost !*?,=\"'\\#%%hrnpCdu${}~ \t\n-+^";
 
-static char dir[] = "/tmp/shoal-fuzz-conf.XXXXXX", path[64];
+static char dir[64], path[96];
 static FILE *devnull;
 
 static void
@@ -57,6 +57,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *fp;
 
 	if (path[0] == '\0') {
+		/* Files in memory where there is a tmpfs: a disk's /tmp is slower. */
+		snprintf(dir, sizeof dir, "%s/shoal-fuzz-conf.XXXXXX",
+		        access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 		if (mkdtemp(dir) == NULL || (devnull = fopen("/dev/null", "w")) == NULL)
 			abort();
 		snprintf(path, sizeof path, "%s/config", dir);
