@@ -47,6 +47,8 @@ buf_reserve(struct buf *b, size_t more)
 	while (b->cap < need)
 		b->cap *= 2;
 	b->p = xrealloc(b->p, b->cap);
+	/* A new buffer reserved but not written to is "" too (buf_steal). */
+	b->p[b->len] = '\0';
 }
 
 void

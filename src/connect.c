@@ -51,8 +51,6 @@
 #include "sshconf.h"
 #include "xmalloc.h"
 
-#define BANNER_PEEK_MAX 8192
-
 void
 outcome_clear(struct outcome *out)
 {
@@ -562,6 +560,48 @@ first_line(const char *data, size_t n)
 	return escape_text(data, len, 120);
 }
 
+int
+connect_banner_verdict(const char *peek, size_t n, bool closed, struct outcome *out)
+{
+	char *line;
+	size_t start, i;
+
+	/* Look for a complete "SSH-" line. */
+	for (start = 0, i = 0; i < n; i++) {
+		if (peek[i] != '\n')
+			continue;
+		if (i - start >= 4 && memcmp(peek + start, "SSH-", 4) == 0) {
+			if (i - start >= 6 && memcmp(peek + start, "SSH-1.", 6) == 0 &&
+			        !(i - start >= 8 && memcmp(peek + start, "SSH-1.99", 8) == 0)) {
+				line = first_line(peek + start, i - start);
+				outcome_set(out, EK_NOT_SSH, PHASE_BANNER,
+				        "server speaks only SSH protocol 1: \"%s\"", line);
+				free(line);
+				return -1;
+			}
+			return 1;
+		}
+		start = i + 1;
+	}
+	if ((n >= 5 && memcmp(peek, "HTTP/", 5) == 0) || has_binary(peek, n) ||
+	        n >= CONNECT_BANNER_PEEK_MAX) {
+		line = first_line(peek, n);
+		outcome_set(out, EK_NOT_SSH, PHASE_BANNER, "server answered \"%s\"", line);
+		free(line);
+		return -1;
+	}
+	if (!closed)
+		return 0;
+	line = first_line(peek, n);
+	if (looks_throttled(peek, n))
+		outcome_set(out, EK_THROTTLED, PHASE_BANNER, "server is full: \"%s\"", line);
+	else
+		outcome_set(
+		        out, EK_NOT_SSH, PHASE_BANNER, "server answered \"%s\" and closed", line);
+	free(line);
+	return -1;
+}
+
 /*
  * Wait for the SSH identification line without consuming it.  Other lines
  * may come first (RFC 4253 4.2); libssh skips them later.
@@ -569,13 +609,12 @@ first_line(const char *data, size_t n)
 static int
 wait_banner(int fd, double timeout, struct outcome *out)
 {
-	char *peek = xmalloc(BANNER_PEEK_MAX);
+	char *peek = xmalloc(CONNECT_BANNER_PEEK_MAX);
 	double deadline = host_now() + timeout;
 	ssize_t n = 0, last = -1;
 	struct pollfd pfd;
 	char *line;
-	size_t start, i;
-	int rc = -1;
+	int rc = -1, v;
 
 	for (;;) {
 		int w = connect_wait_fd(fd, POLLIN | POLLRDHUP, deadline);
@@ -598,7 +637,7 @@ wait_banner(int fd, double timeout, struct outcome *out)
 			}
 			goto done;
 		}
-		n = recv(fd, peek, BANNER_PEEK_MAX, MSG_PEEK);
+		n = recv(fd, peek, CONNECT_BANNER_PEEK_MAX, MSG_PEEK);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
@@ -611,30 +650,9 @@ wait_banner(int fd, double timeout, struct outcome *out)
 			        "connection closed before the SSH banner");
 			goto done;
 		}
-		/* Look for a complete "SSH-" line. */
-		for (start = 0, i = 0; i < (size_t)n; i++) {
-			if (peek[i] != '\n')
-				continue;
-			if (i - start >= 4 && memcmp(peek + start, "SSH-", 4) == 0) {
-				if (i - start >= 6 && memcmp(peek + start, "SSH-1.", 6) == 0 &&
-				        !(i - start >= 8 &&
-				                memcmp(peek + start, "SSH-1.99", 8) == 0)) {
-					line = first_line(peek + start, i - start);
-					outcome_set(out, EK_NOT_SSH, PHASE_BANNER,
-					        "server speaks only SSH protocol 1: \"%s\"", line);
-					free(line);
-					goto done;
-				}
-				rc = 0;
-				goto done;
-			}
-			start = i + 1;
-		}
-		if ((n >= 5 && memcmp(peek, "HTTP/", 5) == 0) || has_binary(peek, (size_t)n) ||
-		        n == BANNER_PEEK_MAX) {
-			line = first_line(peek, (size_t)n);
-			outcome_set(out, EK_NOT_SSH, PHASE_BANNER, "server answered \"%s\"", line);
-			free(line);
+		v = connect_banner_verdict(peek, (size_t)n, false, out);
+		if (v != 0) {
+			rc = v > 0 ? 0 : -1;
 			goto done;
 		}
 		/* Data but no banner yet: has the server hung up after it? */
@@ -643,14 +661,7 @@ wait_banner(int fd, double timeout, struct outcome *out)
 		pfd.revents = 0;
 		closed = poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
 		if (closed) {
-			line = first_line(peek, (size_t)n);
-			if (looks_throttled(peek, (size_t)n))
-				outcome_set(out, EK_THROTTLED, PHASE_BANNER,
-				        "server is full: \"%s\"", line);
-			else
-				outcome_set(out, EK_NOT_SSH, PHASE_BANNER,
-				        "server answered \"%s\" and closed", line);
-			free(line);
+			connect_banner_verdict(peek, (size_t)n, true, out);
 			goto done;
 		}
 		if (n == last) {

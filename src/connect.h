@@ -67,6 +67,20 @@ ssh_session connect_detach(struct conn *c);
 void outcome_set(struct outcome *out, enum err_kind kind, enum phase phase, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 void outcome_clear(struct outcome *out);
+
+/* The most of the server's first bytes looked at for its banner. */
+#define CONNECT_BANNER_PEEK_MAX 8192
+
+/*
+ * The banner phase's verdict on the first n bytes a server sent (peeked,
+ * not consumed): 1 when they hold a complete SSH-2 identification line
+ * (other lines may come first), 0 when more are needed, -1 with the cause
+ * in out (SSH-1 only, HTTP, binary, too long without one; when closed, the
+ * server hung up after them: throttled or not SSH).  Pure: the fuzz target
+ * calls it too.
+ */
+int connect_banner_verdict(const char *peek, size_t n, bool closed, struct outcome *out);
+
 /*
  * Wait until fd is ready for events or the deadline (monotonic seconds)
  * passes.  Returns 1 ready, 0 deadline, -1 cancelled (at once, through

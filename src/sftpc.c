@@ -751,6 +751,12 @@ out:
 	req_end(s, start);
 	if (rc == 0)
 		rc = call_status(s, id);
+	if (rc < 0) {
+		/* Entries of the batches read before the failure: callers see none. */
+		sftpc_entries_free(*ents, *n);
+		*ents = NULL;
+		*n = 0;
+	}
 	return rc;
 }
 

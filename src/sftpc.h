@@ -113,7 +113,10 @@ int sftpc_setstat(struct sftpc *s, const char *path, const struct sftpc_attrs *a
 int sftpc_remove(struct sftpc *s, const char *path);
 /* Rename over an existing file: posix-rename where the server has it. */
 int sftpc_rename(struct sftpc *s, const char *from, const char *to);
-/* Every entry of a directory but . and .. (free with sftpc_entries_free). */
+/*
+ * Every entry of a directory but . and .. (free with sftpc_entries_free);
+ * on failure, none (*ents NULL, *n 0).
+ */
 int sftpc_list(struct sftpc *s, const char *path, struct sftpc_entry **ents, size_t *n);
 void sftpc_entries_free(struct sftpc_entry *ents, size_t n);
 /* Free bytes for an unprivileged user at path, when the server can tell. */

@@ -11,9 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "hostlist.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+const char fuzz_alphabet[] = "[]-,@:0123456789abcxyz.%_ \t\n\\()*+?^$|\x01\xff";
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -358,6 +358,12 @@ test_escape(void)
 	t = escape_text("\x1b]0;t\x07", 6, 64);
 	is_str(t, "\\x1b]0;t\\x07", "escape_text: a printable copy");
 	free(t);
+	/* Found by tests/fuzz/fuzz-banner: nothing to escape left garbage, unterminated. */
+	buf_init(&b);
+	escape_terminal(&b, "", 0);
+	t = buf_steal(&b);
+	is_str(t, "", "escape: nothing escaped into a new buffer is the empty string");
+	free(t);
 	t = escape_text("TERM\x1b[2J", 8, 5);
 	is_str(t, "TERM\\x1b...", "escape_text: cut at max bytes, and says so");
 	free(t);

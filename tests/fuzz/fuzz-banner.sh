@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# The banner fuzz target for a few seconds (see fuzz.sh).
+exec bash "$(dirname "$0")/fuzz.sh" banner
