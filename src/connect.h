@@ -15,19 +15,37 @@
 #include "knownhosts.h"
 #include "limiter.h"
 #include "options.h"
+#include "proxycmd.h"
 #include "sshconf.h"
+
+/*
+ * Whether a failure is tried again: as errkind's table says for its kind,
+ * or not, whatever the kind (a jump host that already had its retries, a
+ * jump host that prohibits forwarding), or always (the jump host died
+ * under a handshake: the target itself did nothing wrong).
+ */
+enum outcome_retry { RETRY_AS_KIND, RETRY_NEVER, RETRY_ALWAYS };
 
 /* What an attempt or a run ended with. */
 struct outcome {
 	enum err_kind kind;
 	enum phase phase;
 	char *error; /* malloc'd, printable; NULL when kind is EK_NONE */
+	enum outcome_retry retry;
 };
+
+enum transport { TRANSPORT_TCP, TRANSPORT_PROXY, TRANSPORT_JUMP };
+
+struct jump_link;
 
 struct conn {
 	ssh_session session;
-	int fd;                    /* ours until handed to libssh; -1 under ProxyCommand */
+	int fd;                    /* ours until handed to libssh */
 	bool handed;               /* fd given to libssh with SSH_OPTIONS_FD */
+	enum transport transport;  /* what fd is: a TCP socket or a socketpair end */
+	struct proxycmd proxy;     /* TRANSPORT_PROXY: the command */
+	struct jump_link *link;    /* TRANSPORT_JUMP: the channel through the last hop */
+	char *via;                 /* TRANSPORT_JUMP: the chain, "bastion1,bastion2" */
 	struct limiter_slot limit; /* held from TCP connect to the end of auth */
 	struct ssh_callbacks_struct callbacks;
 	struct kh_files kh; /* the known_hosts files that decide this host's key */
@@ -42,6 +60,14 @@ struct conn {
 struct connect_params {
 	const struct options *opts;
 	const char *password; /* NULL: no password auth */
+	/*
+	 * The jump hops to go through, ProxyJump's syntax, over ssh_config's
+	 * ProxyJump and ProxyCommand ("none": direct); NULL: -J for a target,
+	 * ssh_config for a jump host (hop), as ssh does.
+	 */
+	const char *jump;
+	bool hop;  /* connecting a jump host, not a target */
+	int depth; /* jump hosts above this connection: loops end */
 };
 
 /*
@@ -62,6 +88,13 @@ void connect_close(struct conn *c);
 void outcome_set(struct outcome *out, enum err_kind kind, enum phase phase, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 void outcome_clear(struct outcome *out);
+/* Is this failure tried again (before the command started)? */
+bool outcome_retried(const struct outcome *out);
+/*
+ * After a run over a jump host: when the jump session died under it, the
+ * hop's reason goes in front of a `lost` detail ("via bastion1: ...").
+ */
+void connect_note_via(struct conn *c, struct outcome *out);
 /*
  * Wait until fd is ready for events or the deadline (monotonic seconds)
  * passes.  Returns 1 ready, 0 deadline, -1 cancelled (at once, through

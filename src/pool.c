@@ -42,6 +42,7 @@
 #include "cancel.h"
 #include "connect.h"
 #include "exec.h"
+#include "jump.h"
 #include "limiter.h"
 #include "log.h"
 #include "output.h"
@@ -159,7 +160,7 @@ pool_next_batch(struct pool *pl)
 static void
 pool_skip(struct host **v, size_t n, const char *why)
 {
-	struct outcome out = {EK_NONE, PHASE_ANY, NULL};
+	struct outcome out = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -365,7 +366,7 @@ pool_attempt(struct worker *w, struct host *h)
 {
 	struct pool *pl = w->pool;
 	const struct options *o = pl->params->opts;
-	struct outcome out = {EK_NONE, PHASE_ANY, NULL};
+	struct outcome out = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
 	struct conn c;
 	enum err_kind kind;
 	double delay;
@@ -381,6 +382,7 @@ pool_attempt(struct worker *w, struct host *h)
 	if (connect_host(&c, h, &pl->cparams, &out) == 0) {
 		output_host_start(h);
 		pool_run_host(pl, &c, h, &out);
+		connect_note_via(&c, &out);
 		connect_close(&c);
 		host_attempt_end(h, out.kind, out.phase, out.error, host_now());
 		kind = out.kind;
@@ -389,7 +391,7 @@ pool_attempt(struct worker *w, struct host *h)
 		return;
 	}
 	host_attempt_end(h, out.kind, out.phase, out.error, host_now());
-	if (errkind_info(out.kind)->retried && n <= (unsigned)o->retries && !cancel_requested()) {
+	if (outcome_retried(&out) && n <= (unsigned)o->retries && !cancel_requested()) {
 		delay = backoff_delay(
 		        o->backoff_base, o->backoff_cap, h->attempts - 1, backoff_random(&w->rng));
 		host_retry_wait(h, host_now() + delay, host_now());
@@ -418,7 +420,7 @@ worker_main(void *arg)
 static void
 pool_cancel_rest(const struct pool_params *p)
 {
-	struct outcome out = {EK_NONE, PHASE_ANY, NULL};
+	struct outcome out = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
 	size_t i;
 
 	for (i = 0; i < p->n; i++) {
@@ -460,6 +462,7 @@ pool_start(const struct pool_params *p, bool stay_open)
 	pl->open = stay_open;
 	pl->cparams.opts = p->opts;
 	pl->cparams.password = p->password;
+	pl->cparams.jump = p->opts->jump;
 	pl->eparams.command = p->opts->command;
 	pl->eparams.tty = p->opts->tty;
 	pl->eparams.stdin_data = p->stdin_data;
@@ -565,6 +568,8 @@ pool_wait(struct pool *pl)
 	for (i = 0; i < pl->nworkers; i++)
 		pthread_join(pl->workers[i].thread, NULL);
 	pool_cancel_rest(pl->params);
+	/* No target uses a jump session any more. */
+	jump_shutdown();
 	limiter_free();
 	free(pl->workers);
 	free(pl->waiting);
