@@ -1214,7 +1214,7 @@ transport_open(struct conn *c, struct host *h, const struct connect_params *p, c
 
 /* Through a ProxyCommand, a stream that ended before the banner is the command's failure. */
 static void
-proxy_failure(struct conn *c, double banner_timeout, struct outcome *out)
+proxy_failure(struct conn *c, struct outcome *out)
 {
 	char why[512];
 
@@ -1226,8 +1226,7 @@ proxy_failure(struct conn *c, double banner_timeout, struct outcome *out)
 	if (out->kind == EK_BANNER_TIMEOUT)
 		c->proxy.reaped = 1;
 	proxycmd_why(&c->proxy, 1.0, why, sizeof why);
-	outcome_set(out, EK_PROXY_FAILED, PHASE_CONNECT, "%s (before the SSH banner, %.1f s)", why,
-	        banner_timeout);
+	outcome_set(out, EK_PROXY_FAILED, PHASE_CONNECT, "%s", why);
 }
 
 /* The jump session under this handshake died: the hop's reason, and another attempt. */
@@ -1283,7 +1282,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	phase_begin(h, PHASE_BANNER);
 	if (wait_banner(c->fd, o->banner_timeout, out) < 0) {
 		if (c->transport == TRANSPORT_PROXY)
-			proxy_failure(c, o->banner_timeout, out);
+			proxy_failure(c, out);
 		goto fail;
 	}
 	phase_end(h);
