@@ -39,6 +39,7 @@
 #include "cancel.h"
 #include "escape.h"
 #include "hostlist.h"
+#include "jump.h"
 #include "log.h"
 #include "tui.h"
 #include "xmalloc.h"
@@ -670,6 +671,21 @@ rolling_text(struct view *v, struct buf *b)
 		        st.budget_left == 1 ? "" : "s");
 }
 
+/* The jump hosts: each one's state and the targets waiting for it. */
+static void
+jump_text(struct buf *b)
+{
+	struct buf j;
+
+	buf_init(&j);
+	jump_status(&j);
+	if (j.len > 0) {
+		buf_appends(b, "  \xc2\xb7 ");
+		escape_terminal(b, j.p, j.len);
+	}
+	buf_free(&j);
+}
+
 static void
 draw_header(struct view *v, double t)
 {
@@ -727,6 +743,7 @@ draw_header(struct view *v, double t)
 		buf_appendf(&b, "  eta %.0f s",
 		        elapsed * (double)(v->n - v->nfinal) / (double)v->nfinal);
 	rolling_text(v, &b);
+	jump_text(&b);
 	barw = COLS - (int)b.len - 2;
 	if (barw > 60)
 		barw = 60;
