@@ -111,6 +111,11 @@ struct hop {
 	struct hop *next;
 };
 
+/* The hops this thread is connecting, innermost last: a route through itself is a loop. */
+#define JUMP_DEPTH_MAX 8
+static __thread struct hop *connecting[JUMP_DEPTH_MAX];
+static __thread int nconnecting;
+
 static pthread_mutex_t jlock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t jcond = PTHREAD_COND_INITIALIZER;
 static struct hop *hops;
@@ -235,7 +240,7 @@ pump_to_fd(struct jump_link *l)
 
 	for (;;) {
 		if (l->to_off < l->to_len) {
-			n = write(l->fd, l->to_fd + l->to_off, l->to_len - l->to_off);
+			n = send(l->fd, l->to_fd + l->to_off, l->to_len - l->to_off, MSG_NOSIGNAL);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0 && errno == EAGAIN)
@@ -512,13 +517,17 @@ hop_connect(struct hop *hp, const struct connect_params *p, struct conn *c, stru
 	struct pollfd pfd;
 	unsigned n;
 	double delay;
+	int rc;
 
 	hpp.jump = hp->prefix;
 	hpp.hop = true;
 	hpp.depth = p->depth + 1;
 	for (;;) {
 		n = host_attempt_begin(hp->h, host_now());
-		if (connect_host(c, hp->h, &hpp, out) == 0) {
+		connecting[nconnecting++] = hp;
+		rc = connect_host(c, hp->h, &hpp, out);
+		nconnecting--;
+		if (rc == 0) {
 			host_attempt_end(hp->h, EK_NONE, PHASE_RUN, NULL, host_now());
 			host_set_state(hp->h, HOST_RUNNING, PHASE_RUN, host_now());
 			return 0;
@@ -545,8 +554,26 @@ sess_get(struct hop *hp, const struct connect_params *p, struct outcome *out)
 {
 	struct outcome hout = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
 	struct sess *s;
-	int rc;
+	int rc, i;
 
+	for (i = 0; i < nconnecting; i++) {
+		if (connecting[i] == hp) {
+			outcome_set(out, EK_RESOLVE, PHASE_CONNECT,
+			        "ProxyJump loop: %s is reached through itself (give it ProxyJump "
+			        "none "
+			        "in ssh_config)",
+			        hp->name);
+			out->retry = RETRY_NEVER;
+			return NULL;
+		}
+	}
+	if (nconnecting >= JUMP_DEPTH_MAX) {
+		outcome_set(out, EK_RESOLVE, PHASE_CONNECT,
+		        "ProxyJump: more than %d jump hosts in a row to reach %s", JUMP_DEPTH_MAX,
+		        hp->name);
+		out->retry = RETRY_NEVER;
+		return NULL;
+	}
 	pthread_mutex_lock(&jlock);
 	for (;;) {
 		if (cancel_requested()) {
@@ -735,9 +762,14 @@ jump_status(struct buf *b)
 		if (b->len > 0)
 			buf_appends(b, " · ");
 		buf_appendf(b, "via %s: ", hp->name);
-		if (hp->connecting)
-			buf_appendf(b, "connecting (%s)", errkind_phase_name(hp->h->phase));
-		else if (nsess > 0)
+		if (hp->connecting) {
+			enum phase ph;
+
+			pthread_mutex_lock(&hp->h->lock);
+			ph = hp->h->phase;
+			pthread_mutex_unlock(&hp->h->lock);
+			buf_appendf(b, "connecting (%s)", errkind_phase_name(ph));
+		} else if (nsess > 0)
 			buf_appendf(b, "up, %d session%s, %d channel%s", nsess,
 			        nsess == 1 ? "" : "s", nlinks, nlinks == 1 ? "" : "s");
 		else if (hp->fail.kind != EK_NONE)

@@ -13,7 +13,9 @@
 #include "connect.h"
 
 /* Channels one jump session carries before another session is opened. */
+#ifndef JUMP_CHANNELS_PER_SESSION
 #define JUMP_CHANNELS_PER_SESSION 32
+#endif
 
 struct jump_link;
 

@@ -4,7 +4,8 @@
 # denies auth fails every target behind it with the bastion's kind, "via
 # BASTION: ...", each target not retried again on its own (the bastion had
 # its retries); a bastion whose sshd forbids forwarding (AllowTcpForwarding
-# no) refuses, never retried; a target the bastion cannot reach is refused
+# no) refuses, never retried; a jump host reached through itself is a
+# loop, named, not a hang; a target the bastion cannot reach is refused
 # and retried; a bastion that freezes mid-run ends its running targets
 # `lost`, quickly, never a hang.
 . "$(dirname "$0")/lib.sh"
@@ -25,6 +26,8 @@ add_aliases "$T/ssh_config" g 4 "$SSHD_PORT_TARGET" "ProxyJump gone"
 add_aliases "$T/ssh_config" a 4 "$SSHD_PORT_TARGET" "ProxyJump denying"
 add_aliases "$T/ssh_config" n 3 "$SSHD_PORT_TARGET" "ProxyJump nofwd"
 add_alias "$T/ssh_config" closed "$(free_port)" "" "ProxyJump bastion"
+add_alias "$T/ssh_config" loopy "$SSHD_PORT_BASTION" "" "ProxyJump loopy"
+add_alias "$T/ssh_config" behindloop "$SSHD_PORT_TARGET" "" "ProxyJump loopy"
 quick=(-r 1 --backoff 0.05,0.1 -t 3)
 
 # ---- bastion down --------------------------------------------------------------
@@ -60,6 +63,12 @@ is "$RC" 3 "a closed port behind the bastion: exit 3"
 like "$(cat "$T/out")" '"error_kind":"refused","error":"via bastion: connect failed: 127.0.0.1:[0-9]+' \
     "refused, via the bastion, connect failed"
 like "$(cat "$T/out")" '"attempts":2,' "retried, as a refused connection is"
+
+# ---- a jump host reached through itself ----------------------------------------------
+run_shoal -F "$T/ssh_config" -w behindloop --json -- true
+is "$RC" 3 "a jump host whose own ProxyJump is itself: exit 3, no hang"
+like "$(cat "$T/out")" '"error_kind":"resolve","error":"via loopy: resolve: ProxyJump loop: loopy is reached through itself' \
+    "a loop, named"
 
 # ---- bastion frozen mid-run -------------------------------------------------------
 start_faultproxy "0:127.0.0.1:$SSHD_PORT_BASTION:freeze"

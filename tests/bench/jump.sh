@@ -12,12 +12,15 @@
 #   bash tests/bench/jump.sh [ROUNDS]          (default 3)
 # SHOAL_BENCH_BIN names the shoal to measure (default: an -O2 build in
 # build-bench/); SHOAL_BENCH_TOOLS="shoal pdsh" picks tools;
-# SHOAL_BENCH_FANOUTS="32 128" the fanouts.
+# SHOAL_BENCH_FANOUTS="32 128" the fanouts; SHOAL_BENCH_CMD another command
+# (its last line must be "ok", e.g. "head -c 1000000 /dev/zero | tr '\0' x |
+# fold -w 99; echo ok" for 1 MB a host).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 rounds=${1:-3}
 tools=${SHOAL_BENCH_TOOLS:-shoal pdsh pssh clush}
 fanouts=${SHOAL_BENCH_FANOUTS:-32 128}
+cmd=${SHOAL_BENCH_CMD:-echo ok}
 
 if [ -n "${SHOAL_BENCH_BIN:-}" ]; then
     shoal=$SHOAL_BENCH_BIN
@@ -51,17 +54,20 @@ bastion_cpu() {
     awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15 + $16 + $17) / hz}' "/proc/$SSHD_PID_BASTION/stat"
 }
 
+no_sessions() { [ -z "$(pgrep -P "$SSHD_PID_BASTION")" ]; }
+
 run_tool() { # TOOL FANOUT -> "wall cpu_s bastion_cpu_s ok"
     local tool=$1 f=$2 out=$T/out.$1 tf=$T/time.$1 b0 b1 wall u s
     b0=$(bastion_cpu)
     case $tool in
-    shoal) /usr/bin/time -o "$tf" -f '%e %U %S' "$shoal" -F "$cfg" -H "$T/h200" -f "$f" -q -- 'echo ok' >"$out" 2>/dev/null ;;
-    pdsh) PDSH_SSH_ARGS="-F $cfg -x %h" /usr/bin/time -o "$tf" -f '%e %U %S' pdsh -R ssh -f "$f" -w "^$T/h200" 'echo ok' >"$out" 2>/dev/null ;;
-    pssh) /usr/bin/time -o "$tf" -f '%e %U %S' parallel-ssh -x "-F $cfg" -h "$T/h200" -p "$f" -i -t 0 'echo ok' >"$out" 2>/dev/null ;;
-    clush) /usr/bin/time -o "$tf" -f '%e %U %S' clush -o "-F $cfg" -f "$f" --hostfile "$T/h200" -- 'echo ok' >"$out" 2>/dev/null ;;
+    shoal) /usr/bin/time -o "$tf" -f '%e %U %S' "$shoal" -F "$cfg" -H "$T/h200" -f "$f" -q -- "$cmd" >"$out" 2>/dev/null ;;
+    pdsh) PDSH_SSH_ARGS="-F $cfg -x %h" /usr/bin/time -o "$tf" -f '%e %U %S' pdsh -R ssh -f "$f" -w "^$T/h200" "$cmd" >"$out" 2>/dev/null ;;
+    pssh) /usr/bin/time -o "$tf" -f '%e %U %S' parallel-ssh -x "-F $cfg" -h "$T/h200" -p "$f" -i -t 0 "$cmd" >"$out" 2>/dev/null ;;
+    clush) /usr/bin/time -o "$tf" -f '%e %U %S' clush -o "-F $cfg" -f "$f" --hostfile "$T/h200" -- "$cmd" >"$out" 2>/dev/null ;;
     esac
-    # The bastion's children are reaped a moment after the clients leave.
-    sleep 1
+    # The bastion's sessions end a moment after the clients leave; their CPU
+    # counts once the listener has reaped them.
+    wait_for 20 no_sessions
     b1=$(bastion_cpu)
     read -r wall u s < <(tail -n 1 "$tf")
     echo "$wall $(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}') $(awk -v a="$b0" -v b="$b1" 'BEGIN {print b - a}') $(grep -c 'ok$' "$out")"
@@ -70,7 +76,7 @@ run_tool() { # TOOL FANOUT -> "wall cpu_s bastion_cpu_s ok"
 median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f (%.2f-%.2f)", m, a[1], a[NR]}'; }
 
 echo "# jump benchmark, $(date -u '+%F %H:%M') UTC, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# 200 targets behind one bastion (sshd MaxStartups 10:30:100), ProxyJump in ssh_config, echo ok"
+echo "# 200 targets behind one bastion (sshd MaxStartups 10:30:100), ProxyJump in ssh_config: $cmd"
 for f in $fanouts; do
     rm -f "$T"/res.*
     for _ in $(seq 1 "$rounds"); do
