@@ -77,7 +77,7 @@ struct jump_link {
 	size_t to_len, to_off;
 	char *to_ch; /* read from fd, not yet taken by the channel */
 	size_t ch_len, ch_off;
-	bool fd_eof, ch_eof, opened;
+	bool fd_eof, ch_eof, opened, open_failed;
 	struct jump_link *next;
 };
 
@@ -405,7 +405,12 @@ relay_main(void *arg)
 			pthread_mutex_lock(&jlock);
 			released = l->released;
 			pthread_mutex_unlock(&jlock);
-			if (!released && !l->opened) {
+			/*
+			 * A channel asked for is settled before it goes, even when its
+			 * target gave up waiting: freed half open, the jump host would
+			 * keep its end until the session closes.
+			 */
+			if (!l->opened && !l->open_failed && (!released || l->ch != NULL)) {
 				if (l->ch == NULL && (l->ch = ssh_channel_new(ss)) == NULL)
 					fatal("out of memory opening a channel");
 				rc = ssh_channel_open_forward(
@@ -413,12 +418,17 @@ relay_main(void *arg)
 				if (rc == SSH_OK) {
 					l->opened = true;
 					pthread_mutex_lock(&jlock);
-					l->state = LINK_OPEN;
+					if (l->state == LINK_PENDING)
+						l->state = LINK_OPEN;
 					pthread_cond_broadcast(&jcond);
 					pthread_mutex_unlock(&jlock);
 				} else if (rc == SSH_ERROR) {
+					l->open_failed = true;
 					open_failed(s, l);
 					released = true;
+				} else if (released) {
+					pp = &l->next;
+					continue;
 				}
 			}
 			if (!released && l->opened) {
