@@ -40,7 +40,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "alive.h"
@@ -1220,11 +1219,8 @@ proxy_failure(struct conn *c, struct outcome *out)
 
 	if (out->kind != EK_BANNER_CLOSED && out->kind != EK_BANNER_TIMEOUT)
 		return;
-	if (out->kind == EK_BANNER_TIMEOUT && !c->proxy.reaped &&
-	        waitpid(c->proxy.pid, &c->proxy.status, WNOHANG) != c->proxy.pid)
+	if (out->kind == EK_BANNER_TIMEOUT && !proxycmd_exited(&c->proxy))
 		return; /* still running: the server behind it is slow */
-	if (out->kind == EK_BANNER_TIMEOUT)
-		c->proxy.reaped = 1;
 	proxycmd_why(&c->proxy, 1.0, why, sizeof why);
 	outcome_set(out, EK_PROXY_FAILED, PHASE_CONNECT, "%s", why);
 }

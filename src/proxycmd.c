@@ -139,6 +139,12 @@ reap(struct proxycmd *pc, int flags)
 	return pc->reaped;
 }
 
+bool
+proxycmd_exited(struct proxycmd *pc)
+{
+	return reap(pc, WNOHANG);
+}
+
 void
 proxycmd_why(struct proxycmd *pc, double wait, char *buf, size_t len)
 {

@@ -6,6 +6,7 @@
 #ifndef SHOAL_PROXYCMD_H
 #define SHOAL_PROXYCMD_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct proxycmd {
@@ -25,6 +26,8 @@ struct proxycmd {
  * (non-blocking, close-on-exec), or -1 with errno.
  */
 int proxycmd_start(struct proxycmd *pc, const char *cmd);
+/* Has it exited (reaped now if so)? */
+bool proxycmd_exited(struct proxycmd *pc);
 /*
  * Why the command's stream ended before the banner, into buf (len bytes):
  * "exited with status 1: <last stderr line>" (escaped).  Waits up to
