@@ -1170,14 +1170,6 @@ transport_open(struct conn *c, struct host *h, const struct connect_params *p, c
 
 	if (chain != NULL) {
 		c->transport = TRANSPORT_JUMP;
-		if (p->depth >= 8) {
-			outcome_set(out, EK_RESOLVE, PHASE_CONNECT,
-			        "ProxyJump: more than 8 jump hosts above '%s' (a loop in "
-			        "ssh_config?)",
-			        h->alias);
-			return -1;
-		}
-		c->via = xstrdup(chain);
 		pthread_mutex_lock(&h->lock);
 		free(h->via);
 		h->via = xstrdup(chain);
@@ -1369,6 +1361,4 @@ transport:
 		proxycmd_stop(&c->proxy);
 	jump_close(c->link);
 	c->link = NULL;
-	free(c->via);
-	c->via = NULL;
 }

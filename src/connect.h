@@ -45,7 +45,6 @@ struct conn {
 	enum transport transport;  /* what fd is: a TCP socket or a socketpair end */
 	struct proxycmd proxy;     /* TRANSPORT_PROXY: the command */
 	struct jump_link *link;    /* TRANSPORT_JUMP: the channel through the last hop */
-	char *via;                 /* TRANSPORT_JUMP: the chain, "bastion1,bastion2" */
 	struct limiter_slot limit; /* held from TCP connect to the end of auth */
 	struct ssh_callbacks_struct callbacks;
 	struct kh_files kh; /* the known_hosts files that decide this host's key */
@@ -61,13 +60,12 @@ struct connect_params {
 	const struct options *opts;
 	const char *password; /* NULL: no password auth */
 	/*
-	 * The jump hops to go through, ProxyJump's syntax, over ssh_config's
-	 * ProxyJump and ProxyCommand ("none": direct); NULL: -J for a target,
-	 * ssh_config for a jump host (hop), as ssh does.
+	 * The jump hosts to go through, ProxyJump's syntax, over ssh_config's
+	 * ProxyJump and ProxyCommand ("none": direct); NULL: ssh_config's.
+	 * A target's is -J; a chain's later hop's, the hops before it (as ssh
+	 * -J a,b gives -J a to b); a first hop's, NULL.
 	 */
 	const char *jump;
-	bool hop;  /* connecting a jump host, not a target */
-	int depth; /* jump hosts above this connection: loops end */
 };
 
 /*

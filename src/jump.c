@@ -530,8 +530,6 @@ hop_connect(struct hop *hp, const struct connect_params *p, struct conn *c, stru
 	int rc;
 
 	hpp.jump = hp->prefix;
-	hpp.hop = true;
-	hpp.depth = p->depth + 1;
 	for (;;) {
 		n = host_attempt_begin(hp->h, host_now());
 		connecting[nconnecting++] = hp;
