@@ -1148,11 +1148,14 @@ jump_chain(const struct connect_params *p, const struct sshconf_host *cf)
 	return cf->proxy_jump;
 }
 
-/* The ProxyCommand, unless the command line's -J (or a chain's hop) overrides it. */
+/*
+ * The ProxyCommand, unless jump hosts given on the command line (or a
+ * chain's earlier hops) replace it; `-J none` leaves it, as in ssh.
+ */
 static const char *
 proxy_command(const struct connect_params *p, const struct sshconf_host *cf)
 {
-	return p->jump != NULL ? NULL : cf->proxy_command_expanded;
+	return jump_chain(p, cf) != NULL ? NULL : cf->proxy_command_expanded;
 }
 
 /*
