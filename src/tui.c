@@ -592,6 +592,10 @@ row_read(struct view *v, struct host *h, struct row *r, double t)
 			buf_appendf(&r->text, "after %s: ", errkind_name(last->kind));
 			if (last->error)
 				escape_terminal(&r->text, last->error, strlen(last->error));
+		} else if (h->via != NULL && h->phase == PHASE_CONNECT) {
+			/* Waiting for its jump host, or for a channel through it. */
+			buf_appends(&r->text, "via ");
+			escape_terminal(&r->text, h->via, strlen(h->via));
 		}
 		break;
 	case HOST_RETRY_WAIT:

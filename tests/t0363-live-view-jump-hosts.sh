@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t0363: the live view shows the jump hosts (issue 15): a jump host being
-# connected, with the targets waiting on it; then up, with its sessions and
-# the channels it carries.
+# connected, with the targets waiting on it (and their rows say so); then
+# up, with its sessions and the channels it carries.
 . "$(dirname "$0")/lib.sh"
 
 lab_user
@@ -22,6 +22,7 @@ term_wait 10 'via bastion: up, 1 session, 3 channels' &&
     pass "the header shows the bastion up with its session and the targets' channels"
 like "$(term_screen)" 'via slow: connecting \(banner\), [12] waiting' \
     "and the stalled jump host connecting, with the targets waiting on it"
+like "$(term_screen)" 's0[12] +conn[a-z]* .*via slow' "a target waiting on it says so in its row"
 term_wait 20 'ok 3  failed 2' && pass "the run ends: the targets of the stalled jump host fail"
 like "$(term_screen)" 's01 +failed .*banner_timeout: via slow: banner_timeout' "naming the jump host"
 term_keys q
