@@ -14,8 +14,11 @@
  *            checked against known_hosts by our policy, not libssh's;
  *   auth     auth.c: the methods and keys in ssh's order, non-blocking
  *            under --auth-timeout.
- * With a ProxyCommand libssh owns the transport; banner and kex are then one
- * phase driven by ssh_connect.
+ * The connect step is a transport that yields an fd: the TCP socket; or a
+ * socketpair end whose other end is a ProxyCommand's stdin and stdout
+ * (proxycmd.c); or one whose other end the jump relay moves through a
+ * direct-tcpip channel of a jump host's session (jump.c).  The banner wait
+ * and the key exchange are the same for all three.
  *
  * Threads: any worker may run an attempt; a session never changes thread.
  * Appends to known_hosts are serialised inside knownhosts.c.
@@ -44,12 +47,19 @@
 #include "connect.h"
 #include "escape.h"
 #include "hostcert.h"
+#include "jump.h"
 #include "keys.h"
 #include "knownhosts.h"
 #include "limiter.h"
 #include "log.h"
 #include "sshconf.h"
 #include "xmalloc.h"
+
+/* OpenSSH's client limits on text before the banner: SSH_MAX_BANNER_LEN, SSH_MAX_PRE_BANNER_LINES.
+ */
+#define BANNER_LINE_MAX  8192
+#define BANNER_LINES_MAX 1024
+#define BANNER_PEEK_MAX  (BANNER_LINE_MAX + 2)
 
 void
 outcome_clear(struct outcome *out)
@@ -58,6 +68,15 @@ outcome_clear(struct outcome *out)
 	out->error = NULL;
 	out->kind = EK_NONE;
 	out->phase = PHASE_ANY;
+	out->retry = RETRY_AS_KIND;
+}
+
+bool
+outcome_retried(const struct outcome *out)
+{
+	if (out->retry == RETRY_AS_KIND)
+		return errkind_info(out->kind)->retried;
+	return out->retry == RETRY_ALWAYS;
 }
 
 void
@@ -82,6 +101,7 @@ outcome_set(struct outcome *out, enum err_kind kind, enum phase phase, const cha
 	out->error = buf_steal(&msg);
 	out->kind = kind;
 	out->phase = phase;
+	out->retry = RETRY_AS_KIND;
 }
 
 /*
@@ -192,51 +212,6 @@ set_escaped(ssh_session s, enum ssh_options_e opt, const char *value)
 	return rc;
 }
 
-/* s in single quotes for /bin/sh. */
-static void
-shell_quote(struct buf *b, const char *s)
-{
-	buf_appendc(b, '\'');
-	for (; *s != '\0'; s++) {
-		if (*s == '\'')
-			buf_appends(b, "'\\''");
-		else
-			buf_appendc(b, *s);
-	}
-	buf_appendc(b, '\'');
-}
-
-/*
- * ProxyJump as ssh runs it: ssh -W to the target through the last hop,
- * with the earlier hops as -J, and the same ssh_config file, so that a
- * jump alias defined only there resolves.
- */
-static char *
-jump_command(const struct sshconf_host *cf, const char *ssh_config)
-{
-	struct buf b;
-
-	buf_init(&b);
-	buf_appends(&b, "exec ssh");
-	if (ssh_config != NULL) {
-		buf_appends(&b, " -F ");
-		shell_quote(&b, ssh_config);
-	}
-	if (cf->jump_extra != NULL) {
-		buf_appends(&b, " -J ");
-		shell_quote(&b, cf->jump_extra);
-	}
-	if (cf->jump_user != NULL) {
-		buf_appends(&b, " -l ");
-		shell_quote(&b, cf->jump_user);
-	}
-	if (cf->jump_port > 0)
-		buf_appendf(&b, " -p %d", cf->jump_port);
-	buf_appendf(&b, " -W '[%s]:%d' ", cf->hostname, cf->port);
-	shell_quote(&b, cf->jump_host);
-	return buf_steal(&b);
-}
-
 static const enum ssh_options_e algo_option[] = {SSH_OPTIONS_KEY_EXCHANGE, SSH_OPTIONS_CIPHERS_C_S,
         SSH_OPTIONS_CIPHERS_S_C, SSH_OPTIONS_HMAC_C_S, SSH_OPTIONS_HMAC_S_C, SSH_OPTIONS_HOSTKEYS,
         SSH_OPTIONS_PUBLICKEY_ACCEPTED_TYPES};
@@ -324,17 +299,6 @@ session_setup(struct conn *c, struct host *h, const struct options *o, struct ou
 	                strcmp(cf->identity_agent, "none") == 0 ? "/dev/null"
 	                                                        : cf->identity_agent) < 0)
 		goto libssh_error;
-	if (cf->proxy_command_expanded != NULL) {
-		if (set_escaped(s, SSH_OPTIONS_PROXYCOMMAND, cf->proxy_command_expanded) < 0)
-			goto libssh_error;
-	} else if (cf->jump_host != NULL) {
-		char *cmd = jump_command(cf, o->ssh_config);
-		int rc = set_escaped(s, SSH_OPTIONS_PROXYCOMMAND, cmd);
-
-		free(cmd);
-		if (rc < 0)
-			goto libssh_error;
-	}
 	algos[0] = cf->kex_algorithms;
 	algos[1] = algos[2] = cf->ciphers;
 	algos[3] = algos[4] = cf->macs;
@@ -535,20 +499,6 @@ looks_throttled(const char *data, size_t n)
 	return false;
 }
 
-static bool
-has_binary(const char *data, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)data[i];
-
-		if (ch < 0x20 && ch != '\r' && ch != '\n' && ch != '\t')
-			return true;
-	}
-	return false;
-}
-
 /* The first line of data, for messages. */
 static char *
 first_line(const char *data, size_t n)
@@ -560,62 +510,116 @@ first_line(const char *data, size_t n)
 	return escape_text(data, len, 120);
 }
 
-int
-connect_banner_verdict(const char *peek, size_t n, bool closed, struct outcome *out)
+/*
+ * Closed after data and no banner: a server that said it is full, or
+ * something that is not SSH.
+ */
+void
+connect_banner_closed(
+        const struct connect_banner_seen *bs, const char *data, size_t n, struct outcome *out)
 {
-	char *line;
-	size_t start, i;
+	const char *t = bs->lines > 0 ? bs->first : data;
+	size_t tn = bs->lines > 0 ? bs->first_len : n;
+	char *line = first_line(t, tn);
 
-	/* Look for a complete "SSH-" line. */
-	for (start = 0, i = 0; i < n; i++) {
-		if (peek[i] != '\n')
-			continue;
-		if (i - start >= 4 && memcmp(peek + start, "SSH-", 4) == 0) {
-			if (i - start >= 6 && memcmp(peek + start, "SSH-1.", 6) == 0 &&
-			        !(i - start >= 8 && memcmp(peek + start, "SSH-1.99", 8) == 0)) {
-				line = first_line(peek + start, i - start);
-				outcome_set(out, EK_NOT_SSH, PHASE_BANNER,
-				        "server speaks only SSH protocol 1: \"%s\"", line);
-				free(line);
-				return -1;
-			}
-			return 1;
-		}
-		start = i + 1;
-	}
-	if ((n >= 5 && memcmp(peek, "HTTP/", 5) == 0) || has_binary(peek, n) ||
-	        n >= CONNECT_BANNER_PEEK_MAX) {
-		line = first_line(peek, n);
-		outcome_set(out, EK_NOT_SSH, PHASE_BANNER, "server answered \"%s\"", line);
-		free(line);
-		return -1;
-	}
-	if (!closed)
-		return 0;
-	line = first_line(peek, n);
-	if (looks_throttled(peek, n))
+	if (looks_throttled(t, tn))
 		outcome_set(out, EK_THROTTLED, PHASE_BANNER, "server is full: \"%s\"", line);
 	else
 		outcome_set(
 		        out, EK_NOT_SSH, PHASE_BANNER, "server answered \"%s\" and closed", line);
 	free(line);
-	return -1;
 }
 
 /*
- * Wait for the SSH identification line without consuming it.  Other lines
- * may come first (RFC 4253 4.2); libssh skips them later.
+ * Look at the complete lines of peek: 1 when an SSH- line starts at some
+ * offset (*skip: the bytes of other lines before it), 0 when more is needed
+ * (*skip: the complete other lines, to consume), -1 with out set when the
+ * server is not SSH.  OpenSSH's client (kex_exchange_identification) takes
+ * up to 1024 lines before the banner, each up to 8192 bytes, none with a
+ * NUL or a CR not before the LF; so does this, and past that the server
+ * is not_ssh.  An HTTP status line is not_ssh at once.
+ */
+int
+connect_banner_scan(const char *peek, size_t n, struct connect_banner_seen *bs,
+        size_t *skip, struct outcome *out)
+{
+	size_t start = 0, i, len;
+	char *line;
+
+	for (i = 0; i < n; i++) {
+		if (peek[i] == '\0' || (peek[i] == '\r' && i + 1 < n && peek[i + 1] != '\n')) {
+			line = first_line(peek + start, n - start);
+			outcome_set(out, EK_NOT_SSH, PHASE_BANNER,
+			        "server answered \"%s\" (a NUL or a stray CR before the SSH "
+			        "banner)",
+			        line);
+			free(line);
+			return -1;
+		}
+		if (peek[i] != '\n')
+			continue;
+		len = i - start;
+		if (len >= 4 && memcmp(peek + start, "SSH-", 4) == 0) {
+			if (len >= 6 && memcmp(peek + start, "SSH-1.", 6) == 0 &&
+			        !(len >= 8 && memcmp(peek + start, "SSH-1.99", 8) == 0)) {
+				line = first_line(peek + start, len);
+				outcome_set(out, EK_NOT_SSH, PHASE_BANNER,
+				        "server speaks only SSH protocol 1: \"%s\"", line);
+				free(line);
+				return -1;
+			}
+			*skip = start;
+			return 1;
+		}
+		if ((bs->lines == 0 && len >= 5 && memcmp(peek + start, "HTTP/", 5) == 0) ||
+		        len > BANNER_LINE_MAX + 1 || bs->lines >= BANNER_LINES_MAX) {
+			line = first_line(bs->lines > 0 ? bs->first : peek + start,
+			        bs->lines > 0 ? bs->first_len : len);
+			outcome_set(out, EK_NOT_SSH, PHASE_BANNER, "server answered \"%s\"%s", line,
+			        len > BANNER_LINE_MAX + 1
+			                ? " (a line over 8192 bytes before the SSH banner)"
+			        : bs->lines >= BANNER_LINES_MAX
+			                ? " (more than 1024 lines before the SSH banner)"
+			                : "");
+			free(line);
+			return -1;
+		}
+		if (bs->lines++ == 0) {
+			bs->first_len = len < sizeof bs->first ? len : sizeof bs->first;
+			memcpy(bs->first, peek + start, bs->first_len);
+		}
+		start = i + 1;
+	}
+	if (n - start > BANNER_LINE_MAX + 1) {
+		line = first_line(peek + start, n - start);
+		outcome_set(out, EK_NOT_SSH, PHASE_BANNER,
+		        "server answered \"%s\" (a line over 8192 bytes before the SSH banner)",
+		        line);
+		free(line);
+		return -1;
+	}
+	*skip = start;
+	return 0;
+}
+
+/*
+ * Wait for the SSH identification line without consuming it; the lines
+ * before it (RFC 4253 4.2) are consumed here, so libssh, whose own limits
+ * are narrower than OpenSSH's, sees the banner first.
  */
 static int
 wait_banner(int fd, double timeout, struct outcome *out)
 {
-	char *peek = xmalloc(CONNECT_BANNER_PEEK_MAX);
+	char *peek = xmalloc(BANNER_PEEK_MAX);
 	double deadline = host_now() + timeout;
 	ssize_t n = 0, last = -1;
+	struct connect_banner_seen bs;
 	struct pollfd pfd;
 	char *line;
-	int rc = -1, v;
+	size_t skip = 0;
+	int rc = -1, r;
 
+	memset(&bs, 0, sizeof bs);
 	for (;;) {
 		int w = connect_wait_fd(fd, POLLIN | POLLRDHUP, deadline);
 		bool closed;
@@ -625,8 +629,9 @@ wait_banner(int fd, double timeout, struct outcome *out)
 			goto done;
 		}
 		if (w == 0) {
-			if (n > 0) {
-				line = first_line(peek, (size_t)n);
+			if (n > 0 || bs.lines > 0) {
+				line = bs.lines > 0 ? first_line(bs.first, bs.first_len)
+				                    : first_line(peek, (size_t)n);
 				outcome_set(out, EK_NOT_SSH, PHASE_BANNER,
 				        "no SSH banner within %.1f s; server sent \"%s\"", timeout,
 				        line);
@@ -637,7 +642,7 @@ wait_banner(int fd, double timeout, struct outcome *out)
 			}
 			goto done;
 		}
-		n = recv(fd, peek, CONNECT_BANNER_PEEK_MAX, MSG_PEEK);
+		n = recv(fd, peek, BANNER_PEEK_MAX, MSG_PEEK);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
@@ -646,13 +651,29 @@ wait_banner(int fd, double timeout, struct outcome *out)
 			goto done;
 		}
 		if (n == 0) {
-			outcome_set(out, EK_BANNER_CLOSED, PHASE_BANNER,
-			        "connection closed before the SSH banner");
+			if (bs.lines > 0)
+				connect_banner_closed(&bs, NULL, 0, out);
+			else
+				outcome_set(out, EK_BANNER_CLOSED, PHASE_BANNER,
+				        "connection closed before the SSH banner");
 			goto done;
 		}
-		v = connect_banner_verdict(peek, (size_t)n, false, out);
-		if (v != 0) {
-			rc = v > 0 ? 0 : -1;
+		r = connect_banner_scan(peek, (size_t)n, &bs, &skip, out);
+		if (r < 0)
+			goto done;
+		if (skip > 0) {
+			/* The lines before the banner go; they are in the socket already. */
+			if (recv(fd, peek, skip, 0) != (ssize_t)skip) {
+				outcome_set(out, EK_BANNER_CLOSED, PHASE_BANNER,
+				        "connection broke before the SSH banner");
+				goto done;
+			}
+			last = -1;
+			if (r == 0)
+				continue;
+		}
+		if (r > 0) {
+			rc = 0;
 			goto done;
 		}
 		/* Data but no banner yet: has the server hung up after it? */
@@ -661,7 +682,7 @@ wait_banner(int fd, double timeout, struct outcome *out)
 		pfd.revents = 0;
 		closed = poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
 		if (closed) {
-			connect_banner_verdict(peek, (size_t)n, true, out);
+			connect_banner_closed(&bs, peek, (size_t)n, out);
 			goto done;
 		}
 		if (n == last) {
@@ -677,10 +698,9 @@ done:
 
 /* Drive ssh_connect until the keys are exchanged. */
 static int
-key_exchange(struct conn *c, double timeout, bool via_proxy, struct outcome *out)
+key_exchange(struct conn *c, double timeout, struct outcome *out)
 {
 	double deadline = host_now() + timeout;
-	enum phase ph = via_proxy ? PHASE_BANNER : PHASE_KEX;
 	char *msg;
 	int rc, w;
 
@@ -693,24 +713,17 @@ key_exchange(struct conn *c, double timeout, bool via_proxy, struct outcome *out
 			break;
 		w = connect_wait_session(c->session, deadline);
 		if (w < 0) {
-			outcome_set(out, EK_CANCELLED, ph, "interrupted");
+			outcome_set(out, EK_CANCELLED, PHASE_KEX, "interrupted");
 			return -1;
 		}
 		if (w == 0) {
-			if (via_proxy && ssh_get_serverbanner(c->session) == NULL)
-				outcome_set(out, EK_BANNER_TIMEOUT, PHASE_BANNER,
-				        "no SSH banner through ProxyCommand within %.1f s",
-				        timeout);
-			else
-				outcome_set(out, EK_KEX_TIMEOUT, PHASE_KEX,
-				        "key exchange did not finish within %.1f s", timeout);
+			outcome_set(out, EK_KEX_TIMEOUT, PHASE_KEX,
+			        "key exchange did not finish within %.1f s", timeout);
 			return -1;
 		}
 	}
 	msg = escape_text(ssh_err(c), strlen(ssh_err(c)), 300);
-	if (via_proxy && ssh_get_serverbanner(c->session) == NULL)
-		outcome_set(out, EK_BANNER_CLOSED, PHASE_BANNER, "%s", msg);
-	else if (strstr(msg, "disconnected") != NULL || strstr(msg, "reset") != NULL)
+	if (strstr(msg, "disconnected") != NULL || strstr(msg, "reset") != NULL)
 		outcome_set(out, EK_KEX_FAILED, PHASE_KEX,
 		        "connection closed during key exchange (%s)", msg);
 	else
@@ -820,10 +833,11 @@ host_certificate(struct conn *c, struct host *h, ssh_key key, const char *b64, d
 	const char *unused = NULL;
 	int fd = ssh_get_fd(c->session);
 
-	if (!c->handed || fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) < 0) {
+	if (!c->handed || c->transport != TRANSPORT_TCP || fd < 0 ||
+	        getpeername(fd, (struct sockaddr *)&ss, &sl) < 0) {
 		log_msg(LOG_VERBOSE,
 		        "%s: @cert-authority names the host, but its certificate is not fetched "
-		        "through a ProxyCommand: its key is judged alone",
+		        "through a ProxyCommand or a jump host: its key is judged alone",
 		        h->alias);
 		return st;
 	}
@@ -999,54 +1013,151 @@ connect_deadline(const struct options *o, const struct sshconf_host *cf)
 	return o->connect_timeout;
 }
 
+/* The jump chain of this connection, or NULL: -J or the hop's prefix, else ssh_config. */
+static const char *
+jump_chain(const struct connect_params *p, const struct sshconf_host *cf)
+{
+	if (p->jump != NULL)
+		return strcasecmp(p->jump, "none") == 0 ? NULL : p->jump;
+	if (cf->proxy_command_expanded != NULL)
+		return NULL;
+	return cf->proxy_jump;
+}
+
+/*
+ * The ProxyCommand, unless jump hosts given on the command line (or a
+ * chain's earlier hops) replace it; `-J none` leaves it, as in ssh.
+ */
+static const char *
+proxy_command(const struct connect_params *p, const struct sshconf_host *cf)
+{
+	return jump_chain(p, cf) != NULL ? NULL : cf->proxy_command_expanded;
+}
+
+/*
+ * The transport: a step that yields the fd the banner wait and libssh then
+ * use, whatever it is (SPEC 3: each has the connect deadline).
+ */
+static int
+transport_open(struct conn *c, struct host *h, const struct connect_params *p, const char *hostname,
+        int port, struct outcome *out)
+{
+	const struct options *o = p->opts;
+	const char *chain = jump_chain(p, &c->cf), *cmd = proxy_command(p, &c->cf);
+	char *key;
+	int rc;
+
+	if (chain != NULL) {
+		c->transport = TRANSPORT_JUMP;
+		pthread_mutex_lock(&h->lock);
+		free(h->via);
+		h->via = xstrdup(chain);
+		pthread_mutex_unlock(&h->lock);
+		/* Handshakes to one address through the jump host are limited like direct ones. */
+		key = xasprintf("%s:%d via %s", hostname, port, chain);
+		rc = limiter_acquire(key, &c->limit);
+		free(key);
+		if (rc < 0) {
+			outcome_set(out, EK_CANCELLED, PHASE_CONNECT, "interrupted");
+			return -1;
+		}
+		return jump_open(chain, hostname, port, p, connect_deadline(o, &c->cf), &c->fd,
+		        &c->link, out);
+	}
+	if (cmd != NULL) {
+		c->transport = TRANSPORT_PROXY;
+		if (limiter_acquire(cmd, &c->limit) < 0) {
+			outcome_set(out, EK_CANCELLED, PHASE_CONNECT, "interrupted");
+			return -1;
+		}
+		if ((c->fd = proxycmd_start(&c->proxy, cmd)) < 0) {
+			outcome_set(out, local_shortage(errno) ? EK_LOCAL : EK_PROXY_FAILED,
+			        PHASE_CONNECT, "%scannot run the ProxyCommand: %s",
+			        local_shortage(errno) ? "local: " : "", strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	c->transport = TRANSPORT_TCP;
+	return tcp_connect(c, hostname, port, connect_deadline(o, &c->cf), out);
+}
+
+/* Through a ProxyCommand, a stream that ended before the banner is the command's failure. */
+static void
+proxy_failure(struct conn *c, struct outcome *out)
+{
+	char why[512];
+
+	if (out->kind != EK_BANNER_CLOSED && out->kind != EK_BANNER_TIMEOUT)
+		return;
+	if (out->kind == EK_BANNER_TIMEOUT && !proxycmd_exited(&c->proxy))
+		return; /* still running: the server behind it is slow */
+	proxycmd_why(&c->proxy, 1.0, why, sizeof why);
+	outcome_set(out, EK_PROXY_FAILED, PHASE_CONNECT, "%s", why);
+}
+
+/* The jump session under this handshake died: the hop's reason, and another attempt. */
+static void
+jump_failure(struct conn *c, struct outcome *out)
+{
+	const char *dead = jump_link_dead(c->link);
+
+	if (dead == NULL || out->kind == EK_CANCELLED)
+		return;
+	outcome_set(out, EK_LOST, out->phase, "via %s (during the %s phase)", dead,
+	        errkind_phase_name(out->phase));
+	out->retry = RETRY_ALWAYS;
+}
+
+void
+connect_note_via(struct conn *c, struct outcome *out)
+{
+	const char *dead;
+	char *old;
+
+	if (c->link == NULL || out->kind != EK_LOST || (dead = jump_link_dead(c->link)) == NULL)
+		return;
+	old = out->error;
+	out->error = NULL;
+	outcome_set(out, EK_LOST, out->phase, "via %s: %s", dead, old ? old : "");
+	free(old);
+}
+
 int
 connect_host(struct conn *c, struct host *h, const struct connect_params *p, struct outcome *out)
 {
 	const struct options *o = p->opts;
 	enum limiter_outcome lim = LIMITER_OTHER;
-	char *hostname = NULL, *proxy = NULL;
+	char *hostname = NULL;
 	unsigned int port = 22;
-	bool via_proxy;
 
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
 	c->kh_fd = -1;
+	c->proxy.err_fd = -1;
 	phase_begin(h, PHASE_CONNECT);
 	if (session_setup(c, h, o, out) < 0)
 		goto fail;
 	record_login(h, c->session);
 	ssh_options_get(c->session, SSH_OPTIONS_HOST, &hostname);
 	ssh_options_get_port(c->session, &port);
-	via_proxy = ssh_options_get(c->session, SSH_OPTIONS_PROXYCOMMAND, &proxy) == SSH_OK &&
-	            proxy != NULL && *proxy != '\0' && strcasecmp(proxy, "none") != 0;
 	known_hosts_reduce(c, o, hostname ? hostname : h->alias, port);
 
-	if (!via_proxy) {
-		if (tcp_connect(c, hostname ? hostname : h->alias, (int)port,
-		            connect_deadline(o, &c->cf), out) < 0)
-			goto fail;
-		phase_end(h);
-		phase_begin(h, PHASE_BANNER);
-		if (wait_banner(c->fd, o->banner_timeout, out) < 0)
-			goto fail;
-		phase_end(h);
-		phase_begin(h, PHASE_KEX);
-		if (ssh_options_set(c->session, SSH_OPTIONS_FD, &c->fd) < 0)
-			fatal("libssh refused a socket");
-		c->handed = true;
-	} else {
-		/* libssh runs the proxy; count the whole handshake against one limit. */
-		if (limiter_acquire(proxy, &c->limit) < 0) {
-			outcome_set(out, EK_CANCELLED, PHASE_CONNECT, "interrupted");
-			goto fail;
-		}
-		phase_end(h);
-		phase_begin(h, PHASE_BANNER);
+	if (transport_open(c, h, p, hostname ? hostname : h->alias, (int)port, out) < 0)
+		goto fail;
+	phase_end(h);
+	phase_begin(h, PHASE_BANNER);
+	if (wait_banner(c->fd, o->banner_timeout, out) < 0) {
+		if (c->transport == TRANSPORT_PROXY)
+			proxy_failure(c, out);
+		goto fail;
 	}
-	if (key_exchange(c,
-	            via_proxy ? connect_deadline(o, &c->cf) + o->banner_timeout + o->kex_timeout
-	                      : o->kex_timeout,
-	            via_proxy, out) < 0)
+	phase_end(h);
+	phase_begin(h, PHASE_KEX);
+	if (ssh_options_set(c->session, SSH_OPTIONS_FD, &c->fd) < 0)
+		fatal("libssh refused a socket");
+	c->handed = true;
+	if (key_exchange(c, o->kex_timeout, out) < 0)
 		goto fail;
 	if (check_host_key(c, h,
 	            o->hostkey_policy != HOSTKEY_POLICY_UNSET ? o->hostkey_policy
@@ -1060,15 +1171,15 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	phase_end(h);
 	limiter_release(&c->limit, LIMITER_DONE);
 	ssh_string_free_char(hostname);
-	ssh_string_free_char(proxy);
 	return 0;
 fail:
 	phase_end(h);
+	if (c->link != NULL)
+		jump_failure(c, out);
 	if (out->kind == EK_BANNER_CLOSED || out->kind == EK_THROTTLED)
 		lim = LIMITER_THROTTLED;
 	limiter_release(&c->limit, lim);
 	ssh_string_free_char(hostname);
-	ssh_string_free_char(proxy);
 	connect_close(c);
 	return -1;
 }
@@ -1099,7 +1210,7 @@ connect_close(struct conn *c)
 		if (c->fd >= 0)
 			close(c->fd);
 		c->fd = -1;
-		return;
+		goto transport;
 	}
 	if (c->handed) {
 		/*
@@ -1123,6 +1234,12 @@ connect_close(struct conn *c)
 	c->kh_host = NULL;
 	ssh_free(c->session);
 	c->session = NULL;
+transport:
+	/* The socketpair is closed: the proxy sees its end, the relay drops the channel. */
+	if (c->transport == TRANSPORT_PROXY)
+		proxycmd_stop(&c->proxy);
+	jump_close(c->link);
+	c->link = NULL;
 }
 
 ssh_session

@@ -15,19 +15,36 @@
 #include "knownhosts.h"
 #include "limiter.h"
 #include "options.h"
+#include "proxycmd.h"
 #include "sshconf.h"
+
+/*
+ * Whether a failure is tried again: as errkind's table says for its kind,
+ * or not, whatever the kind (a jump host that already had its retries, a
+ * jump host that prohibits forwarding), or always (the jump host died
+ * under a handshake: the target itself did nothing wrong).
+ */
+enum outcome_retry { RETRY_AS_KIND, RETRY_NEVER, RETRY_ALWAYS };
 
 /* What an attempt or a run ended with. */
 struct outcome {
 	enum err_kind kind;
 	enum phase phase;
 	char *error; /* malloc'd, printable; NULL when kind is EK_NONE */
+	enum outcome_retry retry;
 };
+
+enum transport { TRANSPORT_TCP, TRANSPORT_PROXY, TRANSPORT_JUMP };
+
+struct jump_link;
 
 struct conn {
 	ssh_session session;
-	int fd;                    /* ours until handed to libssh; -1 under ProxyCommand */
+	int fd;                    /* ours until handed to libssh */
 	bool handed;               /* fd given to libssh with SSH_OPTIONS_FD */
+	enum transport transport;  /* what fd is: a TCP socket or a socketpair end */
+	struct proxycmd proxy;     /* TRANSPORT_PROXY: the command */
+	struct jump_link *link;    /* TRANSPORT_JUMP: the channel through the last hop */
 	struct limiter_slot limit; /* held from TCP connect to the end of auth */
 	struct ssh_callbacks_struct callbacks;
 	struct kh_files kh; /* the known_hosts files that decide this host's key */
@@ -42,6 +59,13 @@ struct conn {
 struct connect_params {
 	const struct options *opts;
 	const char *password; /* NULL: no password auth */
+	/*
+	 * The jump hosts to go through, ProxyJump's syntax, over ssh_config's
+	 * ProxyJump and ProxyCommand ("none": direct); NULL: ssh_config's.
+	 * A target's is -J; a chain's later hop's, the hops before it (as ssh
+	 * -J a,b gives -J a to b); a first hop's, NULL.
+	 */
+	const char *jump;
 };
 
 /*
@@ -68,19 +92,31 @@ void outcome_set(struct outcome *out, enum err_kind kind, enum phase phase, cons
         __attribute__((format(printf, 4, 5)));
 void outcome_clear(struct outcome *out);
 
-/* The most of the server's first bytes looked at for its banner. */
-#define CONNECT_BANNER_PEEK_MAX 8192
-
+/* The server's text before its SSH- line, kept for the messages that quote it. */
+struct connect_banner_seen {
+	char first[512]; /* its first line */
+	size_t first_len;
+	unsigned lines; /* complete lines before the banner so far */
+};
 /*
- * The banner phase's verdict on the first n bytes a server sent (peeked,
- * not consumed): 1 when they hold a complete SSH-2 identification line
- * (other lines may come first), 0 when more are needed, -1 with the cause
- * in out (SSH-1 only, HTTP, binary, too long without one; when closed, the
- * server hung up after them: throttled or not SSH).  Pure: the fuzz target
- * calls it too.
+ * The banner phase on the bytes peeked so far (not consumed), as OpenSSH's
+ * client takes them: 1 when an SSH-2 line starts at *skip; 0 when more is
+ * needed, *skip the complete lines before it (the caller consumes them);
+ * -1 with out set when the server is not SSH.  Pure: the fuzz target calls
+ * it too.
  */
-int connect_banner_verdict(const char *peek, size_t n, bool closed, struct outcome *out);
-
+int connect_banner_scan(const char *peek, size_t n, struct connect_banner_seen *bs, size_t *skip,
+        struct outcome *out);
+/* The server hung up after text and no banner: throttled, or not SSH. */
+void connect_banner_closed(
+        const struct connect_banner_seen *bs, const char *data, size_t n, struct outcome *out);
+/* Is this failure tried again (before the command started)? */
+bool outcome_retried(const struct outcome *out);
+/*
+ * After a run over a jump host: when the jump session died under it, the
+ * hop's reason goes in front of a `lost` detail ("via bastion1: ...").
+ */
+void connect_note_via(struct conn *c, struct outcome *out);
 /*
  * Wait until fd is ready for events or the deadline (monotonic seconds)
  * passes.  Returns 1 ready, 0 deadline, -1 cancelled (at once, through

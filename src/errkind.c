@@ -17,6 +17,7 @@ static const struct err_kind_info errkind_table[EK__COUNT] = {
         [EK_BANNER_TIMEOUT] = {"banner_timeout", PHASE_BANNER, true, EC_UNREACHED},
         [EK_BANNER_CLOSED] = {"banner_closed", PHASE_BANNER, true, EC_UNREACHED},
         [EK_THROTTLED] = {"throttled", PHASE_BANNER, true, EC_UNREACHED},
+        [EK_PROXY_FAILED] = {"proxy_failed", PHASE_CONNECT, true, EC_UNREACHED},
         [EK_NOT_SSH] = {"not_ssh", PHASE_BANNER, false, EC_UNREACHED},
         [EK_KEX_FAILED] = {"kex_failed", PHASE_KEX, false, EC_UNREACHED},
         [EK_KEX_TIMEOUT] = {"kex_timeout", PHASE_KEX, true, EC_UNREACHED},

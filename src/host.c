@@ -56,6 +56,7 @@ host_free(struct host *h)
 	free(h->name);
 	free(h->user);
 	free(h->login_user);
+	free(h->via);
 	free(h->error);
 	free(h->exit_signal);
 	free(h->file_error);

@@ -62,6 +62,7 @@ struct host {
 	/* Filled in once the session has read ssh_config. */
 	char *login_user;
 	int login_port;
+	char *via; /* the jump hosts it goes through, "b1,b2" as ProxyJump; NULL: none */
 
 	pthread_mutex_t lock;
 	enum host_state state;

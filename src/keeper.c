@@ -97,10 +97,11 @@ keeper_hold(struct conn *c, struct host *h, const struct options *o, double agai
 	struct kept *k;
 
 	/*
-	 * Not through a ProxyCommand: the proxy is this process's child, and
-	 * libssh ends it when this process frees its copy of the session.
+	 * Only over TCP: a ProxyCommand is this process's child and a jump
+	 * host's relay is one of its threads; neither outlives the run.
 	 */
-	if (idle <= 0 || c->session == NULL || !c->handed || !ssh_is_connected(c->session))
+	if (idle <= 0 || c->session == NULL || !c->handed || c->transport != TRANSPORT_TCP ||
+	        !ssh_is_connected(c->session))
 		return false;
 	k = xcalloc(1, sizeof *k);
 	k->idle = idle;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -225,6 +226,16 @@ print_configs(const struct options *o, const struct hostlist *hl)
 			free(err);
 			rc = 2;
 			continue;
+		}
+		/* -J as ssh -G -J shows it: it replaces ProxyJump, and ProxyCommand unless none. */
+		if (o->jump != NULL) {
+			free(cf.proxy_jump);
+			cf.proxy_jump = NULL;
+			if (strcasecmp(o->jump, "none") != 0) {
+				cf.proxy_jump = xstrdup(o->jump);
+				free(cf.proxy_command);
+				cf.proxy_command = NULL;
+			}
 		}
 		sshconf_print(stdout, &cf);
 		sshconf_host_free(&cf);

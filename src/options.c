@@ -24,6 +24,7 @@
 
 #include "conffile.h"
 #include "options.h"
+#include "sshconf.h"
 #include "template.h"
 #include "xmalloc.h"
 
@@ -167,6 +168,14 @@ static const struct optdef options_table[] = {
                 .off = OFF(ssh_config),
                 .group = group_hosts,
                 .help = "ssh_config file (default ~/.ssh/config; 'none' reads none)"},
+        {.name = "jump",
+                .short_name = 'J',
+                .type = OT_STRING,
+                .arg = "HOP[,HOP...]",
+                .off = OFF(jump),
+                .what = "jump host list",
+                .group = group_hosts,
+                .help = "reach every host through these jump hosts, as ssh -J ('none': direct)"},
         {.name = "list",
                 .type = OT_FLAG,
                 .off = OFF(list),
@@ -902,6 +911,9 @@ options_set(struct options *o, const char *name, const char *value, const char *
 static int
 options_check(struct options *o)
 {
+	if (o->jump != NULL && !sshconf_jump_ok(o->jump))
+		return usage_error(
+		        "-J: bad jump host list '%s' (want [user@]host[:port],...)", o->jump);
 	if (o->password_env != NULL && o->ask_password)
 		return usage_error("--password-env and --ask-password: choose one");
 	if (o->json + o->gather + o->inline_output + o->diff > 1)

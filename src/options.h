@@ -53,6 +53,7 @@ struct options {
 	const char **identities;
 	size_t nidentities;
 	const char *ssh_config; /* NULL: ~/.ssh/config; "none": no file */
+	const char *jump;       /* -J: the jump hosts of every host; NULL: ssh_config's */
 	bool list;
 	bool list_groups;     /* --list-groups */
 	double group_timeout; /* a !COMMAND group's deadline */

@@ -493,6 +493,32 @@ json_stream(FILE *fp, struct buf *b, const struct spool *s)
 	free(chunk);
 }
 
+/* "via": the jump hosts, in order (SPEC 5), or null. */
+static void
+json_via(struct buf *b, const struct host *h)
+{
+	const char *p, *c;
+
+	if (h->via == NULL) {
+		buf_appends(b, ",\"via\":null");
+		return;
+	}
+	buf_appends(b, ",\"via\":[");
+	for (p = h->via;; p = c + 1) {
+		char *one;
+
+		c = strchr(p, ',');
+		one = c ? xstrndup(p, (size_t)(c - p)) : xstrdup(p);
+		if (p != h->via)
+			buf_appendc(b, ',');
+		escape_json_string(b, one);
+		free(one);
+		if (c == NULL)
+			break;
+	}
+	buf_appendc(b, ']');
+}
+
 /*
  * The JSON object of SPEC section 5.  With streams_to, it carries both
  * streams, and what it has grown to is written there as it goes; the caller
@@ -549,6 +575,7 @@ json_object(struct buf *b, const struct host *h, FILE *streams_to)
 	buf_appendf(b, "},\"duration_ms\":%ld", (long)((h->finished - h->started) * 1000 + 0.5));
 	if (output_opts->xfer != XFER_NONE)
 		buf_appendf(b, ",\"bytes\":%llu", (unsigned long long)h->xfer_done);
+	json_via(b, h);
 	if (h->batch > 0)
 		buf_appendf(b, ",\"batch\":%u", h->batch);
 	else

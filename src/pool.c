@@ -43,6 +43,7 @@
 #include "cancel.h"
 #include "connect.h"
 #include "exec.h"
+#include "jump.h"
 #include "keeper.h"
 #include "limiter.h"
 #include "log.h"
@@ -169,7 +170,7 @@ pool_next_batch(struct pool *pl)
 static void
 pool_skip(struct host **v, size_t n, const char *why)
 {
-	struct outcome out = {EK_NONE, PHASE_ANY, NULL};
+	struct outcome out = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -411,7 +412,7 @@ kept_closed(struct conn *kc)
 static void
 pool_rerun(struct pool *pl, struct host *h, struct conn *kc, const struct exec_params *ep)
 {
-	struct outcome out = {EK_NONE, PHASE_ANY, NULL};
+	struct outcome out = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
 
 	enum err_kind kind;
 
@@ -432,7 +433,7 @@ pool_attempt(struct worker *w, struct host *h)
 {
 	struct pool *pl = w->pool;
 	const struct options *o = pl->params->opts;
-	struct outcome out = {EK_NONE, PHASE_ANY, NULL};
+	struct outcome out = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
 	const struct exec_params *ep = &pl->eparams;
 	struct exec_params rp;
 	struct conn c;
@@ -484,6 +485,7 @@ pool_attempt(struct worker *w, struct host *h)
 
 		output_host_start(h);
 		rc = pool_run_host(pl, &c, h, ep, &out);
+		connect_note_via(&c, &out);
 		if (rc != 0 || !pool_keep(pl, &c, h, again))
 			connect_close(&c);
 		host_attempt_end(h, out.kind, out.phase, out.error, host_now());
@@ -493,7 +495,7 @@ pool_attempt(struct worker *w, struct host *h)
 		return;
 	}
 	host_attempt_end(h, out.kind, out.phase, out.error, host_now());
-	if (errkind_info(out.kind)->retried && n <= (unsigned)o->retries && !cancel_requested()) {
+	if (outcome_retried(&out) && n <= (unsigned)o->retries && !cancel_requested()) {
 		delay = backoff_delay(
 		        o->backoff_base, o->backoff_cap, h->attempts - 1, backoff_random(&w->rng));
 		host_retry_wait(h, host_now() + delay, host_now());
@@ -523,7 +525,7 @@ worker_main(void *arg)
 static void
 pool_cancel_rest(const struct pool_params *p)
 {
-	struct outcome out = {EK_NONE, PHASE_ANY, NULL};
+	struct outcome out = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
 	size_t i;
 
 	for (i = 0; i < p->n; i++) {
@@ -568,6 +570,7 @@ pool_start(const struct pool_params *p, bool stay_open)
 		pl->kept = xcalloc(p->n ? p->n : 1, sizeof *pl->kept);
 	pl->cparams.opts = p->opts;
 	pl->cparams.password = p->password;
+	pl->cparams.jump = p->opts->jump;
 	pl->eparams.command = p->opts->command;
 	pl->eparams.tty = p->opts->tty;
 	pl->eparams.stdin_data = p->stdin_data;
@@ -715,6 +718,8 @@ pool_wait(struct pool *pl)
 		free(kc);
 	}
 	free(pl->kept);
+	/* No target uses a jump session any more. */
+	jump_shutdown();
 	limiter_free();
 	free(pl->workers);
 	free(pl->waiting);

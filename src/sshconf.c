@@ -905,6 +905,18 @@ jump_ok(const char *s)
 	return ok;
 }
 
+bool
+sshconf_jump_hop(const char *s, char **user, char **host, int *port)
+{
+	return parse_jump_hop(s, user, host, port);
+}
+
+bool
+sshconf_jump_ok(const char *s)
+{
+	return jump_ok(s);
+}
+
 static int load_file(struct loader *ld, const char *path, int depth, struct cfile **out);
 
 static void

@@ -108,6 +108,13 @@ double sshconf_persist(const struct sshconf_host *h);
 int sshconf_eval(const char *alias, const char *user, int port, const char *const *ids, size_t nids,
         struct sshconf_host *out, char **err);
 void sshconf_host_free(struct sshconf_host *h);
+/*
+ * One hop of ProxyJump's syntax, [ssh://][user@]host[:port] (IPv6 in
+ * brackets): false when bad; *user NULL and *port -1 when not given.
+ * sshconf_jump_ok checks a whole comma-separated chain ("none" too).
+ */
+bool sshconf_jump_hop(const char *s, char **user, char **host, int *port);
+bool sshconf_jump_ok(const char *s);
 /* Print h as `ssh -G` does, for the keywords shoal uses. */
 void sshconf_print(FILE *fp, const struct sshconf_host *h);
 /* shoal's host-key policy from StrictHostKeyChecking. */

@@ -42,6 +42,7 @@
 #include "cancel.h"
 #include "escape.h"
 #include "hostlist.h"
+#include "jump.h"
 #include "log.h"
 #include "tui.h"
 #include "xmalloc.h"
@@ -600,6 +601,10 @@ row_read(struct view *v, struct host *h, struct row *r, double t)
 			buf_appendf(&r->text, "after %s: ", errkind_name(last->kind));
 			if (last->error)
 				escape_terminal(&r->text, last->error, strlen(last->error));
+		} else if (h->via != NULL && h->phase == PHASE_CONNECT) {
+			/* Waiting for its jump host, or for a channel through it. */
+			buf_appends(&r->text, "via ");
+			escape_terminal(&r->text, h->via, strlen(h->via));
 		}
 		break;
 	case HOST_RETRY_WAIT:
@@ -679,6 +684,21 @@ rolling_text(struct view *v, struct buf *b)
 		        st.budget_left == 1 ? "" : "s");
 }
 
+/* The jump hosts: each one's state and the targets waiting for it. */
+static void
+jump_text(struct buf *b)
+{
+	struct buf j;
+
+	buf_init(&j);
+	jump_status(&j);
+	if (j.len > 0) {
+		buf_appends(b, "  \xc2\xb7 ");
+		escape_terminal(b, j.p, j.len);
+	}
+	buf_free(&j);
+}
+
 static void
 draw_header(struct view *v, double t)
 {
@@ -739,6 +759,7 @@ draw_header(struct view *v, double t)
 		buf_appendf(&b, "  eta %.0f s",
 		        elapsed * (double)(v->n - v->nfinal) / (double)v->nfinal);
 	rolling_text(v, &b);
+	jump_text(&b);
 	barw = COLS - (int)b.len - 2;
 	if (barw > 60)
 		barw = 60;

@@ -5,7 +5,8 @@
 # status (SPEC section 4).  Deeper tests of each: t0301 (resolve, refused),
 # t0306 (connect_timeout), t0303 (banner and kex faults), t0302 (host keys),
 # t0305 and t0307 (auth), t0308 (channel), t0103 (command_timeout), t0102
-# (exit_nonzero, signal), t0106 (cancelled), t0133 (lost).  Not here:
+# (exit_nonzero, signal), t0106 (cancelled), t0133 (lost), t0362
+# (proxy_failed), t0361 (every kind through a jump host).  Not here:
 # cancelled needs a signal (t0106); transfer needs --copy (t0601, t0602,
 # t0603); lost needs a host frozen mid-command (t0133); local needs this
 # machine out of descriptors, which the fanout cap prevents (t0132).
@@ -40,6 +41,7 @@ add_alias "$T/ssh_config" changed "$SSHD_PORT_MAIN" "" "UserKnownHostsFile $T/kn
 add_alias "$T/ssh_config" revoked "$SSHD_PORT_MAIN" "" "UserKnownHostsFile $T/known_hosts.revoked"
 add_alias "$T/ssh_config" denied "$SSHD_PORT_MAIN" "" "IdentityFile $T/stranger"
 add_alias "$T/ssh_config" nosess "$SSHD_PORT_NOSESS"
+add_alias "$T/ssh_config" proxyfail "$SSHD_PORT_MAIN" "" "ProxyCommand sh -c 'echo no route >&2; exit 1'"
 
 # host | command | kind | phase in the report ("-": none) | attempts | exit status
 table='
@@ -49,6 +51,7 @@ hole           | true       | connect_timeout | connecting | 2 | 3
 stall          | true       | banner_timeout  | banner     | 2 | 3
 closed         | true       | banner_closed   | banner     | 2 | 3
 full           | true       | throttled       | banner     | 2 | 3
+proxyfail      | true       | proxy_failed    | connecting | 2 | 3
 http           | true       | not_ssh         | banner     | 1 | 3
 nokex          | true       | kex_failed      | kex        | 1 | 3
 kexstall       | true       | kex_timeout     | kex        | 2 | 3
