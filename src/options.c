@@ -26,6 +26,7 @@
 #include "options.h"
 #include "sshconf.h"
 #include "template.h"
+#include "tui.h"
 #include "xmalloc.h"
 
 enum opt_type {
@@ -575,9 +576,8 @@ options_usage(FILE *fp)
 	fprintf(fp, "\nHosts: comma-separated [user@]name[:port] items; name[01-20] ranges keep\n"
 	            "zero padding; [2001:db8::1]:22 for IPv6.  Exit status: 0 all ok, 1 some\n"
 	            "command failed, 3 some host unreachable or timed out, 4 --max-fail\n"
-	            "stopped the run (hosts skipped), 2 usage error, 130 interrupted.\n"
-	            "The live view (on a terminal): arrows move, Enter opens a host, f filters,\n"
-	            "/ searches, r retries, q quits, ? helps.  See shoal(1).\n");
+	            "stopped the run (hosts skipped), 2 usage error, 130 interrupted.\n");
+	tui_keys_usage(fp);
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "host.h"
 #include "options.h"
@@ -44,5 +45,11 @@ void tui_close(void);
  * before the process exits at once.
  */
 void tui_emergency_restore(void);
+
+/*
+ * The live view's keys for --help, one sentence wrapped to the screen, from
+ * the same table as the view's help screen.
+ */
+void tui_keys_usage(FILE *fp);
 
 #endif
