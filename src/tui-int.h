@@ -38,10 +38,15 @@ enum filter { FILTER_ALL, FILTER_FAILED, FILTER_RUNNING, FILTER__COUNT };
 
 enum mode { MODE_LIST, MODE_DETAIL, MODE_HELP, MODE_CONFIRM, MODE_SEARCH, MODE_COMMAND };
 
+/* Colour pairs, set up by tui_open when the terminal has colours. */
 enum { PAIR_OK = 1, PAIR_FAILED, PAIR_RETRY, PAIR_ACTIVE };
 
 enum { SEARCH_NEW, SEARCH_NO, SEARCH_YES }; /* name not checked, no match yet, a match */
 
+/*
+ * One run's view: made and freed by tui_run, filled by each frame's collect
+ * (tui.c), read by the drawing, changed by the keys.  The main thread's only.
+ */
 struct view {
 	struct host **hosts;
 	size_t n;
