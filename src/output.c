@@ -97,6 +97,26 @@ static int stdout_errno;     /* the first write error on stdout, under stdout_mu
 static char *failed_error;   /* --failed FILE could not be written: file and cause */
 
 /*
+ * What output.c keeps of each host while it runs, by host->index.  Only the
+ * host's worker uses it while the host runs, and output_finish's thread once
+ * the workers have ended; states_mutex guards the table, not the entries.
+ */
+struct output_host {
+	/* Partial lines waiting for their newline, prefix mode (bounded). */
+	struct buf line_out;
+	struct buf line_err;
+	/* -o DIR files, open while the host runs; -1 once closed or failed. */
+	int fd_out;
+	int fd_err;
+	bool files_opened;
+	unsigned files_run; /* the run (host->run) they were opened for */
+};
+
+static pthread_mutex_t states_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct output_host **states; /* by host->index, made on first use */
+static size_t nstates;
+
+/*
  * Flush stdout, under stdout_mutex.  A reader that went away (| head) ends
  * shoal the way it ends any filter: quietly, by SIGPIPE, which shoal
  * otherwise ignores.  Any other failure (a full disk) is said once and
@@ -264,9 +284,50 @@ output_init(const struct options *o)
 	return 0;
 }
 
+/* h's output state, made on first use (hosts are numbered from 0, densely). */
+static struct output_host *
+host_state(const struct host *h)
+{
+	struct output_host *st;
+	size_t n;
+
+	pthread_mutex_lock(&states_mutex);
+	if (h->index >= nstates) {
+		n = nstates ? nstates : 16;
+		while (n <= h->index)
+			n *= 2;
+		states = xrealloc(states, n * sizeof *states);
+		memset(states + nstates, 0, (n - nstates) * sizeof *states);
+		nstates = n;
+	}
+	st = states[h->index];
+	if (st == NULL) {
+		st = xcalloc(1, sizeof *st);
+		buf_init(&st->line_out);
+		buf_init(&st->line_err);
+		st->fd_out = -1;
+		st->fd_err = -1;
+		states[h->index] = st;
+	}
+	pthread_mutex_unlock(&states_mutex);
+	return st;
+}
+
 void
 output_free(void)
 {
+	size_t i;
+
+	for (i = 0; i < nstates; i++) {
+		if (states[i] == NULL)
+			continue;
+		buf_free(&states[i]->line_out);
+		buf_free(&states[i]->line_err);
+		free(states[i]);
+	}
+	free(states);
+	states = NULL;
+	nstates = 0;
 	if (out_dirfd >= 0)
 		close(out_dirfd);
 	out_dirfd = -1;
@@ -372,11 +433,18 @@ close_host_file(struct host *h, int *fd, const char *ext)
 void
 output_host_start(struct host *h)
 {
-	if (output_opts->output_dir == NULL || h->files_opened)
+	struct output_host *st;
+
+	if (output_opts->output_dir == NULL)
 		return;
-	h->files_opened = true;
-	h->fd_out = open_host_file(h, "out");
-	h->fd_err = open_host_file(h, "err");
+	st = host_state(h);
+	/* Each of the view's `:` runs has files of its own. */
+	if (st->files_opened && st->files_run == h->run)
+		return;
+	st->files_opened = true;
+	st->files_run = h->run;
+	st->fd_out = open_host_file(h, "out");
+	st->fd_err = open_host_file(h, "err");
 }
 
 /* Write one line (without its newline) as "HOST: line\n". */
@@ -434,7 +502,8 @@ utf8_cut(const char *p, size_t n)
 static void
 prefix_data(struct host *h, bool is_stderr, const char *data, size_t n)
 {
-	struct buf *pending = is_stderr ? &h->line_err : &h->line_out;
+	struct output_host *st = host_state(h);
+	struct buf *pending = is_stderr ? &st->line_err : &st->line_out;
 	const char *nl;
 	size_t take, cut;
 
@@ -500,7 +569,8 @@ void
 output_host_data(struct host *h, bool is_stderr, const char *data, size_t n)
 {
 	if (output_opts->output_dir != NULL) {
-		int *fd = is_stderr ? &h->fd_err : &h->fd_out;
+		struct output_host *st = host_state(h);
+		int *fd = is_stderr ? &st->fd_err : &st->fd_out;
 
 		/* After a failure the file stops: its bytes so far stay a true prefix. */
 		if (*fd >= 0 && write_all(*fd, data, n) < 0) {
@@ -954,12 +1024,14 @@ compare_hosts(struct host **hosts, size_t n, bool ran_only,
 static void
 flush_partial_lines(struct host *h)
 {
-	if (h->line_out.len > 0)
-		write_prefixed(h, false, h->line_out.p, h->line_out.len);
-	if (h->line_err.len > 0)
-		write_prefixed(h, true, h->line_err.p, h->line_err.len);
-	buf_free(&h->line_out);
-	buf_free(&h->line_err);
+	struct output_host *st = host_state(h);
+
+	if (st->line_out.len > 0)
+		write_prefixed(h, false, st->line_out.p, st->line_out.len);
+	if (st->line_err.len > 0)
+		write_prefixed(h, true, st->line_err.p, st->line_err.len);
+	buf_free(&st->line_out);
+	buf_free(&st->line_err);
 }
 
 /*
@@ -1004,9 +1076,12 @@ output_host_done(struct host *h)
 	if (!output_deferred && sink->host_done != NULL)
 		sink->host_done(h);
 	if (output_opts->output_dir != NULL) {
+		struct output_host *st;
+
 		output_host_start(h); /* a host that never ran still gets its files */
-		close_host_file(h, &h->fd_out, "out");
-		close_host_file(h, &h->fd_err, "err");
+		st = host_state(h);
+		close_host_file(h, &st->fd_out, "out");
+		close_host_file(h, &st->fd_err, "err");
 		fd = open_host_file(h, "json");
 		if (fd >= 0) {
 			buf_init(&b);
