@@ -10,10 +10,15 @@
  * without its newline is written when the host finishes.  Bytes are escaped
  * only when the stream is a terminal; a pipe gets them exactly.
  *
- * JSON, --inline, --gather and the live view hold each host's streams until
- * the end in spools (spool.c: memory up to a bound, then a temporary file)
- * and write them back chunk by chunk, so memory stays bounded too; -o writes
- * the files as the bytes arrive.
+ * JSON, --inline, --gather, --diff and the live view hold each host's
+ * streams until the end in spools (spool.c: memory up to a bound, then a
+ * temporary file) and write them back chunk by chunk, so memory stays
+ * bounded too; -o writes the files as the bytes arrive.
+ *
+ * The mode is decided once (output_init) and is a sink in one table
+ * (sinks[]): the steps dispatch through it rather than ask for the mode.
+ * Each host's partial lines and -o descriptors are output.c's own
+ * (struct output_host), out of struct host.
  *
  * Nothing written is lost silently: a write that fails on stdout, an -o file
  * or the --failed file is reported when it happens (host, file, cause), named
