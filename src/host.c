@@ -33,12 +33,8 @@ host_new(size_t index, const char *alias, const char *user, int port)
 	pthread_mutex_init(&h->lock, NULL);
 	h->state = HOST_QUEUED;
 	h->exit_code = -1;
-	h->fd_out = -1;
-	h->fd_err = -1;
 	spool_init(&h->out);
 	spool_init(&h->err);
-	buf_init(&h->line_out);
-	buf_init(&h->line_err);
 	return h;
 }
 
@@ -71,8 +67,6 @@ host_free(struct host *h)
 	free(h->run_command);
 	spool_free(&h->out);
 	spool_free(&h->err);
-	buf_free(&h->line_out);
-	buf_free(&h->line_err);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
@@ -206,7 +200,6 @@ host_run_begin(struct host *h, unsigned run, const char *command, double now)
 	h->started = now;
 	h->finished = 0;
 	memset(h->phase_ms, 0, sizeof h->phase_ms);
-	h->files_opened = false; /* -o: this run's own files */
 	h->state = HOST_QUEUED;
 	h->phase_started = now;
 	pthread_mutex_unlock(&h->lock);

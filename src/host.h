@@ -90,9 +90,6 @@ struct host {
 	struct spool out;
 	struct spool err;
 	bool err_last; /* the latest bytes went to err */
-	/* Partial lines waiting for their newline, prefix mode (bounded). */
-	struct buf line_out;
-	struct buf line_err;
 	/* File transfer progress (--copy, --rcopy), under lock: bytes moved and to move. */
 	uint64_t xfer_done;
 	uint64_t xfer_total;
@@ -108,10 +105,6 @@ struct host {
 	struct host_run *past;
 	size_t npast;
 
-	/* -o DIR files, open while the host runs; -1 once closed or failed. */
-	int fd_out;
-	int fd_err;
-	bool files_opened;
 	char *file_error; /* the first -o file that could not be written, and why */
 };
 

@@ -10,10 +10,15 @@
  * without its newline is written when the host finishes.  Bytes are escaped
  * only when the stream is a terminal; a pipe gets them exactly.
  *
- * JSON, --inline, --gather and the live view hold each host's streams until
- * the end in spools (spool.c: memory up to a bound, then a temporary file)
- * and write them back chunk by chunk, so memory stays bounded too; -o writes
- * the files as the bytes arrive.
+ * JSON, --inline, --gather, --diff and the live view hold each host's
+ * streams until the end in spools (spool.c: memory up to a bound, then a
+ * temporary file) and write them back chunk by chunk, so memory stays
+ * bounded too; -o writes the files as the bytes arrive.
+ *
+ * The mode is decided once (output_init) and is a sink in one table
+ * (sinks[]): the steps dispatch through it rather than ask for the mode.
+ * Each host's partial lines and -o descriptors are output.c's own
+ * (struct output_host), out of struct host.
  *
  * Nothing written is lost silently: a write that fails on stdout, an -o file
  * or the --failed file is reported when it happens (host, file, cause), named
@@ -51,16 +56,70 @@
 /* Bytes of escaped output gathered before one write. */
 #define WRITE_BATCH 65536
 
+/* What stdout carries, decided once by output_init from the options. */
+enum output_mode {
+	OUTPUT_PREFIX, /* "HOST: line" as the lines come */
+	OUTPUT_JSON,   /* one JSON object a host as each ends */
+	OUTPUT_GATHER, /* -b: identical outputs once, under their hosts, at the end */
+	OUTPUT_INLINE, /* each host's output whole as it ends */
+	OUTPUT_DIFF,   /* --diff: the groups of -b as diffs against the largest, at the end */
+	OUTPUT__COUNT
+};
+
+/*
+ * What a mode does at each step.  -o files, the summary and --failed are the
+ * same in every mode and stay out of the sinks.  The live view holds every
+ * stream whatever the mode (output_deferred), so then host_data and host_done
+ * are not called and run_done writes each run at the end instead.
+ */
+struct output_sink {
+	/* Streams are kept whole until the host's end or the run's (spools). */
+	bool hold;
+	/* A host's bytes as they come, when not held. */
+	void (*host_data)(struct host *h, bool is_stderr, const char *data, size_t n);
+	/* The host has ended and its held streams are sealed; NULL: nothing to write yet. */
+	void (*host_done)(struct host *h);
+	/*
+	 * The live view is closed: one run of a host, held, as host_done would
+	 * have written it; NULL: finish compares the latest runs.
+	 */
+	void (*run_done)(struct host *h);
+	/* Every host has ended; NULL: nothing left. */
+	void (*finish)(struct host **hosts, size_t n);
+};
+
+static const struct output_sink sinks[OUTPUT__COUNT];
+static enum output_mode output_mode;
+static const struct output_sink *sink = &sinks[OUTPUT_PREFIX];
 static const struct options *output_opts;
 static pthread_mutex_t stdout_mutex = PTHREAD_MUTEX_INITIALIZER;
 static bool stdout_tty;
 static bool stderr_tty;
-static bool output_hold;     /* keep whole streams in the host (JSON, inline, gather) */
 static bool output_deferred; /* the live view owns the terminal: print at the end */
 static bool runs_many;       /* the live view ran more than one command (`:`) */
 static int out_dirfd = -1;   /* -o DIR, checked and held open */
 static int stdout_errno;     /* the first write error on stdout, under stdout_mutex */
 static char *failed_error;   /* --failed FILE could not be written: file and cause */
+
+/*
+ * What output.c keeps of each host while it runs, by host->index.  Only the
+ * host's worker uses it while the host runs, and output_finish's thread once
+ * the workers have ended; states_mutex guards the table, not the entries.
+ */
+struct output_host {
+	/* Partial lines waiting for their newline, prefix mode (bounded). */
+	struct buf line_out;
+	struct buf line_err;
+	/* -o DIR files, open while the host runs; -1 once closed or failed. */
+	int fd_out;
+	int fd_err;
+	bool files_opened;
+	unsigned files_run; /* the run (host->run) they were opened for */
+};
+
+static pthread_mutex_t states_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct output_host **states; /* by host->index, made on first use */
+static size_t nstates;
 
 /*
  * Flush stdout, under stdout_mutex.  A reader that went away (| head) ends
@@ -216,7 +275,13 @@ output_init(const struct options *o)
 	output_opts = o;
 	stdout_tty = isatty(STDOUT_FILENO);
 	stderr_tty = isatty(STDERR_FILENO);
-	output_hold = o->json || o->inline_output || o->gather || o->diff;
+	/* options_parse allows one of them at most. */
+	output_mode = o->json            ? OUTPUT_JSON
+	              : o->gather        ? OUTPUT_GATHER
+	              : o->inline_output ? OUTPUT_INLINE
+	              : o->diff          ? OUTPUT_DIFF
+	                                 : OUTPUT_PREFIX;
+	sink = &sinks[output_mode];
 	if (o->failed_file != NULL && failed_file_check(o->failed_file) != 0)
 		return 2;
 	if (o->output_dir != NULL && output_dir_open(o->output_dir) != 0)
@@ -224,9 +289,50 @@ output_init(const struct options *o)
 	return 0;
 }
 
+/* h's output state, made on first use (hosts are numbered from 0, densely). */
+static struct output_host *
+host_state(const struct host *h)
+{
+	struct output_host *st;
+	size_t n;
+
+	pthread_mutex_lock(&states_mutex);
+	if (h->index >= nstates) {
+		n = nstates ? nstates : 16;
+		while (n <= h->index)
+			n *= 2;
+		states = xrealloc(states, n * sizeof *states);
+		memset(states + nstates, 0, (n - nstates) * sizeof *states);
+		nstates = n;
+	}
+	st = states[h->index];
+	if (st == NULL) {
+		st = xcalloc(1, sizeof *st);
+		buf_init(&st->line_out);
+		buf_init(&st->line_err);
+		st->fd_out = -1;
+		st->fd_err = -1;
+		states[h->index] = st;
+	}
+	pthread_mutex_unlock(&states_mutex);
+	return st;
+}
+
 void
 output_free(void)
 {
+	size_t i;
+
+	for (i = 0; i < nstates; i++) {
+		if (states[i] == NULL)
+			continue;
+		buf_free(&states[i]->line_out);
+		buf_free(&states[i]->line_err);
+		free(states[i]);
+	}
+	free(states);
+	states = NULL;
+	nstates = 0;
 	if (out_dirfd >= 0)
 		close(out_dirfd);
 	out_dirfd = -1;
@@ -332,11 +438,18 @@ close_host_file(struct host *h, int *fd, const char *ext)
 void
 output_host_start(struct host *h)
 {
-	if (output_opts->output_dir == NULL || h->files_opened)
+	struct output_host *st;
+
+	if (output_opts->output_dir == NULL)
 		return;
-	h->files_opened = true;
-	h->fd_out = open_host_file(h, "out");
-	h->fd_err = open_host_file(h, "err");
+	st = host_state(h);
+	/* Each of the view's `:` runs has files of its own. */
+	if (st->files_opened && st->files_run == h->run)
+		return;
+	st->files_opened = true;
+	st->files_run = h->run;
+	st->fd_out = open_host_file(h, "out");
+	st->fd_err = open_host_file(h, "err");
 }
 
 /* Write one line (without its newline) as "HOST: line\n". */
@@ -394,7 +507,8 @@ utf8_cut(const char *p, size_t n)
 static void
 prefix_data(struct host *h, bool is_stderr, const char *data, size_t n)
 {
-	struct buf *pending = is_stderr ? &h->line_err : &h->line_out;
+	struct output_host *st = host_state(h);
+	struct buf *pending = is_stderr ? &st->line_err : &st->line_out;
 	const char *nl;
 	size_t take, cut;
 
@@ -432,11 +546,36 @@ prefix_data(struct host *h, bool is_stderr, const char *data, size_t n)
 		buf_append(pending, data, n);
 }
 
+/* A held stream grows: under the host's lock when the live view reads it. */
+static void
+hold_data(struct host *h, bool is_stderr, const char *data, size_t n)
+{
+	if (output_deferred)
+		pthread_mutex_lock(&h->lock);
+	spool_append(is_stderr ? &h->err : &h->out, data, n);
+	h->err_last = is_stderr;
+	if (output_deferred)
+		pthread_mutex_unlock(&h->lock);
+}
+
+/* Prefix mode: lines reach a pipe or file as they come, not when the run ends. */
+static void
+prefix_host_data(struct host *h, bool is_stderr, const char *data, size_t n)
+{
+	prefix_data(h, is_stderr, data, n);
+	if (!is_stderr) {
+		pthread_mutex_lock(&stdout_mutex);
+		stdout_flush();
+		pthread_mutex_unlock(&stdout_mutex);
+	}
+}
+
 void
 output_host_data(struct host *h, bool is_stderr, const char *data, size_t n)
 {
 	if (output_opts->output_dir != NULL) {
-		int *fd = is_stderr ? &h->fd_err : &h->fd_out;
+		struct output_host *st = host_state(h);
+		int *fd = is_stderr ? &st->fd_err : &st->fd_out;
 
 		/* After a failure the file stops: its bytes so far stay a true prefix. */
 		if (*fd >= 0 && write_all(*fd, data, n) < 0) {
@@ -445,22 +584,10 @@ output_host_data(struct host *h, bool is_stderr, const char *data, size_t n)
 			*fd = -1;
 		}
 	}
-	if (output_hold) {
-		if (output_deferred)
-			pthread_mutex_lock(&h->lock);
-		spool_append(is_stderr ? &h->err : &h->out, data, n);
-		h->err_last = is_stderr;
-		if (output_deferred)
-			pthread_mutex_unlock(&h->lock);
-		return;
-	}
-	prefix_data(h, is_stderr, data, n);
-	/* Lines reach a pipe or file as they come, not when the run ends. */
-	if (!is_stderr) {
-		pthread_mutex_lock(&stdout_mutex);
-		stdout_flush();
-		pthread_mutex_unlock(&stdout_mutex);
-	}
+	if (output_deferred || sink->hold)
+		hold_data(h, is_stderr, data, n);
+	else
+		sink->host_data(h, is_stderr, data, n);
 }
 
 static const char *
@@ -840,29 +967,13 @@ host_ran(const struct host *h)
 	return h->kind == EK_NONE || errkind_info(h->kind)->phase == PHASE_RUN;
 }
 
-/*
- * --gather: hosts with identical output under one folded list, with counts.
- * Outputs are compared by size and hash, then confirmed byte by byte, all
- * read back from the spools a chunk at a time.
- * --diff: the same groups, as diffs (diff_groups).
- */
+/* --gather: hosts with identical output under one folded list, with counts. */
 static void
-gather(struct host **hosts, size_t n)
+gather_groups(const struct gather_item *items, size_t ns)
 {
-	struct gather_item *items = xcalloc(n ? n : 1, sizeof *items);
-	size_t i, j, k, ns = 0;
+	size_t i, j;
 
-	for (k = 0; k < n; k++) {
-		if (output_opts->diff && !host_ran(hosts[k]))
-			continue;
-		items[ns].h = hosts[k];
-		items[ns].hash_out = spool_hash(&hosts[k]->out);
-		items[ns++].hash_err = spool_hash(&hosts[k]->err);
-	}
-	qsort(items, ns, sizeof *items, cmp_output);
-	if (output_opts->diff)
-		diff_groups(items, ns);
-	for (i = 0; i < ns && !output_opts->diff; i = j) {
+	for (i = 0; i < ns; i = j) {
 		const struct host *first = items[i].h;
 		struct buf hdr;
 
@@ -881,11 +992,36 @@ gather(struct host **hosts, size_t n)
 		}
 		buf_free(&hdr);
 	}
+}
+
+/*
+ * -b and --diff: the hosts sorted so that identical outputs are together,
+ * then shown by groups.  Outputs are compared by size and hash, then
+ * confirmed byte by byte, all read back from the spools a chunk at a time.
+ */
+static void
+compare_hosts(struct host **hosts, size_t n, bool ran_only,
+        void (*show)(const struct gather_item *items, size_t ns))
+{
+	struct gather_item *items = xcalloc(n ? n : 1, sizeof *items);
+	size_t k, ns = 0;
+
+	for (k = 0; k < n; k++) {
+		if (ran_only && !host_ran(hosts[k]))
+			continue;
+		items[ns].h = hosts[k];
+		items[ns].hash_out = spool_hash(&hosts[k]->out);
+		items[ns++].hash_err = spool_hash(&hosts[k]->err);
+	}
+	qsort(items, ns, sizeof *items, cmp_output);
+	pthread_mutex_lock(&stdout_mutex);
+	show(items, ns);
 	for (k = 0; k < n; k++) {
 		spool_free(&hosts[k]->out);
 		spool_free(&hosts[k]->err);
 	}
 	stdout_flush();
+	pthread_mutex_unlock(&stdout_mutex);
 	free(items);
 }
 
@@ -893,12 +1029,14 @@ gather(struct host **hosts, size_t n)
 static void
 flush_partial_lines(struct host *h)
 {
-	if (h->line_out.len > 0)
-		write_prefixed(h, false, h->line_out.p, h->line_out.len);
-	if (h->line_err.len > 0)
-		write_prefixed(h, true, h->line_err.p, h->line_err.len);
-	buf_free(&h->line_out);
-	buf_free(&h->line_err);
+	struct output_host *st = host_state(h);
+
+	if (st->line_out.len > 0)
+		write_prefixed(h, false, st->line_out.p, st->line_out.len);
+	if (st->line_err.len > 0)
+		write_prefixed(h, true, st->line_err.p, st->line_err.len);
+	buf_free(&st->line_out);
+	buf_free(&st->line_err);
 }
 
 /*
@@ -928,8 +1066,7 @@ output_host_done(struct host *h)
 	struct buf b;
 	int fd;
 
-	flush_partial_lines(h);
-	if (output_hold) {
+	if (output_deferred || sink->hold) {
 		/* Its last bytes go to the file: a finished host holds no tail in memory. */
 		if (output_deferred)
 			pthread_mutex_lock(&h->lock);
@@ -940,24 +1077,16 @@ output_host_done(struct host *h)
 		report_lost(h, "stdout", &h->out);
 		report_lost(h, "stderr", &h->err);
 	}
-	if (output_opts->json && !output_deferred) {
-		buf_init(&b);
-		pthread_mutex_lock(&stdout_mutex);
-		json_object(&b, h, stdout);
-		fwrite(b.p, 1, b.len, stdout);
-		stdout_flush();
-		pthread_mutex_unlock(&stdout_mutex);
-		buf_free(&b);
-		/* The object holds the streams; the host need not any longer. */
-		spool_free(&h->out);
-		spool_free(&h->err);
-	}
-	if (output_opts->inline_output && !output_deferred)
-		inline_block(h);
+	/* With the live view up, output_finish writes the host. */
+	if (!output_deferred && sink->host_done != NULL)
+		sink->host_done(h);
 	if (output_opts->output_dir != NULL) {
+		struct output_host *st;
+
 		output_host_start(h); /* a host that never ran still gets its files */
-		close_host_file(h, &h->fd_out, "out");
-		close_host_file(h, &h->fd_err, "err");
+		st = host_state(h);
+		close_host_file(h, &st->fd_out, "out");
+		close_host_file(h, &st->fd_err, "err");
 		fd = open_host_file(h, "json");
 		if (fd >= 0) {
 			buf_init(&b);
@@ -1157,7 +1286,6 @@ void
 output_set_deferred(void)
 {
 	output_deferred = true;
-	output_hold = true;
 }
 
 /* A held stream as prefixed lines, read back a chunk at a time. */
@@ -1204,8 +1332,6 @@ swap_run(struct host *h, struct host_run *r)
 		SWAP(long, h->phase_ms[k], r->phase_ms[k]);
 }
 
-static void deferred_run(struct host *h);
-
 /*
  * What the run would have printed as it went, host after host; each of the
  * view's runs in turn, a later run's lines prefixed NAME#RUN.
@@ -1216,15 +1342,18 @@ deferred_host(struct host *h)
 	char *name = h->name, *runname;
 	size_t i;
 
+	if (sink->run_done == NULL)
+		return;
 	for (i = 0; i <= h->npast; i++) {
 		if (i < h->npast)
 			swap_run(h, &h->past[i]);
 		/* JSON says "run" in the object; lines say it in the prefix. */
-		runname =
-		        h->run > 1 && !output_opts->json ? xasprintf("%s#%u", name, h->run) : NULL;
+		runname = h->run > 1 && output_mode != OUTPUT_JSON
+		                  ? xasprintf("%s#%u", name, h->run)
+		                  : NULL;
 		if (runname != NULL)
 			h->name = runname;
-		deferred_run(h);
+		sink->run_done(h);
 		h->name = name;
 		free(runname);
 		if (i < h->npast)
@@ -1286,29 +1415,55 @@ runs_summary(struct host **hosts, size_t n)
 	log_unlock();
 }
 
+/* The JSON object, streams and all; the host holds them no longer. */
 static void
-deferred_run(struct host *h)
+json_write(struct host *h)
 {
 	struct buf b;
 
-	if (output_opts->json) {
-		buf_init(&b);
-		json_object(&b, h, stdout);
-		fwrite(b.p, 1, b.len, stdout);
-		buf_free(&b);
-	} else if (output_opts->inline_output) {
-		inline_block(h);
-		return;
-	} else if (output_opts->gather || output_opts->diff) {
-		return;
-	} else {
-		prefix_spool(h, false, &h->out);
-		prefix_spool(h, true, &h->err);
-		flush_partial_lines(h);
-	}
+	buf_init(&b);
+	pthread_mutex_lock(&stdout_mutex);
+	json_object(&b, h, stdout);
+	fwrite(b.p, 1, b.len, stdout);
+	stdout_flush();
+	pthread_mutex_unlock(&stdout_mutex);
+	buf_free(&b);
 	spool_free(&h->out);
 	spool_free(&h->err);
 }
+
+static void
+prefix_run_done(struct host *h)
+{
+	prefix_spool(h, false, &h->out);
+	prefix_spool(h, true, &h->err);
+	flush_partial_lines(h);
+	spool_free(&h->out);
+	spool_free(&h->err);
+}
+
+static void
+gather_finish(struct host **hosts, size_t n)
+{
+	compare_hosts(hosts, n, false, gather_groups);
+}
+
+static void
+diff_finish(struct host **hosts, size_t n)
+{
+	compare_hosts(hosts, n, true, diff_groups);
+}
+
+static const struct output_sink sinks[OUTPUT__COUNT] = {
+        [OUTPUT_PREFIX] = {.hold = false,
+                .host_data = prefix_host_data,
+                .host_done = flush_partial_lines,
+                .run_done = prefix_run_done},
+        [OUTPUT_JSON] = {.hold = true, .host_done = json_write, .run_done = json_write},
+        [OUTPUT_GATHER] = {.hold = true, .finish = gather_finish},
+        [OUTPUT_INLINE] = {.hold = true, .host_done = inline_block, .run_done = inline_block},
+        [OUTPUT_DIFF] = {.hold = true, .finish = diff_finish},
+};
 
 int
 output_finish(struct host **hosts, size_t n, double wall)
@@ -1326,11 +1481,8 @@ output_finish(struct host **hosts, size_t n, double wall)
 	pthread_mutex_lock(&stdout_mutex);
 	stdout_flush();
 	pthread_mutex_unlock(&stdout_mutex);
-	if (output_opts->gather || output_opts->diff) {
-		pthread_mutex_lock(&stdout_mutex);
-		gather(hosts, n);
-		pthread_mutex_unlock(&stdout_mutex);
-	}
+	if (sink->finish != NULL)
+		sink->finish(hosts, n);
 	if (output_opts->failed_file != NULL)
 		rc = write_failed_file(hosts, n);
 	if (runs_many && log_get_level() >= LOG_NORMAL)
