@@ -154,24 +154,6 @@ connect_wait_session(ssh_session s, double deadline)
 	return wait_ready(ssh_get_fd(s), POLLIN, s, deadline);
 }
 
-static void
-phase_begin(struct host *h, enum phase phase)
-{
-	host_set_state(h, HOST_CONNECTING, phase, host_now());
-}
-
-/* Close the phase: add its time to h->phase_ms. */
-static void
-phase_end(struct host *h)
-{
-	double now = host_now();
-
-	pthread_mutex_lock(&h->lock);
-	h->phase_ms[h->phase] += (long)((now - h->phase_started) * 1000 + 0.5);
-	h->phase_started = now;
-	pthread_mutex_unlock(&h->lock);
-}
-
 static int
 auth_passphrase_cb(const char *prompt, char *buf, size_t len, int echo, int verify, void *userdata)
 {
@@ -540,8 +522,8 @@ connect_banner_closed(
  * is not_ssh.  An HTTP status line is not_ssh at once.
  */
 int
-connect_banner_scan(const char *peek, size_t n, struct connect_banner_seen *bs,
-        size_t *skip, struct outcome *out)
+connect_banner_scan(const char *peek, size_t n, struct connect_banner_seen *bs, size_t *skip,
+        struct outcome *out)
 {
 	size_t start = 0, i, len;
 	char *line;
@@ -1135,7 +1117,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	c->fd = -1;
 	c->kh_fd = -1;
 	c->proxy.err_fd = -1;
-	phase_begin(h, PHASE_CONNECT);
+	host_phase(h, PHASE_CONNECT, host_now());
 	if (session_setup(c, h, o, out) < 0)
 		goto fail;
 	record_login(h, c->session);
@@ -1145,15 +1127,13 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 
 	if (transport_open(c, h, p, hostname ? hostname : h->alias, (int)port, out) < 0)
 		goto fail;
-	phase_end(h);
-	phase_begin(h, PHASE_BANNER);
+	host_phase(h, PHASE_BANNER, host_now());
 	if (wait_banner(c->fd, o->banner_timeout, out) < 0) {
 		if (c->transport == TRANSPORT_PROXY)
 			proxy_failure(c, out);
 		goto fail;
 	}
-	phase_end(h);
-	phase_begin(h, PHASE_KEX);
+	host_phase(h, PHASE_KEX, host_now());
 	if (ssh_options_set(c->session, SSH_OPTIONS_FD, &c->fd) < 0)
 		fatal("libssh refused a socket");
 	c->handed = true;
@@ -1164,16 +1144,13 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	                                                      : sshconf_policy(&c->cf),
 	            o->kex_timeout, out) < 0)
 		goto fail;
-	phase_end(h);
-	phase_begin(h, PHASE_AUTH);
+	host_phase(h, PHASE_AUTH, host_now());
 	if (authenticate(c, h->alias, p, out) < 0)
 		goto fail;
-	phase_end(h);
 	limiter_release(&c->limit, LIMITER_DONE);
 	ssh_string_free_char(hostname);
 	return 0;
 fail:
-	phase_end(h);
 	if (c->link != NULL)
 		jump_failure(c, out);
 	if (out->kind == EK_BANNER_CLOSED || out->kind == EK_THROTTLED)

@@ -303,7 +303,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	 */
 	bool tty = p->tty || (c->have_cf && (c->cf.request_tty == 1 || c->cf.request_tty == 2));
 
-	host_set_state(h, HOST_RUNNING, PHASE_RUN, start);
+	host_phase(h, PHASE_RUN, start);
 	connect_alive(c, &alive_interval, &alive_count);
 	alive_start(&alive, c->session, alive_interval, alive_count);
 	if (p->sudo != NULL)
@@ -469,9 +469,6 @@ finished:
 	}
 	rc = 0;
 done:
-	pthread_mutex_lock(&h->lock); /* the live view reads it */
-	h->phase_ms[PHASE_RUN] = (long)((host_now() - start) * 1000 + 0.5);
-	pthread_mutex_unlock(&h->lock);
 	if (ch != NULL) {
 		/*
 		 * A channel freed before the server's close stays in the

@@ -133,7 +133,10 @@ void host_free(struct host *h);
 unsigned host_attempt_begin(struct host *h, double now);
 /* Close the current phase's time into phase_ms and open phase (PHASE_RUN: running). */
 void host_phase(struct host *h, enum phase phase, double now);
-/* Record the attempt's end in the history: kind EK_NONE when it succeeded. */
+/*
+ * Close the open phase's time into phase_ms and record the attempt's end in
+ * the history: kind EK_NONE when it succeeded.
+ */
 void host_attempt_end(
         struct host *h, enum err_kind kind, enum phase phase, const char *error, double now);
 /* Wait in retry-wait until ready_at (monotonic seconds). */
@@ -152,7 +155,6 @@ bool host_retry_round(struct host *h, double now);
  * and phase times anew.  Only for a host that is ok or failed.
  */
 void host_run_begin(struct host *h, unsigned run, const char *command, double now);
-void host_set_state(struct host *h, enum host_state state, enum phase phase, double now);
 /*
  * The attempt count as every place shows it, into buf: "n/N" (N = retries +
  * 1) while another attempt may still come, or when a retried failure used

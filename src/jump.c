@@ -537,7 +537,7 @@ hop_connect(struct hop *hp, const struct connect_params *p, struct conn *c, stru
 		nconnecting--;
 		if (rc == 0) {
 			host_attempt_end(hp->h, EK_NONE, PHASE_RUN, NULL, host_now());
-			host_set_state(hp->h, HOST_RUNNING, PHASE_RUN, host_now());
+			host_phase(hp->h, PHASE_RUN, host_now());
 			return 0;
 		}
 		host_attempt_end(hp->h, out->kind, out->phase, out->error, host_now());
@@ -552,7 +552,7 @@ hop_connect(struct hop *hp, const struct connect_params *p, struct conn *c, stru
 		poll(&pfd, pfd.fd >= 0 ? 1 : 0, (int)(delay * 1000));
 		outcome_clear(out);
 	}
-	host_set_state(hp->h, HOST_FAILED, out->phase, host_now());
+	host_finish(hp->h, out->kind, NULL, host_now());
 	return -1;
 }
 

@@ -864,7 +864,7 @@ transfer_run(struct conn *c, struct host *h, const struct transfer_plan *p, stru
 	j.out = out;
 	j.start = host_now();
 	deadline = p->timeout > 0 ? j.start + p->timeout : j.start + 1e9;
-	host_set_state(h, HOST_RUNNING, PHASE_RUN, j.start);
+	host_phase(h, PHASE_RUN, j.start);
 	pthread_mutex_lock(&h->lock);
 	h->xfer_done = 0;
 	h->xfer_total = 0;
@@ -879,8 +879,7 @@ transfer_run(struct conn *c, struct host *h, const struct transfer_plan *p, stru
 		rc = run_download(&j);
 	sftpc_end(&j.s);
 	free(j.entry_error);
-	pthread_mutex_lock(&h->lock); /* the live view reads both */
-	h->phase_ms[PHASE_RUN] = (long)((host_now() - j.start) * 1000 + 0.5);
+	pthread_mutex_lock(&h->lock); /* xfer_done is under lock */
 	done = h->xfer_done;
 	pthread_mutex_unlock(&h->lock);
 	if (rc == 0) {
