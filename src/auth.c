@@ -51,9 +51,9 @@
 #include "auth.h"
 #include "buf.h"
 #include "escape.h"
-#include "host.h"
 #include "keys.h"
 #include "log.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 #define AUTH_TIMED_OUT (-1000)
@@ -363,7 +363,7 @@ run(struct login *l, enum step step, ssh_key key)
 			return rc;
 		if (!ssh_is_connected(l->s) || (ssh_get_status(l->s) & SSH_CLOSED_ERROR))
 			return SSH_AUTH_ERROR;
-		w = connect_wait_session(l->s, l->deadline);
+		w = wait_session(l->s, l->deadline);
 		if (w == 0)
 			return AUTH_TIMED_OUT;
 		if (w < 0)
@@ -668,7 +668,7 @@ auth_login(ssh_session s, const char *alias, const struct auth_config *ac, struc
 	l.alias = alias;
 	l.ac = ac;
 	l.out = out;
-	l.deadline = host_now() + ac->timeout;
+	l.deadline = wait_now() + ac->timeout;
 	buf_init(&l.tried);
 	buf_init(&l.refused);
 	buf_init(&l.notes);

@@ -165,7 +165,7 @@ void host_run_begin(struct host *h, unsigned run, const char *command, double no
  */
 #define HOST_ATTEMPT_TEXT 24
 const char *host_attempt_text(const struct host *h, int retries, char *buf, size_t len);
-/* A monotonic clock in seconds. */
+/* wait_now(), for the live view until it calls that (tui.c is being split). */
 double host_now(void);
 /* "[user@]alias[:port]" as it would be written in a host file. */
 char *host_spec_string(const char *alias, const char *user, int port);

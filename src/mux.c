@@ -32,6 +32,7 @@
 #include "mux.h"
 #include "output.h"
 #include "sshconf.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 struct held {
@@ -507,7 +508,7 @@ mux_run(struct host *h, const struct options *o, const struct exec_params *p, st
 			h->login_user = xstrdup(data);
 			h->login_port = nl != NULL ? atoi(nl + 1) : 22;
 			pthread_mutex_unlock(&h->lock);
-			host_phase(h, PHASE_RUN, host_now());
+			host_phase(h, PHASE_RUN, wait_now());
 			output_host_start(h);
 			log_msg(LOG_DEBUG, "%s: running over a kept session", h->name);
 			break;
