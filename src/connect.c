@@ -629,31 +629,31 @@ done:
 	return rc;
 }
 
+static int
+connect_step(void *arg)
+{
+	return ssh_connect(arg);
+}
+
 /* Drive ssh_connect until the keys are exchanged. */
 static int
 key_exchange(struct conn *c, double timeout, struct outcome *out)
 {
-	double deadline = wait_now() + timeout;
 	char *msg;
-	int rc, w;
+	int rc;
 
 	ssh_set_blocking(c->session, 0);
-	for (;;) {
-		rc = ssh_connect(c->session);
-		if (rc == SSH_OK)
-			return 0;
-		if (rc == SSH_ERROR)
-			break;
-		w = wait_session(c->session, deadline);
-		if (w < 0) {
-			outcome_set(out, EK_CANCELLED, PHASE_KEX, "interrupted");
-			return -1;
-		}
-		if (w == 0) {
-			outcome_set(out, EK_KEX_TIMEOUT, PHASE_KEX,
-			        "key exchange did not finish within %.1f s", timeout);
-			return -1;
-		}
+	rc = wait_again(c->session, wait_now() + timeout, SSH_AGAIN, connect_step, c->session);
+	if (rc == SSH_OK)
+		return 0;
+	if (rc == WAIT_CANCELLED) {
+		outcome_set(out, EK_CANCELLED, PHASE_KEX, "interrupted");
+		return -1;
+	}
+	if (rc == WAIT_TIMED_OUT) {
+		outcome_set(out, EK_KEX_TIMEOUT, PHASE_KEX,
+		        "key exchange did not finish within %.1f s", timeout);
+		return -1;
 	}
 	msg = escape_text(ssh_err(c), strlen(ssh_err(c)), 300);
 	if (strstr(msg, "disconnected") != NULL || strstr(msg, "reset") != NULL)
