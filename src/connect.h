@@ -70,7 +70,7 @@ struct connect_params {
 
 /*
  * Bring h from nothing to an authenticated session in c.  Returns 0, or -1
- * with out filled and c released.  Updates h's phase and phase_ms as it goes.
+ * with out filled and c released.  Opens each of h's phases with host_phase.
  */
 int connect_host(
         struct conn *c, struct host *h, const struct connect_params *p, struct outcome *out);
