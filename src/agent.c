@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "host.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 #define AGENT_FAILURE           5
@@ -239,7 +239,7 @@ agent_list(const char *sock, double deadline, struct agent_key **keys, size_t *n
 
 	*keys = NULL;
 	*n = 0;
-	fd = agent_connect(sock, deadline - host_now());
+	fd = agent_connect(sock, deadline - wait_now());
 	if (fd < 0)
 		return -1;
 	if (msg_write(fd, &req, 1) < 0 || msg_read(fd, &msg, &len) < 0)

@@ -22,7 +22,7 @@
 #include <libssh/server.h> /* ssh_send_keepalive, usable by a client despite the header */
 
 #include "alive.h"
-#include "host.h"
+#include "wait.h"
 
 void
 alive_start(struct alive *a, ssh_session s, double interval, int count)
@@ -32,7 +32,7 @@ alive_start(struct alive *a, ssh_session s, double interval, int count)
 	memset(a, 0, sizeof *a);
 	a->interval = interval;
 	a->count = count;
-	a->next = host_now() + interval;
+	a->next = wait_now() + interval;
 	ssh_set_counters(s, NULL, &a->packets);
 	/* TCPKeepAlive, on in ssh by default (fails harmlessly on a ProxyCommand pipe). */
 	setsockopt(ssh_get_fd(s), SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
@@ -61,7 +61,7 @@ probe(struct alive *a, ssh_session s)
 bool
 alive_check(struct alive *a, ssh_session s)
 {
-	double now = host_now();
+	double now = wait_now();
 
 	if (a->interval <= 0)
 		return true;

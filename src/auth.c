@@ -51,13 +51,13 @@
 #include "auth.h"
 #include "buf.h"
 #include "escape.h"
-#include "host.h"
 #include "keys.h"
 #include "log.h"
+#include "wait.h"
 #include "xmalloc.h"
 
-#define AUTH_TIMED_OUT (-1000)
-#define AUTH_CANCELLED (-1001)
+#define AUTH_TIMED_OUT WAIT_TIMED_OUT
+#define AUTH_CANCELLED WAIT_CANCELLED
 #define AUTH_GIVE_UP   (-1002) /* outcome already set */
 #define AUTH_NOT_SENT  (-1003) /* noted: on to the next key */
 
@@ -351,24 +351,32 @@ call(struct login *l, enum step step, ssh_key key)
 	return SSH_AUTH_ERROR;
 }
 
+struct request {
+	struct login *l;
+	enum step step;
+	ssh_key key;
+};
+
+/* One call of the request; AGAIN on a closed session is the error it will stay. */
+static int
+request_step(void *arg)
+{
+	struct request *r = arg;
+	int rc = call(r->l, r->step, r->key);
+
+	if (rc == SSH_AUTH_AGAIN &&
+	        (!ssh_is_connected(r->l->s) || (ssh_get_status(r->l->s) & SSH_CLOSED_ERROR)))
+		return SSH_AUTH_ERROR;
+	return rc;
+}
+
 /* One request, repeated while libssh says AGAIN, under the auth deadline. */
 static int
 run(struct login *l, enum step step, ssh_key key)
 {
-	int rc, w;
+	struct request r = {l, step, key};
 
-	for (;;) {
-		rc = call(l, step, key);
-		if (rc != SSH_AUTH_AGAIN)
-			return rc;
-		if (!ssh_is_connected(l->s) || (ssh_get_status(l->s) & SSH_CLOSED_ERROR))
-			return SSH_AUTH_ERROR;
-		w = connect_wait_session(l->s, l->deadline);
-		if (w == 0)
-			return AUTH_TIMED_OUT;
-		if (w < 0)
-			return AUTH_CANCELLED;
-	}
+	return wait_again(l->s, l->deadline, SSH_AUTH_AGAIN, request_step, &r);
 }
 
 static void
@@ -668,7 +676,7 @@ auth_login(ssh_session s, const char *alias, const struct auth_config *ac, struc
 	l.alias = alias;
 	l.ac = ac;
 	l.out = out;
-	l.deadline = host_now() + ac->timeout;
+	l.deadline = wait_now() + ac->timeout;
 	buf_init(&l.tried);
 	buf_init(&l.refused);
 	buf_init(&l.notes);

@@ -53,6 +53,7 @@
 #include "limiter.h"
 #include "log.h"
 #include "sshconf.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 /* OpenSSH's client limits on text before the banner: SSH_MAX_BANNER_LEN, SSH_MAX_PRE_BANNER_LINES.
@@ -102,74 +103,6 @@ outcome_set(struct outcome *out, enum err_kind kind, enum phase phase, const cha
 	out->kind = kind;
 	out->phase = phase;
 	out->retry = RETRY_AS_KIND;
-}
-
-/*
- * Poll fd for events until ready, the deadline or a cancel.  The cancel fd
- * wakes the poll at once, so it sleeps to the deadline; without one it wakes
- * every 100 ms to look at the flag.  With a session, first push out what
- * libssh has queued (it sends only from inside its own poll, which channel
- * reads skip while data is buffered) and wait for room if it did not all fit.
- */
-static int
-wait_ready(int fd, short events, ssh_session s, double deadline)
-{
-	struct pollfd pfd[2];
-	int wake = cancel_fd();
-	double left, nap = wake >= 0 ? 3600 : 0.1;
-	int ms, r;
-
-	for (;;) {
-		if (cancel_requested())
-			return -1;
-		left = deadline - host_now();
-		if (left <= 0)
-			return 0;
-		ms = left > nap ? (int)(nap * 1000) : (int)(left * 1000) + 1;
-		pfd[0].fd = fd;
-		pfd[0].events = events;
-		if (s != NULL && ssh_blocking_flush(s, 0) == SSH_AGAIN)
-			pfd[0].events |= POLLOUT;
-		pfd[0].revents = 0;
-		pfd[1].fd = wake;
-		pfd[1].events = POLLIN;
-		pfd[1].revents = 0;
-		r = poll(pfd, wake >= 0 ? 2 : 1, ms);
-		if (r > 0 && pfd[0].revents != 0)
-			return 1;
-		if (r < 0 && errno != EINTR)
-			return 1; /* let the caller's read see the error */
-	}
-}
-
-int
-connect_wait_fd(int fd, short events, double deadline)
-{
-	return wait_ready(fd, events, NULL, deadline);
-}
-
-int
-connect_wait_session(ssh_session s, double deadline)
-{
-	return wait_ready(ssh_get_fd(s), POLLIN, s, deadline);
-}
-
-static void
-phase_begin(struct host *h, enum phase phase)
-{
-	host_set_state(h, HOST_CONNECTING, phase, host_now());
-}
-
-/* Close the phase: add its time to h->phase_ms. */
-static void
-phase_end(struct host *h)
-{
-	double now = host_now();
-
-	pthread_mutex_lock(&h->lock);
-	h->phase_ms[h->phase] += (long)((now - h->phase_started) * 1000 + 0.5);
-	h->phase_started = now;
-	pthread_mutex_unlock(&h->lock);
 }
 
 static int
@@ -381,7 +314,7 @@ tcp_connect(struct conn *c, const char *hostname, int port, double timeout, stru
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char portstr[16], addr[NI_MAXHOST], dest[NI_MAXHOST + 24];
-	double deadline = host_now() + timeout;
+	double deadline = wait_now() + timeout;
 	int rc, fd = -1, err = 0, timed_out = 0, w;
 	socklen_t elen;
 
@@ -432,7 +365,7 @@ tcp_connect(struct conn *c, const char *hostname, int port, double timeout, stru
 			err = errno;
 			goto next;
 		}
-		w = connect_wait_fd(fd, POLLOUT, deadline);
+		w = wait_fd(fd, POLLOUT, deadline);
 		if (w < 0) {
 			close(fd);
 			freeaddrinfo(res);
@@ -540,8 +473,8 @@ connect_banner_closed(
  * is not_ssh.  An HTTP status line is not_ssh at once.
  */
 int
-connect_banner_scan(const char *peek, size_t n, struct connect_banner_seen *bs,
-        size_t *skip, struct outcome *out)
+connect_banner_scan(const char *peek, size_t n, struct connect_banner_seen *bs, size_t *skip,
+        struct outcome *out)
 {
 	size_t start = 0, i, len;
 	char *line;
@@ -611,7 +544,7 @@ static int
 wait_banner(int fd, double timeout, struct outcome *out)
 {
 	char *peek = xmalloc(BANNER_PEEK_MAX);
-	double deadline = host_now() + timeout;
+	double deadline = wait_now() + timeout;
 	ssize_t n = 0, last = -1;
 	struct connect_banner_seen bs;
 	struct pollfd pfd;
@@ -621,7 +554,7 @@ wait_banner(int fd, double timeout, struct outcome *out)
 
 	memset(&bs, 0, sizeof bs);
 	for (;;) {
-		int w = connect_wait_fd(fd, POLLIN | POLLRDHUP, deadline);
+		int w = wait_fd(fd, POLLIN | POLLRDHUP, deadline);
 		bool closed;
 
 		if (w < 0) {
@@ -696,31 +629,31 @@ done:
 	return rc;
 }
 
+static int
+connect_step(void *arg)
+{
+	return ssh_connect(arg);
+}
+
 /* Drive ssh_connect until the keys are exchanged. */
 static int
 key_exchange(struct conn *c, double timeout, struct outcome *out)
 {
-	double deadline = host_now() + timeout;
 	char *msg;
-	int rc, w;
+	int rc;
 
 	ssh_set_blocking(c->session, 0);
-	for (;;) {
-		rc = ssh_connect(c->session);
-		if (rc == SSH_OK)
-			return 0;
-		if (rc == SSH_ERROR)
-			break;
-		w = connect_wait_session(c->session, deadline);
-		if (w < 0) {
-			outcome_set(out, EK_CANCELLED, PHASE_KEX, "interrupted");
-			return -1;
-		}
-		if (w == 0) {
-			outcome_set(out, EK_KEX_TIMEOUT, PHASE_KEX,
-			        "key exchange did not finish within %.1f s", timeout);
-			return -1;
-		}
+	rc = wait_again(c->session, wait_now() + timeout, SSH_AGAIN, connect_step, c->session);
+	if (rc == SSH_OK)
+		return 0;
+	if (rc == WAIT_CANCELLED) {
+		outcome_set(out, EK_CANCELLED, PHASE_KEX, "interrupted");
+		return -1;
+	}
+	if (rc == WAIT_TIMED_OUT) {
+		outcome_set(out, EK_KEX_TIMEOUT, PHASE_KEX,
+		        "key exchange did not finish within %.1f s", timeout);
+		return -1;
 	}
 	msg = escape_text(ssh_err(c), strlen(ssh_err(c)), 300);
 	if (strstr(msg, "disconnected") != NULL || strstr(msg, "reset") != NULL)
@@ -1135,7 +1068,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	c->fd = -1;
 	c->kh_fd = -1;
 	c->proxy.err_fd = -1;
-	phase_begin(h, PHASE_CONNECT);
+	host_phase(h, PHASE_CONNECT, wait_now());
 	if (session_setup(c, h, o, out) < 0)
 		goto fail;
 	record_login(h, c->session);
@@ -1145,15 +1078,13 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 
 	if (transport_open(c, h, p, hostname ? hostname : h->alias, (int)port, out) < 0)
 		goto fail;
-	phase_end(h);
-	phase_begin(h, PHASE_BANNER);
+	host_phase(h, PHASE_BANNER, wait_now());
 	if (wait_banner(c->fd, o->banner_timeout, out) < 0) {
 		if (c->transport == TRANSPORT_PROXY)
 			proxy_failure(c, out);
 		goto fail;
 	}
-	phase_end(h);
-	phase_begin(h, PHASE_KEX);
+	host_phase(h, PHASE_KEX, wait_now());
 	if (ssh_options_set(c->session, SSH_OPTIONS_FD, &c->fd) < 0)
 		fatal("libssh refused a socket");
 	c->handed = true;
@@ -1164,16 +1095,13 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	                                                      : sshconf_policy(&c->cf),
 	            o->kex_timeout, out) < 0)
 		goto fail;
-	phase_end(h);
-	phase_begin(h, PHASE_AUTH);
+	host_phase(h, PHASE_AUTH, wait_now());
 	if (authenticate(c, h->alias, p, out) < 0)
 		goto fail;
-	phase_end(h);
 	limiter_release(&c->limit, LIMITER_DONE);
 	ssh_string_free_char(hostname);
 	return 0;
 fail:
-	phase_end(h);
 	if (c->link != NULL)
 		jump_failure(c, out);
 	if (out->kind == EK_BANNER_CLOSED || out->kind == EK_THROTTLED)

@@ -70,7 +70,7 @@ struct connect_params {
 
 /*
  * Bring h from nothing to an authenticated session in c.  Returns 0, or -1
- * with out filled and c released.  Updates h's phase and phase_ms as it goes.
+ * with out filled and c released.  Opens each of h's phases with host_phase.
  */
 int connect_host(
         struct conn *c, struct host *h, const struct connect_params *p, struct outcome *out);
@@ -117,13 +117,5 @@ bool outcome_retried(const struct outcome *out);
  * hop's reason goes in front of a `lost` detail ("via bastion1: ...").
  */
 void connect_note_via(struct conn *c, struct outcome *out);
-/*
- * Wait until fd is ready for events or the deadline (monotonic seconds)
- * passes.  Returns 1 ready, 0 deadline, -1 cancelled (at once, through
- * cancel_fd()).
- */
-int connect_wait_fd(int fd, short events, double deadline);
-/* The same for a session's socket, also waiting to flush what libssh has queued. */
-int connect_wait_session(ssh_session s, double deadline);
 
 #endif

@@ -45,6 +45,7 @@
 #include "exec.h"
 #include "log.h"
 #include "output.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 #define READ_CHUNK   65536
@@ -129,8 +130,8 @@ chan_step(ssh_channel ch, enum chan_step step, const char *arg, const char *valu
 			return rc;
 		if (!alive_check(a, s))
 			return CHAN_LOST;
-		w = connect_wait_session(s, alive_due(a, deadline));
-		if (w < 0 || (w == 0 && host_now() >= deadline))
+		w = wait_session(s, alive_due(a, deadline));
+		if (w < 0 || (w == 0 && wait_now() >= deadline))
 			return w == 0 ? SSH_AGAIN : SSH_ERROR;
 	}
 }
@@ -181,7 +182,7 @@ channel_error(struct conn *c, struct outcome *out, const char *what, double dead
 		        out, EK_LOST, PHASE_RUN, "%s while setting up the command", alive_why(a));
 	else if (!ssh_is_connected(c->session))
 		connection_lost(c, out, "while setting up the command");
-	else if (host_now() >= deadline)
+	else if (wait_now() >= deadline)
 		outcome_set(out, EK_COMMAND_TIMEOUT, PHASE_RUN, "%s: no answer before the deadline",
 		        what);
 	else
@@ -286,7 +287,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	struct exec_exit ei = {false, -1, NULL};
 	struct alive alive;
 	ssh_channel ch = NULL;
-	double start = host_now();
+	double start = wait_now();
 	double deadline = p->timeout > 0 ? start + p->timeout : start + 1e9;
 	char *buf = xmalloc(READ_CHUNK);
 	size_t in_off = 0;
@@ -303,7 +304,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	 */
 	bool tty = p->tty || (c->have_cf && (c->cf.request_tty == 1 || c->cf.request_tty == 2));
 
-	host_set_state(h, HOST_RUNNING, PHASE_RUN, start);
+	host_phase(h, PHASE_RUN, start);
 	connect_alive(c, &alive_interval, &alive_count);
 	alive_start(&alive, c->session, alive_interval, alive_count);
 	if (p->sudo != NULL)
@@ -345,7 +346,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 		bool progress = false;
 		/* then the socket wakes us for the window */
 		bool pushing = !in_done && (p->sudo == NULL || sf.accepted);
-		double left = deadline - host_now();
+		double left = deadline - wait_now();
 		int wait_ms = left > 0.05 ? 50 : (left > 0 ? (int)(left * 1000) + 1 : 0);
 
 		/*
@@ -412,7 +413,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 				        "interrupted; remote command killed");
 				goto done;
 			}
-			if (host_now() >= deadline) {
+			if (wait_now() >= deadline) {
 				kill_remote(ch);
 				outcome_set(out, EK_COMMAND_TIMEOUT, PHASE_RUN,
 				        "still running after %.1f s; killed", p->timeout);
@@ -442,8 +443,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 			 */
 			double until = alive_due(&alive, deadline);
 
-			connect_wait_session(
-			        c->session, until < host_now() + 1 ? until : host_now() + 1);
+			wait_session(c->session, until < wait_now() + 1 ? until : wait_now() + 1);
 		}
 	}
 finished:
@@ -469,9 +469,6 @@ finished:
 	}
 	rc = 0;
 done:
-	pthread_mutex_lock(&h->lock); /* the live view reads it */
-	h->phase_ms[PHASE_RUN] = (long)((host_now() - start) * 1000 + 0.5);
-	pthread_mutex_unlock(&h->lock);
 	if (ch != NULL) {
 		/*
 		 * A channel freed before the server's close stays in the

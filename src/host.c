@@ -6,19 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "host.h"
 #include "xmalloc.h"
-
-double
-host_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct host *
 host_new(size_t index, const char *alias, const char *user, int port)
@@ -71,6 +61,15 @@ host_free(struct host *h)
 	free(h);
 }
 
+/* Add the open phase's time to phase_ms; the caller holds h->lock. */
+static void
+phase_close(struct host *h, double now)
+{
+	if ((h->state == HOST_CONNECTING || h->state == HOST_RUNNING) && h->phase < PHASE__COUNT)
+		h->phase_ms[h->phase] += (long)((now - h->phase_started) * 1000 + 0.5);
+	h->phase_started = now;
+}
+
 unsigned
 host_attempt_begin(struct host *h, double now)
 {
@@ -93,8 +92,10 @@ void
 host_phase(struct host *h, enum phase phase, double now)
 {
 	pthread_mutex_lock(&h->lock);
-	if ((h->state == HOST_CONNECTING || h->state == HOST_RUNNING) && h->phase < PHASE__COUNT)
-		h->phase_ms[h->phase] += (long)((now - h->phase_started) * 1000 + 0.5);
+	phase_close(h, now);
+	/* The run's time is its latest attempt's, as its result is. */
+	if (phase == PHASE_RUN)
+		h->phase_ms[PHASE_RUN] = 0;
 	h->state = phase == PHASE_RUN ? HOST_RUNNING : HOST_CONNECTING;
 	h->phase = phase;
 	h->phase_started = now;
@@ -108,6 +109,7 @@ host_attempt_end(
 	struct attempt *a;
 
 	pthread_mutex_lock(&h->lock);
+	phase_close(h, now);
 	h->history = xreallocarray(h->history, h->attempts, sizeof *h->history);
 	a = &h->history[h->attempts - 1];
 	a->kind = kind;
@@ -201,16 +203,6 @@ host_run_begin(struct host *h, unsigned run, const char *command, double now)
 	h->finished = 0;
 	memset(h->phase_ms, 0, sizeof h->phase_ms);
 	h->state = HOST_QUEUED;
-	h->phase_started = now;
-	pthread_mutex_unlock(&h->lock);
-}
-
-void
-host_set_state(struct host *h, enum host_state state, enum phase phase, double now)
-{
-	pthread_mutex_lock(&h->lock);
-	h->state = state;
-	h->phase = phase;
 	h->phase_started = now;
 	pthread_mutex_unlock(&h->lock);
 }

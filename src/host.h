@@ -126,7 +126,10 @@ void host_free(struct host *h);
 unsigned host_attempt_begin(struct host *h, double now);
 /* Close the current phase's time into phase_ms and open phase (PHASE_RUN: running). */
 void host_phase(struct host *h, enum phase phase, double now);
-/* Record the attempt's end in the history: kind EK_NONE when it succeeded. */
+/*
+ * Close the open phase's time into phase_ms and record the attempt's end in
+ * the history: kind EK_NONE when it succeeded.
+ */
 void host_attempt_end(
         struct host *h, enum err_kind kind, enum phase phase, const char *error, double now);
 /* Wait in retry-wait until ready_at (monotonic seconds). */
@@ -145,7 +148,6 @@ bool host_retry_round(struct host *h, double now);
  * and phase times anew.  Only for a host that is ok or failed.
  */
 void host_run_begin(struct host *h, unsigned run, const char *command, double now);
-void host_set_state(struct host *h, enum host_state state, enum phase phase, double now);
 /*
  * The attempt count as every place shows it, into buf: "n/N" (N = retries +
  * 1) while another attempt may still come, or when a retried failure used
@@ -156,8 +158,6 @@ void host_set_state(struct host *h, enum host_state state, enum phase phase, dou
  */
 #define HOST_ATTEMPT_TEXT 24
 const char *host_attempt_text(const struct host *h, int retries, char *buf, size_t len);
-/* A monotonic clock in seconds. */
-double host_now(void);
 /* "[user@]alias[:port]" as it would be written in a host file. */
 char *host_spec_string(const char *alias, const char *user, int port);
 /*

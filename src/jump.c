@@ -52,6 +52,7 @@
 #include "jump.h"
 #include "log.h"
 #include "sshconf.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 #define RELAY_CHUNK 32768
@@ -469,7 +470,7 @@ relay_main(void *arg)
 		pfd[1].events = POLLIN;
 		if (ssh_blocking_flush(ss, 0) == SSH_AGAIN)
 			pfd[1].events |= POLLOUT;
-		ms = (int)((alive_due(&al, host_now() + 1.0) - host_now()) * 1000) + 1;
+		ms = (int)((alive_due(&al, wait_now() + 1.0) - wait_now()) * 1000) + 1;
 		for (i = 2, l = s->links; l != NULL; l = l->next, i++) {
 			pfd[i].fd = l->fd;
 			pfd[i].events = 0;
@@ -531,28 +532,28 @@ hop_connect(struct hop *hp, const struct connect_params *p, struct conn *c, stru
 
 	hpp.jump = hp->prefix;
 	for (;;) {
-		n = host_attempt_begin(hp->h, host_now());
+		n = host_attempt_begin(hp->h, wait_now());
 		connecting[nconnecting++] = hp;
 		rc = connect_host(c, hp->h, &hpp, out);
 		nconnecting--;
 		if (rc == 0) {
-			host_attempt_end(hp->h, EK_NONE, PHASE_RUN, NULL, host_now());
-			host_set_state(hp->h, HOST_RUNNING, PHASE_RUN, host_now());
+			host_attempt_end(hp->h, EK_NONE, PHASE_RUN, NULL, wait_now());
+			host_phase(hp->h, PHASE_RUN, wait_now());
 			return 0;
 		}
-		host_attempt_end(hp->h, out->kind, out->phase, out->error, host_now());
+		host_attempt_end(hp->h, out->kind, out->phase, out->error, wait_now());
 		log_msg(LOG_VERBOSE, "%s: jump host: %s: %s", hp->name, errkind_name(out->kind),
 		        out->error);
 		if (!outcome_retried(out) || n > (unsigned)o->retries || cancel_requested())
 			break;
 		delay = backoff_delay(o->backoff_base, o->backoff_cap, n - 1, backoff_random(&rng));
-		host_retry_wait(hp->h, host_now() + delay, host_now());
+		host_retry_wait(hp->h, wait_now() + delay, wait_now());
 		pfd.fd = cancel_fd();
 		pfd.events = POLLIN;
 		poll(&pfd, pfd.fd >= 0 ? 1 : 0, (int)(delay * 1000));
 		outcome_clear(out);
 	}
-	host_set_state(hp->h, HOST_FAILED, out->phase, host_now());
+	host_finish(hp->h, out->kind, NULL, wait_now());
 	return -1;
 }
 
@@ -589,7 +590,7 @@ sess_get(struct hop *hp, const struct connect_params *p, struct outcome *out)
 			outcome_set(out, EK_CANCELLED, PHASE_CONNECT, "interrupted");
 			return NULL;
 		}
-		if (hp->fail.kind != EK_NONE && host_now() < hp->fail_until) {
+		if (hp->fail.kind != EK_NONE && wait_now() < hp->fail_until) {
 			outcome_set(out, hp->fail.kind, hp->fail.phase, "via %s: %s: %s", hp->name,
 			        errkind_name(hp->fail.kind), hp->fail.error);
 			out->retry = RETRY_NEVER;
@@ -621,7 +622,7 @@ sess_get(struct hop *hp, const struct connect_params *p, struct outcome *out)
 	if (rc < 0) {
 		outcome_clear(&hp->fail);
 		hp->fail = hout;
-		hp->fail_until = host_now() + p->opts->backoff_cap;
+		hp->fail_until = wait_now() + p->opts->backoff_cap;
 		outcome_set(out, hout.kind, hout.phase, "via %s: %s: %s", hp->name,
 		        errkind_name(hout.kind), hout.error);
 		out->retry = hout.kind == EK_CANCELLED ? RETRY_AS_KIND : RETRY_NEVER;
@@ -683,7 +684,7 @@ jump_open(const char *chain, const char *host, int port, const struct connect_pa
 	l->port = port;
 	l->to_fd = xmalloc(RELAY_CHUNK);
 	l->to_ch = xmalloc(RELAY_CHUNK);
-	deadline = host_now() + timeout;
+	deadline = wait_now() + timeout;
 	pthread_mutex_lock(&jlock);
 	if (s->dead) {
 		link_fail(l, EK_LOST, RETRY_ALWAYS, hp->name, s->why);
@@ -696,7 +697,7 @@ jump_open(const char *chain, const char *host, int port, const struct connect_pa
 		s->pending = l;
 		wake(s);
 	}
-	while (l->state == LINK_PENDING && !cancel_requested() && host_now() < deadline)
+	while (l->state == LINK_PENDING && !cancel_requested() && wait_now() < deadline)
 		jwait();
 	if (l->state == LINK_OPEN) {
 		pthread_mutex_unlock(&jlock);

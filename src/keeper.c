@@ -58,6 +58,7 @@
 #include "log.h"
 #include "mux.h"
 #include "sshconf.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 #define KEEPALIVE   15.0 /* seconds between SSH_MSG_IGNOREs on an idle session */
@@ -247,7 +248,7 @@ relay(int fd, struct kept *k, const struct request *rq)
 	struct exec_exit ei = {false, -1, NULL};
 	ssh_session s = k->s;
 	ssh_channel ch;
-	double deadline = rq->timeout > 0 ? host_now() + rq->timeout : host_now() + 1e9;
+	double deadline = rq->timeout > 0 ? wait_now() + rq->timeout : wait_now() + 1e9;
 	char *buf = NULL;
 	size_t in_off = 0;
 	bool eof_sent = false;
@@ -338,7 +339,7 @@ relay(int fd, struct kept *k, const struct request *rq)
 			continue;
 		if (ssh_channel_is_closed(ch) || (ssh_channel_is_eof(ch) && ei.got_status))
 			break;
-		if (host_now() >= deadline) {
+		if (wait_now() >= deadline) {
 			kill_remote(ch, rq->tty);
 			send_text(fd, 'T', "still running after %.1f s; killed", rq->timeout);
 			goto done;
@@ -411,7 +412,7 @@ run_request(int fd, struct request *rq)
 	relay(fd, k, rq);
 	pthread_mutex_lock(&lock);
 	k->busy = 0;
-	k->last_used = k->last_alive = host_now();
+	k->last_used = k->last_alive = wait_now();
 	if (!session_alive(k->s))
 		k->dead = true;
 	pthread_cond_broadcast(&cond);
@@ -618,11 +619,11 @@ static void __attribute__((noreturn)) keeper_main(int lfd)
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	log_set_level(LOG_QUIET);
-	now = host_now();
+	now = wait_now();
 	for (i = 0; i < nheld; i++)
 		held[i]->last_used = held[i]->last_alive = now;
 	for (;;) {
-		now = host_now();
+		now = wait_now();
 		pthread_mutex_lock(&lock);
 		if (term_asked && !stopping) {
 			unlink(sock_path);
@@ -671,7 +672,7 @@ static void __attribute__((noreturn)) keeper_main(int lfd)
 		gone_free(gone, &ngone);
 		if (poll(pfd, np, 500) <= 0)
 			np = 0;
-		now = host_now();
+		now = wait_now();
 		for (i = 0; i < np; i++) {
 			struct kept *k = who[i];
 

@@ -36,6 +36,7 @@
 #include "sshconf.h"
 #include "transfer.h"
 #include "tui.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 /*
@@ -283,7 +284,7 @@ main(int argc, char **argv)
 	struct pool_params pp;
 	struct transfer_plan plan;
 	char *password = NULL;
-	double t0 = host_now();
+	double t0 = wait_now();
 	bool done = false;
 	size_t i;
 	int rc;
@@ -366,7 +367,7 @@ main(int argc, char **argv)
 	pp.plan = o.xfer != XFER_NONE ? &plan : NULL;
 	mux_init(&o);
 	run(&o, &pp);
-	rc = output_finish(hosts, hl.n, host_now() - t0);
+	rc = output_finish(hosts, hl.n, wait_now() - t0);
 	if (rc == 0 || output_exit_status(hosts, hl.n) > rc)
 		rc = output_exit_status(hosts, hl.n);
 	keys_free();

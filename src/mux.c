@@ -32,6 +32,7 @@
 #include "mux.h"
 #include "output.h"
 #include "sshconf.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 struct held {
@@ -438,7 +439,6 @@ mux_run(struct host *h, const struct options *o, const struct exec_params *p, st
 	char type, opts[128];
 	size_t len, off;
 	bool started = false, got_status = false;
-	double start = host_now();
 	int fd = -1, rc = MUX_NOT_HELD, w;
 
 	if (table.n == 0)
@@ -508,7 +508,7 @@ mux_run(struct host *h, const struct options *o, const struct exec_params *p, st
 			h->login_user = xstrdup(data);
 			h->login_port = nl != NULL ? atoi(nl + 1) : 22;
 			pthread_mutex_unlock(&h->lock);
-			host_set_state(h, HOST_RUNNING, PHASE_RUN, host_now());
+			host_phase(h, PHASE_RUN, wait_now());
 			output_host_start(h);
 			log_msg(LOG_DEBUG, "%s: running over a kept session", h->name);
 			break;
@@ -550,11 +550,6 @@ mux_run(struct host *h, const struct options *o, const struct exec_params *p, st
 		}
 	}
 out:
-	if (started) {
-		pthread_mutex_lock(&h->lock); /* the live view reads it */
-		h->phase_ms[PHASE_RUN] = (long)((host_now() - start) * 1000 + 0.5);
-		pthread_mutex_unlock(&h->lock);
-	}
 	free(data);
 	free(key);
 	if (fd >= 0)

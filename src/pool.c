@@ -53,6 +53,7 @@
 #include "sudo.h"
 #include "template.h"
 #include "transfer.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 #define WORKER_STACK (512 * 1024)
@@ -107,7 +108,7 @@ struct worker {
 static void
 abs_deadline(struct timespec *ts, double mono_deadline)
 {
-	double left = mono_deadline - host_now();
+	double left = mono_deadline - wait_now();
 
 	if (left < 0)
 		left = 0;
@@ -176,7 +177,7 @@ pool_skip(struct host **v, size_t n, const char *why)
 	for (i = 0; i < n; i++) {
 		out.kind = EK_SKIPPED;
 		out.error = xstrdup(why);
-		host_finish(v[i], out.kind, out.error, host_now());
+		host_finish(v[i], out.kind, out.error, wait_now());
 		out.error = NULL;
 		output_host_done(v[i]);
 	}
@@ -225,7 +226,7 @@ pool_take(struct pool *pl)
 			pthread_mutex_lock(&pl->lock);
 			continue;
 		}
-		now = host_now();
+		now = wait_now();
 		best = pl->nwaiting;
 		for (i = 0; i < pl->nwaiting; i++) {
 			if (best == pl->nwaiting ||
@@ -280,7 +281,7 @@ pool_requeue(struct pool *pl, struct host *h)
 static void
 pool_finish(struct host *h, struct outcome *out)
 {
-	host_finish(h, out->kind, out->error, host_now());
+	host_finish(h, out->kind, out->error, wait_now());
 	out->error = NULL;
 	output_host_done(h);
 	log_thread_level(LOG_RUN); /* h's LogLevel decided h's messages only */
@@ -319,7 +320,7 @@ pool_done(struct pool *pl, struct host *h, enum err_kind kind)
 		pl->batch_left--;
 		pl->batch_failed += failed;
 		if (pl->batch_left == 0) {
-			pl->resume_at = host_now() + o->pause;
+			pl->resume_at = wait_now() + o->pause;
 			/* Ansible's rule: a batch that failed whole stops the run. */
 			if (pl->batch_failed == pl->batch_size && pl->batch_end < pl->params->n &&
 			        !(o->max_fail.pct && o->max_fail.n == 100))
@@ -421,7 +422,7 @@ pool_rerun(struct pool *pl, struct host *h, struct conn *kc, const struct exec_p
 	if (pool_run_host(pl, kc, h, ep, &out) != 0 || !pool_keep(pl, kc, h, 0))
 		connect_close(kc);
 	free(kc);
-	host_attempt_end(h, out.kind, out.phase, out.error, host_now());
+	host_attempt_end(h, out.kind, out.phase, out.error, wait_now());
 	kind = out.kind;
 	pool_finish(h, &out);
 	pool_done(pl, h, kind);
@@ -442,7 +443,7 @@ pool_attempt(struct worker *w, struct host *h)
 	char at[HOST_ATTEMPT_TEXT];
 	unsigned n;
 
-	n = host_attempt_begin(h, host_now());
+	n = host_attempt_begin(h, wait_now());
 	log_msg(LOG_DEBUG, "%s: attempt %s", h->name,
 	        host_attempt_text(h, o->retries, at, sizeof at));
 	/* libssh's lines of this attempt (-vvv) name the host. */
@@ -474,7 +475,7 @@ pool_attempt(struct worker *w, struct host *h)
 	 */
 	if (pl->params->plan == NULL && !o->template && ep->sudo == NULL &&
 	        mux_run(h, o, ep, &out, &again) != MUX_NOT_HELD) {
-		host_attempt_end(h, out.kind, out.phase, out.error, host_now());
+		host_attempt_end(h, out.kind, out.phase, out.error, wait_now());
 		kind = out.kind;
 		pool_finish(h, &out);
 		pool_done(pl, h, kind);
@@ -488,17 +489,17 @@ pool_attempt(struct worker *w, struct host *h)
 		connect_note_via(&c, &out);
 		if (rc != 0 || !pool_keep(pl, &c, h, again))
 			connect_close(&c);
-		host_attempt_end(h, out.kind, out.phase, out.error, host_now());
+		host_attempt_end(h, out.kind, out.phase, out.error, wait_now());
 		kind = out.kind;
 		pool_finish(h, &out);
 		pool_done(pl, h, kind);
 		return;
 	}
-	host_attempt_end(h, out.kind, out.phase, out.error, host_now());
+	host_attempt_end(h, out.kind, out.phase, out.error, wait_now());
 	if (outcome_retried(&out) && n <= (unsigned)o->retries && !cancel_requested()) {
 		delay = backoff_delay(
 		        o->backoff_base, o->backoff_cap, h->attempts - 1, backoff_random(&w->rng));
-		host_retry_wait(h, host_now() + delay, host_now());
+		host_retry_wait(h, wait_now() + delay, wait_now());
 		output_host_retry(h, delay);
 		log_thread_level(LOG_RUN);
 		outcome_clear(&out);
@@ -633,7 +634,7 @@ size_t
 pool_retry(struct pool *pl, struct host **hosts, size_t n)
 {
 	size_t i, m = 0;
-	double now = host_now();
+	double now = wait_now();
 
 	pthread_mutex_lock(&pl->lock);
 	/* A stopped run stays stopped: what it skipped is for -H of the --failed list. */
@@ -661,7 +662,7 @@ size_t
 pool_command(struct pool *pl, struct host **hosts, size_t n, const char *command)
 {
 	size_t i, m = 0;
-	double now = host_now();
+	double now = wait_now();
 
 	pthread_mutex_lock(&pl->lock);
 	if (!pl->open || pl->kept == NULL || cancel_requested())

@@ -26,8 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "host.h"
 #include "proxycmd.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 extern char **environ;
@@ -148,14 +148,14 @@ proxycmd_exited(struct proxycmd *pc)
 void
 proxycmd_why(struct proxycmd *pc, double wait, char *buf, size_t len)
 {
-	double until = host_now() + wait;
+	double until = wait_now() + wait;
 	struct pollfd pfd;
 	const char *text;
 	size_t tlen;
 	bool open = true;
 
 	/* Its stderr closes when it exits (unless a child of it keeps it). */
-	while (open && host_now() < until) {
+	while (open && wait_now() < until) {
 		open = drain_stderr(pc);
 		if (!open)
 			break;
@@ -163,7 +163,7 @@ proxycmd_why(struct proxycmd *pc, double wait, char *buf, size_t len)
 		pfd.events = POLLIN;
 		poll(&pfd, 1, 50);
 	}
-	while (!reap(pc, WNOHANG) && host_now() < until)
+	while (!reap(pc, WNOHANG) && wait_now() < until)
 		poll(NULL, 0, 20);
 	text = pc->last_len > 0 ? pc->last : pc->part;
 	tlen = pc->last_len > 0 ? pc->last_len : pc->part_len;

@@ -27,8 +27,8 @@
 
 #include "cancel.h"
 #include "escape.h"
-#include "host.h"
 #include "sftpc.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 enum {
@@ -285,7 +285,7 @@ pump(struct sftpc *s, int wait_ms)
 
 	if (!s->ignore_cancel && cancel_requested())
 		return fail(s, SFTPC_CANCELLED, NULL);
-	if (host_now() >= s->deadline)
+	if (wait_now() >= s->deadline)
 		return fail(s, SFTPC_TIMEOUT, NULL);
 	if (!alive_check(&s->alive, s->session)) {
 		s->host_gone = true;
@@ -443,7 +443,7 @@ sftpc_start(struct sftpc *s, ssh_session session, double deadline, double alive_
 	do {
 		if (!s->ignore_cancel && cancel_requested())
 			return fail(s, SFTPC_CANCELLED, NULL);
-		if (host_now() >= s->deadline)
+		if (wait_now() >= s->deadline)
 			return fail(s, SFTPC_TIMEOUT, NULL);
 		rc = ssh_channel_open_session(s->ch);
 	} while (rc == SSH_AGAIN);
@@ -452,7 +452,7 @@ sftpc_start(struct sftpc *s, ssh_session session, double deadline, double alive_
 	do {
 		if (!s->ignore_cancel && cancel_requested())
 			return fail(s, SFTPC_CANCELLED, NULL);
-		if (host_now() >= s->deadline)
+		if (wait_now() >= s->deadline)
 			return fail(s, SFTPC_TIMEOUT, NULL);
 		rc = ssh_channel_request_subsystem(s->ch, "sftp");
 	} while (rc == SSH_AGAIN);
@@ -509,7 +509,7 @@ void
 sftpc_grace(struct sftpc *s, double seconds)
 {
 	s->ignore_cancel = true;
-	s->deadline = host_now() + seconds;
+	s->deadline = wait_now() + seconds;
 }
 
 /* ---- simple calls ------------------------------------------------------ */

@@ -42,6 +42,7 @@
 #include "log.h"
 #include "sftpc.h"
 #include "transfer.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 #define GRACE_SECONDS 5.0 /* to remove a temporary after a failure or cancel */
@@ -96,7 +97,7 @@ temp_name(const char *path)
 	uint32_t r;
 
 	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-		r = (uint32_t)(host_now() * 1e6) ^ (uint32_t)getpid();
+		r = (uint32_t)(wait_now() * 1e6) ^ (uint32_t)getpid();
 	name = xasprintf(".%s.shoal-%08x", base, r);
 	tmp = path_join(dir, name);
 	free(name);
@@ -862,9 +863,9 @@ transfer_run(struct conn *c, struct host *h, const struct transfer_plan *p, stru
 	j.h = h;
 	j.p = p;
 	j.out = out;
-	j.start = host_now();
+	j.start = wait_now();
 	deadline = p->timeout > 0 ? j.start + p->timeout : j.start + 1e9;
-	host_set_state(h, HOST_RUNNING, PHASE_RUN, j.start);
+	host_phase(h, PHASE_RUN, j.start);
 	pthread_mutex_lock(&h->lock);
 	h->xfer_done = 0;
 	h->xfer_total = 0;
@@ -879,12 +880,11 @@ transfer_run(struct conn *c, struct host *h, const struct transfer_plan *p, stru
 		rc = run_download(&j);
 	sftpc_end(&j.s);
 	free(j.entry_error);
-	pthread_mutex_lock(&h->lock); /* the live view reads both */
-	h->phase_ms[PHASE_RUN] = (long)((host_now() - j.start) * 1000 + 0.5);
+	pthread_mutex_lock(&h->lock); /* xfer_done is under lock */
 	done = h->xfer_done;
 	pthread_mutex_unlock(&h->lock);
 	if (rc == 0) {
-		double t = host_now() - j.start;
+		double t = wait_now() - j.start;
 
 		log_msg(LOG_VERBOSE, "%s: %s %llu bytes in %.2f s", h->alias,
 		        p->mode == XFER_COPY ? "sent" : "fetched", (unsigned long long)done, t);

@@ -867,7 +867,7 @@ draw_help(void)
 void
 tui_draw(struct view *v)
 {
-	double t = host_now();
+	double t = wait_now();
 
 	erase();
 	if (COLS < MIN_COLS || LINES < MIN_LINES) {

@@ -21,6 +21,7 @@
 #include "host.h"
 #include "options.h"
 #include "pool.h"
+#include "wait.h"
 
 /* Bytes of each earlier `:` run's stream shown on a host's page. */
 #define PAST_BYTES  65536

@@ -99,7 +99,7 @@ run_command(struct view *v, const char *command)
 	}
 	free(v->command);
 	v->command = xstrdup(command);
-	v->t0 = host_now();
+	v->t0 = wait_now();
 	v->t_end = 0;
 	tui_status(v, 4, "running on %zu host%s", m, m == 1 ? "" : "s");
 }

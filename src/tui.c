@@ -171,7 +171,7 @@ tui_status(struct view *v, double secs, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(v->status, sizeof v->status, fmt, ap);
 	va_end(ap);
-	v->status_until = host_now() + secs;
+	v->status_until = wait_now() + secs;
 }
 
 /* ---------------------------------------------------------------- frame */
@@ -269,7 +269,7 @@ collect(struct view *v)
 	}
 	v->nfinal = v->counts[HOST_OK] + v->counts[HOST_FAILED] + v->counts[HOST_SKIPPED];
 	if (v->nfinal == v->n && v->t_end == 0)
-		v->t_end = host_now();
+		v->t_end = wait_now();
 	else if (v->nfinal < v->n)
 		v->t_end = 0;
 	/* Keep the selected host selected, or the one after it. */
@@ -294,7 +294,7 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 	v.n = n;
 	v.o = o;
 	v.pool = pool;
-	v.t0 = host_now();
+	v.t0 = wait_now();
 	v.rows = xcalloc(n, sizeof *v.rows);
 	v.scanned = xcalloc(n, sizeof *v.scanned);
 	v.matched = xcalloc(n, sizeof *v.matched);
@@ -304,12 +304,12 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 	buf_init(&v.dtext);
 
 	while (!v.quit && !cancel_requested()) {
-		t = host_now();
+		t = wait_now();
 		if (t >= next) {
 			collect(&v);
 			tui_draw(&v);
 			next = t + FRAME;
-			t = host_now();
+			t = wait_now();
 		}
 		/* Sleep until a key or the next frame; then take every key waiting. */
 		timeout(next > t ? (int)((next - t) * 1000) + 1 : 0);

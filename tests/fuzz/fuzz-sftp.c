@@ -26,7 +26,7 @@
 
 #include "alive.h"
 #include "fuzz.h"
-#include "host.h"
+#include "wait.h"
 
 const char fuzz_alphabet[] = "\x01\x02\x03\x04\x05\x08\x0c\x10\x20\x65\x66\x67\x68\x69"
                              "\x80\xc9\xff./abc";
@@ -208,7 +208,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	feed.p = data + 1;
 	feed.n = size - 1;
 
-	if (sftpc_start(&s, (ssh_session)&channel_dummy, host_now() + 3600, 0, 0) == 0) {
+	if (sftpc_start(&s, (ssh_session)&channel_dummy, wait_now() + 3600, 0, 0) == 0) {
 		if (sftpc_realpath(&s, ".", &path) == 0)
 			free(path);
 		check_message(&s);

@@ -21,6 +21,7 @@
 #include "limiter.h"
 #include "options.h"
 #include "tap.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 static void
@@ -126,7 +127,7 @@ waiter_main(void *arg)
 	struct limiter_slot slot;
 
 	w->rc = limiter_acquire("127.0.0.1:22", &slot);
-	w->woke = host_now();
+	w->woke = wait_now();
 	limiter_release(&slot, LIMITER_OTHER);
 	return NULL;
 }
@@ -149,7 +150,7 @@ test_limiter_cancel(void)
 	for (i = 0; i < 8; i++)
 		pthread_create(&w[i].thread, NULL, waiter_main, &w[i]);
 	nanosleep(&(struct timespec){0, 200000000L}, NULL); /* let them block */
-	t0 = host_now();
+	t0 = wait_now();
 	cancel_request();
 	limiter_release(&held, LIMITER_OTHER); /* as a worker that saw the cancel first */
 	for (i = 0; i < 8; i++) {
