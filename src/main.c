@@ -159,7 +159,7 @@ build_hostlist(const struct options *o, struct hostlist *hl)
 	rc = 0;
 fail:
 	if (err != NULL)
-		fprintf(stderr, "shoal: %s\n", err);
+		log_msg(LOG_QUIET, "%s", err);
 	free(err);
 	hostlist_free(&ex);
 	return rc;
@@ -175,7 +175,7 @@ read_stdin(struct buf *b)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			fprintf(stderr, "shoal: -I: cannot read stdin: %s\n", strerror(errno));
+			log_msg(LOG_QUIET, "-I: cannot read stdin: %s", strerror(errno));
 			return 2;
 		}
 		buf_append(b, chunk, (size_t)r);
@@ -223,7 +223,7 @@ print_configs(const struct options *o, const struct hostlist *hl)
 		if (sshconf_eval(it->alias, it->user ? it->user : o->user,
 		            it->port ? it->port : o->port, o->identities, o->nidentities, &cf,
 		            &err) < 0) {
-			fprintf(stderr, "shoal: %s: ssh_config: %s\n", it->alias, err);
+			log_msg(LOG_QUIET, "%s: ssh_config: %s", it->alias, err);
 			free(err);
 			rc = 2;
 			continue;
@@ -305,7 +305,7 @@ main(int argc, char **argv)
 		char *err = NULL;
 
 		if (groups_list(stdout, &err) < 0) {
-			fprintf(stderr, "shoal: %s\n", err);
+			log_msg(LOG_QUIET, "%s", err);
 			rc = 2;
 		}
 		free(err);
@@ -336,7 +336,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (o.send_stdin && stdin_wanted_for_hosts(&o)) {
-		fprintf(stderr, "shoal: -I and -w -: stdin can feed only one of them\n");
+		log_msg(LOG_QUIET, "-I and -w -: stdin can feed only one of them");
 		rc = 2;
 		goto out;
 	}

@@ -212,26 +212,26 @@ output_dir_open(const char *dir)
 
 	/* Never writable by others when shoal makes it, whatever the umask. */
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "shoal: -o: cannot create '%s': %s\n", dir, strerror(errno));
+		log_msg(LOG_QUIET, "-o: cannot create '%s': %s", dir, strerror(errno));
 		return 2;
 	}
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		fprintf(stderr, "shoal: -o: '%s': %s\n", dir,
+		log_msg(LOG_QUIET, "-o: '%s': %s", dir,
 		        errno == ENOTDIR ? "not a directory" : strerror(errno));
 		goto refused;
 	}
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		fprintf(stderr, "shoal: -o: refusing '%s': owned by another user (uid %lu)\n", dir,
+		log_msg(LOG_QUIET, "-o: refusing '%s': owned by another user (uid %lu)", dir,
 		        (unsigned long)st.st_uid);
 		goto refused;
 	}
 	if ((st.st_mode & S_ISVTX) == 0 &&
 	        ((st.st_mode & S_IWOTH) != 0 ||
 	                ((st.st_mode & S_IWGRP) != 0 && !private_group(st.st_gid)))) {
-		fprintf(stderr,
-		        "shoal: -o: refusing '%s': writable by %s (mode %03o): others could plant "
-		        "files in it\n",
+		log_msg(LOG_QUIET,
+		        "-o: refusing '%s': writable by %s (mode %03o): others could plant "
+		        "files in it",
 		        dir, (st.st_mode & S_IWOTH) ? "every user" : "its group",
 		        (unsigned)(st.st_mode & 07777));
 		goto refused;
@@ -262,7 +262,7 @@ failed_file_check(const char *path)
 	if (errno == EEXIST)
 		fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "shoal: --failed: cannot write '%s': %s\n", path, strerror(errno));
+		log_msg(LOG_QUIET, "--failed: cannot write '%s': %s", path, strerror(errno));
 		return 2;
 	}
 	close(fd);

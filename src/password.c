@@ -20,6 +20,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "password.h"
 #include "xmalloc.h"
 
@@ -205,13 +206,13 @@ password_get(const struct options *o, char **password)
 	if (o->password_env != NULL) {
 		*password = take_from_env(o->password_env);
 		if (*password == NULL) {
-			fprintf(stderr, "shoal: --password-env: %s is not set\n", o->password_env);
+			log_msg(LOG_QUIET, "--password-env: %s is not set", o->password_env);
 			return 2;
 		}
 	} else {
 		*password = ask_password();
 		if (*password == NULL) {
-			fprintf(stderr, "shoal: --ask-password: no terminal to ask on\n");
+			log_msg(LOG_QUIET, "--ask-password: no terminal to ask on");
 			return 2;
 		}
 	}

@@ -1300,7 +1300,7 @@ sshconf_load(const char *path)
 		struct stat st;
 
 		if (stat(path, &st) != 0) {
-			fprintf(stderr, "shoal: ssh_config %s: %s\n", path, strerror(errno));
+			log_msg(LOG_QUIET, "ssh_config %s: %s", path, strerror(errno));
 			return 2;
 		}
 		rc = load_file(&ld, path, 0, &f);
@@ -1324,7 +1324,7 @@ sshconf_load(const char *path)
 		}
 	}
 	if (rc < 0) {
-		fprintf(stderr, "shoal: ssh_config: %s\n", ld.err);
+		log_msg(LOG_QUIET, "ssh_config: %s", ld.err);
 		free(ld.err);
 		return 2;
 	}
@@ -1590,8 +1590,8 @@ note_named(const char *file, struct cline *l, const char *instead)
 	}
 	pthread_mutex_unlock(&conf.note_lock);
 	if (first)
-		fprintf(stderr, "shoal: %s line %d: %s is not honoured by shoal: %s\n", file,
-		        l->lineno, l->word, instead);
+		log_msg(LOG_NORMAL, "%s line %d: %s is not honoured by shoal: %s", file, l->lineno,
+		        l->word, instead);
 }
 
 /* Run a Match exec command: true when it exits 0. */

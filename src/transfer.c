@@ -144,8 +144,7 @@ plan_walk(struct transfer_plan *p, const char *dir, const char *rel, size_t src)
 	int rc = 0;
 
 	if (d == NULL) {
-		fprintf(stderr, "shoal: --copy: cannot read directory '%s': %s\n", dir,
-		        strerror(errno));
+		log_msg(LOG_QUIET, "--copy: cannot read directory '%s': %s", dir, strerror(errno));
 		return 2;
 	}
 	while (rc == 0 && (errno = 0, e = readdir(d)) != NULL) {
@@ -157,8 +156,7 @@ plan_walk(struct transfer_plan *p, const char *dir, const char *rel, size_t src)
 		local = path_join(dir, e->d_name);
 		sub = path_join(rel, e->d_name);
 		if (lstat(local, &st) < 0 || (S_ISLNK(st.st_mode) && stat(local, &st) < 0)) {
-			fprintf(stderr, "shoal: --copy: cannot read '%s': %s\n", local,
-			        strerror(errno));
+			log_msg(LOG_QUIET, "--copy: cannot read '%s': %s", local, strerror(errno));
 			rc = 2;
 		} else if (S_ISREG(st.st_mode)) {
 			plan_add(p, local, sub, src, &st);
@@ -180,8 +178,7 @@ plan_walk(struct transfer_plan *p, const char *dir, const char *rel, size_t src)
 		free(sub);
 	}
 	if (rc == 0 && errno != 0) {
-		fprintf(stderr, "shoal: --copy: cannot read directory '%s': %s\n", dir,
-		        strerror(errno));
+		log_msg(LOG_QUIET, "--copy: cannot read directory '%s': %s", dir, strerror(errno));
 		rc = 2;
 	}
 	closedir(d);
@@ -204,12 +201,12 @@ transfer_plan_build(struct transfer_plan *p, const struct options *o)
 	if (o->xfer == XFER_RCOPY) {
 		p->rsrc = o->xfer_srcs[0];
 		if (mkdir(p->dest, 0777) < 0 && errno != EEXIST) {
-			fprintf(stderr, "shoal: --rcopy: cannot create '%s': %s\n", p->dest,
+			log_msg(LOG_QUIET, "--rcopy: cannot create '%s': %s", p->dest,
 			        strerror(errno));
 			return 2;
 		}
 		if (stat(p->dest, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			fprintf(stderr, "shoal: --rcopy: '%s' is not a directory\n", p->dest);
+			log_msg(LOG_QUIET, "--rcopy: '%s' is not a directory", p->dest);
 			return 2;
 		}
 		return 0;
@@ -221,8 +218,7 @@ transfer_plan_build(struct transfer_plan *p, const struct options *o)
 
 		p->src_names[i] = path_base(src);
 		if (stat(src, &st) < 0) {
-			fprintf(stderr, "shoal: --copy: cannot read '%s': %s\n", src,
-			        strerror(errno));
+			log_msg(LOG_QUIET, "--copy: cannot read '%s': %s", src, strerror(errno));
 			return 2;
 		}
 		plan_add(p, src, "", i, &st);
