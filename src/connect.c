@@ -771,7 +771,7 @@ host_certificate(struct conn *c, struct host *h, ssh_key key, const char *b64, d
 		log_msg(LOG_VERBOSE,
 		        "%s: @cert-authority names the host, but its certificate is not fetched "
 		        "through a ProxyCommand or a jump host: its key is judged alone",
-		        h->alias);
+		        h->name);
 		return st;
 	}
 	if (hostcert_fetch((struct sockaddr *)&ss, sl, ssh_key_type_to_char(ssh_key_type(key)),
@@ -779,15 +779,15 @@ host_certificate(struct conn *c, struct host *h, ssh_key key, const char *b64, d
 		log_msg(LOG_VERBOSE,
 		        "%s: no host certificate from the server (%s): its key is judged "
 		        "alone",
-		        h->alias, why);
+		        h->name, why);
 		free(why);
 		return st;
 	}
-	log_msg(LOG_DEBUG, "%s: host certificate fetched (%zu bytes)", h->alias, clen);
+	log_msg(LOG_DEBUG, "%s: host certificate fetched (%zu bytes)", h->name, clen);
 	st = kh_check_cert(&c->kh, c->kh_host, c->kh_port, b64, cert, clen, &w, &unused);
 	if (unused != NULL)
 		log_msg(LOG_VERBOSE, "%s: host certificate not used: %s; its key is judged alone",
-		        h->alias, unused);
+		        h->name, unused);
 	free(cert);
 	free(*where);
 	*where = w;
@@ -826,7 +826,7 @@ check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, doubl
 			goto out;
 		}
 		if (rec > 0) {
-			log_msg(LOG_VERBOSE, "%s: added host key %s to known_hosts", h->alias, fp);
+			log_msg(LOG_VERBOSE, "%s: added host key %s to known_hosts", h->name, fp);
 			rc = 0;
 			goto out;
 		}
@@ -846,7 +846,7 @@ check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, doubl
 			        "%s: WARNING: host certificate refused (%s); key %s accepted "
 			        "because "
 			        "the policy is insecure",
-			        h->alias, where, fp);
+			        h->name, where, fp);
 			rc = 0;
 			break;
 		}
@@ -861,7 +861,7 @@ check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, doubl
 			        "%s: WARNING: host key CHANGED (now %s; %s holds another); "
 			        "accepted "
 			        "because the policy is insecure",
-			        h->alias, fp, where);
+			        h->name, fp, where);
 			rc = 0;
 			break;
 		}
@@ -1096,7 +1096,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	            o->kex_timeout, out) < 0)
 		goto fail;
 	host_phase(h, PHASE_AUTH, wait_now());
-	if (authenticate(c, h->alias, p, out) < 0)
+	if (authenticate(c, h->name, p, out) < 0)
 		goto fail;
 	limiter_release(&c->limit, LIMITER_DONE);
 	ssh_string_free_char(hostname);

@@ -426,7 +426,7 @@ upload_file(struct job *j, const struct transfer_item *it, const char *target)
 		job_fail(j, "cannot rename into place", target);
 		goto fail;
 	}
-	log_msg(LOG_DEBUG, "%s: %s: %llu bytes", j->h->alias, target, (unsigned long long)sent);
+	log_msg(LOG_DEBUG, "%s: %s: %llu bytes", j->h->name, target, (unsigned long long)sent);
 	rc = 0;
 	goto out;
 fail:
@@ -435,7 +435,7 @@ fail:
 		sftpc_close(s, &fh);
 	if (sftpc_remove(s, tmp) < 0 &&
 	        !(s->fail == SFTPC_STATUS && s->status == SFTPC_FX_NO_SUCH_FILE))
-		log_msg(LOG_NORMAL, "%s: could not remove the partial file %s: %s", j->h->alias,
+		log_msg(LOG_NORMAL, "%s: could not remove the partial file %s: %s", j->h->name,
 		        tmp, sftpc_strerror(s));
 out:
 	if (fd >= 0)
@@ -646,7 +646,7 @@ entry_failed(struct job *j, double deadline)
 
 	if (s->fail != SFTPC_STATUS || cancel_requested() || j->out->error == NULL)
 		return -1;
-	log_msg(LOG_NORMAL, "%s: --rcopy: %s", j->h->alias, j->out->error);
+	log_msg(LOG_NORMAL, "%s: --rcopy: %s", j->h->name, j->out->error);
 	if (j->entry_error == NULL) {
 		j->entry_error = j->out->error;
 		j->out->error = NULL;
@@ -669,7 +669,7 @@ skip_entry(struct job *j, const char *what, const char *path)
 
 	buf_init(&b);
 	escape_terminal(&b, path, strlen(path));
-	log_msg(LOG_NORMAL, "%s: --rcopy: skipped %s %s", j->h->alias, what, b.p);
+	log_msg(LOG_NORMAL, "%s: --rcopy: skipped %s %s", j->h->name, what, b.p);
 	buf_free(&b);
 	j->skipped++;
 }
@@ -834,7 +834,7 @@ run_download(struct job *j)
 		rc = -1;
 	}
 	if (j->skipped > 0)
-		log_msg(LOG_VERBOSE, "%s: --rcopy: %zu entries skipped", j->h->alias, j->skipped);
+		log_msg(LOG_VERBOSE, "%s: --rcopy: %zu entries skipped", j->h->name, j->skipped);
 out:
 	if (rc < 0)
 		rmdir(hostdir); /* only when empty: no folder for a host that sent nothing */
@@ -882,7 +882,7 @@ transfer_run(struct conn *c, struct host *h, const struct transfer_plan *p, stru
 	if (rc == 0) {
 		double t = wait_now() - j.start;
 
-		log_msg(LOG_VERBOSE, "%s: %s %llu bytes in %.2f s", h->alias,
+		log_msg(LOG_VERBOSE, "%s: %s %llu bytes in %.2f s", h->name,
 		        p->mode == XFER_COPY ? "sent" : "fetched", (unsigned long long)done, t);
 	}
 	return rc;
