@@ -55,6 +55,8 @@ def main():
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", int(sys.argv[2])))
     s.listen(16)
+    # Port 0 lets the kernel choose: no race with another test for a port.
+    print("listening %d" % s.getsockname()[1], file=sys.stderr, flush=True)
     while True:
         conn, _ = s.accept()
         threading.Thread(target=serve, args=(conn, key), daemon=True).start()
