@@ -435,8 +435,8 @@ fail:
 		sftpc_close(s, &fh);
 	if (sftpc_remove(s, tmp) < 0 &&
 	        !(s->fail == SFTPC_STATUS && s->status == SFTPC_FX_NO_SUCH_FILE))
-		log_msg(LOG_NORMAL, "%s: could not remove the partial file %s: %s", j->h->name,
-		        tmp, sftpc_strerror(s));
+		log_msg(LOG_NORMAL, "%s: could not remove the partial file %s: %s", j->h->name, tmp,
+		        sftpc_strerror(s));
 out:
 	if (fd >= 0)
 		close(fd);
