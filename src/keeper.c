@@ -190,6 +190,23 @@ poke(struct kept *k, double now)
 		k->dead = true;
 }
 
+/*
+ * poke k unless a request thread has it: called and returning with lock
+ * held, which is let go while poke talks to the server.
+ */
+static void
+poke_free(struct kept *k, double now)
+{
+	if (k->busy != 0)
+		return;
+	k->busy = 1;
+	pthread_mutex_unlock(&lock);
+	poke(k, now);
+	pthread_mutex_lock(&lock);
+	k->busy = 0;
+	pthread_cond_broadcast(&cond);
+}
+
 static void send_text(int fd, char type, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
@@ -684,16 +701,7 @@ static void __attribute__((noreturn)) keeper_main(int lfd)
 			if (pfd[i].revents == 0 && now - k->last_alive < KEEPALIVE)
 				continue;
 			pthread_mutex_lock(&lock);
-			if (k->busy != 0) {
-				pthread_mutex_unlock(&lock);
-				continue;
-			}
-			k->busy = 1;
-			pthread_mutex_unlock(&lock);
-			poke(k, now);
-			pthread_mutex_lock(&lock);
-			k->busy = 0;
-			pthread_cond_broadcast(&cond);
+			poke_free(k, now);
 			pthread_mutex_unlock(&lock);
 		}
 		/* Sessions with keepalives due but no event still need their turn. */
@@ -701,14 +709,8 @@ static void __attribute__((noreturn)) keeper_main(int lfd)
 		for (i = 0; i < nheld; i++) {
 			struct kept *k = held[i];
 
-			if (k->busy == 0 && !k->dead && now - k->last_alive >= KEEPALIVE) {
-				k->busy = 1;
-				pthread_mutex_unlock(&lock);
-				poke(k, now);
-				pthread_mutex_lock(&lock);
-				k->busy = 0;
-				pthread_cond_broadcast(&cond);
-			}
+			if (!k->dead && now - k->last_alive >= KEEPALIVE)
+				poke_free(k, now);
 		}
 		pthread_mutex_unlock(&lock);
 	}
