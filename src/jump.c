@@ -561,7 +561,7 @@ hop_connect(struct hop *hp, const struct connect_params *p, struct conn *c, stru
 static struct sess *
 sess_get(struct hop *hp, const struct connect_params *p, struct outcome *out)
 {
-	struct outcome hout = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
+	struct outcome hout = OUTCOME_INIT;
 	struct sess *s;
 	int rc, i;
 

@@ -171,7 +171,7 @@ pool_next_batch(struct pool *pl)
 static void
 pool_skip(struct host **v, size_t n, const char *why)
 {
-	struct outcome out = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
+	struct outcome out = OUTCOME_INIT;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -413,7 +413,7 @@ kept_closed(struct conn *kc)
 static void
 pool_rerun(struct pool *pl, struct host *h, struct conn *kc, const struct exec_params *ep)
 {
-	struct outcome out = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
+	struct outcome out = OUTCOME_INIT;
 
 	enum err_kind kind;
 
@@ -434,7 +434,7 @@ pool_attempt(struct worker *w, struct host *h)
 {
 	struct pool *pl = w->pool;
 	const struct options *o = pl->params->opts;
-	struct outcome out = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
+	struct outcome out = OUTCOME_INIT;
 	const struct exec_params *ep = &pl->eparams;
 	struct exec_params rp;
 	struct conn c;
@@ -526,7 +526,7 @@ worker_main(void *arg)
 static void
 pool_cancel_rest(const struct pool_params *p)
 {
-	struct outcome out = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
+	struct outcome out = OUTCOME_INIT;
 	size_t i;
 
 	for (i = 0; i < p->n; i++) {
