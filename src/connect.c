@@ -125,6 +125,33 @@ host_name_refused(struct outcome *out, const char *name)
 	free(msg);
 }
 
+int
+connect_config(struct conn *c, const struct host *h, const struct options *o, struct outcome *out)
+{
+	const char *user = h->user ? h->user : o->user;
+	int port = h->port ? h->port : o->port;
+	char *err = NULL, *msg;
+
+	if (sshconf_eval(h->alias, user, port, o->identities, o->nidentities, &c->cf, &err) < 0) {
+		msg = escape_text(err, strlen(err), 300);
+		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "ssh_config: %s", msg);
+		free(msg);
+		free(err);
+		return -1;
+	}
+	c->have_cf = true;
+	log_thread_level(sshconf_log_level(&c->cf)); /* this host's messages, unless -q or -v */
+	return 0;
+}
+
+void
+connect_config_free(struct conn *c)
+{
+	if (c->have_cf)
+		sshconf_host_free(&c->cf);
+	c->have_cf = false;
+}
+
 /*
  * The session gets explicit options only, from shoal's own evaluation of
  * ssh_config (sshconf.c): libssh never reads a config file.
@@ -135,21 +162,12 @@ session_setup(struct conn *c, struct host *h, const struct options *o, struct ou
 	struct sshconf_host *cf = &c->cf;
 	ssh_session s;
 	int on = 1, off = 0, verbosity, v;
-	const char *user = h->user ? h->user : o->user;
-	int port = h->port ? h->port : o->port;
-	char *err = NULL, *msg;
+	char *msg;
 	const char *algos[7];
 	size_t i;
 
-	if (sshconf_eval(h->alias, user, port, o->identities, o->nidentities, cf, &err) < 0) {
-		msg = escape_text(err, strlen(err), 300);
-		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "ssh_config: %s", msg);
-		free(msg);
-		free(err);
+	if (connect_config(c, h, o, out) < 0)
 		return -1;
-	}
-	c->have_cf = true;
-	log_thread_level(sshconf_log_level(cf)); /* this host's messages, unless -q or -v */
 	if ((s = ssh_new()) == NULL)
 		fatal("out of memory creating an SSH session");
 	c->session = s;

@@ -60,6 +60,14 @@ struct connect_params {
 int connect_host(
         struct conn *c, struct host *h, const struct connect_params *p, struct outcome *out);
 /*
+ * Only h's ssh_config, evaluated into c->cf (c zeroed, or as connect_host
+ * made it): a warm run's request needs it.  Returns 0, or
+ * -1 with out filled.  Free with connect_config_free.
+ */
+int connect_config(
+        struct conn *c, const struct host *h, const struct options *o, struct outcome *out);
+void connect_config_free(struct conn *c);
+/*
  * The keepalive interval and count for c's host: ssh_config's
  * ServerAliveInterval / ServerAliveCountMax where it names them, else
  * shoal's defaults (alive.h).
