@@ -155,10 +155,10 @@ job_warm(const struct attempt_job *j, struct host *h, const struct exec_params *
 	int rc;
 
 	/*
-	 * A transfer needs an SFTP channel of this process's own session; the
-	 * sudo password is never handed to a keeper.
+	 * A transfer needs an SFTP channel of this process's own session; a
+	 * password (sudo's) is never handed to a keeper, which outlives the run.
 	 */
-	if (j->plan != NULL || ep->sudo != NULL || !mux_any())
+	if (j->plan != NULL || (ep->sudo != NULL && ep->sudo_password != NULL) || !mux_any())
 		return MUX_NOT_HELD;
 	memset(&cf, 0, sizeof cf);
 	if (connect_config(&cf, h, j->opts, out) < 0) {

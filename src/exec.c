@@ -538,6 +538,12 @@ done:
 	alive_stop(&r.alive, s);
 	if (rq->sudo != NULL)
 		sudo_filter_end(&r.sf);
+	if (rc != 0) {
+		/* A status that came while the command was being killed is not its end. */
+		free(ei.signal);
+		ei.signal = NULL;
+		ei.got_status = false;
+	}
 	if (sk->done != NULL)
 		sk->done(sk->ctx, out, &ei);
 	free(ei.signal);

@@ -238,6 +238,8 @@ struct request {
 	char **env;
 	size_t nenv;
 	struct buf in;
+	bool has_sudo; /* --sudo without a password: sudo's markers */
+	struct sudo_markers sudo;
 };
 
 /* The run's events as frames to the client (mux_run reads them). */
@@ -323,6 +325,7 @@ relay(int fd, struct kept *k, const struct request *rq)
 	run.timeout = rq->timeout;
 	run.alive_interval = rq->alive_interval;
 	run.alive_count = rq->alive_count;
+	run.sudo = rq->has_sudo ? &rq->sudo : NULL;
 	exec_channel(k->s, &run, &sk, &out);
 	exec_request_free(&run);
 	outcome_clear(&out);
@@ -445,6 +448,14 @@ serve(void *arg)
 			free(rq.name);
 			rq.name = data;
 			data = NULL;
+			break;
+		case 'P':
+			if (len != 2 * SUDO_MARKER_LEN + 1 || data[SUDO_MARKER_LEN] != ' ')
+				goto out;
+			memcpy(rq.sudo.prompt, data, SUDO_MARKER_LEN);
+			memcpy(rq.sudo.ok, data + SUDO_MARKER_LEN + 1, SUDO_MARKER_LEN);
+			rq.sudo.prompt[SUDO_MARKER_LEN] = rq.sudo.ok[SUDO_MARKER_LEN] = '\0';
+			rq.has_sudo = true;
 			break;
 		case 'v':
 			rq.env = xreallocarray(rq.env, rq.nenv + 1, sizeof *rq.env);

@@ -474,7 +474,7 @@ mux_parse_done(char *data, struct outcome *out, struct run_exit *ex)
 static int
 send_request(int fd, const char *key, const struct run_request *rq, const struct options *o)
 {
-	char opts[160];
+	char opts[2 * SUDO_MARKER_LEN + 2 > 160 ? 2 * SUDO_MARKER_LEN + 2 : 160];
 	size_t len, off, i;
 
 	snprintf(opts, sizeof opts, "%d %d %.3f %.3f %.3f %d", rq->tty ? 1 : 0,
@@ -487,6 +487,12 @@ send_request(int fd, const char *key, const struct run_request *rq, const struct
 		return -1;
 	for (i = 0; i < rq->nenv; i++) {
 		if (mux_send(fd, 'v', rq->env[i], strlen(rq->env[i])) < 0)
+			return -1;
+	}
+	/* --sudo's markers; never its password (attempt.c sends no such run here). */
+	if (rq->sudo != NULL) {
+		snprintf(opts, sizeof opts, "%s %s", rq->sudo->prompt, rq->sudo->ok);
+		if (mux_send(fd, 'P', opts, strlen(opts)) < 0)
 			return -1;
 	}
 	for (off = 0; rq->stdin_data != NULL && off < rq->stdin_len; off += len) {
