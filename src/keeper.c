@@ -401,6 +401,15 @@ list_keys(int fd)
 	mux_send(fd, 'E', NULL, 0);
 }
 
+/* A frame's text becomes a field of the request, replacing an earlier one. */
+static void
+take_text(char **field, char **data)
+{
+	free(*field);
+	*field = *data;
+	*data = NULL;
+}
+
 static void *
 serve(void *arg)
 {
@@ -425,14 +434,10 @@ serve(void *arg)
 			mux_send(fd, 'E', NULL, 0);
 			goto out;
 		case 'k':
-			free(rq.key);
-			rq.key = data;
-			data = NULL;
+			take_text(&rq.key, &data);
 			break;
 		case 'c':
-			free(rq.command);
-			rq.command = data;
-			data = NULL;
+			take_text(&rq.command, &data);
 			break;
 		case 'p': {
 			int tty = 0, in = 0;
@@ -445,9 +450,7 @@ serve(void *arg)
 			break;
 		}
 		case 'n':
-			free(rq.name);
-			rq.name = data;
-			data = NULL;
+			take_text(&rq.name, &data);
 			break;
 		case 'P':
 			if (len != 2 * SUDO_MARKER_LEN + 1 || data[SUDO_MARKER_LEN] != ' ')

@@ -39,23 +39,16 @@ env -u SSH_AUTH_SOCK "$SHOAL" -F "$T/ssh_config" -w frozen,broken -o "$T/o" -- \
 pid=$!
 wait_for 20 started "$T/out" 2 || fail "the commands did not start: $(cat "$T/out" "$T/err")"
 is "$(logins)" "$n" "they run over the kept sessions"
-start=$(date +%s%N)
 kill -USR1 "$FP_PID"
-if wait_for 30 ended $pid; then
-    took=$((($(date +%s%N) - start) / 1000000))
-    if [ "$took" -lt 15000 ]; then pass "warm: both hosts given up $took ms after the fault"; else
-        fail "warm: giving up took $took ms"
-    fi
-else
-    fail "warm: shoal still running 30 s after the hosts went silent"
+# Gross: 1 s x (2 + 1) to give up, with room for a loaded machine (the relay had no limit).
+if wait_for 15 ended $pid; then pass "warm: both hosts given up within 15 s of the fault"; else
+    fail "warm: shoal still running 15 s after the fault"
     kill -KILL $pid
 fi
 wait $pid
 is "$?" 3 "warm: a lost host counts as unreached: exit 3"
-for h in frozen broken; do
-    like "$(cat "$T/o/$h.json" 2>/dev/null)" '"error_kind":"lost"' "warm: $h: lost"
-    like "$(cat "$T/o/$h.json" 2>/dev/null)" '"attempts":1,' "warm: $h: not run again"
-done
+is "$(cat "$T/o/frozen.json" "$T/o/broken.json" | jq -r '"\(.host) \(.error_kind) \(.attempts)"')" \
+    "$(printf 'frozen lost 1\nbroken lost 1')" "warm: both hosts lost (not channel), neither run again"
 like "$(cat "$T/err")" 'frozen: lost \(running phase.*\): no answer to 2 keepalives in 3 s' \
     "warm: the message says what went unanswered, as cold"
 
