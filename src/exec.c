@@ -359,6 +359,13 @@ run_setup(struct run *r, struct outcome *out)
 	        SSH_OK) {
 		channel_error(r->s, out, "exec request refused", r->deadline, n, &r->alive,
 		        run_stopped(r->sk));
+		/*
+		 * The request left: unless the server said no, the command may
+		 * be running though its answer never came (lost, the deadline, a
+		 * cancel), and it must not be run again.
+		 */
+		out->started = !(n == SSH_ERROR && ssh_get_error_code(r->s) == SSH_REQUEST_DENIED &&
+		                 ssh_is_connected(r->s));
 		return -1;
 	}
 	out->started = true;

@@ -17,8 +17,8 @@
  * servers send to idle sessions and sends keepalives (SSH_MSG_IGNORE every
  * KEEPALIVE seconds), so a session that died is dropped.  Each client
  * connection gets a thread that runs one request: it takes the session
- * (busy) under the keeper lock, opens an exec channel and relays the
- * streams, exit status and signal as frames.  A session serves one channel
+ * (busy) under the keeper lock and runs the request with exec.c's runner,
+ * whose sink (relay_*) writes its events as frames.  A session serves one channel
  * at a time; a request for a busy session is answered "not held" and that
  * run connects afresh.  Invariant: "not held" is sent only before an exec
  * request went out, so a command never runs twice.

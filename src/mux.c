@@ -6,11 +6,13 @@
  * sessions it holds and keeps a sorted table key -> socket; a socket nobody
  * answers on is a keeper that died and is removed.  Workers then read the
  * table without a lock.  mux_run opens a connection to the keeper of the
- * host's key, sends the request and turns the frames that come back into
- * exec_run's result: the same output calls, the same error kinds.  Only a
- * keeper's "not held" (no channel was opened, so no command started) lets
- * the caller connect afresh; anything after the keeper's "started" is the
- * command's result, never retried.
+ * host's key, sends the run request the caller decided (exec_request) and
+ * feeds the frames that come back to the host's sink, as exec_channel
+ * would: the keeper runs the request with exec_channel itself, so output,
+ * status, error kinds and the started fact are the cold path's own.  Only
+ * a keeper's "not held" (nothing started) lets the caller connect afresh;
+ * anything after the keeper's "started" is the command's result, never
+ * retried.
  */
 #include "config.h"
 

@@ -1,7 +1,7 @@
 /*
  * mux.h - the client side of warm runs: finding the user's keepers
  * (keeper.c), asking which sessions they hold, and running a host's command
- * over a kept session so that it looks like exec_run's result.
+ * over a kept session into the host's sink, as exec_channel would.
  *
  * Also the framing both sides speak over the Unix socket: a frame is one type
  * byte, a 4-byte big-endian length and that many bytes.

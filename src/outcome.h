@@ -3,8 +3,9 @@
  * the phase it ended in, a printable detail, and whether the command started.
  *
  * "Started" is a fact the runner records when the server accepted the exec
- * request (exec.c, or a keeper's frame saying so); it is never inferred from
- * the kind.  Retries, the live view's `r` and the summary read it.
+ * request, or when the request left and no refusal came back (the command
+ * may be running); exec.c records it, or a keeper's frame says so.  It is
+ * never inferred from the kind.  Retries, the live view's `r` and the summary read it.
  */
 #ifndef SHOAL_OUTCOME_H
 #define SHOAL_OUTCOME_H
@@ -26,7 +27,7 @@ struct outcome {
 	enum phase phase;
 	char *error; /* malloc'd, printable; NULL when kind is EK_NONE */
 	enum outcome_retry retry;
-	bool started; /* the server accepted the exec request: never run it again */
+	bool started; /* the exec request was accepted, or left unanswered: never run it again */
 };
 
 #define OUTCOME_INIT                                                                               \
