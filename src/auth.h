@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "connect.h"
+#include "outcome.h"
 
 struct auth_identity {
 	const char *path; /* a private key file, ~ and %-tokens already expanded */

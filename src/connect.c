@@ -62,49 +62,6 @@
 #define BANNER_LINES_MAX 1024
 #define BANNER_PEEK_MAX  (BANNER_LINE_MAX + 2)
 
-void
-outcome_clear(struct outcome *out)
-{
-	free(out->error);
-	out->error = NULL;
-	out->kind = EK_NONE;
-	out->phase = PHASE_ANY;
-	out->retry = RETRY_AS_KIND;
-}
-
-bool
-outcome_retried(const struct outcome *out)
-{
-	if (out->retry == RETRY_AS_KIND)
-		return errkind_info(out->kind)->retried;
-	return out->retry == RETRY_ALWAYS;
-}
-
-void
-outcome_set(struct outcome *out, enum err_kind kind, enum phase phase, const char *fmt, ...)
-{
-	va_list ap;
-	struct buf raw, msg;
-
-	buf_init(&raw);
-	buf_init(&msg);
-	va_start(ap, fmt);
-	buf_appendv(&raw, fmt, ap);
-	va_end(ap);
-	/*
-	 * The detail often quotes the host (libssh's error text, a channel
-	 * refusal's description, a path it listed): it is kept printable from
-	 * here on, for every writer of it.  Text already escaped stays as is.
-	 */
-	escape_terminal(&msg, raw.p, raw.len);
-	buf_free(&raw);
-	free(out->error);
-	out->error = buf_steal(&msg);
-	out->kind = kind;
-	out->phase = phase;
-	out->retry = RETRY_AS_KIND;
-}
-
 static int
 auth_passphrase_cb(const char *prompt, char *buf, size_t len, int echo, int verify, void *userdata)
 {
@@ -168,6 +125,33 @@ host_name_refused(struct outcome *out, const char *name)
 	free(msg);
 }
 
+int
+connect_config(struct conn *c, const struct host *h, const struct options *o, struct outcome *out)
+{
+	const char *user = h->user ? h->user : o->user;
+	int port = h->port ? h->port : o->port;
+	char *err = NULL, *msg;
+
+	if (sshconf_eval(h->alias, user, port, o->identities, o->nidentities, &c->cf, &err) < 0) {
+		msg = escape_text(err, strlen(err), 300);
+		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "ssh_config: %s", msg);
+		free(msg);
+		free(err);
+		return -1;
+	}
+	c->have_cf = true;
+	log_thread_level(sshconf_log_level(&c->cf)); /* this host's messages, unless -q or -v */
+	return 0;
+}
+
+void
+connect_config_free(struct conn *c)
+{
+	if (c->have_cf)
+		sshconf_host_free(&c->cf);
+	c->have_cf = false;
+}
+
 /*
  * The session gets explicit options only, from shoal's own evaluation of
  * ssh_config (sshconf.c): libssh never reads a config file.
@@ -178,21 +162,12 @@ session_setup(struct conn *c, struct host *h, const struct options *o, struct ou
 	struct sshconf_host *cf = &c->cf;
 	ssh_session s;
 	int on = 1, off = 0, verbosity, v;
-	const char *user = h->user ? h->user : o->user;
-	int port = h->port ? h->port : o->port;
-	char *err = NULL, *msg;
+	char *msg;
 	const char *algos[7];
 	size_t i;
 
-	if (sshconf_eval(h->alias, user, port, o->identities, o->nidentities, cf, &err) < 0) {
-		msg = escape_text(err, strlen(err), 300);
-		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "ssh_config: %s", msg);
-		free(msg);
-		free(err);
+	if (connect_config(c, h, o, out) < 0)
 		return -1;
-	}
-	c->have_cf = true;
-	log_thread_level(sshconf_log_level(cf)); /* this host's messages, unless -q or -v */
 	if ((s = ssh_new()) == NULL)
 		fatal("out of memory creating an SSH session");
 	c->session = s;

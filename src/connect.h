@@ -11,28 +11,13 @@
 #include <libssh/libssh.h>
 
 #include "errkind.h"
+#include "outcome.h"
 #include "host.h"
 #include "knownhosts.h"
 #include "limiter.h"
 #include "options.h"
 #include "proxycmd.h"
 #include "sshconf.h"
-
-/*
- * Whether a failure is tried again: as errkind's table says for its kind,
- * or not, whatever the kind (a jump host that already had its retries, a
- * jump host that prohibits forwarding), or always (the jump host died
- * under a handshake: the target itself did nothing wrong).
- */
-enum outcome_retry { RETRY_AS_KIND, RETRY_NEVER, RETRY_ALWAYS };
-
-/* What an attempt or a run ended with. */
-struct outcome {
-	enum err_kind kind;
-	enum phase phase;
-	char *error; /* malloc'd, printable; NULL when kind is EK_NONE */
-	enum outcome_retry retry;
-};
 
 enum transport { TRANSPORT_TCP, TRANSPORT_PROXY, TRANSPORT_JUMP };
 
@@ -75,6 +60,14 @@ struct connect_params {
 int connect_host(
         struct conn *c, struct host *h, const struct connect_params *p, struct outcome *out);
 /*
+ * Only h's ssh_config, evaluated into c->cf (c zeroed, or as connect_host
+ * made it): a warm run's request needs it.  Returns 0, or
+ * -1 with out filled.  Free with connect_config_free.
+ */
+int connect_config(
+        struct conn *c, const struct host *h, const struct options *o, struct outcome *out);
+void connect_config_free(struct conn *c);
+/*
  * The keepalive interval and count for c's host: ssh_config's
  * ServerAliveInterval / ServerAliveCountMax where it names them, else
  * shoal's defaults (alive.h).
@@ -87,11 +80,6 @@ void connect_close(struct conn *c);
  * with it: close it after ssh_disconnect, as connect_close does).
  */
 ssh_session connect_detach(struct conn *c);
-/* Set out to kind/phase with a printf-style detail, stored escaped (printable). */
-void outcome_set(struct outcome *out, enum err_kind kind, enum phase phase, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-void outcome_clear(struct outcome *out);
-
 /* The server's text before its SSH- line, kept for the messages that quote it. */
 struct connect_banner_seen {
 	char first[512]; /* its first line */
@@ -110,8 +98,6 @@ int connect_banner_scan(const char *peek, size_t n, struct connect_banner_seen *
 /* The server hung up after text and no banner: throttled, or not SSH. */
 void connect_banner_closed(
         const struct connect_banner_seen *bs, const char *data, size_t n, struct outcome *out);
-/* Is this failure tried again (before the command started)? */
-bool outcome_retried(const struct outcome *out);
 /*
  * After a run over a jump host: when the jump session died under it, the
  * hop's reason goes in front of a `lost` detail ("via bastion1: ...").

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "errkind.h"
 
@@ -53,6 +54,18 @@ const char *
 errkind_name(enum err_kind kind)
 {
 	return errkind_info(kind)->name;
+}
+
+enum err_kind
+errkind_by_name(const char *name)
+{
+	int k;
+
+	for (k = 0; k < EK__COUNT; k++) {
+		if (strcmp(errkind_table[k].name, name) == 0)
+			return (enum err_kind)k;
+	}
+	return EK__COUNT;
 }
 
 const char *

@@ -25,6 +25,12 @@
  * The channel's setup follows ssh's order: a pty (-T, or the host's
  * RequestTTY), the environment (SendEnv, SetEnv), then the command.
  *
+ * The runner knows no host and no options: a run request holds every
+ * per-host decision (exec_request makes it from the host's ssh_config) and
+ * its events go to a sink.  The host's sink writes the output and result;
+ * a keeper's writes frames to the client of a warm run, which feeds them to
+ * the host's sink, so a warm run and a cold one end the same way.
+ *
  * Under --sudo both streams go through the sudo filter (sudo.c) and stdin is
  * held back (no EOF either) until sudo has let the command start: before
  * that, stdin is sudo's, and gets the password when, and only once, sudo
@@ -45,6 +51,7 @@
 #include "exec.h"
 #include "log.h"
 #include "output.h"
+#include "sshconf.h"
 #include "wait.h"
 #include "xmalloc.h"
 
@@ -60,7 +67,7 @@ extern char **environ;
 static void
 exit_status_cb(ssh_session session, ssh_channel channel, int exit_status, void *userdata)
 {
-	struct exec_exit *ei = userdata;
+	struct run_exit *ei = userdata;
 
 	ei->got_status = true;
 	ei->status = exit_status;
@@ -70,7 +77,7 @@ static void
 exit_signal_cb(ssh_session session, ssh_channel channel, const char *signal, int core,
         const char *errmsg, const char *lang, void *userdata)
 {
-	struct exec_exit *ei = userdata;
+	struct run_exit *ei = userdata;
 
 	ei->got_status = true;
 	free(ei->signal);
@@ -84,8 +91,8 @@ exit_signal_cb(ssh_session session, ssh_channel channel, const char *signal, int
 		ei->signal = xstrdup("UNKNOWN");
 }
 
-void
-exec_exit_watch(ssh_channel ch, struct ssh_channel_callbacks_struct *cb, struct exec_exit *ei)
+static void
+exit_watch(ssh_channel ch, struct ssh_channel_callbacks_struct *cb, struct run_exit *ei)
 {
 	memset(cb, 0, sizeof *cb);
 	cb->userdata = ei;
@@ -152,9 +159,9 @@ kill_remote(ssh_channel ch)
  * server's disconnect message when it sent one (outcome_set escapes it).
  */
 static void
-connection_lost(struct conn *c, struct outcome *out, const char *when)
+connection_lost(ssh_session s, struct outcome *out, const char *when)
 {
-	const char *e = ssh_get_error(c->session);
+	const char *e = ssh_get_error(s);
 
 	if (e != NULL && *e != '\0')
 		outcome_set(out, EK_LOST, PHASE_RUN, "connection lost %s: %s", when, e);
@@ -168,20 +175,20 @@ connection_lost(struct conn *c, struct outcome *out, const char *when)
  * or the host stopped answering.
  */
 static void
-channel_error(struct conn *c, struct outcome *out, const char *what, double deadline, int rc,
-        struct alive *a)
+channel_error(ssh_session s, struct outcome *out, const char *what, double deadline, int rc,
+        struct alive *a, bool stopped)
 {
 	/* It quotes the server (a disconnect's reason): outcome_set escapes it. */
-	const char *e = ssh_get_error(c->session);
+	const char *e = ssh_get_error(s);
 
-	if (cancel_requested())
+	if (stopped)
 		outcome_set(
 		        out, EK_CANCELLED, PHASE_RUN, "interrupted while setting up the command");
 	else if (rc == CHAN_LOST)
 		outcome_set(
 		        out, EK_LOST, PHASE_RUN, "%s while setting up the command", alive_why(a));
-	else if (!ssh_is_connected(c->session))
-		connection_lost(c, out, "while setting up the command");
+	else if (!ssh_is_connected(s))
+		connection_lost(s, out, "while setting up the command");
 	else if (wait_now() >= deadline)
 		outcome_set(out, EK_COMMAND_TIMEOUT, PHASE_RUN, "%s: no answer before the deadline",
 		        what);
@@ -189,37 +196,46 @@ channel_error(struct conn *c, struct outcome *out, const char *what, double dead
 		outcome_set(out, EK_CHANNEL, PHASE_RUN, "%s: %s", what, e && *e ? e : "refused");
 }
 
+/* Whether the run is to end now: a cancel, or the sink's reader said so. */
+static bool
+run_stopped(const struct run_sink *sk)
+{
+	return cancel_requested() || (sk->stop != NULL && sk->stop(sk->ctx));
+}
+
 /*
- * ssh_config's SendEnv (shoal's own environment, which no longer holds the
- * --password-env variable: password.c removed it before any thread
- * started) and SetEnv, one env request each, in ssh's order.  A refusal
- * (sshd accepts only what its AcceptEnv names) fails nothing, as in ssh,
- * which does not even ask for an answer; libssh 0.10 always does, so each
- * costs a round trip.  Returns 0, or -1 with out filled.
+ * The request's environment (ssh_config's SendEnv and SetEnv, in ssh's
+ * order), one env request each.  A refusal (sshd accepts only what its
+ * AcceptEnv names) fails nothing, as in ssh, which does not even ask for an
+ * answer; libssh 0.10 always does, so each costs a round trip.  Returns 0,
+ * or -1 with out filled.
  */
 static int
-send_env(struct conn *c, struct host *h, ssh_channel ch, double deadline, struct alive *a,
-        struct outcome *out)
+send_env(ssh_session s, const struct run_request *rq, const struct run_sink *sk, ssh_channel ch,
+        double deadline, struct alive *a, struct outcome *out)
 {
-	const char **env = NULL;
-	size_t n = c->have_cf ? sshconf_env(&c->cf, environ, &env) : 0, i;
+	const char *eq;
 	char *name;
+	size_t i;
 	int rc = 0, r;
 
-	for (i = 0; i < n && rc == 0; i++) {
-		name = xstrndup(env[i], strcspn(env[i], "="));
-		r = chan_step(ch, CHAN_ENV, name, env[i] + strlen(name) + 1, deadline, a);
-		if (r == SSH_ERROR && ssh_get_error_code(c->session) == SSH_REQUEST_DENIED &&
-		        ssh_channel_is_open(ch) && !cancel_requested()) {
+	for (i = 0; i < rq->nenv && rc == 0; i++) {
+		eq = strchr(rq->env[i], '=');
+		if (eq == NULL)
+			continue;
+		name = xstrndup(rq->env[i], (size_t)(eq - rq->env[i]));
+		r = chan_step(ch, CHAN_ENV, name, eq + 1, deadline, a);
+		if (r == SSH_ERROR && ssh_get_error_code(s) == SSH_REQUEST_DENIED &&
+		        ssh_channel_is_open(ch) && !run_stopped(sk)) {
 			log_msg(LOG_DEBUG, "%s: the server did not take environment variable %s",
-			        h->name, name);
+			        rq->name, name);
 		} else if (r != SSH_OK) {
-			channel_error(c, out, "env request failed", deadline, r, a);
+			channel_error(
+			        s, out, "env request failed", deadline, r, a, run_stopped(sk));
 			rc = -1;
 		}
 		free(name);
 	}
-	free(env);
 	return rc;
 }
 
@@ -228,11 +244,11 @@ send_env(struct conn *c, struct host *h, ssh_channel ch, double deadline, struct
  * EOF after the last byte.  Returns the bytes written, or -1.
  */
 static int
-push_stdin(ssh_channel ch, const struct exec_params *p, size_t *off, bool *in_done)
+push_stdin(ssh_channel ch, const struct run_request *rq, size_t *off, bool *in_done)
 {
 	ssh_session s = ssh_channel_get_session(ch);
 	int blocking = ssh_is_blocking(s);
-	size_t want = p->stdin_len - *off;
+	size_t want = rq->stdin_len - *off;
 	uint32_t win = ssh_channel_window_size(ch);
 	int n = 0;
 
@@ -243,10 +259,10 @@ push_stdin(ssh_channel ch, const struct exec_params *p, size_t *off, bool *in_do
 	/* Blocking, libssh would also wait for the socket to drain after each write. */
 	ssh_set_blocking(s, 0);
 	if (want > 0)
-		n = ssh_channel_write(ch, p->stdin_data + *off, (uint32_t)want);
+		n = ssh_channel_write(ch, rq->stdin_data + *off, (uint32_t)want);
 	if (n > 0)
 		*off += (size_t)n;
-	if (n >= 0 && *off == p->stdin_len) {
+	if (n >= 0 && *off == rq->stdin_len) {
 		ssh_channel_send_eof(ch);
 		*in_done = true;
 	}
@@ -280,59 +296,120 @@ sudo_feed(ssh_channel ch, struct sudo_filter *f, const char *password, bool tty)
 	return 0;
 }
 
+/* The state of one run, shared by its steps. */
+struct run {
+	ssh_session s;
+	ssh_channel ch;
+	const struct run_request *rq;
+	const struct run_sink *sk;
+	struct sudo_filter sf;
+	bool in_done; /* no more stdin to send: EOF sent, or the command is gone */
+	double deadline;
+	struct alive alive;
+};
+
+/*
+ * Bytes of one stream from the channel, on their way to the sink: the one
+ * place every byte of a command's output passes.  Returns 0, or -1 with out
+ * set when the channel failed.
+ */
+static int
+run_data(struct run *r, bool is_stderr, const char *p, size_t n, struct outcome *out)
+{
+	unsigned ev;
+	int fed;
+
+	if (r->rq->sudo == NULL) {
+		r->sk->data(r->sk->ctx, is_stderr, p, n);
+		return 0;
+	}
+	ev = sudo_filter_data(&r->sf, is_stderr, p, n);
+	if ((ev & SUDO_EV_PROMPT) != 0 && !r->in_done) {
+		fed = sudo_feed(r->ch, &r->sf, r->rq->sudo_password, r->rq->tty);
+		if (fed < 0) {
+			channel_error(r->s, out, "cannot send the sudo password", r->deadline,
+			        SSH_ERROR, &r->alive, run_stopped(r->sk));
+			return -1;
+		}
+		r->in_done = fed == 1;
+	}
+	return 0;
+}
+
+/* The channel, its pty, environment and the exec request.  Returns 0, or -1 with out set. */
+static int
+run_setup(struct run *r, struct outcome *out)
+{
+	int n;
+
+	if ((n = chan_step(r->ch, CHAN_OPEN, NULL, NULL, r->deadline, &r->alive)) != SSH_OK) {
+		channel_error(r->s, out, "session channel refused", r->deadline, n, &r->alive,
+		        run_stopped(r->sk));
+		return -1;
+	}
+	if (r->rq->tty &&
+	        (n = chan_step(r->ch, CHAN_PTY, NULL, NULL, r->deadline, &r->alive)) != SSH_OK) {
+		channel_error(r->s, out, "pty request refused", r->deadline, n, &r->alive,
+		        run_stopped(r->sk));
+		return -1;
+	}
+	if (send_env(r->s, r->rq, r->sk, r->ch, r->deadline, &r->alive, out) < 0)
+		return -1;
+	if ((n = chan_step(r->ch, CHAN_EXEC, r->rq->command, NULL, r->deadline, &r->alive)) !=
+	        SSH_OK) {
+		channel_error(r->s, out, "exec request refused", r->deadline, n, &r->alive,
+		        run_stopped(r->sk));
+		/*
+		 * The request left: unless the server said no, the command may
+		 * be running though its answer never came (lost, the deadline, a
+		 * cancel), and it must not be run again.
+		 */
+		out->started = !(n == SSH_ERROR && ssh_get_error_code(r->s) == SSH_REQUEST_DENIED &&
+		                 ssh_is_connected(r->s));
+		return -1;
+	}
+	out->started = true;
+	if (r->sk->started != NULL)
+		r->sk->started(r->sk->ctx);
+	return 0;
+}
+
 int
-exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct outcome *out)
+exec_channel(
+        ssh_session s, const struct run_request *rq, const struct run_sink *sk, struct outcome *out)
 {
 	struct ssh_channel_callbacks_struct cb;
-	struct exec_exit ei = {false, -1, NULL};
-	struct alive alive;
-	ssh_channel ch = NULL;
+	struct run_exit ei = {false, -1, NULL};
+	struct run r;
 	double start = wait_now();
-	double deadline = p->timeout > 0 ? start + p->timeout : start + 1e9;
 	char *buf = xmalloc(READ_CHUNK);
 	size_t in_off = 0;
-	bool in_done = false; /* no more stdin to send: EOF sent, or the command is gone */
-	struct sudo_filter sf;
-	unsigned ev;
 	long status_wait = 1; /* seconds a blocking wait for the exit status may take */
-	double alive_interval;
-	int rc = -1, n, i, alive_count;
-	/*
-	 * -T is ssh's -t, which overrides RequestTTY; else the host's
-	 * RequestTTY: yes is force, for shoal never gives a command the local
-	 * terminal (ssh's yes looks at its own stdin); auto is no with a command.
-	 */
-	bool tty = p->tty || (c->have_cf && (c->cf.request_tty == 1 || c->cf.request_tty == 2));
+	int rc = -1, n, i;
 
-	host_phase(h, PHASE_RUN, start);
-	connect_alive(c, &alive_interval, &alive_count);
-	alive_start(&alive, c->session, alive_interval, alive_count);
-	if (p->sudo != NULL)
-		sudo_filter_init(&sf, p->sudo);
-	ch = ssh_channel_new(c->session);
-	if (ch == NULL) {
-		channel_error(c, out, "cannot create a channel", deadline, SSH_ERROR, &alive);
+	memset(&r, 0, sizeof r);
+	r.s = s;
+	r.rq = rq;
+	r.sk = sk;
+	r.deadline = rq->timeout > 0 ? start + rq->timeout : start + 1e9;
+	out->started = false;
+	/* The setup waits as the handshake did: a kept session may have been left blocking. */
+	ssh_set_blocking(s, 0);
+	alive_start(&r.alive, s, rq->alive_interval, rq->alive_count);
+	if (rq->sudo != NULL)
+		sudo_filter_init(&r.sf, rq->sudo, sk->data, sk->ctx);
+	r.ch = ssh_channel_new(s);
+	if (r.ch == NULL) {
+		channel_error(s, out, "cannot create a channel", r.deadline, SSH_ERROR, &r.alive,
+		        run_stopped(sk));
 		goto done;
 	}
-	exec_exit_watch(ch, &cb, &ei);
-
-	if ((n = chan_step(ch, CHAN_OPEN, NULL, NULL, deadline, &alive)) != SSH_OK) {
-		channel_error(c, out, "session channel refused", deadline, n, &alive);
+	exit_watch(r.ch, &cb, &ei);
+	if (run_setup(&r, out) < 0)
 		goto done;
-	}
-	if (tty && (n = chan_step(ch, CHAN_PTY, NULL, NULL, deadline, &alive)) != SSH_OK) {
-		channel_error(c, out, "pty request refused", deadline, n, &alive);
-		goto done;
-	}
-	if (send_env(c, h, ch, deadline, &alive, out) < 0)
-		goto done;
-	if ((n = chan_step(ch, CHAN_EXEC, p->command, NULL, deadline, &alive)) != SSH_OK) {
-		channel_error(c, out, "exec request refused", deadline, n, &alive);
-		goto done;
-	}
-	if (p->stdin_data == NULL && p->sudo == NULL) {
-		ssh_channel_send_eof(ch);
-		in_done = true;
+	if (rq->stdin_data == NULL && rq->sudo == NULL) {
+		ssh_channel_send_eof(r.ch);
+		r.in_done = true;
 	}
 	/*
 	 * The data phase runs the session in blocking mode with short
@@ -340,13 +417,13 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	 * (a window adjust out, or the tail of the output, EOF and exit status
 	 * in) unprocessed until more bytes arrive, which never happens.
 	 */
-	ssh_options_set(c->session, SSH_OPTIONS_TIMEOUT, &status_wait);
-	ssh_set_blocking(c->session, 1);
+	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &status_wait);
+	ssh_set_blocking(s, 1);
 	for (;;) {
 		bool progress = false;
 		/* then the socket wakes us for the window */
-		bool pushing = !in_done && (p->sudo == NULL || sf.accepted);
-		double left = deadline - wait_now();
+		bool pushing = !r.in_done && (rq->sudo == NULL || r.sf.accepted);
+		double left = r.deadline - wait_now();
 		int wait_ms = left > 0.05 ? 50 : (left > 0 ? (int)(left * 1000) + 1 : 0);
 
 		/*
@@ -357,47 +434,34 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 		 */
 		for (i = 0; i <= STDERR_READS; i++) {
 			n = i == 0 ? ssh_channel_read_timeout(
-			                     ch, buf, READ_CHUNK, 0, !pushing ? wait_ms : 0)
-			           : ssh_channel_read_nonblocking(ch, buf, READ_CHUNK, 1);
-			if (n > 0 && p->sudo != NULL) {
-				ev = sudo_filter_data(&sf, h, i > 0, buf, (size_t)n);
-				if ((ev & SUDO_EV_PROMPT) != 0 && !in_done) {
-					int fed = sudo_feed(ch, &sf, p->sudo_password, tty);
-
-					if (fed < 0) {
-						channel_error(c, out,
-						        "cannot send the sudo password", deadline,
-						        SSH_ERROR, &alive);
-						goto done;
-					}
-					in_done = fed == 1;
-				}
-				progress = true;
-			} else if (n > 0) {
-				output_host_data(h, i > 0, buf, (size_t)n);
+			                     r.ch, buf, READ_CHUNK, 0, !pushing ? wait_ms : 0)
+			           : ssh_channel_read_nonblocking(r.ch, buf, READ_CHUNK, 1);
+			if (n > 0) {
+				if (run_data(&r, i > 0, buf, (size_t)n, out) < 0)
+					goto done;
 				progress = true;
 			} else if (n == SSH_ERROR) {
 				if (ei.got_status)
 					goto finished;
-				if (ssh_is_connected(c->session))
+				if (ssh_is_connected(s))
 					outcome_set(out, EK_CHANNEL, PHASE_RUN,
 					        "the channel broke while the command ran");
 				else
-					connection_lost(c, out, "while the command ran");
+					connection_lost(s, out, "while the command ran");
 				goto done;
 			} else if (i > 0) {
 				break; /* stderr has no more for now */
 			}
 		}
-		if (!in_done && (p->sudo == NULL || sf.accepted)) {
-			n = push_stdin(ch, p, &in_off, &in_done);
-			if (n < 0 && !ssh_is_connected(c->session)) {
-				connection_lost(c, out, "while sending stdin");
+		if (!r.in_done && (rq->sudo == NULL || r.sf.accepted)) {
+			n = push_stdin(r.ch, rq, &in_off, &r.in_done);
+			if (n < 0 && !ssh_is_connected(s)) {
+				connection_lost(s, out, "while sending stdin");
 				goto done;
 			}
 			/* A command that ended without reading it all: keep its status, as ssh. */
 			if (n < 0)
-				in_done = true;
+				r.in_done = true;
 			if (n > 0)
 				progress = true;
 		}
@@ -406,33 +470,33 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 		 * cancel or the deadline; once the command is over only its
 		 * output is left to read.
 		 */
-		if (!ei.got_status || !ssh_channel_is_eof(ch)) {
-			if (cancel_requested()) {
-				kill_remote(ch);
+		if (!ei.got_status || !ssh_channel_is_eof(r.ch)) {
+			if (run_stopped(sk)) {
+				kill_remote(r.ch);
 				outcome_set(out, EK_CANCELLED, PHASE_RUN,
 				        "interrupted; remote command killed");
 				goto done;
 			}
-			if (wait_now() >= deadline) {
-				kill_remote(ch);
+			if (wait_now() >= r.deadline) {
+				kill_remote(r.ch);
 				outcome_set(out, EK_COMMAND_TIMEOUT, PHASE_RUN,
-				        "still running after %.1f s; killed", p->timeout);
+				        "still running after %.1f s; killed", rq->timeout);
 				goto done;
 			}
-			if (!alive_check(&alive, c->session)) {
+			if (!alive_check(&r.alive, s)) {
 				outcome_set(out, EK_LOST, PHASE_RUN, "%s while the command ran",
-				        alive_why(&alive));
+				        alive_why(&r.alive));
 				goto done;
 			}
 		}
 		if (progress)
 			continue;
-		if (ssh_channel_is_closed(ch) || (ssh_channel_is_eof(ch) && ei.got_status))
+		if (ssh_channel_is_closed(r.ch) || (ssh_channel_is_eof(r.ch) && ei.got_status))
 			break;
-		if (ssh_channel_is_eof(ch)) {
+		if (ssh_channel_is_eof(r.ch)) {
 			/* Output is over; wait (briefly, to stay cancellable) for the status. */
-			ssh_channel_poll_timeout(ch, wait_ms, 0);
-			ssh_channel_get_exit_status(ch);
+			ssh_channel_poll_timeout(r.ch, wait_ms, 0);
+			ssh_channel_get_exit_status(r.ch);
 		} else {
 			/*
 			 * A quiet command, or stdin waiting for the window: sleep
@@ -441,49 +505,144 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 			 * most a second, in case libssh holds bytes it has not
 			 * processed yet.
 			 */
-			double until = alive_due(&alive, deadline);
+			double until = alive_due(&r.alive, r.deadline);
 
-			wait_session(c->session, until < wait_now() + 1 ? until : wait_now() + 1);
+			wait_session(s, until < wait_now() + 1 ? until : wait_now() + 1);
 		}
 	}
 finished:
 	if (ei.signal != NULL) {
-		h->exit_signal = xstrdup(ei.signal);
 		outcome_set(out, EK_SIGNAL, PHASE_RUN, "killed by signal %s", ei.signal);
 	} else if (!ei.got_status) {
-		if (ssh_is_connected(c->session))
+		if (ssh_is_connected(s))
 			outcome_set(out, EK_CHANNEL, PHASE_RUN,
 			        "channel closed without an exit status");
 		else
-			connection_lost(c, out, "before the exit status came");
+			connection_lost(s, out, "before the exit status came");
 		goto done;
 	} else {
-		h->exit_code = ei.status;
-		if (p->sudo != NULL && ei.status != 0 &&
-		        sudo_filter_verdict(&sf, p->sudo_password != NULL) != NULL)
+		if (rq->sudo != NULL && ei.status != 0 &&
+		        sudo_filter_verdict(&r.sf, rq->sudo_password != NULL) != NULL)
 			outcome_set(out, EK_EXIT_NONZERO, PHASE_RUN, "%s; exited with status %d",
-			        sudo_filter_verdict(&sf, p->sudo_password != NULL), ei.status);
+			        sudo_filter_verdict(&r.sf, rq->sudo_password != NULL), ei.status);
 		else if (ei.status != 0)
 			outcome_set(out, EK_EXIT_NONZERO, PHASE_RUN, "exited with status %d",
 			        ei.status);
 	}
 	rc = 0;
 done:
-	if (ch != NULL) {
+	if (r.ch != NULL) {
 		/*
 		 * A channel freed before the server's close stays in the
 		 * session, which may live on (the view's `:`, a keeper): its
 		 * late packets must not reach callbacks on this stack.
 		 */
-		ssh_remove_channel_callbacks(ch, &cb);
-		if (ssh_channel_is_open(ch))
-			ssh_channel_close(ch);
-		ssh_channel_free(ch);
+		ssh_remove_channel_callbacks(r.ch, &cb);
+		if (ssh_channel_is_open(r.ch))
+			ssh_channel_close(r.ch);
+		ssh_channel_free(r.ch);
 	}
-	alive_stop(&alive, c->session);
-	if (p->sudo != NULL)
-		sudo_filter_end(&sf, h);
+	alive_stop(&r.alive, s);
+	if (rq->sudo != NULL)
+		sudo_filter_end(&r.sf);
+	if (rc != 0) {
+		/* A status that came while the command was being killed is not its end. */
+		free(ei.signal);
+		ei.signal = NULL;
+		ei.got_status = false;
+	}
+	if (sk->done != NULL)
+		sk->done(sk->ctx, out, &ei);
 	free(ei.signal);
 	free(buf);
+	return rc;
+}
+
+void
+exec_request(
+        const struct conn *c, const char *name, const struct exec_params *p, struct run_request *rq)
+{
+	const char **env = NULL;
+
+	memset(rq, 0, sizeof *rq);
+	rq->name = name;
+	rq->command = p->command;
+	/*
+	 * -T is ssh's -t, which overrides RequestTTY; else the host's
+	 * RequestTTY: yes is force, for shoal never gives a command the local
+	 * terminal (ssh's yes looks at its own stdin); auto is no with a command.
+	 */
+	rq->tty = p->tty || (c->have_cf && (c->cf.request_tty == 1 || c->cf.request_tty == 2));
+	/*
+	 * SendEnv picks from shoal's own environment, which no longer holds
+	 * the --password-env variable: password.c removed it before any
+	 * thread started.
+	 */
+	rq->nenv = c->have_cf ? sshconf_env(&c->cf, environ, &env) : 0;
+	rq->env = env;
+	rq->stdin_data = p->stdin_data;
+	rq->stdin_len = p->stdin_len;
+	rq->timeout = p->timeout;
+	connect_alive(c, &rq->alive_interval, &rq->alive_count);
+	rq->sudo = p->sudo;
+	rq->sudo_password = p->sudo_password;
+}
+
+void
+exec_request_free(struct run_request *rq)
+{
+	free(rq->env);
+	rq->env = NULL;
+	rq->nenv = 0;
+}
+
+static void
+host_sink_started(void *ctx)
+{
+	struct host *h = ctx;
+
+	log_msg(LOG_DEBUG, "%s: the command started", h->name);
+}
+
+static void
+host_data(void *ctx, bool is_stderr, const char *p, size_t n)
+{
+	output_host_data(ctx, is_stderr, p, n);
+}
+
+static void
+host_done(void *ctx, const struct outcome *out, const struct run_exit *ex)
+{
+	struct host *h = ctx;
+
+	(void)out;
+	if (ex->signal != NULL)
+		h->exit_signal = xstrdup(ex->signal);
+	else if (ex->got_status)
+		h->exit_code = ex->status;
+}
+
+void
+exec_host_sink(struct host *h, struct run_sink *sk)
+{
+	memset(sk, 0, sizeof *sk);
+	sk->ctx = h;
+	sk->started = host_sink_started;
+	sk->data = host_data;
+	sk->done = host_done;
+}
+
+int
+exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct outcome *out)
+{
+	struct run_request rq;
+	struct run_sink sk;
+	int rc;
+
+	host_phase(h, PHASE_RUN, wait_now());
+	exec_request(c, h->name, p, &rq);
+	exec_host_sink(h, &sk);
+	rc = exec_channel(c->session, &rq, &sk, out);
+	exec_request_free(&rq);
 	return rc;
 }

@@ -103,8 +103,7 @@ host_phase(struct host *h, enum phase phase, double now)
 }
 
 void
-host_attempt_end(
-        struct host *h, enum err_kind kind, enum phase phase, const char *error, double now)
+host_attempt_end(struct host *h, const struct outcome *out, double now)
 {
 	struct attempt *a;
 
@@ -112,11 +111,18 @@ host_attempt_end(
 	phase_close(h, now);
 	h->history = xreallocarray(h->history, h->attempts, sizeof *h->history);
 	a = &h->history[h->attempts - 1];
-	a->kind = kind;
-	a->phase = phase;
-	a->error = error ? xstrdup(error) : NULL;
+	a->kind = out->kind;
+	a->phase = out->phase;
+	a->error = out->error ? xstrdup(out->error) : NULL;
 	a->elapsed = now - h->attempt_started;
+	a->started = out->started;
 	pthread_mutex_unlock(&h->lock);
+}
+
+bool
+host_started(const struct host *h)
+{
+	return h->attempts > 0 && h->history != NULL && h->history[h->attempts - 1].started;
 }
 
 void
@@ -150,9 +156,8 @@ host_retry_round(struct host *h, double now)
 	bool again;
 
 	pthread_mutex_lock(&h->lock);
-	/* A command that started is never run twice; a refused channel ran nothing. */
-	again = h->state == HOST_FAILED && h->kind != EK_CANCELLED &&
-	        (errkind_info(h->kind)->phase != PHASE_RUN || h->kind == EK_CHANNEL);
+	/* A command that started is never run twice. */
+	again = h->state == HOST_FAILED && h->kind != EK_CANCELLED && !host_started(h);
 	if (again) {
 		h->kind = EK_NONE;
 		free(h->error);

@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "errkind.h"
+#include "outcome.h"
 #include "spool.h"
 
 enum host_state {
@@ -33,6 +34,7 @@ struct attempt {
 	enum phase phase;
 	char *error;    /* the detail, printable (already escaped) */
 	double elapsed; /* seconds the attempt took */
+	bool started;   /* the command started (or the transfer): never run again */
 };
 
 /* An earlier command's result (the live view's `:` runs another). */
@@ -127,17 +129,20 @@ unsigned host_attempt_begin(struct host *h, double now);
 /* Close the current phase's time into phase_ms and open phase (PHASE_RUN: running). */
 void host_phase(struct host *h, enum phase phase, double now);
 /*
- * Close the open phase's time into phase_ms and record the attempt's end in
- * the history: kind EK_NONE when it succeeded.
+ * Close the open phase's time into phase_ms and record the attempt's end
+ * (out: kind EK_NONE when it succeeded, and whether the command started) in
+ * the history.
  */
-void host_attempt_end(
-        struct host *h, enum err_kind kind, enum phase phase, const char *error, double now);
+void host_attempt_end(struct host *h, const struct outcome *out, double now);
+/* Whether the latest attempt started the command.  The caller holds h->lock or owns h. */
+bool host_started(const struct host *h);
 /* Wait in retry-wait until ready_at (monotonic seconds). */
 void host_retry_wait(struct host *h, double ready_at, double now);
 /* The final state from kind; error (malloc'd or NULL) becomes the host's. */
 void host_finish(struct host *h, enum err_kind kind, char *error, double now);
 /*
- * If h failed before its command started and not by a cancel, clear its
+ * If h failed before its command started (the attempt's recorded fact) and
+ * not by a cancel, clear its
  * result and make it due again now, with a fresh count of attempts; returns
  * whether it did.
  */

@@ -537,11 +537,14 @@ hop_connect(struct hop *hp, const struct connect_params *p, struct conn *c, stru
 		rc = connect_host(c, hp->h, &hpp, out);
 		nconnecting--;
 		if (rc == 0) {
-			host_attempt_end(hp->h, EK_NONE, PHASE_RUN, NULL, wait_now());
+			struct outcome up = OUTCOME_INIT;
+
+			up.phase = PHASE_RUN;
+			host_attempt_end(hp->h, &up, wait_now());
 			host_phase(hp->h, PHASE_RUN, wait_now());
 			return 0;
 		}
-		host_attempt_end(hp->h, out->kind, out->phase, out->error, wait_now());
+		host_attempt_end(hp->h, out, wait_now());
 		log_msg(LOG_VERBOSE, "%s: jump host: %s: %s", hp->name, errkind_name(out->kind),
 		        out->error);
 		if (!outcome_retried(out) || n > (unsigned)o->retries || cancel_requested())
@@ -561,7 +564,7 @@ hop_connect(struct hop *hp, const struct connect_params *p, struct conn *c, stru
 static struct sess *
 sess_get(struct hop *hp, const struct connect_params *p, struct outcome *out)
 {
-	struct outcome hout = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
+	struct outcome hout = OUTCOME_INIT;
 	struct sess *s;
 	int rc, i;
 

@@ -17,8 +17,8 @@
  * servers send to idle sessions and sends keepalives (SSH_MSG_IGNORE every
  * KEEPALIVE seconds), so a session that died is dropped.  Each client
  * connection gets a thread that runs one request: it takes the session
- * (busy) under the keeper lock, opens an exec channel and relays the
- * streams, exit status and signal as frames.  A session serves one channel
+ * (busy) under the keeper lock and runs the request with exec.c's runner,
+ * whose sink (relay_*) writes its events as frames.  A session serves one channel
  * at a time; a request for a busy session is answered "not held" and that
  * run connects afresh.  Invariant: "not held" is sent only before an exec
  * request went out, so a command never runs twice.
@@ -52,7 +52,6 @@
 
 #include "buf.h"
 #include "cancel.h"
-#include "escape.h"
 #include "exec.h"
 #include "keeper.h"
 #include "log.h"
@@ -61,9 +60,7 @@
 #include "wait.h"
 #include "xmalloc.h"
 
-#define KEEPALIVE   15.0 /* seconds between SSH_MSG_IGNOREs on an idle session */
-#define READ_CHUNK  65536
-#define STDIN_CHUNK 32768
+#define KEEPALIVE 15.0 /* seconds between SSH_MSG_IGNOREs on an idle session */
 
 struct kept {
 	char *key;
@@ -224,14 +221,6 @@ send_text(int fd, char type, const char *fmt, ...)
 	buf_free(&b);
 }
 
-static const char *
-ssh_err(ssh_session s)
-{
-	const char *e = ssh_get_error(s);
-
-	return e && *e ? e : "refused";
-}
-
 /* The client went away or asked for a kill. */
 static bool
 client_stirs(int fd)
@@ -241,153 +230,105 @@ client_stirs(int fd)
 	return poll(&pfd, 1, 0) > 0;
 }
 
+struct request {
+	char *key, *command, *name;
+	bool tty, has_stdin;
+	double timeout, persist, alive_interval;
+	int alive_count;
+	char **env;
+	size_t nenv;
+	struct buf in;
+	bool has_sudo; /* --sudo without a password: sudo's markers */
+	struct sudo_markers sudo;
+};
+
+/* The run's events as frames to the client (mux_run reads them). */
+struct relay {
+	int fd;
+	struct kept *k;
+	bool gone; /* a frame could not be written: the client left */
+};
+
 static void
-kill_remote(ssh_channel ch, bool tty)
+relay_started(void *ctx)
 {
-	if (!tty)
-		ssh_channel_request_send_signal(ch, "KILL");
-	ssh_channel_close(ch);
-	ssh_blocking_flush(ssh_channel_get_session(ch), 1000);
+	struct relay *r = ctx;
+
+	send_text(r->fd, 'A', "%s\n%d", r->k->user, r->k->port);
 }
 
-struct request {
-	char *key, *command;
-	bool tty, has_stdin;
-	double timeout, persist;
-	struct buf in;
-};
+static void
+relay_data(void *ctx, bool is_stderr, const char *p, size_t n)
+{
+	struct relay *r = ctx;
+
+	if (!r->gone && mux_send(r->fd, is_stderr ? 'e' : 'o', p, n) < 0)
+		r->gone = true;
+}
+
+static bool
+relay_stop(void *ctx)
+{
+	struct relay *r = ctx;
+
+	/* A kill frame or the client's end: either way the command goes. */
+	return r->gone || client_stirs(r->fd);
+}
+
+/*
+ * Nothing started and the kept session is to blame (it died, or did not
+ * answer, or refused the channel): "not held", so the client connects
+ * afresh and the fresh session decides the result.  A command deadline
+ * spent waiting, or a stop, is the run's own end.
+ */
+static void
+relay_done(void *ctx, const struct outcome *out, const struct run_exit *ex)
+{
+	struct relay *r = ctx;
+
+	if (!out->started && out->kind != EK_COMMAND_TIMEOUT && out->kind != EK_CANCELLED) {
+		if (!session_alive(r->k->s) || out->kind == EK_LOST)
+			r->k->dead = true;
+		/* A session that died is to be replaced: the client keeps its new one. */
+		send_text(r->fd, 'N', "%g the kept session: %s", r->k->dead ? r->k->idle : 0,
+		        out->error ? out->error : errkind_name(out->kind));
+		return;
+	}
+	mux_send_done(r->fd, out, ex);
+}
 
 /* The command over k's session, relayed to fd; k is ours (busy). */
 static void
 relay(int fd, struct kept *k, const struct request *rq)
 {
-	struct ssh_channel_callbacks_struct cb;
-	struct exec_exit ei = {false, -1, NULL};
-	ssh_session s = k->s;
-	ssh_channel ch;
-	double deadline = rq->timeout > 0 ? wait_now() + rq->timeout : wait_now() + 1e9;
-	char *buf = NULL;
-	size_t in_off = 0;
-	bool eof_sent = false;
-	long wait_s = 10;
-	int n, i;
+	struct outcome out = OUTCOME_INIT;
+	struct relay r = {fd, k, false};
+	struct run_sink sk = {&r, relay_started, relay_data, relay_stop, relay_done};
+	struct run_request run;
+	size_t i;
 
-	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &wait_s);
-	ssh_set_blocking(s, 1);
-	if (!session_alive(s) || (ch = ssh_channel_new(s)) == NULL) {
+	if (!session_alive(k->s)) {
 		k->dead = true;
 		send_text(fd, 'N', "%g the kept session was lost", k->idle);
 		return;
 	}
-	exec_exit_watch(ch, &cb, &ei);
-	if (ssh_channel_open_session(ch) != SSH_OK) {
-		/* No exec went out: the client may connect afresh. */
-		if (!session_alive(s))
-			k->dead = true;
-		/* A session that died is to be replaced: the client keeps its new one. */
-		send_text(fd, 'N', "%g no channel on the kept session: %s", k->dead ? k->idle : 0,
-		        ssh_err(s));
-		goto done;
-	}
-	if (rq->tty && ssh_channel_request_pty_size(ch, "xterm", 80, 24) != SSH_OK) {
-		send_text(fd, 'F', "pty request refused: %s", ssh_err(s));
-		goto done;
-	}
-	if (ssh_channel_request_exec(ch, rq->command) != SSH_OK) {
-		send_text(fd, 'F', "exec request refused: %s", ssh_err(s));
-		goto done;
-	}
-	send_text(fd, 'A', "%s\n%d", k->user, k->port);
-	if (!rq->has_stdin) {
-		ssh_channel_send_eof(ch);
-		eof_sent = true;
-	}
-	wait_s = 1;
-	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &wait_s);
-	buf = xmalloc(READ_CHUNK);
-	for (;;) {
-		bool progress = false;
-
-		for (i = 0; i < 2; i++) {
-			n = i == 0 ? ssh_channel_read_timeout(ch, buf, READ_CHUNK, 0, 50)
-			           : ssh_channel_read_nonblocking(ch, buf, READ_CHUNK, 1);
-			if (n > 0) {
-				if (mux_send(fd, i ? 'e' : 'o', buf, (size_t)n) < 0) {
-					kill_remote(ch, rq->tty);
-					goto done;
-				}
-				progress = true;
-			} else if (n == SSH_ERROR) {
-				if (ei.got_status)
-					goto finished;
-				send_text(fd, 'F', "connection lost while the command ran: %s",
-				        ssh_err(s));
-				goto done;
-			}
-		}
-		if (!eof_sent) {
-			size_t want = rq->in.len - in_off;
-			uint32_t win = ssh_channel_window_size(ch);
-
-			if (want > STDIN_CHUNK)
-				want = STDIN_CHUNK;
-			if (want > win)
-				want = win;
-			n = want ? ssh_channel_write(ch, rq->in.p + in_off, (uint32_t)want) : 0;
-			if (n == SSH_ERROR) {
-				send_text(fd, 'F', "cannot send stdin: %s", ssh_err(s));
-				goto done;
-			}
-			if (n > 0) {
-				in_off += (size_t)n;
-				progress = true;
-			}
-			if (in_off == rq->in.len) {
-				ssh_channel_send_eof(ch);
-				eof_sent = true;
-			}
-		}
-		if (client_stirs(fd)) {
-			/* A kill frame or the client's end: either way the command goes. */
-			kill_remote(ch, rq->tty);
-			goto done;
-		}
-		if (progress)
-			continue;
-		if (ssh_channel_is_closed(ch) || (ssh_channel_is_eof(ch) && ei.got_status))
-			break;
-		if (wait_now() >= deadline) {
-			kill_remote(ch, rq->tty);
-			send_text(fd, 'T', "still running after %.1f s; killed", rq->timeout);
-			goto done;
-		}
-		if (ssh_channel_is_eof(ch)) {
-			ssh_channel_poll_timeout(ch, 50, 0);
-			ssh_channel_get_exit_status(ch);
-		} else {
-			struct pollfd pfd[2] = {{ssh_get_fd(s), POLLIN, 0}, {fd, POLLIN, 0}};
-
-			poll(pfd, 2, 1000);
-		}
-	}
-finished:
-	if (ei.signal != NULL)
-		send_text(fd, 's', "%s", ei.signal);
-	else if (ei.got_status)
-		send_text(fd, 'X', "%d", ei.status);
-	mux_send(fd, 'd', NULL, 0);
-done:
-	/*
-	 * A channel closed before the server's close stays in the session
-	 * after ssh_channel_free, and the main thread's poke may yet read an
-	 * exit status or close for it: the callbacks on this stack must go.
-	 */
-	ssh_remove_channel_callbacks(ch, &cb);
-	if (ssh_channel_is_open(ch))
-		ssh_channel_close(ch);
-	ssh_channel_free(ch);
-	free(ei.signal);
-	free(buf);
+	memset(&run, 0, sizeof run);
+	run.name = rq->name ? rq->name : k->key;
+	run.command = rq->command;
+	run.tty = rq->tty;
+	run.env = xcalloc(rq->nenv + 1, sizeof *run.env);
+	for (i = 0; i < rq->nenv; i++)
+		run.env[i] = rq->env[i];
+	run.nenv = rq->nenv;
+	run.stdin_data = rq->has_stdin ? (rq->in.p ? rq->in.p : "") : NULL;
+	run.stdin_len = rq->in.len;
+	run.timeout = rq->timeout;
+	run.alive_interval = rq->alive_interval;
+	run.alive_count = rq->alive_count;
+	run.sudo = rq->has_sudo ? &rq->sudo : NULL;
+	exec_channel(k->s, &run, &sk, &out);
+	exec_request_free(&run);
+	outcome_clear(&out);
 }
 
 static struct kept *
@@ -460,6 +401,15 @@ list_keys(int fd)
 	mux_send(fd, 'E', NULL, 0);
 }
 
+/* A frame's text becomes a field of the request, replacing an earlier one. */
+static void
+take_text(char **field, char **data)
+{
+	free(*field);
+	*field = *data;
+	*data = NULL;
+}
+
 static void *
 serve(void *arg)
 {
@@ -484,24 +434,37 @@ serve(void *arg)
 			mux_send(fd, 'E', NULL, 0);
 			goto out;
 		case 'k':
-			free(rq.key);
-			rq.key = data;
-			data = NULL;
+			take_text(&rq.key, &data);
 			break;
 		case 'c':
-			free(rq.command);
-			rq.command = data;
-			data = NULL;
+			take_text(&rq.command, &data);
 			break;
 		case 'p': {
 			int tty = 0, in = 0;
 
-			if (sscanf(data, "%d %d %lf %lf", &tty, &in, &rq.timeout, &rq.persist) != 4)
+			if (sscanf(data, "%d %d %lf %lf %lf %d", &tty, &in, &rq.timeout,
+			            &rq.persist, &rq.alive_interval, &rq.alive_count) != 6)
 				goto out;
 			rq.tty = tty != 0;
 			rq.has_stdin = in != 0;
 			break;
 		}
+		case 'n':
+			take_text(&rq.name, &data);
+			break;
+		case 'P':
+			if (len != 2 * SUDO_MARKER_LEN + 1 || data[SUDO_MARKER_LEN] != ' ')
+				goto out;
+			memcpy(rq.sudo.prompt, data, SUDO_MARKER_LEN);
+			memcpy(rq.sudo.ok, data + SUDO_MARKER_LEN + 1, SUDO_MARKER_LEN);
+			rq.sudo.prompt[SUDO_MARKER_LEN] = rq.sudo.ok[SUDO_MARKER_LEN] = '\0';
+			rq.has_sudo = true;
+			break;
+		case 'v':
+			rq.env = xreallocarray(rq.env, rq.nenv + 1, sizeof *rq.env);
+			rq.env[rq.nenv++] = data;
+			data = NULL;
+			break;
 		case 'i':
 			buf_append(&rq.in, data, len);
 			break;
@@ -519,6 +482,10 @@ out:
 	free(data);
 	free(rq.key);
 	free(rq.command);
+	free(rq.name);
+	while (rq.nenv > 0)
+		free(rq.env[--rq.nenv]);
+	free(rq.env);
 	buf_free(&rq.in);
 	close(fd);
 	pthread_mutex_lock(&lock);

@@ -6,11 +6,13 @@
  * sessions it holds and keeps a sorted table key -> socket; a socket nobody
  * answers on is a keeper that died and is removed.  Workers then read the
  * table without a lock.  mux_run opens a connection to the keeper of the
- * host's key, sends the request and turns the frames that come back into
- * exec_run's result: the same output calls, the same error kinds.  Only a
- * keeper's "not held" (no channel was opened, so no command started) lets
- * the caller connect afresh; anything after the keeper's "started" is the
- * command's result, never retried.
+ * host's key, sends the run request the caller decided (exec_request) and
+ * feeds the frames that come back to the host's sink, as exec_channel
+ * would: the keeper runs the request with exec_channel itself, so output,
+ * status, error kinds and the started fact are the cold path's own.  Only
+ * a keeper's "not held" (nothing started) lets the caller connect afresh;
+ * anything after the keeper's "started" is the command's result, never
+ * retried.
  */
 #include "config.h"
 
@@ -400,6 +402,12 @@ find(const char *key)
 	return lo < table.n && strcmp(table.v[lo].key, key) == 0 ? &table.v[lo] : NULL;
 }
 
+bool
+mux_any(void)
+{
+	return table.n > 0;
+}
+
 const char *
 mux_lookup(const char *key)
 {
@@ -430,19 +438,100 @@ wait_frame(int fd)
 	}
 }
 
-int
-mux_run(struct host *h, const struct options *o, const struct exec_params *p, struct outcome *out,
-        double *again)
+void
+mux_send_done(int fd, const struct outcome *out, const struct run_exit *ex)
 {
+	char *text = xasprintf("%s %d %d\n%s\n%s", errkind_name(out->kind), out->started ? 1 : 0,
+	        ex->got_status && ex->signal == NULL ? ex->status : -1,
+	        ex->signal != NULL ? ex->signal : "", out->error != NULL ? out->error : "");
+
+	mux_send(fd, 'D', text, strlen(text));
+	free(text);
+}
+
+int
+mux_parse_done(char *data, struct outcome *out, struct run_exit *ex)
+{
+	char kind[32], *sig, *detail;
+	int started, status;
+	enum err_kind k;
+
+	if (sscanf(data, "%31s %d %d", kind, &started, &status) != 3 ||
+	        (k = errkind_by_name(kind)) == EK__COUNT || (sig = strchr(data, '\n')) == NULL ||
+	        (detail = strchr(sig + 1, '\n')) == NULL)
+		return -1;
+	sig++;
+	*detail++ = '\0';
+	outcome_clear(out);
+	if (k != EK_NONE)
+		outcome_set(out, k, PHASE_RUN, "%s", detail);
+	out->started = started != 0;
+	ex->signal = *sig != '\0' ? xstrdup(sig) : NULL;
+	ex->got_status = ex->signal != NULL || status >= 0;
+	ex->status = status;
+	return 0;
+}
+
+/* The request's frames: what exec_channel needs, decided here, then "go". */
+static int
+send_request(int fd, const char *key, const struct run_request *rq, const struct options *o)
+{
+	char opts[2 * SUDO_MARKER_LEN + 2 > 160 ? 2 * SUDO_MARKER_LEN + 2 : 160];
+	size_t len, off, i;
+
+	snprintf(opts, sizeof opts, "%d %d %.3f %.3f %.3f %d", rq->tty ? 1 : 0,
+	        rq->stdin_data != NULL, rq->timeout, o->persist, rq->alive_interval,
+	        rq->alive_count);
+	if (mux_send(fd, 'k', key, strlen(key)) < 0 ||
+	        mux_send(fd, 'c', rq->command, strlen(rq->command)) < 0 ||
+	        mux_send(fd, 'n', rq->name, strlen(rq->name)) < 0 ||
+	        mux_send(fd, 'p', opts, strlen(opts)) < 0)
+		return -1;
+	for (i = 0; i < rq->nenv; i++) {
+		if (mux_send(fd, 'v', rq->env[i], strlen(rq->env[i])) < 0)
+			return -1;
+	}
+	/* --sudo's markers; never its password (attempt.c sends no such run here). */
+	if (rq->sudo != NULL) {
+		snprintf(opts, sizeof opts, "%s %s", rq->sudo->prompt, rq->sudo->ok);
+		if (mux_send(fd, 'P', opts, strlen(opts)) < 0)
+			return -1;
+	}
+	for (off = 0; rq->stdin_data != NULL && off < rq->stdin_len; off += len) {
+		len = rq->stdin_len - off > 65536 ? 65536 : rq->stdin_len - off;
+		if (mux_send(fd, 'i', rq->stdin_data + off, len) < 0)
+			return -1;
+	}
+	return mux_send(fd, 'g', NULL, 0);
+}
+
+/* The keeper's "started": who the kept session logged in as ("user\nport"). */
+static void
+kept_started(struct host *h, char *data)
+{
+	char *nl = strchr(data, '\n');
+
+	pthread_mutex_lock(&h->lock);
+	free(h->login_user);
+	if (nl != NULL)
+		*nl = '\0';
+	h->login_user = xstrdup(data);
+	h->login_port = nl != NULL ? atoi(nl + 1) : 22;
+	pthread_mutex_unlock(&h->lock);
+	log_msg(LOG_DEBUG, "%s: running over a kept session", h->name);
+}
+
+int
+mux_run(struct host *h, const struct options *o, const struct run_request *rq,
+        const struct run_sink *sk, struct outcome *out, double *again)
+{
+	struct run_exit ex = {false, -1, NULL};
 	char *key, *data = NULL, *nl;
 	const char *path;
-	char type, opts[128];
-	size_t len, off;
-	bool started = false, got_status = false;
+	char type;
+	size_t len;
 	int fd = -1, rc = MUX_NOT_HELD, w;
 
-	if (table.n == 0)
-		return MUX_NOT_HELD; /* no keeper: not even the key's stat calls */
 	key = mux_key(h, o);
 	path = mux_lookup(key);
 	if (path == NULL) {
@@ -452,104 +541,67 @@ mux_run(struct host *h, const struct options *o, const struct exec_params *p, st
 			*again = f->idle;
 		goto out;
 	}
-	if ((fd = keeper_connect(path)) < 0)
+	if ((fd = keeper_connect(path)) < 0 || send_request(fd, key, rq, o) < 0)
 		goto out;
-	snprintf(opts, sizeof opts, "%d %d %.3f %.3f", p->tty ? 1 : 0, p->stdin_data != NULL,
-	        p->timeout, o->persist);
-	if (mux_send(fd, 'k', key, strlen(key)) < 0 ||
-	        mux_send(fd, 'c', p->command, strlen(p->command)) < 0 ||
-	        mux_send(fd, 'p', opts, strlen(opts)) < 0)
-		goto out;
-	for (off = 0; p->stdin_data != NULL && off < p->stdin_len; off += len) {
-		len = p->stdin_len - off > 65536 ? 65536 : p->stdin_len - off;
-		if (mux_send(fd, 'i', p->stdin_data + off, len) < 0)
-			goto out;
-	}
-	if (mux_send(fd, 'g', NULL, 0) < 0)
-		goto out;
+	out->started = false;
 	for (;;) {
 		w = wait_frame(fd);
 		if (w > 0) {
 			/* The keeper kills the remote command when told or when we go. */
 			mux_send(fd, 'x', NULL, 0);
-			if (started) {
+			if (out->started) {
 				outcome_set(out, EK_CANCELLED, PHASE_RUN,
 				        "interrupted; remote command killed");
-				rc = -1;
+				break;
 			}
 			goto out;
 		}
 		free(data);
 		if (w < 0 || mux_recv(fd, &type, &data, &len) < 0) {
 			data = NULL;
-			if (started) {
+			if (out->started) {
 				outcome_set(out, EK_CHANNEL, PHASE_RUN,
 				        "the keeper went away while the command ran");
-				rc = -1;
+				break;
 			}
 			goto out;
 		}
-		switch (type) {
-		case 'N':
+		if (type == 'N') {
 			/* "IDLE reason": IDLE > 0 when the kept session died. */
 			*again = strtod(data, &nl);
 			log_msg(LOG_VERBOSE, "%s: warm run: %s; connecting afresh", h->name,
 			        *nl == ' ' ? nl + 1 : nl);
 			goto out;
-		case 'A':
-			/* "user\nport": who the kept session logged in as. */
-			started = true;
-			rc = -1;
-			nl = strchr(data, '\n');
-			pthread_mutex_lock(&h->lock);
-			free(h->login_user);
-			if (nl != NULL)
-				*nl = '\0';
-			h->login_user = xstrdup(data);
-			h->login_port = nl != NULL ? atoi(nl + 1) : 22;
-			pthread_mutex_unlock(&h->lock);
+		}
+		/* From here the keeper's run is this attempt's: its end is the host's. */
+		rc = -1;
+		if (type == 'A') {
+			kept_started(h, data);
 			host_phase(h, PHASE_RUN, wait_now());
 			output_host_start(h);
-			log_msg(LOG_DEBUG, "%s: running over a kept session", h->name);
-			break;
-		case 'o':
-		case 'e':
-			if (started && len > 0)
-				output_host_data(h, type == 'e', data, len);
-			break;
-		case 's':
-			h->exit_signal = xstrdup(data); /* escaped by the keeper */
-			outcome_set(out, EK_SIGNAL, PHASE_RUN, "killed by signal %s", data);
-			got_status = true;
-			break;
-		case 'X':
-			h->exit_code = atoi(data);
-			if (h->exit_code != 0)
-				outcome_set(out, EK_EXIT_NONZERO, PHASE_RUN,
-				        "exited with status %d", h->exit_code);
-			got_status = true;
-			break;
-		case 'T':
-			outcome_set(out, EK_COMMAND_TIMEOUT, PHASE_RUN, "%s", data);
-			rc = -1;
-			goto out;
-		case 'F':
-			/* Even before "started": an exec request may have left. */
-			outcome_set(out, EK_CHANNEL, PHASE_RUN, "%s", data);
-			rc = -1;
-			goto out;
-		case 'd':
-			if (got_status)
-				rc = 0;
-			else
+			out->started = true;
+			if (sk->started != NULL)
+				sk->started(sk->ctx);
+		} else if ((type == 'o' || type == 'e') && out->started && len > 0) {
+			sk->data(sk->ctx, type == 'e', data, len);
+		} else if (type == 'D') {
+			if (mux_parse_done(data, out, &ex) < 0)
 				outcome_set(out, EK_CHANNEL, PHASE_RUN,
-				        "channel closed without an exit status");
-			goto out;
-		default:
+				        "the keeper's answer was not understood");
+			else if (ex.got_status &&
+			         (out->kind == EK_NONE || out->kind == EK_EXIT_NONZERO ||
+			                 out->kind == EK_SIGNAL))
+				rc = 0;
 			break;
 		}
 	}
+	/* As exec_channel ends a cold run: the host's sink gets the end. */
+	if (sk->done != NULL)
+		sk->done(sk->ctx, out, &ex);
+	if (rc == MUX_NOT_HELD)
+		rc = -1;
 out:
+	free(ex.signal);
 	free(data);
 	free(key);
 	if (fd >= 0)

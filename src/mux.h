@@ -1,7 +1,7 @@
 /*
  * mux.h - the client side of warm runs: finding the user's keepers
  * (keeper.c), asking which sessions they hold, and running a host's command
- * over a kept session so that it looks like exec_run's result.
+ * over a kept session into the host's sink, as exec_channel would.
  *
  * Also the framing both sides speak over the Unix socket: a frame is one type
  * byte, a 4-byte big-endian length and that many bytes.
@@ -40,16 +40,26 @@ void mux_init(const struct options *o);
 void mux_free(void);
 /* Tell every keeper to close its sessions and leave; returns how many were told. */
 int mux_stop_all(void);
+/* Whether any keeper holds a session (before that, a host's settings need not be evaluated). */
+bool mux_any(void);
 /* Whether a keeper holds key; if so its socket path (valid until mux_free). */
 const char *mux_lookup(const char *key);
 /*
- * Run p's command on h over a kept session.  MUX_NOT_HELD when no keeper
- * holds it or the keeper could not open a channel (nothing was started: the
- * caller connects afresh; *again is then the kept session's idle duration
- * when it died, so the new one replaces it, else 0); else exec_run's result.
+ * Run rq on h over a kept session, its events to sk as exec_channel gives
+ * them.  MUX_NOT_HELD when no keeper holds it or the keeper could not start
+ * the command on it (nothing was started: the caller connects afresh;
+ * *again is then the kept session's idle duration when it died, so the new
+ * one replaces it, else 0); else exec_channel's result.
  */
-int mux_run(struct host *h, const struct options *o, const struct exec_params *p,
-        struct outcome *out, double *again);
+int mux_run(struct host *h, const struct options *o, const struct run_request *rq,
+        const struct run_sink *sk, struct outcome *out, double *again);
+/*
+ * A run's end as a frame ('D'): the kind by its errkind name, whether the
+ * command started, the exit status or signal, the detail.
+ */
+void mux_send_done(int fd, const struct outcome *out, const struct run_exit *ex);
+/* Read a 'D' frame's text (modified) into out and ex (its signal malloc'd); -1 when bad. */
+int mux_parse_done(char *data, struct outcome *out, struct run_exit *ex);
 
 /* Framing, for both sides.  Return 0, or -1 on a closed or failed socket. */
 int mux_send(int fd, char type, const void *data, size_t len);

@@ -964,7 +964,7 @@ diff_groups(const struct gather_item *items, size_t n)
 static bool
 host_ran(const struct host *h)
 {
-	return h->kind == EK_NONE || errkind_info(h->kind)->phase == PHASE_RUN;
+	return h->kind == EK_NONE || host_started(h);
 }
 
 /* --gather: hosts with identical output under one folded list, with counts. */

@@ -36,23 +36,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <time.h>
 
+#include "attempt.h"
 #include "backoff.h"
 #include "cancel.h"
-#include "connect.h"
-#include "exec.h"
 #include "jump.h"
-#include "keeper.h"
 #include "limiter.h"
 #include "log.h"
-#include "mux.h"
 #include "output.h"
 #include "pool.h"
 #include "sudo.h"
-#include "template.h"
-#include "transfer.h"
 #include "wait.h"
 #include "xmalloc.h"
 
@@ -69,8 +63,7 @@
 
 struct pool {
 	const struct pool_params *params;
-	struct connect_params cparams;
-	struct exec_params eparams;
+	struct attempt_job job;
 	struct sudo_markers sudo;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -90,13 +83,7 @@ struct pool {
 	char *stopped;    /* why the run stopped, or NULL */
 	struct worker *workers;
 	size_t nworkers;
-	/*
-	 * The live view: each host's session, kept after its command for the
-	 * next `:` (by host index; only the worker holding the host touches its
-	 * slot), and the number of the latest run.
-	 */
-	struct conn **kept;
-	unsigned runs;
+	unsigned runs; /* the live view: the number of the latest run */
 };
 
 struct worker {
@@ -171,7 +158,7 @@ pool_next_batch(struct pool *pl)
 static void
 pool_skip(struct host **v, size_t n, const char *why)
 {
-	struct outcome out = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
+	struct outcome out = OUTCOME_INIT;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -333,113 +320,15 @@ pool_done(struct pool *pl, struct host *h, enum err_kind kind)
 	pthread_mutex_unlock(&pl->lock);
 }
 
-/*
- * The running phase on an authenticated session: the command or the
- * transfer, with --template's tokens replaced for this host.
- */
-static int
-pool_run_host(struct pool *pl, struct conn *c, struct host *h, const struct exec_params *e,
-        struct outcome *out)
-{
-	const struct pool_params *p = pl->params;
-	struct exec_params ep = *e;
-	int rc;
-	struct transfer_plan plan;
-	char *hostname = NULL, *s = NULL, *line = NULL;
-
-	if (p->opts->template) {
-		/* HostName as ssh_config made it for this session. */
-		if (ssh_options_get(c->session, SSH_OPTIONS_HOST, &hostname) != SSH_OK)
-			hostname = NULL;
-	}
-	if (p->plan != NULL && p->opts->template) {
-		plan = *p->plan;
-		s = template_expand(plan.mode == XFER_COPY ? plan.dest : plan.rsrc, h, hostname);
-		if (plan.mode == XFER_COPY)
-			plan.dest = s;
-		else
-			plan.rsrc = s;
-		rc = transfer_run(c, h, &plan, out);
-	} else if (p->plan != NULL) {
-		rc = transfer_run(c, h, p->plan, out);
-	} else {
-		if (p->opts->template)
-			ep.command = s = template_expand(ep.command, h, hostname);
-		if (ep.sudo != NULL)
-			ep.command = line = sudo_command(ep.sudo, ep.command);
-		rc = exec_run(c, h, &ep, out);
-	}
-	free(line);
-	free(s);
-	ssh_string_free_char(hostname);
-	return rc;
-}
-
-/*
- * After a command ran: with the view up the session waits for its next `:`
- * (true), else a keeper may take it (--persist).  Else the caller closes it.
- */
-static bool
-pool_keep(struct pool *pl, struct conn *c, struct host *h, double again)
-{
-	struct conn *kc;
-
-	if (pl->kept == NULL)
-		return keeper_hold(c, h, pl->params->opts, again);
-	kc = xmalloc(sizeof *kc);
-	*kc = *c;
-	/* libssh holds a pointer to the callbacks: to the copy that stays. */
-	ssh_set_callbacks(kc->session, &kc->callbacks);
-	pl->kept[h->index] = kc;
-	return true;
-}
-
-/*
- * Whether the server closed a kept session (its socket reads EOF): nothing
- * is started on it then, and the host connects afresh.  Data waiting (a
- * keepalive, a late close) is no sign either way: it counts as open.
- */
-static bool
-kept_closed(struct conn *kc)
-{
-	int fd = ssh_get_fd(kc->session);
-	char b;
-
-	return !ssh_is_connected(kc->session) || fd < 0 ||
-	       recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
-}
-
-/* The next `:` command on the session h kept. */
-static void
-pool_rerun(struct pool *pl, struct host *h, struct conn *kc, const struct exec_params *ep)
-{
-	struct outcome out = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
-
-	enum err_kind kind;
-
-	pl->kept[h->index] = NULL;
-	output_host_start(h);
-	if (pool_run_host(pl, kc, h, ep, &out) != 0 || !pool_keep(pl, kc, h, 0))
-		connect_close(kc);
-	free(kc);
-	host_attempt_end(h, out.kind, out.phase, out.error, wait_now());
-	kind = out.kind;
-	pool_finish(h, &out);
-	pool_done(pl, h, kind);
-}
-
 /* One attempt at h; requeues it for a retry or finishes it. */
 static void
 pool_attempt(struct worker *w, struct host *h)
 {
 	struct pool *pl = w->pool;
 	const struct options *o = pl->params->opts;
-	struct outcome out = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
-	const struct exec_params *ep = &pl->eparams;
-	struct exec_params rp;
-	struct conn c;
+	struct outcome out = OUTCOME_INIT;
 	enum err_kind kind;
-	double delay, again = 0;
+	double delay;
 	char at[HOST_ATTEMPT_TEXT];
 	unsigned n;
 
@@ -448,54 +337,7 @@ pool_attempt(struct worker *w, struct host *h)
 	        host_attempt_text(h, o->retries, at, sizeof at));
 	/* libssh's lines of this attempt (-vvv) name the host. */
 	log_libssh_thread(h->name);
-	if (h->run_command != NULL) {
-		/* A `:` command of the view: no stdin (it went to the first). */
-		rp = pl->eparams;
-		rp.command = h->run_command;
-		rp.stdin_data = NULL;
-		rp.stdin_len = 0;
-		ep = &rp;
-	}
-	if (pl->kept != NULL && pl->kept[h->index] != NULL) {
-		if (!kept_closed(pl->kept[h->index])) {
-			pool_rerun(pl, h, pl->kept[h->index], ep);
-			return;
-		}
-		log_msg(LOG_VERBOSE, "%s: the server closed the session kept open; connecting",
-		        h->name);
-		connect_close(pl->kept[h->index]);
-		free(pl->kept[h->index]);
-		pl->kept[h->index] = NULL;
-	}
-
-	/*
-	 * Warm runs: a keeper's session first; nothing started there means
-	 * connect afresh.  --template and --sudo change the command per host
-	 * on the session: those runs connect afresh.
-	 */
-	if (pl->params->plan == NULL && !o->template && ep->sudo == NULL &&
-	        mux_run(h, o, ep, &out, &again) != MUX_NOT_HELD) {
-		host_attempt_end(h, out.kind, out.phase, out.error, wait_now());
-		kind = out.kind;
-		pool_finish(h, &out);
-		pool_done(pl, h, kind);
-		return;
-	}
-	if (connect_host(&c, h, &pl->cparams, &out) == 0) {
-		int rc;
-
-		output_host_start(h);
-		rc = pool_run_host(pl, &c, h, ep, &out);
-		connect_note_via(&c, &out);
-		if (rc != 0 || !pool_keep(pl, &c, h, again))
-			connect_close(&c);
-		host_attempt_end(h, out.kind, out.phase, out.error, wait_now());
-		kind = out.kind;
-		pool_finish(h, &out);
-		pool_done(pl, h, kind);
-		return;
-	}
-	host_attempt_end(h, out.kind, out.phase, out.error, wait_now());
+	attempt_run(&pl->job, h, &out);
 	if (outcome_retried(&out) && n <= (unsigned)o->retries && !cancel_requested()) {
 		delay = backoff_delay(
 		        o->backoff_base, o->backoff_cap, h->attempts - 1, backoff_random(&w->rng));
@@ -526,7 +368,7 @@ worker_main(void *arg)
 static void
 pool_cancel_rest(const struct pool_params *p)
 {
-	struct outcome out = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
+	struct outcome out = OUTCOME_INIT;
 	size_t i;
 
 	for (i = 0; i < p->n; i++) {
@@ -568,19 +410,21 @@ pool_start(const struct pool_params *p, bool stay_open)
 	pl->open = stay_open;
 	pl->runs = 1;
 	if (stay_open && p->plan == NULL)
-		pl->kept = xcalloc(p->n ? p->n : 1, sizeof *pl->kept);
-	pl->cparams.opts = p->opts;
-	pl->cparams.password = p->password;
-	pl->cparams.jump = p->opts->jump;
-	pl->eparams.command = p->opts->command;
-	pl->eparams.tty = p->opts->tty;
-	pl->eparams.stdin_data = p->stdin_data;
-	pl->eparams.stdin_len = p->stdin_len;
-	pl->eparams.timeout = p->opts->command_timeout;
+		pl->job.kept = xcalloc(p->n ? p->n : 1, sizeof *pl->job.kept);
+	pl->job.opts = p->opts;
+	pl->job.plan = p->plan;
+	pl->job.cparams.opts = p->opts;
+	pl->job.cparams.password = p->password;
+	pl->job.cparams.jump = p->opts->jump;
+	pl->job.eparams.command = p->opts->command;
+	pl->job.eparams.tty = p->opts->tty;
+	pl->job.eparams.stdin_data = p->stdin_data;
+	pl->job.eparams.stdin_len = p->stdin_len;
+	pl->job.eparams.timeout = p->opts->command_timeout;
 	if (p->opts->sudo) {
 		sudo_markers_make(&pl->sudo);
-		pl->eparams.sudo = &pl->sudo;
-		pl->eparams.sudo_password = p->password;
+		pl->job.eparams.sudo = &pl->sudo;
+		pl->job.eparams.sudo_password = p->password;
 	}
 	pl->nbatches = pool_plan_batches(p);
 	pl->batch_end = p->n;
@@ -665,7 +509,7 @@ pool_command(struct pool *pl, struct host **hosts, size_t n, const char *command
 	double now = wait_now();
 
 	pthread_mutex_lock(&pl->lock);
-	if (!pl->open || pl->kept == NULL || cancel_requested())
+	if (!pl->open || pl->job.kept == NULL || cancel_requested())
 		goto out;
 	pl->runs++;
 	for (i = 0; i < n; i++) {
@@ -710,15 +554,7 @@ pool_wait(struct pool *pl)
 	for (i = 0; i < pl->nworkers; i++)
 		pthread_join(pl->workers[i].thread, NULL);
 	pool_cancel_rest(pl->params);
-	for (i = 0; pl->kept != NULL && i < pl->params->n; i++) {
-		struct conn *kc = pl->kept[i];
-
-		if (kc != NULL && (cancel_requested() || !keeper_hold(kc, pl->params->hosts[i],
-		                                                 pl->params->opts, 0)))
-			connect_close(kc);
-		free(kc);
-	}
-	free(pl->kept);
+	attempt_release(&pl->job, pl->params->hosts, pl->params->n);
 	/* No target uses a jump session any more. */
 	jump_shutdown();
 	limiter_free();

@@ -12,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "output.h"
 #include "sudo.h"
 #include "xmalloc.h"
 
@@ -73,10 +72,13 @@ sudo_command(const struct sudo_markers *m, const char *command)
 }
 
 void
-sudo_filter_init(struct sudo_filter *f, const struct sudo_markers *m)
+sudo_filter_init(struct sudo_filter *f, const struct sudo_markers *m,
+        void (*emit)(void *ctx, bool is_stderr, const char *p, size_t n), void *ctx)
 {
 	memset(f, 0, sizeof *f);
 	f->m = m;
+	f->emit = emit;
+	f->ctx = ctx;
 	buf_init(&f->held[0]);
 	buf_init(&f->held[1]);
 }
@@ -97,32 +99,32 @@ partial_tail(const char *p, size_t n, const char *mk)
 }
 
 static void
-emit(struct host *h, bool is_stderr, const char *p, size_t n)
+emit(struct sudo_filter *f, bool is_stderr, const char *p, size_t n)
 {
 	if (n > 0)
-		output_host_data(h, is_stderr, p, n);
+		f->emit(f->ctx, is_stderr, p, n);
 }
 
 /* Everything held, on both streams, goes out: the markers are behind us. */
 static void
-release(struct sudo_filter *f, struct host *h)
+release(struct sudo_filter *f)
 {
 	int s;
 
 	for (s = 0; s < 2; s++) {
-		emit(h, s == 1, f->held[s].p, f->held[s].len);
+		emit(f, s == 1, f->held[s].p, f->held[s].len);
 		buf_reset(&f->held[s]);
 	}
 }
 
 unsigned
-sudo_filter_data(struct sudo_filter *f, struct host *h, bool is_stderr, const char *data, size_t n)
+sudo_filter_data(struct sudo_filter *f, bool is_stderr, const char *data, size_t n)
 {
 	struct buf *held = &f->held[is_stderr];
 	unsigned ev = 0;
 
 	if (f->accepted) {
-		emit(h, is_stderr, data, n);
+		emit(f, is_stderr, data, n);
 		return 0;
 	}
 	buf_append(held, data, n);
@@ -141,7 +143,7 @@ sudo_filter_data(struct sudo_filter *f, struct host *h, bool is_stderr, const ch
 		pp = memmem(p, held->len, f->m->prompt, SUDO_MARKER_LEN);
 		ok = memmem(p, held->len, f->m->ok, SUDO_MARKER_LEN);
 		if (pp != NULL && (ok == NULL || pp < ok)) {
-			emit(h, is_stderr, p, (size_t)(pp - p));
+			emit(f, is_stderr, p, (size_t)(pp - p));
 			buf_consume(held, (size_t)(pp - p) + SUDO_MARKER_LEN);
 			f->prompts++;
 			/* With a pty sudo ends the no-echo line itself. */
@@ -150,17 +152,17 @@ sudo_filter_data(struct sudo_filter *f, struct host *h, bool is_stderr, const ch
 			continue;
 		}
 		if (ok != NULL) {
-			emit(h, is_stderr, p, (size_t)(ok - p));
+			emit(f, is_stderr, p, (size_t)(ok - p));
 			buf_consume(held, (size_t)(ok - p) + SUDO_MARKER_LEN);
 			f->accepted = true;
-			release(f, h);
+			release(f);
 			return ev | SUDO_EV_ACCEPTED;
 		}
 		keep = partial_tail(p, held->len, f->m->prompt);
 		k = partial_tail(p, held->len, f->m->ok);
 		if (k > keep)
 			keep = k;
-		emit(h, is_stderr, p, held->len - keep);
+		emit(f, is_stderr, p, held->len - keep);
 		buf_consume(held, held->len - keep);
 		break;
 	}
@@ -168,9 +170,9 @@ sudo_filter_data(struct sudo_filter *f, struct host *h, bool is_stderr, const ch
 }
 
 void
-sudo_filter_end(struct sudo_filter *f, struct host *h)
+sudo_filter_end(struct sudo_filter *f)
 {
-	release(f, h);
+	release(f);
 	buf_free(&f->held[0]);
 	buf_free(&f->held[1]);
 }

@@ -23,7 +23,6 @@
 #include <stddef.h>
 
 #include "buf.h"
-#include "host.h"
 
 #define SUDO_MARKER_LEN 32
 
@@ -50,16 +49,19 @@ struct sudo_filter {
 	unsigned prompts;    /* times sudo asked */
 	bool accepted;       /* OK was seen: output passes untouched */
 	bool password_sent;
+	/* Where the output without the markers goes: the run's sink. */
+	void (*emit)(void *ctx, bool is_stderr, const char *p, size_t n);
+	void *ctx;
 };
-void sudo_filter_init(struct sudo_filter *f, const struct sudo_markers *m);
+void sudo_filter_init(struct sudo_filter *f, const struct sudo_markers *m,
+        void (*emit)(void *ctx, bool is_stderr, const char *p, size_t n), void *ctx);
 /*
- * Pass bytes of one stream on to output_host_data without the markers;
+ * Pass bytes of one stream on to f's emit without the markers;
  * returns the SUDO_EV_ bits of what it found.
  */
-unsigned sudo_filter_data(
-        struct sudo_filter *f, struct host *h, bool is_stderr, const char *data, size_t n);
+unsigned sudo_filter_data(struct sudo_filter *f, bool is_stderr, const char *data, size_t n);
 /* The run is over: what is still held (no marker after all) goes out; frees f. */
-void sudo_filter_end(struct sudo_filter *f, struct host *h);
+void sudo_filter_end(struct sudo_filter *f);
 /*
  * Why sudo did not run the command, for the host's error, or NULL: the
  * password was refused, or sudo asked and there was none to give.

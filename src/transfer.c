@@ -870,7 +870,7 @@ transfer_run(struct conn *c, struct host *h, const struct transfer_plan *p, stru
 	connect_alive(c, &alive_interval, &alive_count);
 	if (sftpc_start(&j.s, c->session, deadline, alive_interval, alive_count) < 0)
 		rc = job_fail(&j, "cannot start SFTP", p->mode == XFER_COPY ? p->dest : p->rsrc);
-	else if (p->mode == XFER_COPY)
+	else if ((out->started = true) && p->mode == XFER_COPY) /* files may move from here */
 		rc = run_upload(&j);
 	else
 		rc = run_download(&j);

@@ -294,7 +294,7 @@ row_read(struct view *v, struct host *h, struct row *r, double t)
 		buf_appendf(&r->text, "%s: ", errkind_name(h->kind));
 		if (h->error)
 			escape_terminal(&r->text, h->error, strlen(h->error));
-		if (errkind_info(h->kind)->phase != PHASE_RUN)
+		if (!host_started(h))
 			buf_appendf(&r->text, " (attempt %s)", r->attempt);
 		else if (h->out.len + h->err.len > 0) {
 			buf_appends(&r->text, " \xc2\xb7 ");

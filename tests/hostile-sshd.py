@@ -13,6 +13,9 @@
 #             signal name and as its error message
 #   openfail  refuses the session channel, the hostile text as the reason
 #   disc      prints "disc-out", then disconnects with the hostile text
+#   nostatus  prints "nostatus-out", then closes the channel without an exit
+#             status or signal (the command started and its end is unknown);
+#             the server prints "exec nostatus" on its stdout for each one
 # and every user's SFTP subsystem fails each request (SSH_FX_FAILURE) with
 # the hostile text as the status message.
 # --banner also puts the hostile text in the SSH version line and in the
@@ -157,6 +160,11 @@ def serve(conn, key, banner):
         if server.user == "sig":
             chan.sendall(b"sig-out\n")
             exit_signal(chan, HOSTILE, HOSTILE)
+            chan.shutdown_write()
+            chan.close()
+        elif server.user == "nostatus":
+            print("exec nostatus", flush=True)
+            chan.sendall(b"nostatus-out\n")
             chan.shutdown_write()
             chan.close()
         elif server.user == "disc":

@@ -206,6 +206,21 @@ test_attempt_text(void)
 	host_free(h);
 }
 
+/* End h's attempt as a worker would. */
+static void
+end_attempt(struct host *h, enum err_kind kind, enum phase phase, const char *error, bool started,
+        double now)
+{
+	struct outcome out = OUTCOME_INIT;
+
+	out.kind = kind;
+	out.phase = phase;
+	out.error = xstrdup(error);
+	out.started = started;
+	host_attempt_end(h, &out, now);
+	outcome_clear(&out);
+}
+
 static void
 test_host_life(void)
 {
@@ -219,14 +234,14 @@ test_host_life(void)
 	ok(h->phase_ms[PHASE_CONNECT] == 250 && h->phase_ms[PHASE_BANNER] == 750 &&
 	                h->state == HOST_RUNNING,
 	        "host: each phase's time is closed when the next opens; run is running");
-	host_attempt_end(h, EK_BANNER_TIMEOUT, PHASE_BANNER, "late", 102.0);
+	end_attempt(h, EK_BANNER_TIMEOUT, PHASE_BANNER, "late", false, 102.0);
 	ok(h->history[0].kind == EK_BANNER_TIMEOUT && h->history[0].elapsed == 2.0 &&
 	                strcmp(h->history[0].error, "late") == 0,
 	        "host: the attempt is in the history with its time");
 	host_retry_wait(h, 105.0, 102.0);
 	ok(h->state == HOST_RETRY_WAIT && h->ready_at == 105.0, "host: retry-wait until due");
 	ok(host_attempt_begin(h, 105.0) == 2 && h->started == 100.0, "host: the second attempt");
-	host_attempt_end(h, EK_AUTH_DENIED, PHASE_AUTH, "no", 106.0);
+	end_attempt(h, EK_AUTH_DENIED, PHASE_AUTH, "no", false, 106.0);
 	host_finish(h, EK_AUTH_DENIED, xstrdup("no"), 106.0);
 	ok(h->state == HOST_FAILED && h->finished == 106.0 && strcmp(h->error, "no") == 0,
 	        "host: finished failed");
@@ -234,10 +249,22 @@ test_host_life(void)
 	                h->error == NULL && h->kind == EK_NONE,
 	        "host: a host that failed before its command may go round again");
 	ok(host_attempt_begin(h, 107.0) == 1, "host: ...counting its attempts afresh");
-	host_attempt_end(h, EK_EXIT_NONZERO, PHASE_RUN, "exit 1", 108.0);
+	end_attempt(h, EK_EXIT_NONZERO, PHASE_RUN, "exit 1", true, 108.0);
 	host_finish(h, EK_EXIT_NONZERO, NULL, 108.0);
 	ok(!host_retry_round(h, 109.0) && h->state == HOST_FAILED,
 	        "host: a command that ran is never sent round again");
+	host_free(h);
+	/* The kind says nothing of it: a channel failure before or after the exec request. */
+	h = host_new(2, "ch", NULL, 0);
+	host_attempt_begin(h, 10.0);
+	end_attempt(h, EK_CHANNEL, PHASE_RUN, "channel closed without an exit status", true, 11.0);
+	host_finish(h, EK_CHANNEL, NULL, 11.0);
+	ok(!host_retry_round(h, 12.0),
+	        "host: a channel failure after the command started: not again");
+	host_attempt_begin(h, 20.0);
+	end_attempt(h, EK_CHANNEL, PHASE_RUN, "exec request refused", false, 21.0);
+	host_finish(h, EK_CHANNEL, NULL, 21.0);
+	ok(host_retry_round(h, 22.0), "host: a channel refused before the command started: again");
 	host_free(h);
 	h = host_new(1, "c", NULL, 0);
 	host_finish(h, EK_CANCELLED, xstrdup("interrupted before start"), 50.0);

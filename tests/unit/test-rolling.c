@@ -31,6 +31,13 @@ expand(const char *s, const char *want)
 	host_free(h);
 }
 
+/* The filter's output, into the host's as a command's sink would put it. */
+static void
+to_host(void *ctx, bool is_stderr, const char *p, size_t n)
+{
+	output_host_data(ctx, is_stderr, p, n);
+}
+
 /*
  * Feed stream into a fresh filter in pieces of `cut` bytes (all of it at
  * once when cut is 0); the stderr the host keeps must be want, with the
@@ -47,13 +54,13 @@ filter(const struct sudo_markers *m, const char *stream, size_t cut, const char 
 	size_t gl;
 	int same;
 
-	sudo_filter_init(&f, m);
+	sudo_filter_init(&f, m, to_host, h);
 	for (i = 0; i < n; i += step)
-		sudo_filter_data(&f, h, true, stream + i, n - i < step ? n - i : step);
+		sudo_filter_data(&f, true, stream + i, n - i < step ? n - i : step);
 	snprintf(desc, sizeof desc, "filter, pieces of %zu: prompts %u, accepted %d", cut, prompts,
 	        accepted);
 	ok(f.prompts == prompts && (int)f.accepted == accepted, desc);
-	sudo_filter_end(&f, h);
+	sudo_filter_end(&f);
 	snprintf(desc, sizeof desc, "filter, pieces of %zu: the stream without its markers", cut);
 	gl = h->err.len < sizeof got ? (size_t)h->err.len : sizeof got;
 	gl = gl > 0 ? spool_read(&h->err, 0, got, gl) : 0;
