@@ -820,6 +820,20 @@ expand(const char *path)
 	return buf_steal(&b);
 }
 
+/*
+ * Add the file named by the n bytes at name to a list.  "none" (any case) is
+ * no file, as in ssh: never a file called "none" in the current directory,
+ * which another user may have planted there, nor one accept-new creates.
+ */
+static void
+list_add_file(char ***list, size_t *count, const char *name, size_t n)
+{
+	if (n == 4 && strncasecmp(name, "none", 4) == 0)
+		return;
+	*list = xreallocarray(*list, *count + 1, sizeof **list);
+	(*list)[(*count)++] = xstrndup(name, n);
+}
+
 static void
 split(const char *value, const char *const *dflt, char ***list, size_t *n)
 {
@@ -829,10 +843,8 @@ split(const char *value, const char *const *dflt, char ***list, size_t *n)
 	*list = NULL;
 	*n = 0;
 	if (value == NULL) {
-		for (i = 0; dflt[i] != NULL; i++) {
-			*list = xreallocarray(*list, *n + 1, sizeof **list);
-			(*list)[(*n)++] = xstrdup(dflt[i]);
-		}
+		for (i = 0; dflt[i] != NULL; i++)
+			list_add_file(list, n, dflt[i], strlen(dflt[i]));
 		return;
 	}
 	for (;;) {
@@ -842,8 +854,7 @@ split(const char *value, const char *const *dflt, char ***list, size_t *n)
 			break;
 		for (s = p; *p != '\0' && *p != ' ' && *p != '\t'; p++)
 			;
-		*list = xreallocarray(*list, *n + 1, sizeof **list);
-		(*list)[(*n)++] = xstrndup(s, (size_t)(p - s));
+		list_add_file(list, n, s, (size_t)(p - s));
 	}
 }
 
@@ -873,12 +884,10 @@ kh_files_set_lists(
 	size_t i;
 
 	memset(f, 0, sizeof *f);
-	f->user = xcalloc(nuser ? nuser : 1, sizeof *f->user);
 	for (i = 0; i < nuser; i++)
-		f->user[f->nuser++] = xstrdup(user[i]);
-	f->global = xcalloc(nglobal ? nglobal : 1, sizeof *f->global);
+		list_add_file(&f->user, &f->nuser, user[i], strlen(user[i]));
 	for (i = 0; i < nglobal; i++)
-		f->global[f->nglobal++] = xstrdup(global[i]);
+		list_add_file(&f->global, &f->nglobal, global[i], strlen(global[i]));
 }
 
 void
@@ -1419,8 +1428,9 @@ kh_record(const struct kh_files *f, const char *host, unsigned int port, const c
 	if (*st != KH_UNKNOWN)
 		goto out;
 	if (f->nuser == 0 || (path = expand(f->user[0])) == NULL) {
-		*err = xasprintf("no user known_hosts file to write%s%s", f->nuser ? ": " : "",
-		        f->nuser ? f->user[0] : "");
+		*err = f->nuser
+		               ? xasprintf("cannot expand the user known_hosts file %s", f->user[0])
+		               : xstrdup("UserKnownHostsFile is none: no file to record it in");
 		rc = -1;
 		goto out;
 	}

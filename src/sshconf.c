@@ -929,6 +929,19 @@ strip_trailing(char *s)
 }
 
 /* Validate one line; fill its Include.  0, or -1 with ld->err. */
+/* A list of files naming "none" (no file at all) among others: ssh refuses it. */
+static bool
+none_mixed(const struct cline *l)
+{
+	int i;
+
+	for (i = 0; l->argc > 1 && i < l->argc; i++) {
+		if (strcasecmp(l->argv[i], "none") == 0)
+			return true;
+	}
+	return false;
+}
+
 static int
 check_line(struct loader *ld, const char *file, struct cline *l, int depth)
 {
@@ -1100,6 +1113,12 @@ check_line(struct loader *ld, const char *file, struct cline *l, int depth)
 			if (!tokens_ok(l->argv[i], TOKENS_ALL, &bad))
 				goto bad_token;
 		}
+		if (none_mixed(l))
+			goto none_mixed;
+		break;
+	case K_GLOBALKH:
+		if (none_mixed(l))
+			goto none_mixed;
 		break;
 	case K_KEX:
 	case K_CIPHERS:
@@ -1142,6 +1161,9 @@ bad_value:
 	return load_error(ld, file, l->lineno, "unsupported option \"%s\" for %s", a0, kwname);
 bad_token:
 	return load_error(ld, file, l->lineno, "%s: unknown token %%%c", kwname, bad);
+none_mixed:
+	return load_error(
+	        ld, file, l->lineno, "keyword %s \"none\" argument must appear alone.", kwname);
 }
 
 static const char *const match_attrs[] = {
