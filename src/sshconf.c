@@ -886,7 +886,57 @@ parse_jump_hop(const char *s, char **user, char **host, int *port)
 }
 
 static bool
-jump_ok(const char *s)
+valid_user(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '-')
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (iscntrl(c) || strchr("'`\";&<>|(){}", c) != NULL)
+			return false;
+		/* no option smuggled in after a blank, no escape of what follows */
+		if ((isspace(c) && s[i + 1] == '-') || (c == '\\' && s[i + 1] == '\0'))
+			return false;
+	}
+	return true;
+}
+
+static bool
+valid_host(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '-')
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (iscntrl(c) || isspace(c) || strchr("'`\"$\\;&<>|(){},", c) != NULL)
+			return false;
+	}
+	return true;
+}
+
+const char *
+sshconf_bad_name(const char *user, const char *host)
+{
+	if (user != NULL && !valid_user(user))
+		return "remote username contains invalid characters";
+	if (host != NULL && !valid_host(host))
+		return "hostname contains invalid characters";
+	return NULL;
+}
+
+/*
+ * A ProxyJump chain: false when a hop is bad.  names, when not NULL, gets
+ * the message of a hop whose user or host sshconf_bad_name refuses (ssh
+ * checks the names of -J, not of ProxyJump: its child ssh does).
+ */
+static bool
+jump_ok(const char *s, const char **names)
 {
 	char *d = xstrdup(s), *p, *u, *h;
 	int port;
@@ -898,6 +948,8 @@ jump_ok(const char *s)
 	}
 	for (p = strtok(d, ","); p != NULL && ok; p = strtok(NULL, ",")) {
 		ok = parse_jump_hop(p, &u, &h, &port);
+		if (ok && names != NULL && (*names = sshconf_bad_name(u, h)) != NULL)
+			ok = false;
 		free(u);
 		free(h);
 	}
@@ -912,9 +964,10 @@ sshconf_jump_hop(const char *s, char **user, char **host, int *port)
 }
 
 bool
-sshconf_jump_ok(const char *s)
+sshconf_jump_ok(const char *s, const char **names)
 {
-	return jump_ok(s);
+	*names = NULL;
+	return jump_ok(s, names);
 }
 
 static int load_file(struct loader *ld, const char *path, int depth, struct cfile **out);
@@ -1015,7 +1068,7 @@ check_line(struct loader *ld, const char *file, struct cline *l, int depth)
 		/* as ssh: a comment ends the value */
 		l->rest[strcspn(l->rest, "#")] = '\0';
 		strip_trailing(l->rest);
-		if (!jump_ok(l->rest))
+		if (!jump_ok(l->rest, NULL))
 			return load_error(ld, file, l->lineno, "Invalid ProxyJump \"%s\"", l->rest);
 		return 0;
 	case K_ACCEPTED:
@@ -2195,6 +2248,7 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 	        "~/.ssh/id_dsa"};
 	struct ev e;
 	char *host = NULL, *x, portbuf[16];
+	const char *bad;
 	struct tokens t;
 	size_t i;
 	int a;
@@ -2202,6 +2256,12 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 	pthread_once(&me.once, me_find);
 	pthread_once(&algos.once, algos_probe);
 	*err = NULL;
+	/* before any Match exec or ProxyCommand could see them through a % token */
+	if ((bad = sshconf_bad_name(user, alias)) != NULL) {
+		memset(o, 0, sizeof *o);
+		*err = xstrdup(bad);
+		return -1;
+	}
 	host_init(o);
 	memset(&e, 0, sizeof e);
 	e.o = o;
