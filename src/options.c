@@ -913,6 +913,15 @@ options_check(struct options *o)
 {
 	const char *bad = NULL;
 
+	struct stat st;
+	size_t i;
+
+	/* ssh's own warning, before anything connects; the host's login notes it again */
+	for (i = 0; i < o->nidentities; i++) {
+		if (stat(o->identities[i], &st) < 0)
+			fprintf(stderr, "shoal: Warning: Identity file %s not accessible: %s.\n",
+			        o->identities[i], strerror(errno));
+	}
 	if (o->user != NULL && (bad = sshconf_bad_name(o->user, NULL)) != NULL)
 		return usage_error("-l (user): %s", bad);
 	if (o->jump != NULL && !sshconf_jump_ok(o->jump, &bad))
