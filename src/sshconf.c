@@ -2083,12 +2083,39 @@ apply_all(struct ev *e)
 	}
 }
 
+/*
+ * ssh's test and canonical form of an address: one getaddrinfo may read as a
+ * number in the AddressFamily asked for (127.1, 0x7f.1 and 2130706433
+ * included), written back as getnameinfo writes it (127.0.0.1).  false: a
+ * name, *host untouched.  The canonical form is the HostName from then on:
+ * -G prints it, %h and known_hosts use it.
+ */
 static bool
-is_addr(const char *s)
+numeric_addr(const struct sshconf_host *o, char **host)
 {
-	unsigned char buf[16];
+	struct addrinfo hints, *res = NULL;
+	char addr[NI_MAXHOST];
+	bool one;
 
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = o->address_family == SSHCONF_AF_INET    ? AF_INET
+	                  : o->address_family == SSHCONF_AF_INET6 ? AF_INET6
+	                                                          : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if (getaddrinfo(*host, "22", &hints, &res) != 0 || res == NULL)
+		return false;
+	one = res->ai_next == NULL;
+	/* as ssh: an address with several answers, or none it can write, stays as given */
+	if (one &&
+	        getnameinfo(res->ai_addr, res->ai_addrlen, addr, sizeof addr, NULL, 0,
+	                NI_NUMERICHOST) == 0 &&
+	        strcasecmp(addr, *host) != 0) {
+		free(*host);
+		*host = xstrdup(addr);
+	}
+	freeaddrinfo(res);
+	return true;
 }
 
 static bool
@@ -2249,6 +2276,7 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 	struct ev e;
 	char *host = NULL, *x, portbuf[16];
 	const char *bad;
+	bool addr;
 	struct tokens t;
 	size_t i;
 	int a;
@@ -2280,13 +2308,14 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 	if (e.err != NULL)
 		goto fail_err;
 	host = o->hostname ? match_host_now(&e) : xstrdup(alias);
-	if (!is_addr(host))
+	addr = numeric_addr(o, &host);
+	if (!addr)
 		lower(host);
 	/* ssh fills these before canonicalising: the final pass cannot change them */
 	DEFAULT(o->canonicalize_hostname, 0);
 	DEFAULT(o->canonicalize_max_dots, 1);
 	DEFAULT(o->canonicalize_fallback_local, 1);
-	if (o->canonicalize_hostname > 0 && !is_addr(host) &&
+	if (o->canonicalize_hostname > 0 && !addr &&
 	        (o->canonicalize_hostname == 2 ||
 	                ((o->proxy_command == NULL || strcasecmp(o->proxy_command, "none") == 0) &&
 	                        (o->jump_host == NULL || strcmp(o->jump_host, "none") == 0))) &&
