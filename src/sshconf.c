@@ -885,9 +885,16 @@ parse_jump_hop(const char *s, char **user, char **host, int *port)
 	return ok;
 }
 
+/*
+ * OpenSSH's rule for a name that may reach a shell: no leading '-', no
+ * control character, none of the shell's quotes and operators; a user may
+ * hold blanks, but none before a '-' (an option smuggled in), nor end in
+ * '\' (escaping what follows); a host holds no blank, '$', '\' or ','.
+ */
 static bool
-valid_user(const char *s)
+name_ok(const char *s, bool host)
 {
+	const char *banned = host ? "'`\"$\\;&<>|(){}," : "'`\";&<>|(){}";
 	size_t i;
 
 	if (s[0] == '-')
@@ -895,26 +902,11 @@ valid_user(const char *s)
 	for (i = 0; s[i] != '\0'; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (iscntrl(c) || strchr("'`\";&<>|(){}", c) != NULL)
+		if (iscntrl(c) || strchr(banned, c) != NULL)
 			return false;
-		/* no option smuggled in after a blank, no escape of what follows */
-		if ((isspace(c) && s[i + 1] == '-') || (c == '\\' && s[i + 1] == '\0'))
+		if (isspace(c) && (host || s[i + 1] == '-'))
 			return false;
-	}
-	return true;
-}
-
-static bool
-valid_host(const char *s)
-{
-	size_t i;
-
-	if (s[0] == '-')
-		return false;
-	for (i = 0; s[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (iscntrl(c) || isspace(c) || strchr("'`\"$\\;&<>|(){},", c) != NULL)
+		if (c == '\\' && s[i + 1] == '\0')
 			return false;
 	}
 	return true;
@@ -923,9 +915,9 @@ valid_host(const char *s)
 const char *
 sshconf_bad_name(const char *user, const char *host)
 {
-	if (user != NULL && !valid_user(user))
+	if (user != NULL && !name_ok(user, false))
 		return "remote username contains invalid characters";
-	if (host != NULL && !valid_host(host))
+	if (host != NULL && !name_ok(host, true))
 		return "hostname contains invalid characters";
 	return NULL;
 }
