@@ -348,7 +348,8 @@ static const struct optdef options_table[] = {
                 .arg = "FILE",
                 .off = OFF(known_hosts),
                 .group = group_trust,
-                .help = "known_hosts file (default: ssh_config's, else ~/.ssh/known_hosts)"},
+                .help = "known_hosts file ('none': no file; default: ssh_config's, else "
+                        "~/.ssh/known_hosts)"},
         {.name = "host-key-policy",
                 .type = OT_CHOICE,
                 .arg = "POLICY",
