@@ -915,14 +915,18 @@ options_check(struct options *o)
 	const char *bad = NULL;
 
 	struct stat st;
-	size_t i;
+	size_t i, kept = 0;
 
-	/* ssh's own warning, before anything connects; the host's login notes it again */
+	/* As ssh: a -i file that is not there is warned about and dropped (the
+	 * default identities then apply, as without -i). */
 	for (i = 0; i < o->nidentities; i++) {
 		if (stat(o->identities[i], &st) < 0)
 			fprintf(stderr, "shoal: Warning: Identity file %s not accessible: %s.\n",
 			        o->identities[i], strerror(errno));
+		else
+			o->identities[kept++] = o->identities[i];
 	}
+	o->nidentities = kept;
 	if (o->user != NULL && (bad = sshconf_bad_name(o->user, NULL)) != NULL)
 		return usage_error("-l (user): %s", bad);
 	if (o->jump != NULL && !sshconf_jump_ok(o->jump, &bad))

@@ -8,7 +8,7 @@
 # on disk, IdentitiesOnly: the 1Password/Secretive/YubiKey set-up) selects
 # that key from the agent, as in ssh.  auth_denied names every key sshd
 # refused, the one it hung up on included.  A missing -i or IdentityFile is
-# warned about as ssh warns.
+# warned about as ssh warns, and a missing -i left out as ssh leaves it.
 . "$(dirname "$0")/lib.sh"
 
 command -v ssh-agent >/dev/null || skip_all "no ssh-agent"
@@ -84,5 +84,9 @@ like "$(cat "$T/ssh.err")" "Warning: Identity file $T/absent-key not accessible:
 run_agent -F "$T/ssh_config" -i "$T/absent-key" -w files3 -- true
 like "$(cat "$T/err")" "Warning: Identity file $T/absent-key not accessible: No such file or directory." \
     "shoal warns of it with ssh's words"
+unlike "$(cat "$T/err")" "no such identity" "and, as ssh, leaves it out (no second warning)"
+is "$(run_shoal -G -F /dev/null -i "$T/absent-key" -w h; grep '^identityfile' "$T/out")" \
+    "$(ssh -G -F /dev/null -i "$T/absent-key" h </dev/null 2>/dev/null | grep '^identityfile')" \
+    "-G: the default identities apply, as in ssh -G"
 
 done_testing
