@@ -913,7 +913,6 @@ static int
 options_check(struct options *o)
 {
 	const char *bad = NULL;
-
 	struct stat st;
 	size_t i, kept = 0;
 

@@ -973,7 +973,6 @@ strip_trailing(char *s)
 		s[--n] = '\0';
 }
 
-/* Validate one line; fill its Include.  0, or -1 with ld->err. */
 /* A list of files naming "none" (no file at all) among others: ssh refuses it. */
 static bool
 none_mixed(const struct cline *l)
@@ -987,6 +986,7 @@ none_mixed(const struct cline *l)
 	return false;
 }
 
+/* Validate one line; fill its Include.  0, or -1 with ld->err. */
 static int
 check_line(struct loader *ld, const char *file, struct cline *l, int depth)
 {
@@ -2076,11 +2076,11 @@ apply_all(struct ev *e)
 }
 
 /*
- * ssh's test and canonical form of an address: one getaddrinfo may read as a
- * number in the AddressFamily asked for (127.1, 0x7f.1 and 2130706433
- * included), written back as getnameinfo writes it (127.0.0.1).  false: a
- * name, *host untouched.  The canonical form is the HostName from then on:
- * -G prints it, %h and known_hosts use it.
+ * ssh's test for an address, and its canonical form: whatever getaddrinfo
+ * reads as a number in the AddressFamily asked for (127.1, 0x7f.1 and
+ * 2130706433 too) is an address, written back as getnameinfo writes it
+ * (127.0.0.1).  false: a name, *host untouched.  The canonical form is the
+ * HostName from then on: -G prints it, %h and known_hosts use it.
  */
 static bool
 numeric_addr(const struct sshconf_host *o, char **host)
