@@ -12,10 +12,11 @@
  * Keys are listed per session in the order SPEC 2a gives:
  *   1. CertificateFile certificates, with the identity file that holds their key;
  *   2. agent keys that are also an identity file's key, in agent order;
- *   3. the remaining identity files, each followed by KEY-cert.pub when there
- *      is one (and no CertificateFile);
- *   4. the other agent keys, in agent order, unless IdentitiesOnly.
- * (OpenSSH 9.2's pubkey_prepare puts 4 before 3; the set offered is the same.)
+ *   3. the other agent keys, in agent order, unless IdentitiesOnly;
+ *   4. the identity files not in the agent, each followed by KEY-cert.pub
+ *      when there is one (and no CertificateFile).
+ * That is OpenSSH's pubkey_prepare order, and it decides who logs in: sshd
+ * counts every refused key against MaxAuthTries.
  * A key that cannot be sent is left out with a note that says why (an
  * encrypted key not in the agent, an RSA key for a server that did not offer
  * rsa-sha2-*, a certificate without its key): sshd's MaxAuthTries counts
@@ -200,8 +201,10 @@ plan_keys(struct login *l)
 			continue;
 		id->kf = keys_file(id->path);
 		if (id->kf->state == KEYS_MISSING && id->kf->pub64 == NULL) {
-			if (id->user_given)
+			if (id->user_given) {
 				note(l, id->path, "no such file");
+				keys_warn_missing(id->kf, l->alias);
+			}
 			continue;
 		}
 		if (ac->ncertificates == 0) {
@@ -262,7 +265,17 @@ plan_keys(struct login *l)
 			break;
 		}
 	}
-	/* 3. The other identity files, each with its certificate. */
+	/* 3. The agent's other keys. */
+	if (!ac->identities_only) {
+		for (i = 0; i < l->nakeys; i++) {
+			if (matched[i])
+				continue;
+			msg = xasprintf("agent key %s", l->akeys[i].comment);
+			add_cand(l, NULL, &l->akeys[i], msg, false);
+			free(msg);
+		}
+	}
+	/* 4. The identity files not in the agent, each with its certificate. */
 	for (j = 0; j < nids; j++) {
 		const struct keys_file *kf = ids[j].kf;
 
@@ -278,6 +291,9 @@ plan_keys(struct login *l)
 				note(l, kf->path,
 				        "only its .pub is there and it is not in the agent, "
 				        "skipped");
+				break;
+			case KEYS_PUBLIC:
+				note(l, kf->path, "a public key not in the agent, skipped");
 				break;
 			default:
 				note(l, kf->path, "not a private key libssh can read, skipped");
@@ -301,16 +317,6 @@ plan_keys(struct login *l)
 				note(l, ids[j].beside->path,
 				        "its key is neither readable by shoal nor in the agent, "
 				        "skipped");
-		}
-	}
-	/* 4. The agent's other keys. */
-	if (!ac->identities_only) {
-		for (i = 0; i < l->nakeys; i++) {
-			if (matched[i])
-				continue;
-			msg = xasprintf("agent key %s", l->akeys[i].comment);
-			add_cand(l, NULL, &l->akeys[i], msg, false);
-			free(msg);
 		}
 	}
 	for (i = 0; owned != NULL && i < nd; i++)
@@ -446,6 +452,22 @@ offer_agent_key(struct login *l, const struct cand *c)
 	return run(l, STEP_AGENT, NULL);
 }
 
+static void
+refused(struct login *l, const struct cand *c)
+{
+	buf_appends(&l->refused, l->refused.len ? ", " : "");
+	buf_appends(&l->refused, c->name);
+}
+
+/* Did sshd hang up for too many refused keys (MaxAuthTries)?  Its own words. */
+static bool
+cut_off(struct login *l)
+{
+	const char *e = ssh_get_error(l->s);
+
+	return e != NULL && strstr(e, "Too many authentication failures") != NULL;
+}
+
 /*
  * publickey: offer the keys in turn until the server takes one, stops taking
  * keys, or none is left (SSH_AUTH_DENIED).
@@ -467,6 +489,8 @@ m_publickey(struct login *l)
 			if (rc == AUTH_NOT_SENT)
 				continue;
 		}
+		if (rc == SSH_AUTH_ERROR && cut_off(l))
+			refused(l, c); /* sshd counted it, then hung up: MaxAuthTries */
 		if (rc != SSH_AUTH_DENIED)
 			return rc;
 		if (not_sent(l, c))
@@ -477,8 +501,7 @@ m_publickey(struct login *l)
 			l->next--;
 			return SSH_AUTH_DENIED;
 		}
-		buf_appends(&l->refused, l->refused.len ? ", " : "");
-		buf_appends(&l->refused, c->name);
+		refused(l, c);
 	}
 	return SSH_AUTH_DENIED;
 }

@@ -81,6 +81,14 @@ file_read(const char *path)
 		kf->state = KEYS_LOADED;
 		kf->pub64 = keys_blob64(kf->priv);
 		return kf;
+	} else if (!asked && ssh_pki_import_pubkey_file(path, &pub) == SSH_OK) {
+		/* KEY.pub named as the identity: it selects that key from the agent, as in ssh
+		 * (the 1Password, Secretive and YubiKey set-ups hold no private key on disk) */
+		kf->priv = NULL;
+		kf->state = KEYS_PUBLIC;
+		kf->pub64 = keys_blob64(pub);
+		ssh_key_free(pub);
+		return kf;
 	} else {
 		kf->priv = NULL;
 		kf->state = asked ? KEYS_ENCRYPTED : KEYS_UNREADABLE;
@@ -115,10 +123,30 @@ keys_file(const char *path)
 		        kf->state == KEYS_LOADED      ? "loaded"
 		        : kf->state == KEYS_ENCRYPTED ? "encrypted"
 		        : kf->state == KEYS_MISSING   ? "missing"
+		        : kf->state == KEYS_PUBLIC    ? "a public key, for the agent"
 		                                      : "unreadable");
 	}
 	pthread_mutex_unlock(&keys.lock);
 	return kf;
+}
+
+void
+keys_warn_missing(const struct keys_file *kf, const char *alias)
+{
+	size_t i;
+	bool first = false;
+
+	pthread_mutex_lock(&keys.lock);
+	for (i = 0; i < keys.nfiles; i++) {
+		if (keys.files[i] == kf && !keys.files[i]->warned) {
+			keys.files[i]->warned = true;
+			first = true;
+		}
+	}
+	pthread_mutex_unlock(&keys.lock);
+	if (first)
+		log_msg(LOG_NORMAL, "%s: auth: no such identity: %s: %s", alias, kf->path,
+		        strerror(ENOENT));
 }
 
 const struct keys_cert *

@@ -13,6 +13,7 @@ enum keys_state {
 	KEYS_ENCRYPTED,  /* needs a passphrase shoal never asks for */
 	KEYS_MISSING,    /* no such file (KEY.pub may still be there) */
 	KEYS_UNREADABLE, /* there, but not a key libssh can read */
+	KEYS_PUBLIC,     /* a public key (IdentityFile KEY.pub): signs only in the agent */
 };
 
 /* One identity file.  Everything stays valid and unchanged until keys_free. */
@@ -21,6 +22,7 @@ struct keys_file {
 	enum keys_state state;
 	ssh_key priv; /* KEYS_LOADED: the private key, else NULL */
 	char *pub64;  /* the public key blob in base64 (from the key or KEY.pub), or NULL */
+	bool warned;  /* keys_warn_missing said it (keys.c's, under its lock) */
 };
 
 /* One certificate file (CertificateFile, or KEY-cert.pub beside a key). */
@@ -32,6 +34,12 @@ struct keys_cert {
 
 /* The identity file at path, read on first use.  Any thread. */
 const struct keys_file *keys_file(const char *path);
+/*
+ * A user-given identity file (-i, IdentityFile) that is not there: warned
+ * about on stderr as ssh does ("no such identity"), once per run whatever
+ * the hosts, naming the first host (alias) that wanted it.  Any thread.
+ */
+void keys_warn_missing(const struct keys_file *kf, const char *alias);
 /* The certificate at path, read on first use.  Any thread. */
 const struct keys_cert *keys_cert(const char *path);
 /*

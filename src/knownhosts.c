@@ -11,6 +11,8 @@
  * (* and ?, negated with !) or one hashed name ("|1|salt|hash", what
  * HashKnownHosts writes).  A line that cannot be parsed is skipped, with a -v
  * diagnostic naming file:line; it never changes the answer for other lines.
+ * Off port 22 a host no "[host]:port" line names is judged again by its
+ * bare name, as ssh does (see judge).
  * Of the lines naming the host: a revoked key is refused whatever else
  * matches; a line holding the server's key makes it known; any other key
  * (whatever its type) makes it changed.  A server presenting a host
@@ -820,6 +822,20 @@ expand(const char *path)
 	return buf_steal(&b);
 }
 
+/*
+ * Add the file named by the n bytes at name to a list.  "none" (any case) is
+ * no file, as in ssh: never a file called "none" in the current directory,
+ * which another user may have planted there, nor one accept-new creates.
+ */
+static void
+list_add_file(char ***list, size_t *count, const char *name, size_t n)
+{
+	if (n == 4 && strncasecmp(name, "none", 4) == 0)
+		return;
+	*list = xreallocarray(*list, *count + 1, sizeof **list);
+	(*list)[(*count)++] = xstrndup(name, n);
+}
+
 static void
 split(const char *value, const char *const *dflt, char ***list, size_t *n)
 {
@@ -829,10 +845,8 @@ split(const char *value, const char *const *dflt, char ***list, size_t *n)
 	*list = NULL;
 	*n = 0;
 	if (value == NULL) {
-		for (i = 0; dflt[i] != NULL; i++) {
-			*list = xreallocarray(*list, *n + 1, sizeof **list);
-			(*list)[(*n)++] = xstrdup(dflt[i]);
-		}
+		for (i = 0; dflt[i] != NULL; i++)
+			list_add_file(list, n, dflt[i], strlen(dflt[i]));
 		return;
 	}
 	for (;;) {
@@ -842,8 +856,7 @@ split(const char *value, const char *const *dflt, char ***list, size_t *n)
 			break;
 		for (s = p; *p != '\0' && *p != ' ' && *p != '\t'; p++)
 			;
-		*list = xreallocarray(*list, *n + 1, sizeof **list);
-		(*list)[(*n)++] = xstrndup(s, (size_t)(p - s));
+		list_add_file(list, n, s, (size_t)(p - s));
 	}
 }
 
@@ -873,12 +886,10 @@ kh_files_set_lists(
 	size_t i;
 
 	memset(f, 0, sizeof *f);
-	f->user = xcalloc(nuser ? nuser : 1, sizeof *f->user);
 	for (i = 0; i < nuser; i++)
-		f->user[f->nuser++] = xstrdup(user[i]);
-	f->global = xcalloc(nglobal ? nglobal : 1, sizeof *f->global);
+		list_add_file(&f->user, &f->nuser, user[i], strlen(user[i]));
 	for (i = 0; i < nglobal; i++)
-		f->global[f->nglobal++] = xstrdup(global[i]);
+		list_add_file(&f->global, &f->nglobal, global[i], strlen(global[i]));
 }
 
 void
@@ -1186,7 +1197,7 @@ principal_name(const char *host)
 }
 
 static enum kh_status
-judge(const struct kh_files *f, const char *host, const char *name, const struct skey *k,
+judge_name(const struct kh_files *f, const char *host, const char *name, const struct skey *k,
         char **where)
 {
 	struct verdict v = {0};
@@ -1243,18 +1254,50 @@ judge(const struct kh_files *f, const char *host, const char *name, const struct
 	return st;
 }
 
+/*
+ * The verdict for host on port.  Off port 22, a host no line names as
+ * "[host]:port" is looked up again by its bare name, as ssh does ("found
+ * matching key w/out port"): a key (or a CA's certificate) known there is
+ * known.  A bare line with another key leaves the host unknown, as in ssh
+ * (it is often another service on port 22); a revoked key, or a certificate
+ * from a CA of the host that fails its check, stays refused (ssh would
+ * carry on as for a new host: shoal never records past those).
+ */
+static enum kh_status
+judge(const struct kh_files *f, const char *host, unsigned int port, const struct skey *k,
+        char **where)
+{
+	char *name = lookup_name(host, port), *bare = NULL, *w = NULL;
+	enum kh_status st = judge_name(f, host, name, k, where), b;
+
+	if (st == KH_UNKNOWN && port != 0 && port != 22) {
+		bare = lookup_name(host, 0);
+		b = judge_name(f, host, bare, k, &w);
+		if (b == KH_OK || b == KH_REVOKED || b == KH_BADCERT) {
+			st = b;
+			if (where != NULL) {
+				free(*where);
+				*where = w;
+				w = NULL;
+			}
+		}
+		free(w);
+		free(bare);
+	}
+	free(name);
+	return st;
+}
+
 enum kh_status
 kh_check(const struct kh_files *f, const char *host, unsigned int port, const char *key_b64,
         char **where)
 {
-	char *name = lookup_name(host, port);
 	struct skey k;
 	enum kh_status st;
 
 	skey_init(&k, key_b64);
-	st = judge(f, host, name, &k, where);
+	st = judge(f, host, port, &k, where);
 	skey_free(&k);
-	free(name);
 	return st;
 }
 
@@ -1262,15 +1305,13 @@ enum kh_status
 kh_check_cert(const struct kh_files *f, const char *host, unsigned int port, const char *key_b64,
         const unsigned char *cert, size_t clen, char **where, const char **unused)
 {
-	char *name = lookup_name(host, port);
 	struct skey k;
 	enum kh_status st;
 
 	if (!skey_init_cert(&k, key_b64, cert, clen, unused))
 		skey_init(&k, key_b64);
-	st = judge(f, host, name, &k, where);
+	st = judge(f, host, port, &k, where);
 	skey_free(&k);
-	free(name);
 	return st;
 }
 
@@ -1415,12 +1456,13 @@ kh_record(const struct kh_files *f, const char *host, unsigned int port, const c
 	skey_init(&k, key_b64);
 	pthread_mutex_lock(&cache.record);
 	/* Under the lock: another alias of this host may have recorded it since. */
-	*st = judge(f, host, name, &k, where);
+	*st = judge(f, host, port, &k, where);
 	if (*st != KH_UNKNOWN)
 		goto out;
 	if (f->nuser == 0 || (path = expand(f->user[0])) == NULL) {
-		*err = xasprintf("no user known_hosts file to write%s%s", f->nuser ? ": " : "",
-		        f->nuser ? f->user[0] : "");
+		*err = f->nuser
+		               ? xasprintf("cannot expand the user known_hosts file %s", f->user[0])
+		               : xstrdup("UserKnownHostsFile is none: no file to record it in");
 		rc = -1;
 		goto out;
 	}
@@ -1437,18 +1479,13 @@ out:
 	return rc;
 }
 
-int
-kh_session_fd(const struct kh_files *f, const char *host, unsigned int port, const char *as_host,
-        unsigned int as_port, bool *ca)
+/* The lines of every file naming name, appended to out as libssh reads them, named as. */
+static size_t
+session_lines(const struct kh_files *f, const char *name, const char *as, struct buf *out, bool *ca)
 {
-	char *name = lookup_name(host, port), *path;
-	char *as = lookup_name(as_host ? as_host : host, as_host ? as_port : port);
-	struct buf out;
-	size_t i, n, nphys;
-	int fd = -1;
+	char *path;
+	size_t i, n, nphys, named = 0;
 
-	*ca = false;
-	buf_init(&out);
 	for (i = 0; i < f->nuser + f->nglobal; i++) {
 		path = expand(i < f->nuser ? f->user[i] : f->global[i - f->nuser]);
 		if (path == NULL) {
@@ -1456,11 +1493,32 @@ kh_session_fd(const struct kh_files *f, const char *host, unsigned int port, con
 			        i < f->nuser ? f->user[i] : f->global[i - f->nuser]);
 			continue;
 		}
-		n = file_judge(path, name, NULL, NULL, &out, as, ca, &nphys);
+		n = file_judge(path, name, NULL, NULL, out, as, ca, &nphys);
+		named += n;
 		if (nphys > 0)
 			log_msg(LOG_DEBUG, "known_hosts %s: %zu of %zu lines can name %s", path, n,
 			        nphys, name);
 		free(path);
+	}
+	return named;
+}
+
+int
+kh_session_fd(const struct kh_files *f, const char *host, unsigned int port, const char *as_host,
+        unsigned int as_port, bool *ca)
+{
+	char *name = lookup_name(host, port), *bare;
+	char *as = lookup_name(as_host ? as_host : host, as_host ? as_port : port);
+	struct buf out;
+	int fd = -1;
+
+	*ca = false;
+	buf_init(&out);
+	/* No "[host]:port" line: the bare name's, as judge() falls back to them. */
+	if (session_lines(f, name, as, &out, ca) == 0 && port != 0 && port != 22) {
+		bare = lookup_name(host, 0);
+		session_lines(f, bare, as, &out, ca);
+		free(bare);
 	}
 	if (out.len > 0 && (fd = memfd_create("shoal-known_hosts", MFD_CLOEXEC)) >= 0 &&
 	        write(fd, out.p, out.len) != (ssize_t)out.len) {

@@ -25,7 +25,8 @@ struct kh_files {
  * Fill f from UserKnownHostsFile and GlobalKnownHostsFile values, each of
  * which may name several files separated by blanks; NULL stands for
  * OpenSSH's defaults (~/.ssh/known_hosts and ~/.ssh/known_hosts2;
- * /etc/ssh/ssh_known_hosts and /etc/ssh/ssh_known_hosts2).
+ * /etc/ssh/ssh_known_hosts and /etc/ssh/ssh_known_hosts2), and "none" for
+ * no file (in the lists too).
  */
 void kh_files_set(struct kh_files *f, const char *user, const char *global);
 /* The same from lists already split and expanded (ssh_config's, sshconf.c). */

@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "cancel.h"
+#include "escape.h"
 #include "groups.h"
 #include "host.h"
 #include "hostlist.h"
@@ -154,6 +155,20 @@ build_hostlist(const struct options *o, struct hostlist *hl)
 	if (hl->n == 0) {
 		err = xstrdup(o->nsources == 0 ? "no hosts given (use -w, -H or -g)"
 		                               : "the host list is empty after -x and filters");
+		goto fail;
+	}
+	/* Before ssh_config's % tokens can hand a name to a shell (Match exec). */
+	for (i = 0; i < hl->n; i++) {
+		const char *bad = sshconf_bad_name(hl->v[i].user, hl->v[i].alias);
+		char *item, *shown;
+
+		if (bad == NULL)
+			continue;
+		item = host_spec_string(hl->v[i].alias, hl->v[i].user, hl->v[i].port);
+		shown = escape_text(item, strlen(item), 200);
+		err = xasprintf("host '%s': %s", shown, bad);
+		free(item);
+		free(shown);
 		goto fail;
 	}
 	rc = 0;

@@ -348,7 +348,8 @@ static const struct optdef options_table[] = {
                 .arg = "FILE",
                 .off = OFF(known_hosts),
                 .group = group_trust,
-                .help = "known_hosts file (default: ssh_config's, else ~/.ssh/known_hosts)"},
+                .help = "known_hosts file ('none': no file; default: ssh_config's, else "
+                        "~/.ssh/known_hosts)"},
         {.name = "host-key-policy",
                 .type = OT_CHOICE,
                 .arg = "POLICY",
@@ -911,9 +912,27 @@ options_set(struct options *o, const char *name, const char *value, const char *
 static int
 options_check(struct options *o)
 {
-	if (o->jump != NULL && !sshconf_jump_ok(o->jump))
-		return usage_error(
-		        "-J: bad jump host list '%s' (want [user@]host[:port],...)", o->jump);
+	const char *bad = NULL;
+	struct stat st;
+	size_t i, kept = 0;
+
+	/* As ssh: a -i file that is not there is warned about and dropped (the
+	 * default identities then apply, as without -i). */
+	for (i = 0; i < o->nidentities; i++) {
+		if (stat(o->identities[i], &st) < 0)
+			fprintf(stderr, "shoal: Warning: Identity file %s not accessible: %s.\n",
+			        o->identities[i], strerror(errno));
+		else
+			o->identities[kept++] = o->identities[i];
+	}
+	o->nidentities = kept;
+	if (o->user != NULL && (bad = sshconf_bad_name(o->user, NULL)) != NULL)
+		return usage_error("-l (user): %s", bad);
+	if (o->jump != NULL && !sshconf_jump_ok(o->jump, &bad))
+		return bad != NULL ? usage_error("-J: %s", bad)
+		                   : usage_error("-J: bad jump host list '%s' (want "
+		                                 "[user@]host[:port],...)",
+		                             o->jump);
 	if (o->password_env != NULL && o->ask_password)
 		return usage_error("--password-env and --ask-password: choose one");
 	if (o->json + o->gather + o->inline_output + o->diff > 1)

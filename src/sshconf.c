@@ -885,8 +885,50 @@ parse_jump_hop(const char *s, char **user, char **host, int *port)
 	return ok;
 }
 
+/*
+ * OpenSSH's rule for a name that may reach a shell: no leading '-', no
+ * control character, none of the shell's quotes and operators; a user may
+ * hold blanks, but none before a '-' (an option smuggled in), nor end in
+ * '\' (escaping what follows); a host holds no blank, '$', '\' or ','.
+ */
 static bool
-jump_ok(const char *s)
+name_ok(const char *s, bool host)
+{
+	const char *banned = host ? "'`\"$\\;&<>|(){}," : "'`\";&<>|(){}";
+	size_t i;
+
+	if (s[0] == '-')
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (iscntrl(c) || strchr(banned, c) != NULL)
+			return false;
+		if (isspace(c) && (host || s[i + 1] == '-'))
+			return false;
+		if (c == '\\' && s[i + 1] == '\0')
+			return false;
+	}
+	return true;
+}
+
+const char *
+sshconf_bad_name(const char *user, const char *host)
+{
+	if (user != NULL && !name_ok(user, false))
+		return "remote username contains invalid characters";
+	if (host != NULL && !name_ok(host, true))
+		return "hostname contains invalid characters";
+	return NULL;
+}
+
+/*
+ * A ProxyJump chain: false when a hop is bad.  names, when not NULL, gets
+ * the message of a hop whose user or host sshconf_bad_name refuses (ssh
+ * checks the names of -J, not of ProxyJump: its child ssh does).
+ */
+static bool
+jump_ok(const char *s, const char **names)
 {
 	char *d = xstrdup(s), *p, *u, *h;
 	int port;
@@ -898,6 +940,8 @@ jump_ok(const char *s)
 	}
 	for (p = strtok(d, ","); p != NULL && ok; p = strtok(NULL, ",")) {
 		ok = parse_jump_hop(p, &u, &h, &port);
+		if (ok && names != NULL && (*names = sshconf_bad_name(u, h)) != NULL)
+			ok = false;
 		free(u);
 		free(h);
 	}
@@ -912,9 +956,10 @@ sshconf_jump_hop(const char *s, char **user, char **host, int *port)
 }
 
 bool
-sshconf_jump_ok(const char *s)
+sshconf_jump_ok(const char *s, const char **names)
 {
-	return jump_ok(s);
+	*names = NULL;
+	return jump_ok(s, names);
 }
 
 static int load_file(struct loader *ld, const char *path, int depth, struct cfile **out);
@@ -926,6 +971,19 @@ strip_trailing(char *s)
 
 	while (n > 0 && strchr(" \t\r\n\f", s[n - 1]) != NULL)
 		s[--n] = '\0';
+}
+
+/* A list of files naming "none" (no file at all) among others: ssh refuses it. */
+static bool
+none_mixed(const struct cline *l)
+{
+	int i;
+
+	for (i = 0; l->argc > 1 && i < l->argc; i++) {
+		if (strcasecmp(l->argv[i], "none") == 0)
+			return true;
+	}
+	return false;
 }
 
 /* Validate one line; fill its Include.  0, or -1 with ld->err. */
@@ -1002,7 +1060,7 @@ check_line(struct loader *ld, const char *file, struct cline *l, int depth)
 		/* as ssh: a comment ends the value */
 		l->rest[strcspn(l->rest, "#")] = '\0';
 		strip_trailing(l->rest);
-		if (!jump_ok(l->rest))
+		if (!jump_ok(l->rest, NULL))
 			return load_error(ld, file, l->lineno, "Invalid ProxyJump \"%s\"", l->rest);
 		return 0;
 	case K_ACCEPTED:
@@ -1100,6 +1158,12 @@ check_line(struct loader *ld, const char *file, struct cline *l, int depth)
 			if (!tokens_ok(l->argv[i], TOKENS_ALL, &bad))
 				goto bad_token;
 		}
+		if (none_mixed(l))
+			goto none_mixed;
+		break;
+	case K_GLOBALKH:
+		if (none_mixed(l))
+			goto none_mixed;
 		break;
 	case K_KEX:
 	case K_CIPHERS:
@@ -1142,6 +1206,9 @@ bad_value:
 	return load_error(ld, file, l->lineno, "unsupported option \"%s\" for %s", a0, kwname);
 bad_token:
 	return load_error(ld, file, l->lineno, "%s: unknown token %%%c", kwname, bad);
+none_mixed:
+	return load_error(
+	        ld, file, l->lineno, "keyword %s \"none\" argument must appear alone.", kwname);
 }
 
 static const char *const match_attrs[] = {
@@ -2008,12 +2075,39 @@ apply_all(struct ev *e)
 	}
 }
 
+/*
+ * ssh's test for an address, and its canonical form: whatever getaddrinfo
+ * reads as a number in the AddressFamily asked for (127.1, 0x7f.1 and
+ * 2130706433 too) is an address, written back as getnameinfo writes it
+ * (127.0.0.1).  false: a name, *host untouched.  The canonical form is the
+ * HostName from then on: -G prints it, %h and known_hosts use it.
+ */
 static bool
-is_addr(const char *s)
+numeric_addr(const struct sshconf_host *o, char **host)
 {
-	unsigned char buf[16];
+	struct addrinfo hints, *res = NULL;
+	char addr[NI_MAXHOST];
+	bool one;
 
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = o->address_family == SSHCONF_AF_INET    ? AF_INET
+	                  : o->address_family == SSHCONF_AF_INET6 ? AF_INET6
+	                                                          : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if (getaddrinfo(*host, "22", &hints, &res) != 0 || res == NULL)
+		return false;
+	one = res->ai_next == NULL;
+	/* as ssh: an address with several answers, or none it can write, stays as given */
+	if (one &&
+	        getnameinfo(res->ai_addr, res->ai_addrlen, addr, sizeof addr, NULL, 0,
+	                NI_NUMERICHOST) == 0 &&
+	        strcasecmp(addr, *host) != 0) {
+		free(*host);
+		*host = xstrdup(addr);
+	}
+	freeaddrinfo(res);
+	return true;
 }
 
 static bool
@@ -2173,6 +2267,8 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 	        "~/.ssh/id_dsa"};
 	struct ev e;
 	char *host = NULL, *x, portbuf[16];
+	const char *bad;
+	bool addr;
 	struct tokens t;
 	size_t i;
 	int a;
@@ -2180,6 +2276,12 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 	pthread_once(&me.once, me_find);
 	pthread_once(&algos.once, algos_probe);
 	*err = NULL;
+	/* before any Match exec or ProxyCommand could see them through a % token */
+	if ((bad = sshconf_bad_name(user, alias)) != NULL) {
+		memset(o, 0, sizeof *o);
+		*err = xstrdup(bad);
+		return -1;
+	}
 	host_init(o);
 	memset(&e, 0, sizeof e);
 	e.o = o;
@@ -2198,13 +2300,14 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 	if (e.err != NULL)
 		goto fail_err;
 	host = o->hostname ? match_host_now(&e) : xstrdup(alias);
-	if (!is_addr(host))
+	addr = numeric_addr(o, &host);
+	if (!addr)
 		lower(host);
 	/* ssh fills these before canonicalising: the final pass cannot change them */
 	DEFAULT(o->canonicalize_hostname, 0);
 	DEFAULT(o->canonicalize_max_dots, 1);
 	DEFAULT(o->canonicalize_fallback_local, 1);
-	if (o->canonicalize_hostname > 0 && !is_addr(host) &&
+	if (o->canonicalize_hostname > 0 && !addr &&
 	        (o->canonicalize_hostname == 2 ||
 	                ((o->proxy_command == NULL || strcasecmp(o->proxy_command, "none") == 0) &&
 	                        (o->jump_host == NULL || strcmp(o->jump_host, "none") == 0))) &&

@@ -3,8 +3,8 @@
 # server takes added last, and sshd with MaxAuthTries 3: with IdentitiesOnly
 # and an IdentityFile naming that key, ssh and shoal both log in, offering
 # only it; without IdentitiesOnly the agent key matching the IdentityFile
-# still goes first, and an identity file not in the agent goes before the
-# agent's other keys.  With IdentitiesOnly and an identity not in the agent,
+# still goes first, and the agent's other keys before an identity file not
+# in the agent.  With IdentitiesOnly and an identity not in the agent,
 # no agent key is offered at all.  With no IdentityFile and no
 # IdentitiesOnly, the agent's keys go in the agent's order, as with ssh:
 # both are cut off by MaxAuthTries.  IdentityAgent none keeps the agent out.
@@ -64,12 +64,14 @@ run_agent -F "$T/ssh_config" -w fileonly -vv -- 'echo in'
 is "$RC" 0 "IdentitiesOnly with a key file not in the agent logs in"
 unlike "$(cat "$T/err")" 'offering agent key' "and no agent key is offered"
 
-# An identity file not in the agent goes before the agent's other keys
-# (SPEC 2a; ssh offers the agent's keys first and runs out of tries here).
-add_alias "$T/ssh_config" filefirst "$SSHD_PORT_MAIN" "" "IdentityFile $T/id_ed25519"
-run_agent -F "$T/ssh_config" -w filefirst -vv -- 'echo in'
-is "$RC" 0 "an identity file, the agent's 8 other keys, MaxAuthTries 3: logs in"
-like "$(grep 'auth: offering' "$T/err" | head -1)" "offering $T/id_ed25519 first" "the identity file first"
+# The agent's other keys go before an identity file not in the agent
+# (SPEC 2a, as ssh's pubkey_prepare): both run out of tries here.
+add_alias "$T/ssh_config" filelast "$SSHD_PORT_MAIN" "" "IdentityFile $T/id_ed25519"
+run_ssh filelast
+isnt $? 0 "an identity file, the agent's 8 other keys, MaxAuthTries 3: ssh runs out of tries"
+run_agent -F "$T/ssh_config" -w filelast -vv -- 'echo in'
+is "$RC" 3 "and so does shoal"
+like "$(grep 'auth: offering' "$T/err" | head -1)" "offering agent key agent-key-1" "an agent key first"
 
 run_ssh anykey
 isnt $? 0 "no IdentityFile of the agent's, no IdentitiesOnly: ssh runs out of tries"

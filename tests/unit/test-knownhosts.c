@@ -2,7 +2,8 @@
  * test-knownhosts.c - shoal's own known_hosts reader.  SHA-1 and HMAC-SHA1
  * against the published vectors; then the verdicts (known, changed,
  * revoked, unknown) over files of every line shape OpenSSH reads: plain
- * names and comma lists, case, wildcards and negation, "[host]:port",
+ * names and comma lists, case, wildcards and negation, "[host]:port" and
+ * the bare name off port 22, "none" for no file,
  * hashed names, CRLF, tabs, a 10,000-character line of 600 names, @revoked
  * and @cert-authority, and lines that cannot be parsed, which must never
  * change a verdict.  Then several files, recording a new key once, and the
@@ -511,6 +512,54 @@ session_lines(void)
 }
 
 /*
+ * Off port 22, a host no "[host]:port" line names is looked up by its bare
+ * name, as ssh does; a "[host]:port" line, whatever its key, keeps the bare
+ * one out; a bare line with another key leaves the host unknown (ssh), a
+ * revoked bare key stays refused.
+ */
+static void
+port_fallback(void)
+{
+	const char *path =
+	        file("127.0.0.1 " KEY "\n::1 " KEY "\n[10.0.0.1]:2222 " OTHER "\n10.0.0.1 " KEY
+	             "\nchanged " OTHER "\n@revoked gone " KEY "\ngone " KEY "\n");
+	struct kh_files f;
+	char *err = NULL, *where = NULL;
+	enum kh_status st;
+	bool ca;
+	int fd;
+
+	verdict(path, "127.0.0.1", 2222, B64, KH_OK, "1", "the bare IPv4 line, off port 22");
+	verdict(path, "::1", 2222, B64, KH_OK, "2", "the bare IPv6 line, off port 22");
+	verdict(path, "10.0.0.1", 2222, B64, KH_CHANGED, "3",
+	        "a [host]:port line wins over the bare");
+	verdict(path, "changed", 2222, B64, KH_UNKNOWN, NULL,
+	        "a bare line with another key: unknown");
+	verdict(path, "gone", 2222, B64, KH_REVOKED, "6", "a revoked bare key stays refused");
+	verdict(path, "127.0.0.1", 22, B64, KH_OK, "1", "port 22 as before");
+
+	kh_files_set(&f, path, "/nonexistent/global");
+	fd = kh_session_fd(&f, "127.0.0.1", 2222, NULL, 0, &ca);
+	ok(fd >= 0, "libssh gets the bare lines when no [host]:port line names the host");
+	if (fd >= 0)
+		close(fd);
+	ok(kh_record(&f, "127.0.0.1", 2222, B64, false, &st, &where, &err) == 0 && st == KH_OK,
+	        "accept-new records nothing for a host known by its bare name");
+	free(where);
+	kh_files_free(&f);
+
+	/* "none" is no file: never one called none in the current directory. */
+	kh_files_set(&f, "none", "NONE");
+	ok(f.nuser == 0 && f.nglobal == 0, "\"none\" names no file, in any case");
+	where = NULL;
+	ok(kh_record(&f, "127.0.0.1", 2222, B64, false, &st, &where, &err) < 0 && err != NULL,
+	        "accept-new with UserKnownHostsFile none: nothing written, an error");
+	free(err);
+	free(where);
+	kh_files_free(&f);
+}
+
+/*
  * record-hashed FILE HOST PORT BASE64: accept-new with HashKnownHosts into
  * FILE, for tests/t0321, which has OpenSSH's ssh read the result.  Prints
  * kh_record's answer.
@@ -552,6 +601,7 @@ main(int argc, char **argv)
 	hashed_recording();
 	revoked_list();
 	session_lines();
+	port_fallback();
 	kh_free();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
