@@ -58,11 +58,12 @@
 
 /* What stdout carries, decided once by output_init from the options. */
 enum output_mode {
-	OUTPUT_PREFIX, /* "HOST: line" as the lines come */
-	OUTPUT_JSON,   /* one JSON object a host as each ends */
-	OUTPUT_GATHER, /* -b: identical outputs once, under their hosts, at the end */
-	OUTPUT_INLINE, /* each host's output whole as it ends */
-	OUTPUT_DIFF,   /* --diff: the groups of -b as diffs against the largest, at the end */
+	OUTPUT_PREFIX,  /* "HOST: line" as the lines come */
+	OUTPUT_JSON,    /* one JSON object a host as each ends */
+	OUTPUT_GATHER,  /* -b: identical outputs once, under their hosts, at the end */
+	OUTPUT_INLINE,  /* each host's output whole as it ends */
+	OUTPUT_DIFF,    /* --diff: the groups of -b as diffs against the largest, at the end */
+	OUTPUT_ORDERED, /* -L: the lines of prefix mode, host after host, at the end */
 	OUTPUT__COUNT
 };
 
@@ -280,6 +281,7 @@ output_init(const struct options *o)
 	              : o->gather        ? OUTPUT_GATHER
 	              : o->inline_output ? OUTPUT_INLINE
 	              : o->diff          ? OUTPUT_DIFF
+	              : o->ordered       ? OUTPUT_ORDERED
 	                                 : OUTPUT_PREFIX;
 	sink = &sinks[output_mode];
 	if (o->failed_file != NULL && failed_file_check(o->failed_file) != 0)
@@ -461,8 +463,10 @@ write_prefixed(struct host *h, bool is_stderr, const char *line, size_t len)
 	struct buf b;
 
 	buf_init(&b);
-	buf_appends(&b, h->name);
-	buf_appends(&b, ": ");
+	if (!output_opts->no_prefix) {
+		buf_appends(&b, h->name);
+		buf_appends(&b, ": ");
+	}
 	if (tty)
 		escape_terminal(&b, line, len);
 	else
@@ -1114,12 +1118,38 @@ output_host_retry(struct host *h, double delay)
 	        a->error, delay);
 }
 
+/*
+ * -S: the largest remote exit status, as pdsh and clush give it; a host
+ * that gave none (not reached, killed by a signal, timed out, skipped)
+ * counts as 255, what ssh exits with then.  An interrupted run stays 130.
+ */
+static int
+max_remote_status(struct host **hosts, size_t n)
+{
+	int worst = 0, c;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (errkind_info(hosts[i]->kind)->class == EC_INTERRUPTED)
+			return 130;
+		c = hosts[i]->exit_code >= 0 && hosts[i]->exit_signal == NULL ? hosts[i]->exit_code
+		                                                              : 255;
+		if (hosts[i]->kind == EK_NONE)
+			c = 0;
+		if (c > worst)
+			worst = c;
+	}
+	return worst;
+}
+
 int
 output_exit_status(struct host **hosts, size_t n)
 {
 	int worst = EC_OK;
 	size_t i;
 
+	if (output_opts->max_status)
+		return max_remote_status(hosts, n);
 	for (i = 0; i < n; i++) {
 		int c = (int)errkind_info(hosts[i]->kind)->class;
 
@@ -1442,6 +1472,16 @@ prefix_run_done(struct host *h)
 	spool_free(&h->err);
 }
 
+/* -L: what the live view's end writes anyway, host after host (output_finish). */
+static void
+ordered_finish(struct host **hosts, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && !output_deferred; i++)
+		prefix_run_done(hosts[i]);
+}
+
 static void
 gather_finish(struct host **hosts, size_t n)
 {
@@ -1463,6 +1503,7 @@ static const struct output_sink sinks[OUTPUT__COUNT] = {
         [OUTPUT_GATHER] = {.hold = true, .finish = gather_finish},
         [OUTPUT_INLINE] = {.hold = true, .host_done = inline_block, .run_done = inline_block},
         [OUTPUT_DIFF] = {.hold = true, .finish = diff_finish},
+        [OUTPUT_ORDERED] = {.hold = true, .run_done = prefix_run_done, .finish = ordered_finish},
 };
 
 int
