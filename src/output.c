@@ -38,6 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -101,6 +103,8 @@ static bool runs_many;       /* the live view ran more than one command (`:`) */
 static int out_dirfd = -1;   /* -o DIR, checked and held open */
 static int stdout_errno;     /* the first write error on stdout, under stdout_mutex */
 static char *failed_error;   /* --failed FILE could not be written: file and cause */
+/* Between the summary's parts: a middle dot, or " | " when the locale is not UTF-8. */
+static const char *sep = " \xc2\xb7 ";
 
 /*
  * What output.c keeps of each host while it runs, by host->index.  Only the
@@ -270,10 +274,30 @@ failed_file_check(const char *path)
 	return 0;
 }
 
+/*
+ * Whether the user's locale (LC_ALL, LC_CTYPE, LANG) writes UTF-8; asked
+ * without leaving it set: the rest of shoal runs in the C locale.
+ */
+static bool
+locale_utf8(void)
+{
+	const char *cur = setlocale(LC_CTYPE, NULL);
+	char *saved = xstrdup(cur != NULL ? cur : "C");
+	bool utf8 = false;
+
+	if (setlocale(LC_CTYPE, "") != NULL)
+		utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	setlocale(LC_CTYPE, saved);
+	free(saved);
+	return utf8;
+}
+
 int
 output_init(const struct options *o)
 {
 	output_opts = o;
+	if (!locale_utf8())
+		sep = " | ";
 	stdout_tty = isatty(STDOUT_FILENO);
 	stderr_tty = isatty(STDERR_FILENO);
 	/* options_parse allows one of them at most. */
@@ -1222,7 +1246,7 @@ lost_output(struct buf *b, struct host **hosts, size_t n, const char **names)
 	}
 	if (m > 0) {
 		folded = hostlist_fold(names, m);
-		buf_appendf(b, " \xc2\xb7 not written: output of ");
+		buf_appendf(b, "%snot written: output of ", sep);
 		if (stderr_tty)
 			escape_terminal(b, folded, strlen(folded));
 		else
@@ -1231,9 +1255,9 @@ lost_output(struct buf *b, struct host **hosts, size_t n, const char **names)
 		free(folded);
 	}
 	if (stdout_errno != 0)
-		buf_appendf(b, " \xc2\xb7 not written: stdout (%s)", strerror(stdout_errno));
+		buf_appendf(b, "%snot written: stdout (%s)", sep, strerror(stdout_errno));
 	if (failed_error != NULL)
-		buf_appendf(b, " \xc2\xb7 not written: %s", failed_error);
+		buf_appendf(b, "%snot written: %s", sep, failed_error);
 }
 
 /* " · skipped 22: web[09-30] (stopped: ...)": who the stop kept from starting, and why. */
@@ -1254,7 +1278,7 @@ skipped_text(struct buf *b, struct host **hosts, size_t n, const char **names)
 	if (m == 0)
 		return;
 	folded = hostlist_fold(names, m);
-	buf_appendf(b, " \xc2\xb7 skipped %zu: ", m);
+	buf_appendf(b, "%sskipped %zu: ", sep, m);
 	if (stderr_tty)
 		escape_terminal(b, folded, strlen(folded));
 	else
@@ -1278,7 +1302,7 @@ summary(struct host **hosts, size_t n, double wall)
 	buf_init(&b);
 	buf_appendf(&b, "ok %zu", counts[EK_NONE]);
 	if (nfailed > 0) {
-		buf_appendf(&b, " \xc2\xb7 failed %zu (", nfailed);
+		buf_appendf(&b, "%sfailed %zu (", sep, nfailed);
 		for (k = 1; k < EK__COUNT; k++) {
 			size_t m = 0;
 			char *folded;
@@ -1290,7 +1314,7 @@ summary(struct host **hosts, size_t n, double wall)
 					names[m++] = hosts[i]->name;
 			}
 			folded = hostlist_fold(names, m);
-			buf_appendf(&b, "%s%s %zu: ", first ? "" : " \xc2\xb7 ",
+			buf_appendf(&b, "%s%s %zu: ", first ? "" : sep,
 			        errkind_name((enum err_kind)k), counts[k]);
 			if (stderr_tty)
 				escape_terminal(&b, folded, strlen(folded));
@@ -1303,7 +1327,7 @@ summary(struct host **hosts, size_t n, double wall)
 	}
 	skipped_text(&b, hosts, n, names);
 	lost_output(&b, hosts, n, names);
-	buf_appendf(&b, " \xc2\xb7 %.1f s", wall);
+	buf_appendf(&b, "%s%.1f s", sep, wall);
 	log_lock();
 	fprintf(stderr, "%s\n", b.p);
 	fflush(stderr);
@@ -1439,7 +1463,7 @@ runs_summary(struct host **hosts, size_t n)
 			fwrite(b.p, 1, b.len, stderr);
 			buf_free(&b);
 		}
-		fprintf(stderr, " \xc2\xb7 ok %zu \xc2\xb7 failed %zu\n", ok, failed);
+		fprintf(stderr, "%sok %zu%sfailed %zu\n", sep, ok, sep, failed);
 	}
 	fflush(stderr);
 	log_unlock();
