@@ -491,7 +491,7 @@ draw_rows(struct view *v, int y0, int height, double t)
 		if (below > 0)
 			printw("  +%zu more below (PgDn, End)", below);
 		if (v->top > 0)
-			printw("%s%zu above (PgUp, Home)", below > 0 ? "; " : "  ", v->top);
+			printw("%s%zu more above (PgUp, Home)", below > 0 ? "; " : "  ", v->top);
 		attroff(A_BOLD);
 	}
 	buf_init(&r.text);
