@@ -142,8 +142,8 @@ ok $? "no remote command left running"
 term kill-server
 
 # ---- on by default on a terminal; --no-tui; fallbacks -------------------------
-term_start 100 30 "'$SHOAL' -F '$T/ssh_config' -w ok01 -- 'echo hello'"
-term_wait 10 '^shoal: echo hello' && pass "on a terminal the view is on by default"
+term_start 100 30 "'$SHOAL' -F '$T/ssh_config' -w ok01 -- 'sleep 1; echo hello'"
+term_wait 10 '^shoal: sleep 1; echo hello' && pass "on a terminal the view is on by default"
 term_done 10 && pass "untouched, it ends with the run"
 is "$TERM_RC" 0 "exit 0"
 like "$(term_screen)" '^ok01: hello' "the output is printed after the view"
