@@ -1117,7 +1117,12 @@ options_getopt(struct options *o, int argc, char **argv, bool *seen, bool *done)
 			return usage_error(
 			        "-h is help here and takes no other arguments; a file of "
 			        "hosts is -H FILE (pssh's -h)");
-		if (d->arg != NULL && looks_like_option(optarg))
+		/*
+		 * Only an argument in a word of its own: "--opt=-x" or "-o-x" is
+		 * explicit, and a pattern may well begin with a dash.
+		 */
+		if (d->arg != NULL && d->type != OT_FILTER && optarg == argv[optind - 1] &&
+		        looks_like_option(optarg))
 			return usage_error("%s needs an argument (%s), not the option '%s'%s",
 			        optdef_label(d, label, sizeof label), d->arg, optarg,
 			        d->short_name == 'i' ? " (pssh's -i, output inline, is --inline)"

@@ -40,6 +40,10 @@ ok $? "and no directory '-p 2022' was made"
 run_shoal -w h1 --user --port uptime
 is "$RC" 2 "--user --port: exit 2"
 like "$(cat "$T/err")" "^shoal: -l needs an argument \(USER\), not the option '--port'" "a long option as the argument too"
+run_shoal -w 'a-web1,web2' --filter -web --list
+is "$RC:$(cat "$T/out")" "0:a-web1" "--filter's pattern may begin with a dash"
+run_shoal -w h1 --output-dir=-p --list
+is "$RC" 0 "--opt=-x is explicit: taken as the argument"
 SHOAL_STDIN=$T/hosts run_shoal -w - --list
 is "$(cat "$T/out")" "h1" "-w - (stdin) is still an argument"
 
