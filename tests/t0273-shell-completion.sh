@@ -86,7 +86,24 @@ if command -v zsh >/dev/null; then
     like "$specs" '\*--hosts\[[^]]*\]:host expression:_shoal_hosts' "zsh: --hosts completes hosts"
     like "$specs" '\*--host-key-policy\[[^]]*\]:policy:\(strict accept-new insecure\)' "zsh: the policy's choices"
     like "$specs" '\*-N\[lines without' "zsh: the help text"
-    ok "$(zsh -n "$top_srcdir/completion/_shoal"; echo $?)" "zsh: the file parses"
+    zsh -n "$top_srcdir/completion/_shoal"
+    ok $? "zsh: the file parses"
+    # A real zsh with compinit, the file on its fpath.
+    term_start 150 20 "HOME='$T/home' SHOAL_SYSCONFDIR='$T/etc' PATH='$T/bin':\$PATH zsh -f"
+    term_keys "fpath=('$top_srcdir/completion' \$fpath); autoload -Uz compinit; compinit -u; PS1='%% '" Enter
+    term_wait 10 '^% ?$' || true
+    term_type "shoal --no-pre"
+    term_keys Tab
+    term_wait 5 '^% shoal --no-prefix ?$' && pass "a real zsh: --no-pre<Tab> gives --no-prefix"
+    term_keys C-u
+    term_type "shoal -w @we"
+    term_keys Tab
+    term_wait 5 '^% shoal -w @web ?$' && pass "a real zsh: -w @we<Tab> gives @web"
+    term_keys C-u
+    term_type "shoal -F $T/ssh_config -w web1,dep"
+    term_keys Tab
+    term_wait 5 'shoal -F .* -w web1,deploy-box ?$' && pass "a real zsh: web1,dep<Tab> gives web1,deploy-box"
+    term kill-server
 else
     skip "zsh is not installed"
 fi
