@@ -52,6 +52,7 @@ search_set(struct view *v, const char *pattern)
 	memset(v->scanned, 0, v->n * sizeof *v->scanned);
 	memset(v->matched, SEARCH_NEW, v->n * sizeof *v->matched);
 	v->top = 0;
+	v->sel = 0;
 	v->sel_host = 0;
 }
 
