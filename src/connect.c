@@ -776,7 +776,7 @@ check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, doubl
 {
 	enum kh_status st = KH_UNKNOWN;
 	ssh_key key = NULL;
-	char *b64 = NULL, *fp, *where = NULL, *err = NULL;
+	char *b64 = NULL, *fp, *where = NULL, *err = NULL, *fix;
 	int rc = -1, rec;
 	bool hash = c->have_cf && c->cf.hash_known_hosts == 1;
 
@@ -840,11 +840,13 @@ check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, doubl
 			rc = 0;
 			break;
 		}
+		fix = kh_remove_command(c->kh_host, c->kh_port, where);
 		outcome_set(out, EK_HOSTKEY_CHANGED, PHASE_KEX,
 		        "HOST KEY CHANGED: known_hosts holds another key (%s); server offers %s "
-		        "(possible man-in-the-middle; remove the old entry if the change is "
-		        "expected)",
-		        where, fp);
+		        "(possible man-in-the-middle; if the change is expected, remove the old "
+		        "entry with: %s)",
+		        where, fp, fix);
+		free(fix);
 		break;
 	case KH_UNKNOWN:
 		if (policy == HOSTKEY_POLICY_INSECURE) {

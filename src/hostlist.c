@@ -536,8 +536,16 @@ parse_item(struct item *it, const char *item, const char *where, char **errp)
 	/* ssh takes a leading '-' for an option and refuses such a name
 	 * ("hostname contains invalid characters"); libssh too. */
 	if (*name == '-') {
-		fail(errp, "%s: host name '%.*s' starts with '-' (ssh refuses such names)", where,
-		        (int)(end - name), name);
+		fail(errp,
+		        "%s: host name '%.*s' starts with '-' (ssh refuses such names; to drop "
+		        "hosts as pdsh's '-host' does, use -x %.*s)",
+		        where, (int)(end - name), name, (int)(end - name - 1), name + 1);
+		goto out;
+	}
+	/* pdsh reads hosts from a file named after '^'. */
+	if (*name == '^') {
+		fail(errp, "%s: '%.*s': a file of hosts is -H %.*s here (pdsh's ^FILE)", where,
+		        (int)(end - name), name, (int)(end - name - 1), name + 1);
 		goto out;
 	}
 	if (parse_pattern(name, (size_t)(end - name), &it->pat, where, item, errp) < 0)
@@ -657,6 +665,9 @@ hostlist_add_file(struct hostlist *hl, const char *path, char **errp)
 	int rc = 0;
 
 	*errp = NULL;
+	if (fp == NULL && errno == ENOENT && strchr(path, '/') == NULL)
+		return fail(errp, "-H %s: no such file (to name a host, use -w %s; pssh's -H)",
+		        path, path);
 	if (fp == NULL)
 		return fail(errp, "%s: %s", path, strerror(errno));
 	while ((n = getline(&line, &cap, fp)) >= 0) {

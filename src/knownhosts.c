@@ -919,6 +919,18 @@ lookup_name(const char *host, unsigned int port)
 	return name;
 }
 
+char *
+kh_remove_command(const char *host, unsigned int port, const char *where)
+{
+	const char *colon = strrchr(where, ':');
+	char *name = lookup_name(host, port), *cmd;
+
+	cmd = xasprintf("ssh-keygen -f \"%.*s\" -R \"%s\"",
+	        (int)(colon != NULL ? (size_t)(colon - where) : strlen(where)), where, name);
+	free(name);
+	return cmd;
+}
+
 /* The server's key as judged: its blob, and its certificate when it is one. */
 struct skey {
 	unsigned char *blob; /* as the server presented it */

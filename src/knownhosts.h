@@ -66,6 +66,13 @@ enum kh_status kh_check(const struct kh_files *f, const char *host, unsigned int
         const char *key_b64, char **where);
 
 /*
+ * The line OpenSSH prints to clear a changed key that kh_check found at
+ * where ("file:line"): ssh-keygen -f "FILE" -R "NAME", NAME as ssh looks it
+ * up ("[host]:port" off port 22).  Free it.
+ */
+char *kh_remove_command(const char *host, unsigned int port, const char *where);
+
+/*
  * kh_check for a server whose key (key_b64, proved by its session) comes
  * with a certificate fetched apart (hostcert_fetch).  A certificate that
  * does not parse or is for another key (another server behind the same

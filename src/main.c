@@ -262,31 +262,34 @@ print_configs(const struct options *o, const struct hostlist *hl)
 /*
  * Run the pool: under the live view when it is wanted and the terminal can
  * show it, else plainly, with a note saying why not when --tui asked.
+ * Returns when the run ended.
  */
-static void
+static double
 run(const struct options *o, const struct pool_params *pp)
 {
 	const char *why;
 	struct pool *pool;
+	double end;
 
 	if (!tui_wanted(o)) {
 		pool_run(pp);
-		return;
+		return wait_now();
 	}
 	if ((why = tui_open()) != NULL) {
 		log_msg(LOG_NORMAL, "live view off (%s): plain output", why);
 		pool_run(pp);
-		return;
+		return wait_now();
 	}
 	output_set_deferred();
 	log_hold(true);
 	view_on = 1;
 	pool = pool_start(pp, true);
-	tui_run(pp->hosts, pp->n, o, pool);
+	end = tui_run(pp->hosts, pp->n, o, pool);
 	tui_close();
 	view_on = 0;
 	log_hold(false);
 	pool_wait(pool);
+	return end;
 }
 
 int
@@ -381,8 +384,8 @@ main(int argc, char **argv)
 	pp.stdin_len = in.len;
 	pp.plan = o.xfer != XFER_NONE ? &plan : NULL;
 	mux_init(&o);
-	run(&o, &pp);
-	rc = output_finish(hosts, hl.n, wait_now() - t0);
+	/* The summary's time is the run's, not the operator's look at the view after it. */
+	rc = output_finish(hosts, hl.n, run(&o, &pp) - t0);
 	if (rc == 0 || output_exit_status(hosts, hl.n) > rc)
 		rc = output_exit_status(hosts, hl.n);
 	keys_free();

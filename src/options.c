@@ -390,6 +390,12 @@ static const struct optdef options_table[] = {
                 .value = 0,
                 .group = group_output,
                 .help = "plain output even on a terminal"},
+        {.name = "hold",
+                .type = OT_FLAG,
+                .off = OFF(hold),
+                .group = group_output,
+                .help = "the live view stays at the end of the run until q (else it ends by "
+                        "itself unless a key was pressed)"},
         {.name = "gather",
                 .short_name = 'b',
                 .type = OT_FLAG,
@@ -416,6 +422,26 @@ static const struct optdef options_table[] = {
                 .group = group_output,
                 .help = "at the end, each output differing from the most common one as a "
                         "unified diff"},
+        {.name = "ordered",
+                .short_name = 'L',
+                .type = OT_FLAG,
+                .off = OFF(ordered),
+                .excl = EXCL_OUTPUT,
+                .group = group_output,
+                .help = "at the end, every host's lines in host order (clush -L)"},
+        {.name = "no-prefix",
+                .short_name = 'N',
+                .type = OT_FLAG,
+                .off = OFF(no_prefix),
+                .group = group_output,
+                .help = "lines without the 'HOST: ' prefix (pdsh -N)"},
+        {.name = "max-status",
+                .short_name = 'S',
+                .type = OT_FLAG,
+                .off = OFF(max_status),
+                .group = group_output,
+                .help = "exit with the largest remote exit status; 255 for a host that gave "
+                        "none (pdsh -S)"},
         {.name = "output-dir",
                 .short_name = 'o',
                 .type = OT_STRING,
@@ -546,6 +572,17 @@ optdef_help(const struct optdef *d, char *out, size_t len)
 	        def ? "]" : "");
 }
 
+/* The usage lines: --help's head, and all `shoal` alone prints. */
+static void
+options_usage_head(FILE *fp)
+{
+	fprintf(fp, "Usage: shoal [OPTIONS] [--] COMMAND [ARG...]\n"
+	            "       shoal [OPTIONS] --copy [-R] [-P] SRC... DEST\n"
+	            "       shoal [OPTIONS] --rcopy [-R] [-P] SRC DEST_DIR\n"
+	            "Run COMMAND on many hosts over SSH at once, retrying what the network drops;\n"
+	            "or copy files to or from every host.\n");
+}
+
 static void
 options_usage(FILE *fp)
 {
@@ -553,11 +590,7 @@ options_usage(FILE *fp)
 	char left[64], help[256];
 	size_t i;
 
-	fprintf(fp, "Usage: shoal [OPTIONS] [--] COMMAND [ARG...]\n"
-	            "       shoal [OPTIONS] --copy [-R] [-P] SRC... DEST\n"
-	            "       shoal [OPTIONS] --rcopy [-R] [-P] SRC DEST_DIR\n"
-	            "Run COMMAND on many hosts over SSH at once, retrying what the network drops;\n"
-	            "or copy files to or from every host.\n");
+	options_usage_head(fp);
 	for (i = 0; i < NOPTIONS; i++) {
 		const struct optdef *d = &options_table[i];
 
@@ -935,8 +968,17 @@ options_check(struct options *o)
 		                             o->jump);
 	if (o->password_env != NULL && o->ask_password)
 		return usage_error("--password-env and --ask-password: choose one");
-	if (o->json + o->gather + o->inline_output + o->diff > 1)
-		return usage_error("--json, --gather, --inline and --diff: choose one output mode");
+	if (o->json + o->gather + o->inline_output + o->diff + o->ordered > 1)
+		return usage_error("--json, -b, --inline, --diff and -L: choose one output mode "
+		                   "(-L is prefixed lines in host order, without -b's headers)");
+	if (o->no_prefix && (o->json || o->gather || o->inline_output || o->diff))
+		return usage_error(
+		        "-N: only with prefixed lines (the default or -L); %s has no prefix "
+		        "to drop",
+		        o->json            ? "--json"
+		        : o->gather        ? "-b"
+		        : o->inline_output ? "--inline"
+		                           : "--diff");
 	if (o->pause > 0 && o->batch == NULL)
 		return usage_error("--pause: only with --batch");
 	if (o->sudo && o->xfer != XFER_NONE)
@@ -1018,6 +1060,31 @@ options_template_check(const struct options *o)
 	return 0;
 }
 
+/*
+ * An option's argument that is itself an option ("-i -h", "-o -p 2022",
+ * "-x --"): getopt would take it as the value, silently.  It is most often
+ * a peer's habit (pssh's -i takes no argument, clush's -o passes ssh
+ * options), so it is refused, naming the option and what it wants.
+ */
+static bool
+looks_like_option(const char *arg)
+{
+	size_t i, len;
+
+	if (arg[0] != '-' || arg[1] == '\0')
+		return false; /* "-w -" reads stdin */
+	if (arg[1] != '-')
+		return optdef_by_val((unsigned char)arg[1]) != NULL;
+	if (arg[2] == '\0')
+		return true; /* "--" */
+	len = strcspn(arg + 2, "=");
+	for (i = 0; i < NOPTIONS; i++) {
+		if (strncmp(options_table[i].name, arg + 2, len) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* getopt over argv, applying each option to o; seen[row] marks the rows given. */
 static int
 options_getopt(struct options *o, int argc, char **argv, bool *seen, bool *done)
@@ -1065,6 +1132,22 @@ options_getopt(struct options *o, int argc, char **argv, bool *seen, bool *done)
 		d = optdef_by_val(c);
 		if (d == NULL)
 			return usage_error("unknown option");
+		if (d->type == OT_ACTION && argv[optind - 1][1] == 'h' && argc > 2)
+			return usage_error(
+			        "-h is help here and takes no other arguments; a file of "
+			        "hosts is -H FILE (pssh's -h)");
+		/*
+		 * Only an argument in a word of its own: "--opt=-x" or "-o-x" is
+		 * explicit, and a pattern may well begin with a dash.
+		 */
+		if (d->arg != NULL && d->type != OT_FILTER && optarg == argv[optind - 1] &&
+		        looks_like_option(optarg))
+			return usage_error("%s needs an argument (%s), not the option '%s'%s",
+			        optdef_label(d, label, sizeof label), d->arg, optarg,
+			        d->short_name == 'i' ? " (pssh's -i, output inline, is --inline)"
+			        : d->short_name == 'o'
+			                ? " (clush's -o passes ssh options: use ssh_config, -F)"
+			                : "");
 		if (d->type == OT_ACTION) {
 			if (strcmp(d->name, "help") == 0)
 				options_usage(stdout);
@@ -1217,6 +1300,12 @@ options_parse(struct options *o, int argc, char **argv, bool *done)
 
 	options_init(o);
 	*done = false;
+	if (argc <= 1) {
+		options_usage_head(stderr);
+		fputs("Try 'shoal --help' for the options; e.g. shoal -w 'web[01-04]' uptime\n",
+		        stderr);
+		return 2;
+	}
 	memset(seen, 0, sizeof seen);
 	/* First the command line alone: which rows it sets, --no-config, --help. */
 	options_init(&cmdline);

@@ -89,7 +89,11 @@ struct options {
 	bool gather;
 	bool inline_output;
 	bool json;
-	bool diff; /* --diff */
+	bool diff;       /* --diff */
+	bool ordered;    /* -L: prefixed lines in host order, at the end */
+	bool no_prefix;  /* -N: lines without "HOST: " */
+	bool max_status; /* -S: exit with the largest remote exit status */
+	bool hold;       /* --hold: the live view waits for q at the end */
 	const char *output_dir;
 	const char *failed_file;
 	bool template; /* replace %h, %H, %u, %p, %i, %% per host */

@@ -38,6 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,11 +60,12 @@
 
 /* What stdout carries, decided once by output_init from the options. */
 enum output_mode {
-	OUTPUT_PREFIX, /* "HOST: line" as the lines come */
-	OUTPUT_JSON,   /* one JSON object a host as each ends */
-	OUTPUT_GATHER, /* -b: identical outputs once, under their hosts, at the end */
-	OUTPUT_INLINE, /* each host's output whole as it ends */
-	OUTPUT_DIFF,   /* --diff: the groups of -b as diffs against the largest, at the end */
+	OUTPUT_PREFIX,  /* "HOST: line" as the lines come */
+	OUTPUT_JSON,    /* one JSON object a host as each ends */
+	OUTPUT_GATHER,  /* -b: identical outputs once, under their hosts, at the end */
+	OUTPUT_INLINE,  /* each host's output whole as it ends */
+	OUTPUT_DIFF,    /* --diff: the groups of -b as diffs against the largest, at the end */
+	OUTPUT_ORDERED, /* -L: the lines of prefix mode, host after host, at the end */
 	OUTPUT__COUNT
 };
 
@@ -100,6 +103,8 @@ static bool runs_many;       /* the live view ran more than one command (`:`) */
 static int out_dirfd = -1;   /* -o DIR, checked and held open */
 static int stdout_errno;     /* the first write error on stdout, under stdout_mutex */
 static char *failed_error;   /* --failed FILE could not be written: file and cause */
+/* Between the summary's parts: a middle dot, or " | " when the locale is not UTF-8. */
+static const char *sep = " \xc2\xb7 ";
 
 /*
  * What output.c keeps of each host while it runs, by host->index.  Only the
@@ -269,10 +274,30 @@ failed_file_check(const char *path)
 	return 0;
 }
 
+/*
+ * Whether the user's locale (LC_ALL, LC_CTYPE, LANG) writes UTF-8; asked
+ * without leaving it set: the rest of shoal runs in the C locale.
+ */
+static bool
+locale_utf8(void)
+{
+	const char *cur = setlocale(LC_CTYPE, NULL);
+	char *saved = xstrdup(cur != NULL ? cur : "C");
+	bool utf8 = false;
+
+	if (setlocale(LC_CTYPE, "") != NULL)
+		utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	setlocale(LC_CTYPE, saved);
+	free(saved);
+	return utf8;
+}
+
 int
 output_init(const struct options *o)
 {
 	output_opts = o;
+	if (!locale_utf8())
+		sep = " | ";
 	stdout_tty = isatty(STDOUT_FILENO);
 	stderr_tty = isatty(STDERR_FILENO);
 	/* options_parse allows one of them at most. */
@@ -280,6 +305,7 @@ output_init(const struct options *o)
 	              : o->gather        ? OUTPUT_GATHER
 	              : o->inline_output ? OUTPUT_INLINE
 	              : o->diff          ? OUTPUT_DIFF
+	              : o->ordered       ? OUTPUT_ORDERED
 	                                 : OUTPUT_PREFIX;
 	sink = &sinks[output_mode];
 	if (o->failed_file != NULL && failed_file_check(o->failed_file) != 0)
@@ -461,8 +487,10 @@ write_prefixed(struct host *h, bool is_stderr, const char *line, size_t len)
 	struct buf b;
 
 	buf_init(&b);
-	buf_appends(&b, h->name);
-	buf_appends(&b, ": ");
+	if (!output_opts->no_prefix) {
+		buf_appends(&b, h->name);
+		buf_appends(&b, ": ");
+	}
 	if (tty)
 		escape_terminal(&b, line, len);
 	else
@@ -1114,12 +1142,38 @@ output_host_retry(struct host *h, double delay)
 	        a->error, delay);
 }
 
+/*
+ * -S: the largest remote exit status, as pdsh and clush give it; a host
+ * that gave none (not reached, killed by a signal, timed out, skipped)
+ * counts as 255, what ssh exits with then.  An interrupted run stays 130.
+ */
+static int
+max_remote_status(struct host **hosts, size_t n)
+{
+	int worst = 0, c;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (errkind_info(hosts[i]->kind)->class == EC_INTERRUPTED)
+			return 130;
+		c = hosts[i]->exit_code >= 0 && hosts[i]->exit_signal == NULL ? hosts[i]->exit_code
+		                                                              : 255;
+		if (hosts[i]->kind == EK_NONE)
+			c = 0;
+		if (c > worst)
+			worst = c;
+	}
+	return worst;
+}
+
 int
 output_exit_status(struct host **hosts, size_t n)
 {
 	int worst = EC_OK;
 	size_t i;
 
+	if (output_opts->max_status)
+		return max_remote_status(hosts, n);
 	for (i = 0; i < n; i++) {
 		int c = (int)errkind_info(hosts[i]->kind)->class;
 
@@ -1192,7 +1246,7 @@ lost_output(struct buf *b, struct host **hosts, size_t n, const char **names)
 	}
 	if (m > 0) {
 		folded = hostlist_fold(names, m);
-		buf_appendf(b, " \xc2\xb7 not written: output of ");
+		buf_appendf(b, "%snot written: output of ", sep);
 		if (stderr_tty)
 			escape_terminal(b, folded, strlen(folded));
 		else
@@ -1201,9 +1255,9 @@ lost_output(struct buf *b, struct host **hosts, size_t n, const char **names)
 		free(folded);
 	}
 	if (stdout_errno != 0)
-		buf_appendf(b, " \xc2\xb7 not written: stdout (%s)", strerror(stdout_errno));
+		buf_appendf(b, "%snot written: stdout (%s)", sep, strerror(stdout_errno));
 	if (failed_error != NULL)
-		buf_appendf(b, " \xc2\xb7 not written: %s", failed_error);
+		buf_appendf(b, "%snot written: %s", sep, failed_error);
 }
 
 /* " · skipped 22: web[09-30] (stopped: ...)": who the stop kept from starting, and why. */
@@ -1224,7 +1278,7 @@ skipped_text(struct buf *b, struct host **hosts, size_t n, const char **names)
 	if (m == 0)
 		return;
 	folded = hostlist_fold(names, m);
-	buf_appendf(b, " \xc2\xb7 skipped %zu: ", m);
+	buf_appendf(b, "%sskipped %zu: ", sep, m);
 	if (stderr_tty)
 		escape_terminal(b, folded, strlen(folded));
 	else
@@ -1248,7 +1302,7 @@ summary(struct host **hosts, size_t n, double wall)
 	buf_init(&b);
 	buf_appendf(&b, "ok %zu", counts[EK_NONE]);
 	if (nfailed > 0) {
-		buf_appendf(&b, " \xc2\xb7 failed %zu (", nfailed);
+		buf_appendf(&b, "%sfailed %zu (", sep, nfailed);
 		for (k = 1; k < EK__COUNT; k++) {
 			size_t m = 0;
 			char *folded;
@@ -1260,7 +1314,7 @@ summary(struct host **hosts, size_t n, double wall)
 					names[m++] = hosts[i]->name;
 			}
 			folded = hostlist_fold(names, m);
-			buf_appendf(&b, "%s%s %zu: ", first ? "" : " \xc2\xb7 ",
+			buf_appendf(&b, "%s%s %zu: ", first ? "" : sep,
 			        errkind_name((enum err_kind)k), counts[k]);
 			if (stderr_tty)
 				escape_terminal(&b, folded, strlen(folded));
@@ -1273,7 +1327,7 @@ summary(struct host **hosts, size_t n, double wall)
 	}
 	skipped_text(&b, hosts, n, names);
 	lost_output(&b, hosts, n, names);
-	buf_appendf(&b, " \xc2\xb7 %.1f s", wall);
+	buf_appendf(&b, "%s%.1f s", sep, wall);
 	log_lock();
 	fprintf(stderr, "%s\n", b.p);
 	fflush(stderr);
@@ -1409,7 +1463,7 @@ runs_summary(struct host **hosts, size_t n)
 			fwrite(b.p, 1, b.len, stderr);
 			buf_free(&b);
 		}
-		fprintf(stderr, " \xc2\xb7 ok %zu \xc2\xb7 failed %zu\n", ok, failed);
+		fprintf(stderr, "%sok %zu%sfailed %zu\n", sep, ok, sep, failed);
 	}
 	fflush(stderr);
 	log_unlock();
@@ -1442,6 +1496,16 @@ prefix_run_done(struct host *h)
 	spool_free(&h->err);
 }
 
+/* -L: what the live view's end writes anyway, host after host (output_finish). */
+static void
+ordered_finish(struct host **hosts, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && !output_deferred; i++)
+		prefix_run_done(hosts[i]);
+}
+
 static void
 gather_finish(struct host **hosts, size_t n)
 {
@@ -1463,6 +1527,7 @@ static const struct output_sink sinks[OUTPUT__COUNT] = {
         [OUTPUT_GATHER] = {.hold = true, .finish = gather_finish},
         [OUTPUT_INLINE] = {.hold = true, .host_done = inline_block, .run_done = inline_block},
         [OUTPUT_DIFF] = {.hold = true, .finish = diff_finish},
+        [OUTPUT_ORDERED] = {.hold = true, .run_done = prefix_run_done, .finish = ordered_finish},
 };
 
 int

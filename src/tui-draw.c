@@ -124,7 +124,7 @@ panel_make(struct view *v)
 	int k, shown = 0;
 
 	tui_panel_free(v);
-	v->panel_nfinal = v->nfinal;
+	v->panel_nfinal = v->nfinal_all;
 	for (i = 0; i < v->n; i++) {
 		struct host *h = v->hosts[i];
 
@@ -187,7 +187,7 @@ state_name(enum host_state s, enum phase ph)
 static int
 state_attr(enum host_state s)
 {
-	if (!has_colors())
+	if (!tui_colors())
 		return s == HOST_FAILED ? A_BOLD : A_NORMAL;
 	switch (s) {
 	case HOST_OK:
@@ -396,8 +396,8 @@ draw_header(struct view *v, double t)
 		printw("  skipped %zu", v->counts[HOST_SKIPPED]);
 
 	buf_init(&b);
-	buf_appendf(&b, " %zu/%zu %3d%%", v->nfinal, v->n,
-	        (int)(100.0 * (double)v->nfinal / (double)v->n));
+	buf_appendf(&b, " %zu/%zu %3d%%", v->nfinal, v->nrun,
+	        (int)(100.0 * (double)v->nfinal / (double)(v->nrun ? v->nrun : 1)));
 	if (v->xfer_total > 0) {
 		buf_appends(&b, "  ");
 		append_bytes(&b, (double)v->xfer_done);
@@ -407,11 +407,22 @@ draw_header(struct view *v, double t)
 			buf_appends(&b, "/s");
 		}
 	}
-	if (v->nfinal == v->n)
+	if (v->nfinal == v->nrun) {
 		buf_appendf(&b, "  done in %.1f s", elapsed);
-	else if (v->nfinal > 0)
-		buf_appendf(&b, "  eta %.0f s",
-		        elapsed * (double)(v->n - v->nfinal) / (double)v->nfinal);
+	} else {
+		/*
+		 * The rate so far says little while hosts wait out a backoff: the
+		 * run cannot end before the longest wait does.
+		 */
+		double eta = v->nfinal > 0
+		                     ? elapsed * (double)(v->nrun - v->nfinal) / (double)v->nfinal
+		                     : 0;
+
+		if (v->backoff_left > eta)
+			buf_appendf(&b, "  eta >= %.0f s (backoff)", v->backoff_left);
+		else if (v->nfinal > 0)
+			buf_appendf(&b, "  eta %.0f s", eta);
+	}
 	rolling_text(v, &b);
 	jump_text(&b);
 	barw = COLS - (int)b.len - 2;
@@ -419,7 +430,7 @@ draw_header(struct view *v, double t)
 		barw = 60;
 	move(++y, 0);
 	if (barw >= 10) {
-		filled = (int)((double)barw * (double)v->nfinal / (double)v->n);
+		filled = (int)((double)barw * (double)v->nfinal / (double)(v->nrun ? v->nrun : 1));
 		addch('[');
 		attron(A_BOLD);
 		hline('#', filled);
@@ -436,7 +447,7 @@ draw_header(struct view *v, double t)
 static void
 draw_rows(struct view *v, int y0, int height, double t)
 {
-	int nw = name_width(v), y;
+	int nw = name_width(v), y, fit = height;
 	size_t i;
 	struct row r;
 
@@ -463,14 +474,28 @@ draw_rows(struct view *v, int y0, int height, double t)
 	}
 	attroff(A_REVERSE);
 
+	/* Rows that do not fit are said on the last line, not left unseen. */
+	if (height > 1 && v->nrows > (size_t)height)
+		fit = height - 1;
 	if (v->sel < v->top)
 		v->top = v->sel;
-	if (height > 0 && v->sel >= v->top + (size_t)height)
-		v->top = v->sel - (size_t)height + 1;
-	if (v->top + (size_t)height > v->nrows)
-		v->top = v->nrows > (size_t)height ? v->nrows - (size_t)height : 0;
+	if (fit > 0 && v->sel >= v->top + (size_t)fit)
+		v->top = v->sel - (size_t)fit + 1;
+	if (v->top + (size_t)fit > v->nrows)
+		v->top = v->nrows > (size_t)fit ? v->nrows - (size_t)fit : 0;
+	if (fit < height) {
+		size_t below = v->nrows - v->top - (size_t)fit;
+
+		move(y0 + fit, 0);
+		attron(A_BOLD);
+		if (below > 0)
+			printw("  +%zu more below (PgDn, End)", below);
+		if (v->top > 0)
+			printw("%s%zu more above (PgUp, Home)", below > 0 ? "; " : "  ", v->top);
+		attroff(A_BOLD);
+	}
 	buf_init(&r.text);
-	for (y = 0, i = v->top; y < height && i < v->nrows; y++, i++) {
+	for (y = 0, i = v->top; y < fit && i < v->nrows; y++, i++) {
 		struct host *h = v->hosts[v->rows[i]];
 		struct buf name;
 		int x;
@@ -522,9 +547,9 @@ draw_bottom(struct view *v, double t)
 	curs_set(0);
 	if (v->mode == MODE_CONFIRM) {
 		attron(A_BOLD);
-		printw("%zu host%s still in flight: quit and cancel %s? [y/N] ", v->n - v->nfinal,
-		        v->n - v->nfinal == 1 ? " is" : "s are",
-		        v->n - v->nfinal == 1 ? "it" : "them");
+		printw("%zu host%s still in flight: quit and cancel %s? [y/N] ",
+		        v->n - v->nfinal_all, v->n - v->nfinal_all == 1 ? " is" : "s are",
+		        v->n - v->nfinal_all == 1 ? "it" : "them");
 		attroff(A_BOLD);
 		return;
 	}
@@ -543,7 +568,7 @@ draw_list(struct view *v, double t)
 {
 	int panel = 0, height, i;
 
-	if (v->npanel > 0 && v->panel_nfinal != v->nfinal)
+	if (v->npanel > 0 && v->panel_nfinal != v->nfinal_all)
 		panel_make(v);
 	else if (v->npanel == 0 && v->counts[HOST_FAILED] > 0)
 		panel_make(v);

@@ -56,12 +56,21 @@ struct view {
 	double t0;
 	double t_end; /* when every host was first seen final; 0 while running */
 
-	/* This frame's counts, by enum host_state. */
+	/*
+	 * This frame's counts, by enum host_state, of the hosts of the latest
+	 * run: all of them, or those a `:` command ran on (member[]).
+	 */
 	size_t counts[HOST_SKIPPED + 1];
 	size_t nfinal;
+	size_t nrun;                    /* hosts in the latest run */
+	bool *member;                   /* per host: in the latest `:` run; NULL: every host */
+	size_t nfinal_all;              /* final hosts of all, whichever run */
+	double backoff_left;            /* the longest wait of a host in backoff, this frame */
+	bool *pinned;                   /* per host: retried by `r` under the failed filter */
+	bool used;                      /* a key was pressed: the view stays at the end */
 	uint64_t xfer_done, xfer_total; /* all hosts, for --copy / --rcopy */
 
-	size_t *rows; /* host indices shown, in host order */
+	size_t *rows; /* host indices shown: host order; failed first once all are final */
 	size_t nrows;
 	size_t sel;      /* position in rows */
 	size_t sel_host; /* the host selected, kept across frames */
@@ -115,6 +124,9 @@ struct view {
 
 	bool quit;
 };
+
+/* Whether states are shown in colour: the terminal has them and NO_COLOR is not set (tui.c). */
+bool tui_colors(void);
 
 /* Show a status message on the bottom line for secs seconds (tui.c). */
 void tui_status(struct view *v, double secs, const char *fmt, ...)

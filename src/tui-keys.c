@@ -52,19 +52,24 @@ search_set(struct view *v, const char *pattern)
 	memset(v->scanned, 0, v->n * sizeof *v->scanned);
 	memset(v->matched, SEARCH_NEW, v->n * sizeof *v->matched);
 	v->top = 0;
+	v->sel = 0;
 	v->sel_host = 0;
 }
 
 static void
 retry_failed(struct view *v)
 {
-	size_t m;
+	size_t i, m;
 
 	if (cancel_requested()) {
 		tui_status(v, 4, "the run was interrupted: nothing is retried");
 		return;
 	}
 	m = pool_retry(v->pool, v->hosts, v->n);
+	/* Under the failed filter the retried hosts stay in sight while they run again. */
+	if (m > 0 && v->filter == FILTER_FAILED)
+		for (i = 0; i < v->nrows; i++)
+			v->pinned[v->rows[i]] = true;
 	if (m == 0)
 		tui_status(v, 4,
 		        "no host to retry (only failed hosts that never started their "
@@ -79,6 +84,7 @@ run_command(struct view *v, const char *command)
 {
 	struct host **list;
 	size_t i, m;
+	unsigned run, r;
 
 	if (cancel_requested()) {
 		tui_status(v, 4, "the run was interrupted: nothing more is run");
@@ -99,6 +105,21 @@ run_command(struct view *v, const char *command)
 	}
 	free(v->command);
 	v->command = xstrdup(command);
+	/* The header counts this run's hosts: those of the latest run number. */
+	if (v->member == NULL)
+		v->member = xcalloc(v->n, sizeof *v->member);
+	for (i = 0, run = 0; i < v->n; i++) {
+		pthread_mutex_lock(&v->hosts[i]->lock);
+		r = v->hosts[i]->run;
+		pthread_mutex_unlock(&v->hosts[i]->lock);
+		if (r > run)
+			run = r;
+	}
+	for (i = 0; i < v->n; i++) {
+		pthread_mutex_lock(&v->hosts[i]->lock);
+		v->member[i] = v->hosts[i]->run == run;
+		pthread_mutex_unlock(&v->hosts[i]->lock);
+	}
 	v->t0 = wait_now();
 	v->t_end = 0;
 	tui_status(v, 4, "running on %zu host%s", m, m == 1 ? "" : "s");
@@ -236,6 +257,7 @@ key_filter(struct view *v, int c)
 	(void)c;
 	v->filter = (enum filter)((v->filter + 1) % FILTER__COUNT);
 	v->top = 0;
+	memset(v->pinned, 0, v->n * sizeof *v->pinned);
 }
 
 static void
@@ -257,7 +279,7 @@ static void
 key_quit(struct view *v, int c)
 {
 	(void)c;
-	if (v->nfinal < v->n)
+	if (v->nfinal_all < v->n)
 		v->mode = MODE_CONFIRM;
 	else
 		v->quit = true;
@@ -335,7 +357,8 @@ struct keydef {
 static const struct keydef keys[] = {
         {{KEY_UP, 'k', KEY_DOWN, 'j'}, IN_LIST, "Up Down j k", "move", "arrows move", HINT_RUNNING,
                 "arrows move", key_move},
-        {{KEY_PPAGE, KEY_NPAGE, ' '}, IN_LIST, "PgUp PgDn", "move a page", NULL, 0, NULL, key_move},
+        {{KEY_PPAGE, KEY_NPAGE, ' '}, IN_LIST, "PgUp PgDn Space", "move a page", NULL, 0, NULL,
+                key_move},
         {{KEY_HOME, 'g', KEY_END, 'G'}, IN_LIST, "Home End g G", "first / last host", NULL, 0, NULL,
                 key_move},
         {{'\n', '\r', KEY_ENTER}, IN_LIST, "Enter",
@@ -351,16 +374,18 @@ static const struct keydef keys[] = {
                 HINT_RUNNING | HINT_FINISHED, "/ searches", key_search_start},
         {{'r'}, IN_LIST, "r", "retry failed hosts that never started their command", "r retry",
                 HINT_RUNNING | HINT_FINISHED, "r retries", key_retry},
-        {{'q', 'Q'}, IN_LIST, "q", "quit (asks first while hosts are in flight)", "q quit",
+        {{'q', 'Q'}, IN_LIST, "q Q", "quit (asks first while hosts are in flight)", "q quit",
                 HINT_RUNNING | HINT_FINISHED | HINT_LEAD, "q quits", key_quit},
-        {{'?', 'h'}, IN_LIST, "?", "this help", "? help", HINT_RUNNING | HINT_FINISHED, "? helps",
+        {{'?', 'h'}, IN_LIST, "? h", "this help", "? help", HINT_RUNNING | HINT_FINISHED, "? helps",
                 key_help},
-        {{KEY_UP, 'k', KEY_DOWN, 'j'}, IN_PAGE, NULL, NULL, "arrows/PgUp/PgDn scroll",
-                HINT_RUNNING | HINT_FINISHED, NULL, key_scroll},
-        {{KEY_PPAGE, KEY_NPAGE, ' '}, IN_PAGE, NULL, NULL, NULL, 0, NULL, key_scroll},
-        {{KEY_HOME, 'g', KEY_END, 'G'}, IN_PAGE, NULL, NULL, NULL, 0, NULL, key_scroll},
-        {{'q', 27, KEY_LEFT, KEY_BACKSPACE, 127}, IN_PAGE, NULL, NULL, "q/Esc back",
-                HINT_RUNNING | HINT_FINISHED, NULL, key_back},
+        {{KEY_UP, 'k', KEY_DOWN, 'j'}, IN_PAGE, "Up Down j k", "scroll a host's page",
+                "arrows/PgUp/PgDn scroll", HINT_RUNNING | HINT_FINISHED, NULL, key_scroll},
+        {{KEY_PPAGE, KEY_NPAGE, ' '}, IN_PAGE, "PgUp PgDn Space", "scroll a page", NULL, 0, NULL,
+                key_scroll},
+        {{KEY_HOME, 'g', KEY_END, 'G'}, IN_PAGE, "Home End g G", "its top / bottom", NULL, 0, NULL,
+                key_scroll},
+        {{'q', 27, KEY_LEFT, KEY_BACKSPACE, 127}, IN_PAGE, "q Esc Left Bksp", "back to the list",
+                "q/Esc back", HINT_RUNNING | HINT_FINISHED, NULL, key_back},
 };
 
 #define NKEYS (sizeof keys / sizeof *keys)
@@ -384,7 +409,7 @@ key_find(enum mode mode, int c)
 void
 tui_keys_hints(const struct view *v, struct buf *b)
 {
-	bool finished = v->mode == MODE_LIST && v->nfinal == v->n;
+	bool finished = v->mode == MODE_LIST && v->nfinal == v->nrun;
 	unsigned when = finished ? HINT_FINISHED : HINT_RUNNING;
 	unsigned where = 1u << v->mode;
 	size_t i;
@@ -417,6 +442,8 @@ tui_keys_screen(struct buf *b)
 	for (i = 0; i < NKEYS; i++) {
 		if (keys[i].names == NULL)
 			continue;
+		if (i > 0 && keys[i].where == IN_PAGE && keys[i - 1].where != IN_PAGE)
+			buf_appends(b, "\nOn a host's page (Enter):\n");
 		buf_appendf(b, "  %-17s", keys[i].names);
 		for (p = keys[i].help; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
 			buf_appendf(b, "%.*s\n%19s", (int)(nl - p), p, "");

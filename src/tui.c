@@ -52,6 +52,7 @@ static int tty_fd = -1;
 static struct termios tty_saved;
 static bool tty_have_saved;
 static char open_reason[128];
+static bool colors;
 
 bool
 tui_wanted(const struct options *o)
@@ -131,7 +132,9 @@ tui_open(void)
 	keypad(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
-	if (has_colors()) {
+	/* https://no-color.org: set and not empty, no colour. */
+	colors = has_colors() && (getenv("NO_COLOR") == NULL || *getenv("NO_COLOR") == '\0');
+	if (colors) {
 		start_color();
 		use_default_colors();
 		init_pair(PAIR_OK, COLOR_GREEN, -1);
@@ -140,6 +143,12 @@ tui_open(void)
 		init_pair(PAIR_ACTIVE, COLOR_CYAN, -1);
 	}
 	return NULL;
+}
+
+bool
+tui_colors(void)
+{
+	return colors;
 }
 
 void
@@ -238,54 +247,97 @@ search_matches(struct view *v, size_t i, const struct host *h)
 	return v->matched[i] == SEARCH_YES;
 }
 
+static bool
+is_final(enum host_state s)
+{
+	return s == HOST_OK || s == HOST_FAILED || s == HOST_SKIPPED;
+}
+
+/*
+ * Once every host is final the rows the operator looks at first are the
+ * failed ones: they move to the top, each part still in host order.
+ */
+static void
+failed_first(struct view *v, const enum host_state *states)
+{
+	size_t *moved = xcalloc(v->nrows ? v->nrows : 1, sizeof *moved), i, m = 0;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < v->nrows; i++) {
+			enum host_state s = states[v->rows[i]];
+
+			if ((s == HOST_FAILED || s == HOST_SKIPPED) == (pass == 0))
+				moved[m++] = v->rows[i];
+		}
+	memcpy(v->rows, moved, v->nrows * sizeof *v->rows);
+	free(moved);
+}
+
 /* Count the states and choose the rows of this frame. */
 static void
 collect(struct view *v)
 {
+	enum host_state *states = xcalloc(v->n, sizeof *states);
+	double now = wait_now();
 	size_t i;
 
 	memset(v->counts, 0, sizeof v->counts);
 	v->xfer_done = v->xfer_total = 0;
 	v->scan_left = SCAN_FRAME;
-	v->nrows = 0;
+	v->nrows = v->nrun = v->nfinal_all = 0;
+	v->backoff_left = 0;
 	for (i = 0; i < v->n; i++) {
 		struct host *h = v->hosts[i];
 		enum host_state s;
-		bool show;
+		bool show, member = v->member == NULL || v->member[i];
 
 		pthread_mutex_lock(&h->lock);
 		s = h->state;
 		show = v->filter == FILTER_ALL ||
-		       (v->filter == FILTER_FAILED && (s == HOST_FAILED || s == HOST_SKIPPED)) ||
+		       (v->filter == FILTER_FAILED &&
+		               (s == HOST_FAILED || s == HOST_SKIPPED || v->pinned[i])) ||
 		       (v->filter == FILTER_RUNNING && in_flight(s));
 		if (show)
 			show = search_matches(v, i, h);
+		if (s == HOST_RETRY_WAIT && h->ready_at - now > v->backoff_left)
+			v->backoff_left = h->ready_at - now;
 		v->xfer_done += h->xfer_done;
 		v->xfer_total += h->xfer_total;
 		pthread_mutex_unlock(&h->lock);
-		v->counts[s]++;
+		states[i] = s;
+		v->nfinal_all += is_final(s);
+		if (member) {
+			v->counts[s]++;
+			v->nrun++;
+		}
 		if (show)
 			v->rows[v->nrows++] = i;
 	}
 	v->nfinal = v->counts[HOST_OK] + v->counts[HOST_FAILED] + v->counts[HOST_SKIPPED];
-	if (v->nfinal == v->n && v->t_end == 0)
-		v->t_end = wait_now();
-	else if (v->nfinal < v->n)
+	if (v->nfinal == v->nrun && v->t_end == 0)
+		v->t_end = now;
+	else if (v->nfinal < v->nrun)
 		v->t_end = 0;
-	/* Keep the selected host selected, or the one after it. */
-	for (v->sel = 0; v->sel < v->nrows && v->rows[v->sel] < v->sel_host; v->sel++)
+	if (v->nfinal_all == v->n)
+		failed_first(v, states);
+	free(states);
+	/* Keep the selected host selected, else the row where it was. */
+	for (i = 0; i < v->nrows && v->rows[i] != v->sel_host; i++)
 		;
+	if (i < v->nrows)
+		v->sel = i;
 	if (v->sel >= v->nrows && v->nrows > 0)
 		v->sel = v->nrows - 1;
 	if (v->nrows > 0)
 		v->sel_host = v->rows[v->sel];
 }
 
-void
+double
 tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *pool)
 {
 	struct view v;
-	double next = 0, t;
+	double next = 0, t, end;
 	size_t i;
 	int c;
 
@@ -298,6 +350,7 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 	v.rows = xcalloc(n, sizeof *v.rows);
 	v.scanned = xcalloc(n, sizeof *v.scanned);
 	v.matched = xcalloc(n, sizeof *v.matched);
+	v.pinned = xcalloc(n, sizeof *v.pinned);
 	v.scan_buf = xmalloc(SCAN_PIECE);
 	v.md = pcre2_match_data_create(1, NULL);
 	buf_init(&v.input);
@@ -307,6 +360,12 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 		t = wait_now();
 		if (t >= next) {
 			collect(&v);
+			/*
+			 * A run nobody touched ends with its hosts: a script run from a
+			 * terminal goes on; --hold or a key pressed keeps the view.
+			 */
+			if (v.nfinal_all == v.n && !v.used && !o->hold)
+				break;
 			tui_draw(&v);
 			next = t + FRAME;
 			t = wait_now();
@@ -318,9 +377,12 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 			continue;
 		timeout(0);
 		do {
+			if (c != KEY_RESIZE)
+				v.used = true;
 			tui_key(&v, c);
 		} while (!v.quit && (c = getch()) != ERR);
 	}
+	end = v.t_end != 0 ? v.t_end : wait_now();
 	tui_panel_free(&v);
 	pcre2_code_free(v.re);
 	pcre2_match_data_free(v.md);
@@ -328,6 +390,8 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 	free(v.rows);
 	free(v.scanned);
 	free(v.matched);
+	free(v.pinned);
+	free(v.member);
 	free(v.scan_buf);
 	free(v.dlines);
 	free(v.dstream[0].starts);
@@ -338,4 +402,5 @@ tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *poo
 	free(v.command);
 	buf_free(&v.input);
 	buf_free(&v.dtext);
+	return end;
 }

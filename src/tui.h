@@ -31,11 +31,14 @@ bool tui_wanted(const struct options *o);
 const char *tui_open(void);
 
 /*
- * Show the run until the operator leaves (q; it asks first while hosts are
- * in flight, and then cancels them) or the run is interrupted.  pool must
- * have been started with stay_open, for `r`.
+ * Show the run until its hosts are all final, or, when a key was pressed
+ * during it or o->hold asks, until the operator leaves (q; it asks first
+ * while hosts are in flight, and then cancels them); or until the run is
+ * interrupted.  pool must have been started with stay_open, for `r`.
+ * Returns when the run ended (wait_now's clock): the last host final, or
+ * the leaving when hosts were still in flight.
  */
-void tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *pool);
+double tui_run(struct host **hosts, size_t n, const struct options *o, struct pool *pool);
 
 /* Give the terminal back. */
 void tui_close(void);

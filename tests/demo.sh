@@ -13,20 +13,29 @@ if [ "${1:-}" = down ]; then
     exec bash tests/lab.sh down "$lab"
 fi
 
+step() { printf '\ndemo: %s\n' "$*"; }
+
+step "installing what is missing (tests/deps.sh build test)"
 bash tests/deps.sh build test
 if [ ! -x build/src/shoal ] || [ ! -x build/tests/faultproxy ]; then
+    step "configuring into build/"
     autoreconf -fi >/dev/null 2>&1
     mkdir -p build
     (cd build && "$top/configure" -q)
 fi
-make -s -C build -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
-top_builddir=$top/build bash tests/lab.sh up "$lab" >/dev/null
+step "building (make -C build)"
+make -s -C build -j"$(nproc 2>/dev/null || echo 2)"
+step "starting the lab in $lab (tests/lab.sh up; SHOAL_LAB picks the directory, SHOAL_LAB_PORT the first port)"
+top_builddir=$top/build bash tests/lab.sh up "$lab"
 
-shoal=$top/build/src/shoal
-echo "\$ shoal -F $lab/ssh_config -H hosts/demo.hosts -H hosts/demo-flaky.hosts -- 'echo \$(id -un) on \$(uname -n)'"
+cmd=("$top/build/src/shoal" -F "$lab/ssh_config" -H hosts/demo.hosts -H hosts/demo-flaky.hosts
+    --banner-timeout 2 -- 'echo $(id -un) on $(uname -n)')
+step "running:"
+printf '$'
+printf ' %q' "${cmd[@]}"
+printf '\n'
 set +e
-"$shoal" -F "$lab/ssh_config" -H hosts/demo.hosts -H hosts/demo-flaky.hosts \
-    --banner-timeout 2 -- 'echo $(id -un) on $(uname -n)'
+"${cmd[@]}"
 rc=$?
 set -e
 echo "(exit status $rc; the lab stays up: 'bash tests/demo.sh down' stops it)"

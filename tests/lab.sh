@@ -21,7 +21,9 @@
 # the current user.  The servers are started by tests/lib.sh's start_sshd
 # (a port another process takes first is retried; sshd's own pid file tells
 # that the port is ours), in their own session, with their pid in DIR/*.pid:
-# they outlive this script.  DIR/lab.env lists the ports.
+# they outlive this script.  DIR/lab.env lists the ports: free ones, or with
+# SHOAL_LAB_PORT=N the main sshd on N, the busy one on N+1 and the flaky
+# hosts on N+2 to N+5.
 set -u
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -198,8 +200,13 @@ up() {
         exit 1
     fi
     lab_keys
-    start_sshd main
-    start_sshd busy "MaxStartups 4:50:10"
+    local base=${SHOAL_LAB_PORT:-}
+    if [ -n "$base" ] && { [[ ! $base =~ ^[0-9]+$ ]] || ((base < 1024 || base > 65530)); }; then
+        echo "lab.sh: SHOAL_LAB_PORT=$base: want a port from 1024 to 65530 (the lab takes 6 from it)" >&2
+        exit 1
+    fi
+    start_sshd main ${base:+"Port $base"}
+    start_sshd busy "MaxStartups 4:50:10" ${base:+"Port $((base + 1))"}
     write_ssh_config "$dir/ssh_config"
     add_aliases "$dir/ssh_config" demo 40 "$SSHD_PORT_MAIN"
     add_aliases "$dir/ssh_config" busy 20 "$SSHD_PORT_BUSY"
@@ -213,7 +220,9 @@ up() {
 
     if [ -x "$top_builddir/tests/faultproxy" ]; then
         for i in "${!flaky_plans[@]}"; do
-            specs+=("0:127.0.0.1:$SSHD_PORT_MAIN:${flaky_plans[$i]}")
+            port=0
+            [ -n "$base" ] && port=$((base + 2 + i))
+            specs+=("$port:127.0.0.1:$SSHD_PORT_MAIN:${flaky_plans[$i]}")
         done
         start_faultproxy "${specs[@]}"
         for i in "${!flaky_names[@]}"; do

@@ -33,6 +33,13 @@ set -u
 [ -n "${_shoal_lib_loaded:-}" ] && return 0
 _shoal_lib_loaded=1
 
+# Tests read shoal's summary with its UTF-8 middle dots: under a machine's C
+# locale shoal writes ASCII, so a test runs in C.UTF-8 unless it sets its own.
+case "${LC_ALL:-${LC_CTYPE:-${LANG:-}}}" in
+*UTF-8* | *utf8* | *UTF8* | *utf-8*) ;;
+*) export LC_ALL=C.UTF-8 ;;
+esac
+
 # ---- where things are -------------------------------------------------------
 
 _lib_is_builddir() {

@@ -16,7 +16,7 @@ if grep -q -- '--enable-asan' "$top_builddir/config.status" 2>/dev/null; then
     export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
 fi
 
-term_start 120 40 "TMPDIR='$T' /usr/bin/time -f %M -o '$T/rss' '$SHOAL' --tui -F '$T/ssh_config' \
+term_start 120 40 "TMPDIR='$T' /usr/bin/time -f %M -o '$T/rss' '$SHOAL' --tui --hold -F '$T/ssh_config' \
     -w 'h[01-02]' -- 'seq 1 1000000; head -c $size /dev/zero | tr \"\\\\0\" x >&2' \
     >'$T/out' 2>'$T/err'"
 term_wait 120 'ok 2  failed 0' && pass "two hosts x (1 M lines + 30 MB without a newline) end"

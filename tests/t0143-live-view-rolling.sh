@@ -9,7 +9,7 @@ lab_fleet h 12
 
 # Batches of 3, 2 s each; h04 and h07 (index 3 and 6) fail, the budget is 1 failure:
 # the second failure, in batch 3, stops the run and batch 4 is skipped.
-term_start 160 40 "'$SHOAL' --tui -F '$T/ssh_config' -w 'h[01-12]' --batch 3 --max-fail 1 \
+term_start 160 40 "'$SHOAL' --tui --hold -F '$T/ssh_config' -w 'h[01-12]' --batch 3 --max-fail 1 \
     --template -- 'sleep 2; [ %i -ne 3 ] && [ %i -ne 6 ]' >'$T/out' 2>'$T/err'"
 if term_wait 10 'batch 1 of 4 .*1 more failure allowed'; then pass "batch 1 of 4, the budget left"; else fail "batch 1 of 4, the budget left"; fi
 if term_wait 15 'batch 3 of 4 .*0 more failures allowed'; then pass "batch 3: h04 failed in batch 2, no failure left"; else fail "batch 3: h04 failed in batch 2, no failure left"; fi

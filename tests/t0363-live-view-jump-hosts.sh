@@ -16,7 +16,7 @@ add_alias "$T/ssh_config" slow "$FP_PORT_1"
 add_aliases "$T/ssh_config" t 3 "$SSHD_PORT_TARGET" "ProxyJump bastion"
 add_aliases "$T/ssh_config" s 2 "$SSHD_PORT_TARGET" "ProxyJump slow"
 
-term_start 150 30 "'$SHOAL' --tui -F '$T/ssh_config' -w 't[01-03],s[01-02]' \
+term_start 150 30 "'$SHOAL' --tui --hold -F '$T/ssh_config' -w 't[01-03],s[01-02]' \
     --banner-timeout 4 -r 0 -- 'sleep 3' >'$T/out' 2>'$T/err'"
 term_wait 10 'via bastion: up, 1 session, 3 channels' &&
     pass "the header shows the bastion up with its session and the targets' channels"

@@ -24,7 +24,7 @@ ssh-keygen -q -t ed25519 -N '' -f "$T/stranger"
 add_alias "$T/ssh_config" stranger "$SSHD_PORT_MAIN" "" "IdentityFile $T/stranger"
 
 # ---- a whole run, key by key --------------------------------------------------
-term_start 120 40 "'$SHOAL' --tui -F '$T/ssh_config' -w 'ok[01-08],stall,stranger,full' \
+term_start 120 40 "'$SHOAL' --tui --hold -F '$T/ssh_config' -w 'ok[01-08],stall,stranger,full' \
     --banner-timeout 2 --retries 1 --backoff 0.1,0.2 \
     -- 'printf \"line1\\nlast \\033[31mRED\\n\"; sleep 1' >'$T/out' 2>'$T/err'"
 term_wait 10 '^shoal: printf' && pass "the header names the command"
@@ -81,8 +81,9 @@ term_wait 3 'filter: all  search: /stall/' && pass "Esc goes back to the list"
 term_keys /
 term_keys Enter
 term_wait 3 'search cleared' && pass "an empty search clears it"
-term_keys g Enter
-term_wait 3 '^----- stdout \(20 bytes\)' && pass "g, Enter: the first host's output"
+# The run is over: the failed hosts (stall, stranger, full) come first.
+term_keys g Down Down Down Enter
+term_wait 3 '^----- stdout \(20 bytes\)' && pass "g, past the 3 failed hosts, Enter: the first ok host's output"
 like "$(term_screen)" '^line1$' "line by line"
 like "$(term_screen)" '^last \\x1b\[31mRED$' "escaped"
 term_keys q
@@ -141,11 +142,9 @@ ok $? "no remote command left running"
 term kill-server
 
 # ---- on by default on a terminal; --no-tui; fallbacks -------------------------
-term_start 100 30 "'$SHOAL' -F '$T/ssh_config' -w ok01 -- 'echo hello'"
-term_wait 10 '^shoal: echo hello' && pass "on a terminal the view is on by default"
-term_wait 10 'run finished' || true
-term_keys q
-term_done 10
+term_start 100 30 "'$SHOAL' -F '$T/ssh_config' -w ok01 -- 'sleep 1; echo hello'"
+term_wait 10 '^shoal: sleep 1; echo hello' && pass "on a terminal the view is on by default"
+term_done 10 && pass "untouched, it ends with the run"
 is "$TERM_RC" 0 "exit 0"
 like "$(term_screen)" '^ok01: hello' "the output is printed after the view"
 like "$(term_screen)" '^ok 1 · 0\.[0-9] s|^ok 1 · [0-9.]+ s' "then the summary"
