@@ -26,6 +26,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "buf.h"
 #include "cancel.h"
 #include "log.h"
@@ -39,6 +41,9 @@ struct held {
 	char *key;
 	const char *path; /* into socks; NULL: a session that died (idle: its duration) */
 	double idle;
+	char *key_type, *key_b64; /* the kept session's host key */
+	unsigned char *cert;      /* the host certificate its connection judged, or NULL */
+	size_t clen;
 };
 
 static struct {
@@ -48,32 +53,55 @@ static struct {
 	size_t n;
 } table;
 
+static void
+held_free(struct held *e)
+{
+	free(e->key);
+	free(e->key_type);
+	free(e->key_b64);
+	free(e->cert);
+}
+
+/* Make dir 0700 unless it is there; NULL, or why not (malloc'd, naming it). */
+static char *
+make_dir(const char *dir)
+{
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return xasprintf("cannot make the directory %s: %s", dir, strerror(errno));
+	return NULL;
+}
+
 char *
-mux_dir(bool create, const char **why)
+mux_dir(bool create, char **why)
 {
 	const char *rt = getenv("XDG_RUNTIME_DIR");
 	char *dir;
 	struct stat st;
 
-	if (rt != NULL && *rt == '/')
+	*why = NULL;
+	if (rt != NULL && *rt == '/') {
 		dir = xasprintf("%s/shoal", rt);
-	else if (sshconf_ssh_dir() != NULL)
+	} else if (sshconf_ssh_dir() != NULL) {
 		dir = xasprintf("%s/shoal", sshconf_ssh_dir());
-	else {
-		*why = "no XDG_RUNTIME_DIR and no home directory";
+		/* As ssh does when it first writes there: ~/.ssh itself, 0700. */
+		if (create && (*why = make_dir(sshconf_ssh_dir())) != NULL)
+			goto fail;
+	} else {
+		*why = xstrdup("no XDG_RUNTIME_DIR and no home directory for the keeper directory");
 		return NULL;
 	}
-	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		*why = "cannot make the directory";
+	if (create && (*why = make_dir(dir)) != NULL)
 		goto fail;
-	}
 	if (lstat(dir, &st) < 0) {
-		*why = "no keeper directory";
+		if (errno != ENOENT || create)
+			*why = xasprintf("no keeper directory %s: %s", dir, strerror(errno));
 		goto fail;
 	}
 	/* Only a directory of ours that nobody else may enter holds sockets we trust. */
 	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077) != 0) {
-		*why = "the keeper directory is not a 0700 directory of this user";
+		*why = xasprintf("the keeper directory %s is not a 0700 directory of this user "
+		                 "(mode %o, owner %u)",
+		        dir, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
 		goto fail;
 	}
 	return dir;
@@ -82,53 +110,33 @@ fail:
 	return NULL;
 }
 
-static void
-stat_tag(struct buf *b, const char *what, const char *path)
-{
-	struct stat st;
-
-	if (path == NULL || stat(path, &st) < 0) {
-		buf_appendf(b, " %s=%s:-", what, path ? path : "");
-		return;
-	}
-	buf_appendf(b, " %s=%s:%lu:%lu:%lld:%lld.%09ld", what, path, (unsigned long)st.st_dev,
-	        (unsigned long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-	        st.st_mtim.tv_nsec);
-}
-
 char *
-mux_key(const struct host *h, const struct options *o)
+mux_key(const struct sshconf_host *cf, const struct options *o)
 {
-	const char *dir = sshconf_ssh_dir();
-	char *path;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	char *text = NULL;
+	size_t len = 0;
 	struct buf b;
-	size_t i;
+	FILE *fp = open_memstream(&text, &len);
 
+	if (fp == NULL)
+		fatal("out of memory for a warm run's key");
+	/*
+	 * What makes the session beside the evaluated config: the command
+	 * line's -J.  The host-key policy and files are not: each reuse is
+	 * judged under the run's own (connect_trust_kept).
+	 */
+	fprintf(fp, "uid %u\njump %s\n", (unsigned)getuid(), o->jump ? o->jump : "-");
+	sshconf_print(fp, cf);
+	if (fclose(fp) != 0 || text == NULL)
+		fatal("out of memory for a warm run's key");
+	EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL);
+	free(text);
 	buf_init(&b);
-	buf_appendf(&b, "v1 uid=%u alias=%s user=%s port=%d policy=%d", (unsigned)getuid(),
-	        h->alias, h->user ? h->user : (o->user ? o->user : "-"),
-	        h->port ? h->port : o->port, (int)o->hostkey_policy);
-	for (i = 0; i < o->nidentities; i++) {
-		buf_appendf(&b, " id=%s", o->identities[i]);
-		stat_tag(&b, "idf", o->identities[i]);
-	}
-	/* Any edit of a file that decides the connection gives another key. */
-	if (o->ssh_config != NULL) {
-		stat_tag(&b, "cfg", o->ssh_config);
-	} else if (dir != NULL) {
-		path = xasprintf("%s/config", dir);
-		stat_tag(&b, "cfg", path);
-		free(path);
-	}
-	stat_tag(&b, "etc", "/etc/ssh/ssh_config");
-	if (o->known_hosts != NULL) {
-		stat_tag(&b, "kh", o->known_hosts);
-	} else if (dir != NULL) {
-		path = xasprintf("%s/known_hosts", dir);
-		stat_tag(&b, "kh", path);
-		free(path);
-	}
-	stat_tag(&b, "gkh", "/etc/ssh/ssh_known_hosts");
+	buf_appendf(&b, "v2-");
+	for (i = 0; i < mdlen; i++)
+		buf_appendf(&b, "%02x", md[i]);
 	return buf_steal(&b);
 }
 
@@ -172,14 +180,21 @@ mux_send(int fd, char type, const void *data, size_t len)
 	return 0;
 }
 
+/*
+ * Read len bytes; with a deadline (finite: a client's exchange with a
+ * keeper) each read waits for it and the cancel flag (wait_fd), else it
+ * blocks (the keeper's side).
+ */
 static int
-read_full(int fd, void *p, size_t len)
+read_full(int fd, void *p, size_t len, double deadline)
 {
 	ssize_t n;
 
 	while (len > 0) {
+		if (deadline < MUX_NO_DEADLINE && wait_fd(fd, POLLIN, deadline) <= 0)
+			return -1;
 		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
 			return -1;
@@ -190,20 +205,20 @@ read_full(int fd, void *p, size_t len)
 }
 
 int
-mux_recv(int fd, char *type, char **data, size_t *len)
+mux_recv_by(int fd, char *type, char **data, size_t *len, double deadline)
 {
 	unsigned char hdr[5];
 	uint32_t l;
 
 	*data = NULL;
-	if (read_full(fd, hdr, 5) < 0)
+	if (read_full(fd, hdr, 5, deadline) < 0)
 		return -1;
 	memcpy(&l, hdr + 1, 4);
 	l = ntohl(l);
 	if (l > MUX_FRAME_MAX)
 		return -1;
 	*data = xmalloc((size_t)l + 1);
-	if (read_full(fd, *data, l) < 0) {
+	if (read_full(fd, *data, l, deadline) < 0) {
 		free(*data);
 		*data = NULL;
 		return -1;
@@ -212,6 +227,12 @@ mux_recv(int fd, char *type, char **data, size_t *len)
 	*type = (char)hdr[0];
 	*len = l;
 	return 0;
+}
+
+int
+mux_recv(int fd, char *type, char **data, size_t *len)
+{
+	return mux_recv_by(fd, type, data, len, MUX_NO_DEADLINE);
 }
 
 bool
@@ -223,7 +244,11 @@ mux_peer_is_me(int fd)
 	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 && cr.uid == getuid();
 }
 
-/* A connection to the keeper at path whose peer is this user, or -1. */
+/*
+ * A connection to the keeper at path whose peer is this user, or -1.  The
+ * connect does not wait: a keeper that stopped accepting (its backlog
+ * full) is one that does not answer.
+ */
 static int
 keeper_connect(const char *path)
 {
@@ -232,7 +257,7 @@ keeper_connect(const char *path)
 
 	if (strlen(path) >= sizeof sa.sun_path)
 		return -1;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
 	memset(&sa, 0, sizeof sa);
@@ -241,6 +266,9 @@ keeper_connect(const char *path)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		if (errno == ECONNREFUSED)
 			unlink(path); /* its keeper is gone */
+		else
+			log_msg(LOG_VERBOSE, "warm runs: keeper %s does not accept (%s); skipped",
+			        path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -262,23 +290,26 @@ held_cmp(const void *a, const void *b)
 	return c != 0 ? c : (x->path == NULL) - (y->path == NULL);
 }
 
-/* The socket paths in the keeper directory, each passed to fn. */
+/*
+ * The socket paths in the keeper directory, each passed to fn, until a
+ * cancel.  Anything wrong with the directory is said at -v.
+ */
 static void
 each_socket(void (*fn)(const char *path))
 {
-	const char *why = NULL;
-	char *dir = mux_dir(false, &why), *path;
+	char *why = NULL, *dir = mux_dir(false, &why), *path;
 	struct dirent *de;
 	DIR *d;
 	size_t l;
 
 	if (dir == NULL) {
-		if (strcmp(why, "no keeper directory") != 0)
+		if (why != NULL)
 			log_msg(LOG_VERBOSE, "warm runs: %s", why);
+		free(why);
 		return;
 	}
 	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
+		while ((de = readdir(d)) != NULL && !cancel_requested()) {
 			l = strlen(de->d_name);
 			if (l < 6 || strcmp(de->d_name + l - 5, ".sock") != 0)
 				continue;
@@ -291,38 +322,75 @@ each_socket(void (*fn)(const char *path))
 	free(dir);
 }
 
+/* "KEY IDLE TYPE BASE64": a session held, with its host key. */
+static bool
+held_parse(char *data, struct held *e)
+{
+	char *sp = strchr(data, ' '), *end, *sp2;
+
+	if (sp == NULL)
+		return false;
+	*sp = '\0';
+	e->idle = strtod(sp + 1, &end);
+	if (*end != ' ' || (sp2 = strchr(end + 1, ' ')) == NULL)
+		return false;
+	*sp2 = '\0';
+	e->key = xstrdup(data);
+	e->key_type = xstrdup(end + 1);
+	e->key_b64 = xstrdup(sp2 + 1);
+	return true;
+}
+
 static void
 list_one(const char *path)
 {
-	char type, *data = NULL;
-	size_t len;
+	char type, *data = NULL, *end;
+	size_t len, first = table.n;
 	const char *sp;
+	double deadline = wait_now() + MUX_ANSWER_S;
+	struct held e;
 	int fd = keeper_connect(path);
 
 	if (fd < 0)
 		return;
-	table.socks = xreallocarray(table.socks, table.nsocks + 1, sizeof *table.socks);
-	sp = table.socks[table.nsocks++] = xstrdup(path);
 	if (mux_send(fd, 'L', NULL, 0) < 0)
 		goto out;
-	while (mux_recv(fd, &type, &data, &len) == 0 && (type == 'K' || type == 'R')) {
-		char *key = data, *end = data;
-		double idle = type == 'R' ? strtod(data, &end) : 0;
-
-		if (type == 'R') {
-			if (*end != ' ') {
-				free(data);
-				data = NULL;
+	table.socks = xreallocarray(table.socks, table.nsocks + 1, sizeof *table.socks);
+	sp = table.socks[table.nsocks++] = xstrdup(path);
+	for (;;) {
+		free(data);
+		if (mux_recv_by(fd, &type, &data, &len, deadline) < 0) {
+			/* Not one entry of a keeper that did not finish its answer. */
+			log_msg(LOG_VERBOSE, "warm runs: keeper %s %s; skipped", path,
+			        cancel_requested() ? "not asked (interrupted)"
+			                           : "did not answer in time");
+			while (table.n > first)
+				held_free(&table.v[--table.n]);
+			break;
+		}
+		if (type == 'E')
+			break;
+		memset(&e, 0, sizeof e);
+		if (type == 'K' && held_parse(data, &e)) {
+			e.path = sp;
+		} else if (type == 'C' && table.n > first && table.v[table.n - 1].path != NULL &&
+		           table.v[table.n - 1].cert == NULL) {
+			table.v[table.n - 1].cert = (unsigned char *)data;
+			table.v[table.n - 1].clen = len;
+			data = NULL;
+			continue;
+		} else if (type == 'R') {
+			/* "IDLE KEY": a session that died, to be replaced. */
+			e.idle = strtod(data, &end);
+			if (*end != ' ')
 				continue;
-			}
-			key = xstrdup(end + 1);
-			free(data);
+			e.key = xstrdup(end + 1);
+		} else {
+			held_free(&e);
+			continue;
 		}
 		table.v = xreallocarray(table.v, table.n + 1, sizeof *table.v);
-		table.v[table.n].key = key;
-		table.v[table.n].path = type == 'K' ? sp : NULL;
-		table.v[table.n++].idle = idle;
-		data = NULL;
+		table.v[table.n++] = e;
 	}
 out:
 	free(data);
@@ -340,8 +408,12 @@ stop_one(const char *path)
 
 	if (fd < 0)
 		return;
-	if (mux_send(fd, 'S', NULL, 0) == 0 && mux_recv(fd, &type, &data, &len) == 0)
+	if (mux_send(fd, 'S', NULL, 0) == 0 &&
+	        mux_recv_by(fd, &type, &data, &len, wait_now() + MUX_ANSWER_S) == 0)
 		nstopped++;
+	else
+		log_msg(LOG_VERBOSE, "warm runs: keeper %s did not answer; not told to close",
+		        path);
 	free(data);
 	close(fd);
 }
@@ -355,6 +427,15 @@ mux_stop_all(void)
 }
 
 void
+mux_list(void)
+{
+	mux_free();
+	each_socket(list_one);
+	if (table.n > 0)
+		qsort(table.v, table.n, sizeof *table.v, held_cmp);
+}
+
+void
 mux_init(const struct options *o)
 {
 	if (o->persist == 0) {
@@ -363,9 +444,7 @@ mux_init(const struct options *o)
 		log_msg(LOG_VERBOSE, "warm runs: told %d keeper%s to close", n, n == 1 ? "" : "s");
 		return;
 	}
-	each_socket(list_one);
-	if (table.n > 0)
-		qsort(table.v, table.n, sizeof *table.v, held_cmp);
+	mux_list();
 	log_msg(LOG_DEBUG, "warm runs: %zu kept session%s in %zu keeper%s", table.n,
 	        table.n == 1 ? "" : "s", table.nsocks, table.nsocks == 1 ? "" : "s");
 }
@@ -376,7 +455,7 @@ mux_free(void)
 	size_t i;
 
 	for (i = 0; i < table.n; i++)
-		free(table.v[i].key);
+		held_free(&table.v[i]);
 	for (i = 0; i < table.nsocks; i++)
 		free(table.socks[i]);
 	free(table.v);
@@ -400,12 +479,66 @@ find(const char *key)
 	return lo < table.n && strcmp(table.v[lo].key, key) == 0 ? &table.v[lo] : NULL;
 }
 
-const char *
-mux_lookup(const char *key)
+bool
+mux_held_alive(const char *key)
 {
 	const struct held *f = find(key);
 
-	return f ? f->path : NULL;
+	return f != NULL && f->path != NULL;
+}
+
+/* Tell the keeper at path to let the session of key go (its host key is not trusted now). */
+static void
+drop_kept(const char *path, const char *key)
+{
+	int fd = keeper_connect(path);
+
+	if (fd < 0)
+		return;
+	mux_send(fd, 'D', key, strlen(key));
+	close(fd);
+}
+
+const char *
+mux_session(struct host *h, const struct options *o, char **keyp, double *again)
+{
+	struct sshconf_host cf;
+	struct outcome trust = {EK_NONE, PHASE_ANY, NULL, RETRY_AS_KIND};
+	const struct held *f;
+	char *err = NULL, *key;
+
+	*keyp = NULL;
+	if (table.n == 0)
+		return NULL; /* no keeper: not even an evaluation */
+	if (connect_config(h, o, &cf, &err) < 0) {
+		free(err); /* the fresh connection says it */
+		return NULL;
+	}
+	key = mux_key(&cf, o);
+	f = find(key);
+	if (f == NULL)
+		goto fail;
+	if (f->path == NULL) {
+		*again = f->idle; /* its kept session died: the new one replaces it */
+		goto fail;
+	}
+	if (connect_trust_kept(h, o, &cf, f->key_type, f->key_b64, f->cert, f->clen, &trust) < 0) {
+		log_msg(LOG_VERBOSE,
+		        "%s: warm run: the kept session's host key is not trusted now (%s: %s); "
+		        "it is closed, and the host connected afresh",
+		        h->name, errkind_name(trust.kind), trust.error ? trust.error : "");
+		outcome_clear(&trust);
+		drop_kept(f->path, key);
+		*again = f->idle;
+		goto fail;
+	}
+	sshconf_host_free(&cf);
+	*keyp = key;
+	return f->path;
+fail:
+	sshconf_host_free(&cf);
+	free(key);
+	return NULL;
 }
 
 /* Wait for the keeper's next frame, or a cancel (returns 1), or the socket's end (-1). */
@@ -441,17 +574,8 @@ mux_run(struct host *h, const struct options *o, const struct exec_params *p, st
 	bool started = false, got_status = false;
 	int fd = -1, rc = MUX_NOT_HELD, w;
 
-	if (table.n == 0)
-		return MUX_NOT_HELD; /* no keeper: not even the key's stat calls */
-	key = mux_key(h, o);
-	path = mux_lookup(key);
-	if (path == NULL) {
-		const struct held *f = find(key);
-
-		if (f != NULL) /* its kept session died: the new one replaces it */
-			*again = f->idle;
+	if ((path = mux_session(h, o, &key, again)) == NULL)
 		goto out;
-	}
 	if ((fd = keeper_connect(path)) < 0)
 		goto out;
 	snprintf(opts, sizeof opts, "%d %d %.3f %.3f", p->tty ? 1 : 0, p->stdin_data != NULL,

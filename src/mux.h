@@ -17,31 +17,51 @@
 #include "exec.h"
 #include "host.h"
 #include "options.h"
+#include "sshconf.h"
 
 #define MUX_FRAME_MAX (1u << 20)
 /* mux_run: the keeper does not hold the host or could not open a channel. */
 #define MUX_NOT_HELD (-2)
 
+/* How long a keeper has to answer a client's question (list, stop). */
+#define MUX_ANSWER_S 2.0
+/* mux_recv_by's deadline that is none: it blocks. */
+#define MUX_NO_DEADLINE 1e300
+
 /*
  * The directory the keepers' sockets live in: $XDG_RUNTIME_DIR/shoal, else
- * ~/.ssh/shoal; made 0700 when create.  NULL, with *why set (static text),
- * when it is missing (and not create) or is not the user's alone.
+ * ~/.ssh/shoal; made 0700 when create (~/.ssh too, as ssh makes it).  NULL
+ * with *why (malloc'd, naming the directory) when it cannot be made or is
+ * not the user's alone; NULL with *why NULL when it is not there (and not
+ * create).
  */
-char *mux_dir(bool create, const char **why);
+char *mux_dir(bool create, char **why);
 /*
- * What decides which session a host may reuse: the user, the host as given,
- * the login user and port asked for, identities, host-key policy, and the
- * identity (device, inode, size, mtime) of every ssh_config and known_hosts
- * file that could change how it connects.  malloc'd.
+ * What decides which session a host may reuse: a digest of the host's
+ * evaluated ssh_config as -G prints it (connect_config) and the
+ * command-line values that make a session beside it.  malloc'd.
  */
-char *mux_key(const struct host *h, const struct options *o);
+char *mux_key(const struct sshconf_host *cf, const struct options *o);
 /* Ask every keeper for its sessions (before threads start); --persist 0: stop them all. */
 void mux_init(const struct options *o);
+/*
+ * Ask every keeper which sessions it holds, in place of what was known:
+ * a keeper that does not answer within MUX_ANSWER_S is skipped (said at
+ * -v), and a cancel ends the asking.
+ */
+void mux_list(void);
 void mux_free(void);
 /* Tell every keeper to close its sessions and leave; returns how many were told. */
 int mux_stop_all(void);
-/* Whether a keeper holds key; if so its socket path (valid until mux_free). */
-const char *mux_lookup(const char *key);
+/* Whether a keeper (of the last mux_list) holds a live session for key. */
+bool mux_held_alive(const char *key);
+/*
+ * The keeper socket of a session h may reuse now, or NULL: its key
+ * (*keyp, malloc'd) is held, and the session's host key passes the trust
+ * decision a fresh connection would make (connect_trust_kept; else the
+ * keeper is told to drop it).  *again is set as mux_run says.
+ */
+const char *mux_session(struct host *h, const struct options *o, char **keyp, double *again);
 /*
  * Run p's command on h over a kept session.  MUX_NOT_HELD when no keeper
  * holds it or the keeper could not open a channel (nothing was started: the
@@ -55,6 +75,8 @@ int mux_run(struct host *h, const struct options *o, const struct exec_params *p
 int mux_send(int fd, char type, const void *data, size_t len);
 /* *data is malloc'd (NUL-terminated for convenience), *len its length. */
 int mux_recv(int fd, char *type, char **data, size_t *len);
+/* The same, waiting at most until deadline (wait_now's clock) and a cancel. */
+int mux_recv_by(int fd, char *type, char **data, size_t *len, double deadline);
 /* The peer of a Unix socket is this user. */
 bool mux_peer_is_me(int fd);
 
