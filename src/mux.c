@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,36 +291,50 @@ held_cmp(const void *a, const void *b)
 	return c != 0 ? c : (x->path == NULL) - (y->path == NULL);
 }
 
-/*
- * The socket paths in the keeper directory, each passed to fn, until a
- * cancel.  Anything wrong with the directory is said at -v.
- */
-static void
-each_socket(void (*fn)(const char *path))
-{
-	char *why = NULL, *dir = mux_dir(false, &why), *path;
-	struct dirent *de;
-	DIR *d;
-	size_t l;
+/* One keeper asked one question ('L' list, 'S' stop) by its own thread. */
+struct asked {
+	char *path;
+	char question;
+	bool answered;
+	struct held *v; /* L: its answer */
+	size_t n;
+	pthread_t thread;
+};
 
+/* The socket paths in the keeper directory; anything wrong with it is said at -v. */
+static size_t
+keeper_sockets(struct asked **out)
+{
+	char *why = NULL, *dir = mux_dir(false, &why);
+	struct asked *v = NULL;
+	struct dirent *de;
+	size_t l, n = 0;
+	DIR *d;
+
+	*out = NULL;
 	if (dir == NULL) {
 		if (why != NULL)
 			log_msg(LOG_VERBOSE, "warm runs: %s", why);
 		free(why);
-		return;
+		return 0;
 	}
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL && !cancel_requested()) {
+	if ((d = opendir(dir)) == NULL) {
+		log_msg(LOG_VERBOSE, "warm runs: cannot read the keeper directory %s: %s", dir,
+		        strerror(errno));
+	} else {
+		while ((de = readdir(d)) != NULL) {
 			l = strlen(de->d_name);
 			if (l < 6 || strcmp(de->d_name + l - 5, ".sock") != 0)
 				continue;
-			path = xasprintf("%s/%s", dir, de->d_name);
-			fn(path);
-			free(path);
+			v = xreallocarray(v, n + 1, sizeof *v);
+			memset(&v[n], 0, sizeof v[n]);
+			v[n++].path = xasprintf("%s/%s", dir, de->d_name);
 		}
 		closedir(d);
 	}
 	free(dir);
+	*out = v;
+	return n;
 }
 
 /* "KEY IDLE TYPE BASE64": a session held, with its host key. */
@@ -341,96 +356,147 @@ held_parse(char *data, struct held *e)
 	return true;
 }
 
-static void
-list_one(const char *path)
+/* One entry of a keeper's list; false when it is not one. */
+static bool
+held_add(struct asked *a, char type, char *data, size_t len)
 {
-	char type, *data = NULL, *end;
-	size_t len, first = table.n;
-	const char *sp;
-	double deadline = wait_now() + MUX_ANSWER_S;
 	struct held e;
-	int fd = keeper_connect(path);
+	char *end;
+
+	memset(&e, 0, sizeof e);
+	if (type == 'C') {
+		/* The host certificate of the session just listed. */
+		if (a->n == 0 || a->v[a->n - 1].path == NULL || a->v[a->n - 1].cert != NULL)
+			return false;
+		a->v[a->n - 1].cert = xmalloc(len ? len : 1);
+		memcpy(a->v[a->n - 1].cert, data, len);
+		a->v[a->n - 1].clen = len;
+		return true;
+	}
+	if (type == 'K') {
+		if (!held_parse(data, &e)) {
+			held_free(&e);
+			return false;
+		}
+		e.path = a->path;
+	} else if (type == 'R') {
+		/* "IDLE KEY": a session that died, to be replaced. */
+		e.idle = strtod(data, &end);
+		if (*end != ' ')
+			return false;
+		e.key = xstrdup(end + 1);
+	} else {
+		return false;
+	}
+	a->v = xreallocarray(a->v, a->n + 1, sizeof *a->v);
+	a->v[a->n++] = e;
+	return true;
+}
+
+/*
+ * Ask one keeper, under the deadline MUX_ANSWER_S: a keeper that does not
+ * answer in time (stopped, hung) is skipped, and nothing it said counts.
+ */
+static void *
+ask(void *arg)
+{
+	struct asked *a = arg;
+	double deadline = wait_now() + MUX_ANSWER_S;
+	char type, *data = NULL;
+	size_t len;
+	int fd = keeper_connect(a->path);
 
 	if (fd < 0)
-		return;
-	if (mux_send(fd, 'L', NULL, 0) < 0)
+		return NULL;
+	if (mux_send(fd, a->question, NULL, 0) < 0)
 		goto out;
-	table.socks = xreallocarray(table.socks, table.nsocks + 1, sizeof *table.socks);
-	sp = table.socks[table.nsocks++] = xstrdup(path);
-	for (;;) {
+	while (mux_recv_by(fd, &type, &data, &len, deadline) == 0) {
+		if (type == 'E') {
+			a->answered = true;
+			goto out;
+		}
+		held_add(a, type, data, len);
 		free(data);
-		if (mux_recv_by(fd, &type, &data, &len, deadline) < 0) {
-			/* Not one entry of a keeper that did not finish its answer. */
-			log_msg(LOG_VERBOSE, "warm runs: keeper %s %s; skipped", path,
-			        cancel_requested() ? "not asked (interrupted)"
-			                           : "did not answer in time");
-			while (table.n > first)
-				held_free(&table.v[--table.n]);
-			break;
-		}
-		if (type == 'E')
-			break;
-		memset(&e, 0, sizeof e);
-		if (type == 'K' && held_parse(data, &e)) {
-			e.path = sp;
-		} else if (type == 'C' && table.n > first && table.v[table.n - 1].path != NULL &&
-		           table.v[table.n - 1].cert == NULL) {
-			table.v[table.n - 1].cert = (unsigned char *)data;
-			table.v[table.n - 1].clen = len;
-			data = NULL;
-			continue;
-		} else if (type == 'R') {
-			/* "IDLE KEY": a session that died, to be replaced. */
-			e.idle = strtod(data, &end);
-			if (*end != ' ')
-				continue;
-			e.key = xstrdup(end + 1);
-		} else {
-			held_free(&e);
-			continue;
-		}
-		table.v = xreallocarray(table.v, table.n + 1, sizeof *table.v);
-		table.v[table.n++] = e;
+		data = NULL;
 	}
+	log_msg(LOG_VERBOSE, "warm runs: keeper %s %s; skipped", a->path,
+	        cancel_requested() ? "not asked (interrupted)" : "did not answer in time");
 out:
 	free(data);
 	close(fd);
+	return NULL;
 }
 
-static int nstopped;
+/* Ask every keeper at once, so that one that does not answer costs one deadline. */
+static size_t
+ask_all(char question, struct asked **out)
+{
+	size_t i, n = keeper_sockets(out);
+	struct asked *v = *out;
+	bool *started = xcalloc(n + 1, sizeof *started);
+
+	for (i = 0; i < n; i++) {
+		v[i].question = question;
+		started[i] = pthread_create(&v[i].thread, NULL, ask, &v[i]) == 0;
+		if (!started[i])
+			ask(&v[i]);
+	}
+	for (i = 0; i < n; i++) {
+		if (started[i])
+			pthread_join(v[i].thread, NULL);
+	}
+	free(started);
+	return n;
+}
 
 static void
-stop_one(const char *path)
+asked_free(struct asked *v, size_t n)
 {
-	char type, *data = NULL;
-	size_t len;
-	int fd = keeper_connect(path);
+	size_t i, j;
 
-	if (fd < 0)
-		return;
-	if (mux_send(fd, 'S', NULL, 0) == 0 &&
-	        mux_recv_by(fd, &type, &data, &len, wait_now() + MUX_ANSWER_S) == 0)
-		nstopped++;
-	else
-		log_msg(LOG_VERBOSE, "warm runs: keeper %s did not answer; not told to close",
-		        path);
-	free(data);
-	close(fd);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < v[i].n; j++)
+			held_free(&v[i].v[j]);
+		free(v[i].v);
+		free(v[i].path);
+	}
+	free(v);
 }
 
 int
 mux_stop_all(void)
 {
-	nstopped = 0;
-	each_socket(stop_one);
-	return nstopped;
+	struct asked *v;
+	size_t i, n = ask_all('S', &v);
+	int told = 0;
+
+	for (i = 0; i < n; i++)
+		told += v[i].answered;
+	asked_free(v, n);
+	return told;
 }
 
 void
 mux_list(void)
 {
+	struct asked *v;
+	size_t i, j, n;
+
 	mux_free();
-	each_socket(list_one);
+	n = ask_all('L', &v);
+	for (i = 0; i < n; i++) {
+		if (!v[i].answered)
+			continue;
+		table.socks = xreallocarray(table.socks, table.nsocks + 1, sizeof *table.socks);
+		table.socks[table.nsocks++] = v[i].path;
+		v[i].path = NULL;
+		for (j = 0; j < v[i].n; j++) {
+			table.v = xreallocarray(table.v, table.n + 1, sizeof *table.v);
+			table.v[table.n++] = v[i].v[j];
+		}
+		v[i].n = 0;
+	}
+	asked_free(v, n);
 	if (table.n > 0)
 		qsort(table.v, table.n, sizeof *table.v, held_cmp);
 }
