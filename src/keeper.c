@@ -65,7 +65,7 @@
 #include "xmalloc.h"
 
 #define KEEPALIVE   15.0 /* seconds between SSH_MSG_IGNOREs on an idle session */
-#define TOMBSTONE   60.0 /* seconds a session that died is remembered, to be replaced */
+#define TOMBSTONE   30.0 /* seconds a session that died is remembered, to be replaced */
 #define READ_CHUNK  65536
 #define STDIN_CHUNK 32768
 
