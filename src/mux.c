@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -195,7 +196,7 @@ read_full(int fd, void *p, size_t len, double deadline)
 		if (deadline < MUX_NO_DEADLINE && wait_fd(fd, POLLIN, deadline) <= 0)
 			return -1;
 		n = read(fd, p, len);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return -1;
@@ -248,7 +249,8 @@ mux_peer_is_me(int fd)
 /*
  * A connection to the keeper at path whose peer is this user, or -1.  The
  * connect does not wait: a keeper that stopped accepting (its backlog
- * full) is one that does not answer.
+ * full) is one that does not answer.  The connection itself blocks (reads
+ * with a deadline wait for their data first).
  */
 static int
 keeper_connect(const char *path)
@@ -278,6 +280,7 @@ keeper_connect(const char *path)
 		close(fd);
 		return -1;
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
 }
 
