@@ -54,6 +54,12 @@ fi
 unlike "$(cat "$T/out")" RAN "and ran nothing"
 
 kill -CONT $(keeper_pids)
+# Woken keepers answer again (on a loaded machine not at the very instant).
+answered() {
+    env -u SSH_AUTH_SOCK "$SHOAL" -F "$T/ssh_config" -v -w h04 -- true 2>&1 | grep -q "did not answer" && return 1
+    return 0
+}
+wait_for 20 answered && pass "woken, the keepers answer" || fail "woken keepers still do not answer"
 n=$(logins)
 run_shoal -F "$T/ssh_config" -w 'h[01-03]' -- true
 is "$(logins)" "$n" "woken, the keepers serve again"
