@@ -12,6 +12,10 @@
  * checks every peer's uid with SO_PEERCRED.  Each run that persists forks
  * its own keeper for the sessions it made; a client asks every keeper which
  * keys it holds (mux.c), so no session is ever handed between processes.
+ * Keepers start one at a time (DIR/start.lock) and first close what another
+ * keeper already holds alive, so runs side by side keep one session per
+ * key.  Each session's host key is kept and listed with its key: the
+ * client judges it again before every use, and says 'D' when it fails.
  *
  * Threads: the main thread accepts, expires idle sessions, reads what the
  * servers send to idle sessions and sends keepalives (SSH_MSG_IGNORE every
@@ -23,8 +27,8 @@
  * run connects afresh.  Invariant: "not held" is sent only before an exec
  * request went out, so a command never runs twice.
  *
- * The keeper leaves when it holds no session (all expired or died) and no
- * request is in flight, or once told to stop (--persist 0) and its requests
+ * The keeper leaves when it holds no session (all expired, or died and
+ * remembered TOMBSTONE seconds) and no request is in flight, or once told to stop (--persist 0) and its requests
  * are done; it removes its socket first thing when told to stop.
  */
 #include "config.h"

@@ -2,10 +2,14 @@
  * mux.c - the client side of warm runs (see keeper.c for the other side).
  *
  * mux_init runs once, before the workers start: it lists the user's keeper
- * sockets, checks each peer is this user, asks each for the keys of the
- * sessions it holds and keeps a sorted table key -> socket; a socket nobody
- * answers on is a keeper that died and is removed.  Workers then read the
- * table without a lock.  mux_run opens a connection to the keeper of the
+ * sockets, checks each peer is this user, asks each at once (a thread each,
+ * a deadline each: a stopped keeper is skipped) for the keys of the
+ * sessions it holds and their host keys, and keeps a sorted table key ->
+ * socket; a socket nobody answers on is a keeper that died and is removed.
+ * Workers then read the table without a lock.  A key is a digest of the
+ * host's evaluated ssh_config; a kept session is used only when its host
+ * key passes connect.c's trust decision under that config as it is now
+ * (mux_session).  mux_run opens a connection to the keeper of the
  * host's key, sends the request and turns the frames that come back into
  * exec_run's result: the same output calls, the same error kinds.  Only a
  * keeper's "not held" (no channel was opened, so no command started) lets
