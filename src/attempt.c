@@ -169,7 +169,7 @@ job_warm(const struct attempt_job *j, struct host *h, const struct exec_params *
 	wp.command = command = job_command(j, &cf, h, ep->command);
 	exec_request(&cf, h->name, &wp, &rq);
 	exec_host_sink(h, &sk);
-	rc = mux_run(h, j->opts, &rq, &sk, out, again);
+	rc = mux_run(h, j->opts, &cf.cf, &rq, &sk, out, again);
 	exec_request_free(&rq);
 	free(command);
 	connect_config_free(&cf);

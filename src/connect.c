@@ -641,21 +641,17 @@ key_exchange(struct conn *c, double timeout, struct outcome *out)
 }
 
 static char *
-key_fingerprint(ssh_session s)
+key_fingerprint(ssh_key key)
 {
-	ssh_key key = NULL;
 	unsigned char *hash = NULL;
 	size_t hlen = 0;
 	char *fp = NULL, *res;
 
-	if (ssh_get_server_publickey(s, &key) < 0)
-		return xstrdup("(no key)");
 	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == 0)
 		fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
 	res = xasprintf("%s %s", ssh_key_type_to_char(ssh_key_type(key)), fp ? fp : "?");
 	ssh_string_free_char(fp);
 	ssh_clean_pubkey_hash(&hash);
-	ssh_key_free(key);
 	return res;
 }
 
@@ -665,7 +661,7 @@ key_fingerprint(ssh_session s)
  * (sshconf.c fills OpenSSH's defaults and expands them).
  */
 static void
-known_hosts_files(struct conn *c, const struct options *o)
+known_hosts_files(struct conn *c, const struct options *o, const char *hostname, unsigned int port)
 {
 	const struct sshconf_list *g = &c->cf.global_known_hosts_files;
 
@@ -679,6 +675,8 @@ known_hosts_files(struct conn *c, const struct options *o)
 		        c->cf.user_known_hosts_files.n, g->v, g->n);
 	}
 	kh_files_revoked(&c->kh, c->cf.revoked_host_keys_path);
+	c->kh_host = xstrdup(c->cf.host_key_alias ? c->cf.host_key_alias : hostname);
+	c->kh_port = c->cf.host_key_alias ? 0 : port;
 }
 
 /*
@@ -695,9 +693,7 @@ known_hosts_reduce(struct conn *c, const struct options *o, const char *hostname
 	char fdpath[64];
 	bool ca = false;
 
-	known_hosts_files(c, o);
-	c->kh_host = xstrdup(c->cf.host_key_alias ? c->cf.host_key_alias : hostname);
-	c->kh_port = c->cf.host_key_alias ? 0 : port;
+	known_hosts_files(c, o, hostname, port);
 	c->kh_fd = kh_session_fd(&c->kh, c->kh_host, c->kh_port, hostname, port, &ca);
 	c->kh_ca = ca;
 	if (c->kh_fd >= 0)
@@ -727,7 +723,10 @@ known_hosts_restore(struct conn *c)
  * the certificate types from its offer, whatever SSH_OPTIONS_HOSTKEYS
  * says), so the certificate is fetched over a second connection to the
  * same address (hostcert.c) and judged with the key the session proved.
- * Returns the new verdict (and *where), or st when there is no certificate.
+ * A kept session (no c->session) is judged with the certificate its
+ * connection fetched.  A certificate judged stays in c->hostcert, for the
+ * keeper.  Returns the new verdict (and *where), or st when there is no
+ * certificate.
  */
 static enum kh_status
 host_certificate(struct conn *c, struct host *h, ssh_key key, const char *b64, double timeout,
@@ -739,53 +738,71 @@ host_certificate(struct conn *c, struct host *h, ssh_key key, const char *b64, d
 	size_t clen = 0;
 	char *why = NULL, *w = NULL;
 	const char *unused = NULL;
-	int fd = ssh_get_fd(c->session);
+	int fd = c->session != NULL ? ssh_get_fd(c->session) : -1;
 
-	if (!c->handed || c->transport != TRANSPORT_TCP || fd < 0 ||
-	        getpeername(fd, (struct sockaddr *)&ss, &sl) < 0) {
+	if (c->session == NULL) {
+		if (c->hostcert == NULL)
+			return st;
+		cert = c->hostcert;
+		clen = c->hostcert_len;
+		c->hostcert = NULL;
+	} else if (!c->handed || c->transport != TRANSPORT_TCP || fd < 0 ||
+	           getpeername(fd, (struct sockaddr *)&ss, &sl) < 0) {
 		log_msg(LOG_VERBOSE,
 		        "%s: @cert-authority names the host, but its certificate is not fetched "
 		        "through a ProxyCommand or a jump host: its key is judged alone",
 		        h->name);
 		return st;
-	}
-	if (hostcert_fetch((struct sockaddr *)&ss, sl, ssh_key_type_to_char(ssh_key_type(key)),
-	            timeout, &cert, &clen, &why) < 0) {
+	} else if (hostcert_fetch((struct sockaddr *)&ss, sl,
+	                   ssh_key_type_to_char(ssh_key_type(key)), timeout, &cert, &clen,
+	                   &why) < 0) {
 		log_msg(LOG_VERBOSE,
 		        "%s: no host certificate from the server (%s): its key is judged "
 		        "alone",
 		        h->name, why);
 		free(why);
 		return st;
+	} else {
+		log_msg(LOG_DEBUG, "%s: host certificate fetched (%zu bytes)", h->name, clen);
 	}
-	log_msg(LOG_DEBUG, "%s: host certificate fetched (%zu bytes)", h->name, clen);
 	st = kh_check_cert(&c->kh, c->kh_host, c->kh_port, b64, cert, clen, &w, &unused);
-	if (unused != NULL)
+	if (unused != NULL) {
 		log_msg(LOG_VERBOSE, "%s: host certificate not used: %s; its key is judged alone",
 		        h->name, unused);
-	free(cert);
+		free(cert);
+	} else {
+		c->hostcert = cert;
+		c->hostcert_len = clen;
+	}
 	free(*where);
 	*where = w;
 	return st;
 }
 
-/* Our host-key policy, applied to what shoal's own known_hosts reader says. */
+/* The host-key policy: the command line's, else StrictHostKeyChecking's. */
+static enum hostkey_policy
+host_policy(const struct options *o, const struct sshconf_host *cf)
+{
+	return o->hostkey_policy != HOSTKEY_POLICY_UNSET ? o->hostkey_policy : sshconf_policy(cf);
+}
+
+/*
+ * The trust decision on a server's key, one for a fresh session and a kept
+ * one: our host-key policy applied to what shoal's own known_hosts reader
+ * says of it, with c's files (known_hosts_files).
+ */
 static int
-check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, double timeout,
-        struct outcome *out)
+host_key_trust(struct conn *c, struct host *h, ssh_key key, enum hostkey_policy policy,
+        double timeout, struct outcome *out)
 {
 	enum kh_status st = KH_UNKNOWN;
-	ssh_key key = NULL;
 	char *b64 = NULL, *fp, *where = NULL, *err = NULL, *fix;
 	int rc = -1, rec;
 	bool hash = c->have_cf && c->cf.hash_known_hosts == 1;
 
-	known_hosts_restore(c);
-	fp = key_fingerprint(c->session);
-	if (ssh_get_server_publickey(c->session, &key) < 0 ||
-	        ssh_pki_export_pubkey_base64(key, &b64) < 0) {
-		outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX, "cannot read the host key: %s",
-		        ssh_err(c));
+	fp = key_fingerprint(key);
+	if (ssh_pki_export_pubkey_base64(key, &b64) < 0) {
+		outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX, "cannot read the host key %s", fp);
 		goto out;
 	}
 	st = kh_check(&c->kh, c->kh_host, c->kh_port, b64, &where);
@@ -861,10 +878,62 @@ check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, doubl
 	}
 out:
 	ssh_string_free_char(b64);
-	ssh_key_free(key);
 	free(where);
 	free(err);
 	free(fp);
+	return rc;
+}
+
+/* The server's key of a fresh session, judged once the key exchange is done. */
+static int
+check_host_key(struct conn *c, struct host *h, enum hostkey_policy policy, double timeout,
+        struct outcome *out)
+{
+	ssh_key key = NULL;
+	int rc;
+
+	known_hosts_restore(c);
+	if (ssh_get_server_publickey(c->session, &key) < 0) {
+		outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX, "cannot read the host key: %s",
+		        ssh_err(c));
+		return -1;
+	}
+	rc = host_key_trust(c, h, key, policy, timeout, out);
+	ssh_key_free(key);
+	return rc;
+}
+
+int
+connect_trust_kept(struct host *h, const struct options *o, const struct sshconf_host *cf,
+        const char *key_type, const char *key_b64, const unsigned char *cert, size_t clen,
+        struct outcome *out)
+{
+	struct conn c;
+	ssh_key key = NULL;
+	int rc;
+
+	if (ssh_pki_import_pubkey_base64(key_b64, ssh_key_type_from_name(key_type), &key) < 0) {
+		outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX,
+		        "the kept session's host key (%s) does not parse", key_type);
+		return -1;
+	}
+	memset(&c, 0, sizeof c);
+	c.fd = -1;
+	c.kh_fd = -1;
+	c.cf = *cf; /* borrowed: never freed here */
+	c.have_cf = true;
+	if (cert != NULL) {
+		c.kh_ca = true;
+		c.hostcert = xmalloc(clen);
+		memcpy(c.hostcert, cert, clen);
+		c.hostcert_len = clen;
+	}
+	known_hosts_files(&c, o, cf->hostname, (unsigned int)cf->port);
+	rc = host_key_trust(&c, h, key, host_policy(o, cf), 0, out);
+	kh_files_free(&c.kh);
+	free(c.kh_host);
+	free(c.hostcert);
+	ssh_key_free(key);
 	return rc;
 }
 
@@ -1067,10 +1136,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	c->handed = true;
 	if (key_exchange(c, o->kex_timeout, out) < 0)
 		goto fail;
-	if (check_host_key(c, h,
-	            o->hostkey_policy != HOSTKEY_POLICY_UNSET ? o->hostkey_policy
-	                                                      : sshconf_policy(&c->cf),
-	            o->kex_timeout, out) < 0)
+	if (check_host_key(c, h, host_policy(o, &c->cf), o->kex_timeout, out) < 0)
 		goto fail;
 	host_phase(h, PHASE_AUTH, wait_now());
 	if (authenticate(c, h->name, p, out) < 0)
@@ -1137,6 +1203,8 @@ connect_close(struct conn *c)
 	kh_files_free(&c->kh);
 	free(c->kh_host);
 	c->kh_host = NULL;
+	free(c->hostcert);
+	c->hostcert = NULL;
 	ssh_free(c->session);
 	c->session = NULL;
 transport:
@@ -1162,6 +1230,8 @@ connect_detach(struct conn *c)
 	kh_files_free(&c->kh);
 	free(c->kh_host);
 	c->kh_host = NULL;
+	free(c->hostcert);
+	c->hostcert = NULL;
 	if (c->have_cf) {
 		sshconf_host_free(&c->cf);
 		c->have_cf = false;

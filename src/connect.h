@@ -35,8 +35,10 @@ struct conn {
 	struct kh_files kh; /* the known_hosts files that decide this host's key */
 	char *kh_host;      /* the name looked up in them (HostName), and its port */
 	unsigned int kh_port;
-	int kh_fd;              /* the lines naming it, handed to libssh for kex, or -1 */
-	bool kh_ca;             /* an @cert-authority line names it: its certificate is fetched */
+	int kh_fd;               /* the lines naming it, handed to libssh for kex, or -1 */
+	bool kh_ca;              /* an @cert-authority line names it: its certificate is fetched */
+	unsigned char *hostcert; /* the server's certificate, when it was judged */
+	size_t hostcert_len;
 	struct sshconf_host cf; /* the host's ssh_config, evaluated for this attempt */
 	bool have_cf;
 };
@@ -73,6 +75,18 @@ void connect_config_free(struct conn *c);
  * shoal's defaults (alive.h).
  */
 void connect_alive(const struct conn *c, double *interval, int *count);
+/*
+ * The trust decision a fresh connection makes on its server's key, made
+ * again on a kept session's key (key_type and key_b64 as ssh exports
+ * them; cert, clen: the host certificate its connection judged, or NULL)
+ * under h's ssh_config cf as it is now evaluated: every known_hosts file
+ * it names, @cert-authority and @revoked lines, RevokedHostKeys, the
+ * policy.  Returns 0 when the key is trusted, else -1 with out set as the
+ * fresh connection's would be.
+ */
+int connect_trust_kept(struct host *h, const struct options *o, const struct sshconf_host *cf,
+        const char *key_type, const char *key_b64, const unsigned char *cert, size_t clen,
+        struct outcome *out);
 /* Disconnect and free the session, closing the socket. */
 void connect_close(struct conn *c);
 /*

@@ -24,13 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "conffile.h"
 #include "groups.h"
 #include "host.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 /* A dynamic inventory's output beyond this is refused (a runaway command). */
@@ -166,20 +166,11 @@ load(char **errp)
 	return rc != 0 ? -1 : 0;
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Run a !COMMAND group's command once; its stdout into g->out. */
 static int
 run_command(struct grp *g, char **errp)
 {
-	double deadline = now() + G.timeout;
+	double deadline = wait_now() + G.timeout;
 	char chunk[65536];
 	int pfd[2], status = 0, rc = -1;
 	bool timed_out = false;
@@ -214,7 +205,7 @@ run_command(struct grp *g, char **errp)
 	close(pfd[1]);
 	for (;;) {
 		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-		double left = deadline - now();
+		double left = deadline - wait_now();
 		ssize_t r;
 
 		if (left <= 0) {

@@ -31,6 +31,7 @@
 #include "buf.h"
 #include "cancel.h"
 #include "hostcert.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 #define CERT_SUFFIX "-cert-v01@openssh.com"
@@ -529,15 +530,6 @@ struct probe {
 	size_t have, off;
 };
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Wait for events on p->fd until the deadline; 0, or -1 with *why. */
 static int
 probe_wait(struct probe *p, short events, const char **why)
@@ -547,7 +539,7 @@ probe_wait(struct probe *p, short events, const char **why)
 	int r;
 
 	for (;;) {
-		left = p->deadline - now_s();
+		left = p->deadline - wait_now();
 		if (left <= 0) {
 			*why = "timed out";
 			return -1;
@@ -827,7 +819,7 @@ int
 hostcert_fetch(const struct sockaddr *addr, socklen_t alen, const char *keytype, double timeout,
         unsigned char **blob, size_t *len, char **why)
 {
-	struct probe p = {.fd = -1, .deadline = now_s() + timeout};
+	struct probe p = {.fd = -1, .deadline = wait_now() + timeout};
 	const char *types = cert_types(keytype), *w = NULL;
 	int err = 0;
 	socklen_t el = sizeof err;

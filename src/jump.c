@@ -118,7 +118,7 @@ static __thread struct hop *connecting[JUMP_DEPTH_MAX];
 static __thread int nconnecting;
 
 static pthread_mutex_t jlock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t jcond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t jcond;
 static struct hop *hops;
 static struct sess *all_sessions;
 
@@ -131,19 +131,17 @@ wake(struct sess *s)
 	(void)n; /* full pipe: the relay is already due to look */
 }
 
+/* jcond is on wait_now's clock, for wait_cond: made before any thread. */
+static void __attribute__((constructor)) jcond_init(void)
+{
+	wait_cond_init(&jcond);
+}
+
 /* Wait on jcond up to 100 ms (cancel is checked by the callers). */
 static void
 jwait(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += 100 * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&jcond, &jlock, &ts);
+	wait_cond(&jcond, &jlock, wait_now() + 0.1);
 }
 
 static struct hop *

@@ -12,6 +12,10 @@
  * checks every peer's uid with SO_PEERCRED.  Each run that persists forks
  * its own keeper for the sessions it made; a client asks every keeper which
  * keys it holds (mux.c), so no session is ever handed between processes.
+ * Keepers start one at a time (DIR/start.lock) and first close what another
+ * keeper already holds alive, so runs side by side keep one session per
+ * key.  Each session's host key is kept and listed with its key: the
+ * client judges it again before every use, and says 'U' (untrusted) when it fails.
  *
  * Threads: the main thread accepts, expires idle sessions, reads what the
  * servers send to idle sessions and sends keepalives (SSH_MSG_IGNORE every
@@ -23,9 +27,9 @@
  * run connects afresh.  Invariant: "not held" is sent only before an exec
  * request went out, so a command never runs twice.
  *
- * The keeper leaves when it holds no session (all expired or died) and no
- * request is in flight, or once told to stop (--persist 0) and its requests
- * are done; it removes its socket first thing when told to stop.
+ * The keeper leaves when it holds no session (all expired, or died and
+ * remembered TOMBSTONE seconds) and no request is in flight, or once told to stop (--persist 0) and
+ * its requests are done; it removes its socket first thing when told to stop.
  */
 #include "config.h"
 
@@ -40,6 +44,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -61,17 +68,22 @@
 #include "xmalloc.h"
 
 #define KEEPALIVE 15.0 /* seconds between SSH_MSG_IGNOREs on an idle session */
+#define TOMBSTONE 30.0 /* seconds a session that died is remembered, to be replaced */
 
 struct kept {
 	char *key;
 	ssh_session s;
 	char *user;
 	int port;
+	char *key_type, *key_b64; /* the server's host key, judged again at each reuse */
+	unsigned char *cert;      /* the host certificate judged with it, or NULL */
+	size_t clen;
 	double idle; /* seconds it may stay idle */
 	int busy;    /* 0 idle, 1 the main thread, 2 a request */
 	int refs;    /* requests looking at it: not freed while > 0 */
 	bool dead;
 	double last_used, last_alive, last_poke;
+	double died; /* when the keeper closed it, dead */
 };
 
 /* The run's sessions until keeper_start, then the keeper's. */
@@ -93,17 +105,44 @@ keeper_hold(struct conn *c, struct host *h, const struct options *o, double agai
 	              : again > 0     ? again
 	                              : (c->have_cf ? sshconf_persist(&c->cf) : -1);
 	struct kept *k;
+	ssh_key hk = NULL;
+	char *b64 = NULL, *key;
+	size_t i;
 
 	/*
 	 * Only over TCP: a ProxyCommand is this process's child and a jump
 	 * host's relay is one of its threads; neither outlives the run.
 	 */
 	if (idle <= 0 || c->session == NULL || !c->handed || c->transport != TRANSPORT_TCP ||
-	        !ssh_is_connected(c->session))
+	        !c->have_cf || !ssh_is_connected(c->session))
 		return false;
+	if (ssh_get_server_publickey(c->session, &hk) < 0 ||
+	        ssh_pki_export_pubkey_base64(hk, &b64) < 0) {
+		ssh_key_free(hk);
+		return false;
+	}
+	key = mux_key(&c->cf, o);
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < nheld && strcmp(held[i]->key, key) != 0; i++)
+		;
+	pthread_mutex_unlock(&lock);
+	if (i < nheld) {
+		/* Two hosts of this run with one evaluated config: one session is kept. */
+		ssh_string_free_char(b64);
+		ssh_key_free(hk);
+		free(key);
+		return false;
+	}
 	k = xcalloc(1, sizeof *k);
 	k->idle = idle;
-	k->key = mux_key(h, o);
+	k->key = key;
+	k->key_type = xstrdup(ssh_key_type_to_char(ssh_key_type(hk)));
+	k->key_b64 = xstrdup(b64);
+	ssh_string_free_char(b64);
+	ssh_key_free(hk);
+	k->cert = c->hostcert;
+	k->clen = c->hostcert_len;
+	c->hostcert = NULL;
 	pthread_mutex_lock(&h->lock);
 	k->user = xstrdup(h->login_user ? h->login_user : "");
 	k->port = h->login_port;
@@ -144,6 +183,9 @@ kept_free(struct kept *k, bool say_bye)
 	kept_close(k, say_bye);
 	free(k->key);
 	free(k->user);
+	free(k->key_type);
+	free(k->key_b64);
+	free(k->cert);
 	free(k);
 }
 
@@ -343,6 +385,16 @@ find_key(const char *key)
 	return NULL;
 }
 
+/* Under lock: the session of key, unless a request has it, is closed at the next turn. */
+static void
+drop_key(const char *key)
+{
+	struct kept *k = find_key(key);
+
+	if (k != NULL && k->busy == 0)
+		k->dead = true;
+}
+
 static void
 run_request(int fd, struct request *rq)
 {
@@ -377,27 +429,57 @@ run_request(int fd, struct request *rq)
 	pthread_mutex_unlock(&lock);
 }
 
+/*
+ * "K key idle type base64" (then "C" and the host certificate, when one was
+ * judged) for a session held, "R idle key" for one that died, to be
+ * replaced.
+ */
+/*
+ * "K key idle type base64" (then "C" and the host certificate, when one was
+ * judged) for a session held, "R idle key" for one that died, to be
+ * replaced.
+ */
 static void
 list_keys(int fd)
 {
-	char **keys;
+	struct frame {
+		char type;
+		char *p;
+		size_t len;
+	} * f;
 	size_t i, n = 0;
 
 	pthread_mutex_lock(&lock);
-	keys = xcalloc(nheld + 1, sizeof *keys);
-	/* "K key" for a session held, "R idle key" for one that died, to be replaced. */
+	f = xcalloc(2 * nheld + 1, sizeof *f);
+	/* Copied under the lock, sent after it. */
 	for (i = 0; i < nheld && !stopping; i++) {
-		if (!held[i]->dead)
-			keys[n++] = xasprintf("K%s", held[i]->key);
-		else
-			keys[n++] = xasprintf("R%g %s", held[i]->idle, held[i]->key);
+		struct kept *k = held[i];
+
+		if (k->dead) {
+			f[n].type = 'R';
+			f[n].p = xasprintf("%g %s", k->idle, k->key);
+			f[n].len = strlen(f[n].p);
+			n++;
+			continue;
+		}
+		f[n].type = 'K';
+		f[n].p = xasprintf("%s %g %s %s", k->key, k->idle, k->key_type, k->key_b64);
+		f[n].len = strlen(f[n].p);
+		n++;
+		if (k->cert != NULL) {
+			f[n].type = 'C';
+			f[n].p = xmalloc(k->clen);
+			memcpy(f[n].p, k->cert, k->clen);
+			f[n].len = k->clen;
+			n++;
+		}
 	}
 	pthread_mutex_unlock(&lock);
 	for (i = 0; i < n; i++) {
-		mux_send(fd, keys[i][0], keys[i] + 1, strlen(keys[i] + 1));
-		free(keys[i]);
+		mux_send(fd, f[i].type, f[i].p, f[i].len);
+		free(f[i].p);
 	}
-	free(keys);
+	free(f);
 	mux_send(fd, 'E', NULL, 0);
 }
 
@@ -432,6 +514,12 @@ serve(void *arg)
 			stopping = true;
 			pthread_mutex_unlock(&lock);
 			mux_send(fd, 'E', NULL, 0);
+			goto out;
+		case 'U':
+			/* A client judged its host key untrusted now: it serves no more. */
+			pthread_mutex_lock(&lock);
+			drop_key(data);
+			pthread_mutex_unlock(&lock);
 			goto out;
 		case 'k':
 			take_text(&rq.key, &data);
@@ -604,8 +692,17 @@ static void __attribute__((noreturn)) keeper_main(int lfd)
 	sigaction(SIGTERM, &sa, NULL);
 	log_set_level(LOG_QUIET);
 	now = wait_now();
-	for (i = 0; i < nheld; i++)
+	for (i = 0; i < nheld; i++) {
+		/*
+		 * A server gone silent (its host down, the network cut) fails
+		 * the keepalives' TCP sends within this, not the kernel's
+		 * quarter of an hour: the session is dropped as dead.
+		 */
+		unsigned int ms = (unsigned int)(3 * KEEPALIVE * 1000);
+
+		setsockopt(ssh_get_fd(held[i]->s), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
 		held[i]->last_used = held[i]->last_alive = now;
+	}
 	for (;;) {
 		now = wait_now();
 		pthread_mutex_lock(&lock);
@@ -617,18 +714,22 @@ static void __attribute__((noreturn)) keeper_main(int lfd)
 			struct kept *k = held[i];
 
 			if (k->busy == 0 && k->refs == 0 &&
-			        (stopping || now - k->last_used > k->idle)) {
+			        (stopping || now - k->last_used > k->idle ||
+			                (k->dead && k->s == NULL && now - k->died > TOMBSTONE))) {
 				gone[ngone++] = k; /* said goodbye to after the unlock */
 				held[i] = held[--nheld];
 				continue;
 			}
 			/*
-			 * A session that died is closed but remembered until it
-			 * would have expired: the next run that finds it so keeps
-			 * its new session in its place (mux_run's again).
+			 * A session that died is closed at once but remembered a
+			 * little while (not its whole idle time: a keeper of dead
+			 * sessions only leaves): the next run that finds it so
+			 * keeps its new session in its place (mux_run's again).
 			 */
-			if (k->busy == 0 && k->refs == 0 && k->dead)
+			if (k->busy == 0 && k->refs == 0 && k->dead && k->s != NULL) {
 				kept_close(k, false);
+				k->died = now;
+			}
 			i++;
 		}
 		quit = (nheld == 0 || stopping) && active == 0;
@@ -686,13 +787,61 @@ static void __attribute__((noreturn)) keeper_main(int lfd)
 	_exit(0);
 }
 
+/*
+ * Keepers start one at a time (a lock file in dir, waited for a short
+ * while), each after asking the others what they hold: so of runs side by
+ * side that each connected the same host, one session is kept.  Returns
+ * the lock's descriptor, or -1.
+ */
+static int
+start_lock(const char *dir)
+{
+	char *path = xasprintf("%s/start.lock", dir);
+	double deadline = wait_now() + 2 * MUX_ANSWER_S;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	while (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK || wait_now() >= deadline || cancel_requested()) {
+			log_msg(LOG_VERBOSE, "--persist: %s is held by another run; not waited for",
+			        path);
+			close(fd);
+			fd = -1;
+			break;
+		}
+		poll(NULL, 0, 20);
+	}
+	free(path);
+	return fd;
+}
+
+/* Close the sessions another keeper already holds alive (mux_list). */
+static void
+drop_duplicates(void)
+{
+	size_t i, n = 0;
+
+	mux_list();
+	for (i = 0; i < nheld; i++) {
+		if (mux_held_alive(held[i]->key))
+			kept_free(held[i], true);
+		else
+			held[n++] = held[i];
+	}
+	if (n < nheld)
+		log_msg(LOG_VERBOSE,
+		        "--persist: %zu session%s already kept by another keeper; closed",
+		        nheld - n, nheld - n == 1 ? "" : "s");
+	nheld = n;
+	mux_free();
+}
+
 void
 keeper_start(const struct options *o)
 {
 	struct sockaddr_un sa;
-	const char *why = NULL;
+	char *why = NULL;
 	char *dir = NULL;
-	int lfd = -1, st;
+	int lfd = -1, st, lockfd = -1;
 	pid_t pid;
 
 	if (nheld == 0)
@@ -700,8 +849,13 @@ keeper_start(const struct options *o)
 	if (cancel_requested() || (dir = mux_dir(true, &why)) == NULL) {
 		if (why != NULL)
 			log_msg(LOG_NORMAL, "--persist: %s; sessions closed", why);
+		free(why);
 		goto close_all;
 	}
+	lockfd = start_lock(dir);
+	drop_duplicates();
+	if (nheld == 0)
+		goto out;
 	sock_path = xasprintf("%s/k-%ld.sock", dir, (long)getpid());
 	if (strlen(sock_path) >= sizeof sa.sun_path) {
 		log_msg(LOG_NORMAL, "--persist: socket path %s too long; sessions closed",
@@ -745,6 +899,9 @@ close_all:
 		close(lfd);
 	forget_all(true);
 out:
+	/* The keeper listens (its answers wait in the backlog): the next may start. */
+	if (lockfd >= 0)
+		close(lockfd);
 	free(sock_path);
 	sock_path = NULL;
 	free(dir);

@@ -23,12 +23,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cancel.h"
 #include "limiter.h"
 #include "log.h"
+#include "wait.h"
 #include "xmalloc.h"
 
 #define LIMITER_START   10
@@ -182,7 +182,6 @@ limiter_lookup(const char *key)
 	uint32_t h = 2166136261u;
 	const unsigned char *p;
 	struct limiter_dest *d;
-	pthread_condattr_t cattr;
 
 	for (p = (const unsigned char *)key; *p != '\0'; p++)
 		h = (h ^ *p) * 16777619u;
@@ -194,10 +193,7 @@ limiter_lookup(const char *key)
 	d->key = xstrdup(key);
 	limiter_state_init(&d->st, limiter_fixed > 0 ? limiter_fixed : LIMITER_START,
 	        limiter_fixed > 0 ? limiter_fixed : limiter_max);
-	pthread_condattr_init(&cattr);
-	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
-	pthread_cond_init(&d->cond, &cattr);
-	pthread_condattr_destroy(&cattr);
+	wait_cond_init(&d->cond);
 	d->next = limiter_table[h % LIMITER_BUCKETS];
 	limiter_table[h % LIMITER_BUCKETS] = d;
 	return d;
@@ -216,19 +212,10 @@ limiter_stopped(void)
 static void
 limiter_wait(struct limiter_dest *d)
 {
-	struct timespec ts;
-
-	if (limiter_watching) {
+	if (limiter_watching)
 		pthread_cond_wait(&d->cond, &limiter_mutex);
-		return;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_nsec += 100000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&d->cond, &limiter_mutex, &ts);
+	else
+		wait_cond(&d->cond, &limiter_mutex, wait_now() + 0.1);
 }
 
 int

@@ -2,15 +2,19 @@
  * mux.c - the client side of warm runs (see keeper.c for the other side).
  *
  * mux_init runs once, before the workers start: it lists the user's keeper
- * sockets, checks each peer is this user, asks each for the keys of the
- * sessions it holds and keeps a sorted table key -> socket; a socket nobody
- * answers on is a keeper that died and is removed.  Workers then read the
- * table without a lock.  mux_run opens a connection to the keeper of the
- * host's key, sends the run request the caller decided (exec_request) and
- * feeds the frames that come back to the host's sink, as exec_channel
- * would: the keeper runs the request with exec_channel itself, so output,
- * status, error kinds and the started fact are the cold path's own.  Only
- * a keeper's "not held" (nothing started) lets the caller connect afresh;
+ * sockets, checks each peer is this user, asks each at once (a thread each,
+ * a deadline each: a stopped keeper is skipped) for the keys of the
+ * sessions it holds and their host keys, and keeps a sorted table key ->
+ * socket; a socket nobody answers on is a keeper that died and is removed.
+ * Workers then read the table without a lock.  A key is a digest of the
+ * host's evaluated ssh_config; a kept session is used only when its host
+ * key passes connect.c's trust decision under that config as it is now
+ * (mux_session).  mux_run opens a connection to the keeper of the host's
+ * key, sends the run request the caller decided (exec_request) and feeds
+ * the frames that come back to the host's sink, as exec_channel would: the
+ * keeper runs the request with exec_channel itself, so output, status,
+ * error kinds and the started fact are the cold path's own.  Only a
+ * keeper's "not held" (nothing started) lets the caller connect afresh;
  * anything after the keeper's "started" is the command's result, never
  * retried.
  */
@@ -19,7 +23,10 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +34,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "buf.h"
 #include "cancel.h"
@@ -41,6 +50,9 @@ struct held {
 	char *key;
 	const char *path; /* into socks; NULL: a session that died (idle: its duration) */
 	double idle;
+	char *key_type, *key_b64; /* the kept session's host key */
+	unsigned char *cert;      /* the host certificate its connection judged, or NULL */
+	size_t clen;
 };
 
 static struct {
@@ -50,32 +62,55 @@ static struct {
 	size_t n;
 } table;
 
+static void
+held_free(struct held *e)
+{
+	free(e->key);
+	free(e->key_type);
+	free(e->key_b64);
+	free(e->cert);
+}
+
+/* Make dir 0700 unless it is there; NULL, or why not (malloc'd, naming it). */
+static char *
+make_dir(const char *dir)
+{
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return xasprintf("cannot make the directory %s: %s", dir, strerror(errno));
+	return NULL;
+}
+
 char *
-mux_dir(bool create, const char **why)
+mux_dir(bool create, char **why)
 {
 	const char *rt = getenv("XDG_RUNTIME_DIR");
 	char *dir;
 	struct stat st;
 
-	if (rt != NULL && *rt == '/')
+	*why = NULL;
+	if (rt != NULL && *rt == '/') {
 		dir = xasprintf("%s/shoal", rt);
-	else if (sshconf_ssh_dir() != NULL)
+	} else if (sshconf_ssh_dir() != NULL) {
 		dir = xasprintf("%s/shoal", sshconf_ssh_dir());
-	else {
-		*why = "no XDG_RUNTIME_DIR and no home directory";
+		/* As ssh does when it first writes there: ~/.ssh itself, 0700. */
+		if (create && (*why = make_dir(sshconf_ssh_dir())) != NULL)
+			goto fail;
+	} else {
+		*why = xstrdup("no XDG_RUNTIME_DIR and no home directory for the keeper directory");
 		return NULL;
 	}
-	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		*why = "cannot make the directory";
+	if (create && (*why = make_dir(dir)) != NULL)
 		goto fail;
-	}
 	if (lstat(dir, &st) < 0) {
-		*why = "no keeper directory";
+		if (errno != ENOENT || create)
+			*why = xasprintf("no keeper directory %s: %s", dir, strerror(errno));
 		goto fail;
 	}
 	/* Only a directory of ours that nobody else may enter holds sockets we trust. */
 	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077) != 0) {
-		*why = "the keeper directory is not a 0700 directory of this user";
+		*why = xasprintf("the keeper directory %s is not a 0700 directory of this user "
+		                 "(mode %o, owner %u)",
+		        dir, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
 		goto fail;
 	}
 	return dir;
@@ -84,53 +119,33 @@ fail:
 	return NULL;
 }
 
-static void
-stat_tag(struct buf *b, const char *what, const char *path)
-{
-	struct stat st;
-
-	if (path == NULL || stat(path, &st) < 0) {
-		buf_appendf(b, " %s=%s:-", what, path ? path : "");
-		return;
-	}
-	buf_appendf(b, " %s=%s:%lu:%lu:%lld:%lld.%09ld", what, path, (unsigned long)st.st_dev,
-	        (unsigned long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-	        st.st_mtim.tv_nsec);
-}
-
 char *
-mux_key(const struct host *h, const struct options *o)
+mux_key(const struct sshconf_host *cf, const struct options *o)
 {
-	const char *dir = sshconf_ssh_dir();
-	char *path;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	char *text = NULL;
+	size_t len = 0;
 	struct buf b;
-	size_t i;
+	FILE *fp = open_memstream(&text, &len);
 
+	if (fp == NULL)
+		fatal("out of memory for a warm run's key");
+	/*
+	 * What makes the session beside the evaluated config: the command
+	 * line's -J.  The host-key policy and files are not: each reuse is
+	 * judged under the run's own (connect_trust_kept).
+	 */
+	fprintf(fp, "uid %u\njump %s\n", (unsigned)getuid(), o->jump ? o->jump : "-");
+	sshconf_print(fp, cf);
+	if (fclose(fp) != 0 || text == NULL)
+		fatal("out of memory for a warm run's key");
+	EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL);
+	free(text);
 	buf_init(&b);
-	buf_appendf(&b, "v1 uid=%u alias=%s user=%s port=%d policy=%d", (unsigned)getuid(),
-	        h->alias, h->user ? h->user : (o->user ? o->user : "-"),
-	        h->port ? h->port : o->port, (int)o->hostkey_policy);
-	for (i = 0; i < o->nidentities; i++) {
-		buf_appendf(&b, " id=%s", o->identities[i]);
-		stat_tag(&b, "idf", o->identities[i]);
-	}
-	/* Any edit of a file that decides the connection gives another key. */
-	if (o->ssh_config != NULL) {
-		stat_tag(&b, "cfg", o->ssh_config);
-	} else if (dir != NULL) {
-		path = xasprintf("%s/config", dir);
-		stat_tag(&b, "cfg", path);
-		free(path);
-	}
-	stat_tag(&b, "etc", "/etc/ssh/ssh_config");
-	if (o->known_hosts != NULL) {
-		stat_tag(&b, "kh", o->known_hosts);
-	} else if (dir != NULL) {
-		path = xasprintf("%s/known_hosts", dir);
-		stat_tag(&b, "kh", path);
-		free(path);
-	}
-	stat_tag(&b, "gkh", "/etc/ssh/ssh_known_hosts");
+	buf_appendf(&b, "v2-");
+	for (i = 0; i < mdlen; i++)
+		buf_appendf(&b, "%02x", md[i]);
 	return buf_steal(&b);
 }
 
@@ -174,12 +189,19 @@ mux_send(int fd, char type, const void *data, size_t len)
 	return 0;
 }
 
+/*
+ * Read len bytes; with a deadline (finite: a client's exchange with a
+ * keeper) each read waits for it and the cancel flag (wait_fd), else it
+ * blocks (the keeper's side).
+ */
 static int
-read_full(int fd, void *p, size_t len)
+read_full(int fd, void *p, size_t len, double deadline)
 {
 	ssize_t n;
 
 	while (len > 0) {
+		if (deadline < MUX_NO_DEADLINE && wait_fd(fd, POLLIN, deadline) <= 0)
+			return -1;
 		n = read(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -192,20 +214,20 @@ read_full(int fd, void *p, size_t len)
 }
 
 int
-mux_recv(int fd, char *type, char **data, size_t *len)
+mux_recv_by(int fd, char *type, char **data, size_t *len, double deadline)
 {
 	unsigned char hdr[5];
 	uint32_t l;
 
 	*data = NULL;
-	if (read_full(fd, hdr, 5) < 0)
+	if (read_full(fd, hdr, 5, deadline) < 0)
 		return -1;
 	memcpy(&l, hdr + 1, 4);
 	l = ntohl(l);
 	if (l > MUX_FRAME_MAX)
 		return -1;
 	*data = xmalloc((size_t)l + 1);
-	if (read_full(fd, *data, l) < 0) {
+	if (read_full(fd, *data, l, deadline) < 0) {
 		free(*data);
 		*data = NULL;
 		return -1;
@@ -214,6 +236,12 @@ mux_recv(int fd, char *type, char **data, size_t *len)
 	*type = (char)hdr[0];
 	*len = l;
 	return 0;
+}
+
+int
+mux_recv(int fd, char *type, char **data, size_t *len)
+{
+	return mux_recv_by(fd, type, data, len, MUX_NO_DEADLINE);
 }
 
 bool
@@ -225,7 +253,12 @@ mux_peer_is_me(int fd)
 	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 && cr.uid == getuid();
 }
 
-/* A connection to the keeper at path whose peer is this user, or -1. */
+/*
+ * A connection to the keeper at path whose peer is this user, or -1.  The
+ * connect does not wait: a keeper that stopped accepting (its backlog
+ * full) is one that does not answer.  The connection itself blocks (reads
+ * with a deadline wait for their data first).
+ */
 static int
 keeper_connect(const char *path)
 {
@@ -234,7 +267,7 @@ keeper_connect(const char *path)
 
 	if (strlen(path) >= sizeof sa.sun_path)
 		return -1;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
 	memset(&sa, 0, sizeof sa);
@@ -243,6 +276,9 @@ keeper_connect(const char *path)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		if (errno == ECONNREFUSED)
 			unlink(path); /* its keeper is gone */
+		else
+			log_msg(LOG_VERBOSE, "warm runs: keeper %s does not accept (%s); skipped",
+			        path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -251,6 +287,7 @@ keeper_connect(const char *path)
 		close(fd);
 		return -1;
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
 }
 
@@ -264,96 +301,214 @@ held_cmp(const void *a, const void *b)
 	return c != 0 ? c : (x->path == NULL) - (y->path == NULL);
 }
 
-/* The socket paths in the keeper directory, each passed to fn. */
-static void
-each_socket(void (*fn)(const char *path))
-{
-	const char *why = NULL;
-	char *dir = mux_dir(false, &why), *path;
-	struct dirent *de;
-	DIR *d;
-	size_t l;
+/* One keeper asked one question ('L' list, 'S' stop) by its own thread. */
+struct asked {
+	char *path;
+	char question;
+	bool answered;
+	struct held *v; /* L: its answer */
+	size_t n;
+	pthread_t thread;
+};
 
+/* The socket paths in the keeper directory; anything wrong with it is said at -v. */
+static size_t
+keeper_sockets(struct asked **out)
+{
+	char *why = NULL, *dir = mux_dir(false, &why);
+	struct asked *v = NULL;
+	struct dirent *de;
+	size_t l, n = 0;
+	DIR *d;
+
+	*out = NULL;
 	if (dir == NULL) {
-		if (strcmp(why, "no keeper directory") != 0)
+		if (why != NULL)
 			log_msg(LOG_VERBOSE, "warm runs: %s", why);
-		return;
+		free(why);
+		return 0;
 	}
-	if ((d = opendir(dir)) != NULL) {
+	if ((d = opendir(dir)) == NULL) {
+		log_msg(LOG_VERBOSE, "warm runs: cannot read the keeper directory %s: %s", dir,
+		        strerror(errno));
+	} else {
 		while ((de = readdir(d)) != NULL) {
 			l = strlen(de->d_name);
 			if (l < 6 || strcmp(de->d_name + l - 5, ".sock") != 0)
 				continue;
-			path = xasprintf("%s/%s", dir, de->d_name);
-			fn(path);
-			free(path);
+			v = xreallocarray(v, n + 1, sizeof *v);
+			memset(&v[n], 0, sizeof v[n]);
+			v[n++].path = xasprintf("%s/%s", dir, de->d_name);
 		}
 		closedir(d);
 	}
 	free(dir);
+	*out = v;
+	return n;
 }
 
-static void
-list_one(const char *path)
+/* "KEY IDLE TYPE BASE64": a session held, with its host key. */
+static bool
+held_parse(char *data, struct held *e)
 {
+	char *sp = strchr(data, ' '), *end, *sp2;
+
+	if (sp == NULL)
+		return false;
+	*sp = '\0';
+	e->idle = strtod(sp + 1, &end);
+	if (*end != ' ' || (sp2 = strchr(end + 1, ' ')) == NULL)
+		return false;
+	*sp2 = '\0';
+	e->key = xstrdup(data);
+	e->key_type = xstrdup(end + 1);
+	e->key_b64 = xstrdup(sp2 + 1);
+	return true;
+}
+
+/* One entry of a keeper's list; false when it is not one. */
+static bool
+held_add(struct asked *a, char type, char *data, size_t len)
+{
+	struct held e;
+	char *end;
+
+	memset(&e, 0, sizeof e);
+	if (type == 'C') {
+		/* The host certificate of the session just listed. */
+		if (a->n == 0 || a->v[a->n - 1].path == NULL || a->v[a->n - 1].cert != NULL)
+			return false;
+		a->v[a->n - 1].cert = xmalloc(len ? len : 1);
+		memcpy(a->v[a->n - 1].cert, data, len);
+		a->v[a->n - 1].clen = len;
+		return true;
+	}
+	if (type == 'K') {
+		if (!held_parse(data, &e)) {
+			held_free(&e);
+			return false;
+		}
+		e.path = a->path;
+	} else if (type == 'R') {
+		/* "IDLE KEY": a session that died, to be replaced. */
+		e.idle = strtod(data, &end);
+		if (*end != ' ')
+			return false;
+		e.key = xstrdup(end + 1);
+	} else {
+		return false;
+	}
+	a->v = xreallocarray(a->v, a->n + 1, sizeof *a->v);
+	a->v[a->n++] = e;
+	return true;
+}
+
+/*
+ * Ask one keeper, under the deadline MUX_ANSWER_S: a keeper that does not
+ * answer in time (stopped, hung) is skipped, and nothing it said counts.
+ */
+static void *
+ask(void *arg)
+{
+	struct asked *a = arg;
+	double deadline = wait_now() + MUX_ANSWER_S;
 	char type, *data = NULL;
 	size_t len;
-	const char *sp;
-	int fd = keeper_connect(path);
+	int fd = keeper_connect(a->path);
 
 	if (fd < 0)
-		return;
-	table.socks = xreallocarray(table.socks, table.nsocks + 1, sizeof *table.socks);
-	sp = table.socks[table.nsocks++] = xstrdup(path);
-	if (mux_send(fd, 'L', NULL, 0) < 0)
+		return NULL;
+	if (mux_send(fd, a->question, NULL, 0) < 0)
 		goto out;
-	while (mux_recv(fd, &type, &data, &len) == 0 && (type == 'K' || type == 'R')) {
-		char *key = data, *end = data;
-		double idle = type == 'R' ? strtod(data, &end) : 0;
-
-		if (type == 'R') {
-			if (*end != ' ') {
-				free(data);
-				data = NULL;
-				continue;
-			}
-			key = xstrdup(end + 1);
-			free(data);
+	while (mux_recv_by(fd, &type, &data, &len, deadline) == 0) {
+		if (type == 'E') {
+			a->answered = true;
+			goto out;
 		}
-		table.v = xreallocarray(table.v, table.n + 1, sizeof *table.v);
-		table.v[table.n].key = key;
-		table.v[table.n].path = type == 'K' ? sp : NULL;
-		table.v[table.n++].idle = idle;
+		held_add(a, type, data, len);
+		free(data);
 		data = NULL;
 	}
+	log_msg(LOG_VERBOSE, "warm runs: keeper %s %s; skipped", a->path,
+	        cancel_requested() ? "not asked (interrupted)" : "did not answer in time");
 out:
 	free(data);
 	close(fd);
+	return NULL;
 }
 
-static int nstopped;
+/* Ask every keeper at once, so that one that does not answer costs one deadline. */
+static size_t
+ask_all(char question, struct asked **out)
+{
+	size_t i, n = keeper_sockets(out);
+	struct asked *v = *out;
+	bool *started = xcalloc(n + 1, sizeof *started);
+
+	for (i = 0; i < n; i++) {
+		v[i].question = question;
+		started[i] = pthread_create(&v[i].thread, NULL, ask, &v[i]) == 0;
+		if (!started[i])
+			ask(&v[i]);
+	}
+	for (i = 0; i < n; i++) {
+		if (started[i])
+			pthread_join(v[i].thread, NULL);
+	}
+	free(started);
+	return n;
+}
 
 static void
-stop_one(const char *path)
+asked_free(struct asked *v, size_t n)
 {
-	char type, *data = NULL;
-	size_t len;
-	int fd = keeper_connect(path);
+	size_t i, j;
 
-	if (fd < 0)
-		return;
-	if (mux_send(fd, 'S', NULL, 0) == 0 && mux_recv(fd, &type, &data, &len) == 0)
-		nstopped++;
-	free(data);
-	close(fd);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < v[i].n; j++)
+			held_free(&v[i].v[j]);
+		free(v[i].v);
+		free(v[i].path);
+	}
+	free(v);
 }
 
 int
 mux_stop_all(void)
 {
-	nstopped = 0;
-	each_socket(stop_one);
-	return nstopped;
+	struct asked *v;
+	size_t i, n = ask_all('S', &v);
+	int told = 0;
+
+	for (i = 0; i < n; i++)
+		told += v[i].answered;
+	asked_free(v, n);
+	return told;
+}
+
+void
+mux_list(void)
+{
+	struct asked *v;
+	size_t i, j, n;
+
+	mux_free();
+	n = ask_all('L', &v);
+	for (i = 0; i < n; i++) {
+		if (!v[i].answered)
+			continue;
+		table.socks = xreallocarray(table.socks, table.nsocks + 1, sizeof *table.socks);
+		table.socks[table.nsocks++] = v[i].path;
+		v[i].path = NULL;
+		for (j = 0; j < v[i].n; j++) {
+			table.v = xreallocarray(table.v, table.n + 1, sizeof *table.v);
+			table.v[table.n++] = v[i].v[j];
+		}
+		v[i].n = 0;
+	}
+	asked_free(v, n);
+	if (table.n > 0)
+		qsort(table.v, table.n, sizeof *table.v, held_cmp);
 }
 
 void
@@ -365,9 +520,7 @@ mux_init(const struct options *o)
 		log_msg(LOG_VERBOSE, "warm runs: told %d keeper%s to close", n, n == 1 ? "" : "s");
 		return;
 	}
-	each_socket(list_one);
-	if (table.n > 0)
-		qsort(table.v, table.n, sizeof *table.v, held_cmp);
+	mux_list();
 	log_msg(LOG_DEBUG, "warm runs: %zu kept session%s in %zu keeper%s", table.n,
 	        table.n == 1 ? "" : "s", table.nsocks, table.nsocks == 1 ? "" : "s");
 }
@@ -378,7 +531,7 @@ mux_free(void)
 	size_t i;
 
 	for (i = 0; i < table.n; i++)
-		free(table.v[i].key);
+		held_free(&table.v[i]);
 	for (i = 0; i < table.nsocks; i++)
 		free(table.socks[i]);
 	free(table.v);
@@ -408,34 +561,72 @@ mux_any(void)
 	return table.n > 0;
 }
 
-const char *
-mux_lookup(const char *key)
+bool
+mux_held_alive(const char *key)
 {
 	const struct held *f = find(key);
 
-	return f ? f->path : NULL;
+	return f != NULL && f->path != NULL;
 }
 
-/* Wait for the keeper's next frame, or a cancel (returns 1), or the socket's end (-1). */
-static int
-wait_frame(int fd)
+/* Tell the keeper at path to let the session of key go (its host key is not trusted now). */
+static void
+drop_kept(const char *path, const char *key)
 {
-	struct pollfd pfd[2];
-	int r;
+	int fd = keeper_connect(path);
 
-	for (;;) {
-		if (cancel_requested())
-			return 1;
-		pfd[0].fd = fd;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = cancel_fd();
-		pfd[1].events = POLLIN;
-		r = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, pfd[1].fd >= 0 ? -1 : 100);
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (r > 0 && pfd[0].revents != 0)
-			return 0;
+	if (fd < 0)
+		return;
+	mux_send(fd, 'U', key, strlen(key));
+	close(fd);
+}
+
+const char *
+mux_session(struct host *h, const struct options *o, const struct sshconf_host *cf, char **keyp,
+        double *again)
+{
+	struct outcome trust = OUTCOME_INIT;
+	const struct held *f;
+	char *key;
+
+	*keyp = NULL;
+	if (table.n == 0)
+		return NULL;
+	key = mux_key(cf, o);
+	f = find(key);
+	if (f == NULL)
+		goto fail;
+	if (f->path == NULL) {
+		*again = f->idle; /* its kept session died: the new one replaces it */
+		goto fail;
 	}
+	if (connect_trust_kept(h, o, cf, f->key_type, f->key_b64, f->cert, f->clen, &trust) < 0) {
+		log_msg(LOG_VERBOSE,
+		        "%s: warm run: the kept session's host key is not trusted now (%s: %s); "
+		        "it is closed, and the host connected afresh",
+		        h->name, errkind_name(trust.kind), trust.error ? trust.error : "");
+		outcome_clear(&trust);
+		drop_kept(f->path, key);
+		*again = f->idle;
+		goto fail;
+	}
+	*keyp = key;
+	return f->path;
+fail:
+	free(key);
+	return NULL;
+}
+
+/*
+ * Wait for the keeper's next frame until deadline: 0 a frame (or the
+ * socket's end) is there, 1 a cancel, 2 the deadline passed.
+ */
+static int
+wait_frame(int fd, double deadline)
+{
+	int w = wait_fd(fd, POLLIN, deadline);
+
+	return w > 0 ? 0 : w < 0 ? 1 : 2;
 }
 
 void
@@ -522,8 +713,8 @@ kept_started(struct host *h, char *data)
 }
 
 int
-mux_run(struct host *h, const struct options *o, const struct run_request *rq,
-        const struct run_sink *sk, struct outcome *out, double *again)
+mux_run(struct host *h, const struct options *o, const struct sshconf_host *cf,
+        const struct run_request *rq, const struct run_sink *sk, struct outcome *out, double *again)
 {
 	struct run_exit ex = {false, -1, NULL};
 	char *key, *data = NULL, *nl;
@@ -531,21 +722,25 @@ mux_run(struct host *h, const struct options *o, const struct run_request *rq,
 	char type;
 	size_t len;
 	int fd = -1, rc = MUX_NOT_HELD, w;
+	double answer_by;
 
-	key = mux_key(h, o);
-	path = mux_lookup(key);
-	if (path == NULL) {
-		const struct held *f = find(key);
-
-		if (f != NULL) /* its kept session died: the new one replaces it */
-			*again = f->idle;
+	if ((path = mux_session(h, o, cf, &key, again)) == NULL)
 		goto out;
-	}
 	if ((fd = keeper_connect(path)) < 0 || send_request(fd, key, rq, o) < 0)
 		goto out;
 	out->started = false;
+	/* Until the keeper says whether the command started: a short deadline (it may be stopped).
+	 */
+	answer_by = wait_now() + (o->connect_timeout > 0 ? o->connect_timeout : 10);
 	for (;;) {
-		w = wait_frame(fd);
+		w = wait_frame(fd, out->started ? INFINITY : answer_by);
+		if (w == 2) {
+			log_msg(LOG_VERBOSE,
+			        "%s: warm run: keeper %s did not answer; connecting afresh",
+			        h->name, path);
+			mux_send(fd, 'x', NULL, 0);
+			goto out;
+		}
 		if (w > 0) {
 			/* The keeper kills the remote command when told or when we go. */
 			mux_send(fd, 'x', NULL, 0);
@@ -557,7 +752,7 @@ mux_run(struct host *h, const struct options *o, const struct run_request *rq,
 			goto out;
 		}
 		free(data);
-		if (w < 0 || mux_recv(fd, &type, &data, &len) < 0) {
+		if (mux_recv(fd, &type, &data, &len) < 0) {
 			data = NULL;
 			if (out->started) {
 				outcome_set(out, EK_CHANNEL, PHASE_RUN,

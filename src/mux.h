@@ -17,42 +17,65 @@
 #include "exec.h"
 #include "host.h"
 #include "options.h"
+#include "sshconf.h"
 
 #define MUX_FRAME_MAX (1u << 20)
 /* mux_run: the keeper does not hold the host or could not open a channel. */
 #define MUX_NOT_HELD (-2)
 
+/* How long a keeper has to answer a client's question (list, stop). */
+#define MUX_ANSWER_S 2.0
+/* mux_recv_by's deadline that is none: it blocks. */
+#define MUX_NO_DEADLINE 1e300
+
 /*
  * The directory the keepers' sockets live in: $XDG_RUNTIME_DIR/shoal, else
- * ~/.ssh/shoal; made 0700 when create.  NULL, with *why set (static text),
- * when it is missing (and not create) or is not the user's alone.
+ * ~/.ssh/shoal; made 0700 when create (~/.ssh too, as ssh makes it).  NULL
+ * with *why (malloc'd, naming the directory) when it cannot be made or is
+ * not the user's alone; NULL with *why NULL when it is not there (and not
+ * create).
  */
-char *mux_dir(bool create, const char **why);
+char *mux_dir(bool create, char **why);
 /*
- * What decides which session a host may reuse: the user, the host as given,
- * the login user and port asked for, identities, host-key policy, and the
- * identity (device, inode, size, mtime) of every ssh_config and known_hosts
- * file that could change how it connects.  malloc'd.
+ * What decides which session a host may reuse: a digest of the host's
+ * evaluated ssh_config as -G prints it (connect_config) and the
+ * command-line values that make a session beside it.  malloc'd.
  */
-char *mux_key(const struct host *h, const struct options *o);
+char *mux_key(const struct sshconf_host *cf, const struct options *o);
 /* Ask every keeper for its sessions (before threads start); --persist 0: stop them all. */
 void mux_init(const struct options *o);
+/*
+ * Ask every keeper which sessions it holds, in place of what was known:
+ * a keeper that does not answer within MUX_ANSWER_S is skipped (said at
+ * -v), and a cancel ends the asking.
+ */
+void mux_list(void);
 void mux_free(void);
 /* Tell every keeper to close its sessions and leave; returns how many were told. */
 int mux_stop_all(void);
 /* Whether any keeper holds a session (before that, a host's settings need not be evaluated). */
 bool mux_any(void);
-/* Whether a keeper holds key; if so its socket path (valid until mux_free). */
-const char *mux_lookup(const char *key);
+/* Whether a keeper (of the last mux_list) holds a live session for key. */
+bool mux_held_alive(const char *key);
 /*
- * Run rq on h over a kept session, its events to sk as exec_channel gives
- * them.  MUX_NOT_HELD when no keeper holds it or the keeper could not start
- * the command on it (nothing was started: the caller connects afresh;
- * *again is then the kept session's idle duration when it died, so the new
- * one replaces it, else 0); else exec_channel's result.
+ * The keeper socket of a session h may reuse now, or NULL: the key of h's
+ * evaluated settings cf (*keyp, malloc'd) is held, and the session's host
+ * key passes the trust decision a fresh connection would make under cf
+ * (connect_trust_kept; else the keeper is told to drop it).  *again is set
+ * as mux_run says.
  */
-int mux_run(struct host *h, const struct options *o, const struct run_request *rq,
-        const struct run_sink *sk, struct outcome *out, double *again);
+const char *mux_session(struct host *h, const struct options *o, const struct sshconf_host *cf,
+        char **keyp, double *again);
+/*
+ * Run rq on h (its evaluated settings cf) over a kept session, its events
+ * to sk as exec_channel gives them.  MUX_NOT_HELD when no keeper holds it or the keeper could not
+ * start the command on it (nothing was started: the caller connects afresh; *again is then the kept
+ * session's idle duration when it died, so the new one replaces it, else 0); else exec_channel's
+ * result.
+ */
+int mux_run(struct host *h, const struct options *o, const struct sshconf_host *cf,
+        const struct run_request *rq, const struct run_sink *sk, struct outcome *out,
+        double *again);
 /*
  * A run's end as a frame ('D'): the kind by its errkind name, whether the
  * command started, the exit status or signal, the detail.
@@ -65,6 +88,8 @@ int mux_parse_done(char *data, struct outcome *out, struct run_exit *ex);
 int mux_send(int fd, char type, const void *data, size_t len);
 /* *data is malloc'd (NUL-terminated for convenience), *len its length. */
 int mux_recv(int fd, char *type, char **data, size_t *len);
+/* The same, waiting at most until deadline (wait_now's clock) and a cancel. */
+int mux_recv_by(int fd, char *type, char **data, size_t *len, double deadline);
 /* The peer of a Unix socket is this user. */
 bool mux_peer_is_me(int fd);
 

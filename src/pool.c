@@ -36,7 +36,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "attempt.h"
 #include "backoff.h"
@@ -91,24 +90,6 @@ struct worker {
 	pthread_t thread;
 	uint64_t rng;
 };
-
-static void
-abs_deadline(struct timespec *ts, double mono_deadline)
-{
-	double left = mono_deadline - wait_now();
-
-	if (left < 0)
-		left = 0;
-	if (left > 0.1)
-		left = 0.1; /* look at the cancel flag now and then */
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += (time_t)left;
-	ts->tv_nsec += (long)((left - (double)(time_t)left) * 1e9);
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
 
 /* The sizes of --batch: batch k (from 0) of hosts n. */
 static size_t
@@ -197,7 +178,6 @@ pool_take(struct pool *pl)
 {
 	const struct pool_params *p = pl->params;
 	struct host *h = NULL, **rest;
-	struct timespec ts;
 	size_t i, best, m;
 	double now, wake;
 
@@ -247,8 +227,7 @@ pool_take(struct pool *pl)
 			pthread_cond_wait(&pl->cond, &pl->lock);
 			continue;
 		}
-		abs_deadline(&ts, wake);
-		pthread_cond_timedwait(&pl->cond, &pl->lock, &ts);
+		wait_cond(&pl->cond, &pl->lock, wake);
 	}
 	pthread_mutex_unlock(&pl->lock);
 	return h;
@@ -402,7 +381,6 @@ pool_start(const struct pool_params *p, bool stay_open)
 {
 	struct pool *pl = xcalloc(1, sizeof *pl);
 	pthread_attr_t attr;
-	pthread_condattr_t cattr;
 	size_t nworkers, fanout, cap, i;
 	int rc;
 
@@ -438,10 +416,7 @@ pool_start(const struct pool_params *p, bool stay_open)
 		                     ? (long)((size_t)p->opts->max_fail.n * p->n / 100)
 		                     : p->opts->max_fail.n;
 	pthread_mutex_init(&pl->lock, NULL);
-	pthread_condattr_init(&cattr);
-	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
-	pthread_cond_init(&pl->cond, &cattr);
-	pthread_condattr_destroy(&cattr);
+	wait_cond_init(&pl->cond);
 
 	fanout = (size_t)p->opts->fanout;
 	cap = fd_fanout_cap(p->opts);

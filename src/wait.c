@@ -57,6 +57,37 @@ wait_ready(int fd, short events, ssh_session s, double deadline)
 	}
 }
 
+void
+wait_cond_init(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+void
+wait_cond(pthread_cond_t *cond, pthread_mutex_t *mutex, double deadline)
+{
+	struct timespec ts;
+	double left = deadline - wait_now();
+
+	if (left < 0)
+		left = 0;
+	if (left > 0.1)
+		left = 0.1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)left;
+	ts.tv_nsec += (long)((left - (double)(time_t)left) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(cond, mutex, &ts);
+}
+
 int
 wait_fd(int fd, short events, double deadline)
 {

@@ -9,6 +9,8 @@
 #ifndef SHOAL_WAIT_H
 #define SHOAL_WAIT_H
 
+#include <pthread.h>
+
 #include <libssh/libssh.h>
 
 /* A monotonic clock in seconds: every deadline of shoal is on it. */
@@ -20,6 +22,15 @@ double wait_now(void);
 int wait_fd(int fd, short events, double deadline);
 /* The same for a session's socket, also waiting to flush what libssh has queued. */
 int wait_session(ssh_session s, double deadline);
+
+/* A condition variable on wait_now's clock, for wait_cond. */
+void wait_cond_init(pthread_cond_t *cond);
+/*
+ * Wait on cond (from wait_cond_init) with mutex held until it is signalled
+ * or the deadline (wait_now's clock) passes, at most 100 ms: the caller
+ * looks at the cancel flag (and its own state) when it returns.
+ */
+void wait_cond(pthread_cond_t *cond, pthread_mutex_t *mutex, double deadline);
 
 /* What wait_again returns when it stops waiting; no libssh code has these values. */
 #define WAIT_TIMED_OUT (-1000)

@@ -21,6 +21,7 @@
 #            write_ssh_config FILE, add_alias FILE ALIAS PORT [HOSTNAME] [lines],
 #            add_aliases FILE PREFIX COUNT PORT [lines],
 #            trust_host_keys [HOST:]PORT..., start_faultproxy SPEC...
+#   keepers  keeper_lab, keeper_pids
 #
 # Environment: top_srcdir, top_builddir, srcdir and SHOAL default from where
 # this file is; SHOAL_TIMEOUT; SHOAL_KEEP_T=1 keeps $T for a look afterwards.
@@ -771,6 +772,26 @@ lab_fleet() {
     start_sshd main
     add_aliases "$T/ssh_config" "$1" "$2" "$SSHD_PORT_MAIN"
     trust_host_keys "$SSHD_PORT_MAIN"
+}
+
+# ---- warm runs (--persist) --------------------------------------------------
+
+# keeper_lab: the test's keepers get their own directory ($XDG_RUNTIME_DIR is
+# $T/run) and are told to close, then ended, at cleanup.
+keeper_lab() {
+    export XDG_RUNTIME_DIR=$T/run
+    mkdir -p -m 700 "$XDG_RUNTIME_DIR"
+    at_exit 'kill -CONT $(keeper_pids); "$SHOAL" --persist 0; kill_procs $(keeper_pids)'
+}
+
+# keeper_pids: the keeper processes of this test (shoal with its $XDG_RUNTIME_DIR).
+keeper_pids() {
+    local p
+    for p in /proc/[0-9]*; do
+        { tr "\0" "\n" <"$p/environ"; } 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR" &&
+            [ "$(cat "$p/comm" 2>/dev/null)" = shoal ] && echo "${p#/proc/}"
+    done
+    return 0
 }
 
 # ---- the fault proxy --------------------------------------------------------

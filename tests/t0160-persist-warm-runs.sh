@@ -16,20 +16,9 @@ add_aliases "$T/ssh_config" h 10 "$SSHD_PORT_MAIN"
 add_alias "$T/ssh_config" cm1 "$SSHD_PORT_MAIN" "" "ControlMaster auto" "ControlPersist 30"
 add_alias "$T/ssh_config" cm2 "$SSHD_PORT_MAIN" "" "ControlMaster no" "ControlPersist 30"
 trust_host_keys "$SSHD_PORT_MAIN"
-export XDG_RUNTIME_DIR=$T/run
-mkdir -m 700 "$XDG_RUNTIME_DIR"
+keeper_lab
 LOG=$T/main/log
 
-# Every keeper of this test ends with it: told first, then ended by its environment.
-keepers() {
-    local p
-    for p in /proc/[0-9]*; do
-        { tr "\0" "\n" <"$p/environ"; } 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR" &&
-            [ "$(cat "$p/comm" 2>/dev/null)" = shoal ] && echo "${p#/proc/}"
-    done
-    return 0
-}
-at_exit '"$SHOAL" --persist 0 >/dev/null 2>&1; kill_procs $(keepers)'
 logins() { grep -c 'Accepted publickey' "$LOG"; }
 
 run_shoal -F "$T/ssh_config" --persist 30 -w 'h[01-10]' -- 'echo "pid $$"'
@@ -144,5 +133,5 @@ run_shoal --persist 0
 # Idle expiry.
 run_shoal -F "$T/ssh_config" --persist 1 -w 'h01' -- true
 wait_for 15 sh -c "! ls '$XDG_RUNTIME_DIR'/shoal/*.sock >/dev/null 2>&1" && pass "--persist 1: the keeper leaves after a second idle" || fail "the keeper outlived its idle time"
-is "$(keepers)" "" "no keeper process is left"
+is "$(keeper_pids)" "" "no keeper process is left"
 done_testing

@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* fuzz-main's inputs (8 kB at most) fit the socket's buffer */
 	shutdown(sv[1], SHUT_WR);
 	p.fd = sv[0];
-	p.deadline = now_s() + 10;
+	p.deadline = wait_now() + 10;
 	blob = probe_talk(
 	        &p, cert_types(size > 0 && data[0] & 1 ? "ssh-rsa" : "ssh-ed25519"), &len, &why);
 	if (blob == NULL && why == NULL)
