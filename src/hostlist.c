@@ -5,7 +5,7 @@
  * item is [user@]name[:port], or [user@][v6addr][:port].  A name is literal
  * text and bracket groups of numbers and ranges ("web[01-03,7].dc[1-2]");
  * its expansion is the cartesian product, the leftmost group varying
- * slowest, zero padding taken from a lower bound written with a leading 0.
+ * slowest, each range zero-padded to its lower bound if that has a leading 0.
  * The size of the product is checked before anything is expanded.
  *
  * A hostlist keeps an open-addressing set of its entries so that adding a
@@ -145,15 +145,20 @@ hostlist_push(struct hostlist *hl, char *alias, const char *user, int port)
 
 /* ---- parsing ---------------------------------------------------------- */
 
+/*
+ * A range and its zero padding: the width of its lower bound as written, so
+ * padding belongs to each number, as in pdsh and nodeset: n[1,03] is n1,n03
+ * and [07-09,010] is 07,08,09,010.
+ */
 struct range {
 	unsigned long long lo, hi;
+	int width;
 };
 
-/* One bracket group: its ranges and the padding width (0: none). */
+/* One bracket group: its ranges. */
 struct group {
 	struct range *r;
 	size_t nr;
-	int width;
 	unsigned long long count;
 };
 
@@ -253,13 +258,7 @@ parse_group(const char *s, size_t len, struct group *g, const char *where, const
 			if (r.hi < r.lo)
 				return fail(errp, "%s: range '%s' runs backwards", where, item);
 		}
-		if (s[start] == '0' && (dash ? dash - start : end - start) > 1) {
-			int w = (int)(dash ? dash - start : end - start);
-
-			if (g->width != 0 && g->width != w)
-				return fail(errp, "%s: mixed zero padding in '%s'", where, item);
-			g->width = w;
-		}
+		r.width = s[start] == '0' ? (int)(dash ? dash - start : end - start) : 0;
 		g->r = xreallocarray(g->r, g->nr + 1, sizeof *g->r);
 		g->r[g->nr++] = r;
 		g->count += r.hi - r.lo + 1;
@@ -368,7 +367,7 @@ expand_into(struct hostlist *hl, const struct pattern *p, const char *user, int 
 		buf_reset(&name);
 		for (k = 0; k < p->ng; k++) {
 			buf_append(&name, p->lit[k], litlen[k]);
-			append_number(&name, cur[k], p->g[k].width);
+			append_number(&name, cur[k], p->g[k].r[gi[k]].width);
 		}
 		buf_append(&name, p->lit[p->ng], litlen[p->ng]);
 		hostlist_push(hl, xstrndup(name.p, name.len), user, port);

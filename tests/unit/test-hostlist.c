@@ -92,7 +92,7 @@ test_expand(void)
 	expands("n[8-10]", "n8 n9 n10");
 	expands("n[098-101]", "n098 n099 n100 n101");
 	expands("web[01-02,7].dc[1-2]",
-	        "web01.dc1 web01.dc2 web02.dc1 web02.dc2 web07.dc1 web07.dc2");
+	        "web01.dc1 web01.dc2 web02.dc1 web02.dc2 web7.dc1 web7.dc2");
 	expands("a,b,a,c", "a b c");
 	expands("u@h:2222,h,u@h:2222,h:22", "u@h:2222 h h:22");
 	expands("[2001:db8::1],[2001:db8::1]:2222,root@[::1]:22",
@@ -101,6 +101,14 @@ test_expand(void)
 	expands("x[1-3]y[1-1]", "x1y1 x2y1 x3y1");
 	/* ssh_config aliases may hold '_' (libssh's own check is not ours). */
 	expands("web_1,db-2_a", "web_1 db-2_a");
+	/* Padding belongs to each number as written (pdsh, nodeset). */
+	expands("n[1,03,05]", "n1 n03 n05");
+	expands("n[1,01]", "n1 n01");
+	expands("n[1-2,010]", "n1 n2 n010");
+	expands("p[03,06,09,012,015]", "p03 p06 p09 p012 p015");
+	expands("x[07-09,010]", "x07 x08 x09 x010");
+	expands("n[01-3,001-2]", "n01 n02 n03 n001 n002");
+	expands("n[0-2,00]", "n0 n1 n2 n00");
 }
 
 static void
@@ -131,7 +139,6 @@ test_bad(void)
 	        {"@host", "-w: empty user name in '@host'"},
 	        {"user@", "-w: empty host name in 'user@'"},
 	        {":22", "-w: empty host name in ':22'"},
-	        {"n[01-3,001-5]", "-w: mixed zero padding in 'n[01-3,001-5]'"},
 	        {"-foo", "-w: host name '-foo' starts with '-' (ssh refuses such names)"},
 	        {"u@-foo:22", "-w: host name '-foo' starts with '-' (ssh refuses such names)"},
 	};
