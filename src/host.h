@@ -55,6 +55,7 @@ struct host {
 	size_t index;
 	char *alias;    /* as written: what ssh_config and the connection use */
 	char *name;     /* what output names it by: see host_name_all */
+	char *spec;     /* [user@]alias[:port]: what folded lists name it by, to paste back */
 	char *user;     /* from user@ or -l; NULL lets ssh_config decide */
 	int port;       /* from :port or -p; 0 lets ssh_config decide */
 	unsigned batch; /* --batch: its batch, from 1; 0 without */

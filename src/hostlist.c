@@ -11,11 +11,11 @@
  * A hostlist keeps an open-addressing set of its entries so that adding a
  * million names and dropping duplicates stays linear.
  *
- * Folding groups names by (text before the last number, text after it,
- * padding width) and writes each group as prefix[ranges]suffix.  A number
- * without a leading zero joins a padded group of its own length when one
- * exists (web09 and web10 are both width 2), so fold(expand(x)) == x for
- * expressions with one bracket group per name.
+ * Folding works as ClusterShell's nodeset -f: a name is split into user@,
+ * text and numeric fields alternating, and :port; names alike but for one
+ * field merge into a range there, the last field first, then the one before
+ * (web01.dc1..web02.dc2 -> web[01-02].dc[1-2]).  Each number keeps its own
+ * padding, so expanding the folded text gives back exactly the names.
  */
 #include "config.h"
 
@@ -784,217 +784,330 @@ hostlist_filter(
 
 /* ---- folding ---------------------------------------------------------- */
 
-struct fold_name {
-	const char *name;
-	size_t pre;  /* length of the text before the number */
-	size_t dlen; /* digits of the number; 0: no number */
-	unsigned long long num;
-	bool lead0;
-	size_t group;
+/* A number as written: its value, and its width when written with a leading 0. */
+struct fold_num {
+	unsigned long long v;
+	int w; /* 0: no leading zero */
 };
 
-struct fold_group {
-	const char *name; /* a member, for prefix and suffix */
-	size_t pre, post_off;
-	int width; /* 0: unpadded; -1: a name without a number, pre its length */
-	size_t first;
-	unsigned long long *nums;
+/* The numbers one field takes, sorted as nodeset sorts them, and their text. */
+struct fold_set {
+	struct fold_num *v;
 	size_t n, cap;
-	uint64_t hash;
+	char *text; /* "07" or "[1-3,07]" */
 };
 
+/*
+ * A name split as head (user@), text and numeric fields alternating, and
+ * tail (:port).  Folding merges entries that differ in one field only.
+ */
+struct fold_ent {
+	const char *name;
+	size_t head, tail; /* lengths of user@ and of :port */
+	size_t k;          /* numeric fields; txt has k + 1 pieces */
+	const char **txt;
+	size_t *txtlen;
+	struct fold_set *f;
+	bool dead; /* merged into an earlier entry */
+};
+
+/* Printed length: the width, else the digits. */
+static int
+fold_num_len(const struct fold_num *x)
+{
+	unsigned long long v = x->v;
+	int n = 1;
+
+	if (x->w > 0)
+		return x->w;
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+static int
+cmp_fold_num(const void *a, const void *b)
+{
+	const struct fold_num *x = a, *y = b;
+	int lx = fold_num_len(x), ly = fold_num_len(y);
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return x->v < y->v ? -1 : x->v > y->v;
+}
+
+static void
+fold_set_add(struct fold_set *s, struct fold_num x)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 2;
+		s->v = xreallocarray(s->v, s->cap, sizeof *s->v);
+	}
+	s->v[s->n++] = x;
+}
+
+/*
+ * Sort, drop repeats and write ranges.  A range runs on while the next
+ * number is one more and prints at the range's width, so that expanding
+ * the text gives back exactly these numbers: [09-11], [8-10], [01-99,100].
+ */
+static void
+fold_set_render(struct fold_set *s)
+{
+	struct buf b;
+	size_t i, j, m = 0;
+
+	qsort(s->v, s->n, sizeof *s->v, cmp_fold_num);
+	for (i = 0; i < s->n; i++) {
+		if (m == 0 || cmp_fold_num(&s->v[i], &s->v[m - 1]) != 0)
+			s->v[m++] = s->v[i];
+	}
+	s->n = m;
+	buf_init(&b);
+	if (m > 1)
+		buf_appendc(&b, '[');
+	for (i = 0; i < m; i = j + 1) {
+		int w = s->v[i].w;
+
+		for (j = i; j + 1 < m && s->v[j + 1].v == s->v[j].v + 1 &&
+		            (w > 0 ? fold_num_len(&s->v[j + 1]) == w : s->v[j + 1].w == 0);
+		        j++)
+			;
+		if (i > 0)
+			buf_appendc(&b, ',');
+		buf_appendf(&b, "%0*llu", w, s->v[i].v);
+		if (j > i)
+			buf_appendf(&b, "-%0*llu", w, s->v[j].v);
+	}
+	if (m > 1)
+		buf_appendc(&b, ']');
+	free(s->text);
+	s->text = buf_steal(&b);
+}
+
+/* Split a [user@]name[:port] into its pieces; a bracketed IPv6 name stays whole. */
+static void
+fold_split(struct fold_ent *e, const char *s)
+{
+	const char *at = strchr(s, '@'), *body, *end, *p, *q, *d, *colon;
+	struct fold_num x;
+	size_t cap = 0;
+
+	memset(e, 0, sizeof *e);
+	e->name = s;
+	body = at ? at + 1 : s;
+	end = s + strlen(s);
+	if (strchr(body, '[') != NULL)
+		return; /* k = 0: the whole name is text */
+	colon = strrchr(body, ':');
+	e->head = (size_t)(body - s);
+	if (colon != NULL) {
+		e->tail = (size_t)(end - colon);
+		end = colon;
+	}
+	for (p = body;;) {
+		q = p;
+		/* Text up to a run of digits short enough to be a number. */
+		for (;;) {
+			while (q < end && !isdigit((unsigned char)*q))
+				q++;
+			d = q;
+			while (d < end && isdigit((unsigned char)*d))
+				d++;
+			if (q == end || d - q <= MAX_DIGITS)
+				break;
+			q = d;
+		}
+		if (e->k + 1 >= cap) {
+			cap = cap ? cap * 2 : 4;
+			e->txt = xreallocarray(e->txt, cap, sizeof *e->txt);
+			e->txtlen = xreallocarray(e->txtlen, cap, sizeof *e->txtlen);
+			e->f = xreallocarray(e->f, cap, sizeof *e->f);
+		}
+		e->txt[e->k] = p;
+		e->txtlen[e->k] = (size_t)(q - p);
+		if (q == end)
+			break;
+		p = q;
+		while (p < end && isdigit((unsigned char)*p))
+			p++;
+		memset(&e->f[e->k], 0, sizeof e->f[e->k]);
+		x.w = *q == '0' && p - q > 1 ? (int)(p - q) : 0;
+		parse_number(q, (size_t)(p - q), &x.v);
+		fold_set_add(&e->f[e->k], x);
+		fold_set_render(&e->f[e->k]);
+		e->k++;
+	}
+}
+
+/* The entry's text with field skip (SIZE_MAX: none) left out: what a merge must match. */
+static void
+fold_key(struct buf *b, const struct fold_ent *e, size_t skip)
+{
+	size_t i;
+
+	buf_reset(b);
+	buf_append(b, e->name, e->head);
+	buf_appendc(b, '\x01');
+	if (e->k == 0 && e->txt == NULL) {
+		buf_appends(b, e->name + e->head);
+		return;
+	}
+	for (i = 0; i <= e->k; i++) {
+		buf_append(b, e->txt[i], e->txtlen[i]);
+		if (i < e->k)
+			buf_appends(b, i == skip ? "\x02" : e->f[i].text);
+		buf_appendc(b, '\x03');
+	}
+	buf_append(b, e->name + strlen(e->name) - e->tail, e->tail);
+}
+
+/* A string-keyed table of entry indexes, for one merge pass. */
 struct fold_table {
-	size_t *slots; /* group index + 1 */
-	size_t nslots;
-	struct fold_group *g;
-	size_t ng, cap;
+	char **key;
+	size_t *idx;
+	size_t nslots, n;
 };
 
 static uint64_t
-fold_key_hash(const char *name, size_t pre, size_t post_off, int width)
+fold_hash(const char *s, size_t len)
 {
 	uint64_t h = 1469598103934665603ULL;
 	size_t i;
 
-	for (i = 0; i < pre; i++)
-		h = (h ^ (unsigned char)name[i]) * 1099511628211ULL;
-	h = (h ^ 0x100) * 1099511628211ULL;
-	for (i = post_off; name[i]; i++)
-		h = (h ^ (unsigned char)name[i]) * 1099511628211ULL;
-	h = (h ^ (uint64_t)(unsigned)width) * 1099511628211ULL;
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
 	return h ^ (h >> 31);
 }
 
-static bool
-fold_key_equal(const struct fold_group *g, const char *name, size_t pre, size_t post_off, int width)
-{
-	return g->width == width && g->pre == pre && memcmp(g->name, name, pre) == 0 &&
-	       strcmp(g->name + g->post_off, name + post_off) == 0;
-}
-
-/* Find a group, or (create) add one; returns its index, or SIZE_MAX. */
+/* The index stored under key, or idx stored there as new (returned as is). */
 static size_t
-fold_lookup(struct fold_table *t, const char *name, size_t pre, size_t post_off, int width,
-        bool create, size_t first)
+fold_table_get(struct fold_table *t, const struct buf *key, size_t idx)
 {
-	uint64_t h = fold_key_hash(name, pre, post_off, width);
 	size_t j, i;
 
-	if (t->nslots == 0 || (create && (t->ng + 1) * 2 > t->nslots)) {
-		size_t ns = t->nslots ? t->nslots * 2 : 64;
+	if ((t->n + 1) * 2 > t->nslots) {
+		struct fold_table nt = {0};
 
-		free(t->slots);
-		t->slots = xcalloc(ns, sizeof *t->slots);
-		t->nslots = ns;
-		for (i = 0; i < t->ng; i++) {
-			j = t->g[i].hash & (ns - 1);
-			while (t->slots[j] != 0)
-				j = (j + 1) & (ns - 1);
-			t->slots[j] = i + 1;
+		nt.nslots = t->nslots ? t->nslots * 2 : 64;
+		nt.key = xcalloc(nt.nslots, sizeof *nt.key);
+		nt.idx = xcalloc(nt.nslots, sizeof *nt.idx);
+		for (i = 0; i < t->nslots; i++) {
+			if (t->key[i] == NULL)
+				continue;
+			j = fold_hash(t->key[i], strlen(t->key[i])) & (nt.nslots - 1);
+			while (nt.key[j] != NULL)
+				j = (j + 1) & (nt.nslots - 1);
+			nt.key[j] = t->key[i];
+			nt.idx[j] = t->idx[i];
 		}
+		nt.n = t->n;
+		free(t->key);
+		free(t->idx);
+		*t = nt;
 	}
-	j = h & (t->nslots - 1);
-	while (t->slots[j] != 0) {
-		if (fold_key_equal(&t->g[t->slots[j] - 1], name, pre, post_off, width))
-			return t->slots[j] - 1;
+	j = fold_hash(key->p, key->len) & (t->nslots - 1);
+	while (t->key[j] != NULL) {
+		if (strcmp(t->key[j], key->p) == 0)
+			return t->idx[j];
 		j = (j + 1) & (t->nslots - 1);
 	}
-	if (!create)
-		return SIZE_MAX;
-	if (t->ng == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 16;
-		t->g = xreallocarray(t->g, t->cap, sizeof *t->g);
-	}
-	memset(&t->g[t->ng], 0, sizeof t->g[t->ng]);
-	t->g[t->ng].name = name;
-	t->g[t->ng].pre = pre;
-	t->g[t->ng].post_off = post_off;
-	t->g[t->ng].width = width;
-	t->g[t->ng].first = first;
-	t->g[t->ng].hash = h;
-	t->slots[j] = ++t->ng;
-	return t->ng - 1;
-}
-
-static int
-cmp_ull(const void *a, const void *b)
-{
-	unsigned long long x = *(const unsigned long long *)a, y = *(const unsigned long long *)b;
-
-	return x < y ? -1 : x > y;
+	t->key[j] = xstrndup(key->p, key->len);
+	t->idx[j] = idx;
+	t->n++;
+	return idx;
 }
 
 static void
-fold_write_group(struct buf *out, struct fold_group *g)
+fold_table_free(struct fold_table *t)
 {
-	size_t i, j, m = 0;
+	size_t i;
 
-	qsort(g->nums, g->n, sizeof *g->nums, cmp_ull);
-	for (i = 0; i < g->n; i++) {
-		if (m == 0 || g->nums[i] != g->nums[m - 1])
-			g->nums[m++] = g->nums[i];
+	for (i = 0; i < t->nslots; i++)
+		free(t->key[i]);
+	free(t->key);
+	free(t->idx);
+	memset(t, 0, sizeof *t);
+}
+
+/*
+ * One pass: entries alike but for field d (or, d == SIZE_MAX, alike
+ * entirely) merge into the first of them.
+ */
+static void
+fold_pass(struct fold_ent *e, size_t n, size_t d, struct buf *key)
+{
+	struct fold_table t = {0};
+	size_t i, j, m;
+
+	for (i = 0; i < n; i++) {
+		if (e[i].dead || (d != SIZE_MAX && e[i].k <= d))
+			continue;
+		fold_key(key, &e[i], d);
+		j = fold_table_get(&t, key, i);
+		if (j == i)
+			continue;
+		e[i].dead = true;
+		if (d == SIZE_MAX)
+			continue;
+		for (m = 0; m < e[i].f[d].n; m++)
+			fold_set_add(&e[j].f[d], e[i].f[d].v[m]);
 	}
-	buf_append(out, g->name, g->pre);
-	if (m == 1) {
-		buf_appendf(out, "%0*llu", g->width, g->nums[0]);
-	} else {
-		buf_appendc(out, '[');
-		for (i = 0; i < m; i = j + 1) {
-			j = i;
-			while (j + 1 < m && g->nums[j + 1] == g->nums[j] + 1)
-				j++;
-			if (i > 0)
-				buf_appendc(out, ',');
-			buf_appendf(out, "%0*llu", g->width, g->nums[i]);
-			if (j > i)
-				buf_appendf(out, "-%0*llu", g->width, g->nums[j]);
+	if (d != SIZE_MAX) {
+		for (i = 0; i < n; i++) {
+			if (!e[i].dead && e[i].k > d && e[i].f[d].n > 1)
+				fold_set_render(&e[i].f[d]);
 		}
-		buf_appendc(out, ']');
 	}
-	buf_appends(out, g->name + g->post_off);
+	fold_table_free(&t);
 }
 
 char *
 hostlist_fold(const char *const *names, size_t n)
 {
-	struct fold_name *fn = xcalloc(n ? n : 1, sizeof *fn);
-	struct fold_table t;
-	struct buf out;
-	size_t i, gi;
-	bool *written;
+	struct fold_ent *e = xcalloc(n ? n : 1, sizeof *e);
+	struct buf out, key;
+	size_t i, j, maxk = 0;
 
-	memset(&t, 0, sizeof t);
 	buf_init(&out);
-	/* Pass 1: find each name's last number; padded groups exist first. */
+	buf_init(&key);
 	for (i = 0; i < n; i++) {
-		const char *s = names[i];
-		size_t len = strlen(s), e = len, b;
-
-		fn[i].name = s;
-		while (e > 0 && !isdigit((unsigned char)s[e - 1]))
-			e--;
-		b = e;
-		while (b > 0 && isdigit((unsigned char)s[b - 1]))
-			b--;
-		if (e == 0 || e - b > MAX_DIGITS) {
-			fn[i].dlen = 0;
-			continue;
-		}
-		fn[i].pre = b;
-		fn[i].dlen = e - b;
-		parse_number(s + b, e - b, &fn[i].num);
-		fn[i].lead0 = s[b] == '0' && e - b > 1;
-		if (fn[i].lead0)
-			fold_lookup(&t, s, b, e, (int)(e - b), true, i);
+		fold_split(&e[i], names[i]);
+		if (e[i].k > maxk)
+			maxk = e[i].k;
 	}
-	/* Pass 2: every name to its group. */
+	/* Repeats first, then the last field to the first, as nodeset folds. */
+	fold_pass(e, n, SIZE_MAX, &key);
+	for (j = maxk; j-- > 0;)
+		fold_pass(e, n, j, &key);
 	for (i = 0; i < n; i++) {
-		struct fold_name *f = &fn[i];
-		size_t post = f->pre + f->dlen;
-
-		if (f->dlen == 0) {
-			/* A plain name is a group of its own (width -1): repeats drop
-			 * through the same table, in linear time. */
-			size_t len = strlen(f->name);
-
-			f->group = fold_lookup(&t, f->name, len, len, -1, true, i);
-			continue;
+		if (!e[i].dead) {
+			if (out.len)
+				buf_appendc(&out, ',');
+			buf_append(&out, e[i].name, e[i].head);
+			if (e[i].txt == NULL) {
+				buf_appends(&out, e[i].name + e[i].head);
+			} else {
+				for (j = 0; j <= e[i].k; j++) {
+					buf_append(&out, e[i].txt[j], e[i].txtlen[j]);
+					if (j < e[i].k)
+						buf_appends(&out, e[i].f[j].text);
+				}
+				buf_append(
+				        &out, e[i].name + strlen(e[i].name) - e[i].tail, e[i].tail);
+			}
 		}
-		gi = SIZE_MAX;
-		if (!f->lead0)
-			gi = fold_lookup(&t, f->name, f->pre, post, (int)f->dlen, false, i);
-		if (gi == SIZE_MAX)
-			gi = fold_lookup(
-			        &t, f->name, f->pre, post, f->lead0 ? (int)f->dlen : 0, true, i);
-		if (t.g[gi].first > i)
-			t.g[gi].first = i;
-		if (t.g[gi].n == t.g[gi].cap) {
-			t.g[gi].cap = t.g[gi].cap ? t.g[gi].cap * 2 : 4;
-			t.g[gi].nums = xreallocarray(
-			        t.g[gi].nums, t.g[gi].cap, sizeof(unsigned long long));
+		for (j = 0; j < e[i].k; j++) {
+			free(e[i].f[j].v);
+			free(e[i].f[j].text);
 		}
-		t.g[gi].nums[t.g[gi].n++] = f->num;
-		f->group = gi;
+		free(e[i].f);
+		free(e[i].txt);
+		free(e[i].txtlen);
 	}
-	/* Output in order of first appearance; names without a number as they are. */
-	written = xcalloc(t.ng ? t.ng : 1, sizeof *written);
-	for (i = 0; i < n; i++) {
-		gi = fn[i].group;
-		if (written[gi] || t.g[gi].first != i)
-			continue;
-		written[gi] = true;
-		if (out.len)
-			buf_appendc(&out, ',');
-		if (t.g[gi].width < 0)
-			buf_appends(&out, fn[i].name);
-		else
-			fold_write_group(&out, &t.g[gi]);
-	}
-	for (i = 0; i < t.ng; i++)
-		free(t.g[i].nums);
-	free(t.g);
-	free(t.slots);
-	free(written);
-	free(fn);
-	return buf_steal(&out);
+	free(e);
+	buf_free(&key);
+	return out.p ? buf_steal(&out) : xstrdup("");
 }

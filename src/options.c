@@ -183,6 +183,12 @@ static const struct optdef options_table[] = {
                 .cmdline_only = true,
                 .group = group_hosts,
                 .help = "print the final host list and exit without connecting"},
+        {.name = "fold",
+                .type = OT_FLAG,
+                .off = OFF(fold),
+                .cmdline_only = true,
+                .group = group_hosts,
+                .help = "with --list: print the list folded into ranges, as nodeset -f"},
         {.name = "print-config",
                 .short_name = 'G',
                 .type = OT_FLAG,
@@ -920,6 +926,8 @@ options_check(struct options *o)
 		return usage_error("--json, --gather, --inline and --diff: choose one output mode");
 	if (o->pause > 0 && o->batch == NULL)
 		return usage_error("--pause: only with --batch");
+	if (o->fold && !o->list)
+		return usage_error("--fold: only with --list");
 	if (o->sudo && o->xfer != XFER_NONE)
 		return usage_error("--sudo: not with --copy or --rcopy");
 	if (o->xfer == XFER_NONE && (o->recursive || o->preserve))

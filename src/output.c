@@ -860,7 +860,7 @@ group_names(struct buf *b, const struct gather_item *items, size_t i, size_t j)
 	size_t k;
 
 	for (k = i; k < j; k++)
-		names[k - i] = items[k].h->name;
+		names[k - i] = items[k].h->spec;
 	folded = hostlist_fold(names, j - i);
 	if (stdout_tty)
 		escape_terminal(b, folded, strlen(folded));
@@ -1186,7 +1186,7 @@ lost_output(struct buf *b, struct host **hosts, size_t n, const char **names)
 	for (i = 0; i < n; i++) {
 		if (hosts[i]->file_error == NULL)
 			continue;
-		names[m++] = hosts[i]->name;
+		names[m++] = hosts[i]->spec;
 		if (first == NULL)
 			first = hosts[i]->file_error;
 	}
@@ -1217,7 +1217,7 @@ skipped_text(struct buf *b, struct host **hosts, size_t n, const char **names)
 	for (i = 0; i < n; i++) {
 		if (hosts[i]->kind != EK_SKIPPED)
 			continue;
-		names[m++] = hosts[i]->name;
+		names[m++] = hosts[i]->spec;
 		if (why == NULL)
 			why = hosts[i]->error;
 	}
@@ -1257,7 +1257,7 @@ summary(struct host **hosts, size_t n, double wall)
 				continue;
 			for (i = 0; i < n; i++) {
 				if ((int)hosts[i]->kind == k)
-					names[m++] = hosts[i]->name;
+					names[m++] = hosts[i]->spec;
 			}
 			folded = hostlist_fold(names, m);
 			buf_appendf(&b, "%s%s %zu: ", first ? "" : " \xc2\xb7 ",

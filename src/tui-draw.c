@@ -147,7 +147,7 @@ panel_make(struct view *v)
 			break;
 		for (i = 0, m = 0; i < v->n; i++) {
 			if ((int)kinds[i] == best)
-				names[m++] = v->hosts[i]->name;
+				names[m++] = v->hosts[i]->spec;
 		}
 		folded = hostlist_fold(names, m);
 		buf_init(&b);
