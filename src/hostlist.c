@@ -790,25 +790,45 @@ struct fold_num {
 	int w; /* 0: no leading zero */
 };
 
-/* The numbers one field takes, sorted as nodeset sorts them, and their text. */
+/*
+ * The numbers one field takes, sorted as nodeset sorts them, and their
+ * text: while it holds one number, that number as the name wrote it.
+ */
 struct fold_set {
+	struct fold_num one; /* the number, while v is NULL */
 	struct fold_num *v;
 	size_t n, cap;
-	char *text; /* "07" or "[1-3,07]" */
+	const char *lit; /* the text: in the name, or text */
+	size_t litlen;
+	char *text; /* "[1-3,07]", once merged */
+};
+
+struct fold_piece {
+	const char *p;
+	size_t len;
 };
 
 /*
- * A name split as head (user@), text and numeric fields alternating, and
- * tail (:port).  Folding merges entries that differ in one field only.
+ * A name split as head (user@), text pieces and numeric fields alternating,
+ * and tail (:port): pieces txt..txt+k and fields f..f+k-1 of the pools.
+ * Folding merges entries that differ in one field only.
  */
 struct fold_ent {
 	const char *name;
 	size_t head, tail; /* lengths of user@ and of :port */
-	size_t k;          /* numeric fields; txt has k + 1 pieces */
-	const char **txt;
-	size_t *txtlen;
+	size_t k;          /* numeric fields; k + 1 text pieces; none: the name is text */
+	size_t txt, f;     /* first piece and field in the pools */
+	bool split;        /* has pieces (else the whole name is one text) */
+	bool dead;         /* merged into an earlier entry */
+};
+
+struct fold {
+	struct fold_ent *e;
+	size_t n;
+	struct fold_piece *txt;
+	size_t ntxt, captxt;
 	struct fold_set *f;
-	bool dead; /* merged into an earlier entry */
+	size_t nf, capf;
 };
 
 /* Printed length: the width, else the digits. */
@@ -839,13 +859,23 @@ cmp_fold_num(const void *a, const void *b)
 }
 
 static void
-fold_set_add(struct fold_set *s, struct fold_num x)
+fold_set_merge(struct fold_set *s, const struct fold_set *from)
 {
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 2;
+	size_t i, m = from->v ? from->n : 1;
+
+	if (s->v == NULL) {
+		s->cap = 4;
+		s->v = xreallocarray(NULL, s->cap, sizeof *s->v);
+		s->v[0] = s->one;
+		s->n = 1;
+	}
+	if (s->n + m > s->cap) {
+		while (s->n + m > s->cap)
+			s->cap *= 2;
 		s->v = xreallocarray(s->v, s->cap, sizeof *s->v);
 	}
-	s->v[s->n++] = x;
+	for (i = 0; i < m; i++)
+		s->v[s->n++] = from->v ? from->v[i] : from->one;
 }
 
 /*
@@ -884,91 +914,114 @@ fold_set_render(struct fold_set *s)
 	if (m > 1)
 		buf_appendc(&b, ']');
 	free(s->text);
+	s->litlen = b.len;
 	s->text = buf_steal(&b);
+	s->lit = s->text;
+}
+
+static void
+fold_add_piece(struct fold *fo, const char *p, size_t len)
+{
+	if (fo->ntxt == fo->captxt) {
+		fo->captxt = fo->captxt ? fo->captxt * 2 : 64;
+		fo->txt = xreallocarray(fo->txt, fo->captxt, sizeof *fo->txt);
+	}
+	fo->txt[fo->ntxt].p = p;
+	fo->txt[fo->ntxt++].len = len;
+}
+
+static void
+fold_add_field(struct fold *fo, const char *p, size_t len)
+{
+	struct fold_set *s;
+
+	if (fo->nf == fo->capf) {
+		fo->capf = fo->capf ? fo->capf * 2 : 64;
+		fo->f = xreallocarray(fo->f, fo->capf, sizeof *fo->f);
+	}
+	s = &fo->f[fo->nf++];
+	memset(s, 0, sizeof *s);
+	parse_number(p, len, &s->one.v);
+	s->one.w = *p == '0' && len > 1 ? (int)len : 0;
+	s->n = 1;
+	s->lit = p;
+	s->litlen = len;
 }
 
 /* Split a [user@]name[:port] into its pieces; a bracketed IPv6 name stays whole. */
 static void
-fold_split(struct fold_ent *e, const char *s)
+fold_split(struct fold *fo, struct fold_ent *e, const char *s)
 {
 	const char *at = strchr(s, '@'), *body, *end, *p, *q, *d, *colon;
-	struct fold_num x;
-	size_t cap = 0;
 
 	memset(e, 0, sizeof *e);
 	e->name = s;
 	body = at ? at + 1 : s;
 	end = s + strlen(s);
 	if (strchr(body, '[') != NULL)
-		return; /* k = 0: the whole name is text */
+		return;
 	colon = strrchr(body, ':');
 	e->head = (size_t)(body - s);
 	if (colon != NULL) {
 		e->tail = (size_t)(end - colon);
 		end = colon;
 	}
+	e->split = true;
+	e->txt = fo->ntxt;
+	e->f = fo->nf;
 	for (p = body;;) {
-		q = p;
 		/* Text up to a run of digits short enough to be a number. */
-		for (;;) {
+		for (q = p;; q = d) {
 			while (q < end && !isdigit((unsigned char)*q))
 				q++;
-			d = q;
-			while (d < end && isdigit((unsigned char)*d))
-				d++;
+			for (d = q; d < end && isdigit((unsigned char)*d); d++)
+				;
 			if (q == end || d - q <= MAX_DIGITS)
 				break;
-			q = d;
 		}
-		if (e->k + 1 >= cap) {
-			cap = cap ? cap * 2 : 4;
-			e->txt = xreallocarray(e->txt, cap, sizeof *e->txt);
-			e->txtlen = xreallocarray(e->txtlen, cap, sizeof *e->txtlen);
-			e->f = xreallocarray(e->f, cap, sizeof *e->f);
-		}
-		e->txt[e->k] = p;
-		e->txtlen[e->k] = (size_t)(q - p);
+		fold_add_piece(fo, p, (size_t)(q - p));
 		if (q == end)
 			break;
-		p = q;
-		while (p < end && isdigit((unsigned char)*p))
-			p++;
-		memset(&e->f[e->k], 0, sizeof e->f[e->k]);
-		x.w = *q == '0' && p - q > 1 ? (int)(p - q) : 0;
-		parse_number(q, (size_t)(p - q), &x.v);
-		fold_set_add(&e->f[e->k], x);
-		fold_set_render(&e->f[e->k]);
+		fold_add_field(fo, q, (size_t)(d - q));
 		e->k++;
+		p = d;
 	}
 }
 
 /* The entry's text with field skip (SIZE_MAX: none) left out: what a merge must match. */
 static void
-fold_key(struct buf *b, const struct fold_ent *e, size_t skip)
+fold_key(struct buf *b, const struct fold *fo, const struct fold_ent *e, size_t skip)
 {
 	size_t i;
 
 	buf_reset(b);
 	buf_append(b, e->name, e->head);
 	buf_appendc(b, '\x01');
-	if (e->k == 0 && e->txt == NULL) {
-		buf_appends(b, e->name + e->head);
+	if (!e->split) {
+		buf_appends(b, e->name);
 		return;
 	}
 	for (i = 0; i <= e->k; i++) {
-		buf_append(b, e->txt[i], e->txtlen[i]);
-		if (i < e->k)
-			buf_appends(b, i == skip ? "\x02" : e->f[i].text);
+		buf_append(b, fo->txt[e->txt + i].p, fo->txt[e->txt + i].len);
+		if (i == skip)
+			buf_appendc(b, '\x02');
+		else if (i < e->k)
+			buf_append(b, fo->f[e->f + i].lit, fo->f[e->f + i].litlen);
 		buf_appendc(b, '\x03');
 	}
 	buf_append(b, e->name + strlen(e->name) - e->tail, e->tail);
 }
 
-/* A string-keyed table of entry indexes, for one merge pass. */
+/* A table of keys (kept end to end in one arena) to entry indexes, for one pass. */
+struct fold_slot {
+	uint64_t hash;
+	size_t off, len, idx; /* idx + 1; 0: free */
+};
+
 struct fold_table {
-	char **key;
-	size_t *idx;
-	size_t nslots, n;
+	struct fold_slot *s;
+	size_t nslots;
+	struct buf arena;
 };
 
 static uint64_t
@@ -986,128 +1039,108 @@ fold_hash(const char *s, size_t len)
 static size_t
 fold_table_get(struct fold_table *t, const struct buf *key, size_t idx)
 {
-	size_t j, i;
+	uint64_t h = fold_hash(key->p, key->len);
+	size_t j = h & (t->nslots - 1);
 
-	if ((t->n + 1) * 2 > t->nslots) {
-		struct fold_table nt = {0};
-
-		nt.nslots = t->nslots ? t->nslots * 2 : 64;
-		nt.key = xcalloc(nt.nslots, sizeof *nt.key);
-		nt.idx = xcalloc(nt.nslots, sizeof *nt.idx);
-		for (i = 0; i < t->nslots; i++) {
-			if (t->key[i] == NULL)
-				continue;
-			j = fold_hash(t->key[i], strlen(t->key[i])) & (nt.nslots - 1);
-			while (nt.key[j] != NULL)
-				j = (j + 1) & (nt.nslots - 1);
-			nt.key[j] = t->key[i];
-			nt.idx[j] = t->idx[i];
-		}
-		nt.n = t->n;
-		free(t->key);
-		free(t->idx);
-		*t = nt;
-	}
-	j = fold_hash(key->p, key->len) & (t->nslots - 1);
-	while (t->key[j] != NULL) {
-		if (strcmp(t->key[j], key->p) == 0)
-			return t->idx[j];
+	while (t->s[j].idx != 0) {
+		if (t->s[j].hash == h && t->s[j].len == key->len &&
+		        memcmp(t->arena.p + t->s[j].off, key->p, key->len) == 0)
+			return t->s[j].idx - 1;
 		j = (j + 1) & (t->nslots - 1);
 	}
-	t->key[j] = xstrndup(key->p, key->len);
-	t->idx[j] = idx;
-	t->n++;
+	t->s[j].hash = h;
+	t->s[j].off = t->arena.len;
+	t->s[j].len = key->len;
+	t->s[j].idx = idx + 1;
+	buf_append(&t->arena, key->p, key->len);
 	return idx;
 }
 
-static void
-fold_table_free(struct fold_table *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->nslots; i++)
-		free(t->key[i]);
-	free(t->key);
-	free(t->idx);
-	memset(t, 0, sizeof *t);
-}
-
 /*
- * One pass: entries alike but for field d (or, d == SIZE_MAX, alike
- * entirely) merge into the first of them.
+ * One pass: entries alike but for field d merge into the first of them;
+ * d == SIZE_MAX: names without fields that are alike drop.
  */
 static void
-fold_pass(struct fold_ent *e, size_t n, size_t d, struct buf *key)
+fold_pass(struct fold *fo, size_t d, struct buf *key)
 {
-	struct fold_table t = {0};
-	size_t i, j, m;
+	struct fold_table t;
+	size_t i, j, m = 0;
 
-	for (i = 0; i < n; i++) {
-		if (e[i].dead || (d != SIZE_MAX && e[i].k <= d))
+	for (i = 0; i < fo->n; i++)
+		m += !fo->e[i].dead;
+	memset(&t, 0, sizeof t);
+	buf_init(&t.arena);
+	for (t.nslots = 64; t.nslots < 2 * m;)
+		t.nslots *= 2;
+	t.s = xcalloc(t.nslots, sizeof *t.s);
+	for (i = 0; i < fo->n; i++) {
+		struct fold_ent *e = &fo->e[i];
+
+		if (e->dead || (d == SIZE_MAX ? e->k > 0 : e->k <= d))
 			continue;
-		fold_key(key, &e[i], d);
+		fold_key(key, fo, e, d);
 		j = fold_table_get(&t, key, i);
 		if (j == i)
 			continue;
-		e[i].dead = true;
-		if (d == SIZE_MAX)
-			continue;
-		for (m = 0; m < e[i].f[d].n; m++)
-			fold_set_add(&e[j].f[d], e[i].f[d].v[m]);
+		e->dead = true;
+		if (d != SIZE_MAX)
+			fold_set_merge(&fo->f[fo->e[j].f + d], &fo->f[e->f + d]);
 	}
-	if (d != SIZE_MAX) {
-		for (i = 0; i < n; i++) {
-			if (!e[i].dead && e[i].k > d && e[i].f[d].n > 1)
-				fold_set_render(&e[i].f[d]);
-		}
+	for (i = 0; i < fo->n && d != SIZE_MAX; i++) {
+		if (!fo->e[i].dead && fo->e[i].k > d && fo->f[fo->e[i].f + d].v != NULL)
+			fold_set_render(&fo->f[fo->e[i].f + d]);
 	}
-	fold_table_free(&t);
+	free(t.s);
+	buf_free(&t.arena);
 }
 
 char *
 hostlist_fold(const char *const *names, size_t n)
 {
-	struct fold_ent *e = xcalloc(n ? n : 1, sizeof *e);
+	struct fold fo;
 	struct buf out, key;
 	size_t i, j, maxk = 0;
 
+	memset(&fo, 0, sizeof fo);
+	fo.e = xcalloc(n ? n : 1, sizeof *fo.e);
+	fo.n = n;
 	buf_init(&out);
 	buf_init(&key);
 	for (i = 0; i < n; i++) {
-		fold_split(&e[i], names[i]);
-		if (e[i].k > maxk)
-			maxk = e[i].k;
+		fold_split(&fo, &fo.e[i], names[i]);
+		if (fo.e[i].k > maxk)
+			maxk = fo.e[i].k;
 	}
-	/* Repeats first, then the last field to the first, as nodeset folds. */
-	fold_pass(e, n, SIZE_MAX, &key);
+	/* Repeats of names without a number, then the last field to the first, as nodeset. */
+	fold_pass(&fo, SIZE_MAX, &key);
 	for (j = maxk; j-- > 0;)
-		fold_pass(e, n, j, &key);
+		fold_pass(&fo, j, &key);
 	for (i = 0; i < n; i++) {
-		if (!e[i].dead) {
-			if (out.len)
-				buf_appendc(&out, ',');
-			buf_append(&out, e[i].name, e[i].head);
-			if (e[i].txt == NULL) {
-				buf_appends(&out, e[i].name + e[i].head);
-			} else {
-				for (j = 0; j <= e[i].k; j++) {
-					buf_append(&out, e[i].txt[j], e[i].txtlen[j]);
-					if (j < e[i].k)
-						buf_appends(&out, e[i].f[j].text);
-				}
-				buf_append(
-				        &out, e[i].name + strlen(e[i].name) - e[i].tail, e[i].tail);
-			}
+		const struct fold_ent *e = &fo.e[i];
+
+		if (e->dead)
+			continue;
+		if (out.len)
+			buf_appendc(&out, ',');
+		if (!e->split) {
+			buf_appends(&out, e->name);
+			continue;
 		}
-		for (j = 0; j < e[i].k; j++) {
-			free(e[i].f[j].v);
-			free(e[i].f[j].text);
+		buf_append(&out, e->name, e->head);
+		for (j = 0; j <= e->k; j++) {
+			buf_append(&out, fo.txt[e->txt + j].p, fo.txt[e->txt + j].len);
+			if (j < e->k)
+				buf_append(&out, fo.f[e->f + j].lit, fo.f[e->f + j].litlen);
 		}
-		free(e[i].f);
-		free(e[i].txt);
-		free(e[i].txtlen);
+		buf_append(&out, e->name + strlen(e->name) - e->tail, e->tail);
 	}
-	free(e);
+	for (i = 0; i < fo.nf; i++) {
+		free(fo.f[i].v);
+		free(fo.f[i].text);
+	}
+	free(fo.f);
+	free(fo.txt);
+	free(fo.e);
 	buf_free(&key);
 	return out.p ? buf_steal(&out) : xstrdup("");
 }
