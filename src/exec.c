@@ -45,6 +45,7 @@
 #include "exec.h"
 #include "log.h"
 #include "output.h"
+#include "prompt.h"
 #include "wait.h"
 #include "xmalloc.h"
 
@@ -293,6 +294,8 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	size_t in_off = 0;
 	bool in_done = false; /* no more stdin to send: EOF sent, or the command is gone */
 	struct sudo_filter sf;
+	struct prompt_watch pw;
+	char *asked;
 	unsigned ev;
 	long status_wait = 1; /* seconds a blocking wait for the exit status may take */
 	double alive_interval;
@@ -305,6 +308,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	bool tty = p->tty || (c->have_cf && (c->cf.request_tty == 1 || c->cf.request_tty == 2));
 
 	host_phase(h, PHASE_RUN, start);
+	prompt_watch_init(&pw, start);
 	connect_alive(c, &alive_interval, &alive_count);
 	alive_start(&alive, c->session, alive_interval, alive_count);
 	if (p->sudo != NULL)
@@ -359,6 +363,8 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 			n = i == 0 ? ssh_channel_read_timeout(
 			                     ch, buf, READ_CHUNK, 0, !pushing ? wait_ms : 0)
 			           : ssh_channel_read_nonblocking(ch, buf, READ_CHUNK, 1);
+			if (n > 0)
+				prompt_watch_feed(&pw, buf, (size_t)n, wait_now());
 			if (n > 0 && p->sudo != NULL) {
 				ev = sudo_filter_data(&sf, h, i > 0, buf, (size_t)n);
 				if ((ev & SUDO_EV_PROMPT) != 0 && !in_done) {
@@ -417,6 +423,15 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 				kill_remote(ch);
 				outcome_set(out, EK_COMMAND_TIMEOUT, PHASE_RUN,
 				        "still running after %.1f s; killed", p->timeout);
+				goto done;
+			}
+			/* A prompt with stdin ended or held back (--sudo) waits for ever. */
+			if ((in_done || (p->sudo != NULL && !sf.accepted)) &&
+			        (asked = prompt_waiting(&pw, wait_now(), p->sudo != NULL)) !=
+			                NULL) {
+				kill_remote(ch);
+				outcome_set(out, EK_PROMPT, PHASE_RUN, "%s", asked);
+				free(asked);
 				goto done;
 			}
 			if (!alive_check(&alive, c->session)) {
