@@ -473,14 +473,15 @@ finished:
 			connection_lost(c, out, "before the exit status came");
 		goto done;
 	} else {
-		h->exit_code = ei.status;
+		/* The status is a uint32 on the wire; libssh hands it over as an int. */
+		h->exit_code = (unsigned)ei.status;
 		if (p->sudo != NULL && ei.status != 0 &&
 		        sudo_filter_verdict(&sf, p->sudo_password != NULL) != NULL)
-			outcome_set(out, EK_EXIT_NONZERO, PHASE_RUN, "%s; exited with status %d",
-			        sudo_filter_verdict(&sf, p->sudo_password != NULL), ei.status);
+			outcome_set(out, EK_EXIT_NONZERO, PHASE_RUN, "%s; exited with status %lld",
+			        sudo_filter_verdict(&sf, p->sudo_password != NULL), h->exit_code);
 		else if (ei.status != 0)
-			outcome_set(out, EK_EXIT_NONZERO, PHASE_RUN, "exited with status %d",
-			        ei.status);
+			outcome_set(out, EK_EXIT_NONZERO, PHASE_RUN, "exited with status %lld",
+			        h->exit_code);
 	}
 	rc = 0;
 done:

@@ -41,7 +41,7 @@ struct host_run {
 	char *command; /* NULL: the command line's */
 	enum err_kind kind;
 	char *error;
-	int exit_code;
+	long long exit_code;
 	char *exit_signal;
 	struct spool out, err;
 	double elapsed;
@@ -77,8 +77,8 @@ struct host {
 
 	enum err_kind kind; /* final */
 	char *error;
-	int exit_code;     /* -1 until known */
-	char *exit_signal; /* "TERM" etc. as the server named it, escaped; or NULL */
+	long long exit_code; /* -1 until known; else 0 to 4294967295, as sent */
+	char *exit_signal;   /* "TERM" etc. as the server named it, escaped; or NULL */
 	long phase_ms[PHASE__COUNT];
 	double started;  /* monotonic seconds of the first attempt */
 	double finished; /* monotonic seconds */

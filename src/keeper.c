@@ -374,7 +374,7 @@ finished:
 	if (ei.signal != NULL)
 		send_text(fd, 's', "%s", ei.signal);
 	else if (ei.got_status)
-		send_text(fd, 'X', "%d", ei.status);
+		send_text(fd, 'X', "%u", (unsigned)ei.status);
 	mux_send(fd, 'd', NULL, 0);
 done:
 	/*

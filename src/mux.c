@@ -523,10 +523,10 @@ mux_run(struct host *h, const struct options *o, const struct exec_params *p, st
 			got_status = true;
 			break;
 		case 'X':
-			h->exit_code = atoi(data);
+			h->exit_code = strtoll(data, NULL, 10);
 			if (h->exit_code != 0)
 				outcome_set(out, EK_EXIT_NONZERO, PHASE_RUN,
-				        "exited with status %d", h->exit_code);
+				        "exited with status %lld", h->exit_code);
 			got_status = true;
 			break;
 		case 'T':

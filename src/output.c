@@ -678,7 +678,7 @@ json_object(struct buf *b, const struct host *h, FILE *streams_to)
 	buf_appends(b, ",\"error\":");
 	escape_json_string(b, h->kind == EK_NONE ? NULL : h->error);
 	if (h->exit_code >= 0)
-		buf_appendf(b, ",\"exit_code\":%d", h->exit_code);
+		buf_appendf(b, ",\"exit_code\":%lld", h->exit_code);
 	else
 		buf_appends(b, ",\"exit_code\":null");
 	buf_appends(b, ",\"signal\":");
@@ -1320,7 +1320,7 @@ swap_run(struct host *h, struct host_run *r)
 	SWAP(char *, h->run_command, r->command);
 	SWAP(enum err_kind, h->kind, r->kind);
 	SWAP(char *, h->error, r->error);
-	SWAP(int, h->exit_code, r->exit_code);
+	SWAP(long long, h->exit_code, r->exit_code);
 	SWAP(char *, h->exit_signal, r->exit_signal);
 	SWAP(struct spool, h->out, r->out);
 	SWAP(struct spool, h->err, r->err);

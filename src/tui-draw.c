@@ -706,7 +706,7 @@ detail_make(struct view *v)
 		buf_appendc(&v->dtext, ')');
 	}
 	if (h->exit_code >= 0 && (h->state == HOST_OK || h->state == HOST_FAILED))
-		buf_appendf(&v->dtext, "  exit %d", h->exit_code);
+		buf_appendf(&v->dtext, "  exit %lld", h->exit_code);
 	buf_appendc(&v->dtext, '\n');
 	for (i = 0; i < h->attempts && h->history != NULL; i++) {
 		const struct attempt *a = &h->history[i];
@@ -753,7 +753,7 @@ detail_make(struct view *v)
 			buf_appendc(&v->dtext, ')');
 		}
 		if (r->exit_code >= 0)
-			buf_appendf(&v->dtext, "  exit %d", r->exit_code);
+			buf_appendf(&v->dtext, "  exit %lld", r->exit_code);
 		buf_appendf(&v->dtext, "  %.1f s\n", r->elapsed);
 		past_stream(&v->dtext, "stdout", &r->out);
 		if (r->err.len > 0)

@@ -13,6 +13,7 @@
 #             signal name and as its error message
 #   openfail  refuses the session channel, the hostile text as the reason
 #   disc      prints "disc-out", then disconnects with the hostile text
+#   bigexit   prints "big-out", exit status 4294967295 (the protocol's uint32 max)
 # and every user's SFTP subsystem fails each request (SSH_FX_FAILURE) with
 # the hostile text as the status message.
 # --banner also puts the hostile text in the SSH version line and in the
@@ -167,6 +168,11 @@ def serve(conn, key, banner):
             while chan.recv(1024):
                 pass
             disconnect(t, HOSTILE)
+        elif server.user == "bigexit":
+            chan.sendall(b"big-out\n")
+            chan.send_exit_status(4294967295)
+            chan.shutdown_write()
+            chan.close()
         else:
             chan.sendall(b"ok-out\n")
             chan.send_exit_status(0)
