@@ -280,7 +280,9 @@ plan_keys(struct login *l)
 				        "skipped");
 				break;
 			default:
-				note(l, kf->path, "not a private key libssh can read, skipped");
+				msg = xasprintf("%s, skipped", kf->why);
+				note(l, kf->path, msg);
+				free(msg);
 				break;
 			}
 		}

@@ -21,6 +21,7 @@ struct keys_file {
 	enum keys_state state;
 	ssh_key priv; /* KEYS_LOADED: the private key, else NULL */
 	char *pub64;  /* the public key blob in base64 (from the key or KEY.pub), or NULL */
+	char *why;    /* KEYS_UNREADABLE: what is wrong ("cannot read it: Permission denied") */
 };
 
 /* One certificate file (CertificateFile, or KEY-cert.pub beside a key). */

@@ -1160,7 +1160,14 @@ conf_line(void *arg, char *line, const char *where)
 			*FIELD(cs->o, d->off, int) = 0;
 	}
 	cs->set_by[i] = cs->file;
-	return options_set(cs->o, line, value, where);
+	if ((rc = options_set(cs->o, line, value, where)) == 0 && d->off == OFF(password_env)) {
+		/* Its use comes later (password.c): the message must still name the line. */
+		char *copy = xstrdup(where);
+
+		push(&cs->o->owned, &cs->o->nowned, sizeof copy, &copy);
+		cs->o->password_env_where = copy;
+	}
+	return rc;
 }
 
 /* SHOAL_CONFIG alone when set, else the system file, then the user's over it. */

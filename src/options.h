@@ -79,6 +79,7 @@ struct options {
 	double persist; /* --persist: seconds kept idle; 0: close the keepers; -1: not given */
 
 	const char *password_env;
+	const char *password_env_where; /* "FILE:LINE" when shoal.conf gave it, else NULL */
 	bool ask_password;
 	const char *known_hosts;
 	enum hostkey_policy hostkey_policy;
