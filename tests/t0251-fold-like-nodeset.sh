@@ -76,6 +76,9 @@ is "$(expand "$folded")" "$(expand "rb1@dead1,dead2:$dead")" "pasted back, it se
 
 run_shoal -F "$T/ssh_config" -w "$LAB_USER@w1,$LAB_USER@w2" --no-tui -b -- echo same
 like "$(head -n 2 "$T/out")" "$LAB_USER@w\[1-2\]" "the -b header keeps user@"
+run_shoal -F "$T/ssh_config" -w "$LAB_USER@w1,w2:$SSHD_PORT_MAIN" --no-tui --diff -- 'date +%N'
+like "$(cat "$T/out")" "^--- $LAB_USER@w1 \(1\)" "the --diff headers keep user@"
+like "$(cat "$T/out")" "\+\+\+ w2:$SSHD_PORT_MAIN \(1\)" "and :port"
 
 export HOME=$T/home SHOAL_SYSCONFDIR=$T/etc
 mkdir -p "$HOME/.config/shoal" "$SHOAL_SYSCONFDIR"
