@@ -2,8 +2,8 @@
 # t0251: every folded host list shoal prints selects exactly its hosts when
 # pasted back.  `--list --fold` folds as ClusterShell's `nodeset -f` does on
 # generated lists (several numeric fields, suffixes, mixed padding), item
-# for item; user@ and :port survive folding in the run summary, the -b
-# header and --list-groups.
+# for item; user@ and :port survive folding in the run summary, the -b and
+# --diff headers, the live view's failure panel and --list-groups.
 . "$(dirname "$0")/lib.sh"
 
 command -v nodeset >/dev/null || skip_all "no nodeset (clustershell)"
@@ -79,6 +79,16 @@ like "$(head -n 2 "$T/out")" "$LAB_USER@w\[1-2\]" "the -b header keeps user@"
 run_shoal -F "$T/ssh_config" -w "$LAB_USER@w1,w2:$SSHD_PORT_MAIN" --no-tui --diff -- 'date +%N'
 like "$(cat "$T/out")" "^--- $LAB_USER@w1 \(1\)" "the --diff headers keep user@"
 like "$(cat "$T/out")" "\+\+\+ w2:$SSHD_PORT_MAIN \(1\)" "and :port"
+
+# The live view's failure panel too.
+term_start 120 30 "'$SHOAL' --tui -F '$T/ssh_config' -w 'rb1@dead1,dead2:$dead' --retries 0 -- true"
+if term_wait 20 "refused 2: rb1@dead1,dead2:$dead"; then
+    pass "the live view's failure panel keeps user@ and :port"
+else
+    fail "the live view's failure panel keeps user@ and :port"
+fi
+term_keys q
+term_done 10
 
 export HOME=$T/home SHOAL_SYSCONFDIR=$T/etc
 mkdir -p "$HOME/.config/shoal" "$SHOAL_SYSCONFDIR"
