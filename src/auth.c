@@ -296,7 +296,9 @@ plan_keys(struct login *l)
 				note(l, kf->path, "a public key not in the agent, skipped");
 				break;
 			default:
-				note(l, kf->path, "not a private key libssh can read, skipped");
+				msg = xasprintf("%s, skipped", kf->why);
+				note(l, kf->path, msg);
+				free(msg);
 				break;
 			}
 		}

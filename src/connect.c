@@ -289,7 +289,7 @@ tcp_connect(struct conn *c, const char *hostname, int port, double timeout, stru
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char portstr[16], addr[NI_MAXHOST], dest[NI_MAXHOST + 24];
-	double deadline = wait_now() + timeout;
+	double deadline;
 	int rc, fd = -1, err = 0, timed_out = 0, w;
 	socklen_t elen;
 
@@ -321,6 +321,8 @@ tcp_connect(struct conn *c, const char *hostname, int port, double timeout, stru
 		outcome_set(out, EK_CANCELLED, PHASE_CONNECT, "interrupted");
 		return -1;
 	}
+	/* The wait for a slot is not the network's: the deadline starts with the connect. */
+	deadline = wait_now() + timeout;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		        ai->ai_protocol);

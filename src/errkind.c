@@ -29,6 +29,7 @@ static const struct err_kind_info errkind_table[EK__COUNT] = {
         [EK_AUTH_TIMEOUT] = {"auth_timeout", PHASE_AUTH, true, EC_UNREACHED},
         [EK_CHANNEL] = {"channel", PHASE_RUN, false, EC_UNREACHED},
         [EK_COMMAND_TIMEOUT] = {"command_timeout", PHASE_RUN, false, EC_UNREACHED},
+        [EK_PROMPT] = {"prompt", PHASE_RUN, false, EC_UNREACHED},
         [EK_LOST] = {"lost", PHASE_RUN, false, EC_UNREACHED},
         [EK_SIGNAL] = {"signal", PHASE_RUN, false, EC_RESULT},
         [EK_EXIT_NONZERO] = {"exit_nonzero", PHASE_RUN, false, EC_RESULT},

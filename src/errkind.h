@@ -41,6 +41,7 @@ enum err_kind {
 	EK_AUTH_TIMEOUT,
 	EK_CHANNEL,
 	EK_COMMAND_TIMEOUT,
+	EK_PROMPT, /* the output ends in a prompt nothing will answer */
 	EK_LOST,
 	EK_SIGNAL,
 	EK_EXIT_NONZERO,

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -50,6 +51,20 @@ utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
 	return len;
 }
 
+/*
+ * A code point a terminal must not get raw: C0 controls but tab, DEL, C1
+ * controls (an 8-bit terminal takes U+009B for CSI), and the bidirectional
+ * embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which
+ * reorder what follows them on the line, so a host could make its text read
+ * as something else.
+ */
+static bool
+terminal_control(uint32_t cp)
+{
+	return (cp < 0x20 && cp != '\t') || (cp >= 0x7f && cp < 0xa0) ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 void
 escape_terminal(struct buf *out, const char *data, size_t n)
 {
@@ -60,8 +75,8 @@ escape_terminal(struct buf *out, const char *data, size_t n)
 	buf_reserve(out, n);
 	while (i < n) {
 		len = utf8_seq(p + i, n - i, &cp);
-		if (len == 0 || (cp < 0x20 && cp != '\t') || (cp >= 0x7f && cp < 0xa0)) {
-			/* A C1 control is escaped byte by byte, like invalid input. */
+		if (len == 0 || terminal_control(cp)) {
+			/* A C1 or bidi control is escaped byte by byte, like invalid input. */
 			size_t k, cnt = len ? len : 1;
 
 			for (k = 0; k < cnt; k++)
@@ -118,7 +133,8 @@ escape_json(struct buf *out, const char *data, size_t n)
 			buf_appends(out, "\\t");
 			break;
 		default:
-			if (cp < 0x20 || cp == 0x7f)
+			/* JSON itself allows them raw; JSON read on a terminal must not. */
+			if (terminal_control(cp))
 				buf_appendf(out, "\\u%04x", (unsigned)cp);
 			else
 				buf_append(out, p + i, len);

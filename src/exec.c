@@ -51,6 +51,7 @@
 #include "exec.h"
 #include "log.h"
 #include "output.h"
+#include "prompt.h"
 #include "sshconf.h"
 #include "wait.h"
 #include "xmalloc.h"
@@ -306,6 +307,7 @@ struct run {
 	bool in_done; /* no more stdin to send: EOF sent, or the command is gone */
 	double deadline;
 	struct alive alive;
+	struct prompt_watch pw; /* the last line, for a prompt nothing will answer */
 };
 
 /*
@@ -319,6 +321,7 @@ run_data(struct run *r, bool is_stderr, const char *p, size_t n, struct outcome 
 	unsigned ev;
 	int fed;
 
+	prompt_watch_feed(&r->pw, p, n, wait_now());
 	if (r->rq->sudo == NULL) {
 		r->sk->data(r->sk->ctx, is_stderr, p, n);
 		return 0;
@@ -384,6 +387,7 @@ exec_channel(
 	double start = wait_now();
 	char *buf = xmalloc(READ_CHUNK);
 	size_t in_off = 0;
+	char *asked;
 	long status_wait = 1; /* seconds a blocking wait for the exit status may take */
 	int rc = -1, n, i;
 
@@ -393,6 +397,7 @@ exec_channel(
 	r.sk = sk;
 	r.deadline = rq->timeout > 0 ? start + rq->timeout : start + 1e9;
 	out->started = false;
+	prompt_watch_init(&r.pw, start);
 	/* The setup waits as the handshake did: a kept session may have been left blocking. */
 	ssh_set_blocking(s, 0);
 	alive_start(&r.alive, s, rq->alive_interval, rq->alive_count);
@@ -483,6 +488,15 @@ exec_channel(
 				        "still running after %.1f s; killed", rq->timeout);
 				goto done;
 			}
+			/* A prompt with stdin ended or held back (--sudo) waits for ever. */
+			if ((r.in_done || (rq->sudo != NULL && !r.sf.accepted)) &&
+			        (asked = prompt_waiting(&r.pw, wait_now(), rq->sudo != NULL)) !=
+			                NULL) {
+				kill_remote(r.ch);
+				outcome_set(out, EK_PROMPT, PHASE_RUN, "%s", asked);
+				free(asked);
+				goto done;
+			}
 			if (!alive_check(&r.alive, s)) {
 				outcome_set(out, EK_LOST, PHASE_RUN, "%s while the command ran",
 				        alive_why(&r.alive));
@@ -521,13 +535,15 @@ finished:
 			connection_lost(s, out, "before the exit status came");
 		goto done;
 	} else {
+		/* The status is a uint32 on the wire; libssh hands it over as an int. */
 		if (rq->sudo != NULL && ei.status != 0 &&
 		        sudo_filter_verdict(&r.sf, rq->sudo_password != NULL) != NULL)
-			outcome_set(out, EK_EXIT_NONZERO, PHASE_RUN, "%s; exited with status %d",
-			        sudo_filter_verdict(&r.sf, rq->sudo_password != NULL), ei.status);
+			outcome_set(out, EK_EXIT_NONZERO, PHASE_RUN, "%s; exited with status %u",
+			        sudo_filter_verdict(&r.sf, rq->sudo_password != NULL),
+			        (unsigned)ei.status);
 		else if (ei.status != 0)
-			outcome_set(out, EK_EXIT_NONZERO, PHASE_RUN, "exited with status %d",
-			        ei.status);
+			outcome_set(out, EK_EXIT_NONZERO, PHASE_RUN, "exited with status %u",
+			        (unsigned)ei.status);
 	}
 	rc = 0;
 done:
@@ -619,7 +635,7 @@ host_done(void *ctx, const struct outcome *out, const struct run_exit *ex)
 	if (ex->signal != NULL)
 		h->exit_signal = xstrdup(ex->signal);
 	else if (ex->got_status)
-		h->exit_code = ex->status;
+		h->exit_code = (unsigned)ex->status;
 }
 
 void

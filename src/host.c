@@ -20,6 +20,7 @@ host_new(size_t index, const char *alias, const char *user, int port)
 	h->name = xstrdup(alias);
 	h->user = user ? xstrdup(user) : NULL;
 	h->port = port;
+	h->spec = host_spec_string(alias, user, port);
 	pthread_mutex_init(&h->lock, NULL);
 	h->state = HOST_QUEUED;
 	h->exit_code = -1;
@@ -38,6 +39,7 @@ host_free(struct host *h)
 	for (i = 0; i < h->attempts; i++)
 		free(h->history[i].error);
 	free(h->history);
+	free(h->spec);
 	free(h->alias);
 	free(h->name);
 	free(h->user);
@@ -282,8 +284,7 @@ host_name_all(struct host **hosts, size_t n)
 			continue;
 		for (k = i; k < j; k++) {
 			free(sorted[k]->name);
-			sorted[k]->name = host_spec_string(
-			        sorted[k]->alias, sorted[k]->user, sorted[k]->port);
+			sorted[k]->name = xstrdup(sorted[k]->spec);
 		}
 	}
 	free(sorted);

@@ -43,7 +43,7 @@ struct host_run {
 	char *command; /* NULL: the command line's */
 	enum err_kind kind;
 	char *error;
-	int exit_code;
+	long long exit_code;
 	char *exit_signal;
 	struct spool out, err;
 	double elapsed;
@@ -57,6 +57,7 @@ struct host {
 	size_t index;
 	char *alias;    /* as written: what ssh_config and the connection use */
 	char *name;     /* what output names it by: see host_name_all */
+	char *spec;     /* [user@]alias[:port]: what folded lists name it by, to paste back */
 	char *user;     /* from user@ or -l; NULL lets ssh_config decide */
 	int port;       /* from :port or -p; 0 lets ssh_config decide */
 	unsigned batch; /* --batch: its batch, from 1; 0 without */
@@ -78,8 +79,8 @@ struct host {
 
 	enum err_kind kind; /* final */
 	char *error;
-	int exit_code;     /* -1 until known */
-	char *exit_signal; /* "TERM" etc. as the server named it, escaped; or NULL */
+	long long exit_code; /* -1 until known; else 0 to 4294967295, as sent */
+	char *exit_signal;   /* "TERM" etc. as the server named it, escaped; or NULL */
 	long phase_ms[PHASE__COUNT];
 	double started;  /* monotonic seconds of the first attempt */
 	double finished; /* monotonic seconds */

@@ -5,17 +5,17 @@
  * item is [user@]name[:port], or [user@][v6addr][:port].  A name is literal
  * text and bracket groups of numbers and ranges ("web[01-03,7].dc[1-2]");
  * its expansion is the cartesian product, the leftmost group varying
- * slowest, zero padding taken from a lower bound written with a leading 0.
+ * slowest, each range zero-padded to its lower bound if that has a leading 0.
  * The size of the product is checked before anything is expanded.
  *
  * A hostlist keeps an open-addressing set of its entries so that adding a
  * million names and dropping duplicates stays linear.
  *
- * Folding groups names by (text before the last number, text after it,
- * padding width) and writes each group as prefix[ranges]suffix.  A number
- * without a leading zero joins a padded group of its own length when one
- * exists (web09 and web10 are both width 2), so fold(expand(x)) == x for
- * expressions with one bracket group per name.
+ * Folding works as ClusterShell's nodeset -f: a name is split into user@,
+ * text and numeric fields alternating, and :port; names alike but for one
+ * field merge into a range there, the last field first, then the one before
+ * (web01.dc1..web02.dc2 -> web[01-02].dc[1-2]).  Each number keeps its own
+ * padding, so expanding the folded text gives back exactly the names.
  */
 #include "config.h"
 
@@ -145,15 +145,20 @@ hostlist_push(struct hostlist *hl, char *alias, const char *user, int port)
 
 /* ---- parsing ---------------------------------------------------------- */
 
+/*
+ * A range and its zero padding: the width of its lower bound as written, so
+ * padding belongs to each number, as in pdsh and nodeset: n[1,03] is n1,n03
+ * and [07-09,010] is 07,08,09,010.
+ */
 struct range {
 	unsigned long long lo, hi;
+	int width;
 };
 
-/* One bracket group: its ranges and the padding width (0: none). */
+/* One bracket group: its ranges. */
 struct group {
 	struct range *r;
 	size_t nr;
-	int width;
 	unsigned long long count;
 };
 
@@ -253,13 +258,7 @@ parse_group(const char *s, size_t len, struct group *g, const char *where, const
 			if (r.hi < r.lo)
 				return fail(errp, "%s: range '%s' runs backwards", where, item);
 		}
-		if (s[start] == '0' && (dash ? dash - start : end - start) > 1) {
-			int w = (int)(dash ? dash - start : end - start);
-
-			if (g->width != 0 && g->width != w)
-				return fail(errp, "%s: mixed zero padding in '%s'", where, item);
-			g->width = w;
-		}
+		r.width = s[start] == '0' ? (int)(dash ? dash - start : end - start) : 0;
 		g->r = xreallocarray(g->r, g->nr + 1, sizeof *g->r);
 		g->r[g->nr++] = r;
 		g->count += r.hi - r.lo + 1;
@@ -368,7 +367,7 @@ expand_into(struct hostlist *hl, const struct pattern *p, const char *user, int 
 		buf_reset(&name);
 		for (k = 0; k < p->ng; k++) {
 			buf_append(&name, p->lit[k], litlen[k]);
-			append_number(&name, cur[k], p->g[k].width);
+			append_number(&name, cur[k], p->g[k].r[gi[k]].width);
 		}
 		buf_append(&name, p->lit[p->ng], litlen[p->ng]);
 		hostlist_push(hl, xstrndup(name.p, name.len), user, port);
@@ -796,217 +795,363 @@ hostlist_filter(
 
 /* ---- folding ---------------------------------------------------------- */
 
-struct fold_name {
-	const char *name;
-	size_t pre;  /* length of the text before the number */
-	size_t dlen; /* digits of the number; 0: no number */
-	unsigned long long num;
-	bool lead0;
-	size_t group;
+/* A number as written: its value, and its width when written with a leading 0. */
+struct fold_num {
+	unsigned long long v;
+	int w; /* 0: no leading zero */
 };
 
-struct fold_group {
-	const char *name; /* a member, for prefix and suffix */
-	size_t pre, post_off;
-	int width; /* 0: unpadded; -1: a name without a number, pre its length */
-	size_t first;
-	unsigned long long *nums;
+/*
+ * The numbers one field takes, sorted as nodeset sorts them, and their
+ * text: while it holds one number, that number as the name wrote it.
+ */
+struct fold_set {
+	struct fold_num one; /* the number, while v is NULL */
+	struct fold_num *v;
 	size_t n, cap;
+	const char *lit; /* the text: in the name, or text */
+	size_t litlen;
+	char *text; /* "[1-3,07]", once merged */
+};
+
+struct fold_piece {
+	const char *p;
+	size_t len;
+};
+
+/*
+ * A name split as head (user@), text pieces and numeric fields alternating,
+ * and tail (:port): pieces txt..txt+k and fields f..f+k-1 of the pools.
+ * Folding merges entries that differ in one field only.
+ */
+struct fold_ent {
+	const char *name;
+	size_t head, tail; /* lengths of user@ and of :port */
+	size_t k;          /* numeric fields; k + 1 text pieces; none: the name is text */
+	size_t txt, f;     /* first piece and field in the pools */
+	bool split;        /* has pieces (else the whole name is one text) */
+	bool dead;         /* merged into an earlier entry */
+};
+
+struct fold {
+	struct fold_ent *e;
+	size_t n;
+	struct fold_piece *txt;
+	size_t ntxt, captxt;
+	struct fold_set *f;
+	size_t nf, capf;
+};
+
+/* Printed length: the width, else the digits. */
+static int
+fold_num_len(const struct fold_num *x)
+{
+	unsigned long long v = x->v;
+	int n = 1;
+
+	if (x->w > 0)
+		return x->w;
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+static int
+cmp_fold_num(const void *a, const void *b)
+{
+	const struct fold_num *x = a, *y = b;
+	int lx = fold_num_len(x), ly = fold_num_len(y);
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return x->v < y->v ? -1 : x->v > y->v;
+}
+
+static void
+fold_set_merge(struct fold_set *s, const struct fold_set *from)
+{
+	size_t i, m = from->v ? from->n : 1;
+
+	if (s->v == NULL) {
+		s->cap = 4;
+		s->v = xreallocarray(NULL, s->cap, sizeof *s->v);
+		s->v[0] = s->one;
+		s->n = 1;
+	}
+	if (s->n + m > s->cap) {
+		while (s->n + m > s->cap)
+			s->cap *= 2;
+		s->v = xreallocarray(s->v, s->cap, sizeof *s->v);
+	}
+	for (i = 0; i < m; i++)
+		s->v[s->n++] = from->v ? from->v[i] : from->one;
+}
+
+/*
+ * Sort, drop repeats and write ranges.  A range runs on while the next
+ * number is one more and prints at the range's width, so that expanding
+ * the text gives back exactly these numbers: [09-11], [8-10], [01-99,100].
+ */
+static void
+fold_set_render(struct fold_set *s)
+{
+	struct buf b;
+	size_t i, j, m = 0;
+
+	qsort(s->v, s->n, sizeof *s->v, cmp_fold_num);
+	for (i = 0; i < s->n; i++) {
+		if (m == 0 || cmp_fold_num(&s->v[i], &s->v[m - 1]) != 0)
+			s->v[m++] = s->v[i];
+	}
+	s->n = m;
+	buf_init(&b);
+	if (m > 1)
+		buf_appendc(&b, '[');
+	for (i = 0; i < m; i = j + 1) {
+		int w = s->v[i].w;
+
+		for (j = i; j + 1 < m && s->v[j + 1].v == s->v[j].v + 1 &&
+		            (w > 0 ? fold_num_len(&s->v[j + 1]) == w : s->v[j + 1].w == 0);
+		        j++)
+			;
+		if (i > 0)
+			buf_appendc(&b, ',');
+		buf_appendf(&b, "%0*llu", w, s->v[i].v);
+		if (j > i)
+			buf_appendf(&b, "-%0*llu", w, s->v[j].v);
+	}
+	if (m > 1)
+		buf_appendc(&b, ']');
+	free(s->text);
+	s->litlen = b.len;
+	s->text = buf_steal(&b);
+	s->lit = s->text;
+}
+
+static void
+fold_add_piece(struct fold *fo, const char *p, size_t len)
+{
+	if (fo->ntxt == fo->captxt) {
+		fo->captxt = fo->captxt ? fo->captxt * 2 : 64;
+		fo->txt = xreallocarray(fo->txt, fo->captxt, sizeof *fo->txt);
+	}
+	fo->txt[fo->ntxt].p = p;
+	fo->txt[fo->ntxt++].len = len;
+}
+
+static void
+fold_add_field(struct fold *fo, const char *p, size_t len)
+{
+	struct fold_set *s;
+
+	if (fo->nf == fo->capf) {
+		fo->capf = fo->capf ? fo->capf * 2 : 64;
+		fo->f = xreallocarray(fo->f, fo->capf, sizeof *fo->f);
+	}
+	s = &fo->f[fo->nf++];
+	memset(s, 0, sizeof *s);
+	parse_number(p, len, &s->one.v);
+	s->one.w = *p == '0' && len > 1 ? (int)len : 0;
+	s->n = 1;
+	s->lit = p;
+	s->litlen = len;
+}
+
+/* Split a [user@]name[:port] into its pieces; a bracketed IPv6 name stays whole. */
+static void
+fold_split(struct fold *fo, struct fold_ent *e, const char *s)
+{
+	const char *at = strchr(s, '@'), *body, *end, *p, *q, *d, *colon;
+
+	memset(e, 0, sizeof *e);
+	e->name = s;
+	body = at ? at + 1 : s;
+	end = s + strlen(s);
+	if (strchr(body, '[') != NULL)
+		return;
+	colon = strrchr(body, ':');
+	e->head = (size_t)(body - s);
+	if (colon != NULL) {
+		e->tail = (size_t)(end - colon);
+		end = colon;
+	}
+	e->split = true;
+	e->txt = fo->ntxt;
+	e->f = fo->nf;
+	for (p = body;;) {
+		/* Text up to a run of digits short enough to be a number. */
+		for (q = p;; q = d) {
+			while (q < end && !isdigit((unsigned char)*q))
+				q++;
+			for (d = q; d < end && isdigit((unsigned char)*d); d++)
+				;
+			if (q == end || d - q <= MAX_DIGITS)
+				break;
+		}
+		fold_add_piece(fo, p, (size_t)(q - p));
+		if (q == end)
+			break;
+		fold_add_field(fo, q, (size_t)(d - q));
+		e->k++;
+		p = d;
+	}
+}
+
+/* The entry's text with field skip (SIZE_MAX: none) left out: what a merge must match. */
+static void
+fold_key(struct buf *b, const struct fold *fo, const struct fold_ent *e, size_t skip)
+{
+	size_t i;
+
+	buf_reset(b);
+	buf_append(b, e->name, e->head);
+	buf_appendc(b, '\x01');
+	if (!e->split) {
+		buf_appends(b, e->name);
+		return;
+	}
+	for (i = 0; i <= e->k; i++) {
+		buf_append(b, fo->txt[e->txt + i].p, fo->txt[e->txt + i].len);
+		if (i == skip)
+			buf_appendc(b, '\x02');
+		else if (i < e->k)
+			buf_append(b, fo->f[e->f + i].lit, fo->f[e->f + i].litlen);
+		buf_appendc(b, '\x03');
+	}
+	buf_append(b, e->name + strlen(e->name) - e->tail, e->tail);
+}
+
+/* A table of keys (kept end to end in one arena) to entry indexes, for one pass. */
+struct fold_slot {
 	uint64_t hash;
+	size_t off, len, idx; /* idx + 1; 0: free */
 };
 
 struct fold_table {
-	size_t *slots; /* group index + 1 */
+	struct fold_slot *s;
 	size_t nslots;
-	struct fold_group *g;
-	size_t ng, cap;
+	struct buf arena;
 };
 
 static uint64_t
-fold_key_hash(const char *name, size_t pre, size_t post_off, int width)
+fold_hash(const char *s, size_t len)
 {
 	uint64_t h = 1469598103934665603ULL;
 	size_t i;
 
-	for (i = 0; i < pre; i++)
-		h = (h ^ (unsigned char)name[i]) * 1099511628211ULL;
-	h = (h ^ 0x100) * 1099511628211ULL;
-	for (i = post_off; name[i]; i++)
-		h = (h ^ (unsigned char)name[i]) * 1099511628211ULL;
-	h = (h ^ (uint64_t)(unsigned)width) * 1099511628211ULL;
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
 	return h ^ (h >> 31);
 }
 
-static bool
-fold_key_equal(const struct fold_group *g, const char *name, size_t pre, size_t post_off, int width)
-{
-	return g->width == width && g->pre == pre && memcmp(g->name, name, pre) == 0 &&
-	       strcmp(g->name + g->post_off, name + post_off) == 0;
-}
-
-/* Find a group, or (create) add one; returns its index, or SIZE_MAX. */
+/* The index stored under key, or idx stored there as new (returned as is). */
 static size_t
-fold_lookup(struct fold_table *t, const char *name, size_t pre, size_t post_off, int width,
-        bool create, size_t first)
+fold_table_get(struct fold_table *t, const struct buf *key, size_t idx)
 {
-	uint64_t h = fold_key_hash(name, pre, post_off, width);
-	size_t j, i;
+	uint64_t h = fold_hash(key->p, key->len);
+	size_t j = h & (t->nslots - 1);
 
-	if (t->nslots == 0 || (create && (t->ng + 1) * 2 > t->nslots)) {
-		size_t ns = t->nslots ? t->nslots * 2 : 64;
-
-		free(t->slots);
-		t->slots = xcalloc(ns, sizeof *t->slots);
-		t->nslots = ns;
-		for (i = 0; i < t->ng; i++) {
-			j = t->g[i].hash & (ns - 1);
-			while (t->slots[j] != 0)
-				j = (j + 1) & (ns - 1);
-			t->slots[j] = i + 1;
-		}
-	}
-	j = h & (t->nslots - 1);
-	while (t->slots[j] != 0) {
-		if (fold_key_equal(&t->g[t->slots[j] - 1], name, pre, post_off, width))
-			return t->slots[j] - 1;
+	while (t->s[j].idx != 0) {
+		if (t->s[j].hash == h && t->s[j].len == key->len &&
+		        memcmp(t->arena.p + t->s[j].off, key->p, key->len) == 0)
+			return t->s[j].idx - 1;
 		j = (j + 1) & (t->nslots - 1);
 	}
-	if (!create)
-		return SIZE_MAX;
-	if (t->ng == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 16;
-		t->g = xreallocarray(t->g, t->cap, sizeof *t->g);
-	}
-	memset(&t->g[t->ng], 0, sizeof t->g[t->ng]);
-	t->g[t->ng].name = name;
-	t->g[t->ng].pre = pre;
-	t->g[t->ng].post_off = post_off;
-	t->g[t->ng].width = width;
-	t->g[t->ng].first = first;
-	t->g[t->ng].hash = h;
-	t->slots[j] = ++t->ng;
-	return t->ng - 1;
+	t->s[j].hash = h;
+	t->s[j].off = t->arena.len;
+	t->s[j].len = key->len;
+	t->s[j].idx = idx + 1;
+	buf_append(&t->arena, key->p, key->len);
+	return idx;
 }
 
-static int
-cmp_ull(const void *a, const void *b)
-{
-	unsigned long long x = *(const unsigned long long *)a, y = *(const unsigned long long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
+/*
+ * One pass: entries alike but for field d merge into the first of them;
+ * d == SIZE_MAX: names without fields that are alike drop.
+ */
 static void
-fold_write_group(struct buf *out, struct fold_group *g)
+fold_pass(struct fold *fo, size_t d, struct buf *key)
 {
+	struct fold_table t;
 	size_t i, j, m = 0;
 
-	qsort(g->nums, g->n, sizeof *g->nums, cmp_ull);
-	for (i = 0; i < g->n; i++) {
-		if (m == 0 || g->nums[i] != g->nums[m - 1])
-			g->nums[m++] = g->nums[i];
+	for (i = 0; i < fo->n; i++)
+		m += !fo->e[i].dead;
+	memset(&t, 0, sizeof t);
+	buf_init(&t.arena);
+	for (t.nslots = 64; t.nslots < 2 * m;)
+		t.nslots *= 2;
+	t.s = xcalloc(t.nslots, sizeof *t.s);
+	for (i = 0; i < fo->n; i++) {
+		struct fold_ent *e = &fo->e[i];
+
+		if (e->dead || (d == SIZE_MAX ? e->k > 0 : e->k <= d))
+			continue;
+		fold_key(key, fo, e, d);
+		j = fold_table_get(&t, key, i);
+		if (j == i)
+			continue;
+		e->dead = true;
+		if (d != SIZE_MAX)
+			fold_set_merge(&fo->f[fo->e[j].f + d], &fo->f[e->f + d]);
 	}
-	buf_append(out, g->name, g->pre);
-	if (m == 1) {
-		buf_appendf(out, "%0*llu", g->width, g->nums[0]);
-	} else {
-		buf_appendc(out, '[');
-		for (i = 0; i < m; i = j + 1) {
-			j = i;
-			while (j + 1 < m && g->nums[j + 1] == g->nums[j] + 1)
-				j++;
-			if (i > 0)
-				buf_appendc(out, ',');
-			buf_appendf(out, "%0*llu", g->width, g->nums[i]);
-			if (j > i)
-				buf_appendf(out, "-%0*llu", g->width, g->nums[j]);
-		}
-		buf_appendc(out, ']');
+	for (i = 0; i < fo->n && d != SIZE_MAX; i++) {
+		if (!fo->e[i].dead && fo->e[i].k > d && fo->f[fo->e[i].f + d].v != NULL)
+			fold_set_render(&fo->f[fo->e[i].f + d]);
 	}
-	buf_appends(out, g->name + g->post_off);
+	free(t.s);
+	buf_free(&t.arena);
 }
 
 char *
 hostlist_fold(const char *const *names, size_t n)
 {
-	struct fold_name *fn = xcalloc(n ? n : 1, sizeof *fn);
-	struct fold_table t;
-	struct buf out;
-	size_t i, gi;
-	bool *written;
+	struct fold fo;
+	struct buf out, key;
+	size_t i, j, maxk = 0;
 
-	memset(&t, 0, sizeof t);
+	memset(&fo, 0, sizeof fo);
+	fo.e = xcalloc(n ? n : 1, sizeof *fo.e);
+	fo.n = n;
 	buf_init(&out);
-	/* Pass 1: find each name's last number; padded groups exist first. */
+	buf_init(&key);
 	for (i = 0; i < n; i++) {
-		const char *s = names[i];
-		size_t len = strlen(s), e = len, b;
-
-		fn[i].name = s;
-		while (e > 0 && !isdigit((unsigned char)s[e - 1]))
-			e--;
-		b = e;
-		while (b > 0 && isdigit((unsigned char)s[b - 1]))
-			b--;
-		if (e == 0 || e - b > MAX_DIGITS) {
-			fn[i].dlen = 0;
-			continue;
-		}
-		fn[i].pre = b;
-		fn[i].dlen = e - b;
-		parse_number(s + b, e - b, &fn[i].num);
-		fn[i].lead0 = s[b] == '0' && e - b > 1;
-		if (fn[i].lead0)
-			fold_lookup(&t, s, b, e, (int)(e - b), true, i);
+		fold_split(&fo, &fo.e[i], names[i]);
+		if (fo.e[i].k > maxk)
+			maxk = fo.e[i].k;
 	}
-	/* Pass 2: every name to its group. */
+	/* Repeats of names without a number, then the last field to the first, as nodeset. */
+	fold_pass(&fo, SIZE_MAX, &key);
+	for (j = maxk; j-- > 0;)
+		fold_pass(&fo, j, &key);
 	for (i = 0; i < n; i++) {
-		struct fold_name *f = &fn[i];
-		size_t post = f->pre + f->dlen;
+		const struct fold_ent *e = &fo.e[i];
 
-		if (f->dlen == 0) {
-			/* A plain name is a group of its own (width -1): repeats drop
-			 * through the same table, in linear time. */
-			size_t len = strlen(f->name);
-
-			f->group = fold_lookup(&t, f->name, len, len, -1, true, i);
+		if (e->dead)
 			continue;
-		}
-		gi = SIZE_MAX;
-		if (!f->lead0)
-			gi = fold_lookup(&t, f->name, f->pre, post, (int)f->dlen, false, i);
-		if (gi == SIZE_MAX)
-			gi = fold_lookup(
-			        &t, f->name, f->pre, post, f->lead0 ? (int)f->dlen : 0, true, i);
-		if (t.g[gi].first > i)
-			t.g[gi].first = i;
-		if (t.g[gi].n == t.g[gi].cap) {
-			t.g[gi].cap = t.g[gi].cap ? t.g[gi].cap * 2 : 4;
-			t.g[gi].nums = xreallocarray(
-			        t.g[gi].nums, t.g[gi].cap, sizeof(unsigned long long));
-		}
-		t.g[gi].nums[t.g[gi].n++] = f->num;
-		f->group = gi;
-	}
-	/* Output in order of first appearance; names without a number as they are. */
-	written = xcalloc(t.ng ? t.ng : 1, sizeof *written);
-	for (i = 0; i < n; i++) {
-		gi = fn[i].group;
-		if (written[gi] || t.g[gi].first != i)
-			continue;
-		written[gi] = true;
 		if (out.len)
 			buf_appendc(&out, ',');
-		if (t.g[gi].width < 0)
-			buf_appends(&out, fn[i].name);
-		else
-			fold_write_group(&out, &t.g[gi]);
+		if (!e->split) {
+			buf_appends(&out, e->name);
+			continue;
+		}
+		buf_append(&out, e->name, e->head);
+		for (j = 0; j <= e->k; j++) {
+			buf_append(&out, fo.txt[e->txt + j].p, fo.txt[e->txt + j].len);
+			if (j < e->k)
+				buf_append(&out, fo.f[e->f + j].lit, fo.f[e->f + j].litlen);
+		}
+		buf_append(&out, e->name + strlen(e->name) - e->tail, e->tail);
 	}
-	for (i = 0; i < t.ng; i++)
-		free(t.g[i].nums);
-	free(t.g);
-	free(t.slots);
-	free(written);
-	free(fn);
-	return buf_steal(&out);
+	for (i = 0; i < fo.nf; i++) {
+		free(fo.f[i].v);
+		free(fo.f[i].text);
+	}
+	free(fo.f);
+	free(fo.txt);
+	free(fo.e);
+	buf_free(&key);
+	return out.p ? buf_steal(&out) : xstrdup("");
 }

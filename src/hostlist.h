@@ -59,10 +59,11 @@ void hostlist_exclude(struct hostlist *hl, const struct hostlist *ex);
 int hostlist_filter(
         struct hostlist *hl, const char *pattern, int keep, const char *optname, char **errp);
 /*
- * Fold names into range notation: web01..web05,web07,db1 ->
- * "web[01-05,07],db1". Names group by the text around their last number and its
- * zero padding; groups keep the order of their first name; numbers sort within
- * a group.
+ * Fold [user@]name[:port] strings into range notation, as nodeset -f does:
+ * web01..web05,web07,db1 -> "web[01-05,07],db1"; web01.dc1,web02.dc1 ->
+ * "web[01-02].dc1"; u@n1,u@n2:2222 stay apart.  Every numeric field folds,
+ * the last first; each number keeps its padding; expanding the result gives
+ * exactly the names.  Groups keep the order of their first name.
  */
 char *hostlist_fold(const char *const *names, size_t n);
 

@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,6 +66,26 @@ keys_blob64(const ssh_key key)
 	return res;
 }
 
+/*
+ * Why libssh could not take the file: the system's reason when the bytes
+ * cannot be read (permissions, a directory), else their content.
+ */
+static char *
+unreadable_why(const char *path)
+{
+	char c;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd >= 0 && read(fd, &c, 1) >= 0) {
+		close(fd);
+		return xstrdup("not a private key libssh can read");
+	}
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	return xasprintf("cannot read it: %s", strerror(err));
+}
+
 static struct keys_file *
 file_read(const char *path)
 {
@@ -92,6 +113,8 @@ file_read(const char *path)
 	} else {
 		kf->priv = NULL;
 		kf->state = asked ? KEYS_ENCRYPTED : KEYS_UNREADABLE;
+		if (!asked)
+			kf->why = unreadable_why(path);
 	}
 	pubpath = xasprintf("%s.pub", path);
 	if (ssh_pki_import_pubkey_file(pubpath, &pub) == SSH_OK) {
@@ -297,6 +320,7 @@ keys_free(void)
 	for (i = 0; i < keys.nfiles; i++) {
 		ssh_key_free(keys.files[i]->priv);
 		free(keys.files[i]->pub64);
+		free(keys.files[i]->why);
 		free(keys.files[i]->path);
 		free(keys.files[i]);
 	}

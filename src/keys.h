@@ -23,6 +23,7 @@ struct keys_file {
 	ssh_key priv; /* KEYS_LOADED: the private key, else NULL */
 	char *pub64;  /* the public key blob in base64 (from the key or KEY.pub), or NULL */
 	bool warned;  /* keys_warn_missing said it (keys.c's, under its lock) */
+	char *why;    /* KEYS_UNREADABLE: what is wrong ("cannot read it: Permission denied") */
 };
 
 /* One certificate file (CertificateFile, or KEY-cert.pub beside a key). */

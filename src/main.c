@@ -210,17 +210,26 @@ stdin_wanted_for_hosts(const struct options *o)
 	return false;
 }
 
+/* --list: one host a line, or (--fold) all in one folded expression. */
 static void
-list_hosts(const struct hostlist *hl)
+list_hosts(const struct hostlist *hl, bool fold)
 {
+	char **names = xcalloc(hl->n ? hl->n : 1, sizeof *names), *folded;
 	size_t i;
 
 	for (i = 0; i < hl->n; i++) {
-		char *s = host_spec_string(hl->v[i].alias, hl->v[i].user, hl->v[i].port);
-
-		printf("%s\n", s);
-		free(s);
+		names[i] = host_spec_string(hl->v[i].alias, hl->v[i].user, hl->v[i].port);
+		if (!fold)
+			printf("%s\n", names[i]);
 	}
+	if (fold) {
+		folded = hostlist_fold((const char *const *)names, hl->n);
+		printf("%s\n", folded);
+		free(folded);
+	}
+	for (i = 0; i < hl->n; i++)
+		free(names[i]);
+	free(names);
 }
 
 /* -G: each host's ssh_config as ssh -G prints it; 2 when one cannot be evaluated. */
@@ -337,7 +346,7 @@ main(int argc, char **argv)
 	if ((rc = build_hostlist(&o, &hl)) != 0)
 		goto out;
 	if (o.list) {
-		list_hosts(&hl);
+		list_hosts(&hl, o.fold);
 		goto out;
 	}
 	/* ssh_config is checked before anything connects: its errors are usage errors. */

@@ -632,8 +632,9 @@ wait_frame(int fd, double deadline)
 void
 mux_send_done(int fd, const struct outcome *out, const struct run_exit *ex)
 {
-	char *text = xasprintf("%s %d %d\n%s\n%s", errkind_name(out->kind), out->started ? 1 : 0,
-	        ex->got_status && ex->signal == NULL ? ex->status : -1,
+	/* The status as the wire's uint32 (4294967295 is a status, not "none"), -1 for none. */
+	char *text = xasprintf("%s %d %lld\n%s\n%s", errkind_name(out->kind), out->started ? 1 : 0,
+	        ex->got_status && ex->signal == NULL ? (long long)(unsigned)ex->status : -1LL,
 	        ex->signal != NULL ? ex->signal : "", out->error != NULL ? out->error : "");
 
 	mux_send(fd, 'D', text, strlen(text));
@@ -644,10 +645,11 @@ int
 mux_parse_done(char *data, struct outcome *out, struct run_exit *ex)
 {
 	char kind[32], *sig, *detail;
-	int started, status;
+	int started;
+	long long status;
 	enum err_kind k;
 
-	if (sscanf(data, "%31s %d %d", kind, &started, &status) != 3 ||
+	if (sscanf(data, "%31s %d %lld", kind, &started, &status) != 3 || status > 4294967295LL ||
 	        (k = errkind_by_name(kind)) == EK__COUNT || (sig = strchr(data, '\n')) == NULL ||
 	        (detail = strchr(sig + 1, '\n')) == NULL)
 		return -1;
@@ -659,7 +661,7 @@ mux_parse_done(char *data, struct outcome *out, struct run_exit *ex)
 	out->started = started != 0;
 	ex->signal = *sig != '\0' ? xstrdup(sig) : NULL;
 	ex->got_status = ex->signal != NULL || status >= 0;
-	ex->status = status;
+	ex->status = status >= 0 ? (int)(unsigned)status : -1;
 	return 0;
 }
 

@@ -183,6 +183,12 @@ static const struct optdef options_table[] = {
                 .cmdline_only = true,
                 .group = group_hosts,
                 .help = "print the final host list and exit without connecting"},
+        {.name = "fold",
+                .type = OT_FLAG,
+                .off = OFF(fold),
+                .cmdline_only = true,
+                .group = group_hosts,
+                .help = "with --list: print the list folded into ranges, as nodeset -f"},
         {.name = "print-config",
                 .short_name = 'G',
                 .type = OT_FLAG,
@@ -981,6 +987,8 @@ options_check(struct options *o)
 		                           : "--diff");
 	if (o->pause > 0 && o->batch == NULL)
 		return usage_error("--pause: only with --batch");
+	if (o->fold && !o->list)
+		return usage_error("--fold: only with --list");
 	if (o->sudo && o->xfer != XFER_NONE)
 		return usage_error("--sudo: not with --copy or --rcopy");
 	if (o->xfer == XFER_NONE && (o->recursive || o->preserve))
@@ -1254,7 +1262,14 @@ conf_line(void *arg, char *line, const char *where)
 			*FIELD(cs->o, d->off, int) = 0;
 	}
 	cs->set_by[i] = cs->file;
-	return options_set(cs->o, line, value, where);
+	if ((rc = options_set(cs->o, line, value, where)) == 0 && d->off == OFF(password_env)) {
+		/* Its use comes later (password.c): the message must still name the line. */
+		char *copy = xstrdup(where);
+
+		push(&cs->o->owned, &cs->o->nowned, sizeof copy, &copy);
+		cs->o->password_env_where = copy;
+	}
+	return rc;
 }
 
 /* SHOAL_CONFIG alone when set, else the system file, then the user's over it. */

@@ -55,6 +55,7 @@ struct options {
 	const char *ssh_config; /* NULL: ~/.ssh/config; "none": no file */
 	const char *jump;       /* -J: the jump hosts of every host; NULL: ssh_config's */
 	bool list;
+	bool fold;            /* --fold: --list folded */
 	bool list_groups;     /* --list-groups */
 	double group_timeout; /* a !COMMAND group's deadline */
 	bool no_config;       /* --no-config: no shoal.conf read */
@@ -78,6 +79,7 @@ struct options {
 	double persist; /* --persist: seconds kept idle; 0: close the keepers; -1: not given */
 
 	const char *password_env;
+	const char *password_env_where; /* "FILE:LINE" when shoal.conf gave it, else NULL */
 	bool ask_password;
 	const char *known_hosts;
 	enum hostkey_policy hostkey_policy;

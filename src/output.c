@@ -706,7 +706,7 @@ json_object(struct buf *b, const struct host *h, FILE *streams_to)
 	buf_appends(b, ",\"error\":");
 	escape_json_string(b, h->kind == EK_NONE ? NULL : h->error);
 	if (h->exit_code >= 0)
-		buf_appendf(b, ",\"exit_code\":%d", h->exit_code);
+		buf_appendf(b, ",\"exit_code\":%lld", h->exit_code);
 	else
 		buf_appends(b, ",\"exit_code\":null");
 	buf_appends(b, ",\"signal\":");
@@ -888,7 +888,7 @@ group_names(struct buf *b, const struct gather_item *items, size_t i, size_t j)
 	size_t k;
 
 	for (k = i; k < j; k++)
-		names[k - i] = items[k].h->name;
+		names[k - i] = items[k].h->spec;
 	folded = hostlist_fold(names, j - i);
 	if (stdout_tty)
 		escape_terminal(b, folded, strlen(folded));
@@ -1240,7 +1240,7 @@ lost_output(struct buf *b, struct host **hosts, size_t n, const char **names)
 	for (i = 0; i < n; i++) {
 		if (hosts[i]->file_error == NULL)
 			continue;
-		names[m++] = hosts[i]->name;
+		names[m++] = hosts[i]->spec;
 		if (first == NULL)
 			first = hosts[i]->file_error;
 	}
@@ -1271,7 +1271,7 @@ skipped_text(struct buf *b, struct host **hosts, size_t n, const char **names)
 	for (i = 0; i < n; i++) {
 		if (hosts[i]->kind != EK_SKIPPED)
 			continue;
-		names[m++] = hosts[i]->name;
+		names[m++] = hosts[i]->spec;
 		if (why == NULL)
 			why = hosts[i]->error;
 	}
@@ -1311,7 +1311,7 @@ summary(struct host **hosts, size_t n, double wall)
 				continue;
 			for (i = 0; i < n; i++) {
 				if ((int)hosts[i]->kind == k)
-					names[m++] = hosts[i]->name;
+					names[m++] = hosts[i]->spec;
 			}
 			folded = hostlist_fold(names, m);
 			buf_appendf(&b, "%s%s %zu: ", first ? "" : sep,
@@ -1374,7 +1374,7 @@ swap_run(struct host *h, struct host_run *r)
 	SWAP(char *, h->run_command, r->command);
 	SWAP(enum err_kind, h->kind, r->kind);
 	SWAP(char *, h->error, r->error);
-	SWAP(int, h->exit_code, r->exit_code);
+	SWAP(long long, h->exit_code, r->exit_code);
 	SWAP(char *, h->exit_signal, r->exit_signal);
 	SWAP(struct spool, h->out, r->out);
 	SWAP(struct spool, h->err, r->err);

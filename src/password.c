@@ -206,7 +206,14 @@ password_get(const struct options *o, char **password)
 	if (o->password_env != NULL) {
 		*password = take_from_env(o->password_env);
 		if (*password == NULL) {
-			log_msg(LOG_QUIET, "--password-env: %s is not set", o->password_env);
+			if (o->password_env_where != NULL)
+				log_msg(LOG_QUIET,
+				        "%s: password-env: environment variable %s is not set",
+				        o->password_env_where, o->password_env);
+			else
+				log_msg(LOG_QUIET,
+				        "--password-env: environment variable %s is not set",
+				        o->password_env);
 			return 2;
 		}
 	} else {

@@ -38,6 +38,7 @@ enum {
 	FXP_CLOSE = 4,
 	FXP_READ = 5,
 	FXP_WRITE = 6,
+	FXP_LSTAT = 7,
 	FXP_FSTAT = 8,
 	FXP_SETSTAT = 9,
 	FXP_FSETSTAT = 10,
@@ -591,15 +592,27 @@ handle_answer(struct sftpc *s, uint32_t id, struct sftpc_handle *fh)
 	return rc;
 }
 
-int
-sftpc_stat(struct sftpc *s, const char *path, struct sftpc_attrs *a)
+static int
+stat_call(struct sftpc *s, unsigned char type, const char *path, struct sftpc_attrs *a)
 {
 	size_t start;
-	uint32_t id = req_begin(s, FXP_STAT, &start);
+	uint32_t id = req_begin(s, type, &start);
 
 	put_cstr(&s->outq, path);
 	req_end(s, start);
 	return attrs_answer(s, id, a);
+}
+
+int
+sftpc_stat(struct sftpc *s, const char *path, struct sftpc_attrs *a)
+{
+	return stat_call(s, FXP_STAT, path, a);
+}
+
+int
+sftpc_lstat(struct sftpc *s, const char *path, struct sftpc_attrs *a)
+{
+	return stat_call(s, FXP_LSTAT, path, a);
 }
 
 int

@@ -107,6 +107,8 @@ void sftpc_grace(struct sftpc *s, double seconds);
 const char *sftpc_strerror(const struct sftpc *s);
 
 int sftpc_stat(struct sftpc *s, const char *path, struct sftpc_attrs *a);
+/* A symlink's own attributes (its perm has S_IFLNK), not its target's. */
+int sftpc_lstat(struct sftpc *s, const char *path, struct sftpc_attrs *a);
 int sftpc_realpath(struct sftpc *s, const char *path, char **out);
 int sftpc_mkdir(struct sftpc *s, const char *path, uint32_t perm);
 int sftpc_setstat(struct sftpc *s, const char *path, const struct sftpc_attrs *a);

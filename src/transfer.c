@@ -363,6 +363,36 @@ write_failure_cause(struct job *j, const char *dir)
 	return cause;
 }
 
+/*
+ * scp writes through a symlink at the destination, and so does --copy: the
+ * file the link names (made if the link dangles) is replaced by the usual
+ * temporary and rename in its own directory, and the link stays.  The path
+ * to write, malloc'd; NULL with the host's error set.
+ */
+static char *
+write_through(struct job *j, const char *target)
+{
+	struct sftpc *s = &j->s;
+	struct sftpc_attrs a;
+	char *real = NULL;
+
+	if (sftpc_lstat(s, target, &a) < 0) {
+		if (s->fail == SFTPC_STATUS && s->status == SFTPC_FX_NO_SUCH_FILE)
+			return xstrdup(target);
+		job_fail(j, NULL, target);
+		return NULL;
+	}
+	if (!(a.flags & SFTPC_ATTR_PERM) || !S_ISLNK(a.perm))
+		return xstrdup(target);
+	if (sftpc_realpath(s, target, &real) < 0) {
+		job_fail(j, "cannot resolve the symlink", target);
+		return NULL;
+	}
+	log_msg(LOG_DEBUG, "%s: %s is a symlink: writing through it to %s", j->h->name, target,
+	        real);
+	return real;
+}
+
 static int
 upload_file(struct job *j, const struct transfer_item *it, const char *target)
 {
@@ -497,9 +527,16 @@ run_upload(struct job *j)
 		roots[i] = dest_dir ? path_join(p->dest, p->src_names[i]) : xstrdup(p->dest);
 	for (i = 0; i < p->nitems; i++) {
 		const struct transfer_item *it = &p->items[i];
-		char *target = path_join(roots[it->src], it->rel);
+		char *target = path_join(roots[it->src], it->rel), *real;
 
-		rc = it->is_dir ? remote_mkdir(j, target, it->mode) : upload_file(j, it, target);
+		if (it->is_dir) {
+			rc = remote_mkdir(j, target, it->mode);
+		} else if ((real = write_through(j, target)) == NULL) {
+			rc = -1;
+		} else {
+			rc = upload_file(j, it, real);
+			free(real);
+		}
 		free(target);
 		if (rc < 0)
 			goto out;

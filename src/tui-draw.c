@@ -147,7 +147,7 @@ panel_make(struct view *v)
 			break;
 		for (i = 0, m = 0; i < v->n; i++) {
 			if ((int)kinds[i] == best)
-				names[m++] = v->hosts[i]->name;
+				names[m++] = v->hosts[i]->spec;
 		}
 		folded = hostlist_fold(names, m);
 		buf_init(&b);
@@ -731,7 +731,7 @@ detail_make(struct view *v)
 		buf_appendc(&v->dtext, ')');
 	}
 	if (h->exit_code >= 0 && (h->state == HOST_OK || h->state == HOST_FAILED))
-		buf_appendf(&v->dtext, "  exit %d", h->exit_code);
+		buf_appendf(&v->dtext, "  exit %lld", h->exit_code);
 	buf_appendc(&v->dtext, '\n');
 	for (i = 0; i < h->attempts && h->history != NULL; i++) {
 		const struct attempt *a = &h->history[i];
@@ -778,7 +778,7 @@ detail_make(struct view *v)
 			buf_appendc(&v->dtext, ')');
 		}
 		if (r->exit_code >= 0)
-			buf_appendf(&v->dtext, "  exit %d", r->exit_code);
+			buf_appendf(&v->dtext, "  exit %lld", r->exit_code);
 		buf_appendf(&v->dtext, "  %.1f s\n", r->elapsed);
 		past_stream(&v->dtext, "stdout", &r->out);
 		if (r->err.len > 0)

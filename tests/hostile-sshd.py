@@ -16,6 +16,7 @@
 #   nostatus  prints "nostatus-out", then closes the channel without an exit
 #             status or signal (the command started and its end is unknown);
 #             the server prints "exec nostatus" on its stdout for each one
+#   bigexit   prints "big-out", exit status 4294967295 (the protocol's uint32 max)
 # and every user's SFTP subsystem fails each request (SSH_FX_FAILURE) with
 # the hostile text as the status message.
 # --banner also puts the hostile text in the SSH version line and in the
@@ -175,6 +176,11 @@ def serve(conn, key, banner):
             while chan.recv(1024):
                 pass
             disconnect(t, HOSTILE)
+        elif server.user == "bigexit":
+            chan.sendall(b"big-out\n")
+            chan.send_exit_status(4294967295)
+            chan.shutdown_write()
+            chan.close()
         else:
             chan.sendall(b"ok-out\n")
             chan.send_exit_status(0)

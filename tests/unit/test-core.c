@@ -458,6 +458,8 @@ test_errkind_spec(void)
 	        {EK_SIGNAL, "signal", PHASE_RUN, false, EC_RESULT},
 	        {EK_EXIT_NONZERO, "exit_nonzero", PHASE_RUN, false, EC_RESULT},
 	        {EK_TRANSFER, "transfer", PHASE_RUN, false, EC_UNREACHED},
+	        /* Newer than SPEC (issue 24): output that ends in a prompt nothing answers. */
+	        {EK_PROMPT, "prompt", PHASE_RUN, false, EC_UNREACHED},
 	        {EK_CANCELLED, "cancelled", PHASE_ANY, false, EC_INTERRUPTED},
 	        /* Not an error kind of SPEC: the status `skipped` (--max-fail), kept in the
 	         * same table so the exit status (4) and the summary read one place. */

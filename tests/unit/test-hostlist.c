@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "host.h"
 #include "hostlist.h"
 #include "tap.h"
 
@@ -58,17 +59,19 @@ static char *
 fold_expr(const char *expr)
 {
 	struct hostlist hl;
-	const char **names;
-	char *err = NULL, *res;
+	char **names, *err = NULL, *res;
 	size_t i;
 
 	hostlist_init(&hl);
 	if (hostlist_add_expr(&hl, expr, "-w", &err) < 0)
 		return err;
+	/* As shoal folds hosts: user@ and :port where the expression gave them. */
 	names = calloc(hl.n + 1, sizeof *names);
 	for (i = 0; i < hl.n; i++)
-		names[i] = hl.v[i].alias;
-	res = hostlist_fold(names, hl.n);
+		names[i] = host_spec_string(hl.v[i].alias, hl.v[i].user, hl.v[i].port);
+	res = hostlist_fold((const char *const *)names, hl.n);
+	for (i = 0; i < hl.n; i++)
+		free(names[i]);
 	free(names);
 	hostlist_free(&hl);
 	return res;
@@ -92,7 +95,7 @@ test_expand(void)
 	expands("n[8-10]", "n8 n9 n10");
 	expands("n[098-101]", "n098 n099 n100 n101");
 	expands("web[01-02,7].dc[1-2]",
-	        "web01.dc1 web01.dc2 web02.dc1 web02.dc2 web07.dc1 web07.dc2");
+	        "web01.dc1 web01.dc2 web02.dc1 web02.dc2 web7.dc1 web7.dc2");
 	expands("a,b,a,c", "a b c");
 	expands("u@h:2222,h,u@h:2222,h:22", "u@h:2222 h h:22");
 	expands("[2001:db8::1],[2001:db8::1]:2222,root@[::1]:22",
@@ -101,6 +104,14 @@ test_expand(void)
 	expands("x[1-3]y[1-1]", "x1y1 x2y1 x3y1");
 	/* ssh_config aliases may hold '_' (libssh's own check is not ours). */
 	expands("web_1,db-2_a", "web_1 db-2_a");
+	/* Padding belongs to each number as written (pdsh, nodeset). */
+	expands("n[1,03,05]", "n1 n03 n05");
+	expands("n[1,01]", "n1 n01");
+	expands("n[1-2,010]", "n1 n2 n010");
+	expands("p[03,06,09,012,015]", "p03 p06 p09 p012 p015");
+	expands("x[07-09,010]", "x07 x08 x09 x010");
+	expands("n[01-3,001-2]", "n01 n02 n03 n001 n002");
+	expands("n[0-2,00]", "n0 n1 n2 n00");
 }
 
 static void
@@ -131,9 +142,10 @@ test_bad(void)
 	        {"@host", "-w: empty user name in '@host'"},
 	        {"user@", "-w: empty host name in 'user@'"},
 	        {":22", "-w: empty host name in ':22'"},
-	        {"n[01-3,001-5]", "-w: mixed zero padding in 'n[01-3,001-5]'"},
-	        {"-foo", "-w: host name '-foo' starts with '-' (ssh refuses such names)"},
-	        {"u@-foo:22", "-w: host name '-foo' starts with '-' (ssh refuses such names)"},
+	        {"-foo", "-w: host name '-foo' starts with '-' (ssh refuses such names; to drop "
+	                 "hosts as pdsh's '-host' does, use -x foo)"},
+	        {"u@-foo:22", "-w: host name '-foo' starts with '-' (ssh refuses such names; to "
+	                      "drop hosts as pdsh's '-host' does, use -x foo)"},
 	};
 	size_t i;
 
@@ -163,12 +175,24 @@ test_fold(void)
 	folds("n[0000000-0999999]", "n[0000000-0999999]");
 	/* Order of first appearance; numbers sort within a group. */
 	folds("b3,a1,b1,b2,a2", "b[1-3],a[1-2]");
-	/* The last number groups; other numbers stay in the text. */
-	folds("rack[1-2]-n[01-16]", "rack1-n[01-16],rack2-n[01-16]");
-	/* Only the last number folds: names differing elsewhere stay apart. */
-	folds("web1.dc1,web2.dc1", "web1.dc1,web2.dc1");
-	/* Padding follows the lower bound: n[01-100] gives n01..n99,n100. */
-	folds("n[01-100]", "n[01-99],n100");
+	/* Every numeric field folds, the last first (nodeset -f). */
+	folds("rack[1-2]-n[01-16]", "rack[1-2]-n[01-16]");
+	folds("web1.dc1,web2.dc1", "web[1-2].dc1");
+	folds("web[01-02].dc[1-2],web03.dc2", "web[01-02].dc[1-2],web03.dc2");
+	folds("a[1-2]b[1-2],a3b1", "a[1-2]b[1-2],a3b1");
+	folds("x1y2z3,x1y2z4", "x1y2z[3-4]");
+	/* Each number keeps its padding; a range runs at its lower bound's width. */
+	folds("n[01-100]", "n[01-99,100]");
+	folds("n1,n03,n05", "n[1,03,05]");
+	folds("n1,n01", "n[1,01]");
+	folds("n[1-2,010]", "n[1-2,010]");
+	folds("n9,n10,n010", "n[9-10,010]");
+	folds("n099,n100", "n[099-100]");
+	folds("n0,n00,n1", "n[0-1,00]");
+	/* user@ and :port are kept, and only alike ones merge. */
+	folds("rb1@dead1,dead2:2222", "rb1@dead1,dead2:2222");
+	folds("u@n1,u@n2:22,u@n3,n4:22,u@n2", "u@n[1-3],u@n2:22,n4:22");
+	folds("[2001:db8::1]:2222,[2001:db8::1]", "[2001:db8::1]:2222,[2001:db8::1]");
 }
 
 static char *

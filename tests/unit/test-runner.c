@@ -105,6 +105,8 @@ main(void)
 	check(EK_NONE, NULL, true, true, 0, NULL, "a clean exit: none, started, status 0");
 	check(EK_EXIT_NONZERO, "exited with status 3", true, true, 3, NULL,
 	        "exit_nonzero with its status and detail");
+	check(EK_EXIT_NONZERO, "exited with status 4294967295", true, true, -1, NULL,
+	        "status 4294967295 (an int's -1 from libssh) is a status, not 'none'");
 	check(EK_SIGNAL, "killed by signal TERM", true, true, -1, "TERM", "a signal by its name");
 	check(EK_LOST, "no answer to 2 keepalives in 3 s while the command ran", true, false, -1,
 	        NULL, "lost after the start: no status");
