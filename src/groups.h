@@ -12,6 +12,7 @@
 #ifndef SHOAL_GROUPS_H
 #define SHOAL_GROUPS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "hostlist.h"
@@ -25,6 +26,24 @@ int groups_expand(struct hostlist *into, const char *name, const char *where, ch
  * with the hosts folded.  Returns 0, or -1 with *errp set.
  */
 int groups_list(FILE *fp, char **errp);
+
+/*
+ * Inventories (inventory.c) feed their groups here.  source names the
+ * inventory's source ("ansible", a ClusterShell source); unqualified: @NAME
+ * alone finds its groups, else only @SOURCE:NAME does.
+ */
+struct grp;
+/* The source's group NAME, made empty on its first mention; where: its file:line. */
+struct grp *groups_define(
+        const char *source, bool unqualified, const char *name, const char *where);
+/* Add a host with its vars (user, port, address) to a group of groups_define. */
+void groups_put_host(struct grp *g, const struct hostspec *h);
+/* A group as a host expression (ClusterShell's static groups); defined twice is an error. */
+int groups_put_expr(const char *source, bool unqualified, const char *name, const char *expr,
+        const char *where, char **errp);
+/* A ClusterShell upcall source: a group is map's output with $GROUP set; list names them. */
+void groups_put_upcall(
+        const char *source, bool unqualified, const char *map, const char *list, const char *where);
 void groups_free(void);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "cancel.h"
+#include "connect.h"
 #include "groups.h"
 #include "host.h"
 #include "hostlist.h"
@@ -218,12 +219,12 @@ print_configs(const struct options *o, const struct hostlist *hl)
 	int rc = 0;
 
 	for (i = 0; i < hl->n; i++) {
-		const struct hostspec *it = &hl->v[i];
+		struct host *h = host_from_spec(i, &hl->v[i]);
+		int r = connect_config(h, o, &cf, &err);
 
-		if (sshconf_eval(it->alias, it->user ? it->user : o->user,
-		            it->port ? it->port : o->port, o->identities, o->nidentities, &cf,
-		            &err) < 0) {
-			log_msg(LOG_QUIET, "%s: ssh_config: %s", it->alias, err);
+		host_free(h);
+		if (r < 0) {
+			log_msg(LOG_QUIET, "%s: ssh_config: %s", hl->v[i].alias, err);
 			free(err);
 			rc = 2;
 			continue;
@@ -352,7 +353,7 @@ main(int argc, char **argv)
 
 	hosts = xcalloc(hl.n, sizeof *hosts);
 	for (i = 0; i < hl.n; i++)
-		hosts[i] = host_new(i, hl.v[i].alias, hl.v[i].user, hl.v[i].port);
+		hosts[i] = host_from_spec(i, &hl.v[i]);
 	host_name_all(hosts, hl.n);
 	signals_setup();
 	log_libssh_thread(NULL);

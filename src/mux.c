@@ -106,7 +106,7 @@ mux_key(const struct host *h, const struct options *o)
 
 	buf_init(&b);
 	buf_appendf(&b, "v1 uid=%u alias=%s user=%s port=%d policy=%d", (unsigned)getuid(),
-	        h->alias, h->user ? h->user : (o->user ? o->user : "-"),
+	        h->addr ? h->addr : h->alias, h->user ? h->user : (o->user ? o->user : "-"),
 	        h->port ? h->port : o->port, (int)o->hostkey_policy);
 	for (i = 0; i < o->nidentities; i++) {
 		buf_appendf(&b, " id=%s", o->identities[i]);
