@@ -25,6 +25,7 @@
 #include "groups.h"
 #include "host.h"
 #include "hostlist.h"
+#include "inventory.h"
 #include "keeper.h"
 #include "keys.h"
 #include "knownhosts.h"
@@ -302,6 +303,17 @@ main(int argc, char **argv)
 	log_set_level(o.verbosity);
 	hostlist_set_groups(groups_expand);
 	groups_set_timeout(o.group_timeout);
+	/* Every inventory read and checked now: its errors stop the run before anything runs. */
+	for (i = 0; i < o.ninventories; i++) {
+		char *err = NULL;
+
+		if (inventory_load(o.inventories[i], &err) < 0) {
+			log_msg(LOG_QUIET, "--inventory: %s", err);
+			free(err);
+			rc = 2;
+			goto out;
+		}
+	}
 	if (o.list_groups) {
 		char *err = NULL;
 
