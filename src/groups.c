@@ -48,8 +48,9 @@ struct grp {
 	bool unqualified;       /* found by @NAME alone (else @SOURCE:NAME only) */
 	struct hostlist *hosts; /* an inventory's hosts, with their vars; else expr */
 	char *expr;             /* the expression, or the command after '!' */
-	char *where;            /* "file:line" of the definition */
-	int file;               /* which file: 0 the user's, 1 the system's */
+	char *cwd;   /* an upcall's: the directory its command runs in (ClusterShell's $CFGDIR) */
+	char *where; /* "file:line" of the definition */
+	int file;    /* which file: 0 the user's, 1 the system's */
 	bool dynamic;
 	bool busy; /* being expanded now */
 	bool ran;  /* dynamic: out holds the command's output */
@@ -58,7 +59,7 @@ struct grp {
 
 /* A ClusterShell upcall source: its commands, $CFGDIR already replaced. */
 struct upcall {
-	char *source, *map, *list, *where;
+	char *source, *map, *list, *where, *cwd;
 	bool unqualified;
 };
 
@@ -192,6 +193,7 @@ upcall_group(const struct upcall *u, const char *name)
 
 	g->dynamic = true;
 	g->expr = subst_group(u->map, name);
+	g->cwd = u->cwd ? xstrdup(u->cwd) : NULL;
 	return g;
 }
 
@@ -334,6 +336,8 @@ run_command(struct grp *g, char **errp)
 		int devnull = open("/dev/null", O_RDONLY);
 
 		setpgid(0, 0);
+		if (g->cwd != NULL && chdir(g->cwd) < 0)
+			_exit(127);
 		if (devnull >= 0)
 			dup2(devnull, STDIN_FILENO);
 		dup2(pfd[1], STDOUT_FILENO);
@@ -593,6 +597,7 @@ list_upcall(const struct upcall *u, char **errp)
 	lister.name = u->source;
 	lister.where = u->where;
 	lister.expr = u->list;
+	lister.cwd = u->cwd;
 	buf_init(&lister.out);
 	if ((rc = run_command(&lister, errp)) < 0)
 		goto out;
@@ -688,8 +693,8 @@ groups_put_expr(const char *source, bool unqualified, const char *name, const ch
 }
 
 void
-groups_put_upcall(
-        const char *source, bool unqualified, const char *map, const char *list, const char *where)
+groups_put_upcall(const char *source, bool unqualified, const char *map, const char *list,
+        const char *cwd, const char *where)
 {
 	struct upcall *u;
 
@@ -698,6 +703,7 @@ groups_put_upcall(
 	u->source = xstrdup(source);
 	u->map = xstrdup(map);
 	u->list = list ? xstrdup(list) : NULL;
+	u->cwd = cwd ? xstrdup(cwd) : NULL;
 	u->where = xstrdup(where);
 	u->unqualified = unqualified;
 }
@@ -713,6 +719,7 @@ groups_free(void)
 		free(g->name);
 		free(g->source);
 		free(g->expr);
+		free(g->cwd);
 		free(g->where);
 		buf_free(&g->out);
 		if (g->hosts != NULL)
@@ -725,6 +732,7 @@ groups_free(void)
 		free(G.up[i].map);
 		free(G.up[i].list);
 		free(G.up[i].where);
+		free(G.up[i].cwd);
 	}
 	free(G.up);
 	free(G.v);

@@ -41,9 +41,12 @@ void groups_put_host(struct grp *g, const struct hostspec *h);
 /* A group as a host expression (ClusterShell's static groups); defined twice is an error. */
 int groups_put_expr(const char *source, bool unqualified, const char *name, const char *expr,
         const char *where, char **errp);
-/* A ClusterShell upcall source: a group is map's output with $GROUP set; list names them. */
-void groups_put_upcall(
-        const char *source, bool unqualified, const char *map, const char *list, const char *where);
+/*
+ * A ClusterShell upcall source: a group is map's output with $GROUP set,
+ * list names them; both run in cwd (NULL: shoal's).
+ */
+void groups_put_upcall(const char *source, bool unqualified, const char *map, const char *list,
+        const char *cwd, const char *where);
 void groups_free(void);
 
 #endif
