@@ -68,6 +68,7 @@ static struct {
 	size_t n;
 	struct upcall *up;
 	size_t nup;
+	struct hostlist known; /* every inventory host with its values, for groups_host_vars */
 	bool loaded;
 	int file; /* the file being read */
 	char *paths[2];
@@ -674,6 +675,29 @@ void
 groups_put_host(struct grp *g, const struct hostspec *h)
 {
 	hostlist_add_spec(g->hosts, h);
+	hostlist_add_spec(&G.known, h);
+}
+
+void
+groups_host_vars(const char *alias, const char **user, int *port, const char **addr)
+{
+	size_t i;
+
+	/* The first inventory that names the host; a linear search, as the
+	 * inventories are small beside what a -w range may expand to. */
+	for (i = 0; i < G.known.n; i++) {
+		const struct hostspec *k = &G.known.v[i];
+
+		if (strcmp(k->alias, alias) != 0)
+			continue;
+		if (*user == NULL)
+			*user = k->user;
+		if (*port == 0)
+			*port = k->port;
+		if (*addr == NULL)
+			*addr = k->addr;
+		return;
+	}
 }
 
 int
@@ -735,6 +759,7 @@ groups_free(void)
 		free(G.up[i].cwd);
 	}
 	free(G.up);
+	hostlist_free(&G.known);
 	free(G.v);
 	free(G.paths[0]);
 	free(G.paths[1]);

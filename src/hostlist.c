@@ -121,12 +121,27 @@ hostlist_free(struct hostlist *hl)
 	hostlist_init(hl);
 }
 
-/* Append alias (owned by the list from now on) unless already present. */
+/* groups.c's inventories' values for a host; NULL: none loaded. */
+static hostlist_vars_fn vars_fn;
+
+void
+hostlist_set_vars(hostlist_vars_fn fn)
+{
+	vars_fn = fn;
+}
+
+/*
+ * Append alias (owned by the list from now on) unless already present.  A
+ * host an inventory knows gets its values here, however it was named, so
+ * web1 and @web's web1 are one host; user@ and :port written win.
+ */
 static void
 hostlist_push(struct hostlist *hl, char *alias, const char *user, int port, const char *addr)
 {
 	size_t slot;
 
+	if (vars_fn != NULL && (user == NULL || port == 0 || addr == NULL))
+		vars_fn(alias, &user, &port, &addr);
 	if (hl->nslots == 0 || (hl->n + 1) * 2 > hl->nslots)
 		set_rebuild(hl, hl->nslots ? hl->nslots * 2 : 64);
 	if (set_find(hl, alias, user, port, &slot) != 0) {

@@ -50,6 +50,14 @@ typedef int (*hostlist_group_fn)(
         struct hostlist *into, const char *name, const char *where, char **errp);
 /* From now on an item @NAME is fn's group NAME (groups.c); unset, '@' is a user's. */
 void hostlist_set_groups(hostlist_group_fn fn);
+/*
+ * What an inventory says of a host (groups.c): fills *user, *port, *addr
+ * where they are NULL or 0 and it knows the host alias.
+ */
+typedef void (*hostlist_vars_fn)(
+        const char *alias, const char **user, int *port, const char **addr);
+/* From now on every host appended gets fn's values where it has none of its own. */
+void hostlist_set_vars(hostlist_vars_fn fn);
 /* Append one host as it is (its name already checked), unless present. */
 void hostlist_add_spec(struct hostlist *hl, const struct hostspec *h);
 /*

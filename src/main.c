@@ -314,6 +314,8 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (o.ninventories > 0)
+		hostlist_set_vars(groups_host_vars);
 	if (o.list_groups) {
 		char *err = NULL;
 
