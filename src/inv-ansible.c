@@ -247,24 +247,32 @@ inv_free(struct inv *iv)
 	free(iv->g);
 }
 
-/* Depth as Ansible's: a child one deeper than its deepest parent; a loop is an error. */
-static int
-set_depth(struct inv *iv, size_t gi, int depth, int guard)
+/* Whether group target is among from's descendants. */
+static bool
+reaches(const struct inv *iv, size_t from, size_t target, size_t guard)
 {
 	size_t k;
 
-	if (guard > (int)iv->ng) {
-		iv->err = xasprintf("%s: group '%s' is its own descendant (a children loop)",
-		        iv->g[gi].where, iv->g[gi].name);
-		return -1;
+	if (guard > iv->ng)
+		return false; /* a loop elsewhere, found when its own group is checked */
+	for (k = 0; k < iv->g[from].nkids; k++) {
+		if (iv->g[from].kids[k] == target ||
+		        reaches(iv, iv->g[from].kids[k], target, guard + 1))
+			return true;
 	}
+	return false;
+}
+
+/* Depth as Ansible's: a child one deeper than its deepest parent (no loops: checked before). */
+static void
+set_depth(struct inv *iv, size_t gi, int depth)
+{
+	size_t k;
+
 	if (depth > iv->g[gi].depth)
 		iv->g[gi].depth = depth;
-	for (k = 0; k < iv->g[gi].nkids; k++) {
-		if (set_depth(iv, iv->g[gi].kids[k], iv->g[gi].depth + 1, guard + 1) < 0)
-			return -1;
-	}
-	return 0;
+	for (k = 0; k < iv->g[gi].nkids; k++)
+		set_depth(iv, iv->g[gi].kids[k], iv->g[gi].depth + 1);
 }
 
 /* Whether host hi is in group gi or one of its descendants. */
@@ -304,6 +312,14 @@ finish(struct inv *iv)
 	struct hostspec *spec = xcalloc(iv->nh + 1, sizeof *spec);
 	int rc = -1;
 
+	for (i = 0; i < iv->ng; i++) {
+		if (reaches(iv, i, i, 0)) {
+			iv->err =
+			        xasprintf("%s: group '%s' is its own descendant (a children loop)",
+			                iv->g[i].where, iv->g[i].name);
+			goto out;
+		}
+	}
 	/* Every top group is all's child; a host in no group but all is ungrouped's. */
 	for (i = 0; i < iv->ng; i++) {
 		if (i != all && !iv->g[i].has_parent) {
@@ -319,8 +335,7 @@ finish(struct inv *iv)
 		if (!grouped)
 			add_index(&iv->g[ung].hosts, &iv->g[ung].nhosts, k);
 	}
-	if (set_depth(iv, all, 0, 0) < 0)
-		goto out;
+	set_depth(iv, all, 0);
 	for (k = 0; k < iv->nh; k++) {
 		struct vars *hv = &iv->h[k].vars;
 		char *val[V__COUNT] = {0};
