@@ -37,7 +37,9 @@ pssh_line(void *arg, char *line, const char *where)
 	size_t i;
 	int rc;
 
-	host = strtok(line, " \t");
+	line[strcspn(line, "#")] = '\0'; /* pssh drops a comment anywhere on a line */
+	if ((host = strtok(line, " \t")) == NULL)
+		return 0;
 	user = strtok(NULL, " \t");
 	extra = strtok(NULL, " \t");
 	if (extra != NULL) {
@@ -54,9 +56,12 @@ pssh_line(void *arg, char *line, const char *where)
 		*errp = xasprintf("%s: bad host '%s' (pssh names no ranges)", where, host);
 		return 2;
 	}
-	/* pssh's own syntax is shoal's item: user@host:port, [v6]:port; as pssh, a
-	 * user@ in the host wins over the second field. */
-	item = user && !strchr(host, '@') ? xasprintf("%s@%s", user, host) : xstrdup(host);
+	if (user != NULL && strchr(host, '@') != NULL) {
+		*errp = xasprintf("%s: the user is given twice in '%s %s'", where, host, user);
+		return 2;
+	}
+	/* pssh's own syntax is shoal's item: user@host:port, [v6]:port. */
+	item = user ? xasprintf("%s@%s", user, host) : xstrdup(host);
 	hostlist_init(&hl);
 	rc = hostlist_add_expr(&hl, item, where, errp);
 	free(item);
