@@ -20,8 +20,8 @@ ops@web4:2200
 P
 
 # pssh's own reading of the file, as shoal prints user@host:port.
-if python3 -c 'import psshlib.psshutil' 2>/dev/null; then
-    want=$(python3 -c '
+if /usr/bin/python3 -c 'import psshlib.psshutil' 2>/dev/null; then
+    want=$(/usr/bin/python3 -c '
 import sys, psshlib.psshutil as p
 for host, port, user in p.read_host_files([sys.argv[1]], None):
     print((user + "@" if user else "") + host + (":" + port if port else ""))' "$T/hosts.txt")
