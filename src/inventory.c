@@ -25,7 +25,17 @@
 #include "inventory.h"
 #include "xmalloc.h"
 
-enum format { F_UNKNOWN, F_ANSIBLE_INI, F_ANSIBLE_YAML, F_CLUSH, F_GENDERS, F_PSSH };
+enum format {
+	F_UNKNOWN,
+	F_ANSIBLE_INI,
+	F_ANSIBLE_YAML,
+	F_CLUSH,
+	F_GENDERS,
+	F_PSSH,
+	F_YAML,      /* YAML without Ansible's keys: ClusterShell's groups.d, unless named */
+	F_DIRECTORY, /* ClusterShell's configuration directory, unless named */
+	F_ERROR,     /* unreadable: *errp says why */
+};
 
 /* pssh: `[user@]host[:port] [user]`, the host literal (no ranges, no lists). */
 static int
@@ -129,17 +139,17 @@ sniff(const char *path, char **errp)
 	enum format f = F_UNKNOWN;
 
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return F_CLUSH;
+		return F_DIRECTORY;
 	if ((fp = fopen(path, "r")) == NULL) {
 		*errp = xasprintf("%s: %s", path, strerror(errno));
-		return F_UNKNOWN;
+		return F_ERROR;
 	}
 	n = fread(buf, 1, sizeof buf - 1, fp);
 	fclose(fp);
 	buf[n] = '\0';
 	if (memchr(buf, '\0', n) != NULL) {
 		*errp = xasprintf("%s: NUL byte: not an inventory", path);
-		return F_UNKNOWN;
+		return F_ERROR;
 	}
 	for (p = buf; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
 		const char *s = p, *close;
@@ -165,14 +175,10 @@ sniff(const char *path, char **errp)
 			return (strstr(buf, "hosts:") || strstr(buf, "children:") ||
 			               strstr(buf, "vars:"))
 			               ? F_ANSIBLE_YAML
-			               : F_CLUSH;
+			               : F_YAML;
 		}
 	}
-	if (f == F_UNKNOWN && (f = sniff_lines(buf)) == F_UNKNOWN)
-		*errp = xasprintf("%s: cannot tell its format (name it: ansible:, clustershell:, "
-		                  "genders: or pssh:%s)",
-		        path, path);
-	return f;
+	return f == F_UNKNOWN ? sniff_lines(buf) : f;
 }
 
 int
@@ -216,10 +222,18 @@ inventory_load(const char *spec, char **errp)
 		return inv_clush(path, errp);
 	if (!named || ansible) {
 		f = sniff(path, errp);
-		if (*errp != NULL)
+		if (f == F_ERROR)
 			return -1;
-		if (ansible && f != F_ANSIBLE_YAML)
-			f = F_ANSIBLE_INI;
+		if (ansible && f == F_DIRECTORY) {
+			*errp = xasprintf("%s: a directory: shoal reads an Ansible inventory file, "
+			                  "not a directory of them",
+			        path);
+			return -1;
+		}
+		if (ansible)
+			f = f == F_ANSIBLE_YAML || f == F_YAML ? F_ANSIBLE_YAML : F_ANSIBLE_INI;
+		else if (f == F_YAML || f == F_DIRECTORY)
+			f = F_CLUSH;
 	}
 	switch (f) {
 	case F_ANSIBLE_INI:
@@ -233,6 +247,13 @@ inventory_load(const char *spec, char **errp)
 	case F_PSSH:
 		return load_pssh(path, errp);
 	case F_UNKNOWN:
+		*errp = xasprintf("%s: cannot tell its format (name it: ansible:, clustershell:, "
+		                  "genders: or pssh:%s)",
+		        path, path);
+		break;
+	case F_YAML:
+	case F_DIRECTORY:
+	case F_ERROR:
 		break;
 	}
 	return -1;
