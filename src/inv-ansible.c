@@ -327,6 +327,9 @@ finish(struct inv *iv)
 			iv->g[i].has_parent = true;
 		}
 	}
+	/* As Ansible reconciles: ungrouped is the hosts in no other group, wherever
+	 * they were first written (before any section, or in [ungrouped]). */
+	iv->g[ung].nhosts = 0;
 	for (k = 0; k < iv->nh; k++) {
 		bool grouped = false;
 
