@@ -717,29 +717,15 @@ int
 inv_ansible_yaml(const char *path, char **errp)
 {
 	struct inv iv = {.path = path};
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	yaml_node_pair_t *pr;
 	struct yctx y = {.iv = &iv, .doc = &doc};
-	FILE *fp;
 	int rc = -1;
 
 	*errp = NULL;
-	if ((fp = fopen(path, "rb")) == NULL) {
-		*errp = xasprintf("%s: %s", path, strerror(errno));
+	if (inventory_yaml(path, &doc, errp) < 0)
 		return -1;
-	}
-	if (!yaml_parser_initialize(&parser))
-		fatal("out of memory creating a YAML parser");
-	yaml_parser_set_input_file(&parser, fp);
-	if (!yaml_parser_load(&parser, &doc)) {
-		*errp = xasprintf("%s:%zu: YAML: %s", path, parser.problem_mark.line + 1,
-		        parser.problem ? parser.problem : "cannot parse");
-		yaml_parser_delete(&parser);
-		fclose(fp);
-		return -1;
-	}
 	root = yaml_document_get_root_node(&doc);
 	if (root == NULL || is_null(root))
 		rc = 0;
@@ -765,8 +751,6 @@ inv_ansible_yaml(const char *path, char **errp)
 		iv.err = NULL;
 	}
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	fclose(fp);
 	inv_free(&iv);
 	return rc;
 }

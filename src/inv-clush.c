@@ -297,27 +297,13 @@ check_nodeset(struct clush *cl, const char *expr, const char *where)
 static int
 yaml_sources(struct clush *cl, const char *path)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	yaml_node_pair_t *sp, *gp;
-	FILE *fp;
 	int rc = -1;
 
-	if ((fp = fopen(path, "rb")) == NULL) {
-		cl->err = xasprintf("%s: %s", path, strerror(errno));
+	if (inventory_yaml(path, &doc, &cl->err) < 0)
 		return -1;
-	}
-	if (!yaml_parser_initialize(&parser))
-		fatal("out of memory creating a YAML parser");
-	yaml_parser_set_input_file(&parser, fp);
-	if (!yaml_parser_load(&parser, &doc)) {
-		cl->err = xasprintf("%s:%zu: YAML: %s", path, parser.problem_mark.line + 1,
-		        parser.problem ? parser.problem : "cannot parse");
-		yaml_parser_delete(&parser);
-		fclose(fp);
-		return -1;
-	}
 	root = yaml_document_get_root_node(&doc);
 	if (root == NULL || root->type != YAML_MAPPING_NODE) {
 		cl->err = xasprintf("%s: invalid content (a mapping of group sources)", path);
@@ -365,8 +351,6 @@ yaml_sources(struct clush *cl, const char *path)
 	rc = 0;
 out:
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	fclose(fp);
 	return rc;
 }
 

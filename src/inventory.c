@@ -182,6 +182,30 @@ sniff(const char *path, char **errp)
 }
 
 int
+inventory_yaml(const char *path, yaml_document_t *doc, char **errp)
+{
+	yaml_parser_t parser;
+	FILE *fp;
+	int rc = 0;
+
+	if ((fp = fopen(path, "rb")) == NULL) {
+		*errp = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!yaml_parser_initialize(&parser))
+		fatal("out of memory creating a YAML parser");
+	yaml_parser_set_input_file(&parser, fp);
+	if (!yaml_parser_load(&parser, doc)) {
+		*errp = xasprintf("%s:%zu: YAML: %s", path, parser.problem_mark.line + 1,
+		        parser.problem ? parser.problem : "cannot parse");
+		rc = -1;
+	}
+	yaml_parser_delete(&parser);
+	fclose(fp);
+	return rc;
+}
+
+int
 inventory_load(const char *spec, char **errp)
 {
 	static const struct {

@@ -12,6 +12,8 @@
 #ifndef SHOAL_INVENTORY_H
 #define SHOAL_INVENTORY_H
 
+#include <yaml.h>
+
 /*
  * Load "[FORMAT:]FILE": FORMAT one of ansible, clustershell, genders, pssh;
  * without it the format is told by the file's content.  "clustershell"
@@ -19,6 +21,13 @@
  * (malloc'd, naming file:line).
  */
 int inventory_load(const char *spec, char **errp);
+
+/*
+ * The one YAML document of path, read by libyaml, into doc (freed with
+ * yaml_document_delete).  Returns 0, or -1 with *errp set ("path:LINE:
+ * YAML: problem").
+ */
+int inventory_yaml(const char *path, yaml_document_t *doc, char **errp);
 
 /* The readers (inv-*.c): each returns 0, or -1 with *errp set. */
 int inv_ansible_ini(const char *path, char **errp);
