@@ -145,24 +145,24 @@ upcall_find(const char *source)
 	return NULL;
 }
 
-/* cmd with $GROUP and ${GROUP} replaced by name (checked by name_ok: no shell syntax). */
-static char *
-subst_group(const char *cmd, const char *name)
+char *
+groups_subst(const char *s, const char *name, const char *value)
 {
+	size_t len = strlen(name);
 	struct buf b;
-	const char *p;
 
 	buf_init(&b);
-	for (p = cmd; *p;) {
-		if (strncmp(p, "${GROUP}", 8) == 0) {
-			buf_appends(&b, name);
-			p += 8;
-		} else if (strncmp(p, "$GROUP", 6) == 0 &&
-		           !(isalnum((unsigned char)p[6]) || p[6] == '_')) {
-			buf_appends(&b, name);
-			p += 6;
+	while (*s) {
+		if (s[0] == '$' && s[1] == '{' && strncmp(s + 2, name, len) == 0 &&
+		        s[2 + len] == '}') {
+			buf_appends(&b, value);
+			s += len + 3;
+		} else if (s[0] == '$' && strncmp(s + 1, name, len) == 0 &&
+		           !(isalnum((unsigned char)s[1 + len]) || s[1 + len] == '_')) {
+			buf_appends(&b, value);
+			s += len + 1;
 		} else
-			buf_appendc(&b, *p++);
+			buf_appendc(&b, *s++);
 	}
 	return buf_steal(&b);
 }
@@ -193,7 +193,7 @@ upcall_group(const struct upcall *u, const char *name)
 	struct grp *g = grp_new(u->source, u->unqualified, name, u->where);
 
 	g->dynamic = true;
-	g->expr = subst_group(u->map, name);
+	g->expr = groups_subst(u->map, "GROUP", name); /* name_ok: no shell syntax */
 	g->cwd = u->cwd ? xstrdup(u->cwd) : NULL;
 	return g;
 }

@@ -47,6 +47,8 @@ int groups_put_expr(const char *source, bool unqualified, const char *name, cons
  */
 void groups_put_upcall(const char *source, bool unqualified, const char *map, const char *list,
         const char *cwd, const char *where);
+/* s with $NAME and ${NAME} replaced by value, as ClusterShell's upcalls are (malloc'd). */
+char *groups_subst(const char *s, const char *name, const char *value);
 /* hostlist_vars_fn: an inventory's user, port and address for a host it names. */
 void groups_host_vars(const char *alias, const char **user, int *port, const char **addr);
 void groups_free(void);

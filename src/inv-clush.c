@@ -184,29 +184,6 @@ conf_free(struct cfg *c)
 	memset(c, 0, sizeof *c);
 }
 
-/* $NAME and ${NAME} replaced, as Python's Template.safe_substitute does for one name. */
-static char *
-subst(const char *s, const char *name, const char *value)
-{
-	size_t len = strlen(name);
-	struct buf b;
-
-	buf_init(&b);
-	while (*s) {
-		if (s[0] == '$' && s[1] == '{' && strncmp(s + 2, name, len) == 0 &&
-		        s[2 + len] == '}') {
-			buf_appends(&b, value);
-			s += len + 3;
-		} else if (s[0] == '$' && strncmp(s + 1, name, len) == 0 &&
-		           !(isalnum((unsigned char)s[1 + len]) || s[1 + len] == '_')) {
-			buf_appends(&b, value);
-			s += len + 1;
-		} else
-			buf_appendc(&b, *s++);
-	}
-	return buf_steal(&b);
-}
-
 static struct src *
 src_new(struct clush *cl, const char *name, const char *where)
 {
@@ -256,12 +233,12 @@ upcall_sources(struct clush *cl, const struct cfg *c, const char *cfgdir)
 				free(names);
 				return -1;
 			}
-			a = subst(map->value, "CFGDIR", cfgdir);
-			u->map = subst(a, "SOURCE", name);
+			a = groups_subst(map->value, "CFGDIR", cfgdir);
+			u->map = groups_subst(a, "SOURCE", name);
 			free(a);
 			if (list != NULL) {
-				b = subst(list->value, "CFGDIR", cfgdir);
-				u->list = subst(b, "SOURCE", name);
+				b = groups_subst(list->value, "CFGDIR", cfgdir);
+				u->list = groups_subst(b, "SOURCE", name);
 				free(b);
 			}
 			u->cwd = xstrdup(cfgdir);
@@ -358,7 +335,7 @@ out:
 static int
 dirs(struct clush *cl, const char *list, const char *cfgdir, bool yaml, char **errp)
 {
-	char *all = subst(list, "CFGDIR", cfgdir), *d, *save = NULL;
+	char *all = groups_subst(list, "CFGDIR", cfgdir), *d, *save = NULL;
 	int rc = 0;
 
 	for (d = strtok_r(all, " \t\n", &save); d && rc == 0; d = strtok_r(NULL, " \t\n", &save)) {
