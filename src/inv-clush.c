@@ -32,6 +32,8 @@
 #include "inventory.h"
 #include "xmalloc.h"
 
+#define SAFE_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."
+
 struct kv {
 	char *key, *value, *where;
 };
@@ -189,6 +191,13 @@ src_new(struct clush *cl, const char *name, const char *where)
 {
 	size_t i;
 
+	/* A source's name goes into @SOURCE:NAME and an upcall's $SOURCE. */
+	if (*name == '\0' || strspn(name, SAFE_CHARS) != strlen(name)) {
+		cl->err =
+		        xasprintf("%s: bad group source name '%s' (letters, digits, '_', '-', '.')",
+		                where, name);
+		return NULL;
+	}
 	for (i = 0; i < cl->n; i++) {
 		if (strcmp(cl->v[i].name, name) == 0) {
 			cl->err = xasprintf("%s: group source '%s' is defined again (first at %s)",
@@ -222,6 +231,14 @@ upcall_sources(struct clush *cl, const struct cfg *c, const char *cfgdir)
 		if (map == NULL) {
 			cl->err = xasprintf("%s: group source [%s] has no map command",
 			        s->n ? s->kv[0].where : cfgdir, s->name);
+			free(names);
+			return -1;
+		}
+		/* $CFGDIR goes into a shell command unquoted, as ClusterShell puts it */
+		if (strspn(cfgdir, SAFE_CHARS "/+,:@%=") != strlen(cfgdir) &&
+		        (strstr(map->value, "CFGDIR") || (list && strstr(list->value, "CFGDIR")))) {
+			cl->err = xasprintf("%s: $CFGDIR '%s' holds characters a shell would read",
+			        map->where, cfgdir);
 			free(names);
 			return -1;
 		}

@@ -97,6 +97,12 @@ bad groups.conf $'[Main]\ndefault: nosuch\n[s]\nmap: echo a' "^shoal: --inventor
 bad groups.conf $'[Main]\n[s]\nlist: echo a' "^shoal: --inventory: $T/bad/groups.conf:3: group source \\[s\\] has no map command" --inventory "clustershell:$T/bad" -w x
 bad groups.conf $'[Main]\n[s]\nmap: exit 4' "^shoal: $T/bad/groups.conf:3: group 'g': the command exited with status 4" --inventory "clustershell:$T/bad" -w @s:g
 bad groups.conf $'[Main]\n[s]\nmap: true' "^shoal: -w: unknown group '@s:g' \\(source 's': its map command printed no hosts\\)" --inventory "clustershell:$T/bad" -w @s:g
+bad groups.conf $'[Main]\n[s;touch x]\nmap: echo a' "^shoal: --inventory: $T/bad/groups.conf:3: bad group source name 's;touch x'" --inventory "clustershell:$T/bad" -w x
+mkdir -p "$T/bad dir"
+printf '[Main]\n[s]\nmap: cat $CFGDIR/g\n' >"$T/bad dir/groups.conf"
+run_shoal --inventory "clustershell:$T/bad dir" -w @s:g -- true
+like "$(cat "$T/err")" "^shoal: --inventory: $T/bad dir/groups.conf:3: \\\$CFGDIR '$T/bad dir' holds characters a shell would read" "a \$CFGDIR a shell would split is refused, not run"
+is "$RC" 2 "...exit 2"
 run_shoal --inventory "clustershell:$T/cs" --list -w @nosrc:g
 like "$(cat "$T/err")" "^shoal: -w: unknown group source in '@nosrc:g'" "an unknown source is named as such"
 done_testing
