@@ -1244,6 +1244,7 @@ options_free(struct options *o)
 
 	free(o->sources);
 	free(o->excludes);
+	free(o->inventories);
 	free(o->filters);
 	free(o->identities);
 	free(o->batch);
