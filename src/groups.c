@@ -44,6 +44,7 @@
 
 struct grp {
 	char *name;
+	char *label;            /* as messages name it: NAME, or SOURCE:NAME */
 	char *source;           /* NULL: shoal's files */
 	bool unqualified;       /* found by @NAME alone (else @SOURCE:NAME only) */
 	struct hostlist *hosts; /* an inventory's hosts, with their vars; else expr */
@@ -124,6 +125,7 @@ grp_new(const char *source, bool unqualified, const char *name, const char *wher
 	struct grp *g = xcalloc(1, sizeof *g);
 
 	g->name = xstrdup(name);
+	g->label = source ? xasprintf("%s:%s", source, name) : xstrdup(name);
 	g->source = source ? xstrdup(source) : NULL;
 	g->unqualified = unqualified;
 	g->where = xstrdup(where);
@@ -321,13 +323,13 @@ run_command(struct grp *g, char **errp)
 	pid_t pid;
 
 	if (pipe(pfd) < 0) {
-		*errp = xasprintf("%s: group '%s': cannot run the command: %s", g->where, g->name,
+		*errp = xasprintf("%s: group '%s': cannot run the command: %s", g->where, g->label,
 		        strerror(errno));
 		return -1;
 	}
 	fflush(NULL);
 	if ((pid = fork()) < 0) {
-		*errp = xasprintf("%s: group '%s': cannot run the command: %s", g->where, g->name,
+		*errp = xasprintf("%s: group '%s': cannot run the command: %s", g->where, g->label,
 		        strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
@@ -373,7 +375,7 @@ run_command(struct grp *g, char **errp)
 		buf_append(&g->out, chunk, (size_t)r);
 		if (g->out.len > GROUPS_MAX_OUTPUT) {
 			*errp = xasprintf("%s: group '%s': the command wrote more than %u MB",
-			        g->where, g->name, GROUPS_MAX_OUTPUT >> 20);
+			        g->where, g->label, GROUPS_MAX_OUTPUT >> 20);
 			kill(-pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 			goto out;
@@ -385,13 +387,13 @@ run_command(struct grp *g, char **errp)
 		;
 	if (timed_out)
 		*errp = xasprintf("%s: group '%s': the command did not finish within %g s (killed)",
-		        g->where, g->name, G.timeout);
+		        g->where, g->label, G.timeout);
 	else if (WIFSIGNALED(status))
 		*errp = xasprintf("%s: group '%s': the command was killed by signal %d", g->where,
-		        g->name, WTERMSIG(status));
+		        g->label, WTERMSIG(status));
 	else if (WEXITSTATUS(status) != 0)
 		*errp = xasprintf("%s: group '%s': the command exited with status %d", g->where,
-		        g->name, WEXITSTATUS(status));
+		        g->label, WEXITSTATUS(status));
 	else
 		rc = 0;
 out:
@@ -410,7 +412,7 @@ expand_output(struct hostlist *into, struct grp *g, char **errp)
 
 	if (memchr(p, '\0', g->out.len) != NULL) {
 		*errp = xasprintf(
-		        "%s: group '%s': NUL byte in the command's output", g->where, g->name);
+		        "%s: group '%s': NUL byte in the command's output", g->where, g->label);
 		return -1;
 	}
 	for (; p < end && rc == 0; p = nl + 1) {
@@ -429,7 +431,7 @@ expand_output(struct hostlist *into, struct grp *g, char **errp)
 			s[len - 1] = '\0';
 		if (len > 0) {
 			where = xasprintf(
-			        "%s: group '%s' output line %zu", g->where, g->name, lineno);
+			        "%s: group '%s' output line %zu", g->where, g->label, lineno);
 			rc = hostlist_add_expr(into, s, where, errp);
 			free(where);
 		}
@@ -595,7 +597,7 @@ list_upcall(const struct upcall *u, char **errp)
 	if (u->list == NULL)
 		return 0; /* ClusterShell too lists nothing without a list command */
 	memset(&lister, 0, sizeof lister);
-	lister.name = u->source;
+	lister.name = lister.label = u->source;
 	lister.where = u->where;
 	lister.expr = u->list;
 	lister.cwd = u->cwd;
@@ -741,6 +743,7 @@ groups_free(void)
 		struct grp *g = G.v[i];
 
 		free(g->name);
+		free(g->label);
 		free(g->source);
 		free(g->expr);
 		free(g->cwd);

@@ -95,7 +95,7 @@ bad ops.yaml $'src:\n  a: "n[1-4]"\n  b: "n[1-4]!n2"' "^shoal: --inventory: $T/b
 bad step.yaml $'src:\n  a: "n[1-9/2]"' "^shoal: --inventory: $T/bad/step.yaml:2: .*operator '/' is not supported" --inventory "clustershell:$T/bad/step.yaml" -w x
 bad groups.conf $'[Main]\ndefault: nosuch\n[s]\nmap: echo a' "^shoal: --inventory: $T/bad/groups.conf:2: default group source not found: 'nosuch'" --inventory "clustershell:$T/bad" -w x
 bad groups.conf $'[Main]\n[s]\nlist: echo a' "^shoal: --inventory: $T/bad/groups.conf:3: group source \\[s\\] has no map command" --inventory "clustershell:$T/bad" -w x
-bad groups.conf $'[Main]\n[s]\nmap: exit 4' "^shoal: $T/bad/groups.conf:3: group 'g': the command exited with status 4" --inventory "clustershell:$T/bad" -w @s:g
+bad groups.conf $'[Main]\n[s]\nmap: exit 4' "^shoal: $T/bad/groups.conf:3: group 's:g': the command exited with status 4" --inventory "clustershell:$T/bad" -w @s:g
 bad groups.conf $'[Main]\n[s]\nmap: true' "^shoal: -w: unknown group '@s:g' \\(source 's': its map command printed no hosts\\)" --inventory "clustershell:$T/bad" -w @s:g
 bad groups.conf $'[Main]\n[s;touch x]\nmap: echo a' "^shoal: --inventory: $T/bad/groups.conf:3: bad group source name 's;touch x'" --inventory "clustershell:$T/bad" -w x
 mkdir -p "$T/bad dir"
