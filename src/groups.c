@@ -70,6 +70,7 @@ static struct {
 	struct upcall *up;
 	size_t nup;
 	struct hostlist known; /* every inventory host with its values, for groups_host_vars */
+	size_t *byalias;       /* known's indexes sorted by alias, made on the first look-up */
 	bool loaded;
 	int file; /* the file being read */
 	char *paths[2];
@@ -678,28 +679,50 @@ groups_put_host(struct grp *g, const struct hostspec *h)
 {
 	hostlist_add_spec(g->hosts, h);
 	hostlist_add_spec(&G.known, h);
+	free(G.byalias); /* a host added after a look-up: sorted again on the next */
+	G.byalias = NULL;
+}
+
+/* By alias, then by index: the first inventory's entry of a name comes first. */
+static int
+by_alias(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(G.known.v[x].alias, G.known.v[y].alias);
+
+	return c != 0 ? c : (x > y) - (x < y);
 }
 
 void
 groups_host_vars(const char *alias, const char **user, int *port, const char **addr)
 {
-	size_t i;
+	const struct hostspec *k;
+	size_t lo = 0, hi, i;
 
-	/* The first inventory that names the host; a linear search, as the
-	 * inventories are small beside what a -w range may expand to. */
-	for (i = 0; i < G.known.n; i++) {
-		const struct hostspec *k = &G.known.v[i];
-
-		if (strcmp(k->alias, alias) != 0)
-			continue;
-		if (*user == NULL)
-			*user = k->user;
-		if (*port == 0)
-			*port = k->port;
-		if (*addr == NULL)
-			*addr = k->addr;
-		return;
+	/* Sorted once, on the first look-up: the inventories are all read by
+	 * then, and a -w range may ask for a million names. */
+	if (G.byalias == NULL) {
+		G.byalias = xcalloc(G.known.n + 1, sizeof *G.byalias);
+		for (i = 0; i < G.known.n; i++)
+			G.byalias[i] = i;
+		qsort(G.byalias, G.known.n, sizeof *G.byalias, by_alias);
 	}
+	for (hi = G.known.n; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(G.known.v[G.byalias[mid]].alias, alias) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == G.known.n || strcmp((k = &G.known.v[G.byalias[lo]])->alias, alias) != 0)
+		return;
+	if (*user == NULL)
+		*user = k->user;
+	if (*port == 0)
+		*port = k->port;
+	if (*addr == NULL)
+		*addr = k->addr;
 }
 
 int
@@ -763,6 +786,7 @@ groups_free(void)
 	}
 	free(G.up);
 	hostlist_free(&G.known);
+	free(G.byalias);
 	free(G.v);
 	free(G.paths[0]);
 	free(G.paths[1]);
