@@ -140,6 +140,8 @@ build_hostlist(const struct options *o, struct hostlist *hl)
 		if (r < 0)
 			goto fail;
 	}
+	/* -x host1 drops every host1: an inventory's user and port would narrow it to one. */
+	hostlist_set_vars(NULL);
 	for (i = 0; i < o->nexcludes; i++) {
 		if (hostlist_add_expr(&ex, o->excludes[i], "-x", &err) < 0)
 			goto fail;

@@ -143,6 +143,9 @@ is "$(tr '\n' ' ' <"$T/out")" "atl@host1:2201 root@jumper:5555 other " "a host n
 run_shoal --inventory "$T/hosts.ini" --list -w host2,@atlanta
 is "$(tr '\n' ' ' <"$T/out")" "atl@host2:2200 atl@host1:2201 " "...and is one host with the group's"
 
+run_shoal --inventory "$T/hosts.ini" --list -w root@host1,host1,host2 -x host1
+is "$(tr '\n' ' ' <"$T/out")" "atl@host2:2200 " "-x NAME drops every login of an inventory's host"
+
 # --list-groups shows what was loaded, as SOURCE:GROUP.
 run_shoal --inventory "$T/hosts.ini" --list-groups
 is "$(grep -cFx 'ansible:dbservers: everyone@db-a.example.com,everyone@db-b.example.com,everyone@db-c.example.com,everyone@db[01,05,09].example.com' "$T/out")" 1 "--list-groups: the inventory's groups, folded, with their logins"
