@@ -265,26 +265,44 @@ upcall_sources(struct clush *cl, const struct cfg *c, const char *cfgdir)
 	return 0;
 }
 
-/* A nodeset of ClusterShell that shoal's host expressions say the same way. */
-static int
-check_nodeset(struct clush *cl, const char *expr, const char *where)
+/*
+ * A nodeset of ClusterShell as shoal's host expression: blanks between items
+ * are unions as ',' is; the operators shoal's syntax lacks are refused.
+ * Returns it malloc'd, or NULL with cl->err set.
+ */
+static char *
+nodeset_expr(struct clush *cl, const char *expr, const char *where)
 {
 	const char *p;
+	struct buf b;
 	int depth = 0;
 
+	buf_init(&b);
 	for (p = expr; *p; p++) {
 		if (*p == '[')
 			depth++;
 		else if (*p == ']')
 			depth--;
 		else if (strchr("!&^", *p) != NULL || (*p == '/' && depth > 0)) {
-			cl->err = xasprintf("%s: '%s': the nodeset operator '%c' is not supported "
-			                    "(union with ',' and ranges without steps are)",
+			cl->err = xasprintf(
+			        "%s: '%s': the nodeset operator '%c' is not supported "
+			        "(union with ',' or blanks, and ranges without steps are)",
 			        where, expr, *p);
-			return -1;
+			buf_free(&b);
+			return NULL;
 		}
+		if (isspace((unsigned char)*p) && depth == 0) {
+			if (b.len > 0 && b.p[b.len - 1] != ',')
+				buf_appendc(&b, ',');
+			continue;
+		}
+		if (*p == ',' && b.len > 0 && b.p[b.len - 1] == ',')
+			continue; /* "a , b": the blank already made the comma */
+		buf_appendc(&b, *p);
 	}
-	return 0;
+	if (b.len > 0 && b.p[b.len - 1] == ',')
+		b.p[--b.len] = '\0';
+	return buf_steal(&b);
 }
 
 /* A groups.d YAML file: { source: { group: nodeset, ... }, ... }. */
@@ -294,6 +312,7 @@ yaml_sources(struct clush *cl, const char *path)
 	yaml_document_t doc;
 	yaml_node_t *root;
 	yaml_node_pair_t *sp, *gp;
+	char *expr;
 	int rc = -1;
 
 	if (inventory_yaml(path, &doc, &cl->err) < 0)
@@ -330,7 +349,8 @@ yaml_sources(struct clush *cl, const char *path)
 				free(where);
 				goto out;
 			}
-			if (check_nodeset(cl, (const char *)gv->data.scalar.value, where) < 0) {
+			if ((expr = nodeset_expr(cl, (const char *)gv->data.scalar.value, where)) ==
+			        NULL) {
 				free(where);
 				goto out;
 			}
@@ -338,7 +358,7 @@ yaml_sources(struct clush *cl, const char *path)
 			s->gexpr = xreallocarray(s->gexpr, s->ng + 1, sizeof *s->gexpr);
 			s->gwhere = xreallocarray(s->gwhere, s->ng + 1, sizeof *s->gwhere);
 			s->gname[s->ng] = xstrdup((const char *)gk->data.scalar.value);
-			s->gexpr[s->ng] = xstrdup((const char *)gv->data.scalar.value);
+			s->gexpr[s->ng] = expr;
 			s->gwhere[s->ng++] = where;
 		}
 	}

@@ -33,7 +33,8 @@ cat >"$T/cs/groups.d/cluster.yaml" <<'YAML'
 cluster:
     compute: 'node[0001-0008]'
     gpu: 'gpu[1-4],node0008'
-    login: login1,login2
+    login: login1 login2
+    spaced: 'node0001 node0002   gpu1'
     everything: '@compute,@gpu,@login'
 rack:
     r1: 'node[0001-0004]'
