@@ -403,7 +403,9 @@ next_word(char **p)
 		return NULL;
 	out = o = s;
 	for (; *s && (q || !isspace((unsigned char)*s)); s++) {
-		if (q && *s == q)
+		if (*s == '\\' && q != '\'' && s[1] != '\0')
+			*o++ = *++s; /* shlex: a backslash keeps the next character */
+		else if (q && *s == q)
 			q = 0;
 		else if (!q && (*s == '"' || *s == '\''))
 			q = *s;
@@ -475,8 +477,14 @@ ini_line(void *arg, char *line, const char *where)
 		v = eq + 1;
 		while (isspace((unsigned char)*v))
 			v++;
-		e = next_word(&v);
-		return set_var(iv, &iv->g[in->group].vars, k, e ? e : v, where) < 0 ? 2 : 0;
+		/* Ansible keeps the rest of the line, a '#' too; quotes around it go. */
+		for (e = v + strlen(v); e > v && isspace((unsigned char)e[-1]); e--)
+			e[-1] = '\0';
+		if (e - v >= 2 && (*v == '"' || *v == '\'') && e[-1] == *v) {
+			e[-1] = '\0';
+			v++;
+		}
+		return set_var(iv, &iv->g[in->group].vars, k, v, where) < 0 ? 2 : 0;
 	}
 	if (in->kind == INI_CHILDREN) {
 		char *p = line, *name = next_word(&p);

@@ -132,6 +132,12 @@ for inv in hosts.ini inv.yaml; do
     is "$(sort "$T/out")" "$(ansible_logins "$T/$inv")" "$inv: each host's ansible_user and ansible_port as Ansible's precedence gives them"
 done
 
+# INI quirks: a :vars value keeps the rest of its line ('#' too, quotes
+# dropped), a host line is split as a shell would (backslash, quotes).
+printf '[x]\nh1\n[x:vars]\nansible_user=se # not a comment\nansible_port = 22 \n[y]\nh2 ansible_user=a\\ b ansible_port="2022"\n[z:vars]\nansible_user="quoted"\n[z]\nh3\n' >"$T/quirks.ini"
+run_shoal --inventory "$T/quirks.ini" --list -g all
+is "$(sort "$T/out")" "$(ansible_logins "$T/quirks.ini")" "INI quirks read as Ansible reads them"
+
 # ansible_host: the name ssh is given, as Ansible gives it to ssh (-G shows it).
 run_shoal --inventory "ansible:$T/hosts.ini" -F none -G -w db05.example.com,host3,jumper
 is "$(grep -E '^hostname ' "$T/out" | tr '\n' ' ')" "hostname 127.0.0.1 hostname 10.0.0.9 hostname 192.0.2.50 " "ansible_host (and ansible_ssh_host) is the address connected to"
