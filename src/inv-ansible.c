@@ -144,6 +144,24 @@ set_var(struct inv *iv, struct vars *vs, const char *key, const char *value, con
 			iv->err = xasprintf("%s: %s is empty", where, key);
 			return -1;
 		}
+		/* As ssh checks a host and user from its command line: they may reach
+		 * a ProxyCommand's shell through %h and %r. */
+		if (v == V_HOST || v == V_USER) {
+			const char *bad = v == V_HOST ? "'`\"$\\;&<>|(){}," : "'`\";&<>|(){}";
+			const char *c;
+
+			for (c = value; *c; c++) {
+				if (strchr(bad, *c) != NULL || iscntrl((unsigned char)*c) ||
+				        (v == V_HOST && isspace((unsigned char)*c)))
+					break;
+			}
+			if (*c != '\0' || *value == '-') {
+				iv->err = xasprintf(
+				        "%s: %s '%s' holds characters ssh refuses in a %s", where,
+				        key, value, v == V_HOST ? "host name" : "user name");
+				return -1;
+			}
+		}
 		if (v == V_PORT) {
 			char *end;
 			long p;

@@ -74,8 +74,17 @@ inv_genders(const char *path, char **errp)
 	val = xmalloc((size_t)maxval + 1);
 	if ((nn = genders_getnodes(h, nodes, genders_getnumnodes(h), NULL, NULL)) < 0)
 		goto lib_error;
-	for (i = 0; i < nn; i++)
+	for (i = 0; i < nn; i++) {
+		/* Names as shoal's expressions allow them: no shell or ssh syntax. */
+		if (nodes[i][0] == '-' ||
+		        strspn(nodes[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                         "0123456789-._") != strlen(nodes[i])) {
+			*errp = xasprintf(
+			        "%s: genders: node name '%s' is not a host name", path, nodes[i]);
+			goto out;
+		}
 		put_node(nodes[i], "all", where);
+	}
 	if ((na = genders_getattr_all(h, attrs, genders_getnumattrs(h))) < 0)
 		goto lib_error;
 	for (k = 0; k < na; k++) {

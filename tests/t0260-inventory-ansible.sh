@@ -182,6 +182,8 @@ bad b5.ini $'[web]\nw[5:1]' "^shoal: --inventory: $T/b5.ini:2: range 'w\\[5:1\\]
 bad b6.ini $'[web]\nw[01:100]' "^shoal: --inventory: $T/b6.ini:2: range 'w\\[01:100\\]' has a zero-padded start"
 bad b7.yaml $'all:\n  children:\n    web:\n      hostz:\n        w1:' "^shoal: --inventory: $T/b7.yaml:4: unexpected key in a group"
 bad b8.yaml $'all:\n  hosts:\n    w1: [\n' "^shoal: --inventory: $T/b8.yaml:[0-9]+: YAML: "
+bad b10.ini $'[web]\nw1 ansible_host="x;touch /tmp/pwned"' "^shoal: --inventory: $T/b10.ini:2: ansible_host 'x;touch /tmp/pwned' holds characters ssh refuses in a host name"
+bad b11.yaml $'all:\n  vars:\n    ansible_user: "$(id)"\n  hosts:\n    w1:' "^shoal: --inventory: $T/b11.yaml:3: ansible_user '\\\$\\(id\\)' holds characters ssh refuses in a user name"
 bad b9.ini $'[a:children]\nb\n[b:children]\na' "^shoal: --inventory: .*children loop"
 run_shoal --inventory "$T/nosuch.ini" -w x -- true
 like "$(cat "$T/err")" "^shoal: --inventory: $T/nosuch.ini: No such file" "a missing inventory is an error"

@@ -51,6 +51,10 @@ run_shoal --inventory "genders:$T/g2" -g compute -- true
 is "$RC" 2 "a genders error stops the run"
 like "$(cat "$T/err")" "^shoal: --inventory: $T/g2:3: genders: " "...at the file:line libgenders names"
 is "$(cat "$T/out")" "" "...before anything runs"
+printf 'n1 compute\nn$(id) compute\n' >"$T/g3"
+run_shoal --inventory "genders:$T/g3" -g compute -- true
+like "$(cat "$T/err")" "^shoal: --inventory: $T/g3: genders: node name 'n\\\$\\(id\\)' is not a host name" "a node name with shell syntax is refused"
+is "$RC" 2 "...exit 2"
 run_shoal --inventory "$T/g2" -g compute -- true
 like "$(cat "$T/err")" "cannot tell its format \\(name it: .*genders:" "a file genders and pssh could both read must be named"
 done_testing
