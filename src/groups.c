@@ -74,8 +74,8 @@ static struct {
 	bool loaded;
 	int file; /* the file being read */
 	char *paths[2];
-	char *err;     /* a line's error, while loading */
-	size_t *chain; /* the groups being expanded, outermost first */
+	char *err;          /* a line's error, while loading */
+	struct grp **chain; /* the groups being expanded, outermost first */
 	size_t nchain;
 	double timeout;
 } G = {.timeout = 30};
@@ -465,7 +465,7 @@ chain_text(const char *last)
 
 	buf_init(&chain);
 	for (i = 0; i < G.nchain; i++) {
-		const struct grp *c = G.v[G.chain[i]];
+		const struct grp *c = G.chain[i];
 
 		buf_appendf(&chain, "@%s%s%s -> ", c->source ? c->source : "", c->source ? ":" : "",
 		        c->name);
@@ -478,7 +478,7 @@ static int
 expand_group(
         struct hostlist *into, struct grp *g, const char *shown, const char *where, char **errp)
 {
-	size_t i, self;
+	size_t i;
 	int rc;
 
 	if (g->busy) {
@@ -490,11 +490,9 @@ expand_group(
 	}
 	if (g->dynamic && !g->ran && run_command(g, errp) < 0)
 		return -1;
-	for (self = 0; G.v[self] != g; self++)
-		;
 	g->busy = true;
 	G.chain = xreallocarray(G.chain, G.nchain + 1, sizeof *G.chain);
-	G.chain[G.nchain++] = self;
+	G.chain[G.nchain++] = g;
 	if (g->hosts != NULL) {
 		for (i = 0, rc = 0; i < g->hosts->n; i++)
 			hostlist_add_spec(into, &g->hosts->v[i]);
@@ -540,7 +538,7 @@ groups_expand(struct hostlist *into, const char *name, const char *where, char *
 		return -1;
 	}
 	if (G.nchain > 0)
-		context = G.v[G.chain[G.nchain - 1]]->source;
+		context = G.chain[G.nchain - 1]->source;
 	shown = xasprintf("@%s%s%s", source ? source : "", source ? ":" : "", name);
 	if ((g = find(source, name, context)) == NULL) {
 		if (source != NULL && !source_known(source))
