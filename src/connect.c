@@ -173,7 +173,7 @@ host_name_refused(struct outcome *out, const char *name)
  * ssh_config (sshconf.c): libssh never reads a config file.
  */
 int
-connect_config(const struct host *h, const struct options *o, struct sshconf_host *cf, char **err)
+connect_eval(const struct host *h, const struct options *o, struct sshconf_host *cf, char **err)
 {
 	return sshconf_eval(h->addr ? h->addr : h->alias, h->user ? h->user : o->user,
 	        h->port ? h->port : o->port, o->identities, o->nidentities, cf, err);
@@ -189,7 +189,7 @@ session_setup(struct conn *c, struct host *h, const struct options *o, struct ou
 	const char *algos[7];
 	size_t i;
 
-	if (connect_config(h, o, cf, &err) < 0) {
+	if (connect_eval(h, o, cf, &err) < 0) {
 		msg = escape_text(err, strlen(err), 300);
 		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "ssh_config: %s", msg);
 		free(msg);

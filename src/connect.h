@@ -74,7 +74,7 @@ struct connect_params {
  * evaluated for the inventory's address (ansible_host) when it gives one.
  * Returns 0, or -1 with *err set.
  */
-int connect_config(
+int connect_eval(
         const struct host *h, const struct options *o, struct sshconf_host *cf, char **err);
 /*
  * Bring h from nothing to an authenticated session in c.  Returns 0, or -1

@@ -223,7 +223,7 @@ print_configs(const struct options *o, const struct hostlist *hl)
 
 	for (i = 0; i < hl->n; i++) {
 		struct host *h = host_from_spec(i, &hl->v[i]);
-		int r = connect_config(h, o, &cf, &err);
+		int r = connect_eval(h, o, &cf, &err);
 
 		host_free(h);
 		if (r < 0) {
