@@ -740,6 +740,12 @@ out:
 	return rc;
 }
 
+size_t
+hostlist_find(const struct hostlist *hl, const char *alias, const char *user, int port)
+{
+	return hl->nslots == 0 ? 0 : set_find(hl, alias, user, port, NULL);
+}
+
 void
 hostlist_add_spec(struct hostlist *hl, const struct hostspec *h)
 {

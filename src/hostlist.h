@@ -58,6 +58,8 @@ typedef void (*hostlist_vars_fn)(
         const char *alias, const char **user, int *port, const char **addr);
 /* From now on every host appended gets fn's values where it has none of its own. */
 void hostlist_set_vars(hostlist_vars_fn fn);
+/* The index + 1 of the entry (alias, user, port), or 0: by the list's hash. */
+size_t hostlist_find(const struct hostlist *hl, const char *alias, const char *user, int port);
 /* Append one host as it is (its name already checked), unless present. */
 void hostlist_add_spec(struct hostlist *hl, const struct hostspec *h);
 /*

@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,13 +39,13 @@ struct vars {
 struct ahost {
 	char *name;
 	struct vars vars;
+	size_t *groups, ngroups; /* the groups that name it themselves */
 };
 
 struct agroup {
 	char *name;
 	char *where;
 	bool defined; /* a section or key of its own (a :vars one needs it) */
-	size_t *hosts, nhosts;
 	size_t *kids, nkids;
 	bool has_parent;
 	int depth;
@@ -55,6 +56,7 @@ struct inv {
 	const char *path;
 	struct ahost *h;
 	size_t nh;
+	struct hostlist names; /* the hosts' names, in h's order: found by hash */
 	struct agroup *g;
 	size_t ng;
 	char *err;
@@ -79,12 +81,12 @@ group_of(struct inv *iv, const char *name, const char *where)
 static size_t
 host_of(struct inv *iv, const char *name)
 {
-	size_t i;
+	struct hostspec spec = {.alias = (char *)(uintptr_t)name};
+	size_t i = hostlist_find(&iv->names, name, NULL, 0);
 
-	for (i = 0; i < iv->nh; i++) {
-		if (strcmp(iv->h[i].name, name) == 0)
-			return i;
-	}
+	if (i > 0)
+		return i - 1;
+	hostlist_add_spec(&iv->names, &spec);
 	iv->h = xreallocarray(iv->h, iv->nh + 1, sizeof *iv->h);
 	memset(&iv->h[iv->nh], 0, sizeof iv->h[iv->nh]);
 	iv->h[iv->nh].name = xstrdup(name);
@@ -213,7 +215,7 @@ add_hosts(struct inv *iv, size_t gi, const char *pattern, const struct vars *vs,
 		size_t hi = host_of(iv, hl.v[i].alias);
 		struct ahost *h = &iv->h[hi];
 
-		add_index(&iv->g[gi].hosts, &iv->g[gi].nhosts, hi);
+		add_index(&h->groups, &h->ngroups, gi);
 		for (v = 0; v < V__COUNT; v++) {
 			const struct vars *from = own.v[v] ? &own : vs;
 
@@ -252,17 +254,18 @@ inv_free(struct inv *iv)
 
 	for (i = 0; i < iv->nh; i++) {
 		free(iv->h[i].name);
+		free(iv->h[i].groups);
 		vars_free(&iv->h[i].vars);
 	}
 	for (i = 0; i < iv->ng; i++) {
 		free(iv->g[i].name);
 		free(iv->g[i].where);
-		free(iv->g[i].hosts);
 		free(iv->g[i].kids);
 		vars_free(&iv->g[i].vars);
 	}
 	free(iv->h);
 	free(iv->g);
+	hostlist_free(&iv->names);
 }
 
 /* Whether group target is among from's descendants. */
@@ -293,21 +296,17 @@ set_depth(struct inv *iv, size_t gi, int depth)
 		set_depth(iv, iv->g[gi].kids[k], iv->g[gi].depth + 1);
 }
 
-/* Whether host hi is in group gi or one of its descendants. */
-static bool
-in_group(const struct inv *iv, size_t gi, size_t hi)
+/* anc[d * ng + g]: g is d or one of its ancestors; d's hosts are g's. */
+static void
+mark_ancestor(const struct inv *iv, bool *anc, size_t g, size_t d)
 {
 	size_t k;
 
-	for (k = 0; k < iv->g[gi].nhosts; k++) {
-		if (iv->g[gi].hosts[k] == hi)
-			return true;
-	}
-	for (k = 0; k < iv->g[gi].nkids; k++) {
-		if (in_group(iv, iv->g[gi].kids[k], hi))
-			return true;
-	}
-	return false;
+	if (anc[d * iv->ng + g])
+		return;
+	anc[d * iv->ng + g] = true;
+	for (k = 0; k < iv->g[d].nkids; k++)
+		mark_ancestor(iv, anc, g, iv->g[d].kids[k]);
 }
 
 static int
@@ -326,8 +325,10 @@ static int
 finish(struct inv *iv)
 {
 	size_t all = group_of(iv, "all", iv->path), ung = group_of(iv, "ungrouped", iv->path);
-	size_t i, k, *order = xcalloc(iv->ng + 1, sizeof *order), n;
+	size_t i, k, n, *order = xcalloc(iv->ng + 1, sizeof *order);
 	struct hostspec *spec = xcalloc(iv->nh + 1, sizeof *spec);
+	bool *anc = NULL, *in = xcalloc(iv->ng + 1, sizeof *in);
+	struct hostlist *members = xcalloc(iv->ng + 1, sizeof *members);
 	int rc = -1;
 
 	for (i = 0; i < iv->ng; i++) {
@@ -345,25 +346,31 @@ finish(struct inv *iv)
 			iv->g[i].has_parent = true;
 		}
 	}
-	/* As Ansible reconciles: ungrouped is the hosts in no other group, wherever
-	 * they were first written (before any section, or in [ungrouped]). */
-	iv->g[ung].nhosts = 0;
-	for (k = 0; k < iv->nh; k++) {
-		bool grouped = false;
-
-		for (i = 0; i < iv->ng && !grouped; i++)
-			grouped = i != all && i != ung && in_group(iv, i, k);
-		if (!grouped)
-			add_index(&iv->g[ung].hosts, &iv->g[ung].nhosts, k);
-	}
 	set_depth(iv, all, 0);
+	anc = xcalloc(iv->ng * iv->ng, sizeof *anc);
+	for (i = 0; i < iv->ng; i++)
+		mark_ancestor(iv, anc, i, i);
 	for (k = 0; k < iv->nh; k++) {
 		struct vars *hv = &iv->h[k].vars;
 		char *val[V__COUNT] = {0};
+		bool grouped = false;
+		size_t d;
 		int v;
 
+		/* Its groups: those naming it and their ancestors. */
+		memset(in, 0, iv->ng * sizeof *in);
+		for (d = 0; d < iv->h[k].ngroups; d++) {
+			for (i = 0; i < iv->ng; i++)
+				in[i] = in[i] || anc[iv->h[k].groups[d] * iv->ng + i];
+		}
+		/* As Ansible reconciles: ungrouped is the hosts in no other group,
+		 * wherever they were written (before any section, or in [ungrouped]). */
+		for (i = 0; i < iv->ng && !grouped; i++)
+			grouped = in[i] && i != all && i != ung;
+		in[ung] = !grouped;
+		in[all] = true;
 		for (i = n = 0; i < iv->ng; i++) {
-			if (in_group(iv, i, k))
+			if (in[i])
 				order[n++] = i;
 		}
 		qsort_r(order, n, sizeof *order, by_depth_name, iv);
@@ -381,18 +388,23 @@ finish(struct inv *iv)
 		spec[k].addr = val[V_HOST];
 		spec[k].user = val[V_USER];
 		spec[k].port = val[V_PORT] ? atoi(val[V_PORT]) : 0;
+		/* Hosts in the file's order, as ansible lists a pattern's. */
+		for (i = 0; i < n; i++)
+			hostlist_add_spec(&members[order[i]], &spec[k]);
 	}
 	for (i = 0; i < iv->ng; i++) {
 		struct grp *g = groups_define("ansible", true, iv->g[i].name, iv->g[i].where);
 
-		/* Hosts in the file's order, as ansible lists a pattern's. */
-		for (k = 0; k < iv->nh; k++) {
-			if (in_group(iv, i, k))
-				groups_put_host(g, &spec[k]);
-		}
+		for (k = 0; k < members[i].n; k++)
+			groups_put_host(g, &members[i].v[k]);
 	}
 	rc = 0;
 out:
+	for (i = 0; i < iv->ng; i++)
+		hostlist_free(&members[i]);
+	free(members);
+	free(anc);
+	free(in);
 	free(order);
 	free(spec);
 	return rc;
