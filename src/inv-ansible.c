@@ -268,32 +268,29 @@ inv_free(struct inv *iv)
 	hostlist_free(&iv->names);
 }
 
-/* Whether group target is among from's descendants. */
-static bool
-reaches(const struct inv *iv, size_t from, size_t target, size_t guard)
+/*
+ * A group reached again while its own descendants are walked: a children
+ * loop; returns it, or SIZE_MAX.  state: 0 not seen, 1 being walked, 2 done
+ * (each group walked once, however many parents lead to it); each group
+ * done is appended to post, children before parents.
+ */
+static size_t
+loop_from(const struct inv *iv, size_t g, unsigned char *state, size_t *post, size_t *npost)
 {
-	size_t k;
+	size_t k, found;
 
-	if (guard > iv->ng)
-		return false; /* a loop elsewhere, found when its own group is checked */
-	for (k = 0; k < iv->g[from].nkids; k++) {
-		if (iv->g[from].kids[k] == target ||
-		        reaches(iv, iv->g[from].kids[k], target, guard + 1))
-			return true;
+	if (state[g] == 1)
+		return g;
+	if (state[g] == 2)
+		return SIZE_MAX;
+	state[g] = 1;
+	for (k = 0; k < iv->g[g].nkids; k++) {
+		if ((found = loop_from(iv, iv->g[g].kids[k], state, post, npost)) != SIZE_MAX)
+			return found;
 	}
-	return false;
-}
-
-/* Depth as Ansible's: a child one deeper than its deepest parent (no loops: checked before). */
-static void
-set_depth(struct inv *iv, size_t gi, int depth)
-{
-	size_t k;
-
-	if (depth > iv->g[gi].depth)
-		iv->g[gi].depth = depth;
-	for (k = 0; k < iv->g[gi].nkids; k++)
-		set_depth(iv, iv->g[gi].kids[k], iv->g[gi].depth + 1);
+	state[g] = 2;
+	post[(*npost)++] = g;
+	return SIZE_MAX;
 }
 
 /* anc[d * ng + g]: g is d or one of its ancestors; d's hosts are g's. */
@@ -328,26 +325,38 @@ finish(struct inv *iv)
 	size_t i, k, n, *order = xcalloc(iv->ng + 1, sizeof *order);
 	struct hostspec *spec = xcalloc(iv->nh + 1, sizeof *spec);
 	bool *anc = NULL, *in = xcalloc(iv->ng + 1, sizeof *in);
+	unsigned char *state = xcalloc(iv->ng + 1, 1);
+	size_t *post = xcalloc(iv->ng + 1, sizeof *post), npost = 0;
 	struct hostlist *members = xcalloc(iv->ng + 1, sizeof *members);
 	int rc = -1;
 
-	for (i = 0; i < iv->ng; i++) {
-		if (reaches(iv, i, i, 0)) {
-			iv->err =
-			        xasprintf("%s: group '%s' is its own descendant (a children loop)",
-			                iv->g[i].where, iv->g[i].name);
-			goto out;
-		}
-	}
-	/* Every top group is all's child; a host in no group but all is ungrouped's. */
+	/* Every top group is all's child. */
 	for (i = 0; i < iv->ng; i++) {
 		if (i != all && !iv->g[i].has_parent) {
 			add_index(&iv->g[all].kids, &iv->g[all].nkids, i);
 			iv->g[i].has_parent = true;
 		}
 	}
-	set_depth(iv, all, 0);
-	anc = xcalloc(iv->ng * iv->ng, sizeof *anc);
+	for (i = 0; i < iv->ng; i++) {
+		size_t l = loop_from(iv, i, state, post, &npost);
+
+		if (l != SIZE_MAX) {
+			iv->err =
+			        xasprintf("%s: group '%s' is its own descendant (a children loop)",
+			                iv->g[l].where, iv->g[l].name);
+			goto out;
+		}
+	}
+	/* Depth as Ansible's: one more than the deepest parent's; parents first. */
+	for (i = npost; i-- > 0;) {
+		const struct agroup *p = &iv->g[post[i]];
+
+		for (k = 0; k < p->nkids; k++) {
+			if (iv->g[p->kids[k]].depth < p->depth + 1)
+				iv->g[p->kids[k]].depth = p->depth + 1;
+		}
+	}
+	anc = xcalloc(iv->ng * iv->ng + 1, sizeof *anc);
 	for (i = 0; i < iv->ng; i++)
 		mark_ancestor(iv, anc, i, i);
 	for (k = 0; k < iv->nh; k++) {
@@ -403,6 +412,8 @@ out:
 	for (i = 0; i < iv->ng; i++)
 		hostlist_free(&members[i]);
 	free(members);
+	free(state);
+	free(post);
 	free(anc);
 	free(in);
 	free(order);

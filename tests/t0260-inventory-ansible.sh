@@ -138,6 +138,12 @@ printf '[x]\nh1\n[x:vars]\nansible_user=se # not a comment\nansible_port = 22 \n
 run_shoal --inventory "$T/quirks.ini" --list -g all
 is "$(sort "$T/out")" "$(ansible_logins "$T/quirks.ini")" "INI quirks read as Ansible reads them"
 
+# 40 levels of diamonds (every group reached by 2^n paths) load at once.
+for i in $(seq 0 39); do printf '[d%d:children]\nd%da\nd%db\n[d%da:children]\nd%d\n[d%db:children]\nd%d\n' $i $((i+1)) $((i+1)) $((i+1)) $((i+1)) $((i+1)) $((i+1)); done >"$T/diamond.ini"
+printf '[d40]\nh1 ansible_port=9\n[d40:vars]\nansible_user=deep\n[d0:vars]\nansible_user=top\n' >>"$T/diamond.ini"
+SHOAL_TIMEOUT=10 run_shoal --inventory "$T/diamond.ini" --list -g d0
+is "$(cat "$T/out")" "deep@h1:9" "a deep diamond of children loads at once; the deepest group's value wins"
+
 # ansible_host: the name ssh is given, as Ansible gives it to ssh (-G shows it).
 run_shoal --inventory "ansible:$T/hosts.ini" -F none -G -w db05.example.com,host3,jumper
 is "$(grep -E '^hostname ' "$T/out" | tr '\n' ' ')" "hostname 127.0.0.1 hostname 10.0.0.9 hostname 192.0.2.50 " "ansible_host (and ansible_ssh_host) is the address connected to"
