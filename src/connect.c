@@ -128,11 +128,9 @@ host_name_refused(struct outcome *out, const char *name)
 int
 connect_config(struct conn *c, const struct host *h, const struct options *o, struct outcome *out)
 {
-	const char *user = h->user ? h->user : o->user;
-	int port = h->port ? h->port : o->port;
 	char *err = NULL, *msg;
 
-	if (sshconf_eval(h->alias, user, port, o->identities, o->nidentities, &c->cf, &err) < 0) {
+	if (connect_eval(h, o, &c->cf, &err) < 0) {
 		msg = escape_text(err, strlen(err), 300);
 		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "ssh_config: %s", msg);
 		free(msg);
@@ -156,6 +154,13 @@ connect_config_free(struct conn *c)
  * The session gets explicit options only, from shoal's own evaluation of
  * ssh_config (sshconf.c): libssh never reads a config file.
  */
+int
+connect_eval(const struct host *h, const struct options *o, struct sshconf_host *cf, char **err)
+{
+	return sshconf_eval(h->addr ? h->addr : h->alias, h->user ? h->user : o->user,
+	        h->port ? h->port : o->port, o->identities, o->nidentities, cf, err);
+}
+
 static int
 session_setup(struct conn *c, struct host *h, const struct options *o, struct outcome *out)
 {

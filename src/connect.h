@@ -56,6 +56,14 @@ struct connect_params {
 };
 
 /*
+ * h's ssh_config, the one place its login is decided: user@host:port or an
+ * inventory's ansible_user/port over -l/-p over ssh_config; ssh_config is
+ * evaluated for the inventory's address (ansible_host) when it gives one.
+ * Returns 0, or -1 with *err set.
+ */
+int connect_eval(
+        const struct host *h, const struct options *o, struct sshconf_host *cf, char **err);
+/*
  * Bring h from nothing to an authenticated session in c.  Returns 0, or -1
  * with out filled and c released.  Opens each of h's phases with host_phase.
  */

@@ -29,6 +29,15 @@ host_new(size_t index, const char *alias, const char *user, int port)
 	return h;
 }
 
+struct host *
+host_from_spec(size_t index, const struct hostspec *spec)
+{
+	struct host *h = host_new(index, spec->alias, spec->user, spec->port);
+
+	h->addr = spec->addr ? xstrdup(spec->addr) : NULL;
+	return h;
+}
+
 void
 host_free(struct host *h)
 {
@@ -43,6 +52,7 @@ host_free(struct host *h)
 	free(h->alias);
 	free(h->name);
 	free(h->user);
+	free(h->addr);
 	free(h->login_user);
 	free(h->via);
 	free(h->error);

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "errkind.h"
 #include "outcome.h"
+#include "hostlist.h"
 #include "spool.h"
 
 enum host_state {
@@ -58,6 +59,8 @@ struct host {
 	char *alias;    /* as written: what ssh_config and the connection use */
 	char *name;     /* what output names it by: see host_name_all */
 	char *spec;     /* [user@]alias[:port]: what folded lists name it by, to paste back */
+	char *addr;     /* an inventory's address for it (ansible_host): ssh is given this name
+	                   instead of alias, as Ansible gives it to ssh; NULL: alias */
 	char *user;     /* from user@ or -l; NULL lets ssh_config decide */
 	int port;       /* from :port or -p; 0 lets ssh_config decide */
 	unsigned batch; /* --batch: its batch, from 1; 0 without */
@@ -112,6 +115,8 @@ struct host {
 };
 
 struct host *host_new(size_t index, const char *alias, const char *user, int port);
+/* A host as the host list names it: alias, user, port, an inventory's address. */
+struct host *host_from_spec(size_t index, const struct hostspec *spec);
 void host_free(struct host *h);
 /*
  * The host's life (SPEC section 3), in the order its worker calls these; each

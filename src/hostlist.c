@@ -114,18 +114,34 @@ hostlist_free(struct hostlist *hl)
 	for (i = 0; i < hl->n; i++) {
 		free(hl->v[i].alias);
 		free(hl->v[i].user);
+		free(hl->v[i].addr);
 	}
 	free(hl->v);
 	free(hl->slots);
 	hostlist_init(hl);
 }
 
-/* Append alias (owned by the list from now on) unless already present. */
+/* groups.c's inventories' values for a host; NULL: none loaded. */
+static hostlist_vars_fn vars_fn;
+
+void
+hostlist_set_vars(hostlist_vars_fn fn)
+{
+	vars_fn = fn;
+}
+
+/*
+ * Append alias (owned by the list from now on) unless already present.  A
+ * host an inventory knows gets its values here, however it was named, so
+ * web1 and @web's web1 are one host; user@ and :port written win.
+ */
 static void
-hostlist_push(struct hostlist *hl, char *alias, const char *user, int port)
+hostlist_push(struct hostlist *hl, char *alias, const char *user, int port, const char *addr)
 {
 	size_t slot;
 
+	if (vars_fn != NULL && (user == NULL || port == 0 || addr == NULL))
+		vars_fn(alias, &user, &port, &addr);
 	if (hl->nslots == 0 || (hl->n + 1) * 2 > hl->nslots)
 		set_rebuild(hl, hl->nslots ? hl->nslots * 2 : 64);
 	if (set_find(hl, alias, user, port, &slot) != 0) {
@@ -139,6 +155,7 @@ hostlist_push(struct hostlist *hl, char *alias, const char *user, int port)
 	hl->v[hl->n].alias = alias;
 	hl->v[hl->n].user = user ? xstrdup(user) : NULL;
 	hl->v[hl->n].port = port;
+	hl->v[hl->n].addr = addr ? xstrdup(addr) : NULL;
 	hl->n++;
 	hl->slots[slot] = hl->n;
 }
@@ -151,15 +168,22 @@ hostlist_push(struct hostlist *hl, char *alias, const char *user, int port)
  * and [07-09,010] is 07,08,09,010.
  */
 struct range {
-	unsigned long long lo, hi;
+	unsigned long long lo, hi, step;
 	int width;
 };
 
-/* One bracket group: its ranges. */
+/* One bracket group: its ranges; alpha: the values are letters (an Ansible inventory's [a:f]). */
 struct group {
 	struct range *r;
 	size_t nr;
+	bool alpha;
 	unsigned long long count;
+};
+
+/* Whose syntax a bracket group is written in. */
+enum syntax {
+	SYNTAX_SHOAL,   /* [01-05,07] */
+	SYNTAX_ANSIBLE, /* [01:05], [a:f], [1:9:2]: one range, ':' between its parts */
 };
 
 /* A name: literal pieces and groups, alternating lit[0] g[0] lit[1] ... */
@@ -225,16 +249,81 @@ parse_number(const char *s, size_t len, unsigned long long *v)
 	return 0;
 }
 
+/*
+ * The inside of an Ansible range, "beg:end[:step]", as Ansible's inventory
+ * reads it: an empty beg is 0; a beg with a leading zero fixes the width and
+ * end must have the same; letters are one letter each, of the same case.
+ */
+static int
+parse_ansible_group(const char *s, size_t len, struct group *g, const char *where, const char *item,
+        char **errp)
+{
+	const char *c1 = memchr(s, ':', len), *c2, *end = s + len;
+	size_t blen, elen;
+	struct range r;
+
+	if (c1 == NULL)
+		return fail(errp, "%s: range without ':' in '%s' (Ansible's [BEG:END[:STEP]])",
+		        where, item);
+	c2 = memchr(c1 + 1, ':', (size_t)(end - c1 - 1));
+	blen = (size_t)(c1 - s);
+	elen = (size_t)((c2 ? c2 : end) - c1 - 1);
+	r.step = 1;
+	r.width = 0;
+	if (c2 != NULL &&
+	        (parse_number(c2 + 1, (size_t)(end - c2 - 1), &r.step) < 0 || r.step == 0))
+		return fail(errp, "%s: bad step in range in '%s'", where, item);
+	if (blen == 1 && elen == 1 && isalpha((unsigned char)s[0]) &&
+	        isalpha((unsigned char)c1[1])) {
+		if (!!islower((unsigned char)s[0]) != !!islower((unsigned char)c1[1]))
+			return fail(
+			        errp, "%s: letters of both cases in range in '%s'", where, item);
+		g->alpha = true;
+		r.lo = (unsigned char)s[0];
+		r.hi = (unsigned char)c1[1];
+	} else {
+		if (blen == 0)
+			r.lo = 0;
+		else if (parse_number(s, blen, &r.lo) < 0)
+			goto bad;
+		if (parse_number(c1 + 1, elen, &r.hi) < 0)
+			goto bad;
+		if (blen > 1 && s[0] == '0') {
+			if (elen != blen)
+				return fail(errp,
+				        "%s: range '%s' has a zero-padded start and an end of "
+				        "another width",
+				        where, item);
+			r.width = (int)blen;
+		}
+	}
+	if (r.hi < r.lo)
+		return fail(errp, "%s: range '%s' runs backwards", where, item);
+	g->r = xmalloc(sizeof *g->r);
+	g->r[0] = r;
+	g->nr = 1;
+	g->count = (r.hi - r.lo) / r.step + 1;
+	if (g->count > HOSTLIST_MAX_EXPANSION)
+		return fail(errp, "%s: '%s' expands to more than %d hosts", where, item,
+		        HOSTLIST_MAX_EXPANSION);
+	return 0;
+bad:
+	return fail(errp, "%s: bad range in '%s' (Ansible's [BEG:END[:STEP]], numbers or letters)",
+	        where, item);
+}
+
 /* Parse the inside of one bracket group, "01-05,07". */
 static int
-parse_group(const char *s, size_t len, struct group *g, const char *where, const char *item,
-        char **errp)
+parse_group(const char *s, size_t len, enum syntax syn, struct group *g, const char *where,
+        const char *item, char **errp)
 {
 	size_t i = 0;
 
 	memset(g, 0, sizeof *g);
 	if (len == 0)
 		return fail(errp, "%s: empty range in '%s'", where, item);
+	if (syn == SYNTAX_ANSIBLE)
+		return parse_ansible_group(s, len, g, where, item, errp);
 	while (i <= len) {
 		size_t start = i, dash = 0, end;
 		struct range r;
@@ -247,6 +336,7 @@ parse_group(const char *s, size_t len, struct group *g, const char *where, const
 		end = i;
 		if (end == start)
 			return fail(errp, "%s: empty range in '%s'", where, item);
+		r.step = 1;
 		if (dash == 0 || dash == start) {
 			if (parse_number(s + start, end - start, &r.lo) < 0)
 				goto bad;
@@ -275,8 +365,8 @@ bad:
 
 /* Split a name into literal text and bracket groups. */
 static int
-parse_pattern(const char *name, size_t len, struct pattern *p, const char *where, const char *item,
-        char **errp)
+parse_pattern(const char *name, size_t len, enum syntax syn, struct pattern *p, const char *where,
+        const char *item, char **errp)
 {
 	struct buf lit;
 	size_t i = 0;
@@ -300,7 +390,7 @@ parse_pattern(const char *name, size_t len, struct pattern *p, const char *where
 			p->lit[p->ng] = buf_steal(&lit);
 			p->lit[p->ng + 1] = NULL;
 			p->ng++;
-			if (parse_group(name + i + 1, (size_t)(close - name - i - 1),
+			if (parse_group(name + i + 1, (size_t)(close - name - i - 1), syn,
 			            &p->g[p->ng - 1], where, item, errp) < 0)
 				return -1;
 			total *= p->g[p->ng - 1].count;
@@ -349,7 +439,8 @@ append_number(struct buf *b, unsigned long long v, int width)
 }
 
 static void
-expand_into(struct hostlist *hl, const struct pattern *p, const char *user, int port)
+expand_into(
+        struct hostlist *hl, const struct pattern *p, const char *user, int port, const char *addr)
 {
 	size_t *gi = xcalloc(p->ng + 1, sizeof *gi);               /* range index per group */
 	unsigned long long *cur = xcalloc(p->ng + 1, sizeof *cur); /* value per group */
@@ -367,16 +458,19 @@ expand_into(struct hostlist *hl, const struct pattern *p, const char *user, int 
 		buf_reset(&name);
 		for (k = 0; k < p->ng; k++) {
 			buf_append(&name, p->lit[k], litlen[k]);
-			append_number(&name, cur[k], p->g[k].r[gi[k]].width);
+			if (p->g[k].alpha)
+				buf_appendc(&name, (char)cur[k]);
+			else
+				append_number(&name, cur[k], p->g[k].r[gi[k]].width);
 		}
 		buf_append(&name, p->lit[p->ng], litlen[p->ng]);
-		hostlist_push(hl, xstrndup(name.p, name.len), user, port);
+		hostlist_push(hl, xstrndup(name.p, name.len), user, port, addr);
 		/* Odometer: the rightmost group varies fastest. */
 		for (g = (ssize_t)p->ng - 1; g >= 0; g--) {
 			const struct group *gr = &p->g[g];
 
-			if (cur[g] < gr->r[gi[g]].hi) {
-				cur[g]++;
+			if (gr->r[gi[g]].hi - cur[g] >= gr->r[gi[g]].step) {
+				cur[g] += gr->r[gi[g]].step;
 				break;
 			}
 			if (gi[g] + 1 < gr->nr) {
@@ -547,7 +641,8 @@ parse_item(struct item *it, const char *item, const char *where, char **errp)
 		        (int)(end - name), name, (int)(end - name - 1), name + 1);
 		goto out;
 	}
-	if (parse_pattern(name, (size_t)(end - name), &it->pat, where, item, errp) < 0)
+	if (parse_pattern(name, (size_t)(end - name), SYNTAX_SHOAL, &it->pat, where, item, errp) <
+	        0)
 		goto out;
 	it->count = 1;
 	for (k = 0; k < it->pat.ng; k++)
@@ -637,12 +732,12 @@ hostlist_add_expr(struct hostlist *hl, const char *expr, const char *where, char
 			for (k = 0; k < items[i].group->n; k++) {
 				const struct hostspec *g = &items[i].group->v[k];
 
-				hostlist_push(hl, xstrdup(g->alias), g->user, g->port);
+				hostlist_push(hl, xstrdup(g->alias), g->user, g->port, g->addr);
 			}
 		} else if (items[i].v6 != NULL)
-			hostlist_push(hl, xstrdup(items[i].v6), items[i].user, items[i].port);
+			hostlist_push(hl, xstrdup(items[i].v6), items[i].user, items[i].port, NULL);
 		else
-			expand_into(hl, &items[i].pat, items[i].user, items[i].port);
+			expand_into(hl, &items[i].pat, items[i].user, items[i].port, NULL);
 	}
 	rc = 0;
 out:
@@ -650,6 +745,37 @@ out:
 		item_free(&items[i]);
 	free(items);
 	return rc;
+}
+
+size_t
+hostlist_find(const struct hostlist *hl, const char *alias, const char *user, int port)
+{
+	return hl->nslots == 0 ? 0 : set_find(hl, alias, user, port, NULL);
+}
+
+void
+hostlist_add_spec(struct hostlist *hl, const struct hostspec *h)
+{
+	hostlist_push(hl, xstrdup(h->alias), h->user, h->port, h->addr);
+}
+
+int
+hostlist_add_ansible(struct hostlist *hl, const char *name, const char *user, int port,
+        const char *addr, const char *where, char **errp)
+{
+	struct pattern pat;
+
+	*errp = NULL;
+	if (*name == '-')
+		return fail(errp, "%s: host name '%s' starts with '-' (ssh refuses such names)",
+		        where, name);
+	if (parse_pattern(name, strlen(name), SYNTAX_ANSIBLE, &pat, where, name, errp) < 0) {
+		pattern_free(&pat);
+		return -1;
+	}
+	expand_into(hl, &pat, user, port, addr);
+	pattern_free(&pat);
+	return 0;
 }
 
 int
@@ -714,6 +840,7 @@ hostlist_compact(struct hostlist *hl, const bool *keep)
 		} else {
 			free(hl->v[i].alias);
 			free(hl->v[i].user);
+			free(hl->v[i].addr);
 		}
 	}
 	hl->n = j;

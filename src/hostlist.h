@@ -19,6 +19,7 @@ struct hostspec {
 	char *alias; /* name as written after expansion: "web01", "2001:db8::1" */
 	char *user;  /* from "user@", or NULL */
 	int port;    /* from ":port", or 0 */
+	char *addr;  /* where an inventory says it is (ansible_host), or NULL */
 };
 
 struct hostlist {
@@ -49,6 +50,25 @@ typedef int (*hostlist_group_fn)(
         struct hostlist *into, const char *name, const char *where, char **errp);
 /* From now on an item @NAME is fn's group NAME (groups.c); unset, '@' is a user's. */
 void hostlist_set_groups(hostlist_group_fn fn);
+/*
+ * What an inventory says of a host (groups.c): fills *user, *port, *addr
+ * where they are NULL or 0 and it knows the host alias.
+ */
+typedef void (*hostlist_vars_fn)(
+        const char *alias, const char **user, int *port, const char **addr);
+/* From now on every host appended gets fn's values where it has none of its own. */
+void hostlist_set_vars(hostlist_vars_fn fn);
+/* The index + 1 of the entry (alias, user, port), or 0: by the list's hash. */
+size_t hostlist_find(const struct hostlist *hl, const char *alias, const char *user, int port);
+/* Append one host as it is (its name already checked), unless present. */
+void hostlist_add_spec(struct hostlist *hl, const struct hostspec *h);
+/*
+ * Append the hosts of one name in an Ansible inventory's syntax (ranges
+ * [01:50], [a:f], [1:9:2]; no commas, no '@'), each with this user, port
+ * and address (NULL, 0: none).  Returns 0, or -1 with *errp set.
+ */
+int hostlist_add_ansible(struct hostlist *hl, const char *name, const char *user, int port,
+        const char *addr, const char *where, char **errp);
 /* One expression a line; '#' starts a comment; "-" is stdin.  A UTF-8 byte
  * order mark opening the file is skipped. */
 int hostlist_add_file(struct hostlist *hl, const char *path, char **errp);

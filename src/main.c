@@ -22,9 +22,11 @@
 #include "buf.h"
 #include "cancel.h"
 #include "escape.h"
+#include "connect.h"
 #include "groups.h"
 #include "host.h"
 #include "hostlist.h"
+#include "inventory.h"
 #include "keeper.h"
 #include "keys.h"
 #include "knownhosts.h"
@@ -139,6 +141,8 @@ build_hostlist(const struct options *o, struct hostlist *hl)
 		if (r < 0)
 			goto fail;
 	}
+	/* -x host1 drops every host1: an inventory's user and port would narrow it to one. */
+	hostlist_set_vars(NULL);
 	for (i = 0; i < o->nexcludes; i++) {
 		if (hostlist_add_expr(&ex, o->excludes[i], "-x", &err) < 0)
 			goto fail;
@@ -242,12 +246,12 @@ print_configs(const struct options *o, const struct hostlist *hl)
 	int rc = 0;
 
 	for (i = 0; i < hl->n; i++) {
-		const struct hostspec *it = &hl->v[i];
+		struct host *h = host_from_spec(i, &hl->v[i]);
+		int r = connect_eval(h, o, &cf, &err);
 
-		if (sshconf_eval(it->alias, it->user ? it->user : o->user,
-		            it->port ? it->port : o->port, o->identities, o->nidentities, &cf,
-		            &err) < 0) {
-			log_msg(LOG_QUIET, "%s: ssh_config: %s", it->alias, err);
+		host_free(h);
+		if (r < 0) {
+			log_msg(LOG_QUIET, "%s: ssh_config: %s", hl->v[i].alias, err);
 			free(err);
 			rc = 2;
 			continue;
@@ -328,6 +332,19 @@ main(int argc, char **argv)
 	log_set_level(o.verbosity);
 	hostlist_set_groups(groups_expand);
 	groups_set_timeout(o.group_timeout);
+	/* Every inventory read and checked now: its errors stop the run before anything runs. */
+	for (i = 0; i < o.ninventories; i++) {
+		char *err = NULL;
+
+		if (inventory_load(o.inventories[i], &err) < 0) {
+			log_msg(LOG_QUIET, "--inventory: %s", err);
+			free(err);
+			rc = 2;
+			goto out;
+		}
+	}
+	if (o.ninventories > 0)
+		hostlist_set_vars(groups_host_vars);
 	if (o.list_groups) {
 		char *err = NULL;
 
@@ -379,7 +396,7 @@ main(int argc, char **argv)
 
 	hosts = xcalloc(hl.n, sizeof *hosts);
 	for (i = 0; i < hl.n; i++)
-		hosts[i] = host_new(i, hl.v[i].alias, hl.v[i].user, hl.v[i].port);
+		hosts[i] = host_from_spec(i, &hl.v[i]);
 	host_name_all(hosts, hl.n);
 	signals_setup();
 	log_libssh_thread(NULL);

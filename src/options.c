@@ -196,6 +196,14 @@ static const struct optdef options_table[] = {
                 .cmdline_only = true,
                 .group = group_hosts,
                 .help = "print each host's ssh_config as ssh -G does and exit without connecting"},
+        {.name = "inventory",
+                .type = OT_LIST,
+                .arg = "[FORMAT:]FILE",
+                .off = OFF(inventories),
+                .off_n = OFF(ninventories),
+                .group = group_hosts,
+                .help = "load an inventory's groups and hosts: ansible, clustershell, genders, "
+                        "pssh (repeatable; format told by content)"},
         {.name = "list-groups",
                 .type = OT_FLAG,
                 .off = OFF(list_groups),
@@ -1359,6 +1367,7 @@ options_free(struct options *o)
 
 	free(o->sources);
 	free(o->excludes);
+	free(o->inventories);
 	free(o->filters);
 	free(o->identities);
 	free(o->batch);

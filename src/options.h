@@ -45,6 +45,8 @@ struct options {
 	size_t nsources;
 	const char **excludes;
 	size_t nexcludes;
+	const char **inventories; /* --inventory [FORMAT:]FILE, in order */
+	size_t ninventories;
 	struct host_filter *filters;
 	size_t nfilters;
 

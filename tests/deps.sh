@@ -6,11 +6,11 @@
 set -eu
 
 pkgs=(build-essential autoconf automake autoconf-archive pkg-config libssh-dev libpcre2-dev
-      libncurses-dev)
+      libncurses-dev libyaml-dev libgenders0-dev)
 for what in "$@"; do
     case $what in
     build) ;;
-    test) pkgs+=(openssh-server openssh-client tmux jq procps iproute2 python3-paramiko sudo) ;;
+    test) pkgs+=(openssh-server openssh-client tmux jq procps iproute2 python3-paramiko sudo ansible-core genders clustershell pssh) ;;
     bench) pkgs+=(openssh-server openssh-client pdsh pssh clustershell hyperfine time) ;;
     *) echo "deps.sh: unknown set '$what' (build, test, bench)" >&2; exit 2 ;;
     esac

@@ -14,27 +14,8 @@
 #include "buf.h"
 #include "host.h"
 #include "hostlist.h"
+#include "render.h"
 #include "tap.h"
-
-/* The list as "[user@]alias[:port] ..." for comparisons. */
-static char *
-render(const struct hostlist *hl)
-{
-	struct buf b;
-	size_t i;
-
-	buf_init(&b);
-	for (i = 0; i < hl->n; i++) {
-		if (i)
-			buf_appendc(&b, ' ');
-		if (hl->v[i].user)
-			buf_appendf(&b, "%s@", hl->v[i].user);
-		buf_appends(&b, hl->v[i].alias);
-		if (hl->v[i].port)
-			buf_appendf(&b, ":%d", hl->v[i].port);
-	}
-	return buf_steal(&b);
-}
 
 static void
 expands(const char *expr, const char *want)
