@@ -82,6 +82,29 @@ struct sshconf_host {
 	struct sshconf_list canonical_domains;
 	int canonicalize_max_dots;
 	int canonicalize_fallback_local;
+	int batch_mode;
+	char *remote_command; /* its % tokens applied, as ssh runs it; NULL: none */
+	/*
+	 * Read and printed by -G as ssh prints them; shoal does not do what
+	 * they ask (a note says so when a value asks for something).
+	 */
+	int check_host_ip, compression, enable_ssh_keysign, clear_all_forwardings;
+	int exit_on_forward_failure, fingerprint_hash, forward_x11, forward_x11_trusted;
+	int gateway_ports, gssapi_authentication, gssapi_key_exchange, gssapi_delegate_credentials;
+	int gssapi_trust_dns, gssapi_renewal_forces_rekey, hostbased_authentication;
+	int no_host_authentication_for_localhost, permit_local_command, proxy_use_fdpass;
+	int session_type, stdin_null, fork_after_authentication, stream_local_bind_unlink;
+	int tunnel, verify_host_key_dns, visual_host_key, update_host_keys;
+	int enable_escape_commandline, connection_attempts, forward_x11_timeout;
+	int number_of_password_prompts, required_rsa_size;
+	char *bind_interface, *kbdinteractive_devices, *local_command, *pkcs11_provider;
+	char *security_key_provider, *xauth_location, *known_hosts_command;
+	char *gssapi_kex_algorithms, *hostbased_accepted_algorithms, *ca_signature_algorithms;
+	char *gssapi_client_identity, *gssapi_server_identity;
+	char *add_keys_to_agent, *forward_agent, *tunnel_device, *canonicalize_permitted_cnames;
+	char *escape_char, *ipqos, *rekey_limit, *stream_local_bind_mask, *syslog_facility;
+	struct sshconf_list log_verbose, permit_remote_open;
+	struct sshconf_list local_forward, remote_forward, dynamic_forward;
 };
 
 /*
