@@ -151,6 +151,8 @@ static const struct state st_loglevel[] = {{"SILENT", 0}, {"QUIET", 0}, {"FATAL"
 static const struct state st_tunnel[] = {{"ethernet", 2}, {"point-to-point", 1}, {"true", 1},
         {"yes", 1}, {"false", 0}, {"no", 0}, {NULL, 0}};
 static const struct state st_session[] = {{"none", 0}, {"subsystem", 1}, {"default", 2}, {NULL, 0}};
+static const struct state st_addkeys[] = {
+        {"false", 0}, {"true", 1}, {"ask", 2}, {"confirm", 3}, {"no", 0}, {"yes", 1}, {NULL, 0}};
 static const struct state st_hash[] = {{"MD5", 1}, {"SHA256", 2}, {NULL, 0}};
 
 static int
@@ -180,10 +182,11 @@ enum ktype {
 	KT_INT,   /* a number from lo: an int */
 	KT_TIME,  /* ssh's time (90, 1m30s), "none": not set; an int of seconds */
 	KT_STR,   /* one word: a string */
-	KT_LINE,  /* the rest of the line as written: a string */
+	KT_LINE,  /* the rest of the line as written (a command): a string */
+	KT_WORDS, /* the words, one space between them: a string */
 	KT_ARGS,  /* every word of the first line that applies: a list */
 	KT_FILES, /* one word per line, every line adds it once: a list */
-	KT_EACH,  /* every line adds its text: a list, printed a line each */
+	KT_EACH,  /* every line adds its words once: a list, printed a line each */
 	KT_ALGO,  /* an algorithm list: lo is its enum algo */
 	KT_OWN,   /* hand-written: Host, Match, Include, IgnoreUnknown, ProxyJump, env */
 };
@@ -200,6 +203,7 @@ enum kw_own {
 	K_SETENV,
 	K_SENDENV,
 	K_CONTROLPERSIST,
+	K_FORWARDAGENT,
 	K_IGNORED, /* not a keyword, covered by IgnoreUnknown */
 };
 
@@ -207,7 +211,7 @@ struct keyword {
 	const char *name; /* as ssh -G prints it */
 	enum ktype type;
 	size_t off;                 /* its field in struct sshconf_host */
-	const struct state *states; /* KT_STATE */
+	const struct state *states; /* KT_STATE; KT_STR, KT_LINE: the first word's other names */
 	int lo;                     /* KT_INT: the least value; KT_ALGO: which list */
 	int dflt;                   /* the int types: ssh's default */
 	const char *dflt_s;         /* strings and lists: what -G prints when unset */
@@ -331,7 +335,7 @@ static const struct keyword keywords[] = {
         NSTR("syslogfacility", KT_STR, syslog_facility, "USER", NULL, NULL),
         NSTR("logverbose", KT_ARGS, log_verbose, "none", NULL, NULL),
         NSTR("xauthlocation", KT_STR, xauth_location, "/usr/bin/xauth", NULL, NULL),
-        NSTR("canonicalizePermittedcnames", KT_LINE, canonicalize_permitted_cnames, "none", NULL,
+        NSTR("canonicalizePermittedcnames", KT_WORDS, canonicalize_permitted_cnames, "none", NULL,
                 NULL),
         STATE("checkhostip", check_host_ip, st_flag, 0),
         STATE("enablesshkeysign", enable_ssh_keysign, st_flag, 0),
@@ -366,7 +370,8 @@ static const struct keyword keywords[] = {
         STATE("sessiontype", session_type, st_session, 2),
         STATE("stdinnull", stdin_null, st_flag, 0),
         /* Change how ssh connects; shoal cannot (yet): named when a value asks for it. */
-        NSTR("forwardagent", KT_STR, forward_agent, "no", "no agent forwarding", "no,false"),
+        {"forwardagent", KT_OWN, 0, NULL, 0, 0, NULL, K_FORWARDAGENT, "no agent forwarding",
+                "no,false"},
         NSTATE("forwardx11", forward_x11, st_flag, 0, "no X11 forwarding", "no,false"),
         NSTR("localforward", KT_EACH, local_forward, NULL, "no port forwarding", ""),
         NSTR("remoteforward", KT_EACH, remote_forward, NULL, "no port forwarding", ""),
@@ -383,13 +388,13 @@ static const struct keyword keywords[] = {
         NSTATE("verifyhostkeydns", verify_host_key_dns, st_tfask, 0, "no SSHFP lookup", "no,false"),
         NSTR("knownhostscommand", KT_LINE, known_hosts_command, NULL,
                 "only the known_hosts files are read", "none"),
-        NSTR("addkeystoagent", KT_LINE, add_keys_to_agent, "false",
-                "keys are not added to the agent", "no,false"),
+        {"addkeystoagent", KT_WORDS, F(add_keys_to_agent), st_addkeys, 0, 0, "false", K_NONE,
+                "keys are not added to the agent", "no,false"},
         NSTR("pkcs11provider", KT_STR, pkcs11_provider, NULL, "no PKCS#11 keys", "none"),
         NSTR("smartcarddevice", KT_STR, pkcs11_provider, NULL, "no PKCS#11 keys", "none"),
-        NSTR("rekeylimit", KT_LINE, rekey_limit, "0 0", "libssh's rekeying defaults",
+        NSTR("rekeylimit", KT_WORDS, rekey_limit, "0 0", "libssh's rekeying defaults",
                 "default*,0 0"),
-        NSTR("ipqos", KT_LINE, ipqos, "lowdelay throughput", "the system's IP QoS",
+        NSTR("ipqos", KT_WORDS, ipqos, "lowdelay throughput", "the system's IP QoS",
                 "lowdelay throughput"),
         NSTR("bindinterface", KT_STR, bind_interface, NULL, "the routing table picks the interface",
                 ""),
@@ -405,7 +410,8 @@ static const struct keyword keywords[] = {
         STATE("tisauthentication", kbdint_auth, st_flag, 1),
         STATE("keepalive", tcp_keepalive, st_flag, 1),
         ALGO("pubkeyacceptedkeytypes", pubkey_accepted_algorithms, A_PUBKEY),
-        /* Obsolete or Debian's own: accepted, as ssh accepts them, and nothing else. */
+        FILES("identityfile2", identity_files),
+        /* Obsolete: accepted, as ssh accepts them, and nothing else. */
         OBSOLETE("protocol"),
         OBSOLETE("cipher"),
         OBSOLETE("useroaming"),
@@ -417,11 +423,11 @@ static const struct keyword keywords[] = {
         OBSOLETE("fallbacktorsh"),
         OBSOLETE("usersh"),
         OBSOLETE("useblacklistedkeys"),
-        OBSOLETE("identityfile2"),
         OBSOLETE("userknownhostsfile2"),
         OBSOLETE("globalknownhostsfile2"),
-        OBSOLETE("protocolkeepalives"),
-        OBSOLETE("setuptimeout"),
+        /* Debian's names for ServerAliveInterval */
+        TIME("protocolkeepalives", server_alive_interval, 0),
+        TIME("setuptimeout", server_alive_interval, 0),
 };
 
 #define NKEYWORDS (sizeof keywords / sizeof keywords[0])
@@ -643,6 +649,7 @@ struct cline {
 	char **argv;
 	int argc;
 	int ival;           /* the int types and ControlPersist: the value, read at load */
+	char *joined;       /* KT_WORDS, KT_EACH: the words, one space between them */
 	struct cfile **inc; /* Include: the files, in glob order */
 	size_t ninc;
 	size_t next; /* Host/Match: the index of the next Host or Match line */
@@ -1026,7 +1033,11 @@ parse_own(struct loader *ld, const char *file, struct cline *l, int depth)
 	case K_INCLUDE:
 		return include_line(ld, file, l, depth);
 	case K_PROXYJUMP:
-		/* as ssh: a comment ends the value */
+		/*
+		 * as ssh 9.2: a comment ends the value, but only a bare "none"
+		 * is none ("none # x" names a jump host "none")
+		 */
+		l->ival = strcasecmp(l->rest, "none") == 0;
 		l->rest[strcspn(l->rest, "#")] = '\0';
 		strip_trailing(l->rest);
 		if (!jump_ok(l->rest))
@@ -1058,6 +1069,21 @@ parse_own(struct loader *ld, const char *file, struct cline *l, int depth)
 	default:
 		return 0;
 	}
+}
+
+static char *
+join_words(char *const *argv, int argc)
+{
+	struct buf b;
+	int i;
+
+	buf_init(&b);
+	for (i = 0; i < argc; i++) {
+		if (i > 0)
+			buf_appendc(&b, ' ');
+		buf_appends(&b, argv[i]);
+	}
+	return str_steal(&b);
 }
 
 /* Read one line's value by its keyword's type, once, at load.  0, or -1 with ld->err. */
@@ -1107,6 +1133,10 @@ parse_value(struct loader *ld, const char *file, struct cline *l, int depth)
 		return 0;
 	case KT_OWN:
 		return parse_own(ld, file, l, depth);
+	case KT_WORDS:
+	case KT_EACH:
+		l->joined = join_words(l->argv, l->argc);
+		return 0;
 	default:
 		return 0;
 	}
@@ -1405,6 +1435,7 @@ cfile_free(struct cfile *f)
 			free(f->v[i].argv[k]);
 		free(f->v[i].argv);
 		free(f->v[i].rest);
+		free(f->v[i].joined);
 		free(f->v[i].word);
 		free(f->v[i].inc);
 	}
@@ -1438,6 +1469,7 @@ struct ev {
 	bool want_final;
 	char *algo[A__COUNT]; /* as written, first wins */
 	int ctl_persist_set;
+	bool jump_none; /* ProxyJump none (or -J none) came first */
 	char *err;
 };
 
@@ -1660,17 +1692,21 @@ set_str(char **dst, const char *v)
 		*dst = xstrdup(v);
 }
 
+/*
+ * ProxyJump (or -J): the first wins.  "none" keeps later ProxyJump lines
+ * out but lets a ProxyCommand in, as ssh 9.2 does.
+ */
 static void
-apply_jump(struct ev *e, const char *s)
+apply_jump(struct ev *e, const char *s, bool none)
 {
 	struct sshconf_host *o = e->o;
 	const char *c;
 	int port;
 
-	if (o->proxy_command != NULL || o->jump_host != NULL)
+	if (o->proxy_command != NULL || o->jump_host != NULL || e->jump_none)
 		return;
-	if (strcasecmp(s, "none") == 0) {
-		o->jump_host = xstrdup("none");
+	if (none) {
+		e->jump_none = true;
 		return;
 	}
 	c = strrchr(s, ',');
@@ -1680,6 +1716,19 @@ apply_jump(struct ev *e, const char *s)
 	if (c != NULL && c != s)
 		o->jump_extra = xstrndup(s, (size_t)(c - s));
 	o->proxy_command = xstrdup("none");
+}
+
+/* A string value with its first word as ssh -G spells it ("yes" as "true"...). */
+static char *
+spelled(const struct keyword *k, const char *v)
+{
+	size_t n = strcspn(v, " \t");
+	char *first = xstrndup(v, n), *res;
+	int st = k->states != NULL ? state_find(k->states, first) : -1;
+
+	res = st < 0 ? xstrdup(v) : xasprintf("%s%s", state_name(k->states, st), v + n);
+	free(first);
+	return res;
 }
 
 /* The keywords with their own rules.  Returns whether the line's value took effect. */
@@ -1692,11 +1741,10 @@ apply_own(struct ev *e, const struct cline *l)
 
 	switch (l->k->own) {
 	case K_PROXYJUMP:
-		apply_jump(e, l->rest);
+		apply_jump(e, l->rest, l->ival);
 		return true;
 	case K_PROXYCOMMAND:
-		/* as ssh 9.2: after ProxyJump none (or -J none) a ProxyCommand still counts */
-		if (o->jump_host == NULL || strcmp(o->jump_host, "none") == 0)
+		if (o->jump_host == NULL)
 			set_str(&o->proxy_command, l->rest);
 		return true;
 	case K_SETENV:
@@ -1740,6 +1788,14 @@ apply_own(struct ev *e, const struct cline *l)
 	case K_IGNOREUNKNOWN:
 		set_str(&o->ignore_unknown, l->argv[0]);
 		return true;
+	case K_FORWARDAGENT:
+		/* as ssh: yes/no and a socket path are each first-wins; a path means yes */
+		i = state_find(st_flag, l->argv[0]);
+		if (o->forward_agent == -1)
+			o->forward_agent = i < 0 ? 1 : i;
+		if (i < 0)
+			set_str(&o->forward_agent_path, l->argv[0]);
+		return true;
 	default:
 		return false;
 	}
@@ -1764,10 +1820,11 @@ apply_value(struct ev *e, struct cfile *f, struct cline *l)
 		break;
 	case KT_STR:
 	case KT_LINE:
-		if (k->type == KT_LINE)
-			v = l->rest;
+	case KT_WORDS:
+		if (k->type != KT_STR)
+			v = k->type == KT_LINE ? l->rest : l->joined;
 		if ((took = *field_str(o, k) == NULL))
-			*field_str(o, k) = xstrdup(v);
+			*field_str(o, k) = spelled(k, v);
 		break;
 	case KT_ARGS:
 		if ((took = field_list(o, k)->n == 0)) {
@@ -1780,8 +1837,9 @@ apply_value(struct ev *e, struct cfile *f, struct cline *l)
 		took = true;
 		break;
 	case KT_EACH:
-		list_push(field_list(o, k), l->rest);
-		v = l->rest;
+		/* as ssh: a forward given twice is one */
+		list_push_once(field_list(o, k), l->joined);
+		v = l->joined;
 		took = true;
 		break;
 	case KT_ALGO:
@@ -2020,6 +2078,7 @@ host_init(struct sshconf_host *o)
 			*field_int(o, &keywords[i]) = -1;
 	}
 	o->control_persist = -1;
+	o->forward_agent = -1;
 	o->jump_port = -1;
 }
 
@@ -2132,6 +2191,16 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 	/* ssh's default: every 5 minutes in batch mode */
 	if (o->server_alive_interval == -1 && o->batch_mode == 1)
 		o->server_alive_interval = 300;
+	/*
+	 * as ssh: "ask" is "no" under a kept master, with a command or no tty,
+	 * and below INFO (nothing it could show)
+	 */
+	if (o->update_host_keys == 2 &&
+	        ((o->control_persist != -1 && o->control_path != NULL &&
+	                 strcasecmp(o->control_path, "none") != 0) ||
+	                (o->remote_command != NULL && strcasecmp(o->remote_command, "none") != 0) ||
+	                o->request_tty == 0 || (o->log_level >= 0 && o->log_level < 3)))
+		o->update_host_keys = 0;
 	/* ssh updates host keys by default only into its default known_hosts file */
 	if (o->update_host_keys == -1)
 		o->update_host_keys = o->verify_host_key_dns <= 0 &&
@@ -2145,10 +2214,6 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 	if (o->proxy_command != NULL && strcasecmp(o->proxy_command, "none") == 0) {
 		free(o->proxy_command);
 		o->proxy_command = NULL;
-	}
-	if (o->jump_host != NULL && strcmp(o->jump_host, "none") == 0) {
-		free(o->jump_host);
-		o->jump_host = NULL;
 	}
 	if (o->jump_host != NULL) {
 		bool v6 = strchr(o->jump_host, ':') != NULL;
@@ -2269,7 +2334,8 @@ sshconf_host_free(struct sshconf_host *h)
 	for (i = 0; i < NKEYWORDS; i++) {
 		const struct keyword *k = &keywords[i];
 
-		if (k->type == KT_STR || k->type == KT_LINE || k->type == KT_ALGO) {
+		if (k->type == KT_STR || k->type == KT_LINE || k->type == KT_WORDS ||
+		        k->type == KT_ALGO) {
 			free(*field_str(h, k));
 			*field_str(h, k) = NULL;
 		} else if (kt_list(k->type)) {
@@ -2289,6 +2355,7 @@ sshconf_host_free(struct sshconf_host *h)
 	list_free(&h->set_env);
 	list_free(&h->send_env);
 	free(h->ignore_unknown);
+	free(h->forward_agent_path);
 	memset(h, 0, sizeof *h);
 }
 
@@ -2384,6 +2451,12 @@ print_own(FILE *fp, const struct keyword *k, const struct sshconf_host *h)
 	case K_SENDENV:
 		print_list(fp, "sendenv", &h->send_env, false);
 		break;
+	case K_FORWARDAGENT:
+		fprintf(fp, "forwardagent %s\n",
+		        h->forward_agent_path   ? h->forward_agent_path
+		        : h->forward_agent == 1 ? "yes"
+		                                : "no");
+		break;
 	case K_CONTROLPERSIST:
 		if (h->control_persist < 0)
 			fprintf(fp, "controlpersist no\n");
@@ -2440,6 +2513,7 @@ sshconf_print(FILE *fp, const struct sshconf_host *h)
 			break;
 		case KT_STR:
 		case KT_LINE:
+		case KT_WORDS:
 		case KT_ALGO:
 			if ((s = *(char *const *)field_ro(h, k)) != NULL || (s = k->dflt_s) != NULL)
 				fprintf(fp, "%s %s\n", k->name, s);

@@ -101,7 +101,9 @@ struct sshconf_host {
 	char *security_key_provider, *xauth_location, *known_hosts_command;
 	char *gssapi_kex_algorithms, *hostbased_accepted_algorithms, *ca_signature_algorithms;
 	char *gssapi_client_identity, *gssapi_server_identity;
-	char *add_keys_to_agent, *forward_agent, *tunnel_device, *canonicalize_permitted_cnames;
+	int forward_agent;
+	char *forward_agent_path; /* ForwardAgent's socket, NULL: none given */
+	char *add_keys_to_agent, *tunnel_device, *canonicalize_permitted_cnames;
 	char *escape_char, *ipqos, *rekey_limit, *stream_local_bind_mask, *syslog_facility;
 	struct sshconf_list log_verbose, permit_remote_open;
 	struct sshconf_list local_forward, remote_forward, dynamic_forward;
