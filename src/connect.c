@@ -173,18 +173,17 @@ host_name_refused(struct outcome *out, const char *name)
  * ssh_config (sshconf.c): libssh never reads a config file.
  */
 static int
-session_setup(struct conn *c, struct host *h, const struct options *o, struct outcome *out)
+session_setup(struct conn *c, struct host *h, const struct connect_params *p, struct outcome *out)
 {
+	const struct options *o = p->opts;
 	struct sshconf_host *cf = &c->cf;
 	ssh_session s;
 	int on = 1, off = 0, verbosity, v;
-	const char *user = h->user ? h->user : o->user;
-	int port = h->port ? h->port : o->port;
 	char *err = NULL, *msg;
 	const char *algos[7];
 	size_t i;
 
-	if (sshconf_eval(h->alias, user, port, o->identities, o->nidentities, cf, &err) < 0) {
+	if (sshconf_resolve(h->alias, h->user, h->port, o, p->jump, cf, &err) < 0) {
 		msg = escape_text(err, strlen(err), 300);
 		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "ssh_config: %s", msg);
 		free(msg);
@@ -685,24 +684,16 @@ key_fingerprint(ssh_session s)
 }
 
 /*
- * The known_hosts files for this session: --known-hosts as the user file,
- * else ssh_config's UserKnownHostsFile list; GlobalKnownHostsFile's list
- * (sshconf.c fills OpenSSH's defaults and expands them).
+ * The known_hosts files for this session, as sshconf_resolve settled them
+ * (--known-hosts is the user file when given; OpenSSH's defaults, expanded).
  */
 static void
-known_hosts_files(struct conn *c, const struct options *o)
+known_hosts_files(struct conn *c)
 {
+	const struct sshconf_list *u = &c->cf.user_known_hosts_files;
 	const struct sshconf_list *g = &c->cf.global_known_hosts_files;
 
-	if (o->known_hosts != NULL) {
-		char *one = xstrdup(o->known_hosts);
-
-		kh_files_set_lists(&c->kh, &one, 1, g->v, g->n);
-		free(one);
-	} else {
-		kh_files_set_lists(&c->kh, c->cf.user_known_hosts_files.v,
-		        c->cf.user_known_hosts_files.n, g->v, g->n);
-	}
+	kh_files_set_lists(&c->kh, u->v, u->n, g->v, g->n);
 	kh_files_revoked(&c->kh, c->cf.revoked_host_keys_path);
 }
 
@@ -720,7 +711,7 @@ known_hosts_reduce(struct conn *c, const struct options *o, const char *hostname
 	char fdpath[64];
 	bool ca = false;
 
-	known_hosts_files(c, o);
+	known_hosts_files(c);
 	c->kh_host = xstrdup(c->cf.host_key_alias ? c->cf.host_key_alias : hostname);
 	c->kh_port = c->cf.host_key_alias ? 0 : port;
 	c->kh_fd = kh_session_fd(&c->kh, c->kh_host, c->kh_port, hostname, port, &ca);
@@ -937,34 +928,11 @@ authenticate(struct conn *c, const char *alias, const struct connect_params *p, 
 	return rc;
 }
 
-/* The TCP connect deadline: -t when given, else ssh_config's ConnectTimeout, else -t's default. */
-static double
-connect_deadline(const struct options *o, const struct sshconf_host *cf)
-{
-	if (!o->connect_timeout_set && cf->connect_timeout > 0)
-		return cf->connect_timeout;
-	return o->connect_timeout;
-}
-
-/* The jump chain of this connection, or NULL: -J or the hop's prefix, else ssh_config. */
+/* The jump chain of this connection (sshconf_resolve applied -J), or NULL. */
 static const char *
-jump_chain(const struct connect_params *p, const struct sshconf_host *cf)
+jump_chain(const struct sshconf_host *cf)
 {
-	if (p->jump != NULL)
-		return strcasecmp(p->jump, "none") == 0 ? NULL : p->jump;
-	if (cf->proxy_command_expanded != NULL)
-		return NULL;
-	return cf->proxy_jump;
-}
-
-/*
- * The ProxyCommand, unless jump hosts given on the command line (or a
- * chain's earlier hops) replace it; `-J none` leaves it, as in ssh.
- */
-static const char *
-proxy_command(const struct connect_params *p, const struct sshconf_host *cf)
-{
-	return jump_chain(p, cf) != NULL ? NULL : cf->proxy_command_expanded;
+	return cf->proxy_command_expanded != NULL ? NULL : cf->proxy_jump;
 }
 
 /*
@@ -975,8 +943,7 @@ static int
 transport_open(struct conn *c, struct host *h, const struct connect_params *p, const char *hostname,
         int port, struct outcome *out)
 {
-	const struct options *o = p->opts;
-	const char *chain = jump_chain(p, &c->cf), *cmd = proxy_command(p, &c->cf);
+	const char *chain = jump_chain(&c->cf), *cmd = c->cf.proxy_command_expanded;
 	char *key;
 	int rc;
 
@@ -994,8 +961,8 @@ transport_open(struct conn *c, struct host *h, const struct connect_params *p, c
 			outcome_set(out, EK_CANCELLED, PHASE_CONNECT, "interrupted");
 			return -1;
 		}
-		return jump_open(chain, hostname, port, p, connect_deadline(o, &c->cf), &c->fd,
-		        &c->link, out);
+		return jump_open(
+		        chain, hostname, port, p, c->cf.connect_deadline, &c->fd, &c->link, out);
 	}
 	if (cmd != NULL) {
 		c->transport = TRANSPORT_PROXY;
@@ -1012,7 +979,7 @@ transport_open(struct conn *c, struct host *h, const struct connect_params *p, c
 		return 0;
 	}
 	c->transport = TRANSPORT_TCP;
-	return tcp_connect(c, hostname, port, connect_deadline(o, &c->cf), out);
+	return tcp_connect(c, hostname, port, c->cf.connect_deadline, out);
 }
 
 /* Through a ProxyCommand, a stream that ended before the banner is the command's failure. */
@@ -1069,7 +1036,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	c->kh_fd = -1;
 	c->proxy.err_fd = -1;
 	host_phase(h, PHASE_CONNECT, wait_now());
-	if (session_setup(c, h, o, out) < 0)
+	if (session_setup(c, h, p, out) < 0)
 		goto fail;
 	record_login(h, c->session);
 	ssh_options_get(c->session, SSH_OPTIONS_HOST, &hostname);
@@ -1090,10 +1057,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	c->handed = true;
 	if (key_exchange(c, o->kex_timeout, out) < 0)
 		goto fail;
-	if (check_host_key(c, h,
-	            o->hostkey_policy != HOSTKEY_POLICY_UNSET ? o->hostkey_policy
-	                                                      : sshconf_policy(&c->cf),
-	            o->kex_timeout, out) < 0)
+	if (check_host_key(c, h, c->cf.hostkey_policy, o->kex_timeout, out) < 0)
 		goto fail;
 	host_phase(h, PHASE_AUTH, wait_now());
 	if (authenticate(c, h->name, p, out) < 0)

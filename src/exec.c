@@ -297,12 +297,8 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	long status_wait = 1; /* seconds a blocking wait for the exit status may take */
 	double alive_interval;
 	int rc = -1, n, i, alive_count;
-	/*
-	 * -T is ssh's -t, which overrides RequestTTY; else the host's
-	 * RequestTTY: yes is force, for shoal never gives a command the local
-	 * terminal (ssh's yes looks at its own stdin); auto is no with a command.
-	 */
-	bool tty = p->tty || (c->have_cf && (c->cf.request_tty == 1 || c->cf.request_tty == 2));
+	/* -T against RequestTTY was settled with the host's settings (sshconf_resolve). */
+	bool tty = c->have_cf ? c->cf.tty : p->tty;
 
 	host_phase(h, PHASE_RUN, start);
 	connect_alive(c, &alive_interval, &alive_count);

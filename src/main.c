@@ -220,27 +220,65 @@ print_configs(const struct options *o, const struct hostlist *hl)
 	for (i = 0; i < hl->n; i++) {
 		const struct hostspec *it = &hl->v[i];
 
-		if (sshconf_eval(it->alias, it->user ? it->user : o->user,
-		            it->port ? it->port : o->port, o->identities, o->nidentities, &cf,
-		            &err) < 0) {
+		if (sshconf_resolve(it->alias, it->user, it->port, o, o->jump, &cf, &err) < 0) {
 			log_msg(LOG_QUIET, "%s: ssh_config: %s", it->alias, err);
 			free(err);
 			rc = 2;
 			continue;
 		}
-		/* -J as ssh -G -J shows it: it replaces ProxyJump, and ProxyCommand unless none. */
-		if (o->jump != NULL) {
-			free(cf.proxy_jump);
-			cf.proxy_jump = NULL;
-			if (strcasecmp(o->jump, "none") != 0) {
-				cf.proxy_jump = xstrdup(o->jump);
-				free(cf.proxy_command);
-				cf.proxy_command = NULL;
-			}
-		}
 		sshconf_print(stdout, &cf);
 		sshconf_host_free(&cf);
 	}
+	return rc;
+}
+
+/*
+ * No command given: as ssh, each host's RemoteCommand runs.  The same one
+ * everywhere is the run's command; when they differ (%h...) each host runs
+ * its own.  A host without one is an error (ssh would open a shell).
+ */
+static int
+remote_commands(struct options *o, const struct hostlist *hl)
+{
+	struct sshconf_host cf;
+	char *err = NULL, *first = NULL;
+	bool same = true;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < hl->n && rc == 0; i++) {
+		const struct hostspec *it = &hl->v[i];
+
+		if (sshconf_resolve(it->alias, it->user, it->port, o, o->jump, &cf, &err) < 0) {
+			log_msg(LOG_QUIET, "%s: ssh_config: %s", it->alias, err);
+			free(err);
+			rc = 2;
+			break;
+		}
+		if (cf.remote_command == NULL) {
+			fprintf(stderr,
+			        "shoal: no command given, and %s has no RemoteCommand in "
+			        "ssh_config\n"
+			        "Try 'shoal --help' for more information.\n",
+			        it->alias);
+			rc = 2;
+		} else if (first == NULL) {
+			first = xstrdup(cf.remote_command);
+		} else if (strcmp(first, cf.remote_command) != 0) {
+			same = false;
+		}
+		sshconf_host_free(&cf);
+	}
+	if (rc == 0 && hl->n > 0) {
+		o->remote_command = !same;
+		o->command = same ? first : xstrdup("(each host's RemoteCommand)");
+		first = same ? NULL : first;
+	} else if (rc == 0) {
+		fprintf(stderr,
+		        "shoal: no command given\nTry 'shoal --help' for more information.\n");
+		rc = 2;
+	}
+	free(first);
 	return rc;
 }
 
@@ -329,12 +367,8 @@ main(int argc, char **argv)
 		rc = print_configs(&o, &hl);
 		goto out;
 	}
-	if (o.command == NULL) {
-		fprintf(stderr,
-		        "shoal: no command given\nTry 'shoal --help' for more information.\n");
-		rc = 2;
+	if (o.command == NULL && (rc = remote_commands(&o, &hl)) != 0)
 		goto out;
-	}
 	if (o.send_stdin && stdin_wanted_for_hosts(&o)) {
 		log_msg(LOG_QUIET, "-I and -w -: stdin can feed only one of them");
 		rc = 2;

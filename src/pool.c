@@ -363,6 +363,9 @@ pool_run_host(struct pool *pl, struct conn *c, struct host *h, const struct exec
 	} else if (p->plan != NULL) {
 		rc = transfer_run(c, h, p->plan, out);
 	} else {
+		/* No command given: this host's RemoteCommand, as ssh runs it (not a `:` one). */
+		if (p->opts->remote_command && h->run_command == NULL)
+			ep.command = c->cf.remote_command;
 		if (p->opts->template)
 			ep.command = s = template_expand(ep.command, h, hostname);
 		if (ep.sudo != NULL)
@@ -470,10 +473,10 @@ pool_attempt(struct worker *w, struct host *h)
 
 	/*
 	 * Warm runs: a keeper's session first; nothing started there means
-	 * connect afresh.  --template and --sudo change the command per host
-	 * on the session: those runs connect afresh.
+	 * connect afresh.  --template, --sudo and RemoteCommand change the
+	 * command per host on the session: those runs connect afresh.
 	 */
-	if (pl->params->plan == NULL && !o->template && ep->sudo == NULL &&
+	if (pl->params->plan == NULL && !o->template && ep->sudo == NULL && !o->remote_command &&
 	        mux_run(h, o, ep, &out, &again) != MUX_NOT_HELD) {
 		host_attempt_end(h, out.kind, out.phase, out.error, wait_now());
 		kind = out.kind;

@@ -2115,9 +2115,10 @@ lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
-int
-sshconf_eval(const char *alias, const char *user, int port, const char *const *ids, size_t nids,
-        struct sshconf_host *o, char **err)
+/* sshconf_eval with a -J (jump, NULL: none given) applied first, as ssh applies -J. */
+static int
+eval_host(const char *alias, const char *user, int port, const char *const *ids, size_t nids,
+        const char *jump, struct sshconf_host *o, char **err)
 {
 	static const char *const default_ids[] = {"~/.ssh/id_rsa", "~/.ssh/id_ecdsa",
 	        "~/.ssh/id_ecdsa_sk", "~/.ssh/id_ed25519", "~/.ssh/id_ed25519_sk", "~/.ssh/id_xmss",
@@ -2143,6 +2144,8 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 		list_push(&o->identity_files, ids[i]);
 	e.host = alias;
 	e.original = alias;
+	if (jump != NULL)
+		apply_jump(&e, jump, strcasecmp(jump, "none") == 0);
 	apply_all(&e);
 
 	if (e.err != NULL)
@@ -2324,6 +2327,38 @@ fail:
 		free(e.algo[a]);
 	sshconf_host_free(o);
 	return -1;
+}
+
+int
+sshconf_eval(const char *alias, const char *user, int port, const char *const *ids, size_t nids,
+        struct sshconf_host *o, char **err)
+{
+	return eval_host(alias, user, port, ids, nids, NULL, o, err);
+}
+
+int
+sshconf_resolve(const char *alias, const char *user, int port, const struct options *opt,
+        const char *jump, struct sshconf_host *o, char **err)
+{
+	if (eval_host(alias, user != NULL ? user : opt->user, port > 0 ? port : opt->port,
+	            (const char *const *)opt->identities, opt->nidentities, jump, o, err) < 0)
+		return -1;
+	if (opt->known_hosts != NULL) {
+		list_free(&o->user_known_hosts_files);
+		list_push(&o->user_known_hosts_files, opt->known_hosts);
+	}
+	o->connect_deadline = opt->connect_timeout_set || o->connect_timeout <= 0
+	                              ? opt->connect_timeout
+	                              : o->connect_timeout;
+	o->hostkey_policy = opt->hostkey_policy != HOSTKEY_POLICY_UNSET ? opt->hostkey_policy
+	                                                                : sshconf_policy(o);
+	/*
+	 * -T is ssh's -t, which overrides RequestTTY; RequestTTY yes is force,
+	 * for shoal never gives a command the local terminal (ssh's yes looks
+	 * at its own stdin); auto is no with a command.
+	 */
+	o->tty = opt->tty || o->request_tty == 1 || o->request_tty == 2;
+	return 0;
 }
 
 void

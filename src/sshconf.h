@@ -83,7 +83,14 @@ struct sshconf_host {
 	int canonicalize_max_dots;
 	int canonicalize_fallback_local;
 	int batch_mode;
-	char *remote_command; /* its % tokens applied, as ssh runs it; NULL: none */
+	/*
+	 * The final values, ssh_config and the command line together
+	 * (sshconf_resolve): what connect, exec, auth and -G read.
+	 */
+	double connect_deadline;            /* -t, else ConnectTimeout, else -t's default */
+	enum hostkey_policy hostkey_policy; /* --host-key-policy, else StrictHostKeyChecking */
+	bool tty;                           /* -T, else RequestTTY yes or force */
+	char *remote_command;               /* its % tokens applied, as ssh runs it; NULL: none */
 	/*
 	 * Read and printed by -G as ssh prints them; shoal does not do what
 	 * they ask (a note says so when a value asks for something).
@@ -132,6 +139,17 @@ double sshconf_persist(const struct sshconf_host *h);
  */
 int sshconf_eval(const char *alias, const char *user, int port, const char *const *ids, size_t nids,
         struct sshconf_host *out, char **err);
+/*
+ * The host's final settings: sshconf_eval with the command line's overrides
+ * applied as ssh applies its own options (struct options: -l, -p, -i
+ * before the files; jump (-J, or a chain's earlier hops; NULL: none given)
+ * as ssh's -J, "none" included; --known-hosts replacing UserKnownHostsFile;
+ * -t, --host-key-policy and -T over ConnectTimeout, StrictHostKeyChecking
+ * and RequestTTY).  user and port: the host's own (user@, :port), else
+ * NULL and 0 for -l's and -p's.
+ */
+int sshconf_resolve(const char *alias, const char *user, int port, const struct options *o,
+        const char *jump, struct sshconf_host *out, char **err);
 void sshconf_host_free(struct sshconf_host *h);
 /*
  * One hop of ProxyJump's syntax, [ssh://][user@]host[:port] (IPv6 in
