@@ -911,9 +911,13 @@ options_set(struct options *o, const char *name, const char *value, const char *
 static int
 options_check(struct options *o)
 {
-	if (o->jump != NULL && !sshconf_jump_ok(o->jump))
-		return usage_error(
-		        "-J: bad jump host list '%s' (want [user@]host[:port],...)", o->jump);
+	const char *bad = NULL;
+
+	if (o->jump != NULL && !sshconf_jump_ok(o->jump, &bad))
+		return bad != NULL ? usage_error("-J: %s", bad)
+		                   : usage_error("-J: bad jump host list '%s' (want "
+		                                 "[user@]host[:port],...)",
+		                             o->jump);
 	if (o->password_env != NULL && o->ask_password)
 		return usage_error("--password-env and --ask-password: choose one");
 	if (o->json + o->gather + o->inline_output + o->diff > 1)

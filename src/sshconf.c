@@ -927,8 +927,50 @@ parse_jump_hop(const char *s, char **user, char **host, int *port)
 	return ok;
 }
 
+/*
+ * OpenSSH's rule for a name that may reach a shell: no leading '-', no
+ * control character, none of the shell's quotes and operators; a user may
+ * hold blanks, but none before a '-' (an option smuggled in), nor end in
+ * '\' (escaping what follows); a host holds no blank, '$', '\' or ','.
+ */
 static bool
-jump_ok(const char *s)
+name_ok(const char *s, bool host)
+{
+	const char *banned = host ? "'`\"$\\;&<>|(){}," : "'`\";&<>|(){}";
+	size_t i;
+
+	if (s[0] == '-')
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (iscntrl(c) || strchr(banned, c) != NULL)
+			return false;
+		if (isspace(c) && (host || s[i + 1] == '-'))
+			return false;
+		if (c == '\\' && s[i + 1] == '\0')
+			return false;
+	}
+	return true;
+}
+
+const char *
+sshconf_bad_name(const char *user, const char *host)
+{
+	if (user != NULL && !name_ok(user, false))
+		return "remote username contains invalid characters";
+	if (host != NULL && !name_ok(host, true))
+		return "hostname contains invalid characters";
+	return NULL;
+}
+
+/*
+ * A ProxyJump chain: false when a hop is bad.  names, when not NULL, gets
+ * the message of a hop whose user or host sshconf_bad_name refuses (ssh
+ * checks the names of -J, not of ProxyJump: its child ssh does).
+ */
+static bool
+jump_ok(const char *s, const char **names)
 {
 	char *d = xstrdup(s), *p, *u, *h;
 	int port;
@@ -940,6 +982,8 @@ jump_ok(const char *s)
 	}
 	for (p = strtok(d, ","); p != NULL && ok; p = strtok(NULL, ",")) {
 		ok = parse_jump_hop(p, &u, &h, &port);
+		if (ok && names != NULL && (*names = sshconf_bad_name(u, h)) != NULL)
+			ok = false;
 		free(u);
 		free(h);
 	}
@@ -954,9 +998,10 @@ sshconf_jump_hop(const char *s, char **user, char **host, int *port)
 }
 
 bool
-sshconf_jump_ok(const char *s)
+sshconf_jump_ok(const char *s, const char **names)
 {
-	return jump_ok(s);
+	*names = NULL;
+	return jump_ok(s, names);
 }
 
 static int load_file(struct loader *ld, const char *path, int depth, struct cfile **out);
@@ -968,6 +1013,19 @@ strip_trailing(char *s)
 
 	while (n > 0 && strchr(" \t\r\n\f", s[n - 1]) != NULL)
 		s[--n] = '\0';
+}
+
+/* A list of files naming "none" (no file at all) among others: ssh refuses it. */
+static bool
+none_mixed(const struct cline *l)
+{
+	int i;
+
+	for (i = 0; l->argc > 1 && i < l->argc; i++) {
+		if (strcasecmp(l->argv[i], "none") == 0)
+			return true;
+	}
+	return false;
 }
 
 /* Include: its files read now (their globs do not depend on the host). */
@@ -1040,7 +1098,7 @@ parse_own(struct loader *ld, const char *file, struct cline *l, int depth)
 		l->ival = strcasecmp(l->rest, "none") == 0;
 		l->rest[strcspn(l->rest, "#")] = '\0';
 		strip_trailing(l->rest);
-		if (!jump_ok(l->rest))
+		if (!jump_ok(l->rest, NULL))
 			return load_error(ld, file, l->lineno, "Invalid ProxyJump \"%s\"", l->rest);
 		return 0;
 	case K_SETENV:
@@ -1136,6 +1194,13 @@ parse_value(struct loader *ld, const char *file, struct cline *l, int depth)
 	case KT_WORDS:
 	case KT_EACH:
 		l->joined = join_words(l->argv, l->argc);
+		return 0;
+	case KT_ARGS:
+		if ((k->off == F(user_known_hosts_files) ||
+		            k->off == F(global_known_hosts_files)) &&
+		        none_mixed(l))
+			return load_error(ld, file, l->lineno,
+			        "keyword %s \"none\" argument must appear alone.", l->word);
 		return 0;
 	default:
 		return 0;
@@ -1937,12 +2002,39 @@ apply_all(struct ev *e)
 	}
 }
 
+/*
+ * ssh's test for an address, and its canonical form: whatever getaddrinfo
+ * reads as a number in the AddressFamily asked for (127.1, 0x7f.1 and
+ * 2130706433 too) is an address, written back as getnameinfo writes it
+ * (127.0.0.1).  false: a name, *host untouched.  The canonical form is the
+ * HostName from then on: -G prints it, %h and known_hosts use it.
+ */
 static bool
-is_addr(const char *s)
+numeric_addr(const struct sshconf_host *o, char **host)
 {
-	unsigned char buf[16];
+	struct addrinfo hints, *res = NULL;
+	char addr[NI_MAXHOST];
+	bool one;
 
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = o->address_family == SSHCONF_AF_INET    ? AF_INET
+	                  : o->address_family == SSHCONF_AF_INET6 ? AF_INET6
+	                                                          : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if (getaddrinfo(*host, "22", &hints, &res) != 0 || res == NULL)
+		return false;
+	one = res->ai_next == NULL;
+	/* as ssh: an address with several answers, or none it can write, stays as given */
+	if (one &&
+	        getnameinfo(res->ai_addr, res->ai_addrlen, addr, sizeof addr, NULL, 0,
+	                NI_NUMERICHOST) == 0 &&
+	        strcasecmp(addr, *host) != 0) {
+		free(*host);
+		*host = xstrdup(addr);
+	}
+	freeaddrinfo(res);
+	return true;
 }
 
 static bool
@@ -2125,6 +2217,8 @@ eval_host(const char *alias, const char *user, int port, const char *const *ids,
 	        "~/.ssh/id_dsa"};
 	struct ev e;
 	char *host = NULL, *x;
+	const char *bad;
+	bool addr;
 	struct tokens t;
 	size_t i;
 	int a;
@@ -2132,6 +2226,12 @@ eval_host(const char *alias, const char *user, int port, const char *const *ids,
 	pthread_once(&me.once, me_find);
 	pthread_once(&algos.once, algos_probe);
 	*err = NULL;
+	/* before any Match exec or ProxyCommand could see them through a % token */
+	if ((bad = sshconf_bad_name(user, alias)) != NULL) {
+		memset(o, 0, sizeof *o);
+		*err = xstrdup(bad);
+		return -1;
+	}
 	host_init(o);
 	memset(&e, 0, sizeof e);
 	e.o = o;
@@ -2154,7 +2254,8 @@ eval_host(const char *alias, const char *user, int port, const char *const *ids,
 		host = xstrdup(alias);
 	else if ((host = hostname_expand(&e, err)) == NULL)
 		goto fail;
-	if (!is_addr(host))
+	addr = numeric_addr(o, &host);
+	if (!addr)
 		lower(host);
 	/* ssh fills these before canonicalising: the final pass cannot change them */
 	if (o->canonicalize_hostname == -1)
@@ -2163,7 +2264,7 @@ eval_host(const char *alias, const char *user, int port, const char *const *ids,
 		o->canonicalize_max_dots = 1;
 	if (o->canonicalize_fallback_local == -1)
 		o->canonicalize_fallback_local = 1;
-	if (o->canonicalize_hostname > 0 && !is_addr(host) &&
+	if (o->canonicalize_hostname > 0 && !addr &&
 	        (o->canonicalize_hostname == 2 ||
 	                ((o->proxy_command == NULL || strcasecmp(o->proxy_command, "none") == 0) &&
 	                        (o->jump_host == NULL || strcmp(o->jump_host, "none") == 0))) &&

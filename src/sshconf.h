@@ -154,10 +154,22 @@ void sshconf_host_free(struct sshconf_host *h);
 /*
  * One hop of ProxyJump's syntax, [ssh://][user@]host[:port] (IPv6 in
  * brackets): false when bad; *user NULL and *port -1 when not given.
- * sshconf_jump_ok checks a whole comma-separated chain ("none" too).
+ * sshconf_jump_ok checks a whole comma-separated chain ("none" too), and
+ * each hop's names as sshconf_bad_name does (*names: its message, or NULL).
  */
 bool sshconf_jump_hop(const char *s, char **user, char **host, int *port);
-bool sshconf_jump_ok(const char *s);
+bool sshconf_jump_ok(const char *s, const char **names);
+/*
+ * The one rule for names that reach % tokens (%r, %h, %n) and so perhaps a
+ * shell (Match exec, ProxyCommand): OpenSSH's since its fix for
+ * CVE-2023-51385.  A user (NULL: none given) must not start with '-', hold
+ * a control character or one of '`";&<>|(){}, nor a blank before '-', nor
+ * end in '\'; a host must not start with '-', hold a blank, a control
+ * character or one of '`"$\;&<>|(){},.  Returns ssh's message for the first
+ * that fails ("remote username contains invalid characters", "hostname
+ * contains invalid characters"), or NULL.
+ */
+const char *sshconf_bad_name(const char *user, const char *host);
 /* Print h as `ssh -G` does, for the keywords shoal uses. */
 void sshconf_print(FILE *fp, const struct sshconf_host *h);
 /* shoal's host-key policy from StrictHostKeyChecking. */
