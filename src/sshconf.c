@@ -2409,6 +2409,20 @@ eval_host(const char *alias, const char *user, int port, const char *const *ids,
 	if (o->remote_command != NULL &&
 	        expand_in_place("RemoteCommand", &o->remote_command, &t.x, 0, err) < 0)
 		goto fail;
+	if (o->forward_agent_path != NULL &&
+	        expand_in_place("ForwardAgent", &o->forward_agent_path, &t.x, PATH, err) < 0)
+		goto fail;
+	/* as ssh: a forward's Unix socket paths take the tokens and ${VAR} */
+	for (i = 0; i < o->local_forward.n + o->remote_forward.n; i++) {
+		bool local = i < o->local_forward.n;
+		char **fw = local ? &o->local_forward.v[i]
+		                  : &o->remote_forward.v[i - o->local_forward.n];
+
+		if (strchr(*fw, '/') != NULL &&
+		        expand_in_place(local ? "LocalForward" : "RemoteForward", fw, &t.x,
+		                EXPAND_ENV, err) < 0)
+			goto fail;
+	}
 	/* ProxyCommand: only when it will run (a chain replaces it), and only its tokens */
 	tokens_proxy(&t);
 	if (o->proxy_command != NULL && o->jump_host == NULL &&
