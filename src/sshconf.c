@@ -2207,19 +2207,185 @@ lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
+/* ssh's defaults, the jump chain as -G prints it, the algorithm lists resolved. */
+static int
+host_settle(struct sshconf_host *o, struct ev *e, char **err)
+{
+	static const char *const default_ids[] = {"~/.ssh/id_rsa", "~/.ssh/id_ecdsa",
+	        "~/.ssh/id_ecdsa_sk", "~/.ssh/id_ed25519", "~/.ssh/id_ed25519_sk", "~/.ssh/id_xmss",
+	        "~/.ssh/id_dsa"};
+	size_t i;
+	int a;
+
+	/* as ssh: known_hosts names are lower case, and %k with them */
+	if (o->host_key_alias != NULL)
+		lower(o->host_key_alias);
+	/* ssh's defaults */
+	if (o->user == NULL)
+		o->user = xstrdup(sshconf_login() ? sshconf_login() : "");
+	/* shoal's own keepalive default applies only where ssh_config says nothing */
+	o->server_alive_interval_set = o->server_alive_interval != -1 || o->batch_mode == 1;
+	o->server_alive_count_max_set = o->server_alive_count_max != -1;
+	/* ssh's default: every 5 minutes in batch mode */
+	if (o->server_alive_interval == -1 && o->batch_mode == 1)
+		o->server_alive_interval = 300;
+	/*
+	 * as ssh: "ask" is "no" under a kept master, with a command or no tty,
+	 * and below INFO (nothing it could show)
+	 */
+	if (o->update_host_keys == 2 &&
+	        ((o->control_persist != -1 && o->control_path != NULL &&
+	                 strcasecmp(o->control_path, "none") != 0) ||
+	                (o->remote_command != NULL && strcasecmp(o->remote_command, "none") != 0) ||
+	                o->request_tty == 0 || (o->log_level >= 0 && o->log_level < 3)))
+		o->update_host_keys = 0;
+	/* ssh updates host keys by default only into its default known_hosts file */
+	if (o->update_host_keys == -1)
+		o->update_host_keys = o->verify_host_key_dns <= 0 &&
+		                      (o->user_known_hosts_files.n == 0 ||
+		                              (o->user_known_hosts_files.n == 1 &&
+		                                      strcmp(o->user_known_hosts_files.v[0],
+		                                              "~/.ssh/known_hosts") == 0));
+	host_defaults(o);
+	if (!e->ctl_persist_set)
+		o->control_persist = -1;
+	if (o->proxy_command != NULL && strcasecmp(o->proxy_command, "none") == 0) {
+		free(o->proxy_command);
+		o->proxy_command = NULL;
+	}
+	if (o->jump_host != NULL) {
+		bool v6 = strchr(o->jump_host, ':') != NULL;
+		char jp[16] = "";
+
+		if (o->jump_port > 0)
+			snprintf(jp, sizeof jp, ":%d", o->jump_port);
+		o->proxy_jump = xasprintf("%s%s%s%s%s%s%s%s", o->jump_extra ? o->jump_extra : "",
+		        o->jump_extra ? "," : "", o->jump_user ? o->jump_user : "",
+		        o->jump_user ? "@" : "", v6 ? "[" : "", o->jump_host, v6 ? "]" : "", jp);
+	}
+	if (o->identity_files.n == 0) {
+		o->identity_files_default = 1;
+		for (i = 0; i < sizeof default_ids / sizeof default_ids[0]; i++)
+			list_push(&o->identity_files, default_ids[i]);
+	}
+	if (o->global_known_hosts_files.n == 0) {
+		list_push(&o->global_known_hosts_files, "/etc/ssh/ssh_known_hosts");
+		list_push(&o->global_known_hosts_files, "/etc/ssh/ssh_known_hosts2");
+	}
+	if (o->user_known_hosts_files.n == 0) {
+		list_push(&o->user_known_hosts_files, "~/.ssh/known_hosts");
+		list_push(&o->user_known_hosts_files, "~/.ssh/known_hosts2");
+	}
+	for (a = 0; a < A__COUNT; a++) {
+		char *r = algo_resolve(a, e->algo[a], err);
+
+		if (e->algo[a] != NULL)
+			o->algos_configured |= 1u << a;
+		if (r == NULL)
+			return -1;
+		switch (a) {
+		case A_KEX:
+			o->kex_algorithms = r;
+			break;
+		case A_CIPHER:
+			o->ciphers = r;
+			break;
+		case A_MAC:
+			o->macs = r;
+			break;
+		case A_HOSTKEY:
+			o->host_key_algorithms = r;
+			break;
+		default:
+			o->pubkey_accepted_algorithms = r;
+			break;
+		}
+	}
+
+	return 0;
+}
+
+/* The expansions ssh makes before it uses a value (and -G prints some). */
+static int
+host_expand(struct sshconf_host *o, char **err)
+{
+	struct tokens t;
+	size_t i;
+	char *x;
+
+	/* the expansions ssh makes before it uses them (and -G prints some) */
+	tokens_fill(&t, o, NULL, NULL);
+	for (i = 0; i < o->identity_files.n; i++) {
+		if ((x = expand_value("IdentityFile", o->identity_files.v[i], &t.x, PATH, err)) ==
+		        NULL)
+			return -1;
+		list_push(&o->identity_paths, x);
+		free(x);
+	}
+	for (i = 0; i < o->certificate_files.n; i++) {
+		if ((x = expand_value("CertificateFile", o->certificate_files.v[i], &t.x, PATH,
+		             err)) == NULL)
+			return -1;
+		list_push(&o->certificate_paths, x);
+		free(x);
+	}
+	for (i = 0; i < o->user_known_hosts_files.n; i++) {
+		if ((x = expand_value("UserKnownHostsFile", o->user_known_hosts_files.v[i], &t.x,
+		             PATH, err)) == NULL)
+			return -1;
+		free(o->user_known_hosts_files.v[i]);
+		o->user_known_hosts_files.v[i] = x;
+	}
+	if (o->identity_agent != NULL && strcmp(o->identity_agent, "none") != 0 &&
+	        strcmp(o->identity_agent, "SSH_AUTH_SOCK") != 0 &&
+	        expand_in_place("IdentityAgent", &o->identity_agent, &t.x, PATH, err) < 0)
+		return -1;
+	if (o->revoked_host_keys != NULL && strcmp(o->revoked_host_keys, "none") != 0 &&
+	        (o->revoked_host_keys_path = expand_value(
+	                 "RevokedHostKeys", o->revoked_host_keys, &t.x, PATH, err)) == NULL)
+		return -1;
+	if (o->control_path != NULL && strcmp(o->control_path, "none") != 0 &&
+	        expand_in_place("ControlPath", &o->control_path, &t.x, PATH, err) < 0)
+		return -1;
+	if (o->remote_command != NULL && strcasecmp(o->remote_command, "none") == 0) {
+		free(o->remote_command);
+		o->remote_command = NULL;
+	}
+	if (o->remote_command != NULL &&
+	        expand_in_place("RemoteCommand", &o->remote_command, &t.x, 0, err) < 0)
+		return -1;
+	if (o->forward_agent_path != NULL &&
+	        expand_in_place("ForwardAgent", &o->forward_agent_path, &t.x, PATH, err) < 0)
+		return -1;
+	/* as ssh: a forward's Unix socket paths take the tokens and ${VAR} */
+	for (i = 0; i < o->local_forward.n + o->remote_forward.n; i++) {
+		bool local = i < o->local_forward.n;
+		char **fw = local ? &o->local_forward.v[i]
+		                  : &o->remote_forward.v[i - o->local_forward.n];
+
+		if (strchr(*fw, '/') != NULL &&
+		        expand_in_place(local ? "LocalForward" : "RemoteForward", fw, &t.x,
+		                EXPAND_ENV, err) < 0)
+			return -1;
+	}
+	/* ProxyCommand: only when it will run (a chain replaces it), and only its tokens */
+	tokens_proxy(&t);
+	if (o->proxy_command != NULL && o->jump_host == NULL &&
+	        (o->proxy_command_expanded = expand_value(
+	                 "ProxyCommand", o->proxy_command, &t.x, 0, err)) == NULL)
+		return -1;
+	return 0;
+}
+
 /* sshconf_eval with a -J (jump, NULL: none given) applied first, as ssh applies -J. */
 static int
 eval_host(const char *alias, const char *user, int port, const char *const *ids, size_t nids,
         const char *jump, struct sshconf_host *o, char **err)
 {
-	static const char *const default_ids[] = {"~/.ssh/id_rsa", "~/.ssh/id_ecdsa",
-	        "~/.ssh/id_ecdsa_sk", "~/.ssh/id_ed25519", "~/.ssh/id_ed25519_sk", "~/.ssh/id_xmss",
-	        "~/.ssh/id_dsa"};
 	struct ev e;
-	char *host = NULL, *x;
+	char *host = NULL;
 	const char *bad;
 	bool addr;
-	struct tokens t;
 	size_t i;
 	int a;
 
@@ -2283,151 +2449,9 @@ eval_host(const char *alias, const char *user, int port, const char *const *ids,
 			goto fail_err;
 	}
 
-	/* as ssh: known_hosts names are lower case, and %k with them */
-	if (o->host_key_alias != NULL)
-		lower(o->host_key_alias);
-	/* ssh's defaults */
-	if (o->user == NULL)
-		o->user = xstrdup(sshconf_login() ? sshconf_login() : "");
-	/* shoal's own keepalive default applies only where ssh_config says nothing */
-	o->server_alive_interval_set = o->server_alive_interval != -1 || o->batch_mode == 1;
-	o->server_alive_count_max_set = o->server_alive_count_max != -1;
-	/* ssh's default: every 5 minutes in batch mode */
-	if (o->server_alive_interval == -1 && o->batch_mode == 1)
-		o->server_alive_interval = 300;
-	/*
-	 * as ssh: "ask" is "no" under a kept master, with a command or no tty,
-	 * and below INFO (nothing it could show)
-	 */
-	if (o->update_host_keys == 2 &&
-	        ((o->control_persist != -1 && o->control_path != NULL &&
-	                 strcasecmp(o->control_path, "none") != 0) ||
-	                (o->remote_command != NULL && strcasecmp(o->remote_command, "none") != 0) ||
-	                o->request_tty == 0 || (o->log_level >= 0 && o->log_level < 3)))
-		o->update_host_keys = 0;
-	/* ssh updates host keys by default only into its default known_hosts file */
-	if (o->update_host_keys == -1)
-		o->update_host_keys = o->verify_host_key_dns <= 0 &&
-		                      (o->user_known_hosts_files.n == 0 ||
-		                              (o->user_known_hosts_files.n == 1 &&
-		                                      strcmp(o->user_known_hosts_files.v[0],
-		                                              "~/.ssh/known_hosts") == 0));
-	host_defaults(o);
-	if (!e.ctl_persist_set)
-		o->control_persist = -1;
-	if (o->proxy_command != NULL && strcasecmp(o->proxy_command, "none") == 0) {
-		free(o->proxy_command);
-		o->proxy_command = NULL;
-	}
-	if (o->jump_host != NULL) {
-		bool v6 = strchr(o->jump_host, ':') != NULL;
-		char jp[16] = "";
-
-		if (o->jump_port > 0)
-			snprintf(jp, sizeof jp, ":%d", o->jump_port);
-		o->proxy_jump = xasprintf("%s%s%s%s%s%s%s%s", o->jump_extra ? o->jump_extra : "",
-		        o->jump_extra ? "," : "", o->jump_user ? o->jump_user : "",
-		        o->jump_user ? "@" : "", v6 ? "[" : "", o->jump_host, v6 ? "]" : "", jp);
-	}
-	if (o->identity_files.n == 0) {
-		o->identity_files_default = 1;
-		for (i = 0; i < sizeof default_ids / sizeof default_ids[0]; i++)
-			list_push(&o->identity_files, default_ids[i]);
-	}
-	if (o->global_known_hosts_files.n == 0) {
-		list_push(&o->global_known_hosts_files, "/etc/ssh/ssh_known_hosts");
-		list_push(&o->global_known_hosts_files, "/etc/ssh/ssh_known_hosts2");
-	}
-	if (o->user_known_hosts_files.n == 0) {
-		list_push(&o->user_known_hosts_files, "~/.ssh/known_hosts");
-		list_push(&o->user_known_hosts_files, "~/.ssh/known_hosts2");
-	}
-	for (a = 0; a < A__COUNT; a++) {
-		char *r = algo_resolve(a, e.algo[a], err);
-
-		if (e.algo[a] != NULL)
-			o->algos_configured |= 1u << a;
-		if (r == NULL)
-			goto fail;
-		switch (a) {
-		case A_KEX:
-			o->kex_algorithms = r;
-			break;
-		case A_CIPHER:
-			o->ciphers = r;
-			break;
-		case A_MAC:
-			o->macs = r;
-			break;
-		case A_HOSTKEY:
-			o->host_key_algorithms = r;
-			break;
-		default:
-			o->pubkey_accepted_algorithms = r;
-			break;
-		}
-	}
-
-	/* the expansions ssh makes before it uses them (and -G prints some) */
-	tokens_fill(&t, o, NULL, NULL);
-	for (i = 0; i < o->identity_files.n; i++) {
-		if ((x = expand_value("IdentityFile", o->identity_files.v[i], &t.x, PATH, err)) ==
-		        NULL)
-			goto fail;
-		list_push(&o->identity_paths, x);
-		free(x);
-	}
-	for (i = 0; i < o->certificate_files.n; i++) {
-		if ((x = expand_value("CertificateFile", o->certificate_files.v[i], &t.x, PATH,
-		             err)) == NULL)
-			goto fail;
-		list_push(&o->certificate_paths, x);
-		free(x);
-	}
-	for (i = 0; i < o->user_known_hosts_files.n; i++) {
-		if ((x = expand_value("UserKnownHostsFile", o->user_known_hosts_files.v[i], &t.x,
-		             PATH, err)) == NULL)
-			goto fail;
-		free(o->user_known_hosts_files.v[i]);
-		o->user_known_hosts_files.v[i] = x;
-	}
-	if (o->identity_agent != NULL && strcmp(o->identity_agent, "none") != 0 &&
-	        strcmp(o->identity_agent, "SSH_AUTH_SOCK") != 0 &&
-	        expand_in_place("IdentityAgent", &o->identity_agent, &t.x, PATH, err) < 0)
+	if (host_settle(o, &e, err) < 0)
 		goto fail;
-	if (o->revoked_host_keys != NULL && strcmp(o->revoked_host_keys, "none") != 0 &&
-	        (o->revoked_host_keys_path = expand_value(
-	                 "RevokedHostKeys", o->revoked_host_keys, &t.x, PATH, err)) == NULL)
-		goto fail;
-	if (o->control_path != NULL && strcmp(o->control_path, "none") != 0 &&
-	        expand_in_place("ControlPath", &o->control_path, &t.x, PATH, err) < 0)
-		goto fail;
-	if (o->remote_command != NULL && strcasecmp(o->remote_command, "none") == 0) {
-		free(o->remote_command);
-		o->remote_command = NULL;
-	}
-	if (o->remote_command != NULL &&
-	        expand_in_place("RemoteCommand", &o->remote_command, &t.x, 0, err) < 0)
-		goto fail;
-	if (o->forward_agent_path != NULL &&
-	        expand_in_place("ForwardAgent", &o->forward_agent_path, &t.x, PATH, err) < 0)
-		goto fail;
-	/* as ssh: a forward's Unix socket paths take the tokens and ${VAR} */
-	for (i = 0; i < o->local_forward.n + o->remote_forward.n; i++) {
-		bool local = i < o->local_forward.n;
-		char **fw = local ? &o->local_forward.v[i]
-		                  : &o->remote_forward.v[i - o->local_forward.n];
-
-		if (strchr(*fw, '/') != NULL &&
-		        expand_in_place(local ? "LocalForward" : "RemoteForward", fw, &t.x,
-		                EXPAND_ENV, err) < 0)
-			goto fail;
-	}
-	/* ProxyCommand: only when it will run (a chain replaces it), and only its tokens */
-	tokens_proxy(&t);
-	if (o->proxy_command != NULL && o->jump_host == NULL &&
-	        (o->proxy_command_expanded = expand_value(
-	                 "ProxyCommand", o->proxy_command, &t.x, 0, err)) == NULL)
+	if (host_expand(o, err) < 0)
 		goto fail;
 	for (a = 0; a < A__COUNT; a++)
 		free(e.algo[a]);
