@@ -208,21 +208,29 @@ list_hosts(const struct hostlist *hl)
 	}
 }
 
+/* One host item's final settings before the run; 2, said, when they cannot be had. */
+static int
+host_config(const struct options *o, const struct hostspec *it, struct sshconf_host *cf)
+{
+	char *err = NULL;
+
+	if (sshconf_resolve(it->alias, it->user, it->port, o, o->jump, cf, &err) == 0)
+		return 0;
+	log_msg(LOG_QUIET, "%s: ssh_config: %s", it->alias, err);
+	free(err);
+	return 2;
+}
+
 /* -G: each host's ssh_config as ssh -G prints it; 2 when one cannot be evaluated. */
 static int
 print_configs(const struct options *o, const struct hostlist *hl)
 {
 	struct sshconf_host cf;
-	char *err = NULL;
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < hl->n; i++) {
-		const struct hostspec *it = &hl->v[i];
-
-		if (sshconf_resolve(it->alias, it->user, it->port, o, o->jump, &cf, &err) < 0) {
-			log_msg(LOG_QUIET, "%s: ssh_config: %s", it->alias, err);
-			free(err);
+		if (host_config(o, &hl->v[i], &cf) != 0) {
 			rc = 2;
 			continue;
 		}
@@ -241,7 +249,7 @@ static int
 remote_commands(struct options *o, const struct hostlist *hl)
 {
 	struct sshconf_host cf;
-	char *err = NULL, *first = NULL;
+	char *first = NULL;
 	bool same = true;
 	size_t i;
 	int rc = 0;
@@ -249,12 +257,8 @@ remote_commands(struct options *o, const struct hostlist *hl)
 	for (i = 0; i < hl->n && rc == 0; i++) {
 		const struct hostspec *it = &hl->v[i];
 
-		if (sshconf_resolve(it->alias, it->user, it->port, o, o->jump, &cf, &err) < 0) {
-			log_msg(LOG_QUIET, "%s: ssh_config: %s", it->alias, err);
-			free(err);
-			rc = 2;
+		if ((rc = host_config(o, it, &cf)) != 0)
 			break;
-		}
 		if (cf.remote_command == NULL) {
 			fprintf(stderr,
 			        "shoal: no command given, and %s has no RemoteCommand in "
