@@ -41,6 +41,10 @@ job_command(const struct attempt_job *j, const struct conn *c, struct host *h, c
 {
 	char *s = NULL, *line;
 
+	/* No command given: this host's RemoteCommand, as ssh runs it (not a `:` one). */
+	if (j->opts->remote_command && h->run_command == NULL && c->have_cf &&
+	        c->cf.remote_command != NULL)
+		command = c->cf.remote_command;
 	if (j->opts->template)
 		command = s = template_expand(command, h, c->have_cf ? c->cf.hostname : NULL);
 	if (j->eparams.sudo != NULL) {
@@ -161,7 +165,7 @@ job_warm(const struct attempt_job *j, struct host *h, const struct exec_params *
 	if (j->plan != NULL || (ep->sudo != NULL && ep->sudo_password != NULL) || !mux_any())
 		return MUX_NOT_HELD;
 	memset(&cf, 0, sizeof cf);
-	if (connect_config(&cf, h, j->opts, out) < 0) {
+	if (connect_config(&cf, h, j->opts, j->opts->jump, out) < 0) {
 		outcome_clear(out);
 		return MUX_NOT_HELD; /* the fresh connection says why */
 	}

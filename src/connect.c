@@ -126,11 +126,12 @@ host_name_refused(struct outcome *out, const char *name)
 }
 
 int
-connect_config(struct conn *c, const struct host *h, const struct options *o, struct outcome *out)
+connect_config(struct conn *c, const struct host *h, const struct options *o, const char *jump,
+        struct outcome *out)
 {
 	char *err = NULL, *msg;
 
-	if (connect_eval(h, o, &c->cf, &err) < 0) {
+	if (connect_eval(h, o, jump, &c->cf, &err) < 0) {
 		msg = escape_text(err, strlen(err), 300);
 		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "ssh_config: %s", msg);
 		free(msg);
@@ -150,20 +151,21 @@ connect_config_free(struct conn *c)
 	c->have_cf = false;
 }
 
+int
+connect_eval(const struct host *h, const struct options *o, const char *jump,
+        struct sshconf_host *cf, char **err)
+{
+	return sshconf_resolve(h->addr ? h->addr : h->alias, h->user, h->port, o, jump, cf, err);
+}
+
 /*
  * The session gets explicit options only, from shoal's own evaluation of
  * ssh_config (sshconf.c): libssh never reads a config file.
  */
-int
-connect_eval(const struct host *h, const struct options *o, struct sshconf_host *cf, char **err)
-{
-	return sshconf_eval(h->addr ? h->addr : h->alias, h->user ? h->user : o->user,
-	        h->port ? h->port : o->port, o->identities, o->nidentities, cf, err);
-}
-
 static int
-session_setup(struct conn *c, struct host *h, const struct options *o, struct outcome *out)
+session_setup(struct conn *c, struct host *h, const struct connect_params *p, struct outcome *out)
 {
+	const struct options *o = p->opts;
 	struct sshconf_host *cf = &c->cf;
 	ssh_session s;
 	int on = 1, off = 0, verbosity, v;
@@ -171,7 +173,7 @@ session_setup(struct conn *c, struct host *h, const struct options *o, struct ou
 	const char *algos[7];
 	size_t i;
 
-	if (connect_config(c, h, o, out) < 0)
+	if (connect_config(c, h, o, p->jump, out) < 0)
 		return -1;
 	if ((s = ssh_new()) == NULL)
 		fatal("out of memory creating an SSH session");
@@ -663,24 +665,16 @@ key_fingerprint(ssh_key key)
 }
 
 /*
- * The known_hosts files for this session: --known-hosts as the user file,
- * else ssh_config's UserKnownHostsFile list; GlobalKnownHostsFile's list
- * (sshconf.c fills OpenSSH's defaults and expands them).
+ * The known_hosts files for this session, as sshconf_resolve settled them
+ * (--known-hosts is the user file when given; OpenSSH's defaults, expanded).
  */
 static void
-known_hosts_files(struct conn *c, const struct options *o, const char *hostname, unsigned int port)
+known_hosts_files(struct conn *c, const char *hostname, unsigned int port)
 {
+	const struct sshconf_list *u = &c->cf.user_known_hosts_files;
 	const struct sshconf_list *g = &c->cf.global_known_hosts_files;
 
-	if (o->known_hosts != NULL) {
-		char *one = xstrdup(o->known_hosts);
-
-		kh_files_set_lists(&c->kh, &one, 1, g->v, g->n);
-		free(one);
-	} else {
-		kh_files_set_lists(&c->kh, c->cf.user_known_hosts_files.v,
-		        c->cf.user_known_hosts_files.n, g->v, g->n);
-	}
+	kh_files_set_lists(&c->kh, u->v, u->n, g->v, g->n);
 	kh_files_revoked(&c->kh, c->cf.revoked_host_keys_path);
 	c->kh_host = xstrdup(c->cf.host_key_alias ? c->cf.host_key_alias : hostname);
 	c->kh_port = c->cf.host_key_alias ? 0 : port;
@@ -700,7 +694,7 @@ known_hosts_reduce(struct conn *c, const struct options *o, const char *hostname
 	char fdpath[64];
 	bool ca = false;
 
-	known_hosts_files(c, o, hostname, port);
+	known_hosts_files(c, hostname, port);
 	c->kh_fd = kh_session_fd(&c->kh, c->kh_host, c->kh_port, hostname, port, &ca);
 	c->kh_ca = ca;
 	if (c->kh_fd >= 0)
@@ -784,13 +778,6 @@ host_certificate(struct conn *c, struct host *h, ssh_key key, const char *b64, d
 	free(*where);
 	*where = w;
 	return st;
-}
-
-/* The host-key policy: the command line's, else StrictHostKeyChecking's. */
-static enum hostkey_policy
-host_policy(const struct options *o, const struct sshconf_host *cf)
-{
-	return o->hostkey_policy != HOSTKEY_POLICY_UNSET ? o->hostkey_policy : sshconf_policy(cf);
 }
 
 /*
@@ -935,8 +922,8 @@ connect_trust_kept(struct host *h, const struct options *o, const struct sshconf
 		memcpy(c.hostcert, cert, clen);
 		c.hostcert_len = clen;
 	}
-	known_hosts_files(&c, o, cf->hostname, (unsigned int)cf->port);
-	rc = host_key_trust(&c, h, key, host_policy(o, cf), 0, out);
+	known_hosts_files(&c, cf->hostname, (unsigned int)cf->port);
+	rc = host_key_trust(&c, h, key, cf->hostkey_policy, 0, out);
 	kh_files_free(&c.kh);
 	free(c.kh_host);
 	free(c.hostcert);
@@ -990,34 +977,11 @@ authenticate(struct conn *c, const char *alias, const struct connect_params *p, 
 	return rc;
 }
 
-/* The TCP connect deadline: -t when given, else ssh_config's ConnectTimeout, else -t's default. */
-static double
-connect_deadline(const struct options *o, const struct sshconf_host *cf)
-{
-	if (!o->connect_timeout_set && cf->connect_timeout > 0)
-		return cf->connect_timeout;
-	return o->connect_timeout;
-}
-
-/* The jump chain of this connection, or NULL: -J or the hop's prefix, else ssh_config. */
+/* The jump chain of this connection (sshconf_resolve applied -J), or NULL. */
 static const char *
-jump_chain(const struct connect_params *p, const struct sshconf_host *cf)
+jump_chain(const struct sshconf_host *cf)
 {
-	if (p->jump != NULL)
-		return strcasecmp(p->jump, "none") == 0 ? NULL : p->jump;
-	if (cf->proxy_command_expanded != NULL)
-		return NULL;
-	return cf->proxy_jump;
-}
-
-/*
- * The ProxyCommand, unless jump hosts given on the command line (or a
- * chain's earlier hops) replace it; `-J none` leaves it, as in ssh.
- */
-static const char *
-proxy_command(const struct connect_params *p, const struct sshconf_host *cf)
-{
-	return jump_chain(p, cf) != NULL ? NULL : cf->proxy_command_expanded;
+	return cf->proxy_command_expanded != NULL ? NULL : cf->proxy_jump;
 }
 
 /*
@@ -1028,8 +992,7 @@ static int
 transport_open(struct conn *c, struct host *h, const struct connect_params *p, const char *hostname,
         int port, struct outcome *out)
 {
-	const struct options *o = p->opts;
-	const char *chain = jump_chain(p, &c->cf), *cmd = proxy_command(p, &c->cf);
+	const char *chain = jump_chain(&c->cf), *cmd = c->cf.proxy_command_expanded;
 	char *key;
 	int rc;
 
@@ -1047,8 +1010,8 @@ transport_open(struct conn *c, struct host *h, const struct connect_params *p, c
 			outcome_set(out, EK_CANCELLED, PHASE_CONNECT, "interrupted");
 			return -1;
 		}
-		return jump_open(chain, hostname, port, p, connect_deadline(o, &c->cf), &c->fd,
-		        &c->link, out);
+		return jump_open(
+		        chain, hostname, port, p, c->cf.connect_deadline, &c->fd, &c->link, out);
 	}
 	if (cmd != NULL) {
 		c->transport = TRANSPORT_PROXY;
@@ -1065,7 +1028,7 @@ transport_open(struct conn *c, struct host *h, const struct connect_params *p, c
 		return 0;
 	}
 	c->transport = TRANSPORT_TCP;
-	return tcp_connect(c, hostname, port, connect_deadline(o, &c->cf), out);
+	return tcp_connect(c, hostname, port, c->cf.connect_deadline, out);
 }
 
 /* Through a ProxyCommand, a stream that ended before the banner is the command's failure. */
@@ -1122,7 +1085,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	c->kh_fd = -1;
 	c->proxy.err_fd = -1;
 	host_phase(h, PHASE_CONNECT, wait_now());
-	if (session_setup(c, h, o, out) < 0)
+	if (session_setup(c, h, p, out) < 0)
 		goto fail;
 	record_login(h, c->session);
 	ssh_options_get(c->session, SSH_OPTIONS_HOST, &hostname);
@@ -1143,7 +1106,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	c->handed = true;
 	if (key_exchange(c, o->kex_timeout, out) < 0)
 		goto fail;
-	if (check_host_key(c, h, host_policy(o, &c->cf), o->kex_timeout, out) < 0)
+	if (check_host_key(c, h, c->cf.hostkey_policy, o->kex_timeout, out) < 0)
 		goto fail;
 	host_phase(h, PHASE_AUTH, wait_now());
 	if (authenticate(c, h->name, p, out) < 0)

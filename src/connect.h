@@ -56,13 +56,14 @@ struct connect_params {
 };
 
 /*
- * h's ssh_config, the one place its login is decided: user@host:port or an
- * inventory's ansible_user/port over -l/-p over ssh_config; ssh_config is
- * evaluated for the inventory's address (ansible_host) when it gives one.
- * Returns 0, or -1 with *err set.
+ * h's final settings (sshconf_resolve), the one place its login is decided:
+ * user@host:port or an inventory's ansible_user/port over -l/-p over
+ * ssh_config; ssh_config is evaluated for the inventory's address
+ * (ansible_host) when it gives one.  jump: as connect_params's.  Returns 0,
+ * or -1 with *err set.
  */
-int connect_eval(
-        const struct host *h, const struct options *o, struct sshconf_host *cf, char **err);
+int connect_eval(const struct host *h, const struct options *o, const char *jump,
+        struct sshconf_host *cf, char **err);
 /*
  * Bring h from nothing to an authenticated session in c.  Returns 0, or -1
  * with out filled and c released.  Opens each of h's phases with host_phase.
@@ -70,12 +71,12 @@ int connect_eval(
 int connect_host(
         struct conn *c, struct host *h, const struct connect_params *p, struct outcome *out);
 /*
- * Only h's ssh_config, evaluated into c->cf (c zeroed, or as connect_host
- * made it): a warm run's request needs it.  Returns 0, or
+ * Only h's settings, resolved into c->cf (c zeroed, or as connect_host
+ * made it; jump as connect_params's): a warm run's request needs it.  Returns 0, or
  * -1 with out filled.  Free with connect_config_free.
  */
-int connect_config(
-        struct conn *c, const struct host *h, const struct options *o, struct outcome *out);
+int connect_config(struct conn *c, const struct host *h, const struct options *o, const char *jump,
+        struct outcome *out);
 void connect_config_free(struct conn *c);
 /*
  * The keepalive interval and count for c's host: ssh_config's

@@ -583,12 +583,8 @@ exec_request(
 	memset(rq, 0, sizeof *rq);
 	rq->name = name;
 	rq->command = p->command;
-	/*
-	 * -T is ssh's -t, which overrides RequestTTY; else the host's
-	 * RequestTTY: yes is force, for shoal never gives a command the local
-	 * terminal (ssh's yes looks at its own stdin); auto is no with a command.
-	 */
-	rq->tty = p->tty || (c->have_cf && (c->cf.request_tty == 1 || c->cf.request_tty == 2));
+	/* -T against RequestTTY was settled with the host's settings (sshconf_resolve). */
+	rq->tty = c->have_cf ? c->cf.tty : p->tty;
 	/*
 	 * SendEnv picks from shoal's own environment, which no longer holds
 	 * the --password-env variable: password.c removed it before any

@@ -59,9 +59,11 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "expand.h"
 #include "hostcert.h"
 #include "knownhosts.h"
 #include "log.h"
+#include "pattern.h"
 #include "sshconf.h"
 #include "xmalloc.h"
 
@@ -460,53 +462,6 @@ bad_key:
 
 /* ---- matching names, as OpenSSH's match_hostname ------------------------------ */
 
-/* Glob: * any run, ? any one character; p in lower case as s is. */
-static bool
-glob(const char *s, size_t sn, const char *p, size_t pn)
-{
-	size_t si = 0, pi = 0, star = SIZE_MAX, mark = 0;
-
-	while (si < sn) {
-		if (pi < pn && p[pi] == '*') {
-			star = ++pi;
-			mark = si;
-		} else if (pi < pn && (p[pi] == '?' || tolower((unsigned char)p[pi]) == s[si])) {
-			pi++;
-			si++;
-		} else if (star != SIZE_MAX) {
-			pi = star;
-			si = ++mark;
-		} else {
-			return false;
-		}
-	}
-	while (pi < pn && p[pi] == '*')
-		pi++;
-	return pi == pn;
-}
-
-/* Does the comma list of patterns name 'name' (lower case)?  A negation that matches wins. */
-static bool
-names_match(const char *list, size_t n, const char *name)
-{
-	const char *p = list, *end = list + n, *comma;
-	size_t len, nl = strlen(name);
-	bool neg, yes = false;
-
-	while (p < end) {
-		comma = memchr(p, ',', (size_t)(end - p));
-		len = (size_t)((comma ? comma : end) - p);
-		neg = len > 0 && *p == '!';
-		if (glob(name, nl, p + neg, len - neg)) {
-			if (neg)
-				return false;
-			yes = true;
-		}
-		p += len + 1;
-	}
-	return yes;
-}
-
 static bool
 line_names(const struct khfile *f, const struct line *l, const char *name)
 {
@@ -516,7 +471,7 @@ line_names(const struct khfile *f, const struct line *l, const char *name)
 		hmac_sha1(&l->key, name, strlen(name), mac);
 		return memcmp(mac, l->hash, sizeof mac) == 0;
 	}
-	return names_match(f->text.p + l->names, l->names_len, name);
+	return pattern_list_match_n(name, f->text.p + l->names, l->names_len, true) == 1;
 }
 
 /* ---- files ------------------------------------------------------------------ */
@@ -785,41 +740,19 @@ lines_naming(struct khfile *f, const char *name)
 
 /* ---- sessions --------------------------------------------------------------- */
 
-/* path with ~, %d and %% expanded, or NULL: cannot say. */
+/* path with ~, ~user, %d (~/.ssh) and %% expanded, or NULL: cannot say. */
 static char *
 expand(const char *path)
 {
-	const char *home = sshconf_home(), *p;
-	struct buf b;
+	struct expand_tokens t = {.home = sshconf_home()};
+	char *err = NULL, *res;
 
-	if (path == NULL || home == NULL)
+	if (path == NULL)
 		return NULL;
-	buf_init(&b);
-	p = path;
-	if (p[0] == '~') {
-		if (p[1] != '/') {
-			buf_free(&b);
-			return NULL;
-		}
-		buf_appends(&b, home);
-		p++;
-	}
-	for (; *p != '\0'; p++) {
-		if (*p != '%') {
-			buf_appendc(&b, *p);
-			continue;
-		}
-		p++;
-		if (*p == '%') {
-			buf_appendc(&b, '%');
-		} else if (*p == 'd') {
-			buf_appends(&b, sshconf_ssh_dir());
-		} else {
-			buf_free(&b);
-			return NULL;
-		}
-	}
-	return buf_steal(&b);
+	t.v['d'] = sshconf_ssh_dir();
+	res = expand_string(path, &t, EXPAND_TILDE, &err);
+	free(err);
+	return res;
 }
 
 /*

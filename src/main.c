@@ -236,39 +236,88 @@ list_hosts(const struct hostlist *hl, bool fold)
 	free(names);
 }
 
+/*
+ * Host item i's final settings before the run, as its connection will have
+ * them (connect_eval: an inventory's address, user and port too); 2, said,
+ * when they cannot be had.
+ */
+static int
+host_config(const struct options *o, size_t i, const struct hostspec *it, struct sshconf_host *cf)
+{
+	struct host *h = host_from_spec(i, it);
+	char *err = NULL;
+	int r = connect_eval(h, o, o->jump, cf, &err);
+
+	host_free(h);
+	if (r == 0)
+		return 0;
+	log_msg(LOG_QUIET, "%s: ssh_config: %s", it->alias, err);
+	free(err);
+	return 2;
+}
+
 /* -G: each host's ssh_config as ssh -G prints it; 2 when one cannot be evaluated. */
 static int
 print_configs(const struct options *o, const struct hostlist *hl)
 {
 	struct sshconf_host cf;
-	char *err = NULL;
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < hl->n; i++) {
-		struct host *h = host_from_spec(i, &hl->v[i]);
-		int r = connect_eval(h, o, &cf, &err);
-
-		host_free(h);
-		if (r < 0) {
-			log_msg(LOG_QUIET, "%s: ssh_config: %s", hl->v[i].alias, err);
-			free(err);
+		if (host_config(o, i, &hl->v[i], &cf) != 0) {
 			rc = 2;
 			continue;
-		}
-		/* -J as ssh -G -J shows it: it replaces ProxyJump, and ProxyCommand unless none. */
-		if (o->jump != NULL) {
-			free(cf.proxy_jump);
-			cf.proxy_jump = NULL;
-			if (strcasecmp(o->jump, "none") != 0) {
-				cf.proxy_jump = xstrdup(o->jump);
-				free(cf.proxy_command);
-				cf.proxy_command = NULL;
-			}
 		}
 		sshconf_print(stdout, &cf);
 		sshconf_host_free(&cf);
 	}
+	return rc;
+}
+
+/*
+ * No command given: as ssh, each host's RemoteCommand runs.  The same one
+ * everywhere is the run's command; when they differ (%h...) each host runs
+ * its own.  A host without one is an error (ssh would open a shell).
+ */
+static int
+remote_commands(struct options *o, const struct hostlist *hl)
+{
+	struct sshconf_host cf;
+	char *first = NULL;
+	bool same = true;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < hl->n && rc == 0; i++) {
+		const struct hostspec *it = &hl->v[i];
+
+		if ((rc = host_config(o, i, it, &cf)) != 0)
+			break;
+		if (cf.remote_command == NULL) {
+			fprintf(stderr,
+			        "shoal: no command given, and %s has no RemoteCommand in "
+			        "ssh_config\n"
+			        "Try 'shoal --help' for more information.\n",
+			        it->alias);
+			rc = 2;
+		} else if (first == NULL) {
+			first = xstrdup(cf.remote_command);
+		} else if (strcmp(first, cf.remote_command) != 0) {
+			same = false;
+		}
+		sshconf_host_free(&cf);
+	}
+	if (rc == 0 && hl->n > 0) {
+		o->remote_command = !same;
+		o->command = same ? first : xstrdup("(each host's RemoteCommand)");
+		first = same ? NULL : first;
+	} else if (rc == 0) {
+		fprintf(stderr,
+		        "shoal: no command given\nTry 'shoal --help' for more information.\n");
+		rc = 2;
+	}
+	free(first);
 	return rc;
 }
 
@@ -373,12 +422,8 @@ main(int argc, char **argv)
 		rc = print_configs(&o, &hl);
 		goto out;
 	}
-	if (o.command == NULL) {
-		fprintf(stderr,
-		        "shoal: no command given\nTry 'shoal --help' for more information.\n");
-		rc = 2;
+	if (o.command == NULL && (rc = remote_commands(&o, &hl)) != 0)
 		goto out;
-	}
 	if (o.send_stdin && stdin_wanted_for_hosts(&o)) {
 		log_msg(LOG_QUIET, "-I and -w -: stdin can feed only one of them");
 		rc = 2;

@@ -88,6 +88,11 @@ struct options {
 	bool sudo;
 
 	bool send_stdin;
+	/*
+	 * No command given: each host runs its ssh_config RemoteCommand
+	 * (command then only names it); set by main once the hosts are known.
+	 */
+	bool remote_command;
 	bool tty;
 	int tui; /* -1: when on a terminal, 0: off, 1: on */
 	bool gather;

@@ -3,12 +3,20 @@
  *
  * Load (once, before threads): the files are read, every line is split into
  * its keyword and arguments by ssh's rules (quotes, backslash escapes, '='
- * after the keyword, '#' comments) and checked: an unknown keyword (unless
- * an IgnoreUnknown seen before it covers it), a bad value, a bad Match or a
- * bad % token is an error naming file:line, as ssh makes it, whether the
- * line applies to any host or not.  Include is followed at load (its globs
- * do not depend on the host), relative paths from ~/.ssh (or /etc/ssh in
- * the system file), to a depth of 16.
+ * after the keyword, '#' comments) and its value read once, by the type its
+ * row of the keyword table gives: an unknown keyword (unless an
+ * IgnoreUnknown seen before it covers it), a bad value or a bad Match is an
+ * error naming file:line, as ssh makes it, whether the line applies to any
+ * host or not.  % tokens are checked where a value is used, as ssh does.
+ * Include is followed at load (its globs do not depend on the host),
+ * relative paths from ~/.ssh (or /etc/ssh in the system file), to a depth
+ * of 16.
+ *
+ * The keyword table: one row per keyword ssh knows, with its type, the
+ * field of struct sshconf_host it fills, ssh's default and what -G prints;
+ * the types share one apply, default, print and free.  Only Host, Match,
+ * Include, IgnoreUnknown, ProxyJump/ProxyCommand, SetEnv, SendEnv and
+ * ControlPersist have code of their own.
  *
  * Evaluate (per host, any thread, read-only on what was loaded): ssh's
  * order: the user's file (or -F's) then the system's; the command line's
@@ -21,7 +29,8 @@
  * so a host costs one pattern match per block.
  *
  * Keywords shoal cannot honour are named once per run on stderr, the first
- * time a line with one applies to a host.
+ * time a line with one applies to a host with a value that asks for what
+ * shoal does not do (ForwardAgent yes; not ForwardAgent no).
  */
 #include "config.h"
 
@@ -49,7 +58,9 @@
 #include <libssh/libssh.h>
 
 #include "buf.h"
+#include "expand.h"
 #include "log.h"
+#include "pattern.h"
 #include "sshconf.h"
 #include "xmalloc.h"
 
@@ -112,204 +123,6 @@ sshconf_login(void)
 
 /* ---- keywords ------------------------------------------------------------ */
 
-enum kw {
-	K_HOST,
-	K_MATCH,
-	K_INCLUDE,
-	K_IGNOREUNKNOWN,
-	K_HOSTNAME,
-	K_USER,
-	K_PORT,
-	K_IDENTITYFILE,
-	K_CERTIFICATEFILE,
-	K_IDENTITIESONLY,
-	K_IDENTITYAGENT,
-	K_PUBKEYAUTH,
-	K_PASSWORDAUTH,
-	K_KBDINTAUTH,
-	K_PREFAUTH,
-	K_PROXYJUMP,
-	K_PROXYCOMMAND,
-	K_CONNECTTIMEOUT,
-	K_ALIVEINTERVAL,
-	K_ALIVECOUNT,
-	K_TCPKEEPALIVE,
-	K_STRICT,
-	K_USERKH,
-	K_GLOBALKH,
-	K_HASHKH,
-	K_HOSTKEYALIAS,
-	K_REVOKEDHOSTKEYS,
-	K_HOSTKEYALGS,
-	K_KEX,
-	K_CIPHERS,
-	K_MACS,
-	K_PUBKEYALGS,
-	K_ADDRESSFAMILY,
-	K_BINDADDRESS,
-	K_REQUESTTTY,
-	K_SETENV,
-	K_SENDENV,
-	K_LOGLEVEL,
-	K_CONTROLMASTER,
-	K_CONTROLPATH,
-	K_CONTROLPERSIST,
-	K_CANONHOST,
-	K_CANONDOMAINS,
-	K_CANONMAXDOTS,
-	K_CANONFALLBACK,
-	K_BATCHMODE,
-	K_ACCEPTED, /* read, and no effect on how shoal connects */
-	K_NAMED,    /* changes how ssh connects; shoal cannot: named */
-	K_IGNORED,  /* covered by IgnoreUnknown */
-};
-
-struct keyword {
-	const char *name; /* lower case, as ssh -G prints it */
-	enum kw kw;
-	const char *instead; /* K_NAMED: what shoal does instead */
-};
-
-static const struct keyword keywords[] = {
-        {"host", K_HOST, NULL},
-        {"match", K_MATCH, NULL},
-        {"include", K_INCLUDE, NULL},
-        {"ignoreunknown", K_IGNOREUNKNOWN, NULL},
-        {"hostname", K_HOSTNAME, NULL},
-        {"user", K_USER, NULL},
-        {"port", K_PORT, NULL},
-        {"identityfile", K_IDENTITYFILE, NULL},
-        {"certificatefile", K_CERTIFICATEFILE, NULL},
-        {"identitiesonly", K_IDENTITIESONLY, NULL},
-        {"identityagent", K_IDENTITYAGENT, NULL},
-        {"pubkeyauthentication", K_PUBKEYAUTH, NULL},
-        {"dsaauthentication", K_PUBKEYAUTH, NULL},
-        {"passwordauthentication", K_PASSWORDAUTH, NULL},
-        {"kbdinteractiveauthentication", K_KBDINTAUTH, NULL},
-        {"challengeresponseauthentication", K_KBDINTAUTH, NULL},
-        {"skeyauthentication", K_KBDINTAUTH, NULL},
-        {"tisauthentication", K_KBDINTAUTH, NULL},
-        {"preferredauthentications", K_PREFAUTH, NULL},
-        {"proxyjump", K_PROXYJUMP, NULL},
-        {"proxycommand", K_PROXYCOMMAND, NULL},
-        {"connecttimeout", K_CONNECTTIMEOUT, NULL},
-        {"serveraliveinterval", K_ALIVEINTERVAL, NULL},
-        {"serveralivecountmax", K_ALIVECOUNT, NULL},
-        {"tcpkeepalive", K_TCPKEEPALIVE, NULL},
-        {"keepalive", K_TCPKEEPALIVE, NULL},
-        {"stricthostkeychecking", K_STRICT, NULL},
-        {"userknownhostsfile", K_USERKH, NULL},
-        {"globalknownhostsfile", K_GLOBALKH, NULL},
-        {"hashknownhosts", K_HASHKH, NULL},
-        {"hostkeyalias", K_HOSTKEYALIAS, NULL},
-        {"hostkeyalgorithms", K_HOSTKEYALGS, NULL},
-        {"kexalgorithms", K_KEX, NULL},
-        {"ciphers", K_CIPHERS, NULL},
-        {"macs", K_MACS, NULL},
-        {"pubkeyacceptedalgorithms", K_PUBKEYALGS, NULL},
-        {"pubkeyacceptedkeytypes", K_PUBKEYALGS, NULL},
-        {"addressfamily", K_ADDRESSFAMILY, NULL},
-        {"bindaddress", K_BINDADDRESS, NULL},
-        {"requesttty", K_REQUESTTTY, NULL},
-        {"setenv", K_SETENV, NULL},
-        {"sendenv", K_SENDENV, NULL},
-        {"loglevel", K_LOGLEVEL, NULL},
-        {"controlmaster", K_CONTROLMASTER, NULL},
-        {"controlpath", K_CONTROLPATH,
-                "shoal keeps sessions in its own keeper (--persist), not an OpenSSH master"},
-        {"controlpersist", K_CONTROLPERSIST, NULL},
-        {"canonicalizehostname", K_CANONHOST, NULL},
-        {"canonicaldomains", K_CANONDOMAINS, NULL},
-        {"canonicalizemaxdots", K_CANONMAXDOTS, NULL},
-        {"canonicalizefallbacklocal", K_CANONFALLBACK, NULL},
-        /* Read; nothing to do for a non-interactive runner. */
-        {"batchmode", K_BATCHMODE, NULL},
-        {"escapechar", K_ACCEPTED, NULL},
-        {"visualhostkey", K_ACCEPTED, NULL},
-        {"fingerprinthash", K_ACCEPTED, NULL},
-        {"numberofpasswordprompts", K_ACCEPTED, NULL},
-        {"syslogfacility", K_ACCEPTED, NULL},
-        {"logverbose", K_ACCEPTED, NULL},
-        {"xauthlocation", K_ACCEPTED, NULL},
-        {"canonicalizepermittedcnames", K_ACCEPTED, NULL},
-        {"checkhostip", K_ACCEPTED, NULL},
-        {"enablesshkeysign", K_ACCEPTED, NULL},
-        {"forwardx11timeout", K_ACCEPTED, NULL},
-        {"securitykeyprovider", K_ACCEPTED, NULL},
-        {"streamlocalbindmask", K_ACCEPTED, NULL},
-        {"streamlocalbindunlink", K_ACCEPTED, NULL},
-        {"protocol", K_ACCEPTED, NULL},
-        {"cipher", K_ACCEPTED, NULL},
-        {"useroaming", K_ACCEPTED, NULL},
-        {"rsaauthentication", K_ACCEPTED, NULL},
-        {"rhostsrsaauthentication", K_ACCEPTED, NULL},
-        {"compressionlevel", K_ACCEPTED, NULL},
-        {"useprivilegedport", K_ACCEPTED, NULL},
-        {"fallbacktorsh", K_ACCEPTED, NULL},
-        {"usersh", K_ACCEPTED, NULL},
-        {"gssapiauthentication", K_ACCEPTED, NULL},
-        {"gssapidelegatecredentials", K_ACCEPTED, NULL},
-        {"gssapikeyexchange", K_ACCEPTED, NULL},
-        {"gssapitrustdns", K_ACCEPTED, NULL},
-        {"gssapiclientidentity", K_ACCEPTED, NULL},
-        {"gssapiserveridentity", K_ACCEPTED, NULL},
-        {"gssapirenewalforcesrekey", K_ACCEPTED, NULL},
-        {"gssapikexalgorithms", K_ACCEPTED, NULL},
-        {"nohostauthenticationforlocalhost", K_ACCEPTED, NULL},
-        {"clearallforwardings", K_ACCEPTED, NULL},
-        {"exitonforwardfailure", K_ACCEPTED, NULL},
-        {"permitremoteopen", K_ACCEPTED, NULL},
-        {"gatewayports", K_ACCEPTED, NULL},
-        {"forwardx11trusted", K_ACCEPTED, NULL},
-        {"casignaturealgorithms", K_ACCEPTED, NULL},
-        {"hostbasedacceptedalgorithms", K_ACCEPTED, NULL},
-        {"hostbasedkeytypes", K_ACCEPTED, NULL},
-        {"hostbasedauthentication", K_ACCEPTED, NULL},
-        {"kbdinteractivedevices", K_ACCEPTED, NULL},
-        /* Change how ssh connects; shoal cannot (yet). */
-        {"forwardagent", K_NAMED, "no agent forwarding"},
-        {"forwardx11", K_NAMED, "no X11 forwarding"},
-        {"localforward", K_NAMED, "no port forwarding"},
-        {"remoteforward", K_NAMED, "no port forwarding"},
-        {"dynamicforward", K_NAMED, "no port forwarding"},
-        {"tunnel", K_NAMED, "no tunnel device"},
-        {"tunneldevice", K_NAMED, "no tunnel device"},
-        {"compression", K_NAMED, "no compression"},
-        {"connectionattempts", K_NAMED, "--retries decides the attempts"},
-        {"remotecommand", K_NAMED, "the command line's command runs"},
-        {"localcommand", K_NAMED, "no local command"},
-        {"permitlocalcommand", K_NAMED, "no local command"},
-        {"updatehostkeys", K_NAMED, "known_hosts is not updated from the server"},
-        {"verifyhostkeydns", K_NAMED, "no SSHFP lookup"},
-        {"knownhostscommand", K_NAMED, "only the known_hosts files are read"},
-        {"revokedhostkeys", K_REVOKEDHOSTKEYS, NULL},
-        {"addkeystoagent", K_NAMED, "keys are not added to the agent"},
-        {"pkcs11provider", K_NAMED, "no PKCS#11 keys"},
-        {"smartcarddevice", K_NAMED, "no PKCS#11 keys"},
-        {"rekeylimit", K_NAMED, "libssh's rekeying defaults"},
-        {"ipqos", K_NAMED, "the system's IP QoS"},
-        {"bindinterface", K_NAMED, "the routing table picks the interface"},
-        {"proxyusefdpass", K_NAMED, "the proxy's stdin/stdout carry the connection"},
-        {"stdinnull", K_NAMED, "stdin as -I says"},
-        {"sessiontype", K_NAMED, "a command session"},
-        {"forkafterauthentication", K_NAMED, "shoal stays in the foreground"},
-        {"requiredrsasize", K_NAMED, "libssh's minimum RSA size"},
-        {"userknownhostsfile2", K_ACCEPTED, NULL},
-        {"globalknownhostsfile2", K_ACCEPTED, NULL},
-};
-
-static const struct keyword *
-keyword_find(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof keywords / sizeof keywords[0]; i++) {
-		if (strcasecmp(keywords[i].name, name) == 0)
-			return &keywords[i];
-	}
-	return NULL;
-}
-
 /* Names ssh accepts for one multi-valued keyword, the first of a value printed by -G. */
 struct state {
 	const char *name;
@@ -317,6 +130,8 @@ struct state {
 };
 
 static const struct state st_flag[] = {{"yes", 1}, {"no", 0}, {"true", 1}, {"false", 0}, {NULL, 0}};
+static const struct state st_tfask[] = {
+        {"true", 1}, {"false", 0}, {"yes", 1}, {"no", 0}, {"ask", 2}, {NULL, 0}};
 static const struct state st_pubkey[] = {{"true", 1}, {"false", 0}, {"yes", 1}, {"no", 0},
         {"unbound", 2}, {"host-bound", 3}, {NULL, 0}};
 static const struct state st_strict[] = {{"true", SSHCONF_STRICT_YES}, {"false", SSHCONF_STRICT_NO},
@@ -333,6 +148,12 @@ static const struct state st_canon[] = {
 static const struct state st_loglevel[] = {{"SILENT", 0}, {"QUIET", 0}, {"FATAL", 1}, {"ERROR", 2},
         {"INFO", 3}, {"VERBOSE", 4}, {"DEBUG", 5}, {"DEBUG1", 5}, {"DEBUG2", 6}, {"DEBUG3", 7},
         {NULL, 0}};
+static const struct state st_tunnel[] = {{"ethernet", 2}, {"point-to-point", 1}, {"true", 1},
+        {"yes", 1}, {"false", 0}, {"no", 0}, {NULL, 0}};
+static const struct state st_session[] = {{"none", 0}, {"subsystem", 1}, {"default", 2}, {NULL, 0}};
+static const struct state st_addkeys[] = {
+        {"false", 0}, {"true", 1}, {"ask", 2}, {"confirm", 3}, {"no", 0}, {"yes", 1}, {NULL, 0}};
+static const struct state st_hash[] = {{"MD5", 1}, {"SHA256", 2}, {NULL, 0}};
 
 static int
 state_find(const struct state *t, const char *name)
@@ -354,10 +175,315 @@ state_name(const struct state *t, int value)
 	return "?";
 }
 
+/* How a keyword's value is read, kept and printed. */
+enum ktype {
+	KT_NONE,  /* accepted (obsolete, or nothing to keep); not printed */
+	KT_STATE, /* one of a state table's names: an int */
+	KT_INT,   /* a number from lo: an int */
+	KT_TIME,  /* ssh's time (90, 1m30s), "none": not set; an int of seconds */
+	KT_STR,   /* one word: a string */
+	KT_LINE,  /* the rest of the line as written (a command): a string */
+	KT_WORDS, /* the words, one space between them: a string */
+	KT_ARGS,  /* every word of the first line that applies: a list */
+	KT_FILES, /* one word per line, every line adds it once: a list */
+	KT_EACH,  /* every line adds its words once: a list, printed a line each */
+	KT_ALGO,  /* an algorithm list: lo is its enum algo */
+	KT_OWN,   /* hand-written: Host, Match, Include, IgnoreUnknown, ProxyJump, env */
+};
+
+/* The keywords with their own code. */
+enum kw_own {
+	K_NONE,
+	K_HOST,
+	K_MATCH,
+	K_INCLUDE,
+	K_IGNOREUNKNOWN,
+	K_PROXYJUMP,
+	K_PROXYCOMMAND,
+	K_SETENV,
+	K_SENDENV,
+	K_CONTROLPERSIST,
+	K_FORWARDAGENT,
+	K_IGNORED, /* not a keyword, covered by IgnoreUnknown */
+};
+
+struct keyword {
+	const char *name; /* as ssh -G prints it */
+	enum ktype type;
+	size_t off;                 /* its field in struct sshconf_host */
+	const struct state *states; /* KT_STATE; KT_STR, KT_LINE: the first word's other names */
+	int lo;                     /* KT_INT: the least value; KT_ALGO: which list */
+	int dflt;                   /* the int types: ssh's default */
+	const char *dflt_s;         /* strings and lists: what -G prints when unset */
+	enum kw_own own;
+	const char *instead; /* shoal cannot do what it asks: what it does instead */
+	const char *quiet;   /* the values that ask nothing shoal lacks (patterns) */
+};
+
+#define F(f) offsetof(struct sshconf_host, f)
+#define STATE(n, f, st, d)                                                                         \
+	{                                                                                          \
+		n, KT_STATE, F(f), st, 0, d, NULL, K_NONE, NULL, NULL                              \
+	}
+#define INT(n, f, lo, d)                                                                           \
+	{                                                                                          \
+		n, KT_INT, F(f), NULL, lo, d, NULL, K_NONE, NULL, NULL                             \
+	}
+#define TIME(n, f, d)                                                                              \
+	{                                                                                          \
+		n, KT_TIME, F(f), NULL, 0, d, NULL, K_NONE, NULL, NULL                             \
+	}
+#define STR(n, f)                                                                                  \
+	{                                                                                          \
+		n, KT_STR, F(f), NULL, 0, 0, NULL, K_NONE, NULL, NULL                              \
+	}
+#define FILES(n, f)                                                                                \
+	{                                                                                          \
+		n, KT_FILES, F(f), NULL, 0, 0, NULL, K_NONE, NULL, NULL                            \
+	}
+#define ARGS(n, f, d)                                                                              \
+	{                                                                                          \
+		n, KT_ARGS, F(f), NULL, 0, 0, d, K_NONE, NULL, NULL                                \
+	}
+#define ALGO(n, f, a)                                                                              \
+	{                                                                                          \
+		n, KT_ALGO, F(f), NULL, a, 0, NULL, K_NONE, NULL, NULL                             \
+	}
+#define OWN(n, k)                                                                                  \
+	{                                                                                          \
+		n, KT_OWN, 0, NULL, 0, 0, NULL, k, NULL, NULL                                      \
+	}
+#define OBSOLETE(n)                                                                                \
+	{                                                                                          \
+		n, KT_NONE, 0, NULL, 0, 0, NULL, K_NONE, NULL, NULL                                \
+	}
+/* Read and printed; a value outside quiet asks what shoal does not do. */
+#define NSTATE(n, f, st, d, why, q)                                                                \
+	{                                                                                          \
+		n, KT_STATE, F(f), st, 0, d, NULL, K_NONE, why, q                                  \
+	}
+#define NINT(n, f, d, why, q)                                                                      \
+	{                                                                                          \
+		n, KT_INT, F(f), NULL, 0, d, NULL, K_NONE, why, q                                  \
+	}
+#define NTIME(n, f, d, why, q)                                                                     \
+	{                                                                                          \
+		n, KT_TIME, F(f), NULL, 0, d, NULL, K_NONE, why, q                                 \
+	}
+#define NSTR(n, t, f, d, why, q)                                                                   \
+	{                                                                                          \
+		n, t, F(f), NULL, 0, 0, d, K_NONE, why, q                                          \
+	}
+
+enum algo { A_KEX, A_CIPHER, A_MAC, A_HOSTKEY, A_PUBKEY, A__COUNT };
+
+static const struct keyword keywords[] = {
+        OWN("host", K_HOST),
+        OWN("match", K_MATCH),
+        OWN("include", K_INCLUDE),
+        OWN("ignoreunknown", K_IGNOREUNKNOWN),
+        OWN("proxyjump", K_PROXYJUMP),
+        OWN("proxycommand", K_PROXYCOMMAND),
+        OWN("setenv", K_SETENV),
+        OWN("sendenv", K_SENDENV),
+        OWN("controlpersist", K_CONTROLPERSIST),
+        STR("hostname", hostname),
+        STR("user", user),
+        INT("port", port, 1, 22),
+        FILES("identityfile", identity_files),
+        FILES("certificatefile", certificate_files),
+        STATE("identitiesonly", identities_only, st_flag, 0),
+        STR("identityagent", identity_agent),
+        STATE("pubkeyauthentication", pubkey_auth, st_pubkey, 1),
+        STATE("passwordauthentication", password_auth, st_flag, 1),
+        STATE("kbdinteractiveauthentication", kbdint_auth, st_flag, 1),
+        STR("preferredauthentications", preferred_authentications),
+        TIME("connecttimeout", connect_timeout, -1),
+        TIME("serveraliveinterval", server_alive_interval, 0),
+        INT("serveralivecountmax", server_alive_count_max, 0, 3),
+        STATE("tcpkeepalive", tcp_keepalive, st_flag, 1),
+        STATE("stricthostkeychecking", strict_host_key_checking, st_strict, SSHCONF_STRICT_ASK),
+        /* in ssh -G's order */
+        ARGS("globalknownhostsfile", global_known_hosts_files, NULL),
+        ARGS("userknownhostsfile", user_known_hosts_files, NULL),
+        STATE("hashknownhosts", hash_known_hosts, st_flag, 0),
+        STR("hostkeyalias", host_key_alias),
+        STR("revokedhostkeys", revoked_host_keys),
+        ALGO("kexalgorithms", kex_algorithms, A_KEX),
+        ALGO("ciphers", ciphers, A_CIPHER),
+        ALGO("macs", macs, A_MAC),
+        ALGO("hostkeyalgorithms", host_key_algorithms, A_HOSTKEY),
+        ALGO("pubkeyacceptedalgorithms", pubkey_accepted_algorithms, A_PUBKEY),
+        STATE("addressfamily", address_family, st_af, SSHCONF_AF_ANY),
+        STR("bindaddress", bind_address),
+        STATE("requesttty", request_tty, st_tty, 3),
+        STATE("loglevel", log_level, st_loglevel, 3),
+        STATE("controlmaster", control_master, st_control, 0),
+        NSTR("controlpath", KT_STR, control_path, NULL,
+                "shoal keeps sessions in its own keeper (--persist), not an OpenSSH master",
+                "none"),
+        STATE("canonicalizehostname", canonicalize_hostname, st_canon, 0),
+        ARGS("canonicaldomains", canonical_domains, "none"),
+        INT("canonicalizemaxdots", canonicalize_max_dots, 0, 1),
+        STATE("canonicalizefallbacklocal", canonicalize_fallback_local, st_flag, 1),
+        STATE("batchmode", batch_mode, st_flag, 0),
+        NSTR("remotecommand", KT_LINE, remote_command, NULL, NULL, NULL),
+        /* Nothing to do for a non-interactive runner: read and printed. */
+        STATE("visualhostkey", visual_host_key, st_flag, 0),
+        STATE("fingerprinthash", fingerprint_hash, st_hash, 2),
+        INT("numberofpasswordprompts", number_of_password_prompts, 0, 3),
+        NSTR("escapechar", KT_STR, escape_char, "~", NULL, NULL),
+        NSTR("syslogfacility", KT_STR, syslog_facility, "USER", NULL, NULL),
+        NSTR("logverbose", KT_ARGS, log_verbose, "none", NULL, NULL),
+        NSTR("xauthlocation", KT_STR, xauth_location, "/usr/bin/xauth", NULL, NULL),
+        NSTR("canonicalizePermittedcnames", KT_WORDS, canonicalize_permitted_cnames, "none", NULL,
+                NULL),
+        STATE("checkhostip", check_host_ip, st_flag, 0),
+        STATE("enablesshkeysign", enable_ssh_keysign, st_flag, 0),
+        NTIME("forwardx11timeout", forward_x11_timeout, 1200, NULL, NULL),
+        NSTR("securitykeyprovider", KT_STR, security_key_provider, "internal", NULL, NULL),
+        NSTR("streamlocalbindmask", KT_STR, stream_local_bind_mask, "0177", NULL, NULL),
+        STATE("streamlocalbindunlink", stream_local_bind_unlink, st_flag, 0),
+        STATE("clearallforwardings", clear_all_forwardings, st_flag, 0),
+        STATE("exitonforwardfailure", exit_on_forward_failure, st_flag, 0),
+        NSTR("permitremoteopen", KT_ARGS, permit_remote_open, "any", NULL, NULL),
+        STATE("gatewayports", gateway_ports, st_flag, 0),
+        STATE("forwardx11trusted", forward_x11_trusted, st_flag, 1),
+        NSTR("casignaturealgorithms", KT_STR, ca_signature_algorithms, NULL, NULL, NULL),
+        NSTR("hostbasedacceptedalgorithms", KT_STR, hostbased_accepted_algorithms, NULL, NULL,
+                NULL),
+        NSTR("hostbasedkeytypes", KT_STR, hostbased_accepted_algorithms, NULL, NULL, NULL),
+        STATE("hostbasedauthentication", hostbased_authentication, st_flag, 0),
+        NSTR("kbdinteractivedevices", KT_STR, kbdinteractive_devices, NULL, NULL, NULL),
+        STATE("nohostauthenticationforlocalhost", no_host_authentication_for_localhost, st_flag, 0),
+        STATE("gssapiauthentication", gssapi_authentication, st_flag, 0),
+        STATE("gssapidelegatecredentials", gssapi_delegate_credentials, st_flag, 0),
+        STATE("gssapikeyexchange", gssapi_key_exchange, st_flag, 0),
+        STATE("gssapitrustdns", gssapi_trust_dns, st_flag, 0),
+        STATE("gssapirenewalforcesrekey", gssapi_renewal_forces_rekey, st_flag, 0),
+        NSTR("gssapiclientidentity", KT_STR, gssapi_client_identity, NULL, NULL, NULL),
+        NSTR("gssapiserveridentity", KT_STR, gssapi_server_identity, NULL, NULL, NULL),
+        NSTR("gssapikexalgorithms", KT_STR, gssapi_kex_algorithms,
+                "gss-group14-sha256-,gss-group16-sha512-,gss-nistp256-sha256-,"
+                "gss-curve25519-sha256-,gss-group14-sha1-,gss-gex-sha1-",
+                NULL, NULL),
+        STATE("enableescapecommandline", enable_escape_commandline, st_flag, 0),
+        STATE("sessiontype", session_type, st_session, 2),
+        STATE("stdinnull", stdin_null, st_flag, 0),
+        /* Change how ssh connects; shoal cannot (yet): named when a value asks for it. */
+        {"forwardagent", KT_OWN, 0, NULL, 0, 0, NULL, K_FORWARDAGENT, "no agent forwarding",
+                "no,false"},
+        NSTATE("forwardx11", forward_x11, st_flag, 0, "no X11 forwarding", "no,false"),
+        NSTR("localforward", KT_EACH, local_forward, NULL, "no port forwarding", ""),
+        NSTR("remoteforward", KT_EACH, remote_forward, NULL, "no port forwarding", ""),
+        NSTR("dynamicforward", KT_EACH, dynamic_forward, NULL, "no port forwarding", ""),
+        NSTATE("tunnel", tunnel, st_tunnel, 0, "no tunnel device", "no,false"),
+        NSTR("tunneldevice", KT_STR, tunnel_device, "any:any", NULL, NULL),
+        NSTATE("compression", compression, st_flag, 0, "no compression", "no,false"),
+        NINT("connectionattempts", connection_attempts, 1, "--retries decides the attempts", "1"),
+        NSTR("localcommand", KT_LINE, local_command, NULL, "no local command", ""),
+        NSTATE("permitlocalcommand", permit_local_command, st_flag, 0, "no local command",
+                "no,false"),
+        NSTATE("updatehostkeys", update_host_keys, st_tfask, 1,
+                "known_hosts is not updated from the server", "no,false"),
+        NSTATE("verifyhostkeydns", verify_host_key_dns, st_tfask, 0, "no SSHFP lookup", "no,false"),
+        NSTR("knownhostscommand", KT_LINE, known_hosts_command, NULL,
+                "only the known_hosts files are read", "none"),
+        {"addkeystoagent", KT_WORDS, F(add_keys_to_agent), st_addkeys, 0, 0, "false", K_NONE,
+                "keys are not added to the agent", "no,false"},
+        NSTR("pkcs11provider", KT_STR, pkcs11_provider, NULL, "no PKCS#11 keys", "none"),
+        NSTR("smartcarddevice", KT_STR, pkcs11_provider, NULL, "no PKCS#11 keys", "none"),
+        NSTR("rekeylimit", KT_WORDS, rekey_limit, "0 0", "libssh's rekeying defaults",
+                "default*,0 0"),
+        NSTR("ipqos", KT_WORDS, ipqos, "lowdelay throughput", "the system's IP QoS",
+                "lowdelay throughput"),
+        NSTR("bindinterface", KT_STR, bind_interface, NULL, "the routing table picks the interface",
+                ""),
+        NSTATE("proxyusefdpass", proxy_use_fdpass, st_flag, 0,
+                "the proxy's stdin/stdout carry the connection", "no,false"),
+        NSTATE("forkafterauthentication", fork_after_authentication, st_flag, 0,
+                "shoal stays in the foreground", "no,false"),
+        NINT("requiredrsasize", required_rsa_size, 1024, "libssh's minimum RSA size", "1024"),
+        /* Other names of the keywords above, as ssh takes them. */
+        STATE("dsaauthentication", pubkey_auth, st_pubkey, 1),
+        STATE("challengeresponseauthentication", kbdint_auth, st_flag, 1),
+        STATE("skeyauthentication", kbdint_auth, st_flag, 1),
+        STATE("tisauthentication", kbdint_auth, st_flag, 1),
+        STATE("keepalive", tcp_keepalive, st_flag, 1),
+        ALGO("pubkeyacceptedkeytypes", pubkey_accepted_algorithms, A_PUBKEY),
+        FILES("identityfile2", identity_files),
+        /* Obsolete: accepted, as ssh accepts them, and nothing else. */
+        OBSOLETE("protocol"),
+        OBSOLETE("cipher"),
+        OBSOLETE("useroaming"),
+        OBSOLETE("rsaauthentication"),
+        OBSOLETE("rhostsrsaauthentication"),
+        OBSOLETE("rhostsauthentication"),
+        OBSOLETE("compressionlevel"),
+        OBSOLETE("useprivilegedport"),
+        OBSOLETE("fallbacktorsh"),
+        OBSOLETE("usersh"),
+        OBSOLETE("useblacklistedkeys"),
+        OBSOLETE("userknownhostsfile2"),
+        OBSOLETE("globalknownhostsfile2"),
+        /* Debian's names for ServerAliveInterval */
+        TIME("protocolkeepalives", server_alive_interval, 0),
+        TIME("setuptimeout", server_alive_interval, 0),
+};
+
+#define NKEYWORDS (sizeof keywords / sizeof keywords[0])
+
+static const struct keyword *
+keyword_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYWORDS; i++) {
+		if (strcasecmp(keywords[i].name, name) == 0)
+			return &keywords[i];
+	}
+	return NULL;
+}
+
+static int *
+field_int(struct sshconf_host *o, const struct keyword *k)
+{
+	return (int *)(void *)((char *)o + k->off);
+}
+
+static char **
+field_str(struct sshconf_host *o, const struct keyword *k)
+{
+	return (char **)(void *)((char *)o + k->off);
+}
+
+static struct sshconf_list *
+field_list(struct sshconf_host *o, const struct keyword *k)
+{
+	return (struct sshconf_list *)(void *)((char *)o + k->off);
+}
+
+static const void *
+field_ro(const struct sshconf_host *o, const struct keyword *k)
+{
+	return (const char *)o + k->off;
+}
+
+static bool
+kt_int(enum ktype t)
+{
+	return t == KT_STATE || t == KT_INT || t == KT_TIME;
+}
+
+static bool
+kt_list(enum ktype t)
+{
+	return t == KT_ARGS || t == KT_FILES || t == KT_EACH;
+}
+
 /* ---- algorithms ---------------------------------------------------------- */
 
 /* OpenSSH 9.2's names (ssh -Q) and defaults; libssh's support is asked once. */
-enum algo { A_KEX, A_CIPHER, A_MAC, A_HOSTKEY, A_PUBKEY, A__COUNT };
 
 static const char *const algo_all[A__COUNT] = {
         "diffie-hellman-group1-sha1,diffie-hellman-group14-sha1,diffie-hellman-group14-sha256,"
@@ -512,82 +638,19 @@ algos_probe(void)
 	ssh_free(s);
 }
 
-/* ---- patterns ------------------------------------------------------------ */
-
-/* ssh's match_pattern: * and ? only ('[' is an ordinary character). */
-static bool
-pattern_match(const char *s, const char *pat, bool fold)
-{
-	const char *star = NULL, *resume = NULL;
-
-	for (;;) {
-		if (*pat == '*') {
-			star = pat++;
-			resume = s;
-			continue;
-		}
-		if (*s == '\0') {
-			while (*pat == '*')
-				pat++;
-			return *pat == '\0';
-		}
-		if (*pat == '?' ||
-		        (fold ? tolower((unsigned char)*pat) == tolower((unsigned char)*s)
-		              : *pat == *s)) {
-			pat++;
-			s++;
-		} else if (star != NULL) {
-			pat = star + 1;
-			s = ++resume;
-		} else {
-			return false;
-		}
-	}
-}
-
-/*
- * ssh's match_pattern_list: comma-separated patterns, ! negates.  1: a
- * pattern matched and no negated one; -1: a negated one matched; 0: none.
- */
-static int
-pattern_list_match(const char *s, const char *list, bool fold)
-{
-	int got = 0;
-	const char *p = list;
-	char pat[1024];
-
-	while (*p != '\0') {
-		size_t n = strcspn(p, ",");
-		bool neg = *p == '!';
-		size_t off = neg ? 1 : 0;
-
-		if (n - off < sizeof pat) {
-			memcpy(pat, p + off, n - off);
-			pat[n - off] = '\0';
-			if (pattern_match(s, pat, fold)) {
-				if (neg)
-					return -1;
-				got = 1;
-			}
-		}
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return got;
-}
-
 /* ---- what was loaded ----------------------------------------------------- */
 
 struct cfile;
 
 struct cline {
 	int lineno;
-	const struct keyword *k; /* NULL: covered by IgnoreUnknown */
+	const struct keyword *k; /* its row; the K_IGNORED row when IgnoreUnknown covers it */
 	char *word;              /* the keyword as written */
 	char *rest;              /* the text after the keyword */
 	char **argv;
 	int argc;
+	int ival;           /* the int types and ControlPersist: the value, read at load */
+	char *joined;       /* KT_WORDS, KT_EACH: the words, one space between them */
 	struct cfile **inc; /* Include: the files, in glob order */
 	size_t ninc;
 	size_t next; /* Host/Match: the index of the next Host or Match line */
@@ -750,26 +813,6 @@ parse_int(const char *s, long lo, long hi)
 		return LONG_MIN;
 	return v;
 }
-
-/* Are the % tokens of s among allowed (always %%)? */
-static bool
-tokens_ok(const char *s, const char *allowed, char *bad)
-{
-	for (; *s != '\0'; s++) {
-		if (*s != '%')
-			continue;
-		s++;
-		if (*s == '%')
-			continue;
-		if (*s == '\0' || strchr(allowed, *s) == NULL) {
-			*bad = *s;
-			return false;
-		}
-	}
-	return true;
-}
-
-#define TOKENS_ALL "CdhijkLlnpru"
 
 /* Check one algorithm-list value as ssh does at load. */
 static bool
@@ -986,208 +1029,92 @@ none_mixed(const struct cline *l)
 	return false;
 }
 
-/* Validate one line; fill its Include.  0, or -1 with ld->err. */
+/* Include: its files read now (their globs do not depend on the host). */
 static int
-check_line(struct loader *ld, const char *file, struct cline *l, int depth)
+include_line(struct loader *ld, const char *file, struct cline *l, int depth)
 {
-	const char *a0 = l->argc > 0 ? l->argv[0] : NULL, *kwname = l->k->name;
-	int i, single = 1;
-	char bad = 0, badname[300];
+	int i;
 
-	switch (l->k->kw) {
-	case K_HOST:
-	case K_MATCH:
-		return 0; /* checked by the evaluator's own parser at load: see match_check */
-	case K_INCLUDE:
-		if (l->argc == 0)
-			return load_error(ld, file, l->lineno, "Include: missing argument");
-		for (i = 0; i < l->argc; i++) {
-			const char *arg = l->argv[i];
-			char *pat;
-			glob_t g;
-			int rc;
-			size_t k;
+	for (i = 0; i < l->argc; i++) {
+		const char *arg = l->argv[i];
+		char *pat;
+		glob_t g;
+		int rc;
+		size_t k;
 
-			if (arg[0] == '~' && !ld->user)
-				return load_error(ld, file, l->lineno,
-				        "Include: ~ paths are not allowed in the system file");
-			if (arg[0] == '~' && (arg[1] == '/' || arg[1] == '\0'))
-				pat = xasprintf(
-				        "%s%s", sshconf_home() ? sshconf_home() : "", arg + 1);
-			else if (arg[0] == '/' || arg[0] == '~')
-				pat = xstrdup(arg);
-			else
-				pat = xasprintf("%s/%s",
-				        ld->user ? (sshconf_ssh_dir() ? sshconf_ssh_dir() : ".")
-				                 : "/etc/ssh",
-				        arg);
-			rc = glob(pat, arg[0] == '~' ? GLOB_TILDE : 0, NULL, &g);
-			free(pat);
-			if (rc == GLOB_NOMATCH)
-				continue;
-			if (rc != 0)
-				return load_error(
-				        ld, file, l->lineno, "Include: glob failed: %s", arg);
-			if (depth + 1 > INCLUDE_DEPTH) {
-				globfree(&g);
-				return load_error(
-				        ld, file, l->lineno, "Include: too deeply nested");
-			}
-			for (k = 0; k < g.gl_pathc; k++) {
-				struct cfile *f = NULL;
-
-				if (load_file(ld, g.gl_pathv[k], depth + 1, &f) < 0) {
-					globfree(&g);
-					return -1;
-				}
-				if (f == NULL)
-					continue;
-				l->inc = xreallocarray(l->inc, l->ninc + 1, sizeof *l->inc);
-				l->inc[l->ninc++] = f;
-			}
+		if (arg[0] == '~' && !ld->user)
+			return load_error(ld, file, l->lineno,
+			        "Include: ~ paths are not allowed in the system file");
+		if (arg[0] == '~' && (arg[1] == '/' || arg[1] == '\0'))
+			pat = xasprintf("%s%s", sshconf_home() ? sshconf_home() : "", arg + 1);
+		else if (arg[0] == '/' || arg[0] == '~')
+			pat = xstrdup(arg);
+		else
+			pat = xasprintf("%s/%s",
+			        ld->user ? (sshconf_ssh_dir() ? sshconf_ssh_dir() : ".")
+			                 : "/etc/ssh",
+			        arg);
+		rc = glob(pat, arg[0] == '~' ? GLOB_TILDE : 0, NULL, &g);
+		free(pat);
+		if (rc == GLOB_NOMATCH)
+			continue;
+		if (rc != 0)
+			return load_error(ld, file, l->lineno, "Include: glob failed: %s", arg);
+		if (depth + 1 > INCLUDE_DEPTH) {
 			globfree(&g);
+			return load_error(ld, file, l->lineno, "Include: too deeply nested");
 		}
-		return 0;
-	case K_PROXYCOMMAND:
-		if (l->rest[0] == '\0')
-			return load_error(ld, file, l->lineno, "%s: missing argument", kwname);
-		if (!tokens_ok(l->rest, "hnpr", &bad))
-			goto bad_token;
-		return 0;
+		for (k = 0; k < g.gl_pathc; k++) {
+			struct cfile *f = NULL;
+
+			if (load_file(ld, g.gl_pathv[k], depth + 1, &f) < 0) {
+				globfree(&g);
+				return -1;
+			}
+			if (f == NULL)
+				continue;
+			l->inc = xreallocarray(l->inc, l->ninc + 1, sizeof *l->inc);
+			l->inc[l->ninc++] = f;
+		}
+		globfree(&g);
+	}
+	return 0;
+}
+
+/* The keywords with their own grammar, read at load. */
+static int
+parse_own(struct loader *ld, const char *file, struct cline *l, int depth)
+{
+	const char *a0 = l->argv[0];
+	int i, fl;
+
+	switch (l->k->own) {
+	case K_INCLUDE:
+		return include_line(ld, file, l, depth);
 	case K_PROXYJUMP:
-		if (l->rest[0] == '\0')
-			return load_error(ld, file, l->lineno, "%s: missing argument", kwname);
-		/* as ssh: a comment ends the value */
+		/*
+		 * as ssh 9.2: a comment ends the value, but only a bare "none"
+		 * is none ("none # x" names a jump host "none")
+		 */
+		l->ival = strcasecmp(l->rest, "none") == 0;
 		l->rest[strcspn(l->rest, "#")] = '\0';
 		strip_trailing(l->rest);
 		if (!jump_ok(l->rest, NULL))
 			return load_error(ld, file, l->lineno, "Invalid ProxyJump \"%s\"", l->rest);
 		return 0;
-	case K_ACCEPTED:
-	case K_NAMED:
-	case K_IGNORED:
-		return 0;
-	case K_IGNOREUNKNOWN:
-	case K_USERKH:
-	case K_GLOBALKH:
-	case K_CANONDOMAINS:
-	case K_SETENV:
-	case K_SENDENV:
-		single = 0;
-		break;
-	default:
-		break;
-	}
-	if (a0 == NULL)
-		return load_error(ld, file, l->lineno, "%s: missing argument", kwname);
-	if (single && l->argc > 1)
-		return load_error(
-		        ld, file, l->lineno, "garbage at end of line; \"%s\"", l->argv[1]);
-	switch (l->k->kw) {
-	case K_PORT:
-		if (parse_int(a0, 1, 65535) == LONG_MIN)
-			return load_error(
-			        ld, file, l->lineno, "Badly formatted port number \"%s\"", a0);
-		break;
-	case K_BATCHMODE:
-	case K_IDENTITIESONLY:
-	case K_PASSWORDAUTH:
-	case K_KBDINTAUTH:
-	case K_TCPKEEPALIVE:
-	case K_HASHKH:
-	case K_CANONFALLBACK:
-		if (state_find(st_flag, a0) < 0)
-			goto bad_value;
-		break;
-	case K_PUBKEYAUTH:
-		if (state_find(st_pubkey, a0) < 0)
-			goto bad_value;
-		break;
-	case K_STRICT:
-		if (state_find(st_strict, a0) < 0)
-			goto bad_value;
-		break;
-	case K_ADDRESSFAMILY:
-		if (state_find(st_af, a0) < 0)
-			goto bad_value;
-		break;
-	case K_REQUESTTTY:
-		if (state_find(st_tty, a0) < 0)
-			goto bad_value;
-		break;
-	case K_CONTROLMASTER:
-		if (state_find(st_control, a0) < 0)
-			goto bad_value;
-		break;
-	case K_CANONHOST:
-		if (state_find(st_canon, a0) < 0)
-			goto bad_value;
-		break;
-	case K_LOGLEVEL:
-		if (state_find(st_loglevel, a0) < 0)
-			goto bad_value;
-		break;
-	case K_CONNECTTIMEOUT:
-	case K_ALIVEINTERVAL:
-		if (parse_time(a0) < 0)
-			return load_error(ld, file, l->lineno, "invalid time value \"%s\"", a0);
-		break;
-	case K_CONTROLPERSIST:
-		if (state_find(st_flag, a0) < 0 && parse_time(a0) < 0)
-			return load_error(ld, file, l->lineno, "Bad ControlPersist \"%s\"", a0);
-		break;
-	case K_ALIVECOUNT:
-	case K_CANONMAXDOTS:
-		if (parse_int(a0, 0, 0x7fffffff) == LONG_MIN)
-			return load_error(ld, file, l->lineno, "%s: bad number \"%s\"", kwname, a0);
-		break;
-	case K_HOSTNAME:
-		if (!tokens_ok(a0, "h", &bad))
-			goto bad_token;
-		break;
-	case K_IDENTITYFILE:
-	case K_CERTIFICATEFILE:
-	case K_IDENTITYAGENT:
-	case K_CONTROLPATH:
-	case K_REVOKEDHOSTKEYS:
-		if (!tokens_ok(a0, TOKENS_ALL, &bad))
-			goto bad_token;
-		break;
-	case K_USERKH:
-		for (i = 0; i < l->argc; i++) {
-			if (!tokens_ok(l->argv[i], TOKENS_ALL, &bad))
-				goto bad_token;
-		}
-		if (none_mixed(l))
-			goto none_mixed;
-		break;
-	case K_GLOBALKH:
-		if (none_mixed(l))
-			goto none_mixed;
-		break;
-	case K_KEX:
-	case K_CIPHERS:
-	case K_MACS:
-	case K_HOSTKEYALGS:
-	case K_PUBKEYALGS: {
-		enum algo a = l->k->kw == K_KEX           ? A_KEX
-		              : l->k->kw == K_CIPHERS     ? A_CIPHER
-		              : l->k->kw == K_MACS        ? A_MAC
-		              : l->k->kw == K_HOSTKEYALGS ? A_HOSTKEY
-		                                          : A_PUBKEY;
-
-		if (!algo_value_ok(a, a0, badname, sizeof badname))
-			return load_error(
-			        ld, file, l->lineno, "Bad %s spec '%s'", algo_keyword[a], badname);
-		break;
-	}
 	case K_SETENV:
 		for (i = 0; i < l->argc; i++) {
 			if (strchr(l->argv[i], '=') == NULL)
 				return load_error(
 				        ld, file, l->lineno, "Invalid SetEnv \"%s\"", l->argv[i]);
 		}
-		break;
+		return 0;
+	case K_CONTROLPERSIST:
+		fl = state_find(st_flag, a0);
+		l->ival = fl == 1 ? 0 : fl == 0 ? -1 : (int)parse_time(a0);
+		if (fl < 0 && l->ival < 0)
+			return load_error(ld, file, l->lineno, "Bad ControlPersist \"%s\"", a0);
+		return 0;
 	case K_IGNOREUNKNOWN:
 		if (conf.ignore == NULL) {
 			conf.ignore = xstrdup(a0);
@@ -1197,32 +1124,138 @@ check_line(struct loader *ld, const char *file, struct cline *l, int depth)
 			free(conf.ignore);
 			conf.ignore = j;
 		}
-		break;
+		return 0;
 	default:
-		break;
+		return 0;
 	}
-	return 0;
-bad_value:
-	return load_error(ld, file, l->lineno, "unsupported option \"%s\" for %s", a0, kwname);
-bad_token:
-	return load_error(ld, file, l->lineno, "%s: unknown token %%%c", kwname, bad);
-none_mixed:
-	return load_error(
-	        ld, file, l->lineno, "keyword %s \"none\" argument must appear alone.", kwname);
+}
+
+static char *
+join_words(char *const *argv, int argc)
+{
+	struct buf b;
+	int i;
+
+	buf_init(&b);
+	for (i = 0; i < argc; i++) {
+		if (i > 0)
+			buf_appendc(&b, ' ');
+		buf_appends(&b, argv[i]);
+	}
+	return str_steal(&b);
+}
+
+/* Read one line's value by its keyword's type, once, at load.  0, or -1 with ld->err. */
+static int
+parse_value(struct loader *ld, const char *file, struct cline *l, int depth)
+{
+	const struct keyword *k = l->k;
+	const char *a0 = l->argc > 0 ? l->argv[0] : NULL;
+	bool one = k->type == KT_STATE || k->type == KT_INT || k->type == KT_TIME ||
+	           k->type == KT_STR || k->type == KT_FILES || k->type == KT_ALGO ||
+	           k->own == K_CONTROLPERSIST || k->own == K_IGNOREUNKNOWN;
+	char badname[300];
+	long v;
+
+	if (k->type == KT_NONE || k->own == K_HOST || k->own == K_MATCH || k->own == K_IGNORED)
+		return 0; /* Host and Match: checked by match_check */
+	if (a0 == NULL)
+		return load_error(ld, file, l->lineno, "%s: missing argument", l->word);
+	if (one && l->argc > 1)
+		return load_error(
+		        ld, file, l->lineno, "garbage at end of line; \"%s\"", l->argv[1]);
+	switch (k->type) {
+	case KT_STATE:
+		if ((l->ival = state_find(k->states, a0)) < 0)
+			return load_error(ld, file, l->lineno, "unsupported option \"%s\" for %s",
+			        a0, l->word);
+		return 0;
+	case KT_INT:
+		if ((v = parse_int(a0, k->lo, 0x7fffffff)) == LONG_MIN)
+			return load_error(ld, file, l->lineno,
+			        k->off == F(port) ? "Badly formatted port number \"%s\""
+			                          : "integer value invalid \"%s\"",
+			        a0);
+		l->ival = (int)v;
+		return 0;
+	case KT_TIME:
+		/* "none", as ssh -G prints an unset ConnectTimeout: no value, a later line may give
+		 * one */
+		l->ival = strcasecmp(a0, "none") == 0 ? -1 : (int)parse_time(a0);
+		if (l->ival < 0 && strcasecmp(a0, "none") != 0)
+			return load_error(ld, file, l->lineno, "invalid time value \"%s\"", a0);
+		return 0;
+	case KT_ALGO:
+		if (!algo_value_ok(k->lo, a0, badname, sizeof badname))
+			return load_error(ld, file, l->lineno, "Bad %s spec '%s'",
+			        algo_keyword[k->lo], badname);
+		return 0;
+	case KT_OWN:
+		return parse_own(ld, file, l, depth);
+	case KT_WORDS:
+	case KT_EACH:
+		l->joined = join_words(l->argv, l->argc);
+		return 0;
+	case KT_ARGS:
+		if ((k->off == F(user_known_hosts_files) ||
+		            k->off == F(global_known_hosts_files)) &&
+		        none_mixed(l))
+			return load_error(ld, file, l->lineno,
+			        "keyword %s \"none\" argument must appear alone.", k->name);
+		return 0;
+	default:
+		return 0;
+	}
 }
 
 static const char *const match_attrs[] = {
         "all", "canonical", "final", "exec", "host", "originalhost", "user", "localuser", NULL};
 
+/* Does a Match criterion take an argument (all, canonical and final do not)? */
+static bool
+match_takes_arg(const char *a)
+{
+	if (*a == '!')
+		a++;
+	return strcasecmp(a, "all") != 0 && strcasecmp(a, "canonical") != 0 &&
+	       strcasecmp(a, "final") != 0;
+}
+
+/* ssh reads "host=NAME" as "host NAME": a criterion splits at its first '=' too. */
+static void
+match_split(struct cline *l)
+{
+	int i;
+
+	for (i = 0; i < l->argc; i++) {
+		char *eq = strchr(l->argv[i], '=');
+
+		if (eq != NULL && eq != l->argv[i]) {
+			*eq = '\0';
+			if (eq[1] != '\0') {
+				l->argv = xreallocarray(
+				        l->argv, (size_t)l->argc + 2, sizeof *l->argv);
+				memmove(l->argv + i + 2, l->argv + i + 1,
+				        (size_t)(l->argc - i) * sizeof *l->argv);
+				l->argv[i + 1] = xstrdup(eq + 1);
+				l->argc++;
+			}
+		}
+		if (match_takes_arg(l->argv[i]))
+			i++; /* the argument is taken whole */
+	}
+}
+
 /* A Match line as ssh checks it before evaluating anything. */
 static int
-match_check(struct loader *ld, const char *file, const struct cline *l)
+match_check(struct loader *ld, const char *file, struct cline *l)
 {
 	int i, k, n = 0;
 	bool all = false, other = false;
 
 	if (l->argc == 0)
 		return load_error(ld, file, l->lineno, "Missing Match criteria");
+	match_split(l);
 	for (i = 0; i < l->argc; i++) {
 		const char *a = l->argv[i];
 
@@ -1242,13 +1275,6 @@ match_check(struct loader *ld, const char *file, const struct cline *l)
 				return load_error(
 				        ld, file, l->lineno, "Missing Match criteria for %s", a);
 			i++;
-			if (k == 3) {
-				char bad = 0;
-
-				if (!tokens_ok(l->argv[i], TOKENS_ALL, &bad))
-					return load_error(ld, file, l->lineno,
-					        "Match exec: unknown token %%%c", bad);
-			}
 		}
 	}
 	if (all && other)
@@ -1313,7 +1339,7 @@ load_file(struct loader *ld, const char *path, int depth, struct cfile **out)
 		l.k = keyword_find(kw);
 		if (l.k == NULL) {
 			if (conf.ignore != NULL && pattern_list_match(kw, conf.ignore, true) == 1) {
-				static const struct keyword ignored = {"", K_IGNORED, NULL};
+				static const struct keyword ignored = OWN("", K_IGNORED);
 
 				l.k = &ignored;
 			} else {
@@ -1326,19 +1352,19 @@ load_file(struct loader *ld, const char *path, int depth, struct cfile **out)
 		l.rest = xstrdup(p + strspn(p, " \t="));
 		if (split_args(p, &l.argv, &l.argc) < 0) {
 			rc = load_error(ld, path, lineno, "invalid quotes");
-		} else if (l.k->kw == K_MATCH) {
+		} else if (l.k->own == K_MATCH) {
 			rc = match_check(ld, path, &l);
-		} else if (l.k->kw == K_HOST && l.argc == 0) {
+		} else if (l.k->own == K_HOST && l.argc == 0) {
 			rc = load_error(ld, path, lineno, "Host: missing argument");
 		} else {
-			rc = check_line(ld, path, &l, depth);
+			rc = parse_value(ld, path, &l, depth);
 		}
 		f->v = xreallocarray(f->v, f->n + 1, sizeof *f->v);
 		f->v[f->n] = l;
-		if (((l.k->kw == K_INCLUDE && l.ninc > 0) || l.k->kw == K_IGNORED) &&
+		if (((l.k->own == K_INCLUDE && l.ninc > 0) || l.k->own == K_IGNORED) &&
 		        last_block != (size_t)-1)
 			f->v[last_block].walk = true;
-		if (l.k->kw == K_HOST || l.k->kw == K_MATCH) {
+		if (l.k->own == K_HOST || l.k->own == K_MATCH) {
 			if (last_block != (size_t)-1)
 				f->v[last_block].next = f->n;
 			last_block = f->n;
@@ -1408,8 +1434,11 @@ names_in(const struct cfile *f, const char *const *kws, bool *found)
 		for (j = 0; kws[j] != NULL; j++) {
 			const struct keyword *kw = keyword_find(kws[j]);
 
-			if (kw != NULL && f->v[i].k->kw == kw->kw && f->v[i].k->kw != K_NAMED &&
-			        f->v[i].k->kw != K_ACCEPTED)
+			/* the keyword, or another name of it */
+			if (kw != NULL && kw->type != KT_NONE &&
+			        (f->v[i].k == kw ||
+			                (kw->type != KT_OWN && f->v[i].k->off == kw->off &&
+			                        f->v[i].k->type == kw->type)))
 				*found = true;
 		}
 		for (k = 0; k < f->v[i].ninc; k++)
@@ -1472,6 +1501,7 @@ cfile_free(struct cfile *f)
 			free(f->v[i].argv[k]);
 		free(f->v[i].argv);
 		free(f->v[i].rest);
+		free(f->v[i].joined);
 		free(f->v[i].word);
 		free(f->v[i].inc);
 	}
@@ -1505,138 +1535,80 @@ struct ev {
 	bool want_final;
 	char *algo[A__COUNT]; /* as written, first wins */
 	int ctl_persist_set;
-	int batch_mode; /* -1 unset: ServerAliveInterval's default depends on it */
+	bool jump_none; /* ProxyJump none (or -J none) came first */
 	char *err;
 };
 
 /* The values the % tokens stand for, once a host's config is known. */
 struct tokens {
-	const char *h, *n, *p, *r, *k, *j;
+	struct expand_tokens x;
+	char port[16];
 	char C[41];
 };
 
-/* The tokens for o; hostname, user and port replace o's when given (Match exec). */
+/* The tokens for o; hostname and user replace o's when given (Match exec). */
 static void
-tokens_fill(struct tokens *t, const struct sshconf_host *o, const char *hostname, const char *user,
-        int port, char *portbuf, size_t portlen)
+tokens_fill(struct tokens *t, const struct sshconf_host *o, const char *hostname, const char *user)
 {
 	EVP_MD_CTX *md;
 	unsigned char dg[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0, i;
+	const char *h = hostname ? hostname : o->hostname, *r = user      ? user
+	                                                        : o->user ? o->user
+	                                                                  : "";
 
-	snprintf(portbuf, portlen, "%d", port > 0 ? port : o->port > 0 ? o->port : 22);
-	t->h = hostname ? hostname : o->hostname;
-	t->n = o->host;
-	t->p = portbuf;
-	t->r = user ? user : o->user ? o->user : "";
-	t->k = o->host_key_alias ? o->host_key_alias : o->host;
-	t->j = o->jump_host ? o->jump_host : "";
+	memset(t, 0, sizeof *t);
+	snprintf(t->port, sizeof t->port, "%d", o->port > 0 ? o->port : 22);
 	md = EVP_MD_CTX_new();
 	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha1(), NULL) != 1 ||
 	        EVP_DigestUpdate(md, me.host_full, strlen(me.host_full)) != 1 ||
-	        EVP_DigestUpdate(md, t->h, strlen(t->h)) != 1 ||
-	        EVP_DigestUpdate(md, t->p, strlen(t->p)) != 1 ||
-	        EVP_DigestUpdate(md, t->r, strlen(t->r)) != 1 ||
-	        EVP_DigestFinal_ex(md, dg, &dlen) != 1)
+	        EVP_DigestUpdate(md, h, strlen(h)) != 1 ||
+	        EVP_DigestUpdate(md, t->port, strlen(t->port)) != 1 ||
+	        EVP_DigestUpdate(md, r, strlen(r)) != 1 || EVP_DigestFinal_ex(md, dg, &dlen) != 1)
 		fatal("SHA-1 for %%C failed");
 	EVP_MD_CTX_free(md);
 	for (i = 0; i < dlen && i < 20; i++)
 		snprintf(t->C + 2 * i, 3, "%02x", dg[i]);
+	t->x.home = me.home;
+	t->x.v['h'] = h;
+	t->x.v['n'] = o->host;
+	t->x.v['p'] = t->port;
+	t->x.v['r'] = r;
+	t->x.v['k'] = o->host_key_alias ? o->host_key_alias : o->host;
+	t->x.v['j'] = o->jump_host ? o->jump_host : "";
+	t->x.v['C'] = t->C;
+	t->x.v['d'] = me.home ? me.home : "";
+	t->x.v['u'] = me.login ? me.login : "";
+	t->x.v['i'] = me.uid;
+	t->x.v['l'] = me.host_full;
+	t->x.v['L'] = me.host_short;
 }
 
-/*
- * Expand ~ (tilde) and the % tokens of s (all: TOKENS_ALL, else only h n p
- * r), and ${VAR} (env).  NULL with *err when a variable is unset.
- */
-static char *
-expand(const char *s, const struct tokens *t, bool tilde, bool env, char **err)
+/* ProxyCommand's tokens: %h %n %p %r only, as ssh. */
+static void
+tokens_proxy(struct tokens *t)
 {
-	struct buf b;
+	const char *h = t->x.v['h'], *n = t->x.v['n'], *r = t->x.v['r'];
 
-	buf_init(&b);
-	if (tilde && s[0] == '~' && (s[1] == '/' || s[1] == '\0')) {
-		buf_appends(&b, sshconf_home() ? sshconf_home() : "");
-		s++;
-	} else if (tilde && s[0] == '~') {
-		size_t n = strcspn(s + 1, "/");
-		char *name = xstrndup(s + 1, n), pwbuf[4096];
-		struct passwd pw, *res = NULL;
+	memset(t->x.v, 0, sizeof t->x.v);
+	t->x.v['h'] = h;
+	t->x.v['n'] = n;
+	t->x.v['p'] = t->port;
+	t->x.v['r'] = r;
+}
 
-		if (getpwnam_r(name, &pw, pwbuf, sizeof pwbuf, &res) == 0 && res != NULL) {
-			buf_appends(&b, pw.pw_dir);
-			s += 1 + n;
-		}
-		free(name);
+/* A value expanded where ssh uses it (flags: expand.h's); NULL with *err naming it. */
+static char *
+expand_value(
+        const char *kw, const char *s, const struct expand_tokens *t, unsigned flags, char **err)
+{
+	char *why = NULL, *res = expand_string(s, t, flags, &why);
+
+	if (res == NULL) {
+		*err = xasprintf("%s %s: %s", kw, s, why);
+		free(why);
 	}
-	for (; *s != '\0'; s++) {
-		if (env && s[0] == '$' && s[1] == '{' && strchr(s, '}') != NULL) {
-			size_t n = strcspn(s + 2, "}");
-			char *name = xstrndup(s + 2, n);
-			const char *v = getenv(name);
-
-			if (v == NULL) {
-				*err = xasprintf("environment variable ${%s} has no value", name);
-				free(name);
-				buf_free(&b);
-				return NULL;
-			}
-			buf_appends(&b, v);
-			free(name);
-			s += 2 + n;
-			continue;
-		}
-		if (*s != '%' || s[1] == '\0') {
-			buf_appendc(&b, *s);
-			continue;
-		}
-		s++;
-		switch (*s) {
-		case '%':
-			buf_appendc(&b, '%');
-			break;
-		case 'h':
-			buf_appends(&b, t->h);
-			break;
-		case 'n':
-			buf_appends(&b, t->n);
-			break;
-		case 'p':
-			buf_appends(&b, t->p);
-			break;
-		case 'r':
-			buf_appends(&b, t->r);
-			break;
-		case 'k':
-			buf_appends(&b, t->k);
-			break;
-		case 'j':
-			buf_appends(&b, t->j);
-			break;
-		case 'C':
-			buf_appends(&b, t->C);
-			break;
-		case 'd':
-			buf_appends(&b, sshconf_home() ? sshconf_home() : "");
-			break;
-		case 'u':
-			buf_appends(&b, sshconf_login() ? sshconf_login() : "");
-			break;
-		case 'i':
-			buf_appends(&b, me.uid);
-			break;
-		case 'l':
-			buf_appends(&b, me.host_full);
-			break;
-		case 'L':
-			buf_appends(&b, me.host_short);
-			break;
-		default:
-			buf_appendc(&b, '%');
-			buf_appendc(&b, *s);
-			break;
-		}
-	}
-	return str_steal(&b);
+	return res;
 }
 
 /* Name a keyword shoal cannot honour, once per run. */
@@ -1684,30 +1656,31 @@ match_exec(const char *cmd)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* HostName with %h (its only token, as ssh); NULL with *err on another. */
+static char *
+hostname_expand(const struct ev *e, char **err)
+{
+	struct expand_tokens t = {.home = NULL};
+
+	t.v['h'] = e->host;
+	return expand_value("HostName", e->o->hostname, &t, 0, err);
+}
+
 /* The host Match criteria compare: the HostName so far with %h, else the name. */
 static char *
 match_host_now(const struct ev *e)
 {
-	struct buf b;
-	const char *s;
+	char *err = NULL, *h;
 
 	if (e->final)
 		return xstrdup(e->o->hostname);
 	if (e->o->hostname == NULL)
 		return xstrdup(e->host);
-	buf_init(&b);
-	for (s = e->o->hostname; *s != '\0'; s++) {
-		if (s[0] == '%' && s[1] == 'h') {
-			buf_appends(&b, e->host);
-			s++;
-		} else if (s[0] == '%' && s[1] == '%') {
-			buf_appendc(&b, '%');
-			s++;
-		} else {
-			buf_appendc(&b, *s);
-		}
-	}
-	return str_steal(&b);
+	/* a bad token fails the evaluation after the pass: here the name as written */
+	if ((h = hostname_expand(e, &err)) == NULL)
+		h = xstrdup(e->o->hostname);
+	free(err);
+	return h;
 }
 
 static bool
@@ -1758,14 +1731,16 @@ match_line(struct ev *e, const struct cline *l)
 					neg = false;
 				} else {
 					struct tokens t;
-					char portbuf[16], *cmd, *err = NULL;
+					char *cmd, *err = NULL;
 
-					tokens_fill(
-					        &t, e->o, host, ruser, 0, portbuf, sizeof portbuf);
-					cmd = expand(arg, &t, false, false, &err);
+					tokens_fill(&t, e->o, host, ruser);
+					cmd = expand_value("Match exec", arg, &t.x, 0, &err);
+					if (cmd == NULL && e->err == NULL)
+						e->err = err;
+					else
+						free(err);
 					r = cmd != NULL && match_exec(cmd);
 					free(cmd);
-					free(err);
 				}
 			}
 		}
@@ -1783,24 +1758,21 @@ set_str(char **dst, const char *v)
 		*dst = xstrdup(v);
 }
 
+/*
+ * ProxyJump (or -J): the first wins.  "none" keeps later ProxyJump lines
+ * out but lets a ProxyCommand in, as ssh 9.2 does.
+ */
 static void
-set_int(int *dst, int v)
-{
-	if (*dst == -1)
-		*dst = v;
-}
-
-static void
-apply_jump(struct ev *e, const char *s)
+apply_jump(struct ev *e, const char *s, bool none)
 {
 	struct sshconf_host *o = e->o;
 	const char *c;
 	int port;
 
-	if (o->proxy_command != NULL || o->jump_host != NULL)
+	if (o->proxy_command != NULL || o->jump_host != NULL || e->jump_none)
 		return;
-	if (strcasecmp(s, "none") == 0) {
-		o->jump_host = xstrdup("none");
+	if (none) {
+		e->jump_none = true;
 		return;
 	}
 	c = strrchr(s, ',');
@@ -1812,18 +1784,153 @@ apply_jump(struct ev *e, const char *s)
 	o->proxy_command = xstrdup("none");
 }
 
+/* A string value with its first word as ssh -G spells it ("yes" as "true"...). */
+static char *
+spelled(const struct keyword *k, const char *v)
+{
+	size_t n = strcspn(v, " \t");
+	char *first = xstrndup(v, n), *res;
+	int st = k->states != NULL ? state_find(k->states, first) : -1;
+
+	res = st < 0 ? xstrdup(v) : xasprintf("%s%s", state_name(k->states, st), v + n);
+	free(first);
+	return res;
+}
+
+/* The keywords with their own rules.  Returns whether the line's value took effect. */
+static bool
+apply_own(struct ev *e, const struct cline *l)
+{
+	struct sshconf_host *o = e->o;
+	int i;
+	size_t k;
+
+	switch (l->k->own) {
+	case K_PROXYJUMP:
+		apply_jump(e, l->rest, l->ival);
+		return true;
+	case K_PROXYCOMMAND:
+		if (o->jump_host == NULL)
+			set_str(&o->proxy_command, l->rest);
+		return true;
+	case K_SETENV:
+		/* the first line that applies; in it, the first value of each variable */
+		if (o->set_env.n != 0)
+			return false;
+		for (i = 0; i < l->argc; i++) {
+			size_t n = strcspn(l->argv[i], "=");
+			bool dup = false;
+
+			for (k = 0; k < o->set_env.n && !dup; k++)
+				dup = strncmp(o->set_env.v[k], l->argv[i], n + 1) == 0;
+			if (!dup)
+				list_push(&o->set_env, l->argv[i]);
+		}
+		return true;
+	case K_SENDENV:
+		for (i = 0; i < l->argc; i++) {
+			const char *v = l->argv[i];
+			size_t w = 0;
+
+			if (*v != '-') {
+				list_push(&o->send_env, v);
+				continue;
+			}
+			for (k = 0; k < o->send_env.n; k++) {
+				if (pattern_match(o->send_env.v[k], v + 1, false))
+					free(o->send_env.v[k]);
+				else
+					o->send_env.v[w++] = o->send_env.v[k];
+			}
+			o->send_env.n = w;
+		}
+		return true;
+	case K_CONTROLPERSIST:
+		if (e->ctl_persist_set)
+			return false;
+		e->ctl_persist_set = 1;
+		o->control_persist = l->ival;
+		return true;
+	case K_IGNOREUNKNOWN:
+		set_str(&o->ignore_unknown, l->argv[0]);
+		return true;
+	case K_FORWARDAGENT:
+		/* as ssh: yes/no and a socket path are each first-wins; a path means yes */
+		i = state_find(st_flag, l->argv[0]);
+		if (o->forward_agent == -1)
+			o->forward_agent = i < 0 ? 1 : i;
+		if (i < 0)
+			set_str(&o->forward_agent_path, l->argv[0]);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* One value line of a block that applies: the field takes it unless set before (first wins). */
+static void
+apply_value(struct ev *e, struct cfile *f, struct cline *l)
+{
+	const struct keyword *k = l->k;
+	struct sshconf_host *o = e->o;
+	const char *v = l->argc > 0 ? l->argv[0] : "";
+	bool took = false;
+	int i;
+
+	switch (k->type) {
+	case KT_STATE:
+	case KT_INT:
+	case KT_TIME:
+		if ((took = *field_int(o, k) == -1))
+			*field_int(o, k) = l->ival;
+		break;
+	case KT_STR:
+	case KT_LINE:
+	case KT_WORDS:
+		if (k->type != KT_STR)
+			v = k->type == KT_LINE ? l->rest : l->joined;
+		if ((took = *field_str(o, k) == NULL))
+			*field_str(o, k) = spelled(k, v);
+		break;
+	case KT_ARGS:
+		if ((took = field_list(o, k)->n == 0)) {
+			for (i = 0; i < l->argc; i++)
+				list_push(field_list(o, k), l->argv[i]);
+		}
+		break;
+	case KT_FILES:
+		list_push_once(field_list(o, k), v);
+		took = true;
+		break;
+	case KT_EACH:
+		/* as ssh: a forward given twice is one */
+		list_push_once(field_list(o, k), l->joined);
+		v = l->joined;
+		took = true;
+		break;
+	case KT_ALGO:
+		if ((took = e->algo[k->lo] == NULL))
+			e->algo[k->lo] = xstrdup(v);
+		break;
+	case KT_OWN:
+		took = apply_own(e, l);
+		break;
+	case KT_NONE:
+		break;
+	}
+	/* Named only when the value that counts asks for what shoal does not do. */
+	if (took && k->instead != NULL && pattern_list_match(v, k->quiet, true) != 1)
+		note_named(f->path, l, k->instead);
+}
+
 static void apply_file(struct ev *e, struct cfile *f, bool *active, bool nevermatch);
 
 static void
 apply_line(struct ev *e, struct cfile *f, struct cline *l, bool *active, bool nevermatch)
 {
-	struct sshconf_host *o = e->o;
-	const char *a0 = l->argc > 0 ? l->argv[0] : "";
-	int i;
 	size_t k;
 
-	switch (l->k->kw) {
-	case K_INCLUDE:
+	if (l->k->own == K_INCLUDE) {
 		for (k = 0; k < l->ninc; k++) {
 			bool save = *active;
 
@@ -1831,197 +1938,18 @@ apply_line(struct ev *e, struct cfile *f, struct cline *l, bool *active, bool ne
 			*active = save;
 		}
 		return;
-	case K_IGNORED:
+	}
+	if (l->k->own == K_IGNORED) {
 		/* ssh checks it against the IgnoreUnknown this host has so far, active or not */
 		if (e->err == NULL &&
-		        (o->ignore_unknown == NULL ||
-		                pattern_list_match(l->word, o->ignore_unknown, true) != 1))
+		        (e->o->ignore_unknown == NULL ||
+		                pattern_list_match(l->word, e->o->ignore_unknown, true) != 1))
 			e->err = xasprintf("%s line %d: Bad configuration option: %s", f->path,
 			        l->lineno, l->word);
 		return;
-	default:
-		break;
 	}
-	if (!*active)
-		return;
-	switch (l->k->kw) {
-	case K_HOSTNAME:
-		set_str(&o->hostname, a0);
-		break;
-	case K_USER:
-		set_str(&o->user, a0);
-		break;
-	case K_PORT:
-		set_int(&o->port, atoi(a0));
-		break;
-	case K_IDENTITYFILE:
-		list_push_once(&o->identity_files, a0);
-		break;
-	case K_CERTIFICATEFILE:
-		list_push_once(&o->certificate_files, a0);
-		break;
-	case K_IDENTITIESONLY:
-		set_int(&o->identities_only, state_find(st_flag, a0));
-		break;
-	case K_IDENTITYAGENT:
-		set_str(&o->identity_agent, a0);
-		break;
-	case K_REVOKEDHOSTKEYS:
-		set_str(&o->revoked_host_keys, a0);
-		break;
-	case K_PUBKEYAUTH:
-		set_int(&o->pubkey_auth, state_find(st_pubkey, a0));
-		break;
-	case K_PASSWORDAUTH:
-		set_int(&o->password_auth, state_find(st_flag, a0));
-		break;
-	case K_KBDINTAUTH:
-		set_int(&o->kbdint_auth, state_find(st_flag, a0));
-		break;
-	case K_PREFAUTH:
-		set_str(&o->preferred_authentications, a0);
-		break;
-	case K_PROXYJUMP:
-		apply_jump(e, l->rest);
-		break;
-	case K_PROXYCOMMAND:
-		if (o->jump_host == NULL)
-			set_str(&o->proxy_command, l->rest);
-		break;
-	case K_CONNECTTIMEOUT:
-		set_int(&o->connect_timeout, (int)parse_time(a0));
-		break;
-	case K_ALIVEINTERVAL:
-		set_int(&o->server_alive_interval, (int)parse_time(a0));
-		break;
-	case K_ALIVECOUNT:
-		set_int(&o->server_alive_count_max, atoi(a0));
-		break;
-	case K_TCPKEEPALIVE:
-		set_int(&o->tcp_keepalive, state_find(st_flag, a0));
-		break;
-	case K_STRICT:
-		set_int(&o->strict_host_key_checking, state_find(st_strict, a0));
-		break;
-	case K_USERKH:
-		if (o->user_known_hosts_files.n == 0) {
-			for (i = 0; i < l->argc; i++)
-				list_push(&o->user_known_hosts_files, l->argv[i]);
-		}
-		break;
-	case K_GLOBALKH:
-		if (o->global_known_hosts_files.n == 0) {
-			for (i = 0; i < l->argc; i++)
-				list_push(&o->global_known_hosts_files, l->argv[i]);
-		}
-		break;
-	case K_HASHKH:
-		set_int(&o->hash_known_hosts, state_find(st_flag, a0));
-		break;
-	case K_HOSTKEYALIAS:
-		set_str(&o->host_key_alias, a0);
-		break;
-	case K_KEX:
-		set_str(&e->algo[A_KEX], a0);
-		break;
-	case K_CIPHERS:
-		set_str(&e->algo[A_CIPHER], a0);
-		break;
-	case K_MACS:
-		set_str(&e->algo[A_MAC], a0);
-		break;
-	case K_HOSTKEYALGS:
-		set_str(&e->algo[A_HOSTKEY], a0);
-		break;
-	case K_PUBKEYALGS:
-		set_str(&e->algo[A_PUBKEY], a0);
-		break;
-	case K_ADDRESSFAMILY:
-		set_int(&o->address_family, state_find(st_af, a0));
-		break;
-	case K_BINDADDRESS:
-		set_str(&o->bind_address, a0);
-		break;
-	case K_REQUESTTTY:
-		set_int(&o->request_tty, state_find(st_tty, a0));
-		break;
-	case K_SETENV:
-		/* the first line that applies; in it, the first value of each variable */
-		if (o->set_env.n == 0) {
-			for (i = 0; i < l->argc; i++) {
-				size_t n = strcspn(l->argv[i], "=");
-				bool dup = false;
-
-				for (k = 0; k < o->set_env.n && !dup; k++)
-					dup = strncmp(o->set_env.v[k], l->argv[i], n + 1) == 0;
-				if (!dup)
-					list_push(&o->set_env, l->argv[i]);
-			}
-		}
-		break;
-	case K_SENDENV:
-		for (i = 0; i < l->argc; i++) {
-			const char *v = l->argv[i];
-
-			if (*v == '-') {
-				size_t w = 0;
-
-				for (k = 0; k < o->send_env.n; k++) {
-					if (pattern_match(o->send_env.v[k], v + 1, false))
-						free(o->send_env.v[k]);
-					else
-						o->send_env.v[w++] = o->send_env.v[k];
-				}
-				o->send_env.n = w;
-			} else {
-				list_push(&o->send_env, v);
-			}
-		}
-		break;
-	case K_LOGLEVEL:
-		set_int(&o->log_level, state_find(st_loglevel, a0));
-		break;
-	case K_CONTROLMASTER:
-		set_int(&o->control_master, state_find(st_control, a0));
-		break;
-	case K_CONTROLPATH:
-		set_str(&o->control_path, a0);
-		break;
-	case K_CONTROLPERSIST:
-		if (!e->ctl_persist_set) {
-			int fl = state_find(st_flag, a0);
-
-			e->ctl_persist_set = 1;
-			o->control_persist = fl == 1 ? 0 : fl == 0 ? -1 : (int)parse_time(a0);
-		}
-		break;
-	case K_CANONHOST:
-		set_int(&o->canonicalize_hostname, state_find(st_canon, a0));
-		break;
-	case K_CANONDOMAINS:
-		if (o->canonical_domains.n == 0) {
-			for (i = 0; i < l->argc; i++)
-				list_push(&o->canonical_domains, l->argv[i]);
-		}
-		break;
-	case K_CANONMAXDOTS:
-		set_int(&o->canonicalize_max_dots, atoi(a0));
-		break;
-	case K_CANONFALLBACK:
-		set_int(&o->canonicalize_fallback_local, state_find(st_flag, a0));
-		break;
-	case K_BATCHMODE:
-		set_int(&e->batch_mode, state_find(st_flag, a0));
-		break;
-	case K_IGNOREUNKNOWN:
-		set_str(&o->ignore_unknown, a0);
-		break;
-	default:
-		break;
-	}
-	/* read for -G, but shoal cannot do what it asks */
-	if (l->k->instead != NULL)
-		note_named(f->path, l, l->k->instead);
+	if (*active)
+		apply_value(e, f, l);
 }
 
 static void
@@ -2033,7 +1961,7 @@ apply_file(struct ev *e, struct cfile *f, bool *active, bool nevermatch)
 	while (i < f->n) {
 		struct cline *l = &f->v[i];
 
-		if (l->k->kw == K_HOST) {
+		if (l->k->own == K_HOST) {
 			bool on = false;
 
 			for (k = 0; k < l->argc && !nevermatch; k++) {
@@ -2049,7 +1977,7 @@ apply_file(struct ev *e, struct cfile *f, bool *active, bool nevermatch)
 				}
 			}
 			*active = on;
-		} else if (l->k->kw == K_MATCH) {
+		} else if (l->k->own == K_MATCH) {
 			/* evaluated even where it cannot apply: "final" and exec count, as in ssh
 			 */
 			*active = match_line(e, l) && !nevermatch;
@@ -2235,21 +2163,43 @@ algo_resolve(enum algo a, const char *v, char **err)
 static void
 host_init(struct sshconf_host *o)
 {
+	size_t i;
+
 	memset(o, 0, sizeof *o);
-	o->port = o->identities_only = o->pubkey_auth = o->password_auth = o->kbdint_auth = -1;
-	o->connect_timeout = o->server_alive_interval = o->server_alive_count_max = -1;
-	o->tcp_keepalive = o->strict_host_key_checking = o->hash_known_hosts = -1;
-	o->address_family = o->request_tty = o->log_level = o->control_master = -1;
-	o->canonicalize_hostname = o->canonicalize_max_dots = o->canonicalize_fallback_local = -1;
+	for (i = 0; i < NKEYWORDS; i++) {
+		if (kt_int(keywords[i].type))
+			*field_int(o, &keywords[i]) = -1;
+	}
 	o->control_persist = -1;
+	o->forward_agent = -1;
 	o->jump_port = -1;
 }
 
-#define DEFAULT(f, v)                                                                              \
-	do {                                                                                       \
-		if ((f) == -1)                                                                     \
-			(f) = (v);                                                                 \
-	} while (0)
+/* ssh's defaults of the table's numbers, for those no line set. */
+static void
+host_defaults(struct sshconf_host *o)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYWORDS; i++) {
+		if (kt_int(keywords[i].type) && *field_int(o, &keywords[i]) == -1)
+			*field_int(o, &keywords[i]) = keywords[i].dflt;
+	}
+}
+
+#define PATH (EXPAND_TILDE | EXPAND_ENV)
+
+static int
+expand_in_place(const char *kw, char **v, const struct expand_tokens *t, unsigned flags, char **err)
+{
+	char *x = expand_value(kw, *v, t, flags, err);
+
+	if (x == NULL)
+		return -1;
+	free(*v);
+	*v = x;
+	return 0;
+}
 
 static void
 lower(char *s)
@@ -2258,73 +2208,15 @@ lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
-int
-sshconf_eval(const char *alias, const char *user, int port, const char *const *ids, size_t nids,
-        struct sshconf_host *o, char **err)
+/* ssh's defaults, the jump chain as -G prints it, the algorithm lists resolved. */
+static int
+host_settle(struct sshconf_host *o, struct ev *e, char **err)
 {
 	static const char *const default_ids[] = {"~/.ssh/id_rsa", "~/.ssh/id_ecdsa",
 	        "~/.ssh/id_ecdsa_sk", "~/.ssh/id_ed25519", "~/.ssh/id_ed25519_sk", "~/.ssh/id_xmss",
 	        "~/.ssh/id_dsa"};
-	struct ev e;
-	char *host = NULL, *x, portbuf[16];
-	const char *bad;
-	bool addr;
-	struct tokens t;
 	size_t i;
 	int a;
-
-	pthread_once(&me.once, me_find);
-	pthread_once(&algos.once, algos_probe);
-	*err = NULL;
-	/* before any Match exec or ProxyCommand could see them through a % token */
-	if ((bad = sshconf_bad_name(user, alias)) != NULL) {
-		memset(o, 0, sizeof *o);
-		*err = xstrdup(bad);
-		return -1;
-	}
-	host_init(o);
-	memset(&e, 0, sizeof e);
-	e.o = o;
-	e.batch_mode = -1;
-	o->host = xstrdup(alias);
-	if (user != NULL)
-		o->user = xstrdup(user);
-	if (port > 0)
-		o->port = port;
-	for (i = 0; i < nids; i++)
-		list_push(&o->identity_files, ids[i]);
-	e.host = alias;
-	e.original = alias;
-	apply_all(&e);
-
-	if (e.err != NULL)
-		goto fail_err;
-	host = o->hostname ? match_host_now(&e) : xstrdup(alias);
-	addr = numeric_addr(o, &host);
-	if (!addr)
-		lower(host);
-	/* ssh fills these before canonicalising: the final pass cannot change them */
-	DEFAULT(o->canonicalize_hostname, 0);
-	DEFAULT(o->canonicalize_max_dots, 1);
-	DEFAULT(o->canonicalize_fallback_local, 1);
-	if (o->canonicalize_hostname > 0 && !addr &&
-	        (o->canonicalize_hostname == 2 ||
-	                ((o->proxy_command == NULL || strcasecmp(o->proxy_command, "none") == 0) &&
-	                        (o->jump_host == NULL || strcmp(o->jump_host, "none") == 0))) &&
-	        canonicalize(o, &host, err) < 0)
-		goto fail;
-	if (o->canonicalize_hostname > 0)
-		e.want_final = true;
-	free(o->hostname);
-	o->hostname = host;
-	host = NULL;
-	if (e.want_final) {
-		e.final = true;
-		e.host = o->hostname;
-		apply_all(&e);
-		if (e.err != NULL)
-			goto fail_err;
-	}
 
 	/* as ssh: known_hosts names are lower case, and %k with them */
 	if (o->host_key_alias != NULL)
@@ -2332,34 +2224,35 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 	/* ssh's defaults */
 	if (o->user == NULL)
 		o->user = xstrdup(sshconf_login() ? sshconf_login() : "");
-	DEFAULT(o->port, 22);
-	DEFAULT(o->identities_only, 0);
-	DEFAULT(o->pubkey_auth, 1);
-	DEFAULT(o->password_auth, 1);
-	DEFAULT(o->kbdint_auth, 1);
 	/* shoal's own keepalive default applies only where ssh_config says nothing */
-	o->server_alive_interval_set = o->server_alive_interval != -1 || e.batch_mode == 1;
+	o->server_alive_interval_set = o->server_alive_interval != -1 || o->batch_mode == 1;
 	o->server_alive_count_max_set = o->server_alive_count_max != -1;
 	/* ssh's default: every 5 minutes in batch mode */
-	DEFAULT(o->server_alive_interval, e.batch_mode == 1 ? 300 : 0);
-	DEFAULT(o->server_alive_count_max, 3);
-	DEFAULT(o->tcp_keepalive, 1);
-	DEFAULT(o->strict_host_key_checking, SSHCONF_STRICT_ASK);
-	DEFAULT(o->hash_known_hosts, 0);
-	DEFAULT(o->address_family, SSHCONF_AF_ANY);
-	DEFAULT(o->request_tty, 3);
-	DEFAULT(o->log_level, 3);
-	DEFAULT(o->control_master, 0);
-	DEFAULT(o->canonicalize_hostname, 0);
-	if (!e.ctl_persist_set)
+	if (o->server_alive_interval == -1 && o->batch_mode == 1)
+		o->server_alive_interval = 300;
+	/*
+	 * as ssh: "ask" is "no" under a kept master, with a command or no tty,
+	 * and below INFO (nothing it could show)
+	 */
+	if (o->update_host_keys == 2 &&
+	        ((o->control_persist != -1 && o->control_path != NULL &&
+	                 strcasecmp(o->control_path, "none") != 0) ||
+	                (o->remote_command != NULL && strcasecmp(o->remote_command, "none") != 0) ||
+	                o->request_tty == 0 || (o->log_level >= 0 && o->log_level < 3)))
+		o->update_host_keys = 0;
+	/* ssh updates host keys by default only into its default known_hosts file */
+	if (o->update_host_keys == -1)
+		o->update_host_keys = o->verify_host_key_dns <= 0 &&
+		                      (o->user_known_hosts_files.n == 0 ||
+		                              (o->user_known_hosts_files.n == 1 &&
+		                                      strcmp(o->user_known_hosts_files.v[0],
+		                                              "~/.ssh/known_hosts") == 0));
+	host_defaults(o);
+	if (!e->ctl_persist_set)
 		o->control_persist = -1;
 	if (o->proxy_command != NULL && strcasecmp(o->proxy_command, "none") == 0) {
 		free(o->proxy_command);
 		o->proxy_command = NULL;
-	}
-	if (o->jump_host != NULL && strcmp(o->jump_host, "none") == 0) {
-		free(o->jump_host);
-		o->jump_host = NULL;
 	}
 	if (o->jump_host != NULL) {
 		bool v6 = strchr(o->jump_host, ':') != NULL;
@@ -2385,12 +2278,12 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 		list_push(&o->user_known_hosts_files, "~/.ssh/known_hosts2");
 	}
 	for (a = 0; a < A__COUNT; a++) {
-		char *r = algo_resolve(a, e.algo[a], err);
+		char *r = algo_resolve(a, e->algo[a], err);
 
-		if (e.algo[a] != NULL)
+		if (e->algo[a] != NULL)
 			o->algos_configured |= 1u << a;
 		if (r == NULL)
-			goto fail;
+			return -1;
 		switch (a) {
 		case A_KEX:
 			o->kex_algorithms = r;
@@ -2410,45 +2303,156 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 		}
 	}
 
+	return 0;
+}
+
+/* The expansions ssh makes before it uses a value (and -G prints some). */
+static int
+host_expand(struct sshconf_host *o, char **err)
+{
+	struct tokens t;
+	size_t i;
+	char *x;
+
 	/* the expansions ssh makes before it uses them (and -G prints some) */
-	tokens_fill(&t, o, NULL, NULL, 0, portbuf, sizeof portbuf);
+	tokens_fill(&t, o, NULL, NULL);
 	for (i = 0; i < o->identity_files.n; i++) {
-		if ((x = expand(o->identity_files.v[i], &t, true, true, err)) == NULL)
-			goto fail;
+		if ((x = expand_value("IdentityFile", o->identity_files.v[i], &t.x, PATH, err)) ==
+		        NULL)
+			return -1;
 		list_push(&o->identity_paths, x);
 		free(x);
 	}
 	for (i = 0; i < o->certificate_files.n; i++) {
-		if ((x = expand(o->certificate_files.v[i], &t, true, true, err)) == NULL)
-			goto fail;
+		if ((x = expand_value("CertificateFile", o->certificate_files.v[i], &t.x, PATH,
+		             err)) == NULL)
+			return -1;
 		list_push(&o->certificate_paths, x);
 		free(x);
 	}
 	for (i = 0; i < o->user_known_hosts_files.n; i++) {
-		if ((x = expand(o->user_known_hosts_files.v[i], &t, true, true, err)) == NULL)
-			goto fail;
+		if ((x = expand_value("UserKnownHostsFile", o->user_known_hosts_files.v[i], &t.x,
+		             PATH, err)) == NULL)
+			return -1;
 		free(o->user_known_hosts_files.v[i]);
 		o->user_known_hosts_files.v[i] = x;
 	}
 	if (o->identity_agent != NULL && strcmp(o->identity_agent, "none") != 0 &&
-	        strcmp(o->identity_agent, "SSH_AUTH_SOCK") != 0) {
-		if ((x = expand(o->identity_agent, &t, true, true, err)) == NULL)
-			goto fail;
-		free(o->identity_agent);
-		o->identity_agent = x;
-	}
+	        strcmp(o->identity_agent, "SSH_AUTH_SOCK") != 0 &&
+	        expand_in_place("IdentityAgent", &o->identity_agent, &t.x, PATH, err) < 0)
+		return -1;
 	if (o->revoked_host_keys != NULL && strcmp(o->revoked_host_keys, "none") != 0 &&
-	        (o->revoked_host_keys_path = expand(o->revoked_host_keys, &t, true, true, err)) ==
-	                NULL)
-		goto fail;
-	if (o->control_path != NULL && strcmp(o->control_path, "none") != 0) {
-		if ((x = expand(o->control_path, &t, true, true, err)) == NULL)
-			goto fail;
-		free(o->control_path);
-		o->control_path = x;
+	        (o->revoked_host_keys_path = expand_value(
+	                 "RevokedHostKeys", o->revoked_host_keys, &t.x, PATH, err)) == NULL)
+		return -1;
+	if (o->control_path != NULL && strcmp(o->control_path, "none") != 0 &&
+	        expand_in_place("ControlPath", &o->control_path, &t.x, PATH, err) < 0)
+		return -1;
+	if (o->remote_command != NULL && strcasecmp(o->remote_command, "none") == 0) {
+		free(o->remote_command);
+		o->remote_command = NULL;
 	}
-	if (o->proxy_command != NULL && (o->proxy_command_expanded = expand(
-	                                         o->proxy_command, &t, false, false, err)) == NULL)
+	if (o->remote_command != NULL &&
+	        expand_in_place("RemoteCommand", &o->remote_command, &t.x, 0, err) < 0)
+		return -1;
+	if (o->forward_agent_path != NULL &&
+	        expand_in_place("ForwardAgent", &o->forward_agent_path, &t.x, PATH, err) < 0)
+		return -1;
+	/* as ssh: a forward's Unix socket paths take the tokens and ${VAR} */
+	for (i = 0; i < o->local_forward.n + o->remote_forward.n; i++) {
+		bool local = i < o->local_forward.n;
+		char **fw = local ? &o->local_forward.v[i]
+		                  : &o->remote_forward.v[i - o->local_forward.n];
+
+		if (strchr(*fw, '/') != NULL &&
+		        expand_in_place(local ? "LocalForward" : "RemoteForward", fw, &t.x,
+		                EXPAND_ENV, err) < 0)
+			return -1;
+	}
+	/* ProxyCommand: only when it will run (a chain replaces it), and only its tokens */
+	tokens_proxy(&t);
+	if (o->proxy_command != NULL && o->jump_host == NULL &&
+	        (o->proxy_command_expanded = expand_value(
+	                 "ProxyCommand", o->proxy_command, &t.x, 0, err)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* sshconf_eval with a -J (jump, NULL: none given) applied first, as ssh applies -J. */
+static int
+eval_host(const char *alias, const char *user, int port, const char *const *ids, size_t nids,
+        const char *jump, struct sshconf_host *o, char **err)
+{
+	struct ev e;
+	char *host = NULL;
+	const char *bad;
+	bool addr;
+	size_t i;
+	int a;
+
+	pthread_once(&me.once, me_find);
+	pthread_once(&algos.once, algos_probe);
+	*err = NULL;
+	/* before any Match exec or ProxyCommand could see them through a % token */
+	if ((bad = sshconf_bad_name(user, alias)) != NULL) {
+		memset(o, 0, sizeof *o);
+		*err = xstrdup(bad);
+		return -1;
+	}
+	host_init(o);
+	memset(&e, 0, sizeof e);
+	e.o = o;
+	o->host = xstrdup(alias);
+	if (user != NULL)
+		o->user = xstrdup(user);
+	if (port > 0)
+		o->port = port;
+	for (i = 0; i < nids; i++)
+		list_push(&o->identity_files, ids[i]);
+	e.host = alias;
+	e.original = alias;
+	if (jump != NULL)
+		apply_jump(&e, jump, strcasecmp(jump, "none") == 0);
+	apply_all(&e);
+
+	if (e.err != NULL)
+		goto fail_err;
+	if (o->hostname == NULL)
+		host = xstrdup(alias);
+	else if ((host = hostname_expand(&e, err)) == NULL)
+		goto fail;
+	addr = numeric_addr(o, &host);
+	if (!addr)
+		lower(host);
+	/* ssh fills these before canonicalising: the final pass cannot change them */
+	if (o->canonicalize_hostname == -1)
+		o->canonicalize_hostname = 0;
+	if (o->canonicalize_max_dots == -1)
+		o->canonicalize_max_dots = 1;
+	if (o->canonicalize_fallback_local == -1)
+		o->canonicalize_fallback_local = 1;
+	if (o->canonicalize_hostname > 0 && !addr &&
+	        (o->canonicalize_hostname == 2 ||
+	                ((o->proxy_command == NULL || strcasecmp(o->proxy_command, "none") == 0) &&
+	                        (o->jump_host == NULL || strcmp(o->jump_host, "none") == 0))) &&
+	        canonicalize(o, &host, err) < 0)
+		goto fail;
+	if (o->canonicalize_hostname > 0)
+		e.want_final = true;
+	free(o->hostname);
+	o->hostname = host;
+	host = NULL;
+	if (e.want_final) {
+		e.final = true;
+		e.host = o->hostname;
+		apply_all(&e);
+		if (e.err != NULL)
+			goto fail_err;
+	}
+
+	if (host_settle(o, &e, err) < 0)
+		goto fail;
+	if (host_expand(o, err) < 0)
 		goto fail;
 	for (a = 0; a < A__COUNT; a++)
 		free(e.algo[a]);
@@ -2465,40 +2469,68 @@ fail:
 	return -1;
 }
 
+int
+sshconf_eval(const char *alias, const char *user, int port, const char *const *ids, size_t nids,
+        struct sshconf_host *o, char **err)
+{
+	return eval_host(alias, user, port, ids, nids, NULL, o, err);
+}
+
+int
+sshconf_resolve(const char *alias, const char *user, int port, const struct options *opt,
+        const char *jump, struct sshconf_host *o, char **err)
+{
+	if (eval_host(alias, user != NULL ? user : opt->user, port > 0 ? port : opt->port,
+	            (const char *const *)opt->identities, opt->nidentities, jump, o, err) < 0)
+		return -1;
+	if (opt->known_hosts != NULL) {
+		list_free(&o->user_known_hosts_files);
+		list_push(&o->user_known_hosts_files, opt->known_hosts);
+	}
+	o->connect_deadline = opt->connect_timeout_set || o->connect_timeout <= 0
+	                              ? opt->connect_timeout
+	                              : o->connect_timeout;
+	o->hostkey_policy = opt->hostkey_policy != HOSTKEY_POLICY_UNSET ? opt->hostkey_policy
+	                                                                : sshconf_policy(o);
+	/*
+	 * -T is ssh's -t, which overrides RequestTTY; RequestTTY yes is force,
+	 * for shoal never gives a command the local terminal (ssh's yes looks
+	 * at its own stdin); auto is no with a command.
+	 */
+	o->tty = opt->tty || o->request_tty == 1 || o->request_tty == 2;
+	return 0;
+}
+
 void
 sshconf_host_free(struct sshconf_host *h)
 {
+	size_t i;
+
+	for (i = 0; i < NKEYWORDS; i++) {
+		const struct keyword *k = &keywords[i];
+
+		if (k->type == KT_STR || k->type == KT_LINE || k->type == KT_WORDS ||
+		        k->type == KT_ALGO) {
+			free(*field_str(h, k));
+			*field_str(h, k) = NULL;
+		} else if (kt_list(k->type)) {
+			list_free(field_list(h, k));
+		}
+	}
 	free(h->host);
-	free(h->hostname);
-	free(h->user);
-	list_free(&h->identity_files);
 	list_free(&h->identity_paths);
-	list_free(&h->certificate_files);
 	list_free(&h->certificate_paths);
-	free(h->identity_agent);
-	free(h->revoked_host_keys);
 	free(h->revoked_host_keys_path);
-	free(h->preferred_authentications);
 	free(h->proxy_command);
 	free(h->proxy_command_expanded);
 	free(h->proxy_jump);
 	free(h->jump_user);
 	free(h->jump_host);
 	free(h->jump_extra);
-	list_free(&h->user_known_hosts_files);
-	list_free(&h->global_known_hosts_files);
-	free(h->host_key_alias);
-	free(h->kex_algorithms);
-	free(h->ciphers);
-	free(h->macs);
-	free(h->host_key_algorithms);
-	free(h->pubkey_accepted_algorithms);
-	free(h->bind_address);
 	list_free(&h->set_env);
 	list_free(&h->send_env);
-	free(h->control_path);
-	list_free(&h->canonical_domains);
 	free(h->ignore_unknown);
+	free(h->forward_agent_path);
 	memset(h, 0, sizeof *h);
 }
 
@@ -2557,12 +2589,6 @@ sshconf_log_level(const struct sshconf_host *h)
 	return map[h->log_level];
 }
 
-static const char *
-yesno(int v)
-{
-	return v ? "yes" : "no";
-}
-
 static void
 print_list(FILE *fp, const char *kw, const struct sshconf_list *l, bool one_line)
 {
@@ -2581,71 +2607,111 @@ print_list(FILE *fp, const char *kw, const struct sshconf_list *l, bool one_line
 	fputc('\n', fp);
 }
 
+/* The keywords with their own code that -G prints. */
+static void
+print_own(FILE *fp, const struct keyword *k, const struct sshconf_host *h)
+{
+	switch (k->own) {
+	case K_PROXYCOMMAND:
+		if (h->proxy_command)
+			fprintf(fp, "proxycommand %s\n", h->proxy_command);
+		break;
+	case K_PROXYJUMP:
+		if (h->proxy_jump)
+			fprintf(fp, "proxyjump %s\n", h->proxy_jump);
+		break;
+	case K_SETENV:
+		print_list(fp, "setenv", &h->set_env, false);
+		break;
+	case K_SENDENV:
+		print_list(fp, "sendenv", &h->send_env, false);
+		break;
+	case K_FORWARDAGENT:
+		fprintf(fp, "forwardagent %s\n",
+		        h->forward_agent_path   ? h->forward_agent_path
+		        : h->forward_agent == 1 ? "yes"
+		                                : "no");
+		break;
+	case K_CONTROLPERSIST:
+		if (h->control_persist < 0)
+			fprintf(fp, "controlpersist no\n");
+		else if (h->control_persist == 0)
+			fprintf(fp, "controlpersist yes\n");
+		else
+			fprintf(fp, "controlpersist %d\n", h->control_persist);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Is k another name of a keyword before it (same field)?  -G prints each once. */
+static bool
+alias_of_earlier(const struct keyword *k)
+{
+	const struct keyword *p;
+
+	for (p = keywords; p < k; p++) {
+		if (p->type != KT_OWN && p->type != KT_NONE && p->off == k->off)
+			return true;
+	}
+	return false;
+}
+
 void
 sshconf_print(FILE *fp, const struct sshconf_host *h)
 {
+	size_t i;
+
 	fprintf(fp, "host %s\n", h->host);
 	fprintf(fp, "user %s\n", h->user);
 	fprintf(fp, "hostname %s\n", h->hostname);
 	fprintf(fp, "port %d\n", h->port);
-	fprintf(fp, "addressfamily %s\n", state_name(st_af, h->address_family));
-	fprintf(fp, "canonicalizefallbacklocal %s\n", yesno(h->canonicalize_fallback_local));
-	fprintf(fp, "canonicalizehostname %s\n", state_name(st_canon, h->canonicalize_hostname));
-	fprintf(fp, "controlmaster %s\n", state_name(st_control, h->control_master));
-	fprintf(fp, "hashknownhosts %s\n", yesno(h->hash_known_hosts));
-	fprintf(fp, "identitiesonly %s\n", yesno(h->identities_only));
-	fprintf(fp, "kbdinteractiveauthentication %s\n", yesno(h->kbdint_auth));
-	fprintf(fp, "passwordauthentication %s\n", yesno(h->password_auth));
-	fprintf(fp, "pubkeyauthentication %s\n", state_name(st_pubkey, h->pubkey_auth));
-	fprintf(fp, "requesttty %s\n", state_name(st_tty, h->request_tty));
-	fprintf(fp, "stricthostkeychecking %s\n",
-	        state_name(st_strict, h->strict_host_key_checking));
-	fprintf(fp, "tcpkeepalive %s\n", yesno(h->tcp_keepalive));
-	fprintf(fp, "canonicalizemaxdots %d\n", h->canonicalize_max_dots);
-	fprintf(fp, "serveralivecountmax %d\n", h->server_alive_count_max);
-	fprintf(fp, "serveraliveinterval %d\n", h->server_alive_interval);
-	if (h->bind_address)
-		fprintf(fp, "bindaddress %s\n", h->bind_address);
-	fprintf(fp, "ciphers %s\n", h->ciphers);
-	if (h->control_path)
-		fprintf(fp, "controlpath %s\n", h->control_path);
-	fprintf(fp, "hostkeyalgorithms %s\n", h->host_key_algorithms);
-	if (h->host_key_alias)
-		fprintf(fp, "hostkeyalias %s\n", h->host_key_alias);
-	if (h->identity_agent)
-		fprintf(fp, "identityagent %s\n", h->identity_agent);
-	fprintf(fp, "kexalgorithms %s\n", h->kex_algorithms);
-	if (h->revoked_host_keys)
-		fprintf(fp, "revokedhostkeys %s\n", h->revoked_host_keys);
-	fprintf(fp, "loglevel %s\n", state_name(st_loglevel, h->log_level));
-	fprintf(fp, "macs %s\n", h->macs);
-	if (h->preferred_authentications)
-		fprintf(fp, "preferredauthentications %s\n", h->preferred_authentications);
-	if (h->proxy_command)
-		fprintf(fp, "proxycommand %s\n", h->proxy_command);
-	fprintf(fp, "pubkeyacceptedalgorithms %s\n", h->pubkey_accepted_algorithms);
-	print_list(fp, "identityfile", &h->identity_files, false);
-	if (h->canonical_domains.n)
-		print_list(fp, "canonicaldomains", &h->canonical_domains, true);
-	else
-		fprintf(fp, "canonicaldomains none\n");
-	print_list(fp, "certificatefile", &h->certificate_files, false);
-	print_list(fp, "globalknownhostsfile", &h->global_known_hosts_files, true);
-	print_list(fp, "userknownhostsfile", &h->user_known_hosts_files, true);
-	print_list(fp, "sendenv", &h->send_env, false);
-	print_list(fp, "setenv", &h->set_env, false);
-	if (h->connect_timeout < 0)
-		fprintf(fp, "connecttimeout none\n");
-	else
-		fprintf(fp, "connecttimeout %d\n", h->connect_timeout);
-	if (h->control_persist < 0)
-		fprintf(fp, "controlpersist no\n");
-	else if (h->control_persist == 0)
-		fprintf(fp, "controlpersist yes\n");
-	else
-		fprintf(fp, "controlpersist %d\n", h->control_persist);
-	if (h->proxy_jump)
-		fprintf(fp, "proxyjump %s\n", h->proxy_jump);
+	for (i = 0; i < NKEYWORDS; i++) {
+		const struct keyword *k = &keywords[i];
+		const char *s;
+
+		if (k->off == F(user) || k->off == F(hostname) || k->off == F(port) ||
+		        alias_of_earlier(k))
+			continue;
+		switch (k->type) {
+		case KT_STATE:
+			fprintf(fp, "%s %s\n", k->name,
+			        state_name(k->states, *(const int *)field_ro(h, k)));
+			break;
+		case KT_INT:
+		case KT_TIME:
+			if (*(const int *)field_ro(h, k) < 0)
+				fprintf(fp, "%s none\n", k->name);
+			else
+				fprintf(fp, "%s %d\n", k->name, *(const int *)field_ro(h, k));
+			break;
+		case KT_STR:
+		case KT_LINE:
+		case KT_WORDS:
+		case KT_ALGO:
+			if ((s = *(char *const *)field_ro(h, k)) != NULL || (s = k->dflt_s) != NULL)
+				fprintf(fp, "%s %s\n", k->name, s);
+			break;
+		case KT_ARGS:
+			if (((const struct sshconf_list *)field_ro(h, k))->n == 0 &&
+			        k->dflt_s != NULL)
+				fprintf(fp, "%s %s\n", k->name, k->dflt_s);
+			print_list(
+			        fp, k->name, ((const struct sshconf_list *)field_ro(h, k)), true);
+			break;
+		case KT_FILES:
+		case KT_EACH:
+			print_list(
+			        fp, k->name, ((const struct sshconf_list *)field_ro(h, k)), false);
+			break;
+		case KT_OWN:
+			print_own(fp, k, h);
+			break;
+		case KT_NONE:
+			break;
+		}
+	}
 }
 
 double

@@ -82,6 +82,38 @@ struct sshconf_host {
 	struct sshconf_list canonical_domains;
 	int canonicalize_max_dots;
 	int canonicalize_fallback_local;
+	int batch_mode;
+	/*
+	 * The final values, ssh_config and the command line together
+	 * (sshconf_resolve): what connect, exec, auth and -G read.
+	 */
+	double connect_deadline;            /* -t, else ConnectTimeout, else -t's default */
+	enum hostkey_policy hostkey_policy; /* --host-key-policy, else StrictHostKeyChecking */
+	bool tty;                           /* -T, else RequestTTY yes or force */
+	char *remote_command;               /* its % tokens applied, as ssh runs it; NULL: none */
+	/*
+	 * Read and printed by -G as ssh prints them; shoal does not do what
+	 * they ask (a note says so when a value asks for something).
+	 */
+	int check_host_ip, compression, enable_ssh_keysign, clear_all_forwardings;
+	int exit_on_forward_failure, fingerprint_hash, forward_x11, forward_x11_trusted;
+	int gateway_ports, gssapi_authentication, gssapi_key_exchange, gssapi_delegate_credentials;
+	int gssapi_trust_dns, gssapi_renewal_forces_rekey, hostbased_authentication;
+	int no_host_authentication_for_localhost, permit_local_command, proxy_use_fdpass;
+	int session_type, stdin_null, fork_after_authentication, stream_local_bind_unlink;
+	int tunnel, verify_host_key_dns, visual_host_key, update_host_keys;
+	int enable_escape_commandline, connection_attempts, forward_x11_timeout;
+	int number_of_password_prompts, required_rsa_size;
+	char *bind_interface, *kbdinteractive_devices, *local_command, *pkcs11_provider;
+	char *security_key_provider, *xauth_location, *known_hosts_command;
+	char *gssapi_kex_algorithms, *hostbased_accepted_algorithms, *ca_signature_algorithms;
+	char *gssapi_client_identity, *gssapi_server_identity;
+	int forward_agent;
+	char *forward_agent_path; /* ForwardAgent's socket, NULL: none given */
+	char *add_keys_to_agent, *tunnel_device, *canonicalize_permitted_cnames;
+	char *escape_char, *ipqos, *rekey_limit, *stream_local_bind_mask, *syslog_facility;
+	struct sshconf_list log_verbose, permit_remote_open;
+	struct sshconf_list local_forward, remote_forward, dynamic_forward;
 };
 
 /*
@@ -107,6 +139,17 @@ double sshconf_persist(const struct sshconf_host *h);
  */
 int sshconf_eval(const char *alias, const char *user, int port, const char *const *ids, size_t nids,
         struct sshconf_host *out, char **err);
+/*
+ * The host's final settings: sshconf_eval with the command line's overrides
+ * applied as ssh applies its own options (struct options: -l, -p, -i
+ * before the files; jump (-J, or a chain's earlier hops; NULL: none given)
+ * as ssh's -J, "none" included; --known-hosts replacing UserKnownHostsFile;
+ * -t, --host-key-policy and -T over ConnectTimeout, StrictHostKeyChecking
+ * and RequestTTY).  user and port: the host's own (user@, :port), else
+ * NULL and 0 for -l's and -p's.
+ */
+int sshconf_resolve(const char *alias, const char *user, int port, const struct options *o,
+        const char *jump, struct sshconf_host *out, char **err);
 void sshconf_host_free(struct sshconf_host *h);
 /*
  * One hop of ProxyJump's syntax, [ssh://][user@]host[:port] (IPv6 in

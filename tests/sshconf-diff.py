@@ -76,7 +76,9 @@ def value_line():
         "AddressFamily", "BindAddress", "RequestTTY", "SetEnv", "SendEnv", "LogLevel",
         "ControlMaster", "ControlPath", "ControlPersist", "CanonicalizeHostname",
         "CanonicalDomains", "CanonicalizeMaxDots", "CanonicalizeFallbackLocal", "IdentityAgent",
-        "ChallengeResponseAuthentication", "PubkeyAcceptedKeyTypes", "BatchMode"])
+        "ChallengeResponseAuthentication", "PubkeyAcceptedKeyTypes", "BatchMode",
+        "ForwardAgent", "Compression", "IPQoS", "LocalForward", "RemoteCommand",
+        "EnableEscapeCommandline", "UpdateHostKeys"])
     v = {
         "HostName": lambda: pick(["%h.example.com", "real-%h", "10.1.2.3", "Upper.Case",
                                   "%h", "target"]),
@@ -93,7 +95,7 @@ def value_line():
         "ProxyCommand": lambda: pick(["nc %h %p", "ssh -W %h:%p gw -l %r", "none",
                                       "connect %n 100%%"]),
         "ProxyJump": lambda: pick(["gw", "u@gw:2222", "gw1,u@gw2", "none", "[::1]:22"]),
-        "ConnectTimeout": lambda: pick(["5", "1m", "0", "90s"]),
+        "ConnectTimeout": lambda: pick(["5", "1m", "0", "90s", "none"]),
         "ServerAliveInterval": lambda: pick(["15", "1m30s", "0"]),
         "ServerAliveCountMax": lambda: str(rng.randint(0, 9)),
         "TCPKeepAlive": lambda: pick(["yes", "no"]),
@@ -125,6 +127,13 @@ def value_line():
         "CanonicalizeFallbackLocal": lambda: pick(["yes", "yes", "no"]),
         "IdentityAgent": lambda: pick(["~/agent-%r", "SSH_AUTH_SOCK", "none", "/run/a-%C"]),
         "BatchMode": lambda: pick(["yes", "no"]),
+        "ForwardAgent": lambda: pick(["yes", "no", "true", "/tmp/agent.sock"]),
+        "Compression": lambda: pick(["yes", "no"]),
+        "IPQoS": lambda: pick(["lowdelay throughput", "af21 cs1", "none none"]),
+        "LocalForward": lambda: pick(["1234 [localhost]:22", "2000 [10.0.0.1]:80"]),
+        "RemoteCommand": lambda: pick(["uptime", "echo %h %p %r", "none"]),
+        "EnableEscapeCommandline": lambda: pick(["yes", "no"]),
+        "UpdateHostKeys": lambda: pick(["yes", "no", "ask"]),
     }[kw]()
     kwtext = kw if rng.random() < 0.8 else kw.lower()
     sep = pick([" ", " ", "=", " = ", "\t"])
@@ -147,7 +156,9 @@ def match_line():
         elif c in ("user", "localuser"):
             crit.append(neg + c + " " + ",".join(pick(USERS + ["!bob", "a*"]) for _ in range(rng.randint(1, 2))))
         else:
-            crit.append(neg + c + " " + ",".join(pattern() for _ in range(rng.randint(1, 2))))
+            # ssh takes "host=NAME" as "host NAME"
+            sep = "=" if rng.random() < 0.2 else " "
+            crit.append(neg + c + sep + ",".join(pattern() for _ in range(rng.randint(1, 2))))
     return "Match " + " ".join(crit)
 
 

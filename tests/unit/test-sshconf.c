@@ -84,7 +84,12 @@ main(void)
 	        "unless IgnoreUnknown");
 	ok((load("Port notanumber\n")) == (2), "a bad port is an error");
 	ok((load("Match nonsense x\n")) == (2), "a bad Match is an error");
-	ok((load("Host x\n  HostName %z\n")) == (2), "an unknown token is an error");
+	ok((load("Host x\n  HostName %z\n")) == (0),
+	        "an unknown token on a line no host may use yet is no error at load, as in ssh");
+	eval("x", NULL, 0);
+	ok(cf.host == NULL, "the host that uses it cannot be configured");
+	eval("y", NULL, 0);
+	ok(cf.host != NULL, "another host can");
 
 	/* Expansions ssh -G does not print, so t0210 cannot compare them. */
 	load("Host pc\n  HostName Real.%h\n  User u1\n  Port 2200\n"
