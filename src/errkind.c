@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "errkind.h"
 
@@ -55,10 +56,34 @@ errkind_name(enum err_kind kind)
 	return errkind_info(kind)->name;
 }
 
+int
+errkind_by_name(const char *name)
+{
+	int k;
+
+	for (k = 0; k < EK__COUNT; k++) {
+		if (strcmp(errkind_table[k].name, name) == 0)
+			return k;
+	}
+	return -1;
+}
+
 const char *
 errkind_phase_key(enum phase phase)
 {
 	return phase_keys[(unsigned)phase <= PHASE__COUNT ? phase : PHASE__COUNT];
+}
+
+int
+errkind_phase_by_key(const char *key)
+{
+	int p;
+
+	for (p = 0; p <= PHASE__COUNT; p++) {
+		if (strcmp(phase_keys[p], key) == 0)
+			return p;
+	}
+	return -1;
 }
 
 const char *

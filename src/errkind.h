@@ -68,8 +68,12 @@ struct err_kind_info {
 
 const struct err_kind_info *errkind_info(enum err_kind kind);
 const char *errkind_name(enum err_kind kind);
+/* The kind named name (as errkind_name gives it); -1 when none is. */
+int errkind_by_name(const char *name);
 /* "connect", "banner", "kex", "auth", "run": the keys of phases_ms in JSON. */
 const char *errkind_phase_key(enum phase phase);
+/* The phase whose key is key ("any" included); -1 when none is. */
+int errkind_phase_by_key(const char *key);
 /* "connecting", "banner", "kex", "auth", "running": as shown to people. */
 const char *errkind_phase_name(enum phase phase);
 

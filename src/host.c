@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "host.h"
 #include "xmalloc.h"
 
@@ -85,6 +86,7 @@ host_attempt_begin(struct host *h, double now)
 	h->phase_started = now;
 	n = h->attempts - h->round_base;
 	pthread_mutex_unlock(&h->lock);
+	event_attempt_begin(h);
 	return n;
 }
 
@@ -100,6 +102,7 @@ host_phase(struct host *h, enum phase phase, double now)
 	h->phase = phase;
 	h->phase_started = now;
 	pthread_mutex_unlock(&h->lock);
+	event_phase(h, phase);
 }
 
 void
@@ -117,6 +120,7 @@ host_attempt_end(
 	a->error = error ? xstrdup(error) : NULL;
 	a->elapsed = now - h->attempt_started;
 	pthread_mutex_unlock(&h->lock);
+	event_attempt_end(h, kind, phase, error);
 }
 
 void
@@ -127,6 +131,7 @@ host_retry_wait(struct host *h, double ready_at, double now)
 	h->state = HOST_RETRY_WAIT;
 	h->phase_started = now;
 	pthread_mutex_unlock(&h->lock);
+	event_retry_wait(h, ready_at - now);
 }
 
 void

@@ -121,7 +121,7 @@ hostlist_free(struct hostlist *hl)
 }
 
 /* Append alias (owned by the list from now on) unless already present. */
-static void
+void
 hostlist_push(struct hostlist *hl, char *alias, const char *user, int port)
 {
 	size_t slot;

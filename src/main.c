@@ -20,6 +20,7 @@
 #include <libssh/libssh.h>
 
 #include "buf.h"
+#include "event.h"
 #include "cancel.h"
 #include "groups.h"
 #include "host.h"
@@ -35,6 +36,7 @@
 #include "pool.h"
 #include "sshconf.h"
 #include "transfer.h"
+#include "tree.h"
 #include "tui.h"
 #include "wait.h"
 #include "xmalloc.h"
@@ -254,6 +256,10 @@ run(const struct options *o, const struct pool_params *pp)
 	const char *why;
 	struct pool *pool;
 
+	if (tree_wanted(o)) {
+		tree_run(pp);
+		return;
+	}
 	if (!tui_wanted(o)) {
 		pool_run(pp);
 		return;
@@ -283,6 +289,8 @@ main(int argc, char **argv)
 	struct buf in;
 	struct pool_params pp;
 	struct transfer_plan plan;
+	struct tree_job job;
+	bool serve = tree_serve_wanted(argc, argv);
 	char *password = NULL;
 	double t0 = wait_now();
 	bool done = false;
@@ -295,7 +303,14 @@ main(int argc, char **argv)
 	hostlist_init(&hl);
 	buf_init(&in);
 	memset(&plan, 0, sizeof plan);
-	rc = options_parse(&o, argc, argv, &done);
+	memset(&job, 0, sizeof job);
+	/* A gateway's options, hosts and stdin come in the job (tree mode). */
+	if (serve && (rc = tree_job_read(&job, argv)) != 0) {
+		options_init(&o);
+		goto out;
+	}
+	rc = serve ? options_parse(&o, job.argc, job.argv, &done)
+	           : options_parse(&o, argc, argv, &done);
 	if (rc != 0 || done)
 		goto out;
 	log_set_level(o.verbosity);
@@ -316,7 +331,10 @@ main(int argc, char **argv)
 		log_msg(LOG_VERBOSE, "--persist 0: told %d keeper(s) to close", mux_stop_all());
 		goto out;
 	}
-	if ((rc = build_hostlist(&o, &hl)) != 0)
+	if (serve) {
+		hl = job.hosts;
+		hostlist_init(&job.hosts);
+	} else if ((rc = build_hostlist(&o, &hl)) != 0)
 		goto out;
 	if (o.list) {
 		list_hosts(&hl);
@@ -342,12 +360,16 @@ main(int argc, char **argv)
 	}
 	if (o.xfer != XFER_NONE && (rc = transfer_plan_build(&plan, &o)) != 0)
 		goto out;
+	if (tree_wanted(&o) && (rc = tree_plan(&o, &hl)) != 0)
+		goto out;
 	/* Before a password is asked or stdin read: a bad -o or --failed ends it now. */
 	if ((rc = output_init(&o)) != 0)
 		goto out;
 	if ((rc = password_get(&o, &password)) != 0)
 		goto out;
-	if (o.send_stdin && (rc = read_stdin(&in)) != 0)
+	if (serve)
+		buf_append(&in, job.in.p ? job.in.p : "", job.in.len);
+	else if (o.send_stdin && (rc = read_stdin(&in)) != 0)
 		goto out;
 
 	hosts = xcalloc(hl.n, sizeof *hosts);
@@ -367,9 +389,13 @@ main(int argc, char **argv)
 	pp.plan = o.xfer != XFER_NONE ? &plan : NULL;
 	mux_init(&o);
 	run(&o, &pp);
-	rc = output_finish(hosts, hl.n, wait_now() - t0);
-	if (rc == 0 || output_exit_status(hosts, hl.n) > rc)
-		rc = output_exit_status(hosts, hl.n);
+	if (serve) {
+		rc = event_stream_end();
+	} else {
+		rc = output_finish(hosts, hl.n, wait_now() - t0);
+		if (rc == 0 || output_exit_status(hosts, hl.n) > rc)
+			rc = output_exit_status(hosts, hl.n);
+	}
 	keys_free();
 	/* The keeper is forked from here: it must hold no password, key file or stdin. */
 	password_free(password);
@@ -395,6 +421,8 @@ out:
 	transfer_plan_free(&plan);
 	sshconf_free();
 	groups_free();
+	tree_free();
+	tree_job_free(&job);
 	hostlist_free(&hl);
 	options_free(&o);
 	return rc;

@@ -1,0 +1,780 @@
+/*
+ * tree.c - tree mode (tree.h).
+ *
+ * The root's plan: every target has a group of gateways (--gateways is one
+ * group; a --topology file gives each [routes] line's left side as the group
+ * of the hosts on its right) and is given to one of them, the shares as even
+ * as can be.  A round runs every gateway that has a share through the pool,
+ * as hosts whose command is `PATH --gateway-serve %i` (--template gives each
+ * its index) and whose stdin is the job: the options that matter, every
+ * share marked with its gateway's index, stdin for -I.  A gateway's stdout is
+ * its events (event.c); its stderr, its messages, said under its name.
+ *
+ * When a gateway ends, its targets that have no result settle: one whose
+ * command started ends `lost` (it is never run twice); one that did not goes
+ * to the next round, to another gateway of its group that served its share
+ * to the end, or, when there is none, fails with the gateway's reason
+ * ("via gw1: ...").  A cancel ends them `cancelled`.
+ *
+ * The job is records "TAG LENGTH\n" and LENGTH bytes; fields split by NUL.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cancel.h"
+#include "conffile.h"
+#include "event.h"
+#include "log.h"
+#include "output.h"
+#include "tree.h"
+#include "wait.h"
+#include "xmalloc.h"
+
+#define JOB_PROTO 1
+/* A job record longer than this is not a job (stdin for -I is one record). */
+#define RECORD_MAX (1024UL * 1024 * 1024)
+
+/* ---- the gateway's side ---- */
+
+bool
+tree_serve_wanted(int argc, char **argv)
+{
+	return argc >= 3 && strcmp(argv[1], "--gateway-serve") == 0;
+}
+
+/* One record from fp: its tag and payload (NUL-terminated); -1 at a bad one. */
+static int
+record_read(FILE *fp, char *tag, size_t taglen, struct buf *payload)
+{
+	char line[64];
+	unsigned long len;
+	char *end;
+
+	if (fgets(line, sizeof line, fp) == NULL || strchr(line, '\n') == NULL)
+		return -1;
+	end = strchr(line, ' ');
+	if (end == NULL || (size_t)(end - line) >= taglen)
+		return -1;
+	memcpy(tag, line, (size_t)(end - line));
+	tag[end - line] = '\0';
+	errno = 0;
+	len = strtoul(end + 1, &end, 10);
+	if (*end != '\n' || errno != 0 || len > RECORD_MAX)
+		return -1;
+	buf_reset(payload);
+	buf_reserve(payload, len + 1);
+	if (len > 0 && fread(payload->p, 1, len, fp) != len)
+		return -1;
+	payload->len = len;
+	payload->p[len] = '\0';
+	return 0;
+}
+
+int
+tree_job_read(struct tree_job *job, char **argv)
+{
+	char tag[16], want[32];
+	struct buf r;
+	bool mine = false, started = false;
+	const char *me = argv[2];
+	int rc = 2, k;
+
+	memset(job, 0, sizeof *job);
+	hostlist_init(&job->hosts);
+	buf_init(&job->in);
+	buf_init(&r);
+	job->argv = xcalloc(2, sizeof *job->argv);
+	job->argv[job->argc++] = xstrdup(argv[0]);
+	/* The gateway's own options after N (its ssh_config, say) come before the root's. */
+	for (k = 3; argv[k] != NULL; k++) {
+		job->argv = xreallocarray(job->argv, (size_t)job->argc + 2, sizeof *job->argv);
+		job->argv[job->argc++] = xstrdup(argv[k]);
+		job->argv[job->argc] = NULL;
+	}
+	snprintf(want, sizeof want, "shoal-job %d", JOB_PROTO);
+	for (;;) {
+		if (record_read(stdin, tag, sizeof tag, &r) < 0) {
+			log_msg(LOG_QUIET,
+			        "--gateway-serve: the job on stdin is cut short or malformed");
+			goto out;
+		}
+		if (!started) {
+			/* Say who this is before anything can go wrong: the root checks it. */
+			event_stream_start(STDOUT_FILENO);
+			started = true;
+			if (strcmp(tag, "job") != 0 || strcmp(r.p, want) != 0 ||
+			        r.len < strlen(want) + 1 ||
+			        strcmp(r.p + strlen(want) + 1, PACKAGE_VERSION) != 0) {
+				log_msg(LOG_QUIET,
+				        "--gateway-serve: the root runs another shoal version; "
+				        "this is "
+				        "%s (job %d)",
+				        PACKAGE_VERSION, JOB_PROTO);
+				goto out;
+			}
+			continue;
+		}
+		if (strcmp(tag, "end") == 0)
+			break;
+		if (strcmp(tag, "arg") == 0) {
+			job->argv =
+			        xreallocarray(job->argv, (size_t)job->argc + 2, sizeof *job->argv);
+			job->argv[job->argc++] = xstrdup(r.p);
+			job->argv[job->argc] = NULL;
+		} else if (strcmp(tag, "for") == 0) {
+			mine = strcmp(r.p, me) == 0;
+		} else if (strcmp(tag, "host") == 0) {
+			char *f[4] = {r.p, NULL, NULL, NULL};
+			size_t j;
+
+			for (j = 1; j < 4; j++) {
+				f[j] = f[j - 1] + strlen(f[j - 1]) + 1;
+				if (f[j] > r.p + r.len)
+					goto bad;
+			}
+			if (!mine)
+				continue; /* another gateway's share */
+			job->root_index = xreallocarray(
+			        job->root_index, job->hosts.n + 1, sizeof *job->root_index);
+			job->root_index[job->hosts.n] = strtoul(f[0], NULL, 10);
+			hostlist_push(&job->hosts, xstrdup(f[1]), *f[2] ? f[2] : NULL, atoi(f[3]));
+		} else if (strcmp(tag, "stdin") == 0) {
+			buf_append(&job->in, r.p, r.len);
+		} else {
+			goto bad;
+		}
+	}
+	event_stream_hosts(job->root_index, job->hosts.n);
+	rc = 0;
+	goto out;
+bad:
+	log_msg(LOG_QUIET, "--gateway-serve: a malformed '%s' record in the job", tag);
+out:
+	buf_free(&r);
+	return rc;
+}
+
+void
+tree_job_free(struct tree_job *job)
+{
+	int i;
+
+	for (i = 0; i < job->argc; i++)
+		free(job->argv[i]);
+	free(job->argv);
+	hostlist_free(&job->hosts);
+	free(job->root_index);
+	if (job->in.p != NULL)
+		explicit_bzero(job->in.p, job->in.len);
+	buf_free(&job->in);
+	memset(job, 0, sizeof *job);
+}
+
+/* ---- the root's side ---- */
+
+#define NONE SIZE_MAX
+
+struct gateway {
+	char *alias, *user;
+	int port;
+	unsigned group;
+	bool failed; /* it did not serve a share to the end: no more shares */
+};
+
+/* A gateway in this round: its host and whom it reports for. */
+struct slot {
+	struct host *h;
+	size_t gw;
+};
+
+static struct {
+	struct gateway *gws;
+	size_t ngws;
+	unsigned ngroups;
+	unsigned *group;         /* by target: its group of gateways */
+	size_t *owner;           /* by target: its gateway this round, or NONE */
+	bool *again;             /* by target: to go through another gateway next round */
+	enum err_kind *why_kind; /* by target: why its last gateway left it, if none is left */
+	char **why;
+	struct host **targets;
+	size_t ntargets;
+	pthread_mutex_t lock; /* again[] and gws[].failed, written by the gateways' workers */
+} tree;
+
+bool
+tree_wanted(const struct options *o)
+{
+	return o->gateways != NULL || o->topology != NULL;
+}
+
+static size_t
+gateway_add(const struct hostspec *s, unsigned group)
+{
+	size_t k;
+
+	for (k = 0; k < tree.ngws; k++) {
+		if (strcmp(tree.gws[k].alias, s->alias) == 0 && tree.gws[k].port == s->port &&
+		        (tree.gws[k].user == NULL) == (s->user == NULL) &&
+		        (s->user == NULL || strcmp(tree.gws[k].user, s->user) == 0))
+			return k;
+	}
+	tree.gws = xreallocarray(tree.gws, tree.ngws + 1, sizeof *tree.gws);
+	tree.gws[k].alias = xstrdup(s->alias);
+	tree.gws[k].user = s->user ? xstrdup(s->user) : NULL;
+	tree.gws[k].port = s->port;
+	tree.gws[k].group = group;
+	tree.gws[k].failed = false;
+	tree.ngws++;
+	return k;
+}
+
+/* One [routes] line of a topology file: "gateways: hosts". */
+struct route {
+	struct hostlist left, right;
+	char *where;
+};
+
+struct topo {
+	struct route *v;
+	size_t n;
+	bool in_routes;
+	char *err;
+};
+
+static int
+topo_line(void *arg, char *line, const char *where)
+{
+	struct topo *t = arg;
+	struct route *r;
+	char *colon;
+
+	if (*line == '[') {
+		t->in_routes = strncmp(line, "[routes]", 8) == 0;
+		return 0;
+	}
+	if (!t->in_routes)
+		return 0;
+	colon = strchr(line, ':');
+	if (colon == NULL) {
+		t->err = xasprintf("%s: want 'gateways: hosts' in [routes]", where);
+		return -1;
+	}
+	*colon = '\0';
+	t->v = xreallocarray(t->v, t->n + 1, sizeof *t->v);
+	r = &t->v[t->n++];
+	hostlist_init(&r->left);
+	hostlist_init(&r->right);
+	r->where = xstrdup(where);
+	if (hostlist_add_expr(&r->left, line, where, &t->err) < 0 ||
+	        hostlist_add_expr(&r->right, colon + 1, where, &t->err) < 0)
+		return -1;
+	return 0;
+}
+
+static bool
+in_list(const struct hostlist *hl, const char *alias)
+{
+	size_t i;
+
+	for (i = 0; i < hl->n; i++) {
+		if (strcmp(hl->v[i].alias, alias) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * ClusterShell's topology: the root's line names the first gateways; each
+ * target goes through the gateways of the line whose right side names it.
+ * One level of gateways: a line whose gateways are behind other gateways is
+ * refused by name.
+ */
+static int
+plan_topology(const char *file, const struct hostlist *targets)
+{
+	struct topo t = {NULL, 0, false, NULL};
+	size_t i, j, k;
+	int rc = 2;
+
+	{
+		char *err = NULL;
+
+		if (conffile_lines(file, true, topo_line, &t, &err) != 0) {
+			if (t.err == NULL)
+				t.err = err ? xasprintf("--topology: %s", err)
+				            : xasprintf("--topology: cannot read %s", file);
+			else
+				free(err);
+			goto out;
+		}
+	}
+	for (i = 0; i < targets->n; i++) {
+		const char *a = targets->v[i].alias;
+
+		for (j = 0; j < t.n && !in_list(&t.v[j].right, a); j++)
+			;
+		if (j == t.n) {
+			t.err = xasprintf("--topology %s: no route to %s", file, a);
+			goto out;
+		}
+		for (k = 0; k < t.n; k++) {
+			if (k != j && t.v[j].left.n > 0 &&
+			        in_list(&t.v[k].right, t.v[j].left.v[0].alias) &&
+			        in_list(&t.v[k].left, t.v[j].left.v[0].alias) == false) {
+				/* Its gateways are reached from the root only if k is the root's
+				 * line. */
+				size_t m;
+
+				for (m = 0;
+				        m < t.n && !in_list(&t.v[m].right, t.v[k].left.v[0].alias);
+				        m++)
+					;
+				if (m < t.n) {
+					t.err = xasprintf(
+					        "%s: %s is behind more than one level of gateways, "
+					        "which tree mode does not do yet",
+					        t.v[j].where, a);
+					goto out;
+				}
+			}
+		}
+		tree.group[i] = (unsigned)j;
+		for (k = 0; k < t.v[j].left.n; k++)
+			gateway_add(&t.v[j].left.v[k], (unsigned)j);
+	}
+	tree.ngroups = (unsigned)t.n;
+	rc = 0;
+out:
+	if (t.err != NULL)
+		log_msg(LOG_QUIET, "%s", t.err);
+	free(t.err);
+	for (i = 0; i < t.n; i++) {
+		hostlist_free(&t.v[i].left);
+		hostlist_free(&t.v[i].right);
+		free(t.v[i].where);
+	}
+	free(t.v);
+	return rc;
+}
+
+int
+tree_plan(const struct options *o, const struct hostlist *targets)
+{
+	struct hostlist g;
+	char *err = NULL;
+	size_t i;
+
+	if (o->gateways != NULL && o->topology != NULL) {
+		log_msg(LOG_QUIET, "--gateways and --topology: choose one");
+		return 2;
+	}
+	if (o->xfer != XFER_NONE || o->sudo || o->password_env != NULL || o->ask_password ||
+	        o->batch != NULL) {
+		log_msg(LOG_QUIET, "%s: not in tree mode yet",
+		        o->xfer != XFER_NONE ? (o->xfer == XFER_COPY ? "--copy" : "--rcopy")
+		        : o->sudo            ? "--sudo"
+		        : o->batch != NULL   ? "--batch"
+		                             : "a password");
+		return 2;
+	}
+	tree.group = xcalloc(targets->n + 1, sizeof *tree.group);
+	tree.owner = xcalloc(targets->n + 1, sizeof *tree.owner);
+	tree.again = xcalloc(targets->n + 1, sizeof *tree.again);
+	tree.why_kind = xcalloc(targets->n + 1, sizeof *tree.why_kind);
+	tree.why = xcalloc(targets->n + 1, sizeof *tree.why);
+	tree.ntargets = targets->n;
+	pthread_mutex_init(&tree.lock, NULL);
+	if (o->topology != NULL)
+		return plan_topology(o->topology, targets);
+	hostlist_init(&g);
+	if (hostlist_add_expr(&g, o->gateways, "--gateways", &err) < 0) {
+		log_msg(LOG_QUIET, "%s", err);
+		free(err);
+		hostlist_free(&g);
+		return 2;
+	}
+	for (i = 0; i < g.n; i++)
+		gateway_add(&g.v[i], 0);
+	hostlist_free(&g);
+	tree.ngroups = 1;
+	if (tree.ngws == 0) {
+		log_msg(LOG_QUIET, "--gateways: no gateway in '%s'", o->gateways);
+		return 2;
+	}
+	return 0;
+}
+
+static void
+record(struct buf *b, const char *tag, const char *p, size_t n)
+{
+	buf_appendf(b, "%s %zu\n", tag, n);
+	buf_append(b, p, n);
+}
+
+static void
+record_s(struct buf *b, const char *tag, const char *s)
+{
+	record(b, tag, s, strlen(s));
+}
+
+static void arg_f(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+arg_f(struct buf *b, const char *fmt, ...)
+{
+	struct buf a;
+	va_list ap;
+
+	buf_init(&a);
+	va_start(ap, fmt);
+	buf_appendv(&a, fmt, ap);
+	va_end(ap);
+	record(b, "arg", a.p, a.len);
+	buf_free(&a);
+}
+
+/* The options a gateway runs its share with: the root's, where they matter there. */
+static void
+job_args(struct buf *b, const struct options *o)
+{
+	/* The gateway's own shoal.conf could change the promises the root's options make. */
+	record_s(b, "arg", "--no-config");
+	if (o->user != NULL)
+		arg_f(b, "--user=%s", o->user);
+	if (o->port > 0)
+		arg_f(b, "--port=%d", o->port);
+	if (o->jump != NULL)
+		arg_f(b, "--jump=%s", o->jump);
+	arg_f(b, "--fanout=%d", o->fanout);
+	if (o->connect_timeout_set)
+		arg_f(b, "--connect-timeout=%.17g", o->connect_timeout);
+	arg_f(b, "--banner-timeout=%.17g", o->banner_timeout);
+	arg_f(b, "--kex-timeout=%.17g", o->kex_timeout);
+	arg_f(b, "--auth-timeout=%.17g", o->auth_timeout);
+	if (o->command_timeout > 0)
+		arg_f(b, "--command-timeout=%.17g", o->command_timeout);
+	arg_f(b, "--retries=%d", o->retries);
+	arg_f(b, "--backoff=%.17g,%.17g", o->backoff_base, o->backoff_cap);
+	if (o->max_startups > 0)
+		arg_f(b, "--max-startups=%d", o->max_startups);
+	if (o->hostkey_policy != HOSTKEY_POLICY_UNSET) {
+		static const char *const names[] = {"", "strict", "accept-new", "insecure"};
+
+		arg_f(b, "--host-key-policy=%s", names[o->hostkey_policy]);
+	}
+	if (o->send_stdin)
+		record_s(b, "arg", "--stdin");
+	if (o->tty)
+		record_s(b, "arg", "--tty");
+	if (o->template)
+		record_s(b, "arg", "--template");
+	record_s(b, "arg", "--no-tui");
+	record_s(b, "arg", "--quiet");
+	record_s(b, "arg", "--");
+	record_s(b, "arg", o->command);
+}
+
+/* The gateway's command: its shoal quoted for its shell, and which share is its (%i). */
+static char *
+serve_command(const char *path)
+{
+	struct buf b;
+	const char *p;
+
+	buf_init(&b);
+	buf_appendc(&b, '\'');
+	for (p = path; *p; p++) {
+		if (*p == '\'')
+			buf_appends(&b, "'\\''");
+		else if (*p == '%')
+			buf_appends(&b, "%%"); /* --template's escape */
+		else
+			buf_appendc(&b, *p);
+	}
+	buf_appends(&b, "' --gateway-serve %i");
+	return buf_steal(&b);
+}
+
+static bool
+target_done(struct host *h)
+{
+	bool done;
+
+	pthread_mutex_lock(&h->lock);
+	done = h->state == HOST_OK || h->state == HOST_FAILED || h->state == HOST_SKIPPED;
+	pthread_mutex_unlock(&h->lock);
+	return done;
+}
+
+static bool
+slot_owns(void *arg, size_t i)
+{
+	struct slot *s = arg;
+
+	return i < tree.ntargets && tree.owner[i] == s->gw;
+}
+
+static void
+slot_finished(void *arg, struct host *target)
+{
+	(void)arg;
+	(void)target;
+}
+
+/* End a target the gateway left without a result. */
+static void
+settle(struct host *h, enum err_kind kind, char *error)
+{
+	double now = wait_now();
+	enum host_state st;
+
+	pthread_mutex_lock(&h->lock);
+	st = h->state;
+	pthread_mutex_unlock(&h->lock);
+	if (st == HOST_CONNECTING || st == HOST_RUNNING)
+		host_attempt_end(h, kind, st == HOST_RUNNING ? PHASE_RUN : h->phase, error, now);
+	host_finish(h, kind, error, now);
+	output_host_done(h);
+}
+
+/* Why gw left its targets: its failure, a broken stream, or an early end. */
+static char *
+gateway_reason(struct host *gw)
+{
+	const char *broken = event_reader_broken(gw), *last = event_reader_last_err(gw);
+
+	if (broken != NULL)
+		return xasprintf("via %s: %s", gw->name, broken);
+	if (gw->kind != EK_NONE && last != NULL && gw->kind == EK_EXIT_NONZERO)
+		return xasprintf("via %s: %s: %s (%s)", gw->name, errkind_name(gw->kind),
+		        gw->error ? gw->error : "", last);
+	if (gw->kind != EK_NONE)
+		return xasprintf("via %s: %s: %s", gw->name, errkind_name(gw->kind),
+		        gw->error ? gw->error : "");
+	return xasprintf("via %s: the gateway ended without this host's result", gw->name);
+}
+
+static void
+slot_done(void *arg, struct host *gw)
+{
+	struct slot *s = arg;
+	bool served = gw->kind == EK_NONE && event_reader_broken(gw) == NULL;
+	/* The gateway never ran its shoal: no target of it was touched. */
+	bool before_run = errkind_info(gw->kind)->phase != PHASE_RUN && gw->kind != EK_NONE;
+	size_t i;
+
+	for (i = 0; i < tree.ntargets; i++) {
+		struct host *h = tree.targets[i];
+		enum host_state st;
+		bool started;
+
+		if (tree.owner[i] != s->gw || target_done(h))
+			continue;
+		pthread_mutex_lock(&h->lock);
+		st = h->state;
+		started = st == HOST_RUNNING;
+		pthread_mutex_unlock(&h->lock);
+		if (cancel_requested()) {
+			settle(h, EK_CANCELLED, xstrdup("interrupted"));
+		} else if (started) {
+			settle(h, EK_LOST, gateway_reason(gw));
+		} else {
+			char *why = gateway_reason(gw);
+			enum err_kind kind = before_run ? gw->kind : EK_CHANNEL;
+
+			if (st == HOST_CONNECTING)
+				host_attempt_end(h, kind, h->phase, why, wait_now());
+			if (st != HOST_QUEUED)
+				host_retry_wait(h, wait_now(), wait_now());
+			pthread_mutex_lock(&tree.lock);
+			free(tree.why[i]);
+			tree.why[i] = why;
+			tree.why_kind[i] = kind;
+			tree.again[i] = true;
+			pthread_mutex_unlock(&tree.lock);
+		}
+	}
+	if (!served) {
+		pthread_mutex_lock(&tree.lock);
+		tree.gws[s->gw].failed = true;
+		pthread_mutex_unlock(&tree.lock);
+	}
+}
+
+/*
+ * Give each target without a gateway one of its group that has not failed,
+ * the shares even; returns how many got one.  The others fail with their
+ * last attempt's reason.
+ */
+static size_t
+assign(void)
+{
+	size_t *load = xcalloc(tree.ngws + 1, sizeof *load), i, k, best, n = 0;
+
+	for (i = 0; i < tree.ntargets; i++) {
+		if (!tree.again[i])
+			continue;
+		tree.again[i] = false;
+		best = NONE;
+		for (k = 0; k < tree.ngws; k++) {
+			if (tree.gws[k].group == tree.group[i] && !tree.gws[k].failed &&
+			        (best == NONE || load[k] < load[best]))
+				best = k;
+		}
+		tree.owner[i] = best;
+		if (best != NONE) {
+			load[best]++;
+			n++;
+			continue;
+		}
+		settle(tree.targets[i], tree.why[i] ? tree.why_kind[i] : EK_CHANNEL,
+		        tree.why[i] ? tree.why[i] : xstrdup("no gateway left to reach it"));
+		tree.why[i] = NULL;
+	}
+	free(load);
+	return n;
+}
+
+/* One round: every gateway with a share runs it; returns when all have ended. */
+static void
+round_run(const struct pool_params *p, char *command)
+{
+	struct options go = *p->opts;
+	struct pool_params gp;
+	struct slot *slots = xcalloc(tree.ngws, sizeof *slots);
+	struct host **hosts = xcalloc(tree.ngws, sizeof *hosts);
+	struct event_reader_ops ops = {slot_owns, slot_finished, slot_done, NULL};
+	struct buf job;
+	size_t k, i, n = 0;
+	char id[24];
+
+	buf_init(&job);
+	snprintf(id, sizeof id, "shoal-job %d", JOB_PROTO);
+	{
+		struct buf v;
+
+		buf_init(&v);
+		buf_appends(&v, id);
+		buf_appendc(&v, '\0');
+		buf_appends(&v, PACKAGE_VERSION);
+		record(&job, "job", v.p, v.len);
+		buf_free(&v);
+	}
+	job_args(&job, p->opts);
+	for (k = 0; k < tree.ngws; k++) {
+		bool any = false;
+
+		for (i = 0; i < tree.ntargets; i++) {
+			struct buf hr;
+			struct host *t = tree.targets[i];
+
+			if (tree.owner[i] != k || target_done(t))
+				continue;
+			if (!any) {
+				snprintf(id, sizeof id, "%zu", n);
+				record_s(&job, "for", id);
+				any = true;
+			}
+			buf_init(&hr);
+			buf_appendf(&hr, "%zu", i);
+			buf_appendc(&hr, '\0');
+			buf_appends(&hr, t->alias);
+			buf_appendc(&hr, '\0');
+			buf_appends(&hr, t->user ? t->user : "");
+			buf_appendc(&hr, '\0');
+			buf_appendf(&hr, "%d", t->port);
+			record(&job, "host", hr.p, hr.len);
+			buf_free(&hr);
+		}
+		if (!any)
+			continue;
+		slots[n].gw = k;
+		slots[n].h = hosts[n] =
+		        host_new(n, tree.gws[k].alias, tree.gws[k].user, tree.gws[k].port);
+		ops.arg = &slots[n];
+		event_reader_attach(hosts[n], tree.targets, tree.ntargets, &ops);
+		n++;
+	}
+	if (p->stdin_data != NULL)
+		record(&job, "stdin", p->stdin_data, p->stdin_len);
+	record(&job, "end", "", 0);
+	host_name_all(hosts, n);
+
+	/* The gateways run shoal, each for as long as its share takes. */
+	go.command = command;
+	go.template = true;
+	go.command_timeout = 0;
+	go.tty = false;
+	go.sudo = false;
+	go.send_stdin = true;
+	go.max_fail.n = -1;
+	go.batch = NULL;
+	go.nbatch = 0;
+	go.output_dir = NULL;
+	memset(&gp, 0, sizeof gp);
+	gp.hosts = hosts;
+	gp.n = n;
+	gp.opts = &go;
+	gp.password = p->password;
+	gp.stdin_data = job.p;
+	gp.stdin_len = job.len;
+	log_msg(LOG_VERBOSE, "tree: %zu gateway%s for %zu host%s", n, n == 1 ? "" : "s",
+	        tree.ntargets, tree.ntargets == 1 ? "" : "s");
+	if (n > 0)
+		pool_run(&gp);
+	for (k = 0; k < n; k++) {
+		event_reader_free(hosts[k]);
+		host_free(hosts[k]);
+	}
+	free(hosts);
+	free(slots);
+	buf_free(&job);
+}
+
+void
+tree_run(const struct pool_params *p)
+{
+	char *command = serve_command(p->opts->gateway_shoal);
+	size_t i;
+
+	tree.targets = p->hosts;
+	for (i = 0; i < tree.ntargets; i++)
+		tree.again[i] = true;
+	while (!cancel_requested() && assign() > 0)
+		round_run(p, command);
+	for (i = 0; i < tree.ntargets; i++) {
+		if (!target_done(tree.targets[i]))
+			settle(tree.targets[i], EK_CANCELLED,
+			        xstrdup(tree.targets[i]->attempts ? "interrupted"
+			                                          : "interrupted before start"));
+	}
+	free(command);
+}
+
+void
+tree_free(void)
+{
+	size_t k;
+
+	for (k = 0; k < tree.ngws; k++) {
+		free(tree.gws[k].alias);
+		free(tree.gws[k].user);
+	}
+	free(tree.gws);
+	free(tree.group);
+	free(tree.owner);
+	free(tree.again);
+	for (k = 0; k < tree.ntargets && tree.why != NULL; k++)
+		free(tree.why[k]);
+	free(tree.why);
+	free(tree.why_kind);
+	memset(&tree, 0, sizeof tree);
+}
