@@ -569,6 +569,7 @@ slot_done(void *arg, struct host *gw)
 	bool served = gw->kind == EK_NONE && event_reader_broken(gw) == NULL;
 	/* The gateway never ran its shoal: no target of it was touched. */
 	bool before_run = errkind_info(gw->kind)->phase != PHASE_RUN && gw->kind != EK_NONE;
+	bool left = false; /* it left a target without a result: it gets no more */
 	size_t i;
 
 	for (i = 0; i < tree.ntargets; i++) {
@@ -578,6 +579,7 @@ slot_done(void *arg, struct host *gw)
 
 		if (tree.owner[i] != s->gw || target_done(h))
 			continue;
+		left = true;
 		pthread_mutex_lock(&h->lock);
 		st = h->state;
 		started = st == HOST_RUNNING;
@@ -602,7 +604,7 @@ slot_done(void *arg, struct host *gw)
 			pthread_mutex_unlock(&tree.lock);
 		}
 	}
-	if (!served) {
+	if (!served || left) {
 		pthread_mutex_lock(&tree.lock);
 		tree.gws[s->gw].failed = true;
 		pthread_mutex_unlock(&tree.lock);

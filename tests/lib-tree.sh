@@ -31,7 +31,7 @@ tree_lab() {
     write_ssh_config "$gw/ssh_config"
     add_aliases "$gw/ssh_config" n "$nt" "$SSHD_PORT_TGT" \
         "IdentityFile $gw/id" "UserKnownHostsFile $gw/known_hosts"
-    printf '#!/bin/sh\ntee $0.job.$2 | %s "$@" -F %s\n' "$SHOAL" "$gw/ssh_config" >"$gw/shoal"
+    printf '#!/bin/sh\nexec %s "$@" -F %s\n' "$SHOAL" "$gw/ssh_config" >"$gw/shoal"
     chmod 755 "$gw/shoal"
     chown -R "$LAB_USER" "$gw"
     chmod 600 "$gw/id"
