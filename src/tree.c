@@ -470,6 +470,9 @@ job_args(struct buf *b, const struct options *o)
 
 		arg_f(b, "--host-key-policy=%s", names[o->hostkey_policy]);
 	}
+	/* Each gateway counts its own failures: the budget does not span gateways yet. */
+	if (o->max_fail.n >= 0)
+		arg_f(b, "--max-fail=%d%s", o->max_fail.n, o->max_fail.pct ? "%" : "");
 	if (o->send_stdin)
 		record_s(b, "arg", "--stdin");
 	if (o->tty)
