@@ -292,6 +292,7 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 	char *buf = xmalloc(READ_CHUNK);
 	size_t in_off = 0;
 	bool in_done = false; /* no more stdin to send: EOF sent, or the command is gone */
+	bool drained = false; /* p->drain's signal sent */
 	struct sudo_filter sf;
 	unsigned ev;
 	long status_wait = 1; /* seconds a blocking wait for the exit status may take */
@@ -412,6 +413,10 @@ exec_run(struct conn *c, struct host *h, const struct exec_params *p, struct out
 				outcome_set(out, EK_CANCELLED, PHASE_RUN,
 				        "interrupted; remote command killed");
 				goto done;
+			}
+			if (p->drain != NULL && !drained && atomic_load(p->drain)) {
+				ssh_channel_request_send_signal(ch, "USR1");
+				drained = true;
 			}
 			if (wait_now() >= deadline) {
 				kill_remote(ch);

@@ -5,6 +5,7 @@
 #ifndef SHOAL_EXEC_H
 #define SHOAL_EXEC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -21,6 +22,8 @@ struct exec_params {
 	/* --sudo: command is sudo_command's line; the password is written when sudo asks. */
 	const struct sudo_markers *sudo;
 	const char *sudo_password; /* NULL: none to give */
+	/* Once it is set, the command is sent SIGUSR1 (a gateway: start no new host). */
+	const atomic_bool *drain;
 };
 
 /*

@@ -79,8 +79,16 @@ on_interrupt(int sig)
 		interrupts++;
 }
 
+/* A gateway's root spent the failure budget: start no new host. */
 static void
-signals_setup(void)
+on_drain(int sig)
+{
+	(void)sig;
+	cancel_drain_request();
+}
+
+static void
+signals_setup(bool serve)
 {
 	struct sigaction sa;
 
@@ -89,6 +97,10 @@ signals_setup(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (serve) {
+		sa.sa_handler = on_drain;
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	/* Sockets and ProxyCommand pipes report EPIPE; stdout handles its own. */
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -376,7 +388,7 @@ main(int argc, char **argv)
 	for (i = 0; i < hl.n; i++)
 		hosts[i] = host_new(i, hl.v[i].alias, hl.v[i].user, hl.v[i].port);
 	host_name_all(hosts, hl.n);
-	signals_setup();
+	signals_setup(serve);
 	log_libssh_thread(NULL);
 	ssh_init();
 	memset(&pp, 0, sizeof pp);

@@ -351,7 +351,8 @@ static const struct optdef options_table[] = {
                 .off = OFF(topology),
                 .what = "file name",
                 .group = group_tree,
-                .help = "route hosts through gateways as FILE's [routes] say (ClusterShell's format)"},
+                .help = "route hosts through gateways as FILE's [routes] say (ClusterShell's "
+                        "format)"},
 
         {.name = "password-env",
                 .type = OT_STRING,

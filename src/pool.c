@@ -204,6 +204,8 @@ pool_take_rest(struct pool *pl, struct host ***v)
 	return m;
 }
 
+static void pool_stop(struct pool *pl, char *why);
+
 /* The next host to attempt, or NULL when this worker is done. */
 static struct host *
 pool_take(struct pool *pl)
@@ -218,6 +220,9 @@ pool_take(struct pool *pl)
 	for (;;) {
 		if (cancel_requested())
 			break;
+		if (pl->stopped == NULL && cancel_drain_requested())
+			pool_stop(pl, xstrdup("stopped: the root's --max-fail was passed on the "
+			                      "gateways"));
 		if (pl->stopped != NULL && (pl->next < p->n || pl->nwaiting > 0)) {
 			m = pool_take_rest(pl, &rest);
 			pthread_mutex_unlock(&pl->lock);
@@ -299,6 +304,27 @@ pool_stop(struct pool *pl, char *why)
 	log_msg(LOG_NORMAL, "%s", why);
 }
 
+bool
+pool_failure_counts(enum err_kind kind)
+{
+	return kind != EK_NONE && kind != EK_CANCELLED && kind != EK_SKIPPED;
+}
+
+char *
+pool_budget_spent(const struct options *o, size_t nfailed)
+{
+	return xasprintf("stopped: %zu host%s failed, more than --max-fail %d%s", nfailed,
+	        nfailed == 1 ? "" : "s", o->max_fail.n, o->max_fail.pct ? "%" : "");
+}
+
+long
+pool_budget(const struct options *o, size_t n)
+{
+	if (o->max_fail.n < 0)
+		return -1;
+	return o->max_fail.pct ? (long)((size_t)o->max_fail.n * n / 100) : o->max_fail.n;
+}
+
 /*
  * A host has its final state: count it against the budget and its batch,
  * and wake the workers that wait for a batch to end.
@@ -307,15 +333,13 @@ static void
 pool_done(struct pool *pl, struct host *h, enum err_kind kind)
 {
 	const struct options *o = pl->params->opts;
-	bool failed = kind != EK_NONE && kind != EK_CANCELLED && kind != EK_SKIPPED;
+	bool failed = pool_failure_counts(kind);
 
 	pthread_mutex_lock(&pl->lock);
 	if (failed)
 		pl->nfailed++;
 	if (failed && pl->budget >= 0 && pl->nfailed > (size_t)pl->budget)
-		pool_stop(pl, xasprintf("stopped: %zu host%s failed, more than --max-fail %d%s",
-		                      pl->nfailed, pl->nfailed == 1 ? "" : "s", o->max_fail.n,
-		                      o->max_fail.pct ? "%" : ""));
+		pool_stop(pl, pool_budget_spent(o, pl->nfailed));
 	if (h->batch != 0 && h->batch == pl->batch && pl->batch_left > 0) {
 		pl->batch_left--;
 		pl->batch_failed += failed;
@@ -577,6 +601,7 @@ pool_start(const struct pool_params *p, bool stay_open)
 	pl->eparams.stdin_data = p->stdin_data;
 	pl->eparams.stdin_len = p->stdin_len;
 	pl->eparams.timeout = p->opts->command_timeout;
+	pl->eparams.drain = p->drain;
 	if (p->opts->sudo) {
 		sudo_markers_make(&pl->sudo);
 		pl->eparams.sudo = &pl->sudo;
@@ -588,11 +613,7 @@ pool_start(const struct pool_params *p, bool stay_open)
 		pl->batch_end = 0;
 		pool_next_batch(pl);
 	}
-	pl->budget = -1;
-	if (p->opts->max_fail.n >= 0)
-		pl->budget = p->opts->max_fail.pct
-		                     ? (long)((size_t)p->opts->max_fail.n * p->n / 100)
-		                     : p->opts->max_fail.n;
+	pl->budget = pool_budget(p->opts, p->n);
 	pthread_mutex_init(&pl->lock, NULL);
 	pthread_condattr_init(&cattr);
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);

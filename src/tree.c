@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -206,7 +207,13 @@ static struct {
 	char **why;
 	struct host **targets;
 	size_t ntargets;
-	pthread_mutex_t lock; /* again[] and gws[].failed, written by the gateways' workers */
+	/* --max-fail across the gateways: failures so far, the budget, and the stop */
+	const struct options *opts;
+	size_t nfailed;
+	long budget;
+	char *stopped;
+	atomic_bool drain;    /* set once stopped: every gateway is told (exec.c) */
+	pthread_mutex_t lock; /* again[], gws[].failed and the budget: the gateways' workers */
 } tree;
 
 bool
@@ -470,9 +477,6 @@ job_args(struct buf *b, const struct options *o)
 
 		arg_f(b, "--host-key-policy=%s", names[o->hostkey_policy]);
 	}
-	/* Each gateway counts its own failures: the budget does not span gateways yet. */
-	if (o->max_fail.n >= 0)
-		arg_f(b, "--max-fail=%d%s", o->max_fail.n, o->max_fail.pct ? "%" : "");
 	if (o->send_stdin)
 		record_s(b, "arg", "--stdin");
 	if (o->tty)
@@ -525,11 +529,27 @@ slot_owns(void *arg, size_t i)
 	return i < tree.ntargets && tree.owner[i] == s->gw;
 }
 
+/* A target has its result: count it against --max-fail across every gateway. */
+static void
+count_result(struct host *target)
+{
+	if (!pool_failure_counts(target->kind))
+		return;
+	pthread_mutex_lock(&tree.lock);
+	tree.nfailed++;
+	if (tree.budget >= 0 && tree.nfailed > (size_t)tree.budget && tree.stopped == NULL) {
+		tree.stopped = pool_budget_spent(tree.opts, tree.nfailed);
+		log_msg(LOG_NORMAL, "%s", tree.stopped);
+		atomic_store(&tree.drain, true);
+	}
+	pthread_mutex_unlock(&tree.lock);
+}
+
 static void
 slot_finished(void *arg, struct host *target)
 {
 	(void)arg;
-	(void)target;
+	count_result(target);
 }
 
 /* End a target the gateway left without a result. */
@@ -546,6 +566,7 @@ settle(struct host *h, enum err_kind kind, char *error)
 		host_attempt_end(h, kind, st == HOST_RUNNING ? PHASE_RUN : h->phase, error, now);
 	host_finish(h, kind, error, now);
 	output_host_done(h);
+	count_result(h);
 }
 
 /* Why gw left its targets: its failure, a broken stream, or an early end. */
@@ -628,6 +649,10 @@ assign(void)
 		if (!tree.again[i])
 			continue;
 		tree.again[i] = false;
+		if (tree.stopped != NULL) {
+			settle(tree.targets[i], EK_SKIPPED, xstrdup(tree.stopped));
+			continue;
+		}
 		best = NONE;
 		for (k = 0; k < tree.ngws; k++) {
 			if (tree.gws[k].group == tree.group[i] && !tree.gws[k].failed &&
@@ -724,6 +749,8 @@ round_run(const struct pool_params *p, char *command)
 	go.batch = NULL;
 	go.nbatch = 0;
 	go.output_dir = NULL;
+	/* Every gateway at once: -f is the fanout of each gateway's shoal. */
+	go.fanout = n > 0 ? (int)n : 1;
 	memset(&gp, 0, sizeof gp);
 	gp.hosts = hosts;
 	gp.n = n;
@@ -731,6 +758,7 @@ round_run(const struct pool_params *p, char *command)
 	gp.password = p->password;
 	gp.stdin_data = job.p;
 	gp.stdin_len = job.len;
+	gp.drain = &tree.drain;
 	log_msg(LOG_VERBOSE, "tree: %zu gateway%s for %zu host%s", n, n == 1 ? "" : "s",
 	        tree.ntargets, tree.ntargets == 1 ? "" : "s");
 	if (n > 0)
@@ -751,6 +779,8 @@ tree_run(const struct pool_params *p)
 	size_t i;
 
 	tree.targets = p->hosts;
+	tree.opts = p->opts;
+	tree.budget = pool_budget(p->opts, tree.ntargets);
 	for (i = 0; i < tree.ntargets; i++)
 		tree.again[i] = true;
 	while (!cancel_requested() && assign() > 0)
@@ -781,5 +811,6 @@ tree_free(void)
 		free(tree.why[k]);
 	free(tree.why);
 	free(tree.why_kind);
+	free(tree.stopped);
 	memset(&tree, 0, sizeof tree);
 }

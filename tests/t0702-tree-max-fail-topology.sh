@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# t0702: tree mode, across gateways (issue 26).  --max-fail counts the
+# failures of every gateway's targets together: once past it, every gateway
+# starts no new target (those end `skipped`, exit 4, as a flat run), and
+# those in flight finish.  A ClusterShell topology.conf routes each target
+# through the gateways of its [routes] line; a target no line names, and a
+# route two levels deep, are errors before anything runs.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-tree.sh"
+
+tree_lab 3 10
+tree=(-F "$T/ssh_config" --gateway-shoal "$GW_SHOAL")
+
+# ---- --max-fail across gateways ------------------------------------------------
+run_shoal "${tree[@]}" --gateways 'gw[1-2]' -w 'n[01-10]' -f 1 --max-fail 1 --json -r 0 -- 'sleep 1; exit 1'
+is "$RC" 4 "--max-fail 1 over two gateways: exit 4, as flat"
+failed=$(jq -s '[.[] | select(.status == "failed")] | length' "$T/out")
+skipped=$(jq -s '[.[] | select(.status == "skipped")] | length' "$T/out")
+is "$((failed + skipped))" 10 "every target has a result"
+cmp_ok "$failed" -ge 2 "the failures that passed the budget ran"
+cmp_ok "$failed" -le 4 "at most one more a gateway was in flight when the root said stop"
+cmp_ok "$skipped" -ge 6 "the rest were never started: skipped"
+like "$(cat "$T/err")" "stopped: [0-9]+ hosts failed, more than --max-fail 1" "the root says why it stopped"
+is "$(jq -rs '[.[] | select(.status == "skipped") | .via[0] // "none"] | unique | length' "$T/out")" 2 \
+    "both gateways skipped targets: the stop reached each"
+
+# ---- topology.conf ---------------------------------------------------------------
+cat >"$T/topology.conf" <<'TOPO'
+# as ClusterShell writes it
+[routes]
+admin: gw[1-3]
+gw[1-2]: n[01-06]
+gw3: n[07-10]
+TOPO
+run_shoal "${tree[@]}" --topology "$T/topology.conf" -w 'n[01-10]' --json -- 'echo t'
+is "$RC" 0 "--topology: ten targets through their routes"
+is "$(jq -rs '[.[] | select(.host <= "n06") | .via[0]] | unique | join(",")' "$T/out")" "gw1,gw2" \
+    "n01-n06 went through gw1 and gw2"
+is "$(jq -rs '[.[] | select(.host >= "n07") | .via[0]] | unique | join(",")' "$T/out")" "gw3" \
+    "n07-n10 went through gw3"
+
+run_shoal "${tree[@]}" --topology "$T/topology.conf" -w 'n[01-10],other' -- true
+is "$RC" 2 "a host with no route: exit 2 before anything runs"
+like "$(cat "$T/err")" "no route to other" "naming the host"
+
+cat >"$T/deep.conf" <<'TOPO'
+[routes]
+admin: gw1
+gw1: gw2
+gw2: n01
+TOPO
+run_shoal "${tree[@]}" --topology "$T/deep.conf" -w n01 -- true
+is "$RC" 2 "two levels of gateways: refused (not done yet)"
+like "$(cat "$T/err")" "deep.conf:4: .*more than one level" "naming the line"
+
+run_shoal "${tree[@]}" --topology "$T/topology.conf" --gateways gw1 -w n01 -- true
+is "$RC" 2 "--topology and --gateways: choose one"
+done_testing
