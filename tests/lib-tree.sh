@@ -18,8 +18,7 @@ tree_lab() {
     mkdir -p "$gw"
     write_ssh_config "$T/ssh_config"
     for ((i = 1; i <= ngw; i++)); do
-        # AcceptEnv: ClusterShell's gateway (tests/bench/tree.sh) finds its clush.conf so.
-        start_sshd "gw$i" "AcceptEnv CLUSTERSHELL_CFGDIR"
+        start_sshd "gw$i"
         local var=SSHD_PORT_GW$i
         add_alias "$T/ssh_config" "gw$i" "${!var}"
         trust_host_keys "${!var}"

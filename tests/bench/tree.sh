@@ -7,9 +7,10 @@
 # proxy, lag:25, so 50 ms a round trip) between the root and the gateways
 # only, side by side with shoal flat through the same latency (every target
 # behind the proxy) and, when clush is installed, ClusterShell's own tree
-# mode over the same gateways (its gateway module run by ssh, set up in the
-# lab user's test files: CLUSTERSHELL_CFGDIR for the root, a clush.conf
-# the gateways read through the lab user's environment).  Run by hand, as root:
+# mode over the same gateways (its gateway module run by ssh; its root's
+# configuration in $T through CLUSTERSHELL_CFGDIR, which hands the gateways
+# its ssh options: the -F file names the targets for them, with the lab
+# user's key).  Run by hand, as root:
 #   bash tests/bench/tree.sh [ROUNDS]          (default 1)
 # SHOAL_BENCH_BIN names the shoal to measure (default: an -O2 build in
 # build-bench/); SHOAL_BENCH_N the number of targets; SHOAL_BENCH_FANOUT the
@@ -76,11 +77,9 @@ if command -v clush >/dev/null; then
     {
         echo "[routes]"
         echo "$(hostname -s): gw[1-4]"
-        echo "gw[1-4]: $(head -1 "$T/hosts")"
+        echo "gw[1-4]: $(paste -sd, "$T/hosts")"
     } >"$cs/topology.conf"
-    # The root's ssh to the gateways goes through the proxy; the gateways' ssh
-    # to the targets reads the gateways' ssh_config (CLUSTERSHELL_CFGDIR is
-    # passed by the gateway command below).
+    # The root's ssh to the gateways goes through the proxy.
     cat >"$cs/clush.conf" <<EOF
 [Main]
 fanout: $f
@@ -95,16 +94,11 @@ ssh_user: $LAB_USER
 ssh_path: ssh
 ssh_options: -F $lagcfg -oBatchMode=yes
 EOF
-    mkdir -p "$T/gw/cs"
-    cat >"$T/gw/cs/clush.conf" <<EOF
-[Main]
-fanout: $f
-connect_timeout: 30
-command_timeout: 0
-ssh_path: ssh
-ssh_options: -F $T/gw/ssh_config -oBatchMode=yes
-EOF
-    chown -R "$LAB_USER" "$T/gw/cs"
+    # ClusterShell's root hands its ssh options to its gateways: the gateways'
+    # ssh reads the same -F file, so it names the targets too, with the lab
+    # user's key and known_hosts (their ssh runs as the lab user).
+    add_aliases "$lagcfg" n "$n" "$SSHD_PORT_TGT" \
+        "IdentityFile $T/gw/id" "UserKnownHostsFile $T/gw/known_hosts"
     clush_ok=1
 fi
 
@@ -119,10 +113,9 @@ run_one() { # NAME -> "wall root_cpu_s maxrss_kb ok"
         -H "$T/hosts" -f "$f" -r 0 -q -- 'echo ok' >"$out" 2>/dev/null ;;
     clush-lag)
         [ "$clush_ok" = 1 ] || { echo "- - - -"; return; }
-        # The gateway module runs as the lab user, reading its clush.conf from $T/gw/cs.
         CLUSTERSHELL_CFGDIR=$T/clustershell /usr/bin/time -o "$tf" -f '%e %U %S %M' \
             clush --topology="$T/clustershell/topology.conf" -f "$f" -w "$(paste -sd, "$T/hosts")" \
-            -O "ssh_options=-F $lagcfg -oBatchMode=yes -oSetEnv=CLUSTERSHELL_CFGDIR=$T/gw/cs" \
+            -O "ssh_options=-F $lagcfg -oBatchMode=yes" \
             -- 'echo ok' >"$out" 2>"$T/err.$name" ;;
     esac
     read -r wall u s rss < <(tail -n 1 "$tf")
