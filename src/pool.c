@@ -133,8 +133,7 @@ batch_size(const struct options *o, size_t k, size_t n)
 	return m < 1 ? 1 : m;
 }
 
-/* Give every host its batch number; returns how many batches there are. */
-static unsigned
+unsigned
 pool_plan_batches(const struct pool_params *p)
 {
 	size_t i = 0, k, m;
@@ -317,6 +316,16 @@ pool_budget_spent(const struct options *o, size_t nfailed)
 	        nfailed == 1 ? "" : "s", o->max_fail.n, o->max_fail.pct ? "%" : "");
 }
 
+char *
+pool_batch_failed(
+        const struct options *o, unsigned batch, unsigned nbatches, size_t size, size_t failed)
+{
+	/* Ansible's rule: a batch that failed whole stops the run. */
+	if (failed < size || (o->max_fail.pct && o->max_fail.n == 100))
+		return NULL;
+	return xasprintf("stopped: every host of batch %u of %u failed", batch, nbatches);
+}
+
 long
 pool_budget(const struct options *o, size_t n)
 {
@@ -344,13 +353,14 @@ pool_done(struct pool *pl, struct host *h, enum err_kind kind)
 		pl->batch_left--;
 		pl->batch_failed += failed;
 		if (pl->batch_left == 0) {
+			char *why = pool_batch_failed(
+			        o, pl->batch, pl->nbatches, pl->batch_size, pl->batch_failed);
+
 			pl->resume_at = wait_now() + o->pause;
-			/* Ansible's rule: a batch that failed whole stops the run. */
-			if (pl->batch_failed == pl->batch_size && pl->batch_end < pl->params->n &&
-			        !(o->max_fail.pct && o->max_fail.n == 100))
-				pool_stop(pl,
-				        xasprintf("stopped: every host of batch %u of %u failed",
-				                pl->batch, pl->nbatches));
+			if (why != NULL && pl->batch_end < pl->params->n)
+				pool_stop(pl, why);
+			else
+				free(why);
 		}
 	}
 	pthread_cond_broadcast(&pl->cond);

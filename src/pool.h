@@ -24,6 +24,14 @@ struct pool_params {
 	const atomic_bool *drain;         /* tree mode: see exec_params */
 };
 
+/* Give every host of p its batch number (--batch); returns how many batches there are. */
+unsigned pool_plan_batches(const struct pool_params *p);
+/*
+ * Why a run stops after batch (of nbatches) of size hosts, failed of them
+ * failed; NULL: it goes on.
+ */
+char *pool_batch_failed(
+        const struct options *o, unsigned batch, unsigned nbatches, size_t size, size_t failed);
 /* --max-fail: how many failures a run of n hosts may have; -1: no budget. */
 long pool_budget(const struct options *o, size_t n);
 /* Whether a host that ended with kind counts against --max-fail. */

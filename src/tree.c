@@ -21,6 +21,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
@@ -383,12 +384,10 @@ tree_plan(const struct options *o, const struct hostlist *targets)
 		log_msg(LOG_QUIET, "--gateways and --topology: choose one");
 		return 2;
 	}
-	if (o->xfer != XFER_NONE || o->sudo || o->password_env != NULL || o->ask_password ||
-	        o->batch != NULL) {
+	if (o->xfer != XFER_NONE || o->sudo || o->password_env != NULL || o->ask_password) {
 		log_msg(LOG_QUIET, "%s: not in tree mode yet",
 		        o->xfer != XFER_NONE ? (o->xfer == XFER_COPY ? "--copy" : "--rcopy")
 		        : o->sudo            ? "--sudo"
-		        : o->batch != NULL   ? "--batch"
 		                             : "a password");
 		return 2;
 	}
@@ -398,6 +397,8 @@ tree_plan(const struct options *o, const struct hostlist *targets)
 	tree.why_kind = xcalloc(targets->n + 1, sizeof *tree.why_kind);
 	tree.why = xcalloc(targets->n + 1, sizeof *tree.why);
 	tree.ntargets = targets->n;
+	for (i = 0; i < targets->n; i++)
+		tree.owner[i] = NONE; /* until a round gives it a gateway */
 	pthread_mutex_init(&tree.lock, NULL);
 	if (o->topology != NULL)
 		return plan_topology(o->topology, targets);
@@ -778,13 +779,53 @@ tree_run(const struct pool_params *p)
 	char *command = serve_command(p->opts->gateway_shoal);
 	size_t i;
 
+	unsigned b, nb;
+
 	tree.targets = p->hosts;
 	tree.opts = p->opts;
 	tree.budget = pool_budget(p->opts, tree.ntargets);
-	for (i = 0; i < tree.ntargets; i++)
-		tree.again[i] = true;
-	while (!cancel_requested() && assign() > 0)
-		round_run(p, command);
+	/*
+	 * --batch across the gateways: each batch is its own rounds, the next
+	 * after --pause; a stop (the budget, a batch that failed whole) skips
+	 * every batch after it.
+	 */
+	nb = pool_plan_batches(p);
+	for (b = nb > 0 ? 1 : 0; b <= nb && !cancel_requested(); b++) {
+		size_t size = 0, failed = 0;
+		char *why;
+
+		for (i = 0; i < tree.ntargets; i++) {
+			if (nb == 0 || tree.targets[i]->batch == b)
+				tree.again[i] = !target_done(tree.targets[i]);
+		}
+		if (nb > 0 && tree.stopped == NULL)
+			log_msg(LOG_VERBOSE, "batch %u of %u", b, nb);
+		while (!cancel_requested() && assign() > 0)
+			round_run(p, command);
+		if (nb == 0 || tree.stopped != NULL)
+			break;
+		for (i = 0; i < tree.ntargets; i++) {
+			if (tree.targets[i]->batch == b) {
+				size++;
+				failed += pool_failure_counts(tree.targets[i]->kind);
+			}
+		}
+		why = pool_batch_failed(p->opts, b, nb, size, failed);
+		if (why != NULL && b < nb) {
+			log_msg(LOG_NORMAL, "%s", why);
+			tree.stopped = why;
+			break;
+		}
+		free(why);
+		if (b < nb && p->opts->pause > 0)
+			wait_fd(cancel_fd(), POLLIN, wait_now() + p->opts->pause);
+	}
+	if (tree.stopped != NULL && !cancel_requested()) {
+		/* What the stop kept from starting, in this batch or later ones. */
+		for (i = 0; i < tree.ntargets; i++)
+			tree.again[i] = !target_done(tree.targets[i]);
+		assign();
+	}
 	for (i = 0; i < tree.ntargets; i++) {
 		if (!target_done(tree.targets[i]))
 			settle(tree.targets[i], EK_CANCELLED,

@@ -24,6 +24,20 @@ like "$(cat "$T/err")" "stopped: [0-9]+ hosts failed, more than --max-fail 1" "t
 is "$(jq -rs '[.[] | select(.status == "skipped") | .via[0] // "none"] | unique | length' "$T/out")" 2 \
     "both gateways skipped targets: the stop reached each"
 
+# ---- --batch across gateways ----------------------------------------------------
+mkdir -m 777 "$T/ran"
+run_shoal "${tree[@]}" --gateways 'gw[1-3]' -w 'n[01-09]' --batch 3 --template --json -r 0 -- \
+    'date +%%s%%N >'"$T"'/ran/%h.s; sleep 0.3; date +%%s%%N >'"$T"'/ran/%h.e; case %h in n0[456]) exit 1;; esac'
+is "$RC" 4 "a batch that failed whole stops the run: exit 4"
+like "$(cat "$T/err")" "stopped: every host of batch 2 of 3 failed" "the root says which batch"
+is "$(jq -rs '[.[] | select(.status == "skipped") | .host] | join(",")' "$T/out")" "n07,n08,n09" \
+    "batch 3 never started"
+is "$(jq -rs '[.[] | select(.status == "skipped") | .batch] | unique | join(",")' "$T/out")" 3 '"batch" says 3'
+b1_end=$(cat "$T"/ran/n0[123].e | sort -n | tail -1)
+b2_start=$(cat "$T"/ran/n0[456].s | sort -n | head -1)
+cmp_ok "$b1_end" -lt "$b2_start" "batch 2 started after every host of batch 1 ended, across the gateways"
+is "$(jq -rs '[.[] | select(.batch == 1) | .via[0]] | unique | length' "$T/out")" 3 "a batch spreads over every gateway"
+
 # ---- topology.conf ---------------------------------------------------------------
 cat >"$T/topology.conf" <<'TOPO'
 # as ClusterShell writes it
