@@ -398,6 +398,7 @@ static bool
 reader_data(struct host *gw, bool is_stderr, const char *data, size_t n)
 {
 	struct event_reader *r = gw->events;
+	size_t off = 0;
 
 	if (is_stderr) {
 		reader_stderr(r, gw, data, n);
@@ -406,43 +407,42 @@ reader_data(struct host *gw, bool is_stderr, const char *data, size_t n)
 	if (r->broken != NULL)
 		return true;
 	buf_append(&r->in, data, n);
-	for (;;) {
-		char type, *nl, *end;
+	/* Frames are taken in place, and what they used is dropped once, at the end. */
+	while (off < r->in.len) {
+		char type, *p = r->in.p + off, *nl, *end, keep;
+		size_t left = r->in.len - off, hl;
 		unsigned long long idx, len;
-		size_t hl;
 
-		nl = r->in.len > 0 ? memchr(r->in.p, '\n', r->in.len < 64 ? r->in.len : 64) : NULL;
+		nl = memchr(p, '\n', left < 64 ? left : 64);
 		if (nl == NULL) {
-			if (r->in.len >= 64)
+			if (left >= 64)
 				reader_break(r, gw, xstrdup("a frame header past 64 bytes"));
 			break;
 		}
 		*nl = '\0';
-		type = r->in.p[0];
+		type = p[0];
 		errno = 0;
-		if (r->in.len < 2 || r->in.p[1] != ' ' ||
-		        (idx = strtoull(r->in.p + 2, &end, 10), *end != ' ') ||
+		if (left < 2 || p[1] != ' ' || (idx = strtoull(p + 2, &end, 10), *end != ' ') ||
 		        (len = strtoull(end + 1, &end, 10), *end != '\0') || errno != 0 ||
 		        len > FRAME_MAX) {
 			reader_break(r, gw, xstrdup("a malformed frame header"));
 			break;
 		}
 		*nl = '\n';
-		hl = (size_t)(nl - r->in.p) + 1;
-		if (r->in.len < hl + len)
+		hl = (size_t)(nl - p) + 1;
+		if (left < hl + len)
 			break;
-		{
-			char *payload = xmalloc((size_t)len + 1);
-
-			memcpy(payload, r->in.p + hl, (size_t)len);
-			payload[len] = '\0';
-			buf_consume(&r->in, hl + (size_t)len);
-			replay(r, gw, type, (size_t)idx, payload, (size_t)len);
-			free(payload);
-		}
+		/* The payload NUL-terminated in place: the buffer always has a byte past its end.
+		 */
+		keep = p[hl + len];
+		p[hl + len] = '\0';
+		replay(r, gw, type, (size_t)idx, p + hl, (size_t)len);
+		p[hl + len] = keep;
+		off += hl + (size_t)len;
 		if (r->broken != NULL)
 			break;
 	}
+	buf_consume(&r->in, off);
 	return true;
 }
 
