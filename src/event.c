@@ -32,6 +32,8 @@
 #include "wait.h"
 #include "xmalloc.h"
 
+/* The longest text of a gateway's (an error, a user name) kept. */
+#define TEXT_MAX 4096
 /* A frame longer than this is a broken stream (output comes in read chunks). */
 #define FRAME_MAX (4 * 1024 * 1024)
 
@@ -259,16 +261,30 @@ split(char *p, size_t n, char **f, size_t max)
 	return k;
 }
 
+/*
+ * A gateway's text made printable again, as the root's own texts are: a
+ * gateway is a host, and no host's byte reaches a terminal unescaped.  NULL
+ * for "".
+ */
+static char *
+printable(const char *s)
+{
+	return *s ? escape_text(s, strlen(s), TEXT_MAX) : NULL;
+}
+
 static void
 set_login(struct host *h, const char *user, const char *port, const char *via, const char *gw)
 {
+	char *v = printable(via);
+
 	pthread_mutex_lock(&h->lock);
 	free(h->login_user);
-	h->login_user = *user ? xstrdup(user) : NULL;
+	h->login_user = printable(user);
 	h->login_port = atoi(port);
 	free(h->via);
-	h->via = *via ? xasprintf("%s,%s", gw, via) : xstrdup(gw);
+	h->via = v ? xasprintf("%s,%s", gw, v) : xstrdup(gw);
 	pthread_mutex_unlock(&h->lock);
+	free(v);
 }
 
 static void
@@ -289,6 +305,7 @@ replay(struct event_reader *r, struct host *gw, char type, size_t i, char *p, si
 	char *f[8] = {NULL};
 	struct host *h;
 	double now = wait_now();
+	char *err;
 	int kind, phase;
 	size_t k;
 
@@ -336,8 +353,9 @@ replay(struct event_reader *r, struct host *gw, char type, size_t i, char *p, si
 		if (split(p, n, f, 3) < 3 || (kind = errkind_by_name(f[0])) < 0 ||
 		        (phase = errkind_phase_by_key(f[1])) < 0)
 			goto bad;
-		host_attempt_end(
-		        h, (enum err_kind)kind, (enum phase)phase, *f[2] ? f[2] : NULL, now);
+		err = printable(f[2]);
+		host_attempt_end(h, (enum err_kind)kind, (enum phase)phase, err, now);
+		free(err);
 		break;
 	case EV_RETRY_WAIT:
 		host_retry_wait(h, now + atof(p), now);
@@ -360,9 +378,9 @@ replay(struct event_reader *r, struct host *gw, char type, size_t i, char *p, si
 		pthread_mutex_lock(&h->lock);
 		h->exit_code = atoi(f[1]);
 		free(h->exit_signal);
-		h->exit_signal = *f[2] ? xstrdup(f[2]) : NULL;
+		h->exit_signal = printable(f[2]);
 		pthread_mutex_unlock(&h->lock);
-		host_finish(h, (enum err_kind)kind, *f[3] ? xstrdup(f[3]) : NULL, now);
+		host_finish(h, (enum err_kind)kind, printable(f[3]), now);
 		output_host_done(h);
 		r->ops.finished(r->ops.arg, h);
 		break;

@@ -37,6 +37,25 @@ is "$RC" 3 "a gateway of another version: its targets fail"
 like "$(cat "$T/err")" "gw1: gateway: runs shoal 0.0.9, this is shoal [^ ]+ .*versions must match" \
     "the message names both versions"
 
+# ---- a gateway's texts are a host's: escaped ------------------------------------
+ver=$("$SHOAL" --version | cut -d' ' -f2)
+hello=$(printf 'shoal-events 1\001%s\001' "$ver" | tr '\001' '\000' | wc -c)
+done_frame() { printf 'exit_nonzero\0011\001\001bad\033[2Jerr\001us\033er\00122\001\001' | tr '\001' '\000'; }
+{
+    printf 'V 0 %s\n' "$hello"
+    printf 'shoal-events 1\001%s\001' "$ver" | tr '\001' '\000'
+    printf 'f 0 %s\n' "$(done_frame | wc -c)"
+    done_frame
+    printf 'x 0 0\n'
+} >"$T/gw/evil.frames"
+printf '#!/bin/sh\ncat >/dev/null & cat %s\n' "$T/gw/evil.frames" >"$T/gw/evil"
+chmod 755 "$T/gw/evil"
+run_shoal -F "$T/ssh_config" --gateways gw1 --gateway-shoal "$T/gw/evil" -w 'n01' -r 0 --json -- true
+is "$RC" 1 "a gateway's result is taken (exit_nonzero: exit 1)"
+unlike "$(cat "$T/err")" $'\033' "no escape byte of the gateway's reaches the terminal"
+is "$(jq -r .error "$T/out")" 'bad\x1b[2Jerr' "its error is kept escaped from the moment it arrives"
+is "$(jq -r .user "$T/out")" 'us\x1ber' "and so is the user it names"
+
 # ---- a gateway dies while its targets run ------------------------------------
 rm -f "$T/ran"/*
 mark="tree-mark-$$"
