@@ -14,7 +14,8 @@
 #   bash tests/bench/tree.sh [ROUNDS]          (default 1)
 # SHOAL_BENCH_BIN names the shoal to measure (default: an -O2 build in
 # build-bench/); SHOAL_BENCH_N the number of targets; SHOAL_BENCH_FANOUT the
-# fanout (of the flat root, and of each gateway; default 128);
+# hosts in flight at once (default 128): the flat root's fanout, split evenly
+# over the gateways in tree mode (every target is one sshd here);
 # SHOAL_BENCH_LAG the one-way lag in ms (default 25); SHOAL_BENCH_TOOLS picks
 # runs among "tree flat-lag tree-lag clush-lag".
 set -u
@@ -22,6 +23,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 rounds=${1:-1}
 n=${SHOAL_BENCH_N:-2000}
 f=${SHOAL_BENCH_FANOUT:-128}
+gf=$(((f + 3) / 4))
 lag=${SHOAL_BENCH_LAG:-25}
 tools=${SHOAL_BENCH_TOOLS:-tree flat-lag tree-lag clush-lag}
 
@@ -82,7 +84,7 @@ if command -v clush >/dev/null; then
     # The root's ssh to the gateways goes through the proxy.
     cat >"$cs/clush.conf" <<EOF
 [Main]
-fanout: $f
+fanout: $gf
 connect_timeout: 30
 command_timeout: 0
 color: never
@@ -106,26 +108,32 @@ run_one() { # NAME -> "wall root_cpu_s maxrss_kb ok"
     local name=$1 tf=$T/time.$1 out=$T/out.$1 wall u s rss okn
     case $name in
     tree) /usr/bin/time -o "$tf" -f '%e %U %S %M' "$shoal" -F "$T/ssh_config" --gateways 'gw[1-4]' \
-        --gateway-shoal "$GW_SHOAL" -H "$T/hosts" -f "$f" -r 0 -q -- 'echo ok' >"$out" 2>/dev/null ;;
+        --gateway-shoal "$GW_SHOAL" -H "$T/hosts" -f "$gf" -- 'echo ok' >"$out" 2>"$T/err.$name" ;;
     tree-lag) /usr/bin/time -o "$tf" -f '%e %U %S %M' "$shoal" -F "$lagcfg" --gateways 'gw[1-4]' \
-        --gateway-shoal "$GW_SHOAL" -H "$T/hosts" -f "$f" -r 0 -q -- 'echo ok' >"$out" 2>/dev/null ;;
+        --gateway-shoal "$GW_SHOAL" -H "$T/hosts" -f "$gf" -- 'echo ok' >"$out" 2>"$T/err.$name" ;;
     flat-lag) /usr/bin/time -o "$tf" -f '%e %U %S %M' "$shoal" -F "$flatcfg" \
-        -H "$T/hosts" -f "$f" -r 0 -q -- 'echo ok' >"$out" 2>/dev/null ;;
+        -H "$T/hosts" -f "$f" -- 'echo ok' >"$out" 2>"$T/err.$name" ;;
     clush-lag)
         [ "$clush_ok" = 1 ] || { echo "- - - -"; return; }
         CLUSTERSHELL_CFGDIR=$T/clustershell /usr/bin/time -o "$tf" -f '%e %U %S %M' \
-            clush --topology="$T/clustershell/topology.conf" -f "$f" -w "$(paste -sd, "$T/hosts")" \
+            clush --topology="$T/clustershell/topology.conf" -f "$gf" -w "$(paste -sd, "$T/hosts")" \
             -O "ssh_options=-F $lagcfg -oBatchMode=yes" \
             -- 'echo ok' >"$out" 2>"$T/err.$name" ;;
     esac
     read -r wall u s rss < <(tail -n 1 "$tf")
     okn=$(grep -c 'ok$' "$out")
-    [ "$okn" -eq 0 ] && [ -s "$T/err.$name" ] && sed 's/^/# '"$name"': /' "$T/err.$name" | head -3 >&2
+    # Not all ok: the summary (shoal) or the first messages (clush) say why.
+    if [ "$okn" -lt "$n" ] && [ -s "$T/err.$name" ]; then
+        case $name in
+        clush*) head -3 "$T/err.$name" ;;
+        *) tail -1 "$T/err.$name" ;;
+        esac | sed 's/^/# '"$name"': /' >&2
+    fi
     echo "$wall $(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}') $rss $okn"
 }
 
 echo "# tree benchmark, $(date -u '+%F %H:%M') UTC, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# $n targets (one sshd), 4 gateways (this build), fanout $f; lag $lag ms each way on the root's links"
+echo "# $n targets (one sshd), 4 gateways (this build); $f in flight (flat -f $f, each gateway -f $gf); lag $lag ms each way on the root's links"
 printf '%-10s %8s %12s %14s %9s %6s\n' run wall_s root_cpu_s cpu_ms/target rss_MB ok
 for ((r = 1; r <= rounds; r++)); do
     for t in $tools; do
