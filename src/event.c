@@ -225,7 +225,7 @@ bool
 event_host_done(struct host *h)
 {
 	struct buf b;
-	char code[16];
+	char code[32];
 
 	if (h->events != NULL) {
 		h->events->ops.done(h->events->ops.arg, h);
@@ -240,6 +240,8 @@ event_host_done(struct host *h)
 	field(&b, h->exit_signal);
 	field(&b, h->error);
 	login_fields(&b, h);
+	snprintf(code, sizeof code, "%llu", (unsigned long long)h->xfer_done);
+	field(&b, code);
 	emit_fields(EV_DONE, h, &b);
 	return true;
 }
@@ -372,13 +374,14 @@ replay(struct event_reader *r, struct host *gw, char type, size_t i, char *p, si
 		output_host_data(h, type == EV_STDERR, p, n);
 		break;
 	case EV_DONE:
-		if (split(p, n, f, 7) < 7 || (kind = errkind_by_name(f[0])) < 0)
+		if (split(p, n, f, 8) < 8 || (kind = errkind_by_name(f[0])) < 0)
 			goto bad;
 		set_login(h, f[4], f[5], f[6], gw->alias);
 		pthread_mutex_lock(&h->lock);
 		h->exit_code = atoi(f[1]);
 		free(h->exit_signal);
 		h->exit_signal = printable(f[2]);
+		h->xfer_done = strtoull(f[7], NULL, 10);
 		pthread_mutex_unlock(&h->lock);
 		host_finish(h, (enum err_kind)kind, printable(f[3]), now);
 		output_host_done(h);

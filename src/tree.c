@@ -21,6 +21,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -29,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cancel.h"
@@ -77,6 +81,139 @@ record_read(FILE *fp, char *tag, size_t taglen, struct buf *payload)
 		return -1;
 	payload->len = len;
 	payload->p[len] = '\0';
+	return 0;
+}
+
+/* A staged directory's mode and times, set after its files (it may not be writable). */
+struct stage_dir {
+	char *path;
+	mode_t mode;
+	time_t mtime;
+};
+
+/* A path the root sent for the staging directory: relative, no "." or ".." part. */
+static bool
+stage_path_ok(const char *p)
+{
+	const char *c;
+
+	if (*p == '\0' || *p == '/')
+		return false;
+	for (c = p; *c; c = strchr(c, '/') ? strchr(c, '/') + 1 : c + strlen(c)) {
+		size_t len = strcspn(c, "/");
+
+		if (len == 0 || (len == 1 && c[0] == '.') ||
+		        (len == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * One staged file or directory: fields "path", "mode", "mtime", then (a
+ * file) its bytes.  Under the private directory made at the first one.
+ */
+static int
+stage_one(struct tree_job *job, bool is_dir, char *p, size_t n)
+{
+	char *f[3], *path = NULL, *end = p + n, *data;
+	struct timespec ts[2];
+	mode_t mode;
+	size_t k;
+	int fd = -1, rc = -1;
+
+	for (k = 0; k < 3; k++) {
+		f[k] = p;
+		p = memchr(p, '\0', (size_t)(end - p));
+		if (p == NULL)
+			return -1;
+		p++;
+	}
+	data = p;
+	if (!stage_path_ok(f[0]))
+		return -1;
+	if (job->stage == NULL) {
+		const char *tmp = getenv("TMPDIR");
+
+		job->stage = xasprintf("%s/shoal-gateway.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if (mkdtemp(job->stage) == NULL) {
+			log_msg(LOG_QUIET, "--gateway-serve: cannot make %s: %s", job->stage,
+			        strerror(errno));
+			free(job->stage);
+			job->stage = NULL;
+			return -1;
+		}
+	}
+	mode = (mode_t)strtoul(f[1], NULL, 8) & 07777;
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)strtoll(f[2], NULL, 10);
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	path = xasprintf("%s/%s", job->stage, f[0]);
+	if (is_dir) {
+		if (mkdir(path, 0700) < 0)
+			goto out;
+		job->dirs = xreallocarray(job->dirs, job->ndirs + 1, sizeof *job->dirs);
+		job->dirs[job->ndirs].path = path;
+		job->dirs[job->ndirs].mode = mode;
+		job->dirs[job->ndirs++].mtime = ts[1].tv_sec;
+		return 0;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto out;
+	while (data < end) {
+		ssize_t w = write(fd, data, (size_t)(end - data));
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto out;
+		data += w;
+	}
+	if (fchmod(fd, mode) < 0 || futimens(fd, ts) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		log_msg(LOG_QUIET, "--gateway-serve: cannot stage %s: %s", path, strerror(errno));
+	if (fd >= 0 && close(fd) < 0 && rc == 0)
+		rc = -1;
+	free(path);
+	return rc;
+}
+
+/* The staged directories' own modes and times, deepest first. */
+static void
+stage_seal(struct tree_job *job)
+{
+	size_t i;
+
+	for (i = job->ndirs; i-- > 0;) {
+		struct timespec ts[2] = {{job->dirs[i].mtime, 0}, {job->dirs[i].mtime, 0}};
+
+		chmod(job->dirs[i].path, job->dirs[i].mode);
+		utimensat(AT_FDCWD, job->dirs[i].path, ts, AT_SYMLINK_NOFOLLOW);
+	}
+}
+
+static int
+stage_open_up(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_D)
+		chmod(path, 0700);
+	return 0;
+}
+
+static int
+stage_remove(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
 	return 0;
 }
 
@@ -150,9 +287,29 @@ tree_job_read(struct tree_job *job, char **argv)
 			hostlist_push(&job->hosts, xstrdup(f[1]), *f[2] ? f[2] : NULL, atoi(f[3]));
 		} else if (strcmp(tag, "stdin") == 0) {
 			buf_append(&job->in, r.p, r.len);
+		} else if (strcmp(tag, "stage-dir") == 0 || strcmp(tag, "stage-file") == 0) {
+			if (stage_one(job, tag[6] == 'd', r.p, r.len) < 0)
+				goto bad;
+		} else if (strcmp(tag, "copy-src") == 0 || strcmp(tag, "copy-dest") == 0) {
+			bool src = tag[5] == 's';
+
+			if (src && (job->stage == NULL || !stage_path_ok(r.p)))
+				goto bad;
+			job->copy = xreallocarray(job->copy, job->ncopy + 1, sizeof *job->copy);
+			job->copy[job->ncopy++] =
+			        src ? xasprintf("%s/%s", job->stage, r.p) : xstrdup(r.p);
 		} else {
 			goto bad;
 		}
+	}
+	stage_seal(job);
+	/* --copy's words: the staged SRCs (given last as they came), then DEST. */
+	for (k = 0; k < (int)job->ncopy; k++) {
+		job->argv = xreallocarray(job->argv, (size_t)job->argc + 3, sizeof *job->argv);
+		if (k == 0)
+			job->argv[job->argc++] = xstrdup("--");
+		job->argv[job->argc++] = xstrdup(job->copy[k]);
+		job->argv[job->argc] = NULL;
 	}
 	event_stream_hosts(job->root_index, job->hosts.n);
 	rc = 0;
@@ -177,6 +334,18 @@ tree_job_free(struct tree_job *job)
 	if (job->in.p != NULL)
 		explicit_bzero(job->in.p, job->in.len);
 	buf_free(&job->in);
+	if (job->stage != NULL) {
+		/* Open every directory first: one staged read-only keeps its files. */
+		nftw(job->stage, stage_open_up, 16, FTW_PHYS);
+		nftw(job->stage, stage_remove, 16, FTW_PHYS | FTW_DEPTH);
+		free(job->stage);
+	}
+	for (i = 0; i < (int)job->ncopy; i++)
+		free(job->copy[i]);
+	free(job->copy);
+	for (i = 0; i < (int)job->ndirs; i++)
+		free(job->dirs[i].path);
+	free(job->dirs);
 	memset(job, 0, sizeof *job);
 }
 
@@ -384,11 +553,11 @@ tree_plan(const struct options *o, const struct hostlist *targets)
 		log_msg(LOG_QUIET, "--gateways and --topology: choose one");
 		return 2;
 	}
-	if (o->xfer != XFER_NONE || o->sudo || o->password_env != NULL || o->ask_password) {
+	if (o->xfer == XFER_RCOPY || o->sudo || o->password_env != NULL || o->ask_password) {
 		log_msg(LOG_QUIET, "%s: not in tree mode yet",
-		        o->xfer != XFER_NONE ? (o->xfer == XFER_COPY ? "--copy" : "--rcopy")
-		        : o->sudo            ? "--sudo"
-		                             : "a password");
+		        o->xfer == XFER_RCOPY ? "--rcopy"
+		        : o->sudo             ? "--sudo"
+		                              : "a password");
 		return 2;
 	}
 	tree.group = xcalloc(targets->n + 1, sizeof *tree.group);
@@ -486,8 +655,104 @@ job_args(struct buf *b, const struct options *o)
 		record_s(b, "arg", "--template");
 	record_s(b, "arg", "--no-tui");
 	record_s(b, "arg", "--quiet");
+	if (o->xfer == XFER_COPY) {
+		/* The words after it (the staged files, DEST) come with the files. */
+		record_s(b, "arg", "--copy");
+		if (o->recursive)
+			record_s(b, "arg", "--recursive");
+		if (o->preserve)
+			record_s(b, "arg", "--preserve");
+		return;
+	}
 	record_s(b, "arg", "--");
 	record_s(b, "arg", o->command);
+}
+
+/* The bytes of the file at path into b. */
+static int
+read_whole(const char *path, struct buf *b)
+{
+	char chunk[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		buf_append(b, chunk, (size_t)n);
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * --copy: every file of the plan once in the job, staged by each gateway
+ * under SRC k's own folder (two SRCs may share a name), then the staged
+ * SRCs and DEST as --copy's words.  Returns 0, or -1 when a file cannot be
+ * read (said).
+ */
+static int
+job_files(struct buf *b, const struct transfer_plan *plan)
+{
+	struct buf r, data;
+	size_t i;
+	int rc = 0;
+
+	buf_init(&r);
+	buf_init(&data);
+	for (i = 0; i < plan->nsrcs; i++) {
+		/* SRC i's own folder, which --copy does not send. */
+		buf_reset(&r);
+		buf_appendf(&r, "%zu", i);
+		buf_append(&r,
+		        "\0"
+		        "700\0"
+		        "0\0",
+		        7);
+		record(b, "stage-dir", r.p, r.len);
+	}
+	for (i = 0; i < plan->nitems && rc == 0; i++) {
+		const struct transfer_item *it = &plan->items[i];
+
+		buf_reset(&r);
+		buf_appendf(&r, "%zu/%s%s%s", it->src, plan->src_names[it->src],
+		        *it->rel ? "/" : "", it->rel);
+		buf_appendc(&r, '\0');
+		buf_appendf(&r, "%o", (unsigned)it->mode);
+		buf_appendc(&r, '\0');
+		buf_appendf(&r, "%lu", (unsigned long)it->mtime);
+		buf_appendc(&r, '\0');
+		if (!it->is_dir) {
+			buf_reset(&data);
+			if (read_whole(it->local, &data) < 0) {
+				log_msg(LOG_QUIET, "--copy: cannot read '%s': %s", it->local,
+				        strerror(errno));
+				rc = -1;
+				break;
+			}
+			buf_append(&r, data.p ? data.p : "", data.len);
+		}
+		record(b, it->is_dir ? "stage-dir" : "stage-file", r.p, r.len);
+	}
+	for (i = 0; i < plan->nsrcs && rc == 0; i++) {
+		buf_reset(&r);
+		buf_appendf(&r, "%zu/%s", i, plan->src_names[i]);
+		record(b, "copy-src", r.p, r.len);
+	}
+	if (rc == 0)
+		record_s(b, "copy-dest", plan->dest);
+	buf_free(&r);
+	buf_free(&data);
+	return rc;
 }
 
 /* The gateway's command: its shoal quoted for its shell, and which share is its (%i). */
@@ -736,6 +1001,9 @@ round_run(const struct pool_params *p, char *command)
 	}
 	if (p->stdin_data != NULL)
 		record(&job, "stdin", p->stdin_data, p->stdin_len);
+	/* A file that went away since the plan: nothing runs (the targets end cancelled). */
+	if (p->plan != NULL && job_files(&job, p->plan) < 0)
+		cancel_request();
 	record(&job, "end", "", 0);
 	host_name_all(hosts, n);
 
@@ -762,7 +1030,7 @@ round_run(const struct pool_params *p, char *command)
 	gp.drain = &tree.drain;
 	log_msg(LOG_VERBOSE, "tree: %zu gateway%s for %zu host%s", n, n == 1 ? "" : "s",
 	        tree.ntargets, tree.ntargets == 1 ? "" : "s");
-	if (n > 0)
+	if (n > 0 && !cancel_requested())
 		pool_run(&gp);
 	for (k = 0; k < n; k++) {
 		event_reader_free(hosts[k]);

@@ -19,6 +19,8 @@
 
 /* ---- the gateway's side ---- */
 
+struct stage_dir;
+
 /* A job as a gateway reads it from stdin. */
 struct tree_job {
 	int argc; /* the options the root passed, as a command line */
@@ -26,6 +28,12 @@ struct tree_job {
 	struct hostlist hosts; /* this gateway's share of the targets */
 	size_t *root_index;    /* hosts.v[i] is target root_index[i] of the root */
 	struct buf in;         /* stdin for -I */
+	/* --copy: the root's files, staged here once for every target (then removed) */
+	char *stage; /* the private directory, or NULL */
+	char **copy; /* the words after --copy: the staged SRCs, then DEST */
+	size_t ncopy;
+	struct stage_dir *dirs; /* their modes and times, set once their files are in */
+	size_t ndirs;
 };
 
 /*

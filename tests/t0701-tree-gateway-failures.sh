@@ -40,7 +40,7 @@ like "$(cat "$T/err")" "gw1: gateway: runs shoal 0.0.9, this is shoal [^ ]+ .*ve
 # ---- a gateway's texts are a host's: escaped ------------------------------------
 ver=$("$SHOAL" --version | cut -d' ' -f2)
 hello=$(printf 'shoal-events 1\001%s\001' "$ver" | tr '\001' '\000' | wc -c)
-done_frame() { printf 'exit_nonzero\0011\001\001bad\033[2Jerr\001us\033er\00122\001\001' | tr '\001' '\000'; }
+done_frame() { printf 'exit_nonzero\0011\001\001bad\033[2Jerr\001us\033er\00122\001\0010\001' | tr '\001' '\000'; }
 {
     printf 'V 0 %s\n' "$hello"
     printf 'shoal-events 1\001%s\001' "$ver" | tr '\001' '\000'
