@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -50,38 +50,99 @@ enum {
 	EV_END = 'x',
 };
 
+/*
+ * Frames gather in pending and one writer thread sends them: every frame a
+ * write of its own made as many SSH packets, and as many wake-ups of the
+ * root, as events.  The writer waits GATHER_MS after the first frame for
+ * more; an emitter waits while PENDING_MAX bytes are not sent yet (a slow
+ * root slows the gateway's reads from its hosts, it does not fill memory).
+ */
+#define GATHER_MS   10
+#define PENDING_MAX (4 * 1024 * 1024)
+
 static pthread_mutex_t stream_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stream_cond = PTHREAD_COND_INITIALIZER; /* pending grew or shrank */
+static struct buf pending;
+static bool writer_on, writer_stop;
+static pthread_t writer;
 static int stream_fd = -1;
 static bool stream_broken;
 static const size_t *stream_index;
 static size_t stream_n;
 
 static void
-emit(char type, size_t index, const char *p, size_t n)
+write_out(const char *p, size_t n)
 {
-	char hdr[64];
-	struct iovec iov[2];
-	int hl = snprintf(hdr, sizeof hdr, "%c %zu %zu\n", type, index, n);
-	size_t done = 0, total = (size_t)hl + n;
+	while (n > 0) {
+		ssize_t w = write(stream_fd, p, n);
 
-	pthread_mutex_lock(&stream_mutex);
-	while (!stream_broken && done < total) {
-		ssize_t w;
-
-		iov[0].iov_base = hdr + (done < (size_t)hl ? done : (size_t)hl);
-		iov[0].iov_len = done < (size_t)hl ? (size_t)hl - done : 0;
-		iov[1].iov_base =
-		        (void *)(uintptr_t)(p + (done > (size_t)hl ? done - (size_t)hl : 0));
-		iov[1].iov_len = n - (done > (size_t)hl ? done - (size_t)hl : 0);
-		w = writev(stream_fd, iov, 2);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
+			pthread_mutex_lock(&stream_mutex);
 			stream_broken = true;
+			pthread_cond_broadcast(&stream_cond);
+			pthread_mutex_unlock(&stream_mutex);
 			cancel_request();
-			break;
+			return;
 		}
-		done += (size_t)w;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct buf out;
+
+	(void)arg;
+	buf_init(&out);
+	pthread_mutex_lock(&stream_mutex);
+	for (;;) {
+		struct buf t;
+
+		while (pending.len == 0 && !writer_stop)
+			pthread_cond_wait(&stream_cond, &stream_mutex);
+		if (pending.len == 0)
+			break;
+		if (!writer_stop && pending.len < PENDING_MAX / 4) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += GATHER_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&stream_cond, &stream_mutex, &ts);
+		}
+		t = out;
+		out = pending;
+		pending = t;
+		buf_reset(&pending);
+		pthread_cond_broadcast(&stream_cond);
+		pthread_mutex_unlock(&stream_mutex);
+		if (!stream_broken)
+			write_out(out.p, out.len);
+		buf_reset(&out);
+		pthread_mutex_lock(&stream_mutex);
+	}
+	pthread_mutex_unlock(&stream_mutex);
+	buf_free(&out);
+	return NULL;
+}
+
+static void
+emit(char type, size_t index, const char *p, size_t n)
+{
+	pthread_mutex_lock(&stream_mutex);
+	while (pending.len >= PENDING_MAX && !stream_broken)
+		pthread_cond_wait(&stream_cond, &stream_mutex);
+	if (!stream_broken) {
+		buf_appendf(&pending, "%c %zu %zu\n", type, index, n);
+		buf_append(&pending, p, n);
+		pthread_cond_broadcast(&stream_cond);
 	}
 	pthread_mutex_unlock(&stream_mutex);
 }
@@ -121,6 +182,10 @@ event_stream_start(int fd)
 	char proto[32];
 
 	stream_fd = fd;
+	buf_init(&pending);
+	if (pthread_create(&writer, NULL, writer_main, NULL) != 0)
+		fatal("cannot start the event writer thread");
+	writer_on = true;
 	buf_init(&b);
 	snprintf(proto, sizeof proto, "shoal-events %d", EVENT_PROTO);
 	field(&b, proto);
@@ -135,6 +200,15 @@ event_stream_end(void)
 	if (stream_fd < 0)
 		return 0;
 	emit(EV_END, 0, "", 0);
+	if (writer_on) {
+		pthread_mutex_lock(&stream_mutex);
+		writer_stop = true;
+		pthread_cond_broadcast(&stream_cond);
+		pthread_mutex_unlock(&stream_mutex);
+		pthread_join(writer, NULL);
+		writer_on = false;
+	}
+	buf_free(&pending);
 	stream_fd = -1;
 	return stream_broken ? 3 : 0;
 }

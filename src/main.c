@@ -424,6 +424,9 @@ main(int argc, char **argv)
 	keeper_start(&o);
 	ssh_finalize();
 out:
+	/* A gateway that stops early still sends what it said (its version, first). */
+	if (serve)
+		event_stream_end();
 	output_free();
 	/* --help, --list and the run alike: output that did not reach stdout is an error. */
 	if (output_stdout_status() != 0 && (rc == 0 || rc == 1))
