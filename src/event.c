@@ -147,10 +147,11 @@ emit(char type, size_t index, const char *p, size_t n)
 	pthread_mutex_unlock(&stream_mutex);
 }
 
+/* h is one of this gateway's targets (a gateway of its own, a level down, is not). */
 static bool
 streaming(const struct host *h)
 {
-	return stream_fd >= 0 && h->index < stream_n;
+	return stream_fd >= 0 && h->events == NULL && h->index < stream_n;
 }
 
 /* A field of a frame's payload: each ends with a NUL byte. */

@@ -67,6 +67,22 @@ run_shoal "${tree[@]}" --topology "$T/deep.conf" -w n01 -- true
 is "$RC" 2 "two levels of gateways: refused (not done yet)"
 like "$(cat "$T/err")" "deep.conf:4: .*more than one level" "naming the line"
 
+# ---- two levels: a gateway that is itself the root of a tree --------------------
+# gw1's shoal reaches the targets through gw3 (its own options after N).
+read -r type blob _ <"$T/gw3/hostkey.pub"
+echo "[127.0.0.1]:$SSHD_PORT_GW3 $type $blob" >>"$T/gw/known_hosts"
+add_alias "$T/gw/ssh_config" gw3 "$SSHD_PORT_GW3" "" "IdentityFile $T/gw/id" \
+    "UserKnownHostsFile $T/gw/known_hosts"
+printf '#!/bin/sh\nexec %s "$@" -F %s --gateways gw3 --gateway-shoal %s\n' "$SHOAL" \
+    "$T/gw/ssh_config" "$GW_SHOAL" >"$T/gw/mid"
+chmod 755 "$T/gw/mid"
+run_shoal -F "$T/ssh_config" --gateways gw1 --gateway-shoal "$T/gw/mid" -w 'n[01-04]' --json -- 'echo deep'
+is "$RC" 0 "two levels of gateways: the targets run"
+is "$(jq -s '[.[] | select(.stdout == "deep\n" and .via == ["gw1","gw3"])] | length' "$T/out")" 4 \
+    '"via" names both gateways, in order'
+is "$(jq -s '[.[] | select(.attempts == 1)] | length' "$T/out")" 4 \
+    "one attempt each: the middle gateway's own connection to gw3 is no target's"
+
 run_shoal "${tree[@]}" --topology "$T/topology.conf" --gateways gw1 -w n01 -- true
 is "$RC" 2 "--topology and --gateways: choose one"
 done_testing
