@@ -50,6 +50,9 @@
 
 /* ---- the gateway's side ---- */
 
+/* A gateway below which more gateways are: its own name in the topology. */
+static char *serve_self;
+
 bool
 tree_serve_wanted(int argc, char **argv)
 {
@@ -217,12 +220,51 @@ stage_remove(const char *path, const struct stat *st, int type, struct FTW *ftw)
 	return 0;
 }
 
+/*
+ * An option of this gateway's own from the job (its share's section), first
+ * on the line: the root's words end with "--" and the command.  word is the
+ * job's from now on.
+ */
+static void
+argv_front(struct tree_job *job, char *word)
+{
+	job->argv = xreallocarray(job->argv, (size_t)job->argc + 2, sizeof *job->argv);
+	memmove(job->argv + 2, job->argv + 1, (size_t)job->argc * sizeof *job->argv);
+	job->argv[1] = word;
+	job->argc++;
+}
+
+/*
+ * Below a gateway of more than one level: the topology (its text) for this
+ * gateway's own tree, staged, and --topology naming it first on the line.
+ */
+static int
+stage_topology(struct tree_job *job, struct buf *r)
+{
+	struct buf one;
+	char *path;
+	int rc;
+
+	buf_init(&one);
+	buf_append(&one, "topology.conf", sizeof "topology.conf");
+	buf_append(&one, "600", sizeof "600");
+	buf_append(&one, "0", sizeof "0");
+	buf_append(&one, r->p, r->len);
+	rc = stage_one(job, false, one.p, one.len);
+	buf_free(&one);
+	if (rc < 0)
+		return -1;
+	path = xasprintf("--topology=%s/topology.conf", job->stage);
+	argv_front(job, path);
+	return 0;
+}
+
 int
 tree_job_read(struct tree_job *job, char **argv)
 {
 	char tag[16], want[32];
 	struct buf r;
-	bool mine = false, started = false;
+	bool mine = false, started = false, in_share = false;
 	const char *me = argv[2];
 	int rc = 2, k;
 
@@ -263,13 +305,28 @@ tree_job_read(struct tree_job *job, char **argv)
 		}
 		if (strcmp(tag, "end") == 0)
 			break;
-		if (strcmp(tag, "arg") == 0) {
+		if (strcmp(tag, "arg") == 0 && in_share) {
+			/* An option for one gateway's share: another's, or this one's own. */
+			if (mine)
+				argv_front(job, xstrdup(r.p));
+		} else if (strcmp(tag, "topology") == 0 || strcmp(tag, "self") == 0) {
+			if (!mine)
+				continue;
+			if (tag[0] == 's') {
+				free(serve_self);
+				serve_self = xstrdup(r.p);
+				continue;
+			}
+			if (stage_topology(job, &r) < 0)
+				goto bad;
+		} else if (strcmp(tag, "arg") == 0) {
 			job->argv =
 			        xreallocarray(job->argv, (size_t)job->argc + 2, sizeof *job->argv);
 			job->argv[job->argc++] = xstrdup(r.p);
 			job->argv[job->argc] = NULL;
 		} else if (strcmp(tag, "for") == 0) {
 			mine = strcmp(r.p, me) == 0;
+			in_share = true;
 		} else if (strcmp(tag, "host") == 0) {
 			char *f[4] = {r.p, NULL, NULL, NULL};
 			size_t j;
@@ -340,6 +397,8 @@ tree_job_free(struct tree_job *job)
 		nftw(job->stage, stage_remove, 16, FTW_PHYS | FTW_DEPTH);
 		free(job->stage);
 	}
+	free(serve_self);
+	serve_self = NULL;
 	for (i = 0; i < (int)job->ncopy; i++)
 		free(job->copy[i]);
 	free(job->copy);
@@ -358,6 +417,8 @@ struct gateway {
 	int port;
 	unsigned group;
 	bool failed; /* it did not serve a share to the end: no more shares */
+	bool deep;   /* more gateways are below it: it gets the topology */
+	bool flat;   /* hosts are right below it */
 };
 
 /* A gateway in this round: its host and whom it reports for. */
@@ -370,6 +431,7 @@ static struct {
 	struct gateway *gws;
 	size_t ngws;
 	unsigned ngroups;
+	struct buf topo;         /* the topology file's text, for the gateways with more below */
 	unsigned *group;         /* by target: its group of gateways */
 	size_t *owner;           /* by target: its gateway this round, or NONE */
 	bool *again;             /* by target: to go through another gateway next round */
@@ -409,6 +471,7 @@ gateway_add(const struct hostspec *s, unsigned group)
 	tree.gws[k].port = s->port;
 	tree.gws[k].group = group;
 	tree.gws[k].failed = false;
+	tree.gws[k].deep = tree.gws[k].flat = false;
 	tree.ngws++;
 	return k;
 }
@@ -453,6 +516,10 @@ topo_line(void *arg, char *line, const char *where)
 	if (hostlist_add_expr(&r->left, line, where, &t->err) < 0 ||
 	        hostlist_add_expr(&r->right, colon + 1, where, &t->err) < 0)
 		return -1;
+	if (r->left.n == 0 || r->right.n == 0) {
+		t->err = xasprintf("%s: want 'gateways: hosts' in [routes]", where);
+		return -1;
+	}
 	return 0;
 }
 
@@ -468,17 +535,31 @@ in_list(const struct hostlist *hl, const char *alias)
 	return false;
 }
 
+/* The line other than not whose right side names alias; t->n when none does. */
+static size_t
+route_naming(const struct topo *t, const char *alias, size_t not )
+{
+	size_t k;
+
+	for (k = 0; k < t->n && (k == not || !in_list(&t->v[k].right, alias)); k++)
+		;
+	return k;
+}
+
 /*
  * ClusterShell's topology: the root's line names the first gateways; each
- * target goes through the gateways of the line whose right side names it.
- * One level of gateways: a line whose gateways are behind other gateways is
- * refused by name.
+ * target goes through the first gateways on its way down, and when more
+ * are below them, they get the topology and their own name in the job and
+ * do the same for the next level (serve_self).  The hosts behind one group
+ * of gateways are all at one depth.
  */
+static int read_whole(const char *path, struct buf *b);
+
 static int
 plan_topology(const char *file, const struct hostlist *targets)
 {
 	struct topo t = {NULL, 0, false, NULL};
-	size_t i, j, k;
+	size_t i, j, k, depth;
 	int rc = 2;
 
 	{
@@ -502,30 +583,51 @@ plan_topology(const char *file, const struct hostlist *targets)
 			t.err = xasprintf("--topology %s: no route to %s", file, a);
 			goto out;
 		}
-		for (k = 0; k < t.n; k++) {
-			if (k != j && t.v[j].left.n > 0 &&
-			        in_list(&t.v[k].right, t.v[j].left.v[0].alias) &&
-			        in_list(&t.v[k].left, t.v[j].left.v[0].alias) == false) {
-				/* Its gateways are reached from the root only if k is the root's
-				 * line. */
-				size_t m;
+		/*
+		 * Up from a's line to the gateways this shoal reaches itself: those
+		 * of a line that no other line names (the root's first), or, on a
+		 * gateway, of a line that its own line names.
+		 */
+		for (depth = 1;; depth++) {
+			const char *g = t.v[j].left.n > 0 ? t.v[j].left.v[0].alias : "";
+			size_t up;
 
-				for (m = 0;
-				        m < t.n && !in_list(&t.v[m].right, t.v[k].left.v[0].alias);
-				        m++)
-					;
-				if (m < t.n) {
-					t.err = xasprintf(
-					        "%s: %s is behind more than one level of gateways, "
-					        "which tree mode does not do yet",
-					        t.v[j].where, a);
-					goto out;
-				}
+			if (serve_self != NULL && in_list(&t.v[j].left, serve_self)) {
+				t.err = xasprintf(
+				        "%s: %s is behind %s itself: it runs its hosts through "
+				        "gateways only",
+				        t.v[j].where, a, serve_self);
+				goto out;
 			}
+			up = route_naming(&t, g, j);
+			if (up == t.n)
+				break; /* no line names them: the first gateways */
+			if (serve_self != NULL
+			                ? in_list(&t.v[up].left, serve_self)
+			                : route_naming(&t, t.v[up].left.v[0].alias, up) == t.n)
+				break; /* they are the root's own (or this gateway's) */
+			if (depth > t.n) {
+				t.err = xasprintf(
+				        "%s: the routes to %s go round in a loop", file, a);
+				goto out;
+			}
+			j = up;
 		}
 		tree.group[i] = (unsigned)j;
-		for (k = 0; k < t.v[j].left.n; k++)
-			gateway_add(&t.v[j].left.v[k], (unsigned)j);
+		for (k = 0; k < t.v[j].left.n; k++) {
+			size_t gk = gateway_add(&t.v[j].left.v[k], (unsigned)j);
+			struct gateway *gw =
+			        &tree.gws[gk]; /* after gateway_add: it may move them */
+
+			*(depth > 1 ? &gw->deep : &gw->flat) = true;
+			if (gw->deep && gw->flat) {
+				t.err = xasprintf(
+				        "%s: the hosts behind %s are not all at the same depth, "
+				        "which tree mode does not do yet",
+				        t.v[j].where, gw->alias);
+				goto out;
+			}
+		}
 	}
 	tree.ngroups = (unsigned)t.n;
 	rc = 0;
@@ -569,8 +671,15 @@ tree_plan(const struct options *o, const struct hostlist *targets)
 	for (i = 0; i < targets->n; i++)
 		tree.owner[i] = NONE; /* until a round gives it a gateway */
 	pthread_mutex_init(&tree.lock, NULL);
-	if (o->topology != NULL)
+	if (o->topology != NULL) {
+		buf_init(&tree.topo);
+		if (read_whole(o->topology, &tree.topo) < 0) {
+			log_msg(LOG_QUIET, "--topology: cannot read %s: %s", o->topology,
+			        strerror(errno));
+			return 2;
+		}
 		return plan_topology(o->topology, targets);
+	}
 	hostlist_init(&g);
 	if (hostlist_add_expr(&g, o->gateways, "--gateways", &err) < 0) {
 		log_msg(LOG_QUIET, "%s", err);
@@ -713,11 +822,9 @@ job_files(struct buf *b, const struct transfer_plan *plan)
 		/* SRC i's own folder, which --copy does not send. */
 		buf_reset(&r);
 		buf_appendf(&r, "%zu", i);
-		buf_append(&r,
-		        "\0"
-		        "700\0"
-		        "0\0",
-		        7);
+		buf_appendc(&r, '\0');
+		buf_append(&r, "700", sizeof "700");
+		buf_append(&r, "0", sizeof "0");
 		record(b, "stage-dir", r.p, r.len);
 	}
 	for (i = 0; i < plan->nitems && rc == 0; i++) {
@@ -978,6 +1085,12 @@ round_run(const struct pool_params *p, char *command)
 				snprintf(id, sizeof id, "%zu", n);
 				record_s(&job, "for", id);
 				any = true;
+				if (tree.gws[k].deep) {
+					/* More gateways below it: it routes its share itself. */
+					record(&job, "topology", tree.topo.p, tree.topo.len);
+					record_s(&job, "self", tree.gws[k].alias);
+					arg_f(&job, "--gateway-shoal=%s", p->opts->gateway_shoal);
+				}
 			}
 			buf_init(&hr);
 			buf_appendf(&hr, "%zu", i);
@@ -1120,6 +1233,7 @@ tree_free(void)
 		free(tree.why[k]);
 	free(tree.why);
 	free(tree.why_kind);
+	buf_free(&tree.topo);
 	free(tree.stopped);
 	memset(&tree, 0, sizeof tree);
 }

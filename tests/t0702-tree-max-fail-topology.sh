@@ -3,8 +3,9 @@
 # failures of every gateway's targets together: once past it, every gateway
 # starts no new target (those end `skipped`, exit 4, as a flat run), and
 # those in flight finish.  A ClusterShell topology.conf routes each target
-# through the gateways of its [routes] line; a target no line names, and a
-# route two levels deep, are errors before anything runs.
+# through the gateways of its [routes] line, over two levels too (the first
+# gateway gets the topology); a target no line names is an error before
+# anything runs.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-tree.sh"
 
@@ -57,16 +58,6 @@ run_shoal "${tree[@]}" --topology "$T/topology.conf" -w 'n[01-10],other' -- true
 is "$RC" 2 "a host with no route: exit 2 before anything runs"
 like "$(cat "$T/err")" "no route to other" "naming the host"
 
-cat >"$T/deep.conf" <<'TOPO'
-[routes]
-admin: gw1
-gw1: gw2
-gw2: n01
-TOPO
-run_shoal "${tree[@]}" --topology "$T/deep.conf" -w n01 -- true
-is "$RC" 2 "two levels of gateways: refused (not done yet)"
-like "$(cat "$T/err")" "deep.conf:4: .*more than one level" "naming the line"
-
 # ---- two levels: a gateway that is itself the root of a tree --------------------
 # gw1's shoal reaches the targets through gw3 (its own options after N).
 read -r type blob _ <"$T/gw3/hostkey.pub"
@@ -82,6 +73,22 @@ is "$(jq -s '[.[] | select(.stdout == "deep\n" and .via == ["gw1","gw3"])] | len
     '"via" names both gateways, in order'
 is "$(jq -s '[.[] | select(.attempts == 1)] | length' "$T/out")" 4 \
     "one attempt each: the middle gateway's own connection to gw3 is no target's"
+
+# The same from a topology.conf of two levels: gw1 gets the topology and routes itself.
+cat >"$T/deep.conf" <<'TOPO'
+[routes]
+admin: gw1
+gw1: gw3
+gw3: n[01-04]
+TOPO
+run_shoal "${tree[@]}" --topology "$T/deep.conf" -w 'n[01-04]' --json -- 'echo deeper'
+is "$RC" 0 "--topology of two levels: the targets run"
+is "$(jq -s '[.[] | select(.stdout == "deeper\n" and .via == ["gw1","gw3"] and .attempts == 1)] | length' "$T/out")" 4 \
+    '"via" names both levels'
+printf 'gw1: n05\n' >>"$T/deep.conf"
+run_shoal "${tree[@]}" --topology "$T/deep.conf" -w 'n[01-05]' -- true
+is "$RC" 2 "hosts behind gw1 at two depths: refused before anything runs (not done yet)"
+like "$(cat "$T/err")" "not all at the same depth" "saying why"
 
 run_shoal "${tree[@]}" --topology "$T/topology.conf" --gateways gw1 -w n01 -- true
 is "$RC" 2 "--topology and --gateways: choose one"
