@@ -27,19 +27,8 @@ gf=$(((f + 3) / 4))
 lag=${SHOAL_BENCH_LAG:-25}
 tools=${SHOAL_BENCH_TOOLS:-tree flat-lag tree-lag clush-lag}
 
-if [ -n "${SHOAL_BENCH_BIN:-}" ]; then
-    shoal=$SHOAL_BENCH_BIN
-else
-    bb=$top/build-bench
-    if [ ! -f "$bb/Makefile" ]; then
-        (cd "$top" && autoreconf -fi >/dev/null 2>&1) || exit 1
-        mkdir -p "$bb" && (cd "$bb" && ../configure -q) || exit 1
-    fi
-    make -s -C "$bb" -j"$(nproc)" src/shoal >/dev/null || exit 1
-    shoal=$bb/src/shoal
-fi
-SHOAL=$shoal
-export SHOAL
+. "$top/tests/bench/lib-bench.sh"
+bench_shoal
 . "$top/tests/lib.sh"
 . "$top/tests/lib-tree.sh"
 tree_lab 4 "$n"
