@@ -56,16 +56,16 @@ errkind_name(enum err_kind kind)
 	return errkind_info(kind)->name;
 }
 
-int
+enum err_kind
 errkind_by_name(const char *name)
 {
 	int k;
 
 	for (k = 0; k < EK__COUNT; k++) {
 		if (strcmp(errkind_table[k].name, name) == 0)
-			return k;
+			return (enum err_kind)k;
 	}
-	return -1;
+	return EK__COUNT;
 }
 
 const char *

@@ -68,8 +68,8 @@ struct err_kind_info {
 
 const struct err_kind_info *errkind_info(enum err_kind kind);
 const char *errkind_name(enum err_kind kind);
-/* The kind named name (as errkind_name gives it); -1 when none is. */
-int errkind_by_name(const char *name);
+/* The kind of a name errkind_name gives (a warm run's frames carry them); EK__COUNT: none. */
+enum err_kind errkind_by_name(const char *name);
 /* "connect", "banner", "kex", "auth", "run": the keys of phases_ms in JSON. */
 const char *errkind_phase_key(enum phase phase);
 /* The phase whose key is key ("any" included); -1 when none is. */

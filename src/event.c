@@ -427,7 +427,7 @@ replay(struct event_reader *r, struct host *gw, char type, size_t i, char *p, si
 		host_phase(h, (enum phase)phase, now);
 		break;
 	case EV_ATTEMPT_END:
-		if (split(p, n, f, 3) < 3 || (kind = errkind_by_name(f[0])) < 0 ||
+		if (split(p, n, f, 3) < 3 || (kind = (int)errkind_by_name(f[0])) == EK__COUNT ||
 		        (phase = errkind_phase_by_key(f[1])) < 0)
 			goto bad;
 		err = printable(f[2]);
@@ -449,7 +449,7 @@ replay(struct event_reader *r, struct host *gw, char type, size_t i, char *p, si
 		output_host_data(h, type == EV_STDERR, p, n);
 		break;
 	case EV_DONE:
-		if (split(p, n, f, 8) < 8 || (kind = errkind_by_name(f[0])) < 0)
+		if (split(p, n, f, 8) < 8 || (kind = (int)errkind_by_name(f[0])) == EK__COUNT)
 			goto bad;
 		set_login(h, f[4], f[5], f[6], gw->alias);
 		pthread_mutex_lock(&h->lock);
