@@ -1017,6 +1017,7 @@ static size_t
 assign(void)
 {
 	size_t *load = xcalloc(tree.ngws + 1, sizeof *load), i, k, best, n = 0;
+	enum err_kind kind;
 
 	for (i = 0; i < tree.ntargets; i++) {
 		if (!tree.again[i])
@@ -1038,7 +1039,16 @@ assign(void)
 			n++;
 			continue;
 		}
-		settle(tree.targets[i], tree.why[i] ? tree.why_kind[i] : EK_CHANNEL,
+		kind = tree.why[i] ? tree.why_kind[i] : EK_CHANNEL;
+		if (tree.targets[i]->attempts == 0) {
+			/* Its gateway failed it before it began: that was its attempt. */
+			host_attempt_begin(tree.targets[i], wait_now());
+			host_phase(tree.targets[i],
+			        errkind_info(kind)->phase == PHASE_ANY ? PHASE_CONNECT
+			                                               : errkind_info(kind)->phase,
+			        wait_now());
+		}
+		settle(tree.targets[i], kind,
 		        tree.why[i] ? tree.why[i] : xstrdup("no gateway left to reach it"));
 		tree.why[i] = NULL;
 	}
