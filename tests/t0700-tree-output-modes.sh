@@ -3,8 +3,8 @@
 # build of shoal (real sshds on loopback: the root logs in to the gateways,
 # each gateway's shoal logs in to its share of the targets with the lab
 # user's own key) show exactly what a flat run shows: plain lines, --json
-# with the gateway in "via", -b, --inline, -o files, --failed, the summary,
-# exit codes; -I's stdin reaches every target; each target logs in once,
+# with the gateway in "via", -b, --inline, --diff, -o files, --failed, the
+# summary, exit codes, -u; -I's stdin reaches every target; each target logs in once,
 # from a gateway.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-tree.sh"
@@ -44,6 +44,14 @@ is "$(grep -c '^n0[1-4]: fed$' "$T/out")" 4 "-I: stdin goes in the job and reach
 run_shoal "${tree[@]}" -w 'n[01-04]' --failed "$T/failed" -- 'test $(hostname) = nothing'
 is "$RC" 1 "failures through gateways: exit 1"
 is "$(sort "$T/failed" | tr '\n' ' ')" "n01 n02 n03 n04 " "--failed lists the targets"
+
+run_shoal "${tree[@]}" -w 'n[01-04]' --diff --template -- 'echo same; test %h = n03 && echo odd; true'
+is "$RC" 0 "--diff through gateways"
+like "$(cat "$T/out")" '\+odd' "--diff: n03's extra line shows as a diff"
+
+run_shoal "${tree[@]}" -w 'n[01-02]' -u 1 --json -- 'sleep 5'
+is "$(jq -s '[.[] | select(.error_kind == "command_timeout")] | length' "$T/out")" 2 "-u holds on each target behind a gateway"
+is "$RC" 3 "and counts as unreached (3), as flat"
 
 # A target the gateway cannot reach: its own kind, as flat.
 printf 'Host n99\n    HostName 127.0.0.1\n    Port 1\n' >>"$T/gw/ssh_config"
