@@ -266,30 +266,34 @@ static void
 run(const struct options *o, const struct pool_params *pp)
 {
 	const char *why;
-	struct pool *pool;
+	struct pool *pool = NULL;
+	bool tree = tree_wanted(o);
 
-	if (tree_wanted(o)) {
-		tree_run(pp);
-		return;
-	}
 	if (!tui_wanted(o)) {
-		pool_run(pp);
+		tree ? tree_run(pp) : pool_run(pp);
 		return;
 	}
 	if ((why = tui_open()) != NULL) {
 		log_msg(LOG_NORMAL, "live view off (%s): plain output", why);
-		pool_run(pp);
+		tree ? tree_run(pp) : pool_run(pp);
 		return;
 	}
 	output_set_deferred();
 	log_hold(true);
 	view_on = 1;
-	pool = pool_start(pp, true);
+	/* Tree mode: no pool of the targets' (no `r` or `:`); the view just shows them. */
+	if (tree)
+		tree_start(pp);
+	else
+		pool = pool_start(pp, true);
 	tui_run(pp->hosts, pp->n, o, pool);
 	tui_close();
 	view_on = 0;
 	log_hold(false);
-	pool_wait(pool);
+	if (tree)
+		tree_wait();
+	else
+		pool_wait(pool);
 }
 
 int

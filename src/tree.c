@@ -444,8 +444,12 @@ static struct {
 	size_t nfailed;
 	long budget;
 	char *stopped;
-	atomic_bool drain;    /* set once stopped: every gateway is told (exec.c) */
-	pthread_mutex_t lock; /* again[], gws[].failed and the budget: the gateways' workers */
+	atomic_bool drain; /* set once stopped: every gateway is told (exec.c) */
+	/* The round in flight, for the live view: its gateways' hosts and gateways. */
+	struct slot *round;
+	size_t nround;
+	pthread_mutex_t
+	        lock; /* again[], gws[].failed, the budget, the round: the gateways' workers */
 } tree;
 
 bool
@@ -1153,8 +1157,16 @@ round_run(const struct pool_params *p, char *command)
 	gp.drain = &tree.drain;
 	log_msg(LOG_VERBOSE, "tree: %zu gateway%s for %zu host%s", n, n == 1 ? "" : "s",
 	        tree.ntargets, tree.ntargets == 1 ? "" : "s");
+	pthread_mutex_lock(&tree.lock);
+	tree.round = slots;
+	tree.nround = n;
+	pthread_mutex_unlock(&tree.lock);
 	if (n > 0 && !cancel_requested())
 		pool_run(&gp);
+	pthread_mutex_lock(&tree.lock);
+	tree.round = NULL;
+	tree.nround = 0;
+	pthread_mutex_unlock(&tree.lock);
 	for (k = 0; k < n; k++) {
 		event_reader_free(hosts[k]);
 		host_free(hosts[k]);
@@ -1224,6 +1236,56 @@ tree_run(const struct pool_params *p)
 			                                          : "interrupted before start"));
 	}
 	free(command);
+}
+
+void
+tree_status(struct buf *b)
+{
+	size_t k, i, left;
+
+	pthread_mutex_lock(&tree.lock);
+	for (k = 0; k < tree.nround; k++) {
+		struct host *gw = tree.round[k].h;
+		enum host_state st;
+
+		pthread_mutex_lock(&gw->lock);
+		st = gw->state;
+		pthread_mutex_unlock(&gw->lock);
+		for (i = left = 0; i < tree.ntargets; i++)
+			left += tree.owner[i] == tree.round[k].gw && !target_done(tree.targets[i]);
+		buf_appendf(b, "%s%s: %s, %zu host%s", b->len > 0 ? " \xc2\xb7 " : "", gw->name,
+		        st == HOST_RUNNING  ? "up"
+		        : st == HOST_OK     ? "done"
+		        : st == HOST_FAILED ? "failed"
+		        : st == HOST_QUEUED ? "waiting"
+		                            : "connecting",
+		        left, left == 1 ? "" : "s");
+	}
+	pthread_mutex_unlock(&tree.lock);
+}
+
+static pthread_t runner;
+
+static void *
+runner_main(void *arg)
+{
+	tree_run(arg);
+	return NULL;
+}
+
+void
+tree_start(const struct pool_params *p)
+{
+	int rc = pthread_create(&runner, NULL, runner_main, (void *)(uintptr_t)p);
+
+	if (rc != 0)
+		fatal("cannot start the tree thread: %s", strerror(rc));
+}
+
+void
+tree_wait(void)
+{
+	pthread_join(runner, NULL);
 }
 
 void

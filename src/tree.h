@@ -61,6 +61,15 @@ bool tree_wanted(const struct options *o);
 int tree_plan(const struct options *o, const struct hostlist *targets);
 /* Run the targets of p through their gateways, to their final states. */
 void tree_run(const struct pool_params *p);
+/* The same on a thread of its own (the live view has the main thread); tree_wait joins it. */
+void tree_start(const struct pool_params *p);
+void tree_wait(void);
+/*
+ * For the live view's header: each gateway of the round in flight, its state
+ * and its hosts still going ("gw1: up, 3 hosts · gw2: connecting, 4 hosts");
+ * nothing out of tree mode.
+ */
+void tree_status(struct buf *b);
 void tree_free(void);
 
 #endif
