@@ -57,7 +57,7 @@ enum {
  * more; an emitter waits while PENDING_MAX bytes are not sent yet (a slow
  * root slows the gateway's reads from its hosts, it does not fill memory).
  */
-#define GATHER_MS   10
+#define GATHER_MS   50
 #define PENDING_MAX (4 * 1024 * 1024)
 
 static pthread_mutex_t stream_mutex = PTHREAD_MUTEX_INITIALIZER;
