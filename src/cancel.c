@@ -16,6 +16,7 @@
 #include "cancel.h"
 
 static atomic_bool cancel_flag;
+static atomic_bool drain_flag;
 static atomic_int wake_rd = -1, wake_wr = -1;
 static pthread_once_t wake_once = PTHREAD_ONCE_INIT;
 
@@ -57,4 +58,16 @@ cancel_fd(void)
 {
 	pthread_once(&wake_once, wake_make);
 	return atomic_load(&wake_rd);
+}
+
+void
+cancel_drain_request(void)
+{
+	atomic_store(&drain_flag, true);
+}
+
+bool
+cancel_drain_requested(void)
+{
+	return atomic_load(&drain_flag);
 }

@@ -15,5 +15,11 @@ bool cancel_requested(void);
  * if none could be made.  Any thread; the first call makes it.
  */
 int cancel_fd(void);
+/*
+ * The softer stop (a gateway's root spent the failure budget): start no new
+ * host, let those in flight finish.  Safe from a signal handler.
+ */
+void cancel_drain_request(void);
+bool cancel_drain_requested(void);
 
 #endif

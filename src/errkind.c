@@ -75,6 +75,18 @@ errkind_phase_key(enum phase phase)
 	return phase_keys[(unsigned)phase <= PHASE__COUNT ? phase : PHASE__COUNT];
 }
 
+int
+errkind_phase_by_key(const char *key)
+{
+	int p;
+
+	for (p = 0; p <= PHASE__COUNT; p++) {
+		if (strcmp(phase_keys[p], key) == 0)
+			return p;
+	}
+	return -1;
+}
+
 const char *
 errkind_phase_name(enum phase phase)
 {

@@ -73,6 +73,8 @@ const char *errkind_name(enum err_kind kind);
 enum err_kind errkind_by_name(const char *name);
 /* "connect", "banner", "kex", "auth", "run": the keys of phases_ms in JSON. */
 const char *errkind_phase_key(enum phase phase);
+/* The phase whose key is key ("any" included); -1 when none is. */
+int errkind_phase_by_key(const char *key);
 /* "connecting", "banner", "kex", "auth", "running": as shown to people. */
 const char *errkind_phase_name(enum phase phase);
 

@@ -388,6 +388,7 @@ exec_channel(
 	char *buf = xmalloc(READ_CHUNK);
 	size_t in_off = 0;
 	char *asked;
+	bool drained = false; /* rq->drain's signal sent */
 	long status_wait = 1; /* seconds a blocking wait for the exit status may take */
 	int rc = -1, n, i;
 
@@ -481,6 +482,10 @@ exec_channel(
 				outcome_set(out, EK_CANCELLED, PHASE_RUN,
 				        "interrupted; remote command killed");
 				goto done;
+			}
+			if (rq->drain != NULL && !drained && atomic_load(rq->drain)) {
+				ssh_channel_request_send_signal(r.ch, "USR1");
+				drained = true;
 			}
 			if (wait_now() >= r.deadline) {
 				kill_remote(r.ch);
@@ -595,6 +600,7 @@ exec_request(
 	rq->stdin_data = p->stdin_data;
 	rq->stdin_len = p->stdin_len;
 	rq->timeout = p->timeout;
+	rq->drain = p->drain;
 	connect_alive(c, &rq->alive_interval, &rq->alive_count);
 	rq->sudo = p->sudo;
 	rq->sudo_password = p->sudo_password;

@@ -7,6 +7,7 @@
 #ifndef SHOAL_EXEC_H
 #define SHOAL_EXEC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -27,6 +28,8 @@ struct exec_params {
 	/* --sudo: command is sudo_command's line; the password is written when sudo asks. */
 	const struct sudo_markers *sudo;
 	const char *sudo_password; /* NULL: none to give */
+	/* Once it is set, the command is sent SIGUSR1 (a gateway: start no new host). */
+	const atomic_bool *drain;
 };
 
 /*
@@ -46,6 +49,8 @@ struct run_request {
 	int alive_count;
 	const struct sudo_markers *sudo; /* NULL: no --sudo */
 	const char *sudo_password;
+	/* Once it is set, the command is sent SIGUSR1 (a gateway: start no new host). */
+	const atomic_bool *drain;
 };
 
 /* A command's end as the channel reports it. */

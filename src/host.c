@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "host.h"
 #include "xmalloc.h"
 
@@ -97,6 +98,7 @@ host_attempt_begin(struct host *h, double now)
 	h->phase_started = now;
 	n = h->attempts - h->round_base;
 	pthread_mutex_unlock(&h->lock);
+	event_attempt_begin(h);
 	return n;
 }
 
@@ -112,6 +114,7 @@ host_phase(struct host *h, enum phase phase, double now)
 	h->phase = phase;
 	h->phase_started = now;
 	pthread_mutex_unlock(&h->lock);
+	event_phase(h, phase);
 }
 
 void
@@ -129,6 +132,7 @@ host_attempt_end(struct host *h, const struct outcome *out, double now)
 	a->elapsed = now - h->attempt_started;
 	a->started = out->started;
 	pthread_mutex_unlock(&h->lock);
+	event_attempt_end(h, out);
 }
 
 bool
@@ -145,6 +149,7 @@ host_retry_wait(struct host *h, double ready_at, double now)
 	h->state = HOST_RETRY_WAIT;
 	h->phase_started = now;
 	pthread_mutex_unlock(&h->lock);
+	event_retry_wait(h, ready_at - now);
 }
 
 void

@@ -112,6 +112,9 @@ struct host {
 	size_t npast;
 
 	char *file_error; /* the first -o file that could not be written, and why */
+
+	/* Tree mode, on the root: h is a gateway and its stdout is events (event.c). */
+	struct event_reader *events;
 };
 
 struct host *host_new(size_t index, const char *alias, const char *user, int port);

@@ -135,7 +135,7 @@ hostlist_set_vars(hostlist_vars_fn fn)
  * host an inventory knows gets its values here, however it was named, so
  * web1 and @web's web1 are one host; user@ and :port written win.
  */
-static void
+void
 hostlist_push(struct hostlist *hl, char *alias, const char *user, int port, const char *addr)
 {
 	size_t slot;

@@ -41,6 +41,9 @@ void hostlist_free(struct hostlist *hl);
  * appended on error.
  */
 int hostlist_add_expr(struct hostlist *hl, const char *expr, const char *where, char **errp);
+/* Append one host as given, no expression (alias is the list's from now on; addr an inventory's
+ * address or NULL); no duplicate. */
+void hostlist_push(struct hostlist *hl, char *alias, const char *user, int port, const char *addr);
 /*
  * Expands the item @NAME of an expression into into (hosts appended as by
  * hostlist_add_expr); where names the place of the item.  Returns 0, or -1

@@ -20,6 +20,7 @@
 #include <libssh/libssh.h>
 
 #include "buf.h"
+#include "event.h"
 #include "cancel.h"
 #include "escape.h"
 #include "connect.h"
@@ -38,6 +39,7 @@
 #include "pool.h"
 #include "sshconf.h"
 #include "transfer.h"
+#include "tree.h"
 #include "tui.h"
 #include "wait.h"
 #include "xmalloc.h"
@@ -80,8 +82,16 @@ on_interrupt(int sig)
 		interrupts++;
 }
 
+/* A gateway's root spent the failure budget: start no new host. */
 static void
-signals_setup(void)
+on_drain(int sig)
+{
+	(void)sig;
+	cancel_drain_request();
+}
+
+static void
+signals_setup(bool serve)
 {
 	struct sigaction sa;
 
@@ -90,6 +100,10 @@ signals_setup(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (serve) {
+		sa.sa_handler = on_drain;
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	/* Sockets and ProxyCommand pipes report EPIPE; stdout handles its own. */
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -330,27 +344,35 @@ static double
 run(const struct options *o, const struct pool_params *pp)
 {
 	const char *why;
-	struct pool *pool;
+	struct pool *pool = NULL;
+	bool tree = tree_wanted(o);
 	double end;
 
 	if (!tui_wanted(o)) {
-		pool_run(pp);
+		tree ? tree_run(pp) : pool_run(pp);
 		return wait_now();
 	}
 	if ((why = tui_open()) != NULL) {
 		log_msg(LOG_NORMAL, "live view off (%s): plain output", why);
-		pool_run(pp);
+		tree ? tree_run(pp) : pool_run(pp);
 		return wait_now();
 	}
 	output_set_deferred();
 	log_hold(true);
 	view_on = 1;
-	pool = pool_start(pp, true);
+	/* Tree mode: no pool of the targets' (no `r` or `:`); the view just shows them. */
+	if (tree)
+		tree_start(pp);
+	else
+		pool = pool_start(pp, true);
 	end = tui_run(pp->hosts, pp->n, o, pool);
 	tui_close();
 	view_on = 0;
 	log_hold(false);
-	pool_wait(pool);
+	if (tree)
+		tree_wait();
+	else
+		pool_wait(pool);
 	return end;
 }
 
@@ -363,8 +385,10 @@ main(int argc, char **argv)
 	struct buf in;
 	struct pool_params pp;
 	struct transfer_plan plan;
+	struct tree_job job;
+	bool serve = tree_serve_wanted(argc, argv);
 	char *password = NULL;
-	double t0 = wait_now();
+	double t0 = wait_now(), end;
 	bool done = false;
 	size_t i;
 	int rc;
@@ -375,7 +399,14 @@ main(int argc, char **argv)
 	hostlist_init(&hl);
 	buf_init(&in);
 	memset(&plan, 0, sizeof plan);
-	rc = options_parse(&o, argc, argv, &done);
+	memset(&job, 0, sizeof job);
+	/* A gateway's options, hosts and stdin come in the job (tree mode). */
+	if (serve && (rc = tree_job_read(&job, argv)) != 0) {
+		options_init(&o);
+		goto out;
+	}
+	rc = serve ? options_parse(&o, job.argc, job.argv, &done)
+	           : options_parse(&o, argc, argv, &done);
 	if (rc != 0 || done)
 		goto out;
 	log_set_level(o.verbosity);
@@ -409,7 +440,10 @@ main(int argc, char **argv)
 		log_msg(LOG_VERBOSE, "--persist 0: told %d keeper(s) to close", mux_stop_all());
 		goto out;
 	}
-	if ((rc = build_hostlist(&o, &hl)) != 0)
+	if (serve) {
+		hl = job.hosts;
+		hostlist_init(&job.hosts);
+	} else if ((rc = build_hostlist(&o, &hl)) != 0)
 		goto out;
 	if (o.list) {
 		list_hosts(&hl, o.fold);
@@ -431,19 +465,23 @@ main(int argc, char **argv)
 	}
 	if (o.xfer != XFER_NONE && (rc = transfer_plan_build(&plan, &o)) != 0)
 		goto out;
+	if (tree_wanted(&o) && (rc = tree_plan(&o, &hl)) != 0)
+		goto out;
 	/* Before a password is asked or stdin read: a bad -o or --failed ends it now. */
 	if ((rc = output_init(&o)) != 0)
 		goto out;
 	if ((rc = password_get(&o, &password)) != 0)
 		goto out;
-	if (o.send_stdin && (rc = read_stdin(&in)) != 0)
+	if (serve)
+		buf_append(&in, job.in.p ? job.in.p : "", job.in.len);
+	else if (o.send_stdin && (rc = read_stdin(&in)) != 0)
 		goto out;
 
 	hosts = xcalloc(hl.n, sizeof *hosts);
 	for (i = 0; i < hl.n; i++)
 		hosts[i] = host_from_spec(i, &hl.v[i]);
 	host_name_all(hosts, hl.n);
-	signals_setup();
+	signals_setup(serve);
 	log_libssh_thread(NULL);
 	ssh_init();
 	memset(&pp, 0, sizeof pp);
@@ -456,9 +494,14 @@ main(int argc, char **argv)
 	pp.plan = o.xfer != XFER_NONE ? &plan : NULL;
 	mux_init(&o);
 	/* The summary's time is the run's, not the operator's look at the view after it. */
-	rc = output_finish(hosts, hl.n, run(&o, &pp) - t0);
-	if (rc == 0 || output_exit_status(hosts, hl.n) > rc)
-		rc = output_exit_status(hosts, hl.n);
+	end = run(&o, &pp);
+	if (serve) {
+		rc = event_stream_end();
+	} else {
+		rc = output_finish(hosts, hl.n, end - t0);
+		if (rc == 0 || output_exit_status(hosts, hl.n) > rc)
+			rc = output_exit_status(hosts, hl.n);
+	}
 	keys_free();
 	/* The keeper is forked from here: it must hold no password, key file or stdin. */
 	password_free(password);
@@ -475,6 +518,9 @@ main(int argc, char **argv)
 	keeper_start(&o);
 	ssh_finalize();
 out:
+	/* A gateway that stops early still sends what it said (its version, first). */
+	if (serve)
+		event_stream_end();
 	output_free();
 	/* --help, --list and the run alike: output that did not reach stdout is an error. */
 	if (output_stdout_status() != 0 && (rc == 0 || rc == 1))
@@ -484,6 +530,8 @@ out:
 	transfer_plan_free(&plan);
 	sshconf_free();
 	groups_free();
+	tree_free();
+	tree_job_free(&job);
 	hostlist_free(&hl);
 	options_free(&o);
 	return rc;

@@ -78,6 +78,7 @@ static const char group_hosts[] = "Host selection";
 static const char group_resilience[] = "Parallelism and resilience";
 static const char group_trust[] = "Authentication and trust";
 static const char group_output[] = "Running and output";
+static const char group_tree[] = "Tree mode (through gateways that run shoal)";
 
 static const char *const policy_names[] = {"strict", "accept-new", "insecure", NULL};
 _Static_assert(HOSTKEY_POLICY_STRICT == 1 && HOSTKEY_POLICY_ACCEPT_NEW == 2 &&
@@ -342,6 +343,30 @@ static const struct optdef options_table[] = {
                 .def_text = "ssh_config's ControlPersist, else off",
                 .group = group_resilience,
                 .help = "keep the sessions for later runs, DURATION idle (10m, 1h; 0 closes them)"},
+
+        {.name = "gateways",
+                .type = OT_STRING,
+                .arg = "EXPR",
+                .off = OFF(gateways),
+                .what = "gateway list",
+                .group = group_tree,
+                .help = "spread the hosts over these gateways, each running shoal for its share"},
+        {.name = "gateway-shoal",
+                .type = OT_STRING,
+                .arg = "PATH",
+                .off = OFF(gateway_shoal),
+                .what = "path",
+                .def = "shoal",
+                .group = group_tree,
+                .help = "shoal's path on the gateways"},
+        {.name = "topology",
+                .type = OT_STRING,
+                .arg = "FILE",
+                .off = OFF(topology),
+                .what = "file name",
+                .group = group_tree,
+                .help = "route hosts through gateways as FILE's [routes] say (ClusterShell's "
+                        "format)"},
 
         {.name = "password-env",
                 .type = OT_STRING,

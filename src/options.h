@@ -78,6 +78,11 @@ struct options {
 	size_t nbatch;
 	struct amount max_fail; /* n < 0: no budget */
 	double pause;           /* seconds between batches */
+
+	const char *gateways;      /* --gateways: tree mode through these; NULL: flat */
+	const char *gateway_shoal; /* shoal's path on the gateways */
+	const char *topology;      /* --topology FILE: ClusterShell's [routes]; NULL: none */
+
 	double persist; /* --persist: seconds kept idle; 0: close the keepers; -1: not given */
 
 	const char *password_env;

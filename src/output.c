@@ -47,6 +47,7 @@
 #include "buf.h"
 #include "diff.h"
 #include "escape.h"
+#include "event.h"
 #include "hostlist.h"
 #include "log.h"
 #include "output.h"
@@ -466,7 +467,7 @@ output_host_start(struct host *h)
 {
 	struct output_host *st;
 
-	if (output_opts->output_dir == NULL)
+	if (event_host_start(h) || output_opts->output_dir == NULL)
 		return;
 	st = host_state(h);
 	/* Each of the view's `:` runs has files of its own. */
@@ -601,6 +602,8 @@ prefix_host_data(struct host *h, bool is_stderr, const char *data, size_t n)
 void
 output_host_data(struct host *h, bool is_stderr, const char *data, size_t n)
 {
+	if (event_host_data(h, is_stderr, data, n))
+		return;
 	if (output_opts->output_dir != NULL) {
 		struct output_host *st = host_state(h);
 		int *fd = is_stderr ? &st->fd_err : &st->fd_out;
@@ -1094,6 +1097,8 @@ output_host_done(struct host *h)
 	struct buf b;
 	int fd;
 
+	if (event_host_done(h))
+		return;
 	if (output_deferred || sink->hold) {
 		/* Its last bytes go to the file: a finished host holds no tail in memory. */
 		if (output_deferred)

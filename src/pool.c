@@ -101,8 +101,7 @@ batch_size(const struct options *o, size_t k, size_t n)
 	return m < 1 ? 1 : m;
 }
 
-/* Give every host its batch number; returns how many batches there are. */
-static unsigned
+unsigned
 pool_plan_batches(const struct pool_params *p)
 {
 	size_t i = 0, k, m;
@@ -172,6 +171,8 @@ pool_take_rest(struct pool *pl, struct host ***v)
 	return m;
 }
 
+static void pool_stop(struct pool *pl, char *why);
+
 /* The next host to attempt, or NULL when this worker is done. */
 static struct host *
 pool_take(struct pool *pl)
@@ -185,6 +186,9 @@ pool_take(struct pool *pl)
 	for (;;) {
 		if (cancel_requested())
 			break;
+		if (pl->stopped == NULL && cancel_drain_requested())
+			pool_stop(pl, xstrdup("stopped: the root's --max-fail was passed on the "
+			                      "gateways"));
 		if (pl->stopped != NULL && (pl->next < p->n || pl->nwaiting > 0)) {
 			m = pool_take_rest(pl, &rest);
 			pthread_mutex_unlock(&pl->lock);
@@ -265,6 +269,37 @@ pool_stop(struct pool *pl, char *why)
 	log_msg(LOG_NORMAL, "%s", why);
 }
 
+bool
+pool_failure_counts(enum err_kind kind)
+{
+	return kind != EK_NONE && kind != EK_CANCELLED && kind != EK_SKIPPED;
+}
+
+char *
+pool_budget_spent(const struct options *o, size_t nfailed)
+{
+	return xasprintf("stopped: %zu host%s failed, more than --max-fail %d%s", nfailed,
+	        nfailed == 1 ? "" : "s", o->max_fail.n, o->max_fail.pct ? "%" : "");
+}
+
+char *
+pool_batch_failed(
+        const struct options *o, unsigned batch, unsigned nbatches, size_t size, size_t failed)
+{
+	/* Ansible's rule: a batch that failed whole stops the run. */
+	if (failed < size || (o->max_fail.pct && o->max_fail.n == 100))
+		return NULL;
+	return xasprintf("stopped: every host of batch %u of %u failed", batch, nbatches);
+}
+
+long
+pool_budget(const struct options *o, size_t n)
+{
+	if (o->max_fail.n < 0)
+		return -1;
+	return o->max_fail.pct ? (long)((size_t)o->max_fail.n * n / 100) : o->max_fail.n;
+}
+
 /*
  * A host has its final state: count it against the budget and its batch,
  * and wake the workers that wait for a batch to end.
@@ -273,26 +308,25 @@ static void
 pool_done(struct pool *pl, struct host *h, enum err_kind kind)
 {
 	const struct options *o = pl->params->opts;
-	bool failed = kind != EK_NONE && kind != EK_CANCELLED && kind != EK_SKIPPED;
+	bool failed = pool_failure_counts(kind);
 
 	pthread_mutex_lock(&pl->lock);
 	if (failed)
 		pl->nfailed++;
 	if (failed && pl->budget >= 0 && pl->nfailed > (size_t)pl->budget)
-		pool_stop(pl, xasprintf("stopped: %zu host%s failed, more than --max-fail %d%s",
-		                      pl->nfailed, pl->nfailed == 1 ? "" : "s", o->max_fail.n,
-		                      o->max_fail.pct ? "%" : ""));
+		pool_stop(pl, pool_budget_spent(o, pl->nfailed));
 	if (h->batch != 0 && h->batch == pl->batch && pl->batch_left > 0) {
 		pl->batch_left--;
 		pl->batch_failed += failed;
 		if (pl->batch_left == 0) {
+			char *why = pool_batch_failed(
+			        o, pl->batch, pl->nbatches, pl->batch_size, pl->batch_failed);
+
 			pl->resume_at = wait_now() + o->pause;
-			/* Ansible's rule: a batch that failed whole stops the run. */
-			if (pl->batch_failed == pl->batch_size && pl->batch_end < pl->params->n &&
-			        !(o->max_fail.pct && o->max_fail.n == 100))
-				pool_stop(pl,
-				        xasprintf("stopped: every host of batch %u of %u failed",
-				                pl->batch, pl->nbatches));
+			if (why != NULL && pl->batch_end < pl->params->n)
+				pool_stop(pl, why);
+			else
+				free(why);
 		}
 	}
 	pthread_cond_broadcast(&pl->cond);
@@ -399,6 +433,7 @@ pool_start(const struct pool_params *p, bool stay_open)
 	pl->job.eparams.stdin_data = p->stdin_data;
 	pl->job.eparams.stdin_len = p->stdin_len;
 	pl->job.eparams.timeout = p->opts->command_timeout;
+	pl->job.eparams.drain = p->drain;
 	if (p->opts->sudo) {
 		sudo_markers_make(&pl->sudo);
 		pl->job.eparams.sudo = &pl->sudo;
@@ -410,11 +445,7 @@ pool_start(const struct pool_params *p, bool stay_open)
 		pl->batch_end = 0;
 		pool_next_batch(pl);
 	}
-	pl->budget = -1;
-	if (p->opts->max_fail.n >= 0)
-		pl->budget = p->opts->max_fail.pct
-		                     ? (long)((size_t)p->opts->max_fail.n * p->n / 100)
-		                     : p->opts->max_fail.n;
+	pl->budget = pool_budget(p->opts, p->n);
 	pthread_mutex_init(&pl->lock, NULL);
 	wait_cond_init(&pl->cond);
 

@@ -5,6 +5,7 @@
 #ifndef SHOAL_POOL_H
 #define SHOAL_POOL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -20,7 +21,23 @@ struct pool_params {
 	const char *stdin_data;
 	size_t stdin_len;
 	const struct transfer_plan *plan; /* --copy, --rcopy: move files instead of a command */
+	const atomic_bool *drain;         /* tree mode: see exec_params */
 };
+
+/* Give every host of p its batch number (--batch); returns how many batches there are. */
+unsigned pool_plan_batches(const struct pool_params *p);
+/*
+ * Why a run stops after batch (of nbatches) of size hosts, failed of them
+ * failed; NULL: it goes on.
+ */
+char *pool_batch_failed(
+        const struct options *o, unsigned batch, unsigned nbatches, size_t size, size_t failed);
+/* --max-fail: how many failures a run of n hosts may have; -1: no budget. */
+long pool_budget(const struct options *o, size_t n);
+/* Whether a host that ended with kind counts against --max-fail. */
+bool pool_failure_counts(enum err_kind kind);
+/* Why a run stops when nfailed hosts failed, past the budget. */
+char *pool_budget_spent(const struct options *o, size_t nfailed);
 
 /*
  * Run every host to a final state (ok, failed, or cancelled when the run is

@@ -21,6 +21,7 @@
 #include "escape.h"
 #include "hostlist.h"
 #include "jump.h"
+#include "tree.h"
 #include "tui-int.h"
 #include "xmalloc.h"
 
@@ -346,6 +347,7 @@ jump_text(struct buf *b)
 
 	buf_init(&j);
 	jump_status(&j);
+	tree_status(&j); /* tree mode: the gateways, likewise */
 	if (j.len > 0) {
 		buf_appends(b, "  \xc2\xb7 ");
 		escape_terminal(b, j.p, j.len);

@@ -65,6 +65,10 @@ retry_failed(struct view *v)
 		tui_status(v, 4, "the run was interrupted: nothing is retried");
 		return;
 	}
+	if (v->pool == NULL) {
+		tui_status(v, 4, "tree mode: the gateways retry; nothing is sent round again here");
+		return;
+	}
 	m = pool_retry(v->pool, v->hosts, v->n);
 	/* Under the failed filter the retried hosts stay in sight while they run again. */
 	if (m > 0 && v->filter == FILTER_FAILED)
@@ -88,6 +92,10 @@ run_command(struct view *v, const char *command)
 
 	if (cancel_requested()) {
 		tui_status(v, 4, "the run was interrupted: nothing more is run");
+		return;
+	}
+	if (v->pool == NULL) {
+		tui_status(v, 4, "tree mode: ':' is not done through gateways yet");
 		return;
 	}
 	if (v->nhistory == 0 || strcmp(v->history[v->nhistory - 1], command) != 0) {

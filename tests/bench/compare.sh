@@ -35,17 +35,8 @@ scenarios=${SHOAL_BENCH_SCENARIOS:-200@32 200@128 500@256 busy100@32 1MB@32 rtt5
 tools=${SHOAL_BENCH_TOOLS:-shoal pdsh pssh clush}
 
 bash "$top/tests/deps.sh" build test bench || exit 1
-if [ -n "${SHOAL_BENCH_BIN:-}" ]; then
-    shoal=$SHOAL_BENCH_BIN
-else
-    bb=$top/build-bench
-    if [ ! -f "$bb/Makefile" ]; then
-        (cd "$top" && autoreconf -fi >/dev/null 2>&1) || exit 1
-        mkdir -p "$bb" && (cd "$bb" && ../configure -q) || exit 1
-    fi
-    make -s -C "$bb" -j"$(nproc)" src/shoal tests/faultproxy >/dev/null || exit 1
-    shoal=$bb/src/shoal
-fi
+. "$top/tests/bench/lib-bench.sh"
+bench_shoal tests/faultproxy
 labenv=(top_builddir="$(dirname "$(dirname "$shoal")")")
 env "${labenv[@]}" bash "$top/tests/lab.sh" down "$lab" >/dev/null 2>&1
 env "${labenv[@]}" bash "$top/tests/lab.sh" up "$lab" >/dev/null || exit 1

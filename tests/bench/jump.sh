@@ -22,19 +22,8 @@ tools=${SHOAL_BENCH_TOOLS:-shoal pdsh pssh clush}
 fanouts=${SHOAL_BENCH_FANOUTS:-32 128}
 cmd=${SHOAL_BENCH_CMD:-echo ok}
 
-if [ -n "${SHOAL_BENCH_BIN:-}" ]; then
-    shoal=$SHOAL_BENCH_BIN
-else
-    bb=$top/build-bench
-    if [ ! -f "$bb/Makefile" ]; then
-        (cd "$top" && autoreconf -fi >/dev/null 2>&1) || exit 1
-        mkdir -p "$bb" && (cd "$bb" && ../configure -q) || exit 1
-    fi
-    make -s -C "$bb" -j"$(nproc)" src/shoal >/dev/null || exit 1
-    shoal=$bb/src/shoal
-fi
-SHOAL=$shoal
-export SHOAL
+. "$top/tests/bench/lib-bench.sh"
+bench_shoal
 # lib.sh gives the servers and ends them whatever way this script ends.
 . "$top/tests/lib.sh"
 lab_user

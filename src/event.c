@@ -1,0 +1,600 @@
+/*
+ * event.c - a host's life as a stream of events (event.h).
+ *
+ * Gateway side: each step is one frame, written whole with one writev under
+ * a mutex, so the workers' frames never mix.  A write that fails (the root
+ * went away) cancels the run: there is nobody left to report to.
+ *
+ * Root side: a gateway's channel bytes come through output_host_data for
+ * the gateway's own struct host, on the worker that runs it; the reader cuts
+ * them into frames and replays each into the target it names, on that same
+ * worker.  A frame for a target the gateway was not given, a malformed one
+ * or another protocol version stops the replay: the gateway's targets are
+ * then settled as if it had died (tree.c).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cancel.h"
+#include "escape.h"
+#include "event.h"
+#include "log.h"
+#include "output.h"
+#include "wait.h"
+#include "xmalloc.h"
+
+/* The longest text of a gateway's (an error, a user name) kept. */
+#define TEXT_MAX 4096
+/* A frame longer than this is a broken stream (output comes in read chunks). */
+#define FRAME_MAX (4 * 1024 * 1024)
+
+enum {
+	EV_HELLO = 'V',
+	EV_ATTEMPT = 'a',
+	EV_PHASE = 'p',
+	EV_ATTEMPT_END = 'e',
+	EV_RETRY_WAIT = 'w',
+	EV_START = 's',
+	EV_STDOUT = 'o',
+	EV_STDERR = 'r',
+	EV_DONE = 'f',
+	EV_END = 'x',
+};
+
+/*
+ * Frames gather in pending and one writer thread sends them: every frame a
+ * write of its own made as many SSH packets, and as many wake-ups of the
+ * root, as events.  The writer waits GATHER_MS after the first frame for
+ * more; an emitter waits while PENDING_MAX bytes are not sent yet (a slow
+ * root slows the gateway's reads from its hosts, it does not fill memory).
+ */
+#define GATHER_MS   50
+#define PENDING_MAX (4 * 1024 * 1024)
+
+static pthread_mutex_t stream_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stream_cond = PTHREAD_COND_INITIALIZER; /* pending grew or shrank */
+static struct buf pending;
+static bool writer_on, writer_stop;
+static pthread_t writer;
+static int stream_fd = -1;
+static bool stream_broken;
+static const size_t *stream_index;
+static size_t stream_n;
+
+static void
+write_out(const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(stream_fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			pthread_mutex_lock(&stream_mutex);
+			stream_broken = true;
+			pthread_cond_broadcast(&stream_cond);
+			pthread_mutex_unlock(&stream_mutex);
+			cancel_request();
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct buf out;
+
+	(void)arg;
+	buf_init(&out);
+	pthread_mutex_lock(&stream_mutex);
+	for (;;) {
+		struct buf t;
+
+		while (pending.len == 0 && !writer_stop)
+			pthread_cond_wait(&stream_cond, &stream_mutex);
+		if (pending.len == 0)
+			break;
+		if (!writer_stop && pending.len < PENDING_MAX / 4) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += GATHER_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&stream_cond, &stream_mutex, &ts);
+		}
+		t = out;
+		out = pending;
+		pending = t;
+		buf_reset(&pending);
+		pthread_cond_broadcast(&stream_cond);
+		pthread_mutex_unlock(&stream_mutex);
+		if (!stream_broken)
+			write_out(out.p, out.len);
+		buf_reset(&out);
+		pthread_mutex_lock(&stream_mutex);
+	}
+	pthread_mutex_unlock(&stream_mutex);
+	buf_free(&out);
+	return NULL;
+}
+
+static void
+emit(char type, size_t index, const char *p, size_t n)
+{
+	pthread_mutex_lock(&stream_mutex);
+	while (pending.len >= PENDING_MAX && !stream_broken)
+		pthread_cond_wait(&stream_cond, &stream_mutex);
+	if (!stream_broken) {
+		buf_appendf(&pending, "%c %zu %zu\n", type, index, n);
+		buf_append(&pending, p, n);
+		pthread_cond_broadcast(&stream_cond);
+	}
+	pthread_mutex_unlock(&stream_mutex);
+}
+
+/* h is one of this gateway's targets (a gateway of its own, a level down, is not). */
+static bool
+streaming(const struct host *h)
+{
+	return stream_fd >= 0 && h->events == NULL && h->index < stream_n;
+}
+
+/* A field of a frame's payload: each ends with a NUL byte. */
+static void
+field(struct buf *b, const char *s)
+{
+	buf_appends(b, s ? s : "");
+	buf_appendc(b, '\0');
+}
+
+static void
+emit_fields(char type, const struct host *h, struct buf *b)
+{
+	emit(type, stream_index[h->index], b->p ? b->p : "", b->len);
+	buf_free(b);
+}
+
+void
+event_stream_hosts(const size_t *root_index, size_t n)
+{
+	stream_index = root_index;
+	stream_n = n;
+}
+
+void
+event_stream_start(int fd)
+{
+	struct buf b;
+	char proto[32];
+
+	stream_fd = fd;
+	buf_init(&pending);
+	if (pthread_create(&writer, NULL, writer_main, NULL) != 0)
+		fatal("cannot start the event writer thread");
+	writer_on = true;
+	buf_init(&b);
+	snprintf(proto, sizeof proto, "shoal-events %d", EVENT_PROTO);
+	field(&b, proto);
+	field(&b, PACKAGE_VERSION);
+	emit(EV_HELLO, 0, b.p, b.len);
+	buf_free(&b);
+}
+
+int
+event_stream_end(void)
+{
+	if (stream_fd < 0)
+		return 0;
+	emit(EV_END, 0, "", 0);
+	if (writer_on) {
+		pthread_mutex_lock(&stream_mutex);
+		writer_stop = true;
+		pthread_cond_broadcast(&stream_cond);
+		pthread_mutex_unlock(&stream_mutex);
+		pthread_join(writer, NULL);
+		writer_on = false;
+	}
+	buf_free(&pending);
+	stream_fd = -1;
+	return stream_broken ? 3 : 0;
+}
+
+void
+event_attempt_begin(const struct host *h)
+{
+	if (streaming(h))
+		emit(EV_ATTEMPT, stream_index[h->index], "", 0);
+}
+
+void
+event_phase(const struct host *h, enum phase phase)
+{
+	if (streaming(h)) {
+		const char *k = errkind_phase_key(phase);
+
+		emit(EV_PHASE, stream_index[h->index], k, strlen(k));
+	}
+}
+
+void
+event_attempt_end(const struct host *h, const struct outcome *out)
+{
+	struct buf b;
+
+	if (!streaming(h))
+		return;
+	buf_init(&b);
+	field(&b, errkind_name(out->kind));
+	field(&b, errkind_phase_key(out->phase));
+	field(&b, out->error);
+	field(&b, out->started ? "1" : "0");
+	emit_fields(EV_ATTEMPT_END, h, &b);
+}
+
+void
+event_retry_wait(const struct host *h, double delay)
+{
+	char s[32];
+
+	if (streaming(h)) {
+		snprintf(s, sizeof s, "%.3f", delay);
+		emit(EV_RETRY_WAIT, stream_index[h->index], s, strlen(s));
+	}
+}
+
+/* Who the host logged in as, and through what: the root shows them as its own. */
+static void
+login_fields(struct buf *b, const struct host *h)
+{
+	char port[16];
+
+	snprintf(port, sizeof port, "%d", h->login_port);
+	field(b, h->login_user);
+	field(b, port);
+	field(b, h->via);
+}
+
+/* ---- root side ---- */
+
+struct event_reader {
+	struct host **targets;
+	size_t n;
+	struct event_reader_ops ops;
+	struct buf in;  /* bytes of a frame not whole yet */
+	struct buf err; /* the gateway's stderr line not whole yet */
+	char *last_err;
+	bool hello;
+	char *broken;
+};
+
+bool
+event_host_start(struct host *h)
+{
+	struct buf b;
+
+	if (h->events != NULL)
+		return true;
+	if (!streaming(h))
+		return false;
+	buf_init(&b);
+	login_fields(&b, h);
+	emit_fields(EV_START, h, &b);
+	return true;
+}
+
+bool
+event_host_done(struct host *h)
+{
+	struct buf b;
+	char code[32];
+
+	if (h->events != NULL) {
+		h->events->ops.done(h->events->ops.arg, h);
+		return true;
+	}
+	if (!streaming(h))
+		return false;
+	buf_init(&b);
+	snprintf(code, sizeof code, "%lld", h->exit_code);
+	field(&b, errkind_name(h->kind));
+	field(&b, code);
+	field(&b, h->exit_signal);
+	field(&b, h->error);
+	login_fields(&b, h);
+	snprintf(code, sizeof code, "%llu", (unsigned long long)h->xfer_done);
+	field(&b, code);
+	emit_fields(EV_DONE, h, &b);
+	return true;
+}
+
+/* Split a payload into at most max NUL-separated fields; returns how many. */
+static size_t
+split(char *p, size_t n, char **f, size_t max)
+{
+	size_t k = 0;
+	char *end = p + n;
+
+	while (k < max) {
+		f[k++] = p;
+		p = memchr(p, '\0', (size_t)(end - p));
+		if (p == NULL)
+			break;
+		p++;
+	}
+	return k;
+}
+
+/*
+ * A gateway's text made printable again, as the root's own texts are: a
+ * gateway is a host, and no host's byte reaches a terminal unescaped.  NULL
+ * for "".
+ */
+static char *
+printable(const char *s)
+{
+	return *s ? escape_text(s, strlen(s), TEXT_MAX) : NULL;
+}
+
+static void
+set_login(struct host *h, const char *user, const char *port, const char *via, const char *gw)
+{
+	char *v = printable(via);
+
+	pthread_mutex_lock(&h->lock);
+	free(h->login_user);
+	h->login_user = printable(user);
+	h->login_port = atoi(port);
+	free(h->via);
+	h->via = v ? xasprintf("%s,%s", gw, v) : xstrdup(gw);
+	pthread_mutex_unlock(&h->lock);
+	free(v);
+}
+
+static void
+reader_break(struct event_reader *r, struct host *gw, char *why)
+{
+	if (r->broken == NULL) {
+		r->broken = why;
+		log_msg(LOG_QUIET, "%s: gateway: %s", gw->name, why);
+	} else {
+		free(why);
+	}
+}
+
+/* One whole frame: replay it into its target.  p is NUL-terminated at p[n]. */
+static void
+replay(struct event_reader *r, struct host *gw, char type, size_t i, char *p, size_t n)
+{
+	char *f[8] = {NULL};
+	struct host *h;
+	struct outcome ao = OUTCOME_INIT;
+	double now = wait_now();
+	int kind, phase;
+	size_t k;
+
+	if (type == EV_HELLO) {
+		char want[32];
+
+		snprintf(want, sizeof want, "shoal-events %d", EVENT_PROTO);
+		k = split(p, n, f, 2);
+		if (k < 2 || strcmp(f[0], want) != 0 || strcmp(f[1], PACKAGE_VERSION) != 0) {
+			struct buf b;
+
+			buf_init(&b);
+			escape_terminal(&b, k >= 2 ? f[1] : p, strlen(k >= 2 ? f[1] : p));
+			reader_break(r, gw,
+			        xasprintf("runs shoal %s, this is shoal %s (events %d): "
+			                  "the versions must match",
+			                b.p ? b.p : "?", PACKAGE_VERSION, EVENT_PROTO));
+			buf_free(&b);
+			return;
+		}
+		r->hello = true;
+		return;
+	}
+	if (!r->hello) {
+		reader_break(r, gw, xstrdup("no version frame first: not a shoal gateway"));
+		return;
+	}
+	if (type == EV_END)
+		return;
+	if (i >= r->n || !r->ops.owns(r->ops.arg, i)) {
+		reader_break(r, gw, xasprintf("an event for target %zu, not one of its own", i));
+		return;
+	}
+	h = r->targets[i];
+	switch (type) {
+	case EV_ATTEMPT:
+		host_attempt_begin(h, now);
+		break;
+	case EV_PHASE:
+		if ((phase = errkind_phase_by_key(p)) < 0 || phase == PHASE_ANY)
+			goto bad;
+		host_phase(h, (enum phase)phase, now);
+		break;
+	case EV_ATTEMPT_END:
+		if (split(p, n, f, 4) < 4 || (kind = (int)errkind_by_name(f[0])) == EK__COUNT ||
+		        (phase = errkind_phase_by_key(f[1])) < 0)
+			goto bad;
+		/* The gateway's attempt, with its started fact: the root never runs it again. */
+		ao.kind = (enum err_kind)kind;
+		ao.phase = (enum phase)phase;
+		ao.error = printable(f[2]);
+		ao.started = strcmp(f[3], "1") == 0;
+		host_attempt_end(h, &ao, now);
+		outcome_clear(&ao);
+		break;
+	case EV_RETRY_WAIT:
+		host_retry_wait(h, now + atof(p), now);
+		output_host_retry(h, atof(p));
+		break;
+	case EV_START:
+		if (split(p, n, f, 3) < 3)
+			goto bad;
+		set_login(h, f[0], f[1], f[2], gw->alias);
+		output_host_start(h);
+		break;
+	case EV_STDOUT:
+	case EV_STDERR:
+		output_host_data(h, type == EV_STDERR, p, n);
+		break;
+	case EV_DONE:
+		if (split(p, n, f, 8) < 8 || (kind = (int)errkind_by_name(f[0])) == EK__COUNT)
+			goto bad;
+		set_login(h, f[4], f[5], f[6], gw->alias);
+		pthread_mutex_lock(&h->lock);
+		h->exit_code = strtoll(f[1], NULL, 10);
+		free(h->exit_signal);
+		h->exit_signal = printable(f[2]);
+		h->xfer_done = strtoull(f[7], NULL, 10);
+		pthread_mutex_unlock(&h->lock);
+		host_finish(h, (enum err_kind)kind, printable(f[3]), now);
+		output_host_done(h);
+		r->ops.finished(r->ops.arg, h);
+		break;
+	default:
+		goto bad;
+	}
+	return;
+bad:
+	reader_break(r, gw, xasprintf("a malformed '%c' event for %s", type, h->name));
+}
+
+/* The gateway's own messages: each line said as the gateway's. */
+static void
+reader_stderr(struct event_reader *r, struct host *gw, const char *data, size_t n)
+{
+	const char *nl;
+
+	buf_append(&r->err, data, n);
+	while ((nl = memchr(r->err.p, '\n', r->err.len)) != NULL) {
+		struct buf b;
+
+		buf_init(&b);
+		escape_terminal(&b, r->err.p, (size_t)(nl - r->err.p));
+		free(r->last_err);
+		r->last_err = b.p ? buf_steal(&b) : xstrdup("");
+		buf_free(&b);
+		log_msg(LOG_NORMAL, "%s: %s", gw->name, r->last_err);
+		buf_consume(&r->err, (size_t)(nl - r->err.p) + 1);
+	}
+}
+
+static bool
+reader_data(struct host *gw, bool is_stderr, const char *data, size_t n)
+{
+	struct event_reader *r = gw->events;
+	size_t off = 0;
+
+	if (is_stderr) {
+		reader_stderr(r, gw, data, n);
+		return true;
+	}
+	if (r->broken != NULL)
+		return true;
+	buf_append(&r->in, data, n);
+	/* Frames are taken in place, and what they used is dropped once, at the end. */
+	while (off < r->in.len) {
+		char type, *p = r->in.p + off, *nl, *end, keep;
+		size_t left = r->in.len - off, hl;
+		unsigned long long idx, len;
+
+		nl = memchr(p, '\n', left < 64 ? left : 64);
+		if (nl == NULL) {
+			if (left >= 64)
+				reader_break(r, gw, xstrdup("a frame header past 64 bytes"));
+			break;
+		}
+		*nl = '\0';
+		type = p[0];
+		errno = 0;
+		if (left < 2 || p[1] != ' ' || (idx = strtoull(p + 2, &end, 10), *end != ' ') ||
+		        (len = strtoull(end + 1, &end, 10), *end != '\0') || errno != 0 ||
+		        len > FRAME_MAX) {
+			reader_break(r, gw, xstrdup("a malformed frame header"));
+			break;
+		}
+		*nl = '\n';
+		hl = (size_t)(nl - p) + 1;
+		if (left < hl + len)
+			break;
+		/* The payload NUL-terminated in place: the buffer always has a byte past its end.
+		 */
+		keep = p[hl + len];
+		p[hl + len] = '\0';
+		replay(r, gw, type, (size_t)idx, p + hl, (size_t)len);
+		p[hl + len] = keep;
+		off += hl + (size_t)len;
+		if (r->broken != NULL)
+			break;
+	}
+	buf_consume(&r->in, off);
+	return true;
+}
+
+bool
+event_host_data(struct host *h, bool is_stderr, const char *data, size_t n)
+{
+	if (h->events != NULL)
+		return reader_data(h, is_stderr, data, n);
+	if (!streaming(h))
+		return false;
+	emit(is_stderr ? EV_STDERR : EV_STDOUT, stream_index[h->index], data, n);
+	return true;
+}
+
+void
+event_reader_attach(
+        struct host *gw, struct host **targets, size_t n, const struct event_reader_ops *ops)
+{
+	struct event_reader *r = xcalloc(1, sizeof *r);
+
+	r->targets = targets;
+	r->n = n;
+	r->ops = *ops;
+	buf_init(&r->in);
+	buf_init(&r->err);
+	gw->events = r;
+}
+
+const char *
+event_reader_broken(const struct host *gw)
+{
+	return gw->events ? gw->events->broken : NULL;
+}
+
+const char *
+event_reader_last_err(const struct host *gw)
+{
+	return gw->events ? gw->events->last_err : NULL;
+}
+
+void
+event_reader_free(struct host *gw)
+{
+	struct event_reader *r = gw->events;
+
+	if (r == NULL)
+		return;
+	buf_free(&r->in);
+	buf_free(&r->err);
+	free(r->last_err);
+	free(r->broken);
+	free(r);
+	gw->events = NULL;
+}

@@ -1,0 +1,75 @@
+/*
+ * tree.h - tree mode: the hosts reached through gateways that run shoal.
+ *
+ * The root connects to each gateway as to any host (pool.c, connect.c,
+ * exec.c: deadlines, retries, host keys, ProxyJump), runs
+ * `shoal --gateway-serve N` there, writes it the job on stdin and replays
+ * the events it streams back (event.c) into the targets.
+ */
+#ifndef SHOAL_TREE_H
+#define SHOAL_TREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "hostlist.h"
+#include "options.h"
+#include "pool.h"
+
+/* ---- the gateway's side ---- */
+
+struct stage_dir;
+
+/* A job as a gateway reads it from stdin. */
+struct tree_job {
+	int argc; /* the options the root passed, as a command line */
+	char **argv;
+	struct hostlist hosts; /* this gateway's share of the targets */
+	size_t *root_index;    /* hosts.v[i] is target root_index[i] of the root */
+	struct buf in;         /* stdin for -I */
+	/* --copy: the root's files, staged here once for every target (then removed) */
+	char *stage; /* the private directory, or NULL */
+	char **copy; /* the words after --copy: the staged SRCs, then DEST */
+	size_t ncopy;
+	struct stage_dir *dirs; /* their modes and times, set once their files are in */
+	size_t ndirs;
+};
+
+/*
+ * Whether argv asks for the gateway mode: shoal --gateway-serve N [OPTION...],
+ * the options the gateway's own (they come before the root's, which win).
+ */
+bool tree_serve_wanted(int argc, char **argv);
+/*
+ * Read the job on stdin (argv[2] says which share is this gateway's) and
+ * start the event stream on stdout.  Returns 0, or 2 after a message (a
+ * version that differs from the root's, a job that does not parse).
+ */
+int tree_job_read(struct tree_job *job, char **argv);
+void tree_job_free(struct tree_job *job);
+
+/* ---- the root's side ---- */
+
+/* Whether the options ask for tree mode (--gateways or --topology). */
+bool tree_wanted(const struct options *o);
+/*
+ * Decide each target's gateways (--gateways, or the --topology file) and
+ * check what tree mode does not do; before anything runs.  Returns 0, or 2
+ * after a message.
+ */
+int tree_plan(const struct options *o, const struct hostlist *targets);
+/* Run the targets of p through their gateways, to their final states. */
+void tree_run(const struct pool_params *p);
+/* The same on a thread of its own (the live view has the main thread); tree_wait joins it. */
+void tree_start(const struct pool_params *p);
+void tree_wait(void);
+/*
+ * For the live view's header: each gateway of the round in flight, its state
+ * and its hosts still going ("gw1: up, 3 hosts · gw2: connecting, 4 hosts");
+ * nothing out of tree mode.
+ */
+void tree_status(struct buf *b);
+void tree_free(void);
+
+#endif

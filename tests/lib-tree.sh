@@ -1,0 +1,40 @@
+# tests/lib-tree.sh - sourced after lib.sh by the tree mode tests (t07xx) and
+# tests/bench/tree.sh: gateways that run this build of shoal.
+#
+#   tree_lab NGW NTARGETS   the lab user and keys; sshds gw1..gwNGW (the
+#                           gateways) and tgt (every target); $T/ssh_config
+#                           names gw1..gwN for the root; $T/gw/ssh_config names
+#                           n01..nNN (all on tgt) for the gateways' shoal, with
+#                           a key and known_hosts the lab user owns; the
+#                           gateways run $T/gw/shoal, which is this build with
+#                           -F $T/gw/ssh_config (the lab user's ~/.ssh is not
+#                           touched).  Exports GW_SHOAL.
+
+tree_lab() {
+    local ngw=$1 nt=$2 i gw=$T/gw
+    lab_user
+    lab_keys
+    start_sshd tgt
+    mkdir -p "$gw"
+    write_ssh_config "$T/ssh_config"
+    for ((i = 1; i <= ngw; i++)); do
+        start_sshd "gw$i"
+        local var=SSHD_PORT_GW$i
+        add_alias "$T/ssh_config" "gw$i" "${!var}"
+        trust_host_keys "${!var}"
+    done
+    # The gateways' side: the lab user's own key and known_hosts.
+    cp "$T/id_ed25519" "$gw/id"
+    local type blob
+    read -r type blob _ <"$T/tgt/hostkey.pub"
+    echo "[127.0.0.1]:$SSHD_PORT_TGT $type $blob" >"$gw/known_hosts"
+    write_ssh_config "$gw/ssh_config"
+    add_aliases "$gw/ssh_config" n "$nt" "$SSHD_PORT_TGT" \
+        "IdentityFile $gw/id" "UserKnownHostsFile $gw/known_hosts"
+    printf '#!/bin/sh\nexec %s "$@" -F %s\n' "$SHOAL" "$gw/ssh_config" >"$gw/shoal"
+    chmod 755 "$gw/shoal"
+    chown -R "$LAB_USER" "$gw"
+    chmod 600 "$gw/id"
+    GW_SHOAL=$gw/shoal
+    export GW_SHOAL
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# t0702: tree mode, across gateways (issue 26).  --max-fail counts the
+# failures of every gateway's targets together: once past it, every gateway
+# starts no new target (those end `skipped`, exit 4, as a flat run), and
+# those in flight finish.  A ClusterShell topology.conf routes each target
+# through the gateways of its [routes] line, over two levels too (the first
+# gateway gets the topology); a target no line names is an error before
+# anything runs.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-tree.sh"
+
+tree_lab 3 10
+tree=(-F "$T/ssh_config" --gateway-shoal "$GW_SHOAL")
+
+# ---- --max-fail across gateways ------------------------------------------------
+run_shoal "${tree[@]}" --gateways 'gw[1-2]' -w 'n[01-10]' -f 1 --max-fail 1 --json -r 0 -- 'sleep 1; exit 1'
+is "$RC" 4 "--max-fail 1 over two gateways: exit 4, as flat"
+failed=$(jq -s '[.[] | select(.status == "failed")] | length' "$T/out")
+skipped=$(jq -s '[.[] | select(.status == "skipped")] | length' "$T/out")
+is "$((failed + skipped))" 10 "every target has a result"
+cmp_ok "$failed" -ge 2 "the failures that passed the budget ran"
+cmp_ok "$failed" -le 4 "at most one more a gateway was in flight when the root said stop"
+cmp_ok "$skipped" -ge 6 "the rest were never started: skipped"
+like "$(cat "$T/err")" "stopped: [0-9]+ hosts failed, more than --max-fail 1" "the root says why it stopped"
+is "$(jq -rs '[.[] | select(.status == "skipped") | .via[0] // "none"] | unique | length' "$T/out")" 2 \
+    "both gateways skipped targets: the stop reached each"
+
+# ---- --batch across gateways ----------------------------------------------------
+mkdir -m 777 "$T/ran"
+run_shoal "${tree[@]}" --gateways 'gw[1-3]' -w 'n[01-09]' --batch 3 --template --json -r 0 -- \
+    'date +%%s%%N >'"$T"'/ran/%h.s; sleep 0.3; date +%%s%%N >'"$T"'/ran/%h.e; case %h in n0[456]) exit 1;; esac'
+is "$RC" 4 "a batch that failed whole stops the run: exit 4"
+like "$(cat "$T/err")" "stopped: every host of batch 2 of 3 failed" "the root says which batch"
+is "$(jq -rs '[.[] | select(.status == "skipped") | .host] | join(",")' "$T/out")" "n07,n08,n09" \
+    "batch 3 never started"
+is "$(jq -rs '[.[] | select(.status == "skipped") | .batch] | unique | join(",")' "$T/out")" 3 '"batch" says 3'
+b1_end=$(cat "$T"/ran/n0[123].e | sort -n | tail -1)
+b2_start=$(cat "$T"/ran/n0[456].s | sort -n | head -1)
+cmp_ok "$b1_end" -lt "$b2_start" "batch 2 started after every host of batch 1 ended, across the gateways"
+is "$(jq -rs '[.[] | select(.batch == 1) | .via[0]] | unique | length' "$T/out")" 3 "a batch spreads over every gateway"
+
+# ---- topology.conf ---------------------------------------------------------------
+cat >"$T/topology.conf" <<'TOPO'
+# as ClusterShell writes it
+[routes]
+admin: gw[1-3]
+gw[1-2]: n[01-06]
+gw3: n[07-10]
+TOPO
+run_shoal "${tree[@]}" --topology "$T/topology.conf" -w 'n[01-10]' --json -- 'echo t'
+is "$RC" 0 "--topology: ten targets through their routes"
+is "$(jq -rs '[.[] | select(.host <= "n06") | .via[0]] | unique | join(",")' "$T/out")" "gw1,gw2" \
+    "n01-n06 went through gw1 and gw2"
+is "$(jq -rs '[.[] | select(.host >= "n07") | .via[0]] | unique | join(",")' "$T/out")" "gw3" \
+    "n07-n10 went through gw3"
+
+run_shoal "${tree[@]}" --topology "$T/topology.conf" -w 'n[01-10],other' -- true
+is "$RC" 2 "a host with no route: exit 2 before anything runs"
+like "$(cat "$T/err")" "no route to other" "naming the host"
+
+# ---- two levels: a gateway that is itself the root of a tree --------------------
+# gw1's shoal reaches the targets through gw3 (its own options after N).
+read -r type blob _ <"$T/gw3/hostkey.pub"
+echo "[127.0.0.1]:$SSHD_PORT_GW3 $type $blob" >>"$T/gw/known_hosts"
+add_alias "$T/gw/ssh_config" gw3 "$SSHD_PORT_GW3" "" "IdentityFile $T/gw/id" \
+    "UserKnownHostsFile $T/gw/known_hosts"
+printf '#!/bin/sh\nexec %s "$@" -F %s --gateways gw3 --gateway-shoal %s\n' "$SHOAL" \
+    "$T/gw/ssh_config" "$GW_SHOAL" >"$T/gw/mid"
+chmod 755 "$T/gw/mid"
+run_shoal -F "$T/ssh_config" --gateways gw1 --gateway-shoal "$T/gw/mid" -w 'n[01-04]' --json -- 'echo deep'
+is "$RC" 0 "two levels of gateways: the targets run"
+is "$(jq -s '[.[] | select(.stdout == "deep\n" and .via == ["gw1","gw3"])] | length' "$T/out")" 4 \
+    '"via" names both gateways, in order'
+is "$(jq -s '[.[] | select(.attempts == 1)] | length' "$T/out")" 4 \
+    "one attempt each: the middle gateway's own connection to gw3 is no target's"
+
+# The same from a topology.conf of two levels: gw1 gets the topology and routes itself.
+cat >"$T/deep.conf" <<'TOPO'
+[routes]
+admin: gw1
+gw1: gw3
+gw3: n[01-04]
+TOPO
+run_shoal "${tree[@]}" --topology "$T/deep.conf" -w 'n[01-04]' --json -- 'echo deeper'
+is "$RC" 0 "--topology of two levels: the targets run"
+is "$(jq -s '[.[] | select(.stdout == "deeper\n" and .via == ["gw1","gw3"] and .attempts == 1)] | length' "$T/out")" 4 \
+    '"via" names both levels'
+printf 'gw1: n05\n' >>"$T/deep.conf"
+run_shoal "${tree[@]}" --topology "$T/deep.conf" -w 'n[01-05]' -- true
+is "$RC" 2 "hosts behind gw1 at two depths: refused before anything runs (not done yet)"
+like "$(cat "$T/err")" "not all at the same depth" "saying why"
+
+run_shoal "${tree[@]}" --topology "$T/topology.conf" --gateways gw1 -w n01 -- true
+is "$RC" 2 "--topology and --gateways: choose one"
+done_testing
