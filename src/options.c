@@ -1179,10 +1179,12 @@ options_getopt(struct options *o, int argc, char **argv, bool *seen, bool *done)
 			        "hosts is -H FILE (pssh's -h)");
 		/*
 		 * Only an argument in a word of its own: "--opt=-x" or "-o-x" is
-		 * explicit, and a pattern may well begin with a dash.
+		 * explicit, and a pattern may well begin with a dash.  A host
+		 * expression's "-host" is hostlist.c's to refuse: its message
+		 * names both ssh's rule and pdsh's habit (-x).
 		 */
-		if (d->arg != NULL && d->type != OT_FILTER && optarg == argv[optind - 1] &&
-		        looks_like_option(optarg))
+		if (d->arg != NULL && d->type != OT_FILTER && d->short_name != 'w' &&
+		        optarg == argv[optind - 1] && looks_like_option(optarg))
 			return usage_error("%s needs an argument (%s), not the option '%s'%s",
 			        optdef_label(d, label, sizeof label), d->arg, optarg,
 			        d->short_name == 'i' ? " (pssh's -i, output inline, is --inline)"

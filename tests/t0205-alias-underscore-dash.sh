@@ -15,7 +15,7 @@ trust_host_keys "$SSHD_PORT_MAIN"
 
 run_shoal -F "$T/ssh_config" -w -foo -- true
 is "$RC" 2 "a name starting with '-': exit 2 before connecting"
-like "$(cat "$T/err")" "^shoal: -w: host name '-foo' starts with '-' \(ssh refuses such names\)" "saying why"
+like "$(cat "$T/err")" "^shoal: -w: host name '-foo' starts with '-' \(ssh refuses such names; to drop hosts as pdsh's '-host' does, use -x foo\)" "saying why, and pdsh's spelling"
 printf 'web1\nu@-bar\n' >"$T/hosts.txt"
 run_shoal -F "$T/ssh_config" -H "$T/hosts.txt" --list
 like "$(cat "$T/err")" "^shoal: $T/hosts.txt:2: host name '-bar' starts with '-'" "in a host file too, with file and line"

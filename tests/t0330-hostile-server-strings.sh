@@ -111,7 +111,7 @@ rm -f "$T/go"
 
 # -vvv under the live view, stderr on the terminal too: libssh's lines
 # (which quote the version line and the disconnect) wait until it closes.
-run_in_term "'$SHOAL' --tui -F '$T/ssh_config' -w '$hosts' -vvv -- true"
+run_in_term "'$SHOAL' --tui --hold -F '$T/ssh_config' -w '$hosts' -vvv -- true"
 term_wait 30 'ok 1  failed 3' && pass "the live view shows the run"
 like "$(term_screen)" "sig +failed .*killed by signal $shown" "the view shows the signal, escaped"
 unlike "$(term_screen)" 'libssh:|^\[[0-9]{4}/' "no libssh line is drawn over the view"
