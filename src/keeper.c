@@ -101,9 +101,8 @@ static volatile sig_atomic_t term_asked;
 bool
 keeper_hold(struct conn *c, struct host *h, const struct options *o, double again)
 {
-	double idle = o->persist >= 0 ? o->persist
-	              : again > 0     ? again
-	                              : (c->have_cf ? sshconf_persist(&c->cf) : -1);
+	/* a session that replaces a dead kept one keeps its time, unless --persist says */
+	double idle = !c->have_cf ? -1 : c->cf.persist_given || again <= 0 ? c->cf.persist : again;
 	struct kept *k;
 	ssh_key hk = NULL;
 	char *b64 = NULL, *key;
