@@ -70,6 +70,7 @@ struct jump_link {
 	enum link_state state; /* under jlock */
 	struct outcome out;    /* LINK_FAILED: why, under jlock */
 	bool released;         /* the target let go: under jlock */
+	bool kept;             /* its target's session goes to the keeper: under jlock */
 	char *dead;            /* the session's death, under jlock */
 	struct jump_link *next_pending;
 	/* The relay's own. */
@@ -92,6 +93,9 @@ struct sess {
 	int nlinks;                /* links counted against its capacity, under jlock */
 	bool dead;                 /* under jlock */
 	bool stop;                 /* under jlock */
+	bool parked;               /* stopped with its kept links, for the keeper */
+	bool in_keeper;            /* the keeper's: ends with its last link */
+	char *key_type, *key_b64;  /* the hop's host key, judged again at each reuse */
 	char *why;                 /* its death, under jlock */
 	struct jump_link *pending; /* under jlock */
 	struct jump_link *links;   /* the relay's */
@@ -399,6 +403,9 @@ relay_main(void *arg)
 		}
 		if (stop)
 			break;
+		/* In the keeper a hop lives as long as a kept session goes through it. */
+		if (s->in_keeper && s->links == NULL)
+			break;
 		/* Open, move, and drop what the targets let go. */
 		for (pp = &s->links; (l = *pp) != NULL;) {
 			pthread_mutex_lock(&jlock);
@@ -500,17 +507,31 @@ relay_main(void *arg)
 	alive_stop(&al, ss);
 	ssh_event_remove_session(ev, ss);
 	ssh_event_free(ev);
-	/* Stopped: let the targets go, then the session. */
-	while ((l = s->links) != NULL) {
-		s->links = l->next;
+	free(pfd);
+	/*
+	 * Stopped at the run's end with sessions for the keeper: those links
+	 * and the session stay as they are, and keeper_start's fork takes them
+	 * (jump_resume starts a relay there); the rest go.
+	 */
+	pthread_mutex_lock(&jlock);
+	for (l = s->links; l != NULL && !s->dead; l = l->next)
+		s->parked |= l->kept && !l->released;
+	pthread_mutex_unlock(&jlock);
+	for (pp = &s->links; (l = *pp) != NULL;) {
 		pthread_mutex_lock(&jlock);
-		if (l->state == LINK_PENDING)
+		released = !s->parked || !l->kept || l->released;
+		if (released && l->state == LINK_PENDING)
 			link_fail(l, EK_CANCELLED, RETRY_NEVER, s->hop->name, "interrupted");
 		pthread_mutex_unlock(&jlock);
+		if (!released) {
+			pp = &l->next;
+			continue;
+		}
+		*pp = l->next;
 		relay_drop(s, l);
 	}
-	free(pfd);
-	connect_close(&s->conn);
+	if (!s->parked)
+		connect_close(&s->conn);
 	return NULL;
 }
 
@@ -556,6 +577,22 @@ hop_connect(struct hop *hp, const struct connect_params *p, struct conn *c, stru
 	}
 	host_finish(hp->h, out->kind, NULL, wait_now());
 	return -1;
+}
+
+/* The hop's host key, while the connecting worker still owns the session. */
+static void
+hop_key(struct sess *s)
+{
+	ssh_key hk = NULL;
+	char *b64 = NULL;
+
+	if (ssh_get_server_publickey(s->conn.session, &hk) == 0 &&
+	        ssh_pki_export_pubkey_base64(hk, &b64) == 0) {
+		s->key_type = xstrdup(ssh_key_type_to_char(ssh_key_type(hk)));
+		s->key_b64 = xstrdup(b64);
+	}
+	ssh_string_free_char(b64);
+	ssh_key_free(hk);
 }
 
 /* A session of hp with room for one more link (counted), connecting one if need be. */
@@ -633,6 +670,7 @@ sess_get(struct hop *hp, const struct connect_params *p, struct outcome *out)
 		return NULL;
 	}
 	outcome_clear(&hp->fail);
+	hop_key(s);
 	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		fatal("cannot make a pipe for a jump session: %s", strerror(errno));
 	s->nlinks = 1;
@@ -792,11 +830,34 @@ jump_status(struct buf *b)
 	pthread_mutex_unlock(&jlock);
 }
 
+static void
+sess_free(struct sess *s)
+{
+	close(s->wake[0]);
+	close(s->wake[1]);
+	free(s->why);
+	free(s->key_type);
+	free(s->key_b64);
+	free(s);
+}
+
+static void
+hop_free(struct hop *hp)
+{
+	free(hp->key);
+	free(hp->name);
+	free(hp->prefix);
+	host_free(hp->h);
+	outcome_clear(&hp->fail);
+	free(hp);
+}
+
 void
 jump_shutdown(void)
 {
-	struct sess *s, *next;
-	struct hop *hp, *hnext;
+	struct sess *s, **sp;
+	struct hop *hp, **hpp;
+	bool used;
 
 	pthread_mutex_lock(&jlock);
 	for (s = all_sessions; s != NULL; s = s->all_next) {
@@ -805,23 +866,172 @@ jump_shutdown(void)
 	}
 	pthread_mutex_unlock(&jlock);
 	/* Newest first: a later hop of a chain lets go of its channel through an earlier one. */
+	for (sp = &all_sessions; (s = *sp) != NULL;) {
+		pthread_join(s->thread, NULL);
+		if (s->parked) {
+			sp = &s->all_next;
+			continue;
+		}
+		*sp = s->all_next;
+		sess_free(s);
+	}
+	/* A hop with a parked session stays, for jump_resume or jump_forget. */
+	for (hpp = &hops; (hp = *hpp) != NULL;) {
+		for (used = false, s = all_sessions; s != NULL; s = s->all_next)
+			used |= s->hop == hp;
+		if (used) {
+			hpp = &hp->next;
+			continue;
+		}
+		*hpp = hp->next;
+		hop_free(hp);
+	}
+}
+
+/* Mark l, and the links under the hop sessions it goes through, for the keeper. */
+void
+jump_keep(struct jump_link *l)
+{
+	pthread_mutex_lock(&jlock);
+	for (; l != NULL; l = l->s->conn.link)
+		l->kept = true;
+	pthread_mutex_unlock(&jlock);
+}
+
+char *
+jump_link_hops(struct jump_link *l)
+{
+	struct buf b;
+	struct sess *s;
+
+	buf_init(&b);
+	pthread_mutex_lock(&jlock);
+	for (; l != NULL; l = s->conn.link) {
+		s = l->s;
+		buf_appendf(&b, "%s %s %s\n", s->key_type ? s->key_type : "-",
+		        s->key_b64 ? s->key_b64 : "-", s->hop->key);
+	}
+	pthread_mutex_unlock(&jlock);
+	return buf_steal(&b);
+}
+
+size_t
+jump_parked_fds(int **fds)
+{
+	struct sess *s;
+	struct jump_link *l;
+	size_t n = 0;
+
+	*fds = NULL;
+	for (s = all_sessions; s != NULL; s = s->all_next) {
+		*fds = xreallocarray(*fds, n + 3, sizeof **fds);
+		(*fds)[n++] = ssh_get_fd(s->conn.session);
+		(*fds)[n++] = s->wake[0];
+		(*fds)[n++] = s->wake[1];
+		for (l = s->links; l != NULL; l = l->next) {
+			*fds = xreallocarray(*fds, n + 1, sizeof **fds);
+			(*fds)[n++] = l->fd;
+		}
+	}
+	return n;
+}
+
+void
+jump_resume(void)
+{
+	pthread_attr_t attr;
+	struct sess *s;
+	int rc;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (s = all_sessions; s != NULL; s = s->all_next) {
+		s->parked = false;
+		s->stop = false;
+		s->in_keeper = true;
+		if ((rc = pthread_create(&s->thread, &attr, relay_main, s)) != 0) {
+			/* no relay: its targets see their connection end, as when the hop dies */
+			struct jump_link *l;
+
+			for (l = s->links; l != NULL; l = l->next)
+				shutdown(l->fd, SHUT_RDWR);
+		}
+	}
+	pthread_attr_destroy(&attr);
+	/* The keeper's relays own them now: the list is not walked again. */
+	all_sessions = NULL;
+}
+
+void
+jump_forget(bool say_bye)
+{
+	struct sess *s, *next;
+	struct jump_link *l, *lnext;
+	struct hop *hp, *hnext;
+	int null, fd;
+
+	/* the keeper talks on them now: not one byte from here, a channel's close included */
+	for (s = all_sessions; s != NULL && !say_bye; s = s->all_next) {
+		fd = ssh_get_fd(s->conn.session);
+		if (fd >= 0 && (null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+			dup2(null, fd);
+			close(null);
+		}
+	}
 	for (s = all_sessions; s != NULL; s = next) {
 		next = s->all_next;
-		pthread_join(s->thread, NULL);
-		close(s->wake[0]);
-		close(s->wake[1]);
-		free(s->why);
-		free(s);
+		for (l = s->links; l != NULL; l = lnext) {
+			lnext = l->next;
+			if (l->ch != NULL)
+				ssh_channel_free(l->ch);
+			if (l->fd >= 0)
+				close(l->fd);
+			link_unref(l);
+		}
+		connect_close(&s->conn);
+		sess_free(s);
 	}
 	all_sessions = NULL;
 	for (hp = hops; hp != NULL; hp = hnext) {
 		hnext = hp->next;
-		free(hp->key);
-		free(hp->name);
-		free(hp->prefix);
-		host_free(hp->h);
-		outcome_clear(&hp->fail);
-		free(hp);
+		hop_free(hp);
 	}
 	hops = NULL;
+}
+
+int
+jump_trust_kept(const char *hop_key, const struct options *o, const char *key_type,
+        const char *key_b64, struct outcome *out)
+{
+	const char *gt = strchr(hop_key, '>');
+	char *prefix, *user = NULL, *host = NULL, *err = NULL;
+	struct sshconf_host cf;
+	struct host *h;
+	int port = -1, rc;
+
+	if (gt == NULL || strcmp(key_b64, "-") == 0) {
+		outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX, "jump host %s: no host key kept",
+		        hop_key);
+		return -1;
+	}
+	prefix = gt > hop_key ? xstrndup(hop_key, (size_t)(gt - hop_key)) : NULL;
+	if (!sshconf_jump_hop(gt + 1, &user, &host, &port))
+		host = xstrdup(gt + 1);
+	/* the hop as hop_get makes it, judged under its own settings now */
+	h = host_new(0, host, user, port > 0 ? port : 0);
+	free(h->name);
+	h->name = xstrdup(gt + 1);
+	if (connect_eval(h, o, prefix, &cf, &err) < 0) {
+		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "jump host %s: %s", gt + 1, err);
+		rc = -1;
+	} else {
+		rc = connect_trust_kept(h, o, &cf, key_type, key_b64, NULL, 0, out);
+		sshconf_host_free(&cf);
+	}
+	free(err);
+	free(prefix);
+	free(user);
+	free(host);
+	host_free(h);
+	return rc;
 }
