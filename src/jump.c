@@ -148,12 +148,29 @@ jwait(void)
 	wait_cond(&jcond, &jlock, wait_now() + 0.1);
 }
 
+/* The host a hop's spec names (user@host:port, or an alias), named by the spec. */
+static struct host *
+hop_host(const char *spec)
+{
+	char *user = NULL, *host = NULL;
+	int port = -1;
+	struct host *h;
+
+	/* The chain was checked (sshconf_jump_ok) before it got here. */
+	if (!sshconf_jump_hop(spec, &user, &host, &port))
+		host = xstrdup(spec);
+	h = host_new(0, host, user, port > 0 ? port : 0);
+	free(h->name);
+	h->name = xstrdup(spec);
+	free(user);
+	free(host);
+	return h;
+}
+
 static struct hop *
 hop_get(const char *prefix, const char *spec)
 {
 	char *key = xasprintf("%s>%s", prefix ? prefix : "", spec);
-	char *user = NULL, *host = NULL;
-	int port = -1;
 	struct hop *hp;
 
 	for (hp = hops; hp != NULL; hp = hp->next) {
@@ -166,14 +183,7 @@ hop_get(const char *prefix, const char *spec)
 	hp->key = key;
 	hp->name = xstrdup(spec);
 	hp->prefix = prefix ? xstrdup(prefix) : NULL;
-	/* The chain was checked (sshconf_jump_ok) before it got here. */
-	if (!sshconf_jump_hop(spec, &user, &host, &port))
-		host = xstrdup(spec);
-	hp->h = host_new(0, host, user, port > 0 ? port : 0);
-	free(hp->h->name);
-	hp->h->name = xstrdup(spec);
-	free(user);
-	free(host);
+	hp->h = hop_host(spec);
 	hp->next = hops;
 	hops = hp;
 	return hp;
@@ -1004,10 +1014,10 @@ jump_trust_kept(const char *hop_key, const struct options *o, const char *key_ty
         const char *key_b64, struct outcome *out)
 {
 	const char *gt = strchr(hop_key, '>');
-	char *prefix, *user = NULL, *host = NULL, *err = NULL;
+	char *prefix, *err = NULL;
 	struct sshconf_host cf;
 	struct host *h;
-	int port = -1, rc;
+	int rc;
 
 	if (gt == NULL || strcmp(key_b64, "-") == 0) {
 		outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX, "jump host %s: no host key kept",
@@ -1015,12 +1025,8 @@ jump_trust_kept(const char *hop_key, const struct options *o, const char *key_ty
 		return -1;
 	}
 	prefix = gt > hop_key ? xstrndup(hop_key, (size_t)(gt - hop_key)) : NULL;
-	if (!sshconf_jump_hop(gt + 1, &user, &host, &port))
-		host = xstrdup(gt + 1);
 	/* the hop as hop_get makes it, judged under its own settings now */
-	h = host_new(0, host, user, port > 0 ? port : 0);
-	free(h->name);
-	h->name = xstrdup(gt + 1);
+	h = hop_host(gt + 1);
 	if (connect_eval(h, o, prefix, &cf, &err) < 0) {
 		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "jump host %s: %s", gt + 1, err);
 		rc = -1;
@@ -1030,8 +1036,35 @@ jump_trust_kept(const char *hop_key, const struct options *o, const char *key_ty
 	}
 	free(err);
 	free(prefix);
-	free(user);
-	free(host);
 	host_free(h);
 	return rc;
+}
+
+void
+jump_print_chain(FILE *fp, const char *chain, const struct options *o)
+{
+	const char *spec = chain, *comma;
+	char *prefix, *one, *err = NULL;
+	struct sshconf_host cf;
+	struct host *h;
+
+	for (; spec != NULL; spec = comma ? comma + 1 : NULL) {
+		comma = strchr(spec, ',');
+		prefix = spec > chain ? xstrndup(chain, (size_t)(spec - 1 - chain)) : NULL;
+		one = comma ? xstrndup(spec, (size_t)(comma - spec)) : xstrdup(spec);
+		h = hop_host(one);
+		/* each hop as hop_connect resolves it: the hops before it as its -J */
+		fprintf(fp, "hop %s\n", one);
+		if (connect_eval(h, o, prefix, &cf, &err) < 0) {
+			fprintf(fp, "error %s\n", err);
+			free(err);
+			err = NULL;
+		} else {
+			sshconf_print(fp, &cf);
+			sshconf_host_free(&cf);
+		}
+		host_free(h);
+		free(one);
+		free(prefix);
+	}
 }

@@ -8,6 +8,7 @@
 #define SHOAL_JUMP_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "buf.h"
 #include "connect.h"
@@ -54,6 +55,11 @@ size_t jump_parked_fds(int **fds);
 void jump_resume(void);
 /* The parked sessions let go (say_bye false: not a byte sent, the keeper has them). */
 void jump_forget(bool say_bye);
+/*
+ * Each hop of chain (ProxyJump's syntax) as it is resolved now (-G's lines):
+ * a kept session's key (mux_key) covers its jump hosts' settings too.
+ */
+void jump_print_chain(FILE *fp, const char *chain, const struct options *o);
 /*
  * The trust decision for a kept hop (HOPKEY as jump_link_hops gives it),
  * under the hop's settings and files now.  Returns 0, or -1 with out filled.

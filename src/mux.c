@@ -141,6 +141,9 @@ mux_key(const struct sshconf_host *cf, const struct options *o)
 	 */
 	fprintf(fp, "uid %u\njump %s\n", (unsigned)getuid(), o->jump ? o->jump : "-");
 	sshconf_print(fp, cf);
+	/* through jump hosts (not a ProxyCommand, which wins): theirs too */
+	if (cf->proxy_jump != NULL && cf->proxy_command_expanded == NULL)
+		jump_print_chain(fp, cf->proxy_jump, o);
 	if (fclose(fp) != 0 || text == NULL)
 		fatal("out of memory for a warm run's key");
 	EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL);
