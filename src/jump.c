@@ -646,7 +646,8 @@ sess_get(struct hop *hp, const struct connect_params *p, struct outcome *out)
 			return NULL;
 		}
 		for (s = hp->sessions; s != NULL; s = s->next) {
-			if (!s->dead && s->nlinks < JUMP_CHANNELS_PER_SESSION) {
+			/* a parked one waits for the keeper: no relay moves its bytes now */
+			if (!s->dead && !s->parked && s->nlinks < JUMP_CHANNELS_PER_SESSION) {
 				s->nlinks++;
 				pthread_mutex_unlock(&jlock);
 				return s;
@@ -875,9 +876,13 @@ jump_shutdown(void)
 		wake(s);
 	}
 	pthread_mutex_unlock(&jlock);
-	/* Newest first: a later hop of a chain lets go of its channel through an earlier one. */
+	/*
+	 * Newest first: a later hop of a chain lets go of its channel through an
+	 * earlier one.  A session parked by an earlier call has no thread.
+	 */
 	for (sp = &all_sessions; (s = *sp) != NULL;) {
-		pthread_join(s->thread, NULL);
+		if (!s->parked)
+			pthread_join(s->thread, NULL);
 		if (s->parked) {
 			sp = &s->all_next;
 			continue;
