@@ -3,7 +3,8 @@
 # behind a bastion, run with --persist, then again: the warm run says it used
 # the kept session, opens no new connection to the bastion nor the target,
 # and gives what a cold run gives (output, exit status, environment, tty).
-# A chain of two jump hosts is kept the same way.  The keeper leaves when its
+# A chain of two jump hosts is kept the same way, and so is a target whose
+# ssh_config asks for ControlMaster and ControlPersist (no --persist).  The keeper leaves when its
 # sessions go (--persist 0).
 . "$(dirname "$0")/lib.sh"
 
@@ -20,6 +21,8 @@ add_alias "$T/ssh_config" bastion2 "$SSHD_PORT_BASTION2"
 add_aliases "$T/ssh_config" t 2 "$SSHD_PORT_TARGET" "ProxyJump bastion" "SetEnv SHOALT_B=b"
 add_alias "$T/ssh_config" tty "$SSHD_PORT_TARGET" "" "ProxyJump bastion" "RequestTTY yes"
 add_alias "$T/ssh_config" c01 "$SSHD_PORT_TARGET" "" "ProxyJump bastion,bastion2"
+add_alias "$T/ssh_config" cp01 "$SSHD_PORT_TARGET" "" "ProxyJump bastion" "ControlMaster auto" \
+    "ControlPath $T/cm-%C" "ControlPersist 60"
 conns() { grep -c "Connection from" "$T/$1/log"; }
 printf 'in1\nin2\n' >"$T/in"
 
@@ -67,5 +70,13 @@ gone() { [ -z "$(keeper_pids)" ]; }
 wait_for 10 gone && pass "the keeper left" || fail "keeper still there: $(keeper_pids)"
 run_shoal -F "$T/ssh_config" -w t01 -- true
 cmp_ok "$(conns bastion)" -gt "$b0" "after it, a run connects to the bastion afresh"
+
+# ControlMaster auto and ControlPersist: kept without --persist.
+run_shoal -F "$T/ssh_config" -v -w cp01 -- true
+like "$(cat "$T/err")" "--persist: 1 session kept" "ControlPersist keeps a session through the bastion"
+b0=$(conns bastion)
+run_shoal -F "$T/ssh_config" -w cp01 -- echo cp-warm
+is "$(cat "$T/out")" "cp01: cp-warm" "the next run"
+is "$(conns bastion)" "$b0" "reaches the bastion over the kept session"
 
 done_testing
