@@ -36,6 +36,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@
 #include <unistd.h>
 
 #include <libssh/ssh2.h>
+#include <openssl/evp.h>
 
 #include "alive.h"
 #include "backoff.h"
@@ -96,6 +98,7 @@ struct sess {
 	bool parked;               /* stopped with its kept links, for the keeper */
 	bool in_keeper;            /* the keeper's: ends with its last link */
 	char *key_type, *key_b64;  /* the hop's host key, judged again at each reuse */
+	char *cert64;              /* the host certificate judged with it (base64), or NULL */
 	char *why;                 /* its death, under jlock */
 	struct jump_link *pending; /* under jlock */
 	struct jump_link *links;   /* the relay's */
@@ -601,6 +604,11 @@ hop_key(struct sess *s)
 		s->key_type = xstrdup(ssh_key_type_to_char(ssh_key_type(hk)));
 		s->key_b64 = xstrdup(b64);
 	}
+	if (s->conn.hostcert != NULL && s->conn.hostcert_len <= INT_MAX / 2) {
+		s->cert64 = xmalloc(4 * ((s->conn.hostcert_len + 2) / 3) + 1);
+		EVP_EncodeBlock(
+		        (unsigned char *)s->cert64, s->conn.hostcert, (int)s->conn.hostcert_len);
+	}
 	ssh_string_free_char(b64);
 	ssh_key_free(hk);
 }
@@ -849,6 +857,7 @@ sess_free(struct sess *s)
 	free(s->why);
 	free(s->key_type);
 	free(s->key_b64);
+	free(s->cert64);
 	free(s);
 }
 
@@ -923,8 +932,8 @@ jump_link_hops(struct jump_link *l)
 	pthread_mutex_lock(&jlock);
 	for (; l != NULL; l = s->conn.link) {
 		s = l->s;
-		buf_appendf(&b, "%s %s %s\n", s->key_type ? s->key_type : "-",
-		        s->key_b64 ? s->key_b64 : "-", s->hop->key);
+		buf_appendf(&b, "%s %s %s %s\n", s->key_type ? s->key_type : "-",
+		        s->key_b64 ? s->key_b64 : "-", s->cert64 ? s->cert64 : "-", s->hop->key);
 	}
 	pthread_mutex_unlock(&jlock);
 	return buf_steal(&b);
@@ -1016,18 +1025,28 @@ jump_forget(bool say_bye)
 
 int
 jump_trust_kept(const char *hop_key, const struct options *o, const char *key_type,
-        const char *key_b64, struct outcome *out)
+        const char *key_b64, const char *cert64, struct outcome *out)
 {
 	const char *gt = strchr(hop_key, '>');
 	char *prefix, *err = NULL;
+	unsigned char *cert = NULL;
+	size_t clen = 0, n = strlen(cert64);
 	struct sshconf_host cf;
 	struct host *h;
-	int rc;
+	int rc, got;
 
 	if (gt == NULL || strcmp(key_b64, "-") == 0) {
 		outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX, "jump host %s: no host key kept",
 		        hop_key);
 		return -1;
+	}
+	if (strcmp(cert64, "-") != 0 && n % 4 == 0 && n <= INT_MAX) {
+		cert = xmalloc(n / 4 * 3 + 1);
+		got = EVP_DecodeBlock(cert, (const unsigned char *)cert64, (int)n);
+		/* EVP_DecodeBlock counts the padding's zero bytes */
+		clen = got < 0 ? 0
+		               : (size_t)got - (n > 0 && cert64[n - 1] == '=') -
+		                         (n > 1 && cert64[n - 2] == '=');
 	}
 	prefix = gt > hop_key ? xstrndup(hop_key, (size_t)(gt - hop_key)) : NULL;
 	/* the hop as hop_get makes it, judged under its own settings now */
@@ -1036,11 +1055,13 @@ jump_trust_kept(const char *hop_key, const struct options *o, const char *key_ty
 		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "jump host %s: %s", gt + 1, err);
 		rc = -1;
 	} else {
-		rc = connect_trust_kept(h, o, &cf, key_type, key_b64, NULL, 0, out);
+		rc = connect_trust_kept(
+		        h, o, &cf, key_type, key_b64, clen ? cert : NULL, clen, out);
 		sshconf_host_free(&cf);
 	}
 	free(err);
 	free(prefix);
+	free(cert);
 	host_free(h);
 	return rc;
 }

@@ -47,7 +47,10 @@ void jump_status(struct buf *b);
 void jump_shutdown(void);
 /* l's target session goes to the keeper: l and the hops under it are parked, not closed. */
 void jump_keep(struct jump_link *l);
-/* "TYPE BASE64 HOPKEY" a line per hop under l, the last hop first (malloc'd). */
+/*
+ * "TYPE BASE64 CERT HOPKEY" a line per hop under l, the last hop first
+ * (CERT: the host certificate judged, base64, or "-"); malloc'd.
+ */
 char *jump_link_hops(struct jump_link *l);
 /* The descriptors the parked sessions need (the keeper keeps them open); malloc'd. */
 size_t jump_parked_fds(int **fds);
@@ -65,6 +68,6 @@ void jump_print_chain(FILE *fp, const char *chain, const struct options *o);
  * under the hop's settings and files now.  Returns 0, or -1 with out filled.
  */
 int jump_trust_kept(const char *hop_key, const struct options *o, const char *key_type,
-        const char *key_b64, struct outcome *out);
+        const char *key_b64, const char *cert64, struct outcome *out);
 
 #endif

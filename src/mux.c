@@ -597,27 +597,29 @@ drop_kept(const char *path, const char *key)
 /*
  * Each jump host under a kept session passes the trust decision a fresh
  * connection to it would (a revoked or changed hop key: the chain is not
- * used).  hops: "TYPE BASE64 HOPKEY" lines.  0, or -1 said at -v.
+ * used).  hops: "TYPE BASE64 CERT HOPKEY" lines.  0, or -1 said at -v.
  */
 static int
 hops_trusted(struct host *h, const struct options *o, const char *hops)
 {
 	struct outcome trust = OUTCOME_INIT;
-	char *copy = xstrdup(hops), *line, *save = NULL, *type, *b64, *hop;
+	char *copy = xstrdup(hops), *line, *save = NULL, *type, *b64, *cert, *hop;
 	int rc = 0;
 
 	for (line = strtok_r(copy, "\n", &save); line != NULL && rc == 0;
 	        line = strtok_r(NULL, "\n", &save)) {
 		type = line;
-		if ((b64 = strchr(type, ' ')) == NULL || (hop = strchr(b64 + 1, ' ')) == NULL) {
+		if ((b64 = strchr(type, ' ')) == NULL || (cert = strchr(b64 + 1, ' ')) == NULL ||
+		        (hop = strchr(cert + 1, ' ')) == NULL) {
 			rc = -1;
 			log_msg(LOG_VERBOSE,
 			        "%s: warm run: a keeper's jump host line does not parse", h->name);
 			break;
 		}
 		*b64++ = '\0';
+		*cert++ = '\0';
 		*hop++ = '\0';
-		if (jump_trust_kept(hop, o, type, b64, &trust) < 0) {
+		if (jump_trust_kept(hop, o, type, b64, cert, &trust) < 0) {
 			log_msg(LOG_VERBOSE,
 			        "%s: warm run: the kept session's jump host %s is not trusted now "
 			        "(%s: %s); it is closed, and the host connected afresh",
