@@ -97,6 +97,7 @@ struct sess {
 	bool stop;                 /* under jlock */
 	bool parked;               /* stopped with its kept links, for the keeper */
 	bool in_keeper;            /* the keeper's: ends with its last link */
+	bool joined;               /* its relay joined (jump_shutdown's own) */
 	char *key_type, *key_b64;  /* the hop's host key, judged again at each reuse */
 	char *cert64;              /* the host certificate judged with it (base64), or NULL */
 	char *why;                 /* its death, under jlock */
@@ -890,8 +891,9 @@ jump_shutdown(void)
 	 * earlier one.  A session parked by an earlier call has no thread.
 	 */
 	for (sp = &all_sessions; (s = *sp) != NULL;) {
-		if (!s->parked)
+		if (!s->joined)
 			pthread_join(s->thread, NULL);
+		s->joined = true;
 		if (s->parked) {
 			sp = &s->all_next;
 			continue;
@@ -971,6 +973,7 @@ jump_resume(void)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	for (s = all_sessions; s != NULL; s = s->all_next) {
 		s->parked = false;
+		s->joined = false;
 		s->stop = false;
 		s->in_keeper = true;
 		if ((rc = pthread_create(&s->thread, &attr, relay_main, s)) != 0) {
