@@ -971,6 +971,8 @@ jump_resume(void)
 
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* as the keeper's request threads: the relay's buffers are on the heap */
+	pthread_attr_setstacksize(&attr, 256 * 1024);
 	for (s = all_sessions; s != NULL; s = s->all_next) {
 		s->parked = false;
 		s->joined = false;
