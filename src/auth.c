@@ -174,26 +174,19 @@ agent_cert(struct login *l, const struct keys_cert *kc, const struct agent_key *
 static void
 plan_keys(struct login *l)
 {
-	static const char *const dflt[] = {"id_rsa", "id_ecdsa", "id_ed25519", "id_dsa"};
 	const struct auth_config *ac = l->ac;
 	struct ident *ids;
 	size_t nids = 0, i, j, nd = ac->nidentities;
-	char **owned = NULL, *p, *msg;
+	char *p, *msg;
 	const struct keys_cert *kc;
 	bool found, *matched;
 
-	if (nd == 0 && ac->ssh_dir != NULL) {
-		nd = sizeof dflt / sizeof dflt[0];
-		owned = xcalloc(nd, sizeof *owned);
-		for (i = 0; i < nd; i++)
-			owned[i] = xasprintf("%s/%s", ac->ssh_dir, dflt[i]);
-	}
 	ids = xcalloc(nd ? nd : 1, sizeof *ids);
 	for (i = 0; i < nd; i++) {
 		struct ident *id = &ids[nids];
 
-		id->path = owned ? owned[i] : ac->identities[i].path;
-		id->user_given = owned ? false : ac->identities[i].user_given;
+		id->path = ac->identities[i].path;
+		id->user_given = ac->identities[i].user_given;
 		/* Named twice (-i and IdentityFile): offered once, as by ssh. */
 		for (j = 0; j < nids && strcmp(ids[j].path, id->path) != 0; j++)
 			;
@@ -321,9 +314,6 @@ plan_keys(struct login *l)
 				        "skipped");
 		}
 	}
-	for (i = 0; owned != NULL && i < nd; i++)
-		free(owned[i]);
-	free(owned);
 	free(ids);
 	free(matched);
 }

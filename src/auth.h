@@ -22,11 +22,10 @@ struct auth_identity {
  * in the comments).  Strings are borrowed for the call.
  */
 struct auth_config {
-	/* -i files first, then IdentityFile lines, in order.  None at all:
-	 * ssh's defaults (id_rsa, id_ecdsa, id_ed25519, id_dsa) in ssh_dir. */
+	/* -i files first, then IdentityFile lines, in order, or ssh's default
+	 * list when none was given (sshconf_resolve decides it). */
 	const struct auth_identity *identities;
 	size_t nidentities;
-	const char *ssh_dir;             /* ~/.ssh, for the defaults; NULL: none */
 	const char *const *certificates; /* CertificateFile, in order */
 	size_t ncertificates;
 	bool identities_only;  /* IdentitiesOnly: no agent key unless it is an identity's */

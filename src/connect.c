@@ -946,18 +946,16 @@ authenticate(struct conn *c, const char *alias, const struct connect_params *p, 
 	size_t i, n = 0;
 	int rc;
 
-	/* -i, then IdentityFile, expanded by sshconf.c; none: auth.c's defaults. */
+	/* -i, then IdentityFile, else ssh's defaults: sshconf_resolve's list, expanded. */
 	ids = xcalloc(cf->identity_paths.n + 1, sizeof *ids);
-	if (!cf->identity_files_default) {
-		for (i = 0; i < cf->identity_paths.n; i++, n++) {
-			ids[n].path = cf->identity_paths.v[i];
-			ids[n].user_given = true;
-		}
+	for (i = 0; i < cf->identity_paths.n; i++, n++) {
+		ids[n].path = cf->identity_paths.v[i];
+		/* a default that is missing is no news, as with ssh */
+		ids[n].user_given = !cf->identity_files_default;
 	}
 	memset(&ac, 0, sizeof ac);
 	ac.identities = ids;
 	ac.nidentities = n;
-	ac.ssh_dir = sshconf_ssh_dir();
 	ac.certificates = (const char *const *)cf->certificate_paths.v;
 	ac.ncertificates = cf->certificate_paths.n;
 	ac.identities_only = cf->identities_only == 1;

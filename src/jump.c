@@ -36,6 +36,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@
 #include <unistd.h>
 
 #include <libssh/ssh2.h>
+#include <openssl/evp.h>
 
 #include "alive.h"
 #include "backoff.h"
@@ -70,6 +72,7 @@ struct jump_link {
 	enum link_state state; /* under jlock */
 	struct outcome out;    /* LINK_FAILED: why, under jlock */
 	bool released;         /* the target let go: under jlock */
+	bool kept;             /* its target's session goes to the keeper: under jlock */
 	char *dead;            /* the session's death, under jlock */
 	struct jump_link *next_pending;
 	/* The relay's own. */
@@ -92,6 +95,11 @@ struct sess {
 	int nlinks;                /* links counted against its capacity, under jlock */
 	bool dead;                 /* under jlock */
 	bool stop;                 /* under jlock */
+	bool parked;               /* stopped with its kept links, for the keeper */
+	bool in_keeper;            /* the keeper's: ends with its last link */
+	bool joined;               /* its relay joined (jump_shutdown's own) */
+	char *key_type, *key_b64;  /* the hop's host key, judged again at each reuse */
+	char *cert64;              /* the host certificate judged with it (base64), or NULL */
 	char *why;                 /* its death, under jlock */
 	struct jump_link *pending; /* under jlock */
 	struct jump_link *links;   /* the relay's */
@@ -144,12 +152,29 @@ jwait(void)
 	wait_cond(&jcond, &jlock, wait_now() + 0.1);
 }
 
+/* The host a hop's spec names (user@host:port, or an alias), named by the spec. */
+static struct host *
+hop_host(const char *spec)
+{
+	char *user = NULL, *host = NULL;
+	int port = -1;
+	struct host *h;
+
+	/* The chain was checked (sshconf_jump_ok) before it got here. */
+	if (!sshconf_jump_hop(spec, &user, &host, &port))
+		host = xstrdup(spec);
+	h = host_new(0, host, user, port > 0 ? port : 0);
+	free(h->name);
+	h->name = xstrdup(spec);
+	free(user);
+	free(host);
+	return h;
+}
+
 static struct hop *
 hop_get(const char *prefix, const char *spec)
 {
 	char *key = xasprintf("%s>%s", prefix ? prefix : "", spec);
-	char *user = NULL, *host = NULL;
-	int port = -1;
 	struct hop *hp;
 
 	for (hp = hops; hp != NULL; hp = hp->next) {
@@ -162,14 +187,7 @@ hop_get(const char *prefix, const char *spec)
 	hp->key = key;
 	hp->name = xstrdup(spec);
 	hp->prefix = prefix ? xstrdup(prefix) : NULL;
-	/* The chain was checked (sshconf_jump_ok) before it got here. */
-	if (!sshconf_jump_hop(spec, &user, &host, &port))
-		host = xstrdup(spec);
-	hp->h = host_new(0, host, user, port > 0 ? port : 0);
-	free(hp->h->name);
-	hp->h->name = xstrdup(spec);
-	free(user);
-	free(host);
+	hp->h = hop_host(spec);
 	hp->next = hops;
 	hops = hp;
 	return hp;
@@ -399,6 +417,9 @@ relay_main(void *arg)
 		}
 		if (stop)
 			break;
+		/* In the keeper a hop lives as long as a kept session goes through it. */
+		if (s->in_keeper && s->links == NULL)
+			break;
 		/* Open, move, and drop what the targets let go. */
 		for (pp = &s->links; (l = *pp) != NULL;) {
 			pthread_mutex_lock(&jlock);
@@ -500,17 +521,31 @@ relay_main(void *arg)
 	alive_stop(&al, ss);
 	ssh_event_remove_session(ev, ss);
 	ssh_event_free(ev);
-	/* Stopped: let the targets go, then the session. */
-	while ((l = s->links) != NULL) {
-		s->links = l->next;
+	free(pfd);
+	/*
+	 * Stopped at the run's end with sessions for the keeper: those links
+	 * and the session stay as they are, and keeper_start's fork takes them
+	 * (jump_resume starts a relay there); the rest go.
+	 */
+	pthread_mutex_lock(&jlock);
+	for (l = s->links; l != NULL && !s->dead; l = l->next)
+		s->parked |= l->kept && !l->released;
+	pthread_mutex_unlock(&jlock);
+	for (pp = &s->links; (l = *pp) != NULL;) {
 		pthread_mutex_lock(&jlock);
-		if (l->state == LINK_PENDING)
+		released = !s->parked || !l->kept || l->released;
+		if (released && l->state == LINK_PENDING)
 			link_fail(l, EK_CANCELLED, RETRY_NEVER, s->hop->name, "interrupted");
 		pthread_mutex_unlock(&jlock);
+		if (!released) {
+			pp = &l->next;
+			continue;
+		}
+		*pp = l->next;
 		relay_drop(s, l);
 	}
-	free(pfd);
-	connect_close(&s->conn);
+	if (!s->parked)
+		connect_close(&s->conn);
 	return NULL;
 }
 
@@ -558,6 +593,27 @@ hop_connect(struct hop *hp, const struct connect_params *p, struct conn *c, stru
 	return -1;
 }
 
+/* The hop's host key, while the connecting worker still owns the session. */
+static void
+hop_key(struct sess *s)
+{
+	ssh_key hk = NULL;
+	char *b64 = NULL;
+
+	if (ssh_get_server_publickey(s->conn.session, &hk) == 0 &&
+	        ssh_pki_export_pubkey_base64(hk, &b64) == 0) {
+		s->key_type = xstrdup(ssh_key_type_to_char(ssh_key_type(hk)));
+		s->key_b64 = xstrdup(b64);
+	}
+	if (s->conn.hostcert != NULL && s->conn.hostcert_len <= INT_MAX / 2) {
+		s->cert64 = xmalloc(4 * ((s->conn.hostcert_len + 2) / 3) + 1);
+		EVP_EncodeBlock(
+		        (unsigned char *)s->cert64, s->conn.hostcert, (int)s->conn.hostcert_len);
+	}
+	ssh_string_free_char(b64);
+	ssh_key_free(hk);
+}
+
 /* A session of hp with room for one more link (counted), connecting one if need be. */
 static struct sess *
 sess_get(struct hop *hp, const struct connect_params *p, struct outcome *out)
@@ -599,7 +655,8 @@ sess_get(struct hop *hp, const struct connect_params *p, struct outcome *out)
 			return NULL;
 		}
 		for (s = hp->sessions; s != NULL; s = s->next) {
-			if (!s->dead && s->nlinks < JUMP_CHANNELS_PER_SESSION) {
+			/* a parked one waits for the keeper: no relay moves its bytes now */
+			if (!s->dead && !s->parked && s->nlinks < JUMP_CHANNELS_PER_SESSION) {
 				s->nlinks++;
 				pthread_mutex_unlock(&jlock);
 				return s;
@@ -633,6 +690,7 @@ sess_get(struct hop *hp, const struct connect_params *p, struct outcome *out)
 		return NULL;
 	}
 	outcome_clear(&hp->fail);
+	hop_key(s);
 	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		fatal("cannot make a pipe for a jump session: %s", strerror(errno));
 	s->nlinks = 1;
@@ -792,11 +850,35 @@ jump_status(struct buf *b)
 	pthread_mutex_unlock(&jlock);
 }
 
+static void
+sess_free(struct sess *s)
+{
+	close(s->wake[0]);
+	close(s->wake[1]);
+	free(s->why);
+	free(s->key_type);
+	free(s->key_b64);
+	free(s->cert64);
+	free(s);
+}
+
+static void
+hop_free(struct hop *hp)
+{
+	free(hp->key);
+	free(hp->name);
+	free(hp->prefix);
+	host_free(hp->h);
+	outcome_clear(&hp->fail);
+	free(hp);
+}
+
 void
 jump_shutdown(void)
 {
-	struct sess *s, *next;
-	struct hop *hp, *hnext;
+	struct sess *s, **sp;
+	struct hop *hp, **hpp;
+	bool used;
 
 	pthread_mutex_lock(&jlock);
 	for (s = all_sessions; s != NULL; s = s->all_next) {
@@ -804,24 +886,216 @@ jump_shutdown(void)
 		wake(s);
 	}
 	pthread_mutex_unlock(&jlock);
-	/* Newest first: a later hop of a chain lets go of its channel through an earlier one. */
+	/*
+	 * Newest first: a later hop of a chain lets go of its channel through an
+	 * earlier one.  A session parked by an earlier call has no thread.
+	 */
+	for (sp = &all_sessions; (s = *sp) != NULL;) {
+		if (!s->joined)
+			pthread_join(s->thread, NULL);
+		s->joined = true;
+		if (s->parked) {
+			sp = &s->all_next;
+			continue;
+		}
+		*sp = s->all_next;
+		sess_free(s);
+	}
+	/* A hop with a parked session stays, for jump_resume or jump_forget. */
+	for (hpp = &hops; (hp = *hpp) != NULL;) {
+		for (used = false, s = all_sessions; s != NULL; s = s->all_next)
+			used |= s->hop == hp;
+		if (used) {
+			hpp = &hp->next;
+			continue;
+		}
+		*hpp = hp->next;
+		hop_free(hp);
+	}
+}
+
+/* Mark l, and the links under the hop sessions it goes through, for the keeper. */
+void
+jump_keep(struct jump_link *l)
+{
+	pthread_mutex_lock(&jlock);
+	for (; l != NULL; l = l->s->conn.link)
+		l->kept = true;
+	pthread_mutex_unlock(&jlock);
+}
+
+char *
+jump_link_hops(struct jump_link *l)
+{
+	struct buf b;
+	struct sess *s;
+
+	buf_init(&b);
+	pthread_mutex_lock(&jlock);
+	for (; l != NULL; l = s->conn.link) {
+		s = l->s;
+		buf_appendf(&b, "%s %s %s %s\n", s->key_type ? s->key_type : "-",
+		        s->key_b64 ? s->key_b64 : "-", s->cert64 ? s->cert64 : "-", s->hop->key);
+	}
+	pthread_mutex_unlock(&jlock);
+	return buf_steal(&b);
+}
+
+size_t
+jump_parked_fds(int **fds)
+{
+	struct sess *s;
+	struct jump_link *l;
+	size_t n = 0;
+
+	*fds = NULL;
+	for (s = all_sessions; s != NULL; s = s->all_next) {
+		*fds = xreallocarray(*fds, n + 3, sizeof **fds);
+		(*fds)[n++] = ssh_get_fd(s->conn.session);
+		(*fds)[n++] = s->wake[0];
+		(*fds)[n++] = s->wake[1];
+		for (l = s->links; l != NULL; l = l->next) {
+			*fds = xreallocarray(*fds, n + 1, sizeof **fds);
+			(*fds)[n++] = l->fd;
+		}
+	}
+	return n;
+}
+
+void
+jump_resume(void)
+{
+	pthread_attr_t attr;
+	struct sess *s;
+	int rc;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* as the keeper's request threads: the relay's buffers are on the heap */
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	for (s = all_sessions; s != NULL; s = s->all_next) {
+		s->parked = false;
+		s->joined = false;
+		s->stop = false;
+		s->in_keeper = true;
+		if ((rc = pthread_create(&s->thread, &attr, relay_main, s)) != 0) {
+			/* no relay: its targets see their connection end, as when the hop dies */
+			struct jump_link *l;
+
+			for (l = s->links; l != NULL; l = l->next)
+				shutdown(l->fd, SHUT_RDWR);
+		}
+	}
+	pthread_attr_destroy(&attr);
+	/* The keeper's relays own them now: the list is not walked again. */
+	all_sessions = NULL;
+}
+
+void
+jump_forget(bool say_bye)
+{
+	struct sess *s, *next;
+	struct jump_link *l, *lnext;
+	struct hop *hp, *hnext;
+	int null, fd;
+
+	/* the keeper talks on them now: not one byte from here, a channel's close included */
+	for (s = all_sessions; s != NULL && !say_bye; s = s->all_next) {
+		fd = ssh_get_fd(s->conn.session);
+		if (fd >= 0 && (null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+			dup2(null, fd);
+			close(null);
+		}
+	}
 	for (s = all_sessions; s != NULL; s = next) {
 		next = s->all_next;
-		pthread_join(s->thread, NULL);
-		close(s->wake[0]);
-		close(s->wake[1]);
-		free(s->why);
-		free(s);
+		for (l = s->links; l != NULL; l = lnext) {
+			lnext = l->next;
+			if (l->ch != NULL)
+				ssh_channel_free(l->ch);
+			if (l->fd >= 0)
+				close(l->fd);
+			link_unref(l);
+		}
+		connect_close(&s->conn);
+		sess_free(s);
 	}
 	all_sessions = NULL;
 	for (hp = hops; hp != NULL; hp = hnext) {
 		hnext = hp->next;
-		free(hp->key);
-		free(hp->name);
-		free(hp->prefix);
-		host_free(hp->h);
-		outcome_clear(&hp->fail);
-		free(hp);
+		hop_free(hp);
 	}
 	hops = NULL;
+}
+
+int
+jump_trust_kept(const char *hop_key, const struct options *o, const char *key_type,
+        const char *key_b64, const char *cert64, struct outcome *out)
+{
+	const char *gt = strchr(hop_key, '>');
+	char *prefix, *err = NULL;
+	unsigned char *cert = NULL;
+	size_t clen = 0, n = strlen(cert64);
+	struct sshconf_host cf;
+	struct host *h;
+	int rc, got;
+
+	if (gt == NULL || strcmp(key_b64, "-") == 0) {
+		outcome_set(out, EK_HOSTKEY_UNKNOWN, PHASE_KEX, "jump host %s: no host key kept",
+		        hop_key);
+		return -1;
+	}
+	if (strcmp(cert64, "-") != 0 && n % 4 == 0 && n <= INT_MAX) {
+		cert = xmalloc(n / 4 * 3 + 1);
+		got = EVP_DecodeBlock(cert, (const unsigned char *)cert64, (int)n);
+		/* EVP_DecodeBlock counts the padding's zero bytes */
+		clen = got < 0 ? 0
+		               : (size_t)got - (n > 0 && cert64[n - 1] == '=') -
+		                         (n > 1 && cert64[n - 2] == '=');
+	}
+	prefix = gt > hop_key ? xstrndup(hop_key, (size_t)(gt - hop_key)) : NULL;
+	/* the hop as hop_get makes it, judged under its own settings now */
+	h = hop_host(gt + 1);
+	if (connect_eval(h, o, prefix, &cf, &err) < 0) {
+		outcome_set(out, EK_RESOLVE, PHASE_CONNECT, "jump host %s: %s", gt + 1, err);
+		rc = -1;
+	} else {
+		rc = connect_trust_kept(
+		        h, o, &cf, key_type, key_b64, clen ? cert : NULL, clen, out);
+		sshconf_host_free(&cf);
+	}
+	free(err);
+	free(prefix);
+	free(cert);
+	host_free(h);
+	return rc;
+}
+
+void
+jump_print_chain(FILE *fp, const char *chain, const struct options *o)
+{
+	const char *spec = chain, *comma;
+	char *prefix, *one, *err = NULL;
+	struct sshconf_host cf;
+	struct host *h;
+
+	for (; spec != NULL; spec = comma ? comma + 1 : NULL) {
+		comma = strchr(spec, ',');
+		prefix = spec > chain ? xstrndup(chain, (size_t)(spec - 1 - chain)) : NULL;
+		one = comma ? xstrndup(spec, (size_t)(comma - spec)) : xstrdup(spec);
+		h = hop_host(one);
+		/* each hop as hop_connect resolves it: the hops before it as its -J */
+		fprintf(fp, "hop %s\n", one);
+		if (connect_eval(h, o, prefix, &cf, &err) < 0) {
+			fprintf(fp, "error %s\n", err);
+			free(err);
+			err = NULL;
+		} else {
+			sshconf_print(fp, &cf);
+			sshconf_host_free(&cf);
+		}
+		host_free(h);
+		free(one);
+		free(prefix);
+	}
 }

@@ -60,6 +60,7 @@
 #include "buf.h"
 #include "cancel.h"
 #include "exec.h"
+#include "jump.h"
 #include "keeper.h"
 #include "log.h"
 #include "mux.h"
@@ -83,7 +84,9 @@ struct kept {
 	int refs;    /* requests looking at it: not freed while > 0 */
 	bool dead;
 	double last_used, last_alive, last_poke;
-	double died; /* when the keeper closed it, dead */
+	double died;            /* when the keeper closed it, dead */
+	struct jump_link *link; /* through jump hosts: its channel (jump.c relays it), or NULL */
+	char *hops;             /* their host keys (jump_link_hops), or NULL */
 };
 
 /* The run's sessions until keeper_start, then the keeper's. */
@@ -101,19 +104,18 @@ static volatile sig_atomic_t term_asked;
 bool
 keeper_hold(struct conn *c, struct host *h, const struct options *o, double again)
 {
-	double idle = o->persist >= 0 ? o->persist
-	              : again > 0     ? again
-	                              : (c->have_cf ? sshconf_persist(&c->cf) : -1);
+	/* a session that replaces a dead kept one keeps its time, unless --persist says */
+	double idle = !c->have_cf ? -1 : c->cf.persist_given || again <= 0 ? c->cf.persist : again;
 	struct kept *k;
 	ssh_key hk = NULL;
 	char *b64 = NULL, *key;
 	size_t i;
 
 	/*
-	 * Only over TCP: a ProxyCommand is this process's child and a jump
-	 * host's relay is one of its threads; neither outlives the run.
+	 * Over TCP or jump hosts (jump.c parks their sessions for the keeper,
+	 * which relays them again); a ProxyCommand is this process's child.
 	 */
-	if (idle <= 0 || c->session == NULL || !c->handed || c->transport != TRANSPORT_TCP ||
+	if (idle <= 0 || c->session == NULL || !c->handed || c->transport == TRANSPORT_PROXY ||
 	        !c->have_cf || !ssh_is_connected(c->session))
 		return false;
 	if (ssh_get_server_publickey(c->session, &hk) < 0 ||
@@ -148,6 +150,12 @@ keeper_hold(struct conn *c, struct host *h, const struct options *o, double agai
 	k->port = h->login_port;
 	pthread_mutex_unlock(&h->lock);
 	k->s = connect_detach(c);
+	if (c->link != NULL) {
+		k->link = c->link;
+		c->link = NULL;
+		jump_keep(k->link);
+		k->hops = jump_link_hops(k->link);
+	}
 	pthread_mutex_lock(&lock);
 	held = xreallocarray(held, nheld + 1, sizeof *held);
 	held[nheld++] = k;
@@ -175,6 +183,9 @@ kept_close(struct kept *k, bool say_bye)
 		close(fd); /* libssh does not close a socket given by SSH_OPTIONS_FD */
 	ssh_free(k->s);
 	k->s = NULL;
+	/* its channel through the jump hosts goes: a hop with none left ends (jump.c) */
+	jump_close(k->link);
+	k->link = NULL;
 }
 
 static void
@@ -186,6 +197,7 @@ kept_free(struct kept *k, bool say_bye)
 	free(k->key_type);
 	free(k->key_b64);
 	free(k->cert);
+	free(k->hops);
 	free(k);
 }
 
@@ -450,7 +462,7 @@ list_keys(int fd)
 	size_t i, n = 0;
 
 	pthread_mutex_lock(&lock);
-	f = xcalloc(2 * nheld + 1, sizeof *f);
+	f = xcalloc(3 * nheld + 1, sizeof *f);
 	/* Copied under the lock, sent after it. */
 	for (i = 0; i < nheld && !stopping; i++) {
 		struct kept *k = held[i];
@@ -471,6 +483,12 @@ list_keys(int fd)
 			f[n].p = xmalloc(k->clen);
 			memcpy(f[n].p, k->cert, k->clen);
 			f[n].len = k->clen;
+			n++;
+		}
+		if (k->hops != NULL) {
+			f[n].type = 'H';
+			f[n].p = xstrdup(k->hops);
+			f[n].len = strlen(f[n].p);
 			n++;
 		}
 	}
@@ -594,10 +612,10 @@ on_term(int sig)
 static void
 keeper_fds(int lfd)
 {
-	int null = open("/dev/null", O_RDWR), fd, *keep, nkeep = 0;
+	int null = open("/dev/null", O_RDWR), fd, *keep, *jfds, nkeep = 0;
 	struct dirent *de;
 	DIR *d;
-	size_t i;
+	size_t i, njfds;
 
 	if (null >= 0) {
 		for (fd = 0; fd <= 2; fd++)
@@ -605,10 +623,14 @@ keeper_fds(int lfd)
 		if (null > 2)
 			close(null);
 	}
-	keep = xcalloc(nheld + 1, sizeof *keep);
+	njfds = jump_parked_fds(&jfds);
+	keep = xcalloc(nheld + njfds + 1, sizeof *keep);
 	keep[nkeep++] = lfd;
 	for (i = 0; i < nheld; i++)
 		keep[nkeep++] = ssh_get_fd(held[i]->s);
+	for (i = 0; i < njfds; i++)
+		keep[nkeep++] = jfds[i];
+	free(jfds);
 	d = opendir("/proc/self/fd");
 	if (d == NULL)
 		goto out;
@@ -679,6 +701,7 @@ static void __attribute__((noreturn)) keeper_main(int lfd)
 	double now;
 
 	keeper_fds(lfd);
+	jump_resume();
 	malloc_trim(0);                     /* what the run freed need not stay resident here */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* it holds session keys */
 	if (chdir("/") < 0)
@@ -845,7 +868,7 @@ keeper_start(const struct options *o)
 	pid_t pid;
 
 	if (nheld == 0)
-		return;
+		goto out;
 	if (cancel_requested() || (dir = mux_dir(true, &why)) == NULL) {
 		if (why != NULL)
 			log_msg(LOG_NORMAL, "--persist: %s; sessions closed", why);
@@ -893,12 +916,15 @@ keeper_start(const struct options *o)
 	        sock_path);
 	close(lfd);
 	forget_all(false);
+	jump_forget(false);
 	goto out;
 close_all:
 	if (lfd >= 0)
 		close(lfd);
 	forget_all(true);
 out:
+	/* jump sessions parked for sessions that did not go to a keeper */
+	jump_forget(true);
 	/* The keeper listens (its answers wait in the backlog): the next may start. */
 	if (lockfd >= 0)
 		close(lockfd);

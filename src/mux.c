@@ -39,6 +39,7 @@
 
 #include "buf.h"
 #include "cancel.h"
+#include "jump.h"
 #include "log.h"
 #include "mux.h"
 #include "output.h"
@@ -53,6 +54,7 @@ struct held {
 	char *key_type, *key_b64; /* the kept session's host key */
 	unsigned char *cert;      /* the host certificate its connection judged, or NULL */
 	size_t clen;
+	char *hops; /* through jump hosts: their keys, as jump_link_hops gives them; or NULL */
 };
 
 static struct {
@@ -69,6 +71,7 @@ held_free(struct held *e)
 	free(e->key_type);
 	free(e->key_b64);
 	free(e->cert);
+	free(e->hops);
 }
 
 /* Make dir 0700 unless it is there; NULL, or why not (malloc'd, naming it). */
@@ -138,6 +141,9 @@ mux_key(const struct sshconf_host *cf, const struct options *o)
 	 */
 	fprintf(fp, "uid %u\njump %s\n", (unsigned)getuid(), o->jump ? o->jump : "-");
 	sshconf_print(fp, cf);
+	/* through jump hosts (not a ProxyCommand, which wins): theirs too */
+	if (cf->proxy_jump != NULL && cf->proxy_command_expanded == NULL)
+		jump_print_chain(fp, cf->proxy_jump, o);
 	if (fclose(fp) != 0 || text == NULL)
 		fatal("out of memory for a warm run's key");
 	EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL);
@@ -383,6 +389,13 @@ held_add(struct asked *a, char type, char *data, size_t len)
 		a->v[a->n - 1].clen = len;
 		return true;
 	}
+	if (type == 'H') {
+		/* The jump hosts under the session just listed, each judged again at use. */
+		if (a->n == 0 || a->v[a->n - 1].path == NULL || a->v[a->n - 1].hops != NULL)
+			return false;
+		a->v[a->n - 1].hops = xstrndup(data, len);
+		return true;
+	}
 	if (type == 'K') {
 		if (!held_parse(data, &e)) {
 			held_free(&e);
@@ -581,6 +594,45 @@ drop_kept(const char *path, const char *key)
 	close(fd);
 }
 
+/*
+ * Each jump host under a kept session passes the trust decision a fresh
+ * connection to it would (a revoked or changed hop key: the chain is not
+ * used).  hops: "TYPE BASE64 CERT HOPKEY" lines.  0, or -1 said at -v.
+ */
+static int
+hops_trusted(struct host *h, const struct options *o, const char *hops)
+{
+	struct outcome trust = OUTCOME_INIT;
+	char *copy = xstrdup(hops), *line, *save = NULL, *type, *b64, *cert, *hop;
+	int rc = 0;
+
+	for (line = strtok_r(copy, "\n", &save); line != NULL && rc == 0;
+	        line = strtok_r(NULL, "\n", &save)) {
+		type = line;
+		if ((b64 = strchr(type, ' ')) == NULL || (cert = strchr(b64 + 1, ' ')) == NULL ||
+		        (hop = strchr(cert + 1, ' ')) == NULL) {
+			rc = -1;
+			log_msg(LOG_VERBOSE,
+			        "%s: warm run: a keeper's jump host line does not parse", h->name);
+			break;
+		}
+		*b64++ = '\0';
+		*cert++ = '\0';
+		*hop++ = '\0';
+		if (jump_trust_kept(hop, o, type, b64, cert, &trust) < 0) {
+			log_msg(LOG_VERBOSE,
+			        "%s: warm run: the kept session's jump host %s is not trusted now "
+			        "(%s: %s); it is closed, and the host connected afresh",
+			        h->name, strchr(hop, '>') + 1, errkind_name(trust.kind),
+			        trust.error ? trust.error : "");
+			rc = -1;
+		}
+		outcome_clear(&trust);
+	}
+	free(copy);
+	return rc;
+}
+
 const char *
 mux_session(struct host *h, const struct options *o, const struct sshconf_host *cf, char **keyp,
         double *again)
@@ -606,6 +658,11 @@ mux_session(struct host *h, const struct options *o, const struct sshconf_host *
 		        "it is closed, and the host connected afresh",
 		        h->name, errkind_name(trust.kind), trust.error ? trust.error : "");
 		outcome_clear(&trust);
+		drop_kept(f->path, key);
+		*again = f->idle;
+		goto fail;
+	}
+	if (f->hops != NULL && hops_trusted(h, o, f->hops) < 0) {
 		drop_kept(f->path, key);
 		*again = f->idle;
 		goto fail;

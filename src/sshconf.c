@@ -2476,6 +2476,19 @@ sshconf_eval(const char *alias, const char *user, int port, const char *const *i
 	return eval_host(alias, user, port, ids, nids, NULL, o, err);
 }
 
+/* Seconds ssh_config keeps h's connection for later runs, -1: none. */
+static double
+config_persist(const struct sshconf_host *h)
+{
+	/* ControlMaster yes, auto or autoask (ask would prompt: shoal never does). */
+	if (h->control_master != 1 && h->control_master != 2 && h->control_master != 4)
+		return -1;
+	if (h->control_persist < 0)
+		return -1;
+	/* ControlPersist yes (0): until told to go, here by --persist 0. */
+	return h->control_persist == 0 ? 1e7 : h->control_persist;
+}
+
 int
 sshconf_resolve(const char *alias, const char *user, int port, const struct options *opt,
         const char *jump, struct sshconf_host *o, char **err)
@@ -2498,6 +2511,8 @@ sshconf_resolve(const char *alias, const char *user, int port, const struct opti
 	 * at its own stdin); auto is no with a command.
 	 */
 	o->tty = opt->tty || o->request_tty == 1 || o->request_tty == 2;
+	o->persist_given = opt->persist >= 0;
+	o->persist = o->persist_given ? opt->persist : config_persist(o);
 	return 0;
 }
 
@@ -2712,16 +2727,4 @@ sshconf_print(FILE *fp, const struct sshconf_host *h)
 			break;
 		}
 	}
-}
-
-double
-sshconf_persist(const struct sshconf_host *h)
-{
-	/* ControlMaster yes, auto or autoask (ask would prompt: shoal never does). */
-	if (h->control_master != 1 && h->control_master != 2 && h->control_master != 4)
-		return -1;
-	if (h->control_persist < 0)
-		return -1;
-	/* ControlPersist yes (0): until told to go, here by --persist 0. */
-	return h->control_persist == 0 ? 1e7 : h->control_persist;
 }

@@ -91,6 +91,10 @@ struct sshconf_host {
 	enum hostkey_policy hostkey_policy; /* --host-key-policy, else StrictHostKeyChecking */
 	bool tty;                           /* -T, else RequestTTY yes or force */
 	char *remote_command;               /* its % tokens applied, as ssh runs it; NULL: none */
+	/* Seconds a keeper keeps the session idle: --persist, else ControlPersist when
+	 * ControlMaster is yes, auto or autoask; -1: not kept. */
+	double persist;
+	bool persist_given; /* from --persist: it also outranks a replaced session's time */
 	/*
 	 * Read and printed by -G as ssh prints them; shoal does not do what
 	 * they ask (a note says so when a value asks for something).
@@ -124,12 +128,6 @@ struct sshconf_host {
  */
 int sshconf_load(const char *path);
 void sshconf_free(void);
-/*
- * Seconds ssh_config keeps h's connection for later runs: its ControlPersist
- * when ControlMaster is yes, auto or autoask; -1 when it does not.
- */
-double sshconf_persist(const struct sshconf_host *h);
-
 /*
  * Evaluate the loaded files for alias as ssh would for `ssh [-l user] [-p
  * port] [-i id]... alias` (user NULL, port 0: not given).  Any thread.
