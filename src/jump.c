@@ -248,6 +248,13 @@ open_failed(struct sess *s, struct jump_link *l)
 	free(d);
 }
 
+/* Whether a hop's session is gone (its relay then ends every link through it). */
+static bool
+session_broken(ssh_session ss)
+{
+	return !ssh_is_connected(ss) || (ssh_get_status(ss) & (SSH_CLOSED | SSH_CLOSED_ERROR));
+}
+
 /* Channel to fd: what is pending, then more when all of it went. Returns false when done. */
 static void
 pump_to_fd(struct jump_link *l)
@@ -280,6 +287,13 @@ pump_to_fd(struct jump_link *l)
 			continue;
 		}
 		if (r < 0 || ssh_channel_is_eof(l->ch) || ssh_channel_is_closed(l->ch)) {
+			/*
+			 * A channel that fails because the hop's session broke is
+			 * relay_die's to end, after it recorded the hop's death:
+			 * else the target sees its end first and cannot say "via".
+			 */
+			if (session_broken(l->s->conn.session))
+				return;
 			l->ch_eof = true;
 			shutdown(l->fd, SHUT_WR);
 		}
@@ -464,8 +478,7 @@ relay_main(void *arg)
 			pp = &l->next;
 		}
 		ssh_blocking_flush(ss, 0);
-		if (!ssh_is_connected(ss) ||
-		        (ssh_get_status(ss) & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
+		if (session_broken(ss)) {
 			const char *e = ssh_get_error(ss);
 
 			relay_die(s, e && *e ? e : "connection closed");
