@@ -1113,6 +1113,9 @@ round_run(const struct pool_params *p, char *command)
 					record(&job, "topology", tree.topo.p, tree.topo.len);
 					record_s(&job, "self", tree.gws[k].alias);
 					arg_f(&job, "--gateway-shoal=%s", p->opts->gateway_shoal);
+					/* -A reaches the gateways below, never the targets. */
+					if (p->opts->forward_agent)
+						record_s(&job, "arg", "--forward-agent");
 				}
 			}
 			buf_init(&hr);
