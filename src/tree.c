@@ -450,9 +450,19 @@ static struct {
 	/* The round in flight, for the live view: its gateways' hosts and gateways. */
 	struct slot *round;
 	size_t nround;
-	pthread_mutex_t
-	        lock; /* again[], gws[].failed, the budget, the round: the gateways' workers */
-} tree;
+	/*
+	 * The live view's `r` and `:`: taken while the tree thread is idle
+	 * (between runs), so no round is in flight when targets change hands.
+	 */
+	char *command; /* `:`'s command for the run in flight; NULL: the options' */
+	char *asked;   /* `:`'s command waiting for the thread */
+	bool pending;  /* a request waits (again[] says for whom) */
+	bool idle;     /* the thread waits for requests */
+	bool closing;  /* the view is gone: the thread ends */
+	unsigned runs; /* `:` runs so far, for the hosts' run numbers */
+	pthread_cond_t cond;
+	pthread_mutex_t lock; /* again[], gws[].failed, the budget, the round, the requests */
+} tree = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 bool
 tree_wanted(const struct options *o)
@@ -735,7 +745,7 @@ arg_f(struct buf *b, const char *fmt, ...)
 
 /* The options a gateway runs its share with: the root's, where they matter there. */
 static void
-job_args(struct buf *b, const struct options *o)
+job_args(struct buf *b, const struct options *o, const char *command)
 {
 	/* The gateway's own shoal.conf could change the promises the root's options make. */
 	record_s(b, "arg", "--no-config");
@@ -762,7 +772,7 @@ job_args(struct buf *b, const struct options *o)
 
 		arg_f(b, "--host-key-policy=%s", names[o->hostkey_policy]);
 	}
-	if (o->send_stdin)
+	if (o->send_stdin && command == NULL)
 		record_s(b, "arg", "--stdin");
 	if (o->tty)
 		record_s(b, "arg", "--tty");
@@ -770,7 +780,7 @@ job_args(struct buf *b, const struct options *o)
 		record_s(b, "arg", "--template");
 	record_s(b, "arg", "--no-tui");
 	record_s(b, "arg", "--quiet");
-	if (o->xfer == XFER_COPY) {
+	if (o->xfer == XFER_COPY && command == NULL) {
 		/* The words after it (the staged files, DEST) come with the files. */
 		record_s(b, "arg", "--copy");
 		if (o->recursive)
@@ -780,7 +790,7 @@ job_args(struct buf *b, const struct options *o)
 		return;
 	}
 	record_s(b, "arg", "--");
-	record_s(b, "arg", o->command);
+	record_s(b, "arg", command != NULL ? command : o->command);
 }
 
 /* The bytes of the file at path into b. */
@@ -1094,7 +1104,7 @@ round_run(const struct pool_params *p, char *command)
 		record(&job, "job", v.p, v.len);
 		buf_free(&v);
 	}
-	job_args(&job, p->opts);
+	job_args(&job, p->opts, tree.command);
 	for (k = 0; k < tree.ngws; k++) {
 		bool any = false;
 
@@ -1140,10 +1150,11 @@ round_run(const struct pool_params *p, char *command)
 		event_reader_attach(hosts[n], tree.targets, tree.ntargets, &ops);
 		n++;
 	}
-	if (p->stdin_data != NULL)
+	/* `:`'s commands get no stdin, as without gateways. */
+	if (p->stdin_data != NULL && tree.command == NULL)
 		record(&job, "stdin", p->stdin_data, p->stdin_len);
 	/* A file that went away since the plan: nothing runs (the targets end cancelled). */
-	if (p->plan != NULL && job_files(&job, p->plan) < 0)
+	if (p->plan != NULL && tree.command == NULL && job_files(&job, p->plan) < 0)
 		cancel_request();
 	record(&job, "end", "", 0);
 	host_name_all(hosts, n);
@@ -1188,6 +1199,20 @@ round_run(const struct pool_params *p, char *command)
 	free(hosts);
 	free(slots);
 	buf_free(&job);
+}
+
+/* What no gateway finished ends cancelled: the run was interrupted. */
+static void
+settle_rest(void)
+{
+	size_t i;
+
+	for (i = 0; i < tree.ntargets; i++) {
+		if (!target_done(tree.targets[i]))
+			settle(tree.targets[i], EK_CANCELLED,
+			        xstrdup(tree.targets[i]->attempts ? "interrupted"
+			                                          : "interrupted before start"));
+	}
 }
 
 void
@@ -1243,13 +1268,120 @@ tree_run(const struct pool_params *p)
 			tree.again[i] = !target_done(tree.targets[i]);
 		assign();
 	}
-	for (i = 0; i < tree.ntargets; i++) {
-		if (!target_done(tree.targets[i]))
-			settle(tree.targets[i], EK_CANCELLED,
-			        xstrdup(tree.targets[i]->attempts ? "interrupted"
-			                                          : "interrupted before start"));
-	}
+	settle_rest();
 	free(command);
+}
+
+/* A request of the live view's, run through the gateways (the tree thread). */
+static void
+run_asked(const struct pool_params *p)
+{
+	char *command = serve_command(p->opts->gateway_shoal);
+	size_t k;
+
+	/* A gateway that failed before gets another chance: the operator asked. */
+	pthread_mutex_lock(&tree.lock);
+	for (k = 0; k < tree.ngws; k++)
+		tree.gws[k].failed = false;
+	pthread_mutex_unlock(&tree.lock);
+	while (!cancel_requested() && assign() > 0)
+		round_run(p, command);
+	settle_rest();
+	free(command);
+}
+
+/*
+ * Hand the thread a request once it is idle; false when it is busy (a run
+ * in flight) or gone.  Called with tree.lock held.
+ */
+static bool
+request_ok(void)
+{
+	return tree.idle && !tree.pending && !tree.closing && tree.targets != NULL &&
+	       !cancel_requested();
+}
+
+long
+tree_retry(struct host **hosts, size_t n)
+{
+	size_t i, m = 0;
+	double now = wait_now();
+
+	pthread_mutex_lock(&tree.lock);
+	if (!request_ok()) {
+		pthread_mutex_unlock(&tree.lock);
+		return -1;
+	}
+	/* A stopped run stays stopped: what it skipped is for -H of the --failed list. */
+	for (i = 0; i < n && tree.stopped == NULL; i++) {
+		struct host *h = hosts[i];
+		bool counted, latest;
+
+		if (h->index >= tree.ntargets || tree.targets[h->index] != h)
+			continue;
+		pthread_mutex_lock(&h->lock);
+		counted = pool_failure_counts(h->kind);
+		/* One command a round: the latest run's (`:`'s, or the options'). */
+		latest = tree.runs == 0 || h->run == tree.runs + 1;
+		pthread_mutex_unlock(&h->lock);
+		if (!latest || !host_retry_round(h, now))
+			continue;
+		/* Failed again or not, it counts anew. */
+		if (counted && tree.nfailed > 0)
+			tree.nfailed--;
+		tree.again[h->index] = true;
+		m++;
+	}
+	if (m > 0) {
+		tree.pending = true;
+		pthread_cond_broadcast(&tree.cond);
+	}
+	pthread_mutex_unlock(&tree.lock);
+	return (long)m;
+}
+
+long
+tree_command(struct host **hosts, size_t n, const char *command)
+{
+	size_t i, m = 0;
+	double now = wait_now();
+
+	pthread_mutex_lock(&tree.lock);
+	if (!request_ok()) {
+		pthread_mutex_unlock(&tree.lock);
+		return -1;
+	}
+	tree.runs++;
+	for (i = 0; i < n; i++) {
+		struct host *h = hosts[i];
+		bool done;
+
+		if (h->index >= tree.ntargets || tree.targets[h->index] != h)
+			continue;
+		pthread_mutex_lock(&h->lock);
+		done = h->state == HOST_OK || h->state == HOST_FAILED;
+		pthread_mutex_unlock(&h->lock);
+		if (!done)
+			continue;
+		host_run_begin(h, tree.runs + 1, command, now);
+		tree.again[h->index] = true;
+		m++;
+	}
+	if (m == 0) {
+		tree.runs--;
+	} else {
+		/* A new run: its own --max-fail budget, nothing stopped yet. */
+		free(tree.stopped);
+		tree.stopped = NULL;
+		tree.nfailed = 0;
+		atomic_store(&tree.drain, false);
+		free(tree.asked);
+		tree.asked = xstrdup(command);
+		tree.pending = true;
+		pthread_cond_broadcast(&tree.cond);
+	}
+	pthread_mutex_unlock(&tree.lock);
+	return (long)m;
 }
 
 void
@@ -1284,6 +1416,26 @@ static void *
 runner_main(void *arg)
 {
 	tree_run(arg);
+	pthread_mutex_lock(&tree.lock);
+	for (;;) {
+		tree.idle = true;
+		while (!tree.pending && !tree.closing)
+			pthread_cond_wait(&tree.cond, &tree.lock);
+		tree.idle = false;
+		if (!tree.pending)
+			break;
+		tree.pending = false;
+		if (tree.asked != NULL) {
+			/* `:`; an `r` goes with the latest run's command */
+			free(tree.command);
+			tree.command = tree.asked;
+			tree.asked = NULL;
+		}
+		pthread_mutex_unlock(&tree.lock);
+		run_asked(arg);
+		pthread_mutex_lock(&tree.lock);
+	}
+	pthread_mutex_unlock(&tree.lock);
 	return NULL;
 }
 
@@ -1299,6 +1451,10 @@ tree_start(const struct pool_params *p)
 void
 tree_wait(void)
 {
+	pthread_mutex_lock(&tree.lock);
+	tree.closing = true;
+	pthread_cond_broadcast(&tree.cond);
+	pthread_mutex_unlock(&tree.lock);
 	pthread_join(runner, NULL);
 }
 
@@ -1321,5 +1477,9 @@ tree_free(void)
 	free(tree.why_kind);
 	buf_free(&tree.topo);
 	free(tree.stopped);
+	free(tree.command);
+	free(tree.asked);
+	pthread_mutex_destroy(&tree.lock);
+	pthread_cond_destroy(&tree.cond);
 	memset(&tree, 0, sizeof tree);
 }

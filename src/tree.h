@@ -65,6 +65,16 @@ void tree_run(const struct pool_params *p);
 void tree_start(const struct pool_params *p);
 void tree_wait(void);
 /*
+ * The live view's `r`: the hosts of hosts[] that failed before their
+ * command started go through their gateways again (the gateways that
+ * failed get another chance).  `:`: command runs on the hosts of hosts[]
+ * that are done (ok or failed), through their gateways, as a new run.
+ * Both return how many hosts go, or -1 while the gateways still run (the
+ * tree thread takes a request only between runs).
+ */
+long tree_retry(struct host **hosts, size_t n);
+long tree_command(struct host **hosts, size_t n, const char *command);
+/*
  * For the live view's header: each gateway of the round in flight, its state
  * and its hosts still going ("gw1: up, 3 hosts · gw2: connecting, 4 hosts");
  * nothing out of tree mode.
