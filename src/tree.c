@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@
 #include "event.h"
 #include "log.h"
 #include "output.h"
+#include "password.h"
 #include "tree.h"
 #include "wait.h"
 #include "xmalloc.h"
@@ -269,6 +271,13 @@ tree_job_read(struct tree_job *job, char **argv)
 	int rc = 2, k;
 
 	memset(job, 0, sizeof *job);
+	/*
+	 * The job may hold the operator's password and stdin: no stdio buffer
+	 * keeps a copy (each record is read straight into a buffer that is
+	 * wiped), and no core file or other user sees this process's memory.
+	 */
+	setvbuf(stdin, NULL, _IONBF, 0);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	hostlist_init(&job->hosts);
 	buf_init(&job->in);
 	buf_init(&r);
@@ -346,6 +355,11 @@ tree_job_read(struct tree_job *job, char **argv)
 			        *f[4] ? f[4] : NULL);
 		} else if (strcmp(tag, "stdin") == 0) {
 			buf_append(&job->in, r.p, r.len);
+		} else if (strcmp(tag, "password") == 0) {
+			if (job->password != NULL || strlen(r.p) != r.len)
+				goto bad;
+			job->password = xstrdup(r.p);
+			explicit_bzero(r.p, r.len);
 		} else if (strcmp(tag, "stage-dir") == 0 || strcmp(tag, "stage-file") == 0) {
 			if (stage_one(job, tag[6] == 'd', r.p, r.len) < 0)
 				goto bad;
@@ -376,8 +390,19 @@ tree_job_read(struct tree_job *job, char **argv)
 bad:
 	log_msg(LOG_QUIET, "--gateway-serve: a malformed '%s' record in the job", tag);
 out:
+	if (r.p != NULL)
+		explicit_bzero(r.p, r.len);
 	buf_free(&r);
 	return rc;
+}
+
+char *
+tree_job_password(struct tree_job *job)
+{
+	char *p = job->password;
+
+	job->password = NULL;
+	return p;
 }
 
 void
@@ -393,6 +418,7 @@ tree_job_free(struct tree_job *job)
 	if (job->in.p != NULL)
 		explicit_bzero(job->in.p, job->in.len);
 	buf_free(&job->in);
+	password_free(job->password);
 	if (job->stage != NULL) {
 		/* Open every directory first: one staged read-only keeps its files. */
 		nftw(job->stage, stage_open_up, 16, FTW_PHYS);
@@ -671,11 +697,8 @@ tree_plan(const struct options *o, const struct hostlist *targets)
 		log_msg(LOG_QUIET, "--gateways and --topology: choose one");
 		return 2;
 	}
-	if (o->xfer == XFER_RCOPY || o->sudo || o->password_env != NULL || o->ask_password) {
-		log_msg(LOG_QUIET, "%s: not in tree mode yet",
-		        o->xfer == XFER_RCOPY ? "--rcopy"
-		        : o->sudo             ? "--sudo"
-		                              : "a password");
+	if (o->xfer == XFER_RCOPY) {
+		log_msg(LOG_QUIET, "--rcopy: not in tree mode yet");
 		return 2;
 	}
 	tree.group = xcalloc(targets->n + 1, sizeof *tree.group);
@@ -778,6 +801,8 @@ job_args(struct buf *b, const struct options *o, const char *command)
 		record_s(b, "arg", "--tty");
 	if (o->template)
 		record_s(b, "arg", "--template");
+	if (o->sudo)
+		record_s(b, "arg", "--sudo");
 	record_s(b, "arg", "--no-tui");
 	record_s(b, "arg", "--quiet");
 	if (o->xfer == XFER_COPY && command == NULL) {
@@ -1150,6 +1175,14 @@ round_run(const struct pool_params *p, char *command)
 		event_reader_attach(hosts[n], tree.targets, tree.ntargets, &ops);
 		n++;
 	}
+	/*
+	 * The password (--ask-password, --password-env) goes in the job, over
+	 * the gateway's encrypted channel: its shoal logs in and answers sudo
+	 * with it as this one would.  Never on a command line; the job's bytes
+	 * are wiped once sent.
+	 */
+	if (p->password != NULL)
+		record(&job, "password", p->password, strlen(p->password));
 	/* `:`'s commands get no stdin, as without gateways. */
 	if (p->stdin_data != NULL && tree.command == NULL)
 		record(&job, "stdin", p->stdin_data, p->stdin_len);
@@ -1198,6 +1231,8 @@ round_run(const struct pool_params *p, char *command)
 	}
 	free(hosts);
 	free(slots);
+	if (job.p != NULL)
+		explicit_bzero(job.p, job.len); /* the password, stdin */
 	buf_free(&job);
 }
 

@@ -28,6 +28,7 @@ struct tree_job {
 	struct hostlist hosts; /* this gateway's share of the targets */
 	size_t *root_index;    /* hosts.v[i] is target root_index[i] of the root */
 	struct buf in;         /* stdin for -I */
+	char *password;        /* the root's (--ask-password, --password-env), or NULL */
 	/* --copy: the root's files, staged here once for every target (then removed) */
 	char *stage; /* the private directory, or NULL */
 	char **copy; /* the words after --copy: the staged SRCs, then DEST */
@@ -48,6 +49,8 @@ bool tree_serve_wanted(int argc, char **argv);
  */
 int tree_job_read(struct tree_job *job, char **argv);
 void tree_job_free(struct tree_job *job);
+/* The job's password, now the caller's (free with password_free); NULL: none. */
+char *tree_job_password(struct tree_job *job);
 
 /* ---- the root's side ---- */
 
