@@ -1,29 +1,28 @@
 #!/usr/bin/env bash
 # t0707: the live view's `r` and `:` through the gateways (issue 26), in a
-# real terminal (tmux).  A target whose gateway could not reach it (nothing
-# listened yet) fails before its command started; once its server is up,
-# `r` sends it through its gateway again and it ends ok, without the others
-# running twice.  `:` runs the next command on the targets shown, through
+# real terminal (tmux).  A target whose gateway could not log in to it (its
+# host key was not known there yet) fails before its command started; once
+# the gateway knows the key, `r` sends it through its gateway again and it
+# ends ok, without the others running twice.  `:` runs the next command on the targets shown, through
 # the gateways, as run 2 (NAME#2 lines, the summary's runs).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-tree.sh"
 
 tree_lab 2 3
-late_port=$(free_port)
-add_alias "$T/gw/ssh_config" late "$late_port" "" \
+start_sshd late
+add_alias "$T/gw/ssh_config" late "$SSHD_PORT_LATE" "" \
     "IdentityFile $T/gw/id" "UserKnownHostsFile $T/gw/known_hosts"
 mkdir -m 777 "$T/ran"
 
 term_start 150 30 "'$SHOAL' --tui --hold -r 0 -F '$T/ssh_config' --gateways 'gw[1-2]' \
     --gateway-shoal '$GW_SHOAL' -w 'n[01-03],late' -- 'touch $T/ran/\$(hostname)-\$\$; echo first' \
     >'$T/out' 2>'$T/err'"
-term_wait 30 'ok 3  failed 1' && pass "three ok, late failed: nothing listened"
-like "$(term_screen)" 'late +(failed|refused)' "late shows as failed"
+term_wait 30 'ok 3  failed 1' && pass "three ok, late failed: its host key is not known"
+like "$(term_screen)" 'late +(failed|host)' "late shows as failed"
 is "$(ls "$T/ran" | wc -l)" 3 "three commands ran"
 
-start_sshd late "Port $late_port"
 read -r type blob _ <"$T/late/hostkey.pub"
-echo "[127.0.0.1]:$late_port $type $blob" >>"$T/gw/known_hosts"
+echo "[127.0.0.1]:$SSHD_PORT_LATE $type $blob" >>"$T/gw/known_hosts"
 term_keys r
 term_wait 5 'retrying 1 host' && pass "r retries the one target that never started"
 term_wait 30 'ok 4  failed 0' && pass "through its gateway it ends ok"
