@@ -3,7 +3,8 @@
 # as ssh's ForwardAgent.  Targets that accept only a key held by the
 # operator's ssh-agent, reached through a gateway with no key they accept:
 # with -A (or ForwardAgent yes / a socket path in the gateway's ssh_config)
-# they log in with the forwarded agent; without it they are auth_denied.
+# twelve log in at once (the gateway's fanout) with the forwarded agent;
+# without it they are auth_denied.
 # Flat, -A forwards the agent to the hosts themselves, as ssh -A.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-tree.sh"
@@ -17,7 +18,7 @@ chmod 644 "$T/op_authorized"
 start_sshd tgta "AuthorizedKeysFile $T/op_authorized"
 read -r type blob _ <"$T/tgta/hostkey.pub"
 echo "[127.0.0.1]:$SSHD_PORT_TGTA $type $blob" >>"$T/gw/known_hosts"
-add_aliases "$T/gw/ssh_config" a 3 "$SSHD_PORT_TGTA" \
+add_aliases "$T/gw/ssh_config" a 12 "$SSHD_PORT_TGTA" \
     "IdentityFile $T/gw/id" "UserKnownHostsFile $T/gw/known_hosts"
 add_alias "$T/ssh_config" gwfa "$SSHD_PORT_GW1" "" "ForwardAgent yes"
 add_alias "$T/ssh_config" gwpath "$SSHD_PORT_GW1" "" "ForwardAgent $T/agent.sock"
@@ -40,27 +41,27 @@ run_agent() {
 }
 oks() { jq -s '[.[] | select(.status == "ok")] | length' "$T/out"; }
 
-run_agent "$T/agent.sock" --gateways gw1 -w 'a[01-03]' --json -r 0 -- 'echo in'
+run_agent "$T/agent.sock" --gateways gw1 -w 'a[01-12]' --json -r 0 -- 'echo in'
 is "$RC" 3 "no forwarding asked: the gateway has no key the targets take (exit 3)"
-is "$(jq -s '[.[] | select(.error_kind == "auth_denied")] | length' "$T/out")" 3 \
+is "$(jq -s '[.[] | select(.error_kind == "auth_denied")] | length' "$T/out")" 12 \
     "every target auth_denied"
 is "$(jq -rs '[.[].via[0]] | unique | join(",")' "$T/out")" gw1 "through gw1"
 
-run_agent "$T/agent.sock" --gateways gw1 -A -w 'a[01-03]' --json -r 0 -- 'echo in'
+run_agent "$T/agent.sock" --gateways gw1 -A -w 'a[01-12]' --json -r 0 -- 'echo in'
 is "$RC" 0 "-A: the targets log in with the operator's forwarded agent"
-is "$(oks)" 3 "all three ok"
+is "$(oks)" 12 "all twelve ok"
 is "$(jq -rs '[.[].stdout] | unique | join(",")' "$T/out")" 'in' "and ran the command"
 
-run_agent "$T/agent.sock" --gateways gwfa -w 'a[01-03]' --json -r 0 -- true
+run_agent "$T/agent.sock" --gateways gwfa -w 'a[01-12]' --json -r 0 -- true
 is "$RC" 0 "ForwardAgent yes in the gateway's ssh_config does the same"
-is "$(oks)" 3 "all three ok"
+is "$(oks)" 12 "all twelve ok"
 unlike "$(cat "$T/err")" 'ForwardAgent|forwarding' "and ForwardAgent is no longer named as not done"
 
-run_agent "" --gateways gwpath -w 'a[01-03]' --json -r 0 -- true
+run_agent "" --gateways gwpath -w 'a[01-12]' --json -r 0 -- true
 is "$RC" 0 "ForwardAgent naming the agent's socket: forwarded with no SSH_AUTH_SOCK"
-is "$(oks)" 3 "all three ok"
+is "$(oks)" 12 "all twelve ok"
 
-run_agent "" --gateways gw1 -A -w 'a[01-03]' --json -r 0 -- true
+run_agent "" --gateways gw1 -A -w 'a[01-12]' --json -r 0 -- true
 is "$RC" 3 "-A with no agent to forward: nothing forwarded, auth_denied (exit 3)"
 
 # Flat: the agent reaches the host itself, and only when asked.
