@@ -13,6 +13,9 @@
  * to the real agent.  libssh talks to an agent with blocking reads, so the
  * stand-in is served by a thread of its own for the life of the login.
  *
+ * It also relays a forwarded agent (ssh -A, ForwardAgent) for a session
+ * whose server asks: see agent_forward_start.
+ *
  * Threads: a proxy's thread owns its socket end and its real-agent
  * connection; the shown key is shared with the session's thread under the
  * proxy's mutex.
@@ -29,6 +32,8 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <libssh/callbacks.h>
 
 #include "agent.h"
 #include "wait.h"
@@ -484,4 +489,182 @@ agent_proxy_stop(struct agent_proxy *p)
 	free(p->sign);
 	free(p->sock);
 	free(p);
+}
+
+/*
+ * Forwarding (ssh -A): the server opens an auth-agent@openssh.com channel
+ * back to us for each agent connection made on its side; each channel is
+ * relayed, a whole message at a time, to a connection of its own to the
+ * operator's agent.  The relay runs inside libssh's packet handling (the
+ * channel's data callback), so an answer leaves as soon as the agent gives
+ * it, whatever the session's thread was waiting for.  Only the session's
+ * thread touches a forward.
+ */
+#define FWD_MAX 1024 /* agent channels open at once on one session */
+
+struct fwd_chan {
+	struct agent_forward *f;
+	ssh_channel ch;
+	int fd; /* to the agent, -1 until the first request */
+	unsigned char *in;
+	size_t len;
+	bool gone; /* closed by either side: freed at the next reap */
+	struct ssh_channel_callbacks_struct cb;
+};
+
+struct agent_forward {
+	ssh_session s;
+	char *sock;
+	struct ssh_callbacks_struct cb;
+	struct fwd_chan **chans;
+	size_t n;
+};
+
+/* The agent's answer to one request; SSH_AGENT_FAILURE when it cannot be asked. */
+static void
+fwd_answer(struct fwd_chan *fc, const unsigned char *req, size_t n)
+{
+	static const unsigned char failure[] = {0, 0, 0, 1, AGENT_FAILURE};
+	unsigned char *resp = NULL, hdr[4];
+	size_t rlen = 0;
+
+	if (fc->fd < 0)
+		fc->fd = agent_connect(fc->f->sock, AGENT_SIGN_TIMEOUT);
+	if (fc->fd < 0 || msg_write(fc->fd, req, n) < 0 || msg_read(fc->fd, &resp, &rlen) < 0) {
+		if (fc->fd >= 0)
+			close(fc->fd);
+		fc->fd = -1;
+		ssh_channel_write(fc->ch, failure, sizeof failure);
+		return;
+	}
+	put32(hdr, (uint32_t)rlen);
+	if (ssh_channel_write(fc->ch, hdr, 4) != 4 ||
+	        ssh_channel_write(fc->ch, resp, (uint32_t)rlen) != (int)rlen)
+		fc->gone = true;
+	free(resp);
+}
+
+static int
+fwd_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr, void *userdata)
+{
+	struct fwd_chan *fc = userdata;
+	uint32_t n;
+
+	(void)s;
+	(void)ch;
+	(void)is_stderr;
+	if (fc->gone)
+		return (int)len;
+	fc->in = xrealloc(fc->in, fc->len + len);
+	memcpy(fc->in + fc->len, data, len);
+	fc->len += len;
+	while (fc->len >= 4 && !fc->gone) {
+		n = get32(fc->in);
+		if (n == 0 || n > AGENT_MSG_MAX) {
+			/* Not the agent protocol: the channel ends, the agent never sees it. */
+			fc->gone = true;
+			break;
+		}
+		if (fc->len < 4 + (size_t)n)
+			break;
+		fwd_answer(fc, fc->in + 4, n);
+		memmove(fc->in, fc->in + 4 + n, fc->len - 4 - n);
+		fc->len -= 4 + (size_t)n;
+	}
+	return (int)len;
+}
+
+static void
+fwd_gone(ssh_session s, ssh_channel ch, void *userdata)
+{
+	struct fwd_chan *fc = userdata;
+
+	(void)s;
+	(void)ch;
+	fc->gone = true;
+}
+
+static void
+fwd_free(struct fwd_chan *fc)
+{
+	/* A channel freed before the server's close stays in the session: no callback of ours. */
+	ssh_remove_channel_callbacks(fc->ch, &fc->cb);
+	if (ssh_channel_is_open(fc->ch))
+		ssh_channel_close(fc->ch);
+	ssh_channel_free(fc->ch);
+	if (fc->fd >= 0)
+		close(fc->fd);
+	free(fc->in);
+	free(fc);
+}
+
+static void
+fwd_reap(struct agent_forward *f, bool all)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < f->n; i++) {
+		if (all || f->chans[i]->gone)
+			fwd_free(f->chans[i]);
+		else
+			f->chans[k++] = f->chans[i];
+	}
+	f->n = k;
+}
+
+static ssh_channel
+fwd_open(ssh_session s, void *userdata)
+{
+	struct agent_forward *f = userdata;
+	struct fwd_chan *fc;
+
+	fwd_reap(f, false);
+	if (f->n >= FWD_MAX)
+		return NULL; /* refused: the server's side sees its agent connection fail */
+	fc = xcalloc(1, sizeof *fc);
+	fc->f = f;
+	fc->fd = -1;
+	fc->ch = ssh_channel_new(s);
+	if (fc->ch == NULL) {
+		free(fc);
+		return NULL;
+	}
+	fc->cb.userdata = fc;
+	fc->cb.channel_data_function = fwd_data;
+	fc->cb.channel_eof_function = fwd_gone;
+	fc->cb.channel_close_function = fwd_gone;
+	ssh_callbacks_init(&fc->cb);
+	ssh_set_channel_callbacks(fc->ch, &fc->cb);
+	f->chans = xrealloc(f->chans, (f->n + 1) * sizeof *f->chans);
+	f->chans[f->n++] = fc;
+	return fc->ch;
+}
+
+struct agent_forward *
+agent_forward_start(ssh_session s, const char *sock)
+{
+	struct agent_forward *f = xcalloc(1, sizeof *f);
+
+	f->s = s;
+	f->sock = xstrdup(sock);
+	f->cb.userdata = f;
+	f->cb.channel_open_request_auth_agent_function = fwd_open;
+	ssh_callbacks_init(&f->cb);
+	ssh_set_callbacks(s, &f->cb);
+	return f;
+}
+
+void
+agent_forward_stop(struct agent_forward *f)
+{
+	/* The session's callbacks were the login's; after it, none are wanted. */
+	static struct ssh_callbacks_struct none = {.size = sizeof none};
+
+	if (f == NULL)
+		return;
+	ssh_set_callbacks(f->s, &none);
+	fwd_reap(f, true);
+	free(f->chans);
+	free(f->sock);
+	free(f);
 }

@@ -42,4 +42,16 @@ void agent_proxy_show(struct agent_proxy *p, const struct agent_key *k);
 /* End the thread; s keeps (and later closes) its own end of the socket. */
 void agent_proxy_stop(struct agent_proxy *p);
 
+/*
+ * Agent forwarding (ssh -A) on s: the auth-agent@openssh.com channels the
+ * server opens after a session channel asked for forwarding
+ * (ssh_channel_request_auth_agent) are accepted and relayed to the agent at
+ * sock.  It replaces s's session callbacks (the login's, no longer needed)
+ * until agent_forward_stop, which closes the channels left.  Served while
+ * the session's thread handles packets.
+ */
+struct agent_forward;
+struct agent_forward *agent_forward_start(ssh_session s, const char *sock);
+void agent_forward_stop(struct agent_forward *f); /* NULL: nothing */
+
 #endif

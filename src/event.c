@@ -115,7 +115,11 @@ writer_main(void *arg)
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000L;
 			}
-			pthread_cond_timedwait(&stream_cond, &stream_mutex, &ts);
+			/* The whole GATHER_MS: a wake-up is the end, a flood or the next frame. */
+			while (!writer_stop && pending.len < PENDING_MAX / 4 &&
+			        pthread_cond_timedwait(&stream_cond, &stream_mutex, &ts) !=
+			                ETIMEDOUT)
+				;
 		}
 		t = out;
 		out = pending;
@@ -140,9 +144,17 @@ emit(char type, size_t index, const char *p, size_t n)
 	while (pending.len >= PENDING_MAX && !stream_broken)
 		pthread_cond_wait(&stream_cond, &stream_mutex);
 	if (!stream_broken) {
+		bool first = pending.len == 0;
+
 		buf_appendf(&pending, "%c %zu %zu\n", type, index, n);
 		buf_append(&pending, p, n);
-		pthread_cond_broadcast(&stream_cond);
+		/*
+		 * The writer is woken by the first frame of a batch, or by one
+		 * that makes it big; one woken by every frame sent a packet
+		 * every two frames.
+		 */
+		if (first || pending.len >= PENDING_MAX / 4)
+			pthread_cond_broadcast(&stream_cond);
 	}
 	pthread_mutex_unlock(&stream_mutex);
 }

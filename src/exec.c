@@ -22,8 +22,10 @@
  * included; a host that stops answering, or a connection that breaks, is
  * lost.
  *
- * The channel's setup follows ssh's order: a pty (-T, or the host's
- * RequestTTY), the environment (SendEnv, SetEnv), then the command.
+ * The channel's setup follows ssh's order: agent forwarding (-A, or the
+ * host's ForwardAgent; agent.c relays the channels the server then opens
+ * back), a pty (-T, or the host's RequestTTY), the environment (SendEnv,
+ * SetEnv), then the command.
  *
  * The runner knows no host and no options: a run request holds every
  * per-host decision (exec_request makes it from the host's ssh_config) and
@@ -45,6 +47,7 @@
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 
+#include "agent.h"
 #include "alive.h"
 #include "cancel.h"
 #include "escape.h"
@@ -108,6 +111,7 @@ enum chan_step {
 	CHAN_OPEN,
 	CHAN_PTY,
 	CHAN_ENV,
+	CHAN_AGENT,
 	CHAN_EXEC,
 };
 
@@ -128,6 +132,9 @@ chan_step(ssh_channel ch, enum chan_step step, const char *arg, const char *valu
 			break;
 		case CHAN_ENV:
 			rc = ssh_channel_request_env(ch, arg, value);
+			break;
+		case CHAN_AGENT:
+			rc = ssh_channel_request_auth_agent(ch);
 			break;
 		case CHAN_EXEC:
 		default:
@@ -307,7 +314,8 @@ struct run {
 	bool in_done; /* no more stdin to send: EOF sent, or the command is gone */
 	double deadline;
 	struct alive alive;
-	struct prompt_watch pw; /* the last line, for a prompt nothing will answer */
+	struct prompt_watch pw;    /* the last line, for a prompt nothing will answer */
+	struct agent_forward *fwd; /* rq->agent_sock's relay, NULL: none */
 };
 
 /*
@@ -349,6 +357,15 @@ run_setup(struct run *r, struct outcome *out)
 		channel_error(r->s, out, "session channel refused", r->deadline, n, &r->alive,
 		        run_stopped(r->sk));
 		return -1;
+	}
+	if (r->rq->agent_sock != NULL) {
+		r->fwd = agent_forward_start(r->s, r->rq->agent_sock);
+		if ((n = chan_step(r->ch, CHAN_AGENT, NULL, NULL, r->deadline, &r->alive)) !=
+		        SSH_OK) {
+			channel_error(r->s, out, "agent forwarding request failed", r->deadline, n,
+			        &r->alive, run_stopped(r->sk));
+			return -1;
+		}
 	}
 	if (r->rq->tty &&
 	        (n = chan_step(r->ch, CHAN_PTY, NULL, NULL, r->deadline, &r->alive)) != SSH_OK) {
@@ -563,6 +580,7 @@ done:
 			ssh_channel_close(r.ch);
 		ssh_channel_free(r.ch);
 	}
+	agent_forward_stop(r.fwd);
 	alive_stop(&r.alive, s);
 	if (rq->sudo != NULL)
 		sudo_filter_end(&r.sf);
@@ -577,6 +595,26 @@ done:
 	free(ei.signal);
 	free(buf);
 	return rc;
+}
+
+/*
+ * The agent to forward, as ssh decides it: -A, else ForwardAgent (yes: the
+ * one in SSH_AUTH_SOCK; a path, or $VAR naming one); NULL: none, or no
+ * agent to forward (ssh forwards nothing then either).
+ */
+static const char *
+agent_to_forward(const struct conn *c, const struct exec_params *p)
+{
+	const char *path;
+
+	if (!p->forward_agent && !(c->have_cf && c->cf.forward_agent == 1))
+		return NULL;
+	path = p->forward_agent ? NULL : c->cf.forward_agent_path;
+	if (path == NULL)
+		path = getenv("SSH_AUTH_SOCK");
+	else if (path[0] == '$')
+		path = getenv(path + 1);
+	return path != NULL && *path != '\0' ? path : NULL;
 }
 
 void
@@ -604,6 +642,7 @@ exec_request(
 	connect_alive(c, &rq->alive_interval, &rq->alive_count);
 	rq->sudo = p->sudo;
 	rq->sudo_password = p->sudo_password;
+	rq->agent_sock = agent_to_forward(c, p);
 }
 
 void

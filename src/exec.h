@@ -30,6 +30,7 @@ struct exec_params {
 	const char *sudo_password; /* NULL: none to give */
 	/* Once it is set, the command is sent SIGUSR1 (a gateway: start no new host). */
 	const atomic_bool *drain;
+	bool forward_agent; /* -A: forward the agent, whatever ssh_config's ForwardAgent says */
 };
 
 /*
@@ -51,6 +52,7 @@ struct run_request {
 	const char *sudo_password;
 	/* Once it is set, the command is sent SIGUSR1 (a gateway: start no new host). */
 	const atomic_bool *drain;
+	const char *agent_sock; /* the agent to forward to the server (ssh -A); NULL: none */
 };
 
 /* A command's end as the channel reports it. */
@@ -77,8 +79,8 @@ struct run_sink {
 
 /*
  * The request for p on a host whose ssh_config c holds: the pty (-T, else
- * RequestTTY), the environment (SendEnv, SetEnv) and the keepalives
- * (ServerAlive*).  Free it with exec_request_free.
+ * RequestTTY), the environment (SendEnv, SetEnv), the keepalives
+ * (ServerAlive*) and the agent to forward (-A, else ForwardAgent).  Free it with exec_request_free.
  */
 void exec_request(const struct conn *c, const char *name, const struct exec_params *p,
         struct run_request *rq);

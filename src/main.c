@@ -470,7 +470,9 @@ main(int argc, char **argv)
 	/* Before a password is asked or stdin read: a bad -o or --failed ends it now. */
 	if ((rc = output_init(&o)) != 0)
 		goto out;
-	if ((rc = password_get(&o, &password)) != 0)
+	if (serve)
+		password = tree_job_password(&job);
+	else if ((rc = password_get(&o, &password)) != 0)
 		goto out;
 	if (serve)
 		buf_append(&in, job.in.p ? job.in.p : "", job.in.len);

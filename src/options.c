@@ -178,6 +178,13 @@ static const struct optdef options_table[] = {
                 .what = "jump host list",
                 .group = group_hosts,
                 .help = "reach every host through these jump hosts, as ssh -J ('none': direct)"},
+        {.name = "forward-agent",
+                .short_name = 'A',
+                .type = OT_FLAG,
+                .off = OFF(forward_agent),
+                .group = group_hosts,
+                .help = "forward the ssh-agent to the hosts shoal logs in to (in tree mode, the "
+                        "gateways), as ssh -A"},
         {.name = "list",
                 .type = OT_FLAG,
                 .off = OFF(list),

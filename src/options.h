@@ -82,6 +82,7 @@ struct options {
 	const char *gateways;      /* --gateways: tree mode through these; NULL: flat */
 	const char *gateway_shoal; /* shoal's path on the gateways */
 	const char *topology;      /* --topology FILE: ClusterShell's [routes]; NULL: none */
+	bool forward_agent;        /* -A: forward the agent, as ssh -A */
 
 	double persist; /* --persist: seconds kept idle; 0: close the keepers; -1: not given */
 

@@ -434,6 +434,7 @@ pool_start(const struct pool_params *p, bool stay_open)
 	pl->job.eparams.stdin_len = p->stdin_len;
 	pl->job.eparams.timeout = p->opts->command_timeout;
 	pl->job.eparams.drain = p->drain;
+	pl->job.eparams.forward_agent = p->opts->forward_agent;
 	if (p->opts->sudo) {
 		sudo_markers_make(&pl->sudo);
 		pl->job.eparams.sudo = &pl->sudo;

@@ -30,7 +30,7 @@
  *
  * Keywords shoal cannot honour are named once per run on stderr, the first
  * time a line with one applies to a host with a value that asks for what
- * shoal does not do (ForwardAgent yes; not ForwardAgent no).
+ * shoal does not do (ForwardX11 yes; not ForwardX11 no).
  */
 #include "config.h"
 
@@ -370,9 +370,8 @@ static const struct keyword keywords[] = {
         STATE("enableescapecommandline", enable_escape_commandline, st_flag, 0),
         STATE("sessiontype", session_type, st_session, 2),
         STATE("stdinnull", stdin_null, st_flag, 0),
+        {"forwardagent", KT_OWN, 0, NULL, 0, 0, NULL, K_FORWARDAGENT, NULL, NULL},
         /* Change how ssh connects; shoal cannot (yet): named when a value asks for it. */
-        {"forwardagent", KT_OWN, 0, NULL, 0, 0, NULL, K_FORWARDAGENT, "no agent forwarding",
-                "no,false"},
         NSTATE("forwardx11", forward_x11, st_flag, 0, "no X11 forwarding", "no,false"),
         NSTR("localforward", KT_EACH, local_forward, NULL, "no port forwarding", ""),
         NSTR("remoteforward", KT_EACH, remote_forward, NULL, "no port forwarding", ""),

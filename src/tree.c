@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@
 #include "event.h"
 #include "log.h"
 #include "output.h"
+#include "password.h"
 #include "tree.h"
 #include "wait.h"
 #include "xmalloc.h"
@@ -269,6 +271,13 @@ tree_job_read(struct tree_job *job, char **argv)
 	int rc = 2, k;
 
 	memset(job, 0, sizeof *job);
+	/*
+	 * The job may hold the operator's password and stdin: no stdio buffer
+	 * keeps a copy (each record is read straight into a buffer that is
+	 * wiped), and no core file or other user sees this process's memory.
+	 */
+	setvbuf(stdin, NULL, _IONBF, 0);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	hostlist_init(&job->hosts);
 	buf_init(&job->in);
 	buf_init(&r);
@@ -346,6 +355,11 @@ tree_job_read(struct tree_job *job, char **argv)
 			        *f[4] ? f[4] : NULL);
 		} else if (strcmp(tag, "stdin") == 0) {
 			buf_append(&job->in, r.p, r.len);
+		} else if (strcmp(tag, "password") == 0) {
+			if (job->password != NULL || strlen(r.p) != r.len)
+				goto bad;
+			job->password = xstrdup(r.p);
+			explicit_bzero(r.p, r.len);
 		} else if (strcmp(tag, "stage-dir") == 0 || strcmp(tag, "stage-file") == 0) {
 			if (stage_one(job, tag[6] == 'd', r.p, r.len) < 0)
 				goto bad;
@@ -376,8 +390,19 @@ tree_job_read(struct tree_job *job, char **argv)
 bad:
 	log_msg(LOG_QUIET, "--gateway-serve: a malformed '%s' record in the job", tag);
 out:
+	if (r.p != NULL)
+		explicit_bzero(r.p, r.len);
 	buf_free(&r);
 	return rc;
+}
+
+char *
+tree_job_password(struct tree_job *job)
+{
+	char *p = job->password;
+
+	job->password = NULL;
+	return p;
 }
 
 void
@@ -393,6 +418,7 @@ tree_job_free(struct tree_job *job)
 	if (job->in.p != NULL)
 		explicit_bzero(job->in.p, job->in.len);
 	buf_free(&job->in);
+	password_free(job->password);
 	if (job->stage != NULL) {
 		/* Open every directory first: one staged read-only keeps its files. */
 		nftw(job->stage, stage_open_up, 16, FTW_PHYS);
@@ -450,9 +476,19 @@ static struct {
 	/* The round in flight, for the live view: its gateways' hosts and gateways. */
 	struct slot *round;
 	size_t nround;
-	pthread_mutex_t
-	        lock; /* again[], gws[].failed, the budget, the round: the gateways' workers */
-} tree;
+	/*
+	 * The live view's `r` and `:`: taken while the tree thread is idle
+	 * (between runs), so no round is in flight when targets change hands.
+	 */
+	char *command; /* `:`'s command for the run in flight; NULL: the options' */
+	char *asked;   /* `:`'s command waiting for the thread */
+	bool pending;  /* a request waits (again[] says for whom) */
+	bool idle;     /* the thread waits for requests */
+	bool closing;  /* the view is gone: the thread ends */
+	unsigned runs; /* `:` runs so far, for the hosts' run numbers */
+	pthread_cond_t cond;
+	pthread_mutex_t lock; /* again[], gws[].failed, the budget, the round, the requests */
+} tree = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 bool
 tree_wanted(const struct options *o)
@@ -661,11 +697,8 @@ tree_plan(const struct options *o, const struct hostlist *targets)
 		log_msg(LOG_QUIET, "--gateways and --topology: choose one");
 		return 2;
 	}
-	if (o->xfer == XFER_RCOPY || o->sudo || o->password_env != NULL || o->ask_password) {
-		log_msg(LOG_QUIET, "%s: not in tree mode yet",
-		        o->xfer == XFER_RCOPY ? "--rcopy"
-		        : o->sudo             ? "--sudo"
-		                              : "a password");
+	if (o->xfer == XFER_RCOPY) {
+		log_msg(LOG_QUIET, "--rcopy: not in tree mode yet");
 		return 2;
 	}
 	tree.group = xcalloc(targets->n + 1, sizeof *tree.group);
@@ -735,7 +768,7 @@ arg_f(struct buf *b, const char *fmt, ...)
 
 /* The options a gateway runs its share with: the root's, where they matter there. */
 static void
-job_args(struct buf *b, const struct options *o)
+job_args(struct buf *b, const struct options *o, const char *command)
 {
 	/* The gateway's own shoal.conf could change the promises the root's options make. */
 	record_s(b, "arg", "--no-config");
@@ -762,15 +795,17 @@ job_args(struct buf *b, const struct options *o)
 
 		arg_f(b, "--host-key-policy=%s", names[o->hostkey_policy]);
 	}
-	if (o->send_stdin)
+	if (o->send_stdin && command == NULL)
 		record_s(b, "arg", "--stdin");
 	if (o->tty)
 		record_s(b, "arg", "--tty");
 	if (o->template)
 		record_s(b, "arg", "--template");
+	if (o->sudo)
+		record_s(b, "arg", "--sudo");
 	record_s(b, "arg", "--no-tui");
 	record_s(b, "arg", "--quiet");
-	if (o->xfer == XFER_COPY) {
+	if (o->xfer == XFER_COPY && command == NULL) {
 		/* The words after it (the staged files, DEST) come with the files. */
 		record_s(b, "arg", "--copy");
 		if (o->recursive)
@@ -780,7 +815,7 @@ job_args(struct buf *b, const struct options *o)
 		return;
 	}
 	record_s(b, "arg", "--");
-	record_s(b, "arg", o->command);
+	record_s(b, "arg", command != NULL ? command : o->command);
 }
 
 /* The bytes of the file at path into b. */
@@ -1094,7 +1129,7 @@ round_run(const struct pool_params *p, char *command)
 		record(&job, "job", v.p, v.len);
 		buf_free(&v);
 	}
-	job_args(&job, p->opts);
+	job_args(&job, p->opts, tree.command);
 	for (k = 0; k < tree.ngws; k++) {
 		bool any = false;
 
@@ -1113,6 +1148,9 @@ round_run(const struct pool_params *p, char *command)
 					record(&job, "topology", tree.topo.p, tree.topo.len);
 					record_s(&job, "self", tree.gws[k].alias);
 					arg_f(&job, "--gateway-shoal=%s", p->opts->gateway_shoal);
+					/* -A reaches the gateways below, never the targets. */
+					if (p->opts->forward_agent)
+						record_s(&job, "arg", "--forward-agent");
 				}
 			}
 			buf_init(&hr);
@@ -1137,10 +1175,19 @@ round_run(const struct pool_params *p, char *command)
 		event_reader_attach(hosts[n], tree.targets, tree.ntargets, &ops);
 		n++;
 	}
-	if (p->stdin_data != NULL)
+	/*
+	 * The password (--ask-password, --password-env) goes in the job, over
+	 * the gateway's encrypted channel: its shoal logs in and answers sudo
+	 * with it as this one would.  Never on a command line; the job's bytes
+	 * are wiped once sent.
+	 */
+	if (p->password != NULL)
+		record(&job, "password", p->password, strlen(p->password));
+	/* `:`'s commands get no stdin, as without gateways. */
+	if (p->stdin_data != NULL && tree.command == NULL)
 		record(&job, "stdin", p->stdin_data, p->stdin_len);
 	/* A file that went away since the plan: nothing runs (the targets end cancelled). */
-	if (p->plan != NULL && job_files(&job, p->plan) < 0)
+	if (p->plan != NULL && tree.command == NULL && job_files(&job, p->plan) < 0)
 		cancel_request();
 	record(&job, "end", "", 0);
 	host_name_all(hosts, n);
@@ -1184,7 +1231,23 @@ round_run(const struct pool_params *p, char *command)
 	}
 	free(hosts);
 	free(slots);
+	if (job.p != NULL)
+		explicit_bzero(job.p, job.len); /* the password, stdin */
 	buf_free(&job);
+}
+
+/* What no gateway finished ends cancelled: the run was interrupted. */
+static void
+settle_rest(void)
+{
+	size_t i;
+
+	for (i = 0; i < tree.ntargets; i++) {
+		if (!target_done(tree.targets[i]))
+			settle(tree.targets[i], EK_CANCELLED,
+			        xstrdup(tree.targets[i]->attempts ? "interrupted"
+			                                          : "interrupted before start"));
+	}
 }
 
 void
@@ -1240,13 +1303,120 @@ tree_run(const struct pool_params *p)
 			tree.again[i] = !target_done(tree.targets[i]);
 		assign();
 	}
-	for (i = 0; i < tree.ntargets; i++) {
-		if (!target_done(tree.targets[i]))
-			settle(tree.targets[i], EK_CANCELLED,
-			        xstrdup(tree.targets[i]->attempts ? "interrupted"
-			                                          : "interrupted before start"));
-	}
+	settle_rest();
 	free(command);
+}
+
+/* A request of the live view's, run through the gateways (the tree thread). */
+static void
+run_asked(const struct pool_params *p)
+{
+	char *command = serve_command(p->opts->gateway_shoal);
+	size_t k;
+
+	/* A gateway that failed before gets another chance: the operator asked. */
+	pthread_mutex_lock(&tree.lock);
+	for (k = 0; k < tree.ngws; k++)
+		tree.gws[k].failed = false;
+	pthread_mutex_unlock(&tree.lock);
+	while (!cancel_requested() && assign() > 0)
+		round_run(p, command);
+	settle_rest();
+	free(command);
+}
+
+/*
+ * Hand the thread a request once it is idle; false when it is busy (a run
+ * in flight) or gone.  Called with tree.lock held.
+ */
+static bool
+request_ok(void)
+{
+	return tree.idle && !tree.pending && !tree.closing && tree.targets != NULL &&
+	       !cancel_requested();
+}
+
+long
+tree_retry(struct host **hosts, size_t n)
+{
+	size_t i, m = 0;
+	double now = wait_now();
+
+	pthread_mutex_lock(&tree.lock);
+	if (!request_ok()) {
+		pthread_mutex_unlock(&tree.lock);
+		return -1;
+	}
+	/* A stopped run stays stopped: what it skipped is for -H of the --failed list. */
+	for (i = 0; i < n && tree.stopped == NULL; i++) {
+		struct host *h = hosts[i];
+		bool counted, latest;
+
+		if (h->index >= tree.ntargets || tree.targets[h->index] != h)
+			continue;
+		pthread_mutex_lock(&h->lock);
+		counted = pool_failure_counts(h->kind);
+		/* One command a round: the latest run's (`:`'s, or the options'). */
+		latest = tree.runs == 0 || h->run == tree.runs + 1;
+		pthread_mutex_unlock(&h->lock);
+		if (!latest || !host_retry_round(h, now))
+			continue;
+		/* Failed again or not, it counts anew. */
+		if (counted && tree.nfailed > 0)
+			tree.nfailed--;
+		tree.again[h->index] = true;
+		m++;
+	}
+	if (m > 0) {
+		tree.pending = true;
+		pthread_cond_broadcast(&tree.cond);
+	}
+	pthread_mutex_unlock(&tree.lock);
+	return (long)m;
+}
+
+long
+tree_command(struct host **hosts, size_t n, const char *command)
+{
+	size_t i, m = 0;
+	double now = wait_now();
+
+	pthread_mutex_lock(&tree.lock);
+	if (!request_ok()) {
+		pthread_mutex_unlock(&tree.lock);
+		return -1;
+	}
+	tree.runs++;
+	for (i = 0; i < n; i++) {
+		struct host *h = hosts[i];
+		bool done;
+
+		if (h->index >= tree.ntargets || tree.targets[h->index] != h)
+			continue;
+		pthread_mutex_lock(&h->lock);
+		done = h->state == HOST_OK || h->state == HOST_FAILED;
+		pthread_mutex_unlock(&h->lock);
+		if (!done)
+			continue;
+		host_run_begin(h, tree.runs + 1, command, now);
+		tree.again[h->index] = true;
+		m++;
+	}
+	if (m == 0) {
+		tree.runs--;
+	} else {
+		/* A new run: its own --max-fail budget, nothing stopped yet. */
+		free(tree.stopped);
+		tree.stopped = NULL;
+		tree.nfailed = 0;
+		atomic_store(&tree.drain, false);
+		free(tree.asked);
+		tree.asked = xstrdup(command);
+		tree.pending = true;
+		pthread_cond_broadcast(&tree.cond);
+	}
+	pthread_mutex_unlock(&tree.lock);
+	return (long)m;
 }
 
 void
@@ -1281,6 +1451,26 @@ static void *
 runner_main(void *arg)
 {
 	tree_run(arg);
+	pthread_mutex_lock(&tree.lock);
+	for (;;) {
+		tree.idle = true;
+		while (!tree.pending && !tree.closing)
+			pthread_cond_wait(&tree.cond, &tree.lock);
+		tree.idle = false;
+		if (!tree.pending)
+			break;
+		tree.pending = false;
+		if (tree.asked != NULL) {
+			/* `:`; an `r` goes with the latest run's command */
+			free(tree.command);
+			tree.command = tree.asked;
+			tree.asked = NULL;
+		}
+		pthread_mutex_unlock(&tree.lock);
+		run_asked(arg);
+		pthread_mutex_lock(&tree.lock);
+	}
+	pthread_mutex_unlock(&tree.lock);
 	return NULL;
 }
 
@@ -1296,6 +1486,10 @@ tree_start(const struct pool_params *p)
 void
 tree_wait(void)
 {
+	pthread_mutex_lock(&tree.lock);
+	tree.closing = true;
+	pthread_cond_broadcast(&tree.cond);
+	pthread_mutex_unlock(&tree.lock);
 	pthread_join(runner, NULL);
 }
 
@@ -1318,5 +1512,9 @@ tree_free(void)
 	free(tree.why_kind);
 	buf_free(&tree.topo);
 	free(tree.stopped);
+	free(tree.command);
+	free(tree.asked);
+	pthread_mutex_destroy(&tree.lock);
+	pthread_cond_destroy(&tree.cond);
 	memset(&tree, 0, sizeof tree);
 }

@@ -28,6 +28,7 @@ struct tree_job {
 	struct hostlist hosts; /* this gateway's share of the targets */
 	size_t *root_index;    /* hosts.v[i] is target root_index[i] of the root */
 	struct buf in;         /* stdin for -I */
+	char *password;        /* the root's (--ask-password, --password-env), or NULL */
 	/* --copy: the root's files, staged here once for every target (then removed) */
 	char *stage; /* the private directory, or NULL */
 	char **copy; /* the words after --copy: the staged SRCs, then DEST */
@@ -48,6 +49,8 @@ bool tree_serve_wanted(int argc, char **argv);
  */
 int tree_job_read(struct tree_job *job, char **argv);
 void tree_job_free(struct tree_job *job);
+/* The job's password, now the caller's (free with password_free); NULL: none. */
+char *tree_job_password(struct tree_job *job);
 
 /* ---- the root's side ---- */
 
@@ -64,6 +67,16 @@ void tree_run(const struct pool_params *p);
 /* The same on a thread of its own (the live view has the main thread); tree_wait joins it. */
 void tree_start(const struct pool_params *p);
 void tree_wait(void);
+/*
+ * The live view's `r`: the hosts of hosts[] that failed before their
+ * command started go through their gateways again (the gateways that
+ * failed get another chance).  `:`: command runs on the hosts of hosts[]
+ * that are done (ok or failed), through their gateways, as a new run.
+ * Both return how many hosts go, or -1 while the gateways still run (the
+ * tree thread takes a request only between runs).
+ */
+long tree_retry(struct host **hosts, size_t n);
+long tree_command(struct host **hosts, size_t n, const char *command);
 /*
  * For the live view's header: each gateway of the round in flight, its state
  * and its hosts still going ("gw1: up, 3 hosts · gw2: connecting, 4 hosts");

@@ -17,6 +17,7 @@
 #include <curses.h>
 
 #include "cancel.h"
+#include "tree.h"
 #include "tui-int.h"
 #include "tui.h"
 #include "xmalloc.h"
@@ -66,10 +67,17 @@ retry_failed(struct view *v)
 		return;
 	}
 	if (v->pool == NULL) {
-		tui_status(v, 4, "tree mode: the gateways retry; nothing is sent round again here");
-		return;
+		long t = tree_retry(v->hosts, v->n);
+
+		if (t < 0) {
+			tui_status(
+			        v, 4, "the gateways are still running: retry when they are done");
+			return;
+		}
+		m = (size_t)t;
+	} else {
+		m = pool_retry(v->pool, v->hosts, v->n);
 	}
-	m = pool_retry(v->pool, v->hosts, v->n);
 	/* Under the failed filter the retried hosts stay in sight while they run again. */
 	if (m > 0 && v->filter == FILTER_FAILED)
 		for (i = 0; i < v->nrows; i++)
@@ -94,10 +102,6 @@ run_command(struct view *v, const char *command)
 		tui_status(v, 4, "the run was interrupted: nothing more is run");
 		return;
 	}
-	if (v->pool == NULL) {
-		tui_status(v, 4, "tree mode: ':' is not done through gateways yet");
-		return;
-	}
 	if (v->nhistory == 0 || strcmp(v->history[v->nhistory - 1], command) != 0) {
 		v->history = xreallocarray(v->history, v->nhistory + 1, sizeof *v->history);
 		v->history[v->nhistory++] = xstrdup(command);
@@ -105,7 +109,20 @@ run_command(struct view *v, const char *command)
 	list = xcalloc(v->nrows ? v->nrows : 1, sizeof *list);
 	for (i = 0; i < v->nrows; i++)
 		list[i] = v->hosts[v->rows[i]];
-	m = pool_command(v->pool, list, v->nrows, command);
+	if (v->pool != NULL) {
+		m = pool_command(v->pool, list, v->nrows, command);
+	} else {
+		/* Tree mode: a new run through the gateways, on new sessions. */
+		long t = tree_command(list, v->nrows, command);
+
+		if (t < 0) {
+			free(list);
+			tui_status(
+			        v, 4, "the gateways are still running: run it when they are done");
+			return;
+		}
+		m = (size_t)t;
+	}
 	free(list);
 	if (m == 0) {
 		tui_status(v, 4, "no host to run it on (hosts shown must be done: ok or failed)");

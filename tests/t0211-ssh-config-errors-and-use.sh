@@ -39,7 +39,7 @@ Host m1 m2
     HostName 127.0.0.1
     IdentityFile $T/id_ed25519
     UserKnownHostsFile $T/known_hosts
-    ForwardAgent yes
+    ForwardX11 yes
     LogLevel DEBUG3
 Match user $LAB_USER
     Port $SSHD_PORT_MAIN
@@ -50,9 +50,9 @@ CFG
 run_shoal -F "$T/match" -w m1,m2 -l "$LAB_USER" -r 0 -- 'echo in'
 is "$RC" 0 "Match user sees -l: its Port applies, and a KexAlgorithms + list is taken"
 is "$(sort "$T/out")" "$(printf 'm1: in\nm2: in')" "both hosts ran the command"
-is "$(grep -c 'ForwardAgent is not honoured' "$T/err")" 1 "ForwardAgent is named once per run"
+is "$(grep -c 'ForwardX11 is not honoured' "$T/err")" 1 "ForwardX11 is named once per run"
 unlike "$(cat "$T/err")" "ssh_[a-z_]+: " "LogLevel DEBUG3 does not turn libssh's own log lines on"
-like "$(cat "$T/err")" "match line 6: ForwardAgent is not honoured by shoal: no agent forwarding" "with file, line and what shoal does instead"
+like "$(cat "$T/err")" "match line 6: ForwardX11 is not honoured by shoal: no X11 forwarding" "with file, line and what shoal does instead"
 run_shoal -F "$T/match" -w m1 -l nobody-such -r 0 -- true
 is "$RC" 3 "another user: the Match block does not apply (port 1, refused)"
 

@@ -18,6 +18,12 @@
 # over the gateways in tree mode (every target is one sshd here);
 # SHOAL_BENCH_LAG the one-way lag in ms (default 25); SHOAL_BENCH_TOOLS picks
 # runs among "tree flat-lag tree-lag clush-lag".
+# Reading it: every target is one sshd of this machine, which spends some
+# 30 ms of CPU a login (fork, re-exec, kex, the shell); with 128 in flight
+# both tree and flat are bound by that CPU, not by the latency, and their
+# walls stay close.  SHOAL_BENCH_FANOUT=32 (flat then bound by the latency)
+# or a higher SHOAL_BENCH_LAG shows what the tree saves: the round trips of
+# each target's handshake stay on the gateways' side.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 rounds=${1:-1}
