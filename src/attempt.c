@@ -173,7 +173,12 @@ job_warm(const struct attempt_job *j, struct host *h, const struct exec_params *
 	wp.command = command = job_command(j, &cf, h, ep->command);
 	exec_request(&cf, h->name, &wp, &rq);
 	exec_host_sink(h, &sk);
-	rc = mux_run(h, j->opts, &cf.cf, &rq, &sk, out, again);
+	/*
+	 * A forwarded agent is this process's socket: a keeper cannot offer
+	 * it, so such a run connects afresh and gets it, as a cold run does.
+	 */
+	rc = rq.agent_sock != NULL ? MUX_NOT_HELD
+	                           : mux_run(h, j->opts, &cf.cf, &rq, &sk, out, again);
 	exec_request_free(&rq);
 	free(command);
 	connect_config_free(&cf);

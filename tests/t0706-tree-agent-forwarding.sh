@@ -70,4 +70,15 @@ is "$RC" 0 "flat -A: the host sees the forwarded agent"
 like "$(cat "$T/out")" 'shoal-operator' "holding the operator's key"
 run_agent "$T/agent.sock" -w direct -- 'ssh-add -l'
 isnt "$RC" 0 "without -A the host has no agent"
+
+# Warm as cold: a kept session cannot carry this run's agent, so -A connects afresh.
+keeper_lab
+run_agent "$T/agent.sock" -w direct --persist 60 -- true
+is "$RC" 0 "a run that keeps its session"
+run_agent "$T/agent.sock" -A -vv -w direct -- 'ssh-add -l'
+is "$RC" 0 "-A after it: the host still sees the forwarded agent"
+like "$(cat "$T/out")" 'shoal-operator' "holding the operator's key"
+unlike "$(cat "$T/err")" 'running over a kept session' "on a fresh session, not the kept one"
+run_agent "$T/agent.sock" -vv -w direct -- true
+like "$(cat "$T/err")" 'running over a kept session' "without -A the kept session still serves"
 done_testing
