@@ -490,7 +490,7 @@ channel_open(ssh_session session, double deadline, ssh_channel *chp, const char 
 {
 	long wait_s = 0, wait_us = 100000; /* a blocked flush gives the loop back after 100 ms */
 	ssh_channel ch;
-	int rc;
+	int rc, step;
 
 	*chp = NULL;
 	*why = NULL;
@@ -503,28 +503,21 @@ channel_open(ssh_session session, double deadline, ssh_channel *chp, const char 
 		return SFTPC_LOST;
 	}
 	*chp = ch;
-	/* Opening and the subsystem request wait in libssh under its own timeout. */
-	do {
-		if (cancel_requested())
-			return SFTPC_CANCELLED;
-		if (wait_now() >= deadline)
-			return SFTPC_TIMEOUT;
-		rc = ssh_channel_open_session(ch);
-	} while (rc == SSH_AGAIN);
-	if (rc != SSH_OK) {
-		*why = ssh_get_error(session);
-		return SFTPC_LOST;
-	}
-	do {
-		if (cancel_requested())
-			return SFTPC_CANCELLED;
-		if (wait_now() >= deadline)
-			return SFTPC_TIMEOUT;
-		rc = ssh_channel_request_subsystem(ch, "sftp");
-	} while (rc == SSH_AGAIN);
-	if (rc != SSH_OK) {
-		*why = "the server refused the sftp subsystem";
-		return SFTPC_LOST;
+	/* Opening (step 0) and the subsystem request (1) wait in libssh under its own timeout. */
+	for (step = 0; step < 2; step++) {
+		do {
+			if (cancel_requested())
+				return SFTPC_CANCELLED;
+			if (wait_now() >= deadline)
+				return SFTPC_TIMEOUT;
+			rc = step == 0 ? ssh_channel_open_session(ch)
+			               : ssh_channel_request_subsystem(ch, "sftp");
+		} while (rc == SSH_AGAIN);
+		if (rc != SSH_OK) {
+			*why = step == 0 ? ssh_get_error(session)
+			                 : "the server refused the sftp subsystem";
+			return SFTPC_LOST;
+		}
 	}
 	return SFTPC_OK;
 }

@@ -8,6 +8,12 @@
 #       aliases h01..hNN in $T/ssh_config are N distinct targets, and what
 #       each received can be read straight from its folder.  Sessions on
 #       those addresses are SFTP only (ForceCommand).
+#
+#   slow_sftp_sshd NAME DIR RATE [sshd_config lines]
+#       sshd NAME (alias NAME in $T/ssh_config, its host key trusted) whose
+#       sessions are SFTP only, rooted at DIR, the server reading its input
+#       through a pipe that passes RATE bytes a second: an upload that takes
+#       a while, to be interrupted.
 
 sftp_hosts() {
     local n=$1 g i k d port var conf
@@ -34,4 +40,28 @@ sftp_hosts() {
             trust_host_keys "127.0.0.$i:$port"
         done
     done
+}
+
+slow_sftp_sshd() {
+    local name=$1 dir=$2 rate=$3 var
+    shift 3
+    cat >"$T/slowpipe.py" <<'PY'
+import os, sys, time
+rate = int(sys.argv[1])
+start = time.monotonic()
+sent = 0
+while True:
+    data = os.read(0, 65536)
+    if not data:
+        break
+    os.write(1, data)
+    sent += len(data)
+    ahead = sent / rate - (time.monotonic() - start)
+    if ahead > 0:
+        time.sleep(ahead)
+PY
+    start_sshd "$name" "$@" "ForceCommand /bin/sh -c 'exec /usr/bin/python3 $T/slowpipe.py $rate | exec /usr/lib/openssh/sftp-server -d $dir'"
+    var=SSHD_PORT_${name^^}
+    add_alias "$T/ssh_config" "$name" "${!var}"
+    trust_host_keys "${!var}"
 }

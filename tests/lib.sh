@@ -21,7 +21,7 @@
 #            write_ssh_config FILE, add_alias FILE ALIAS PORT [HOSTNAME] [lines],
 #            add_aliases FILE PREFIX COUNT PORT [lines],
 #            trust_host_keys [HOST:]PORT..., start_faultproxy SPEC...
-#   keepers  keeper_lab, keeper_pids
+#   keepers  keeper_lab, keeper_pids, warm_is_cold COLD_DIR WARM_DIR
 #
 # Environment: top_srcdir, top_builddir, srcdir and SHOAL default from where
 # this file is; SHOAL_TIMEOUT; SHOAL_KEEP_T=1 keeps $T for a look afterwards.
@@ -792,6 +792,18 @@ keeper_pids() {
             [ "$(cat "$p/comm" 2>/dev/null)" = shoal ] && echo "${p#/proc/}"
     done
     return 0
+}
+
+# warm_is_cold COLD_DIR WARM_DIR: a TAP line per case file of a battery run
+# cold into COLD_DIR: the warm run's file of that name is identical.
+warm_is_cold() {
+    local f c
+    for f in "$1"/*; do
+        c=$(basename "$f")
+        if diff -u "$f" "$2/$c" >"$T/diff-$c"; then pass "$c: warm is cold"; else
+            fail "$c: warm differs from cold: $(cat "$T/diff-$c")"
+        fi
+    done
 }
 
 # ---- the fault proxy --------------------------------------------------------

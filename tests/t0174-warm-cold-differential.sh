@@ -59,9 +59,9 @@ battery() {
     [ -n "$have_sudo" ] && one sudo -w 'h[01-02]' --sudo -- 'id -un; echo e >&2'
     # A transfer each way (SFTP over the kept session, warm): the files with their modes and -P times.
     one copy -w 'h[01-02]' -P --template --copy "$T/xsrc" "$T/xfer/%h"
-    (cd "$T/xfer" && find . -printf '%p %y %m %s %T@\n' | sort) >>"$d/copy"
+    (cd "$T/xfer" && find . -type f -printf '%p %y %m %s %T@\n' | sort) >>"$d/copy"
     one rcopy -w 'h[01-02]' -P --rcopy "$T/xsrc" "$T/rdl"
-    (cd "$T/rdl" && find . -printf '%p %y %m %s %T@\n' | sort) >>"$d/rcopy"
+    (cd "$T/rdl" && find . -type f -printf '%p %y %m %s %T@\n' | sort) >>"$d/rcopy"
     # Last: it breaks the session it runs on (the command kills its own sshd).
     one lost -w h02 -- 'echo going; sleep 1; kill -KILL $PPID; sleep 5'
 }
@@ -82,12 +82,7 @@ battery "$T/w"
 [ "$(logins)" -le $((n + 2)) ] && pass "the warm battery ran over kept sessions ($(($(logins) - n)) new logins)" ||
     fail "the warm battery logged in $(($(logins) - n)) times"
 
-for f in "$T"/c/*; do
-    c=$(basename "$f")
-    if diff -u "$f" "$T/w/$c" >"$T/diff-$c"; then pass "$c: warm is cold"; else
-        fail "$c: warm differs from cold: $(cat "$T/diff-$c")"
-    fi
-done
+warm_is_cold "$T/c" "$T/w"
 like "$(cat "$T/c/lost")" 'h02: lost' "the lost case is lost (cold)"
 like "$(cat "$T/c/copy")" "./h02 f 604 8 1577934245" "the copy case leaves the file with its mode and -P time (cold)"
 like "$(cat "$T/c/rcopy")" "./h01/xsrc f 604 8 1577934245" "the rcopy case fetches it with its mode and -P time (cold)"

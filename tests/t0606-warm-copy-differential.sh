@@ -108,12 +108,7 @@ run_shoal -F "$T/ssh_config" -v -w 'h[01-03]' --copy "$T/src/a.txt" in/
 is "$RC" 0 "a warm copy at -v"
 is "$(grep -c 'copying over a kept session' "$T/err")" 3 "-v names the kept session for each host"
 
-for f in "$T"/c/*; do
-    c=$(basename "$f")
-    if diff -u "$f" "$T/w/$c" >"$T/diff-$c"; then pass "$c: warm is cold"; else
-        fail "$c: warm differs from cold: $(cat "$T/diff-$c")"
-    fi
-done
+warm_is_cold "$T/c" "$T/w"
 # The cold results are the promised ones (so "identical" is not "equally broken").
 like "$(cat "$T/c/file")" 'rc=0' "file: exit 0 (cold)"
 like "$(cat "$T/c/tree")" './tree/sub/deep/x 2020-01-02 03:04:05' "tree: -P kept the time (cold)"

@@ -8,29 +8,13 @@
 # a keeper stopped (SIGSTOP) mid-transfer ends the run as `lost` within
 # seconds instead of hanging it; no step logs in anew.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-sftp.sh"
 
 lab_user
 lab_keys
 dir=$T/slowhome
 install -d -o "$LAB_USER" "$dir" "$dir/in"
-cat >"$T/slowpipe.py" <<'PY'
-import os, sys, time
-rate = int(sys.argv[1])
-start = time.monotonic()
-sent = 0
-while True:
-    data = os.read(0, 65536)
-    if not data:
-        break
-    os.write(1, data)
-    sent += len(data)
-    ahead = sent / rate - (time.monotonic() - start)
-    if ahead > 0:
-        time.sleep(ahead)
-PY
-start_sshd slow "LogLevel INFO" "ForceCommand /bin/sh -c 'exec /usr/bin/python3 $T/slowpipe.py 2000000 | exec /usr/lib/openssh/sftp-server -d $dir'"
-add_alias "$T/ssh_config" slow "$SSHD_PORT_SLOW"
-trust_host_keys "$SSHD_PORT_SLOW"
+slow_sftp_sshd slow "$dir" 2000000 "LogLevel INFO"
 start_sshd main "LogLevel INFO"
 add_alias "$T/ssh_config" fast "$SSHD_PORT_MAIN"
 trust_host_keys "$SSHD_PORT_MAIN"
