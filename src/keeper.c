@@ -394,7 +394,7 @@ relay_sftp(int fd, struct kept *k, const struct request *rq)
 	alive_start(&a, k->s, rq->alive_interval, rq->alive_count);
 	last_sent = wait_now();
 	for (;;) {
-		bool moved = false;
+		bool moved = false, reading;
 
 		while ((rc = mux_stream_take(&m, &type, &data, &len)) == 1 && type == 'i')
 			buf_append(&tochan, data, len);
@@ -410,9 +410,8 @@ relay_sftp(int fd, struct kept *k, const struct request *rq)
 			}
 		}
 		/* What the client has not taken yet holds the channel back (its window). */
-		n = m.out.len < 4 * RELAY_CHUNK
-		            ? ssh_channel_read_nonblocking(ch, buf, RELAY_CHUNK, 0)
-		            : 0;
+		reading = m.out.len < 4 * RELAY_CHUNK;
+		n = reading ? ssh_channel_read_nonblocking(ch, buf, RELAY_CHUNK, 0) : 0;
 		if (n > 0) {
 			mux_stream_put(&m, 'o', buf, (size_t)n);
 			last_sent = wait_now();
@@ -429,7 +428,7 @@ relay_sftp(int fd, struct kept *k, const struct request *rq)
 			        ssh_get_error(k->s));
 			break;
 		}
-		if (n == 0 && (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch))) {
+		if (reading && n == 0 && (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch))) {
 			sftp_end(&m, EK_TRANSFER, "the SFTP server closed the channel");
 			break;
 		}
