@@ -376,7 +376,7 @@ relay_sftp(int fd, struct kept *k, const struct request *rq)
 	struct buf tochan;
 	ssh_channel ch;
 	const char *why, *data;
-	char *buf = NULL, type;
+	char *buf, type;
 	double last_sent;
 	size_t len;
 	int n, rc;
@@ -436,8 +436,7 @@ relay_sftp(int fd, struct kept *k, const struct request *rq)
 			mux_stream_put(&m, 'h', NULL, 0);
 			last_sent = wait_now();
 		}
-		/* Idle: until either socket stirs; libssh may hold bytes unread, so not for long.
-		 */
+		/* Idle: until either socket stirs (not long: libssh may hold bytes unread). */
 		if (mux_stream_pump(&m, moved ? -1 : ssh_get_fd(k->s), moved ? 0 : 20) < 0)
 			break;
 	}
