@@ -9,11 +9,13 @@
 #       each received can be read straight from its folder.  Sessions on
 #       those addresses are SFTP only (ForceCommand).
 #
-#   slow_sftp_sshd NAME DIR RATE [sshd_config lines]
-#       sshd NAME (alias NAME in $T/ssh_config, its host key trusted) whose
-#       sessions are SFTP only, rooted at DIR, the server reading its input
-#       through a pipe that passes RATE bytes a second: an upload that takes
-#       a while, to be interrupted.
+#   slow_sftp_lab [sshd_config lines]
+#       sshd `slow` (alias slow in $T/ssh_config, its host key trusted)
+#       whose sessions are SFTP only, rooted at $SLOW_HOME ($T/slowhome, and
+#       in/ there, the login user's), the server reading its input through a
+#       pipe that passes 2 MB/s; $T/big.bin is 20 MB of random bytes, an
+#       upload that takes a while, to be interrupted.  slow_partial: the
+#       upload of big.bin to in/ is under way (its temporary passed 100 kB).
 
 sftp_hosts() {
     local n=$1 g i k d port var conf
@@ -42,9 +44,12 @@ sftp_hosts() {
     done
 }
 
-slow_sftp_sshd() {
-    local name=$1 dir=$2 rate=$3 var
-    shift 3
+slow_partial() { [ -n "$(find "$SLOW_HOME/in" -name '.big.bin.shoal-*' -size +100k)" ]; }
+
+slow_sftp_lab() {
+    SLOW_HOME=$T/slowhome
+    install -d -o "$LAB_USER" "$SLOW_HOME" "$SLOW_HOME/in"
+    head -c $((20 * 1024 * 1024)) /dev/urandom >"$T/big.bin"
     cat >"$T/slowpipe.py" <<'PY'
 import os, sys, time
 rate = int(sys.argv[1])
@@ -60,8 +65,7 @@ while True:
     if ahead > 0:
         time.sleep(ahead)
 PY
-    start_sshd "$name" "$@" "ForceCommand /bin/sh -c 'exec /usr/bin/python3 $T/slowpipe.py $rate | exec /usr/lib/openssh/sftp-server -d $dir'"
-    var=SSHD_PORT_${name^^}
-    add_alias "$T/ssh_config" "$name" "${!var}"
-    trust_host_keys "${!var}"
+    start_sshd slow "$@" "ForceCommand /bin/sh -c 'exec /usr/bin/python3 $T/slowpipe.py 2000000 | exec /usr/lib/openssh/sftp-server -d $SLOW_HOME'"
+    add_alias "$T/ssh_config" slow "$SSHD_PORT_SLOW"
+    trust_host_keys "$SSHD_PORT_SLOW"
 }

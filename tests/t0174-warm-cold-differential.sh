@@ -66,13 +66,7 @@ battery() {
     one lost -w h02 -- 'echo going; sleep 1; kill -KILL $PPID; sleep 5'
 }
 
-export XDG_RUNTIME_DIR=$T/cold
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-battery "$T/c"
-
-export XDG_RUNTIME_DIR=$T/warm
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-at_exit '"$SHOAL" --persist 0 >/dev/null 2>&1'
+cold_then_warm battery "$T/c"
 run_shoal -F "$T/ssh_config" --persist 60 -w 'h[01-02],tty' -- true
 is "$RC" 0 "sessions kept for the warm battery"
 n=$(logins)

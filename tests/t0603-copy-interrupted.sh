@@ -9,17 +9,14 @@
 
 lab_user
 lab_keys
-dir=$T/slowhome
-install -d -o "$LAB_USER" "$dir" "$dir/in"
-slow_sftp_sshd slow "$dir" 2000000
-head -c $((20 * 1024 * 1024)) /dev/urandom >"$T/big.bin"
-partial() { [ -n "$(find "$dir/in" -name '.big.bin.shoal-*' -size +100k)" ]; }
+slow_sftp_lab
+dir=$SLOW_HOME
 leftovers() { find "$dir/in" -mindepth 1 | wc -l; }
 
 env -u SSH_AUTH_SOCK "$SHOAL" -F "$T/ssh_config" -w slow --copy "$T/big.bin" in/ \
     </dev/null >"$T/out" 2>"$T/err" &
 pid=$!
-if wait_for 30 partial; then pass "the upload is under way under a temporary name"; else fail "no partial temporary file appeared"; fi
+if wait_for 30 slow_partial; then pass "the upload is under way under a temporary name"; else fail "no partial temporary file appeared"; fi
 kill -INT "$pid"
 wait_for 15 eval '! running "$pid"'
 wait "$pid"

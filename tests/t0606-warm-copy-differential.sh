@@ -90,13 +90,7 @@ battery() {
     one template -w 'h[01-02]' --template --copy "$T/src/a.txt" 'in/%h.txt'
 }
 
-export XDG_RUNTIME_DIR=$T/cold
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-battery "$T/c"
-
-export XDG_RUNTIME_DIR=$T/warm
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-at_exit '"$SHOAL" --persist 0 >/dev/null 2>&1'
+cold_then_warm battery "$T/c"
 reset_hosts
 run_shoal -F "$T/ssh_config" --persist 60 -w 'h[01-03]' --copy "$T/src/a.txt" in/
 is "$RC" 0 "a --persist copy keeps its sessions"

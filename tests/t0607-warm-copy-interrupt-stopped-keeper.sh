@@ -12,17 +12,14 @@
 
 lab_user
 lab_keys
-dir=$T/slowhome
-install -d -o "$LAB_USER" "$dir" "$dir/in"
-slow_sftp_sshd slow "$dir" 2000000 "LogLevel INFO"
+slow_sftp_lab "LogLevel INFO"
+dir=$SLOW_HOME
 start_sshd main "LogLevel INFO"
 add_alias "$T/ssh_config" fast "$SSHD_PORT_MAIN"
 trust_host_keys "$SSHD_PORT_MAIN"
 keeper_lab
 logins() { cat "$T/slow/log" "$T/main/log" | grep -c 'Accepted publickey'; }
-head -c $((20 * 1024 * 1024)) /dev/urandom >"$T/big.bin"
 printf 'small\n' >"$T/small"
-partial() { [ -n "$(find "$dir/in" -name '.big.bin.shoal-*' -size +100k)" ]; }
 leftovers() { find "$dir/in" -mindepth 1 ! -name small | wc -l; }
 
 run_shoal -F "$T/ssh_config" --persist 120 -w slow --copy "$T/small" in/
@@ -35,7 +32,7 @@ n=$(logins)
 env -u SSH_AUTH_SOCK "$SHOAL" -F "$T/ssh_config" -v -w slow --copy "$T/big.bin" in/ \
     </dev/null >"$T/out" 2>"$T/err" &
 pid=$!
-if wait_for 30 partial; then pass "the warm upload is under way under a temporary name"; else fail "no partial temporary file appeared"; fi
+if wait_for 30 slow_partial; then pass "the warm upload is under way under a temporary name"; else fail "no partial temporary file appeared"; fi
 like "$(cat "$T/err")" 'slow: copying over a kept session' "over the kept session"
 kill -INT "$pid"
 wait_for 15 eval '! running "$pid"'
@@ -50,7 +47,7 @@ wait_for 10 eval '[ "$(leftovers)" -eq 0 ]' && pass "the temporary is removed th
 env -u SSH_AUTH_SOCK "$SHOAL" -F "$T/ssh_config" -w slow --copy "$T/big.bin" in/ \
     </dev/null >"$T/out2" 2>"$T/err2" &
 pid=$!
-wait_for 30 partial || fail "the second warm upload did not start"
+wait_for 30 slow_partial || fail "the second warm upload did not start"
 t0=$(date +%s.%N)
 run_shoal -F "$T/ssh_config" -w fast -- 'echo beside'
 t1=$(date +%s.%N)

@@ -10,13 +10,10 @@
 
 lab_user
 lab_keys
-dir=$T/slowhome
-install -d -o "$LAB_USER" "$dir" "$dir/in"
-slow_sftp_sshd slow "$dir" 2000000 "LogLevel INFO"
+slow_sftp_lab "LogLevel INFO"
+dir=$SLOW_HOME
 logins() { grep -c 'Accepted publickey' "$T/slow/log"; }
-head -c $((20 * 1024 * 1024)) /dev/urandom >"$T/big.bin"
 printf 'small\n' >"$T/small"
-partial() { [ -n "$(find "$dir/in" -name '.big.bin.shoal-*' -size +100k)" ]; }
 # The sshd process of the session serving the upload: the first sshd above
 # the pipe's python (only this test's sshd runs this $T/slowpipe.py).
 session_sshd() {
@@ -36,7 +33,7 @@ break_upload() {
     env -u SSH_AUTH_SOCK "$SHOAL" -F "$T/ssh_config" -v --json -w slow --copy "$T/big.bin" in/ \
         </dev/null >"$T/out" 2>"$T/err" &
     pid=$!
-    wait_for 30 partial || fail "${d##*/}: the upload did not start"
+    wait_for 30 slow_partial || fail "${d##*/}: the upload did not start"
     s=$(session_sshd)
     [ -n "$s" ] && kill -KILL "$s"
     wait_for 60 eval '! running "$pid"' || fail "${d##*/}: the run did not end"
