@@ -4,7 +4,7 @@
 # SFTP server reads through a pipe that passes 2 MB/s, so a 20 MB upload
 # takes a while: SIGINT in the middle ends shoal with 130, the host
 # cancelled naming the file, and the temporary is removed (through the
-# keeper); the keeper serves another host's command while a transfer runs;
+# keeper); the live view shows its progress; the keeper serves another host's command while a transfer runs;
 # a keeper stopped (SIGSTOP) mid-transfer ends the run as `lost` within
 # seconds instead of hanging it; no step logs in anew.
 . "$(dirname "$0")/lib.sh"
@@ -42,6 +42,19 @@ like "$(cat "$T/err")" 'slow: cancelled.*interrupted during the transfer of in/b
 ok "$([ ! -e "$dir/in/big.bin" ]; echo $?)" "no file under the final name"
 wait_for 10 eval '[ "$(leftovers)" -eq 0 ]' && pass "the temporary is removed through the keeper" ||
     fail "left behind: $(ls -A "$dir/in")"
+
+# The live view shows a warm transfer's progress as a cold one's (transfer.c runs here either way).
+term_start 120 20 "'$SHOAL' --tui -v -F '$T/ssh_config' -w slow --copy '$T/big.bin' in/ 2>'$T/err3'"
+progress() { term_screen | grep -Eo '^slow .*[0-9.]+ [kMG]?B / 21\.0 MB' | head -1; }
+if wait_for 30 eval '[ -n "$(progress)" ]'; then pass "the view shows the bytes sent of 21.0 MB: $(progress)"; else
+    fail "no progress in the view: $(term_screen)"
+fi
+p1=$(progress)
+wait_for 10 eval '[ "$(progress)" != "$p1" ]' && pass "and it moves: $(progress)" || fail "the progress stays at $p1"
+term_keys C-c
+term_done 15 && is "$TERM_RC" 130 "Ctrl-C in the view: exit 130" || fail "the view did not end"
+like "$(cat "$T/err3")" 'slow: copying over a kept session' "the view's copy used the kept session"
+wait_for 10 eval '[ "$(leftovers)" -eq 0 ]' || fail "the view's temporary is left: $(ls -A "$dir/in")"
 
 # The keeper answers other requests while a transfer runs on one of its sessions.
 env -u SSH_AUTH_SOCK "$SHOAL" -F "$T/ssh_config" -w slow --copy "$T/big.bin" in/ \
