@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "attempt.h"
 #include "cancel.h"
@@ -55,32 +56,47 @@ job_command(const struct attempt_job *j, const struct conn *c, struct host *h, c
 	return s != NULL ? s : xstrdup(command);
 }
 
+/*
+ * The copy over l (a session's channel or a keeper's relay): --template's
+ * tokens in DEST (--copy) or SRC (--rcopy), HostName as ssh_config gives it.
+ */
+static int
+job_transfer(const struct attempt_job *j, const struct sftpc_link *l, struct host *h,
+        const char *hostname, struct outcome *out)
+{
+	struct transfer_plan plan = *j->plan;
+	char *s = NULL;
+	int rc;
+
+	if (j->opts->template) {
+		s = template_expand(plan.mode == XFER_COPY ? plan.dest : plan.rsrc, h, hostname);
+		if (plan.mode == XFER_COPY)
+			plan.dest = s;
+		else
+			plan.rsrc = s;
+	}
+	rc = transfer_run(l, h, &plan, out);
+	free(s);
+	return rc;
+}
+
 /* The running phase on an authenticated session: the command or the transfer. */
 static int
 job_run(const struct attempt_job *j, struct conn *c, struct host *h, const struct exec_params *e,
         struct outcome *out)
 {
 	struct exec_params ep = *e;
-	struct transfer_plan plan;
-	char *s = NULL;
+	struct sftpc_link l = {c->session, 0, 0, -1};
+	char *command;
 	int rc;
 
-	if (j->plan != NULL && j->opts->template) {
-		plan = *j->plan;
-		s = template_expand(plan.mode == XFER_COPY ? plan.dest : plan.rsrc, h,
-		        c->have_cf ? c->cf.hostname : NULL);
-		if (plan.mode == XFER_COPY)
-			plan.dest = s;
-		else
-			plan.rsrc = s;
-		rc = transfer_run(c, h, &plan, out);
-	} else if (j->plan != NULL) {
-		rc = transfer_run(c, h, j->plan, out);
-	} else {
-		ep.command = s = job_command(j, c, h, ep.command);
-		rc = exec_run(c, h, &ep, out);
+	if (j->plan != NULL) {
+		connect_alive(c, &l.alive_interval, &l.alive_count);
+		return job_transfer(j, &l, h, c->have_cf ? c->cf.hostname : NULL, out);
 	}
-	free(s);
+	ep.command = command = job_command(j, c, h, ep.command);
+	rc = exec_run(c, h, &ep, out);
+	free(command);
 	return rc;
 }
 
@@ -144,6 +160,30 @@ login_from_config(struct host *h, const struct sshconf_host *cf)
 }
 
 /*
+ * The copy over an SFTP channel a keeper opens on its session and relays:
+ * transfer.c runs here as on a fresh session.  MUX_NOT_HELD as mux_sftp says.
+ */
+static int
+warm_transfer(const struct attempt_job *j, const struct conn *cf, struct host *h,
+        struct outcome *out, double *again)
+{
+	struct sftpc_link l = {NULL, 0, 0, -1};
+	struct run_request rq;
+	int rc;
+
+	memset(&rq, 0, sizeof rq);
+	rq.name = h->name;
+	rq.timeout = j->plan->timeout;
+	connect_alive(cf, &rq.alive_interval, &rq.alive_count);
+	if ((l.relay_fd = mux_sftp(h, j->opts, &cf->cf, &rq, again)) < 0)
+		return MUX_NOT_HELD;
+	output_host_start(h);
+	rc = job_transfer(j, &l, h, cf->cf.hostname, out);
+	close(l.relay_fd);
+	return rc;
+}
+
+/*
  * The job over a keeper's session.  MUX_NOT_HELD when none holds h or the
  * keeper started nothing (*again as mux_run says); else the run's result.
  */
@@ -158,11 +198,8 @@ job_warm(const struct attempt_job *j, struct host *h, const struct exec_params *
 	char *command;
 	int rc;
 
-	/*
-	 * A transfer needs an SFTP channel of this process's own session; a
-	 * password (sudo's) is never handed to a keeper, which outlives the run.
-	 */
-	if (j->plan != NULL || (ep->sudo != NULL && ep->sudo_password != NULL) || !mux_any())
+	/* A password (sudo's) is never handed to a keeper, which outlives the run. */
+	if ((ep->sudo != NULL && ep->sudo_password != NULL) || !mux_any())
 		return MUX_NOT_HELD;
 	memset(&cf, 0, sizeof cf);
 	if (connect_config(&cf, h, j->opts, j->opts->jump, out) < 0) {
@@ -170,6 +207,11 @@ job_warm(const struct attempt_job *j, struct host *h, const struct exec_params *
 		return MUX_NOT_HELD; /* the fresh connection says why */
 	}
 	login_from_config(h, &cf.cf);
+	if (j->plan != NULL) {
+		rc = warm_transfer(j, &cf, h, out, again);
+		connect_config_free(&cf);
+		return rc;
+	}
 	wp.command = command = job_command(j, &cf, h, ep->command);
 	exec_request(&cf, h->name, &wp, &rq);
 	exec_host_sink(h, &sk);

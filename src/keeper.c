@@ -59,17 +59,20 @@
 
 #include "buf.h"
 #include "cancel.h"
+#include "alive.h"
 #include "exec.h"
 #include "jump.h"
 #include "keeper.h"
 #include "log.h"
 #include "mux.h"
+#include "sftpc.h"
 #include "sshconf.h"
 #include "wait.h"
 #include "xmalloc.h"
 
-#define KEEPALIVE 15.0 /* seconds between SSH_MSG_IGNOREs on an idle session */
-#define TOMBSTONE 30.0 /* seconds a session that died is remembered, to be replaced */
+#define KEEPALIVE   15.0  /* seconds between SSH_MSG_IGNOREs on an idle session */
+#define TOMBSTONE   30.0  /* seconds a session that died is remembered, to be replaced */
+#define RELAY_CHUNK 65536 /* bytes of a relayed SFTP channel read at a time */
 
 struct kept {
 	char *key;
@@ -294,6 +297,7 @@ struct request {
 	struct buf in;
 	bool has_sudo; /* --sudo without a password: sudo's markers */
 	struct sudo_markers sudo;
+	bool sftp; /* no command: an SFTP channel relayed (--copy, --rcopy) */
 };
 
 /* The run's events as frames to the client (mux_run reads them). */
@@ -351,6 +355,111 @@ relay_done(void *ctx, const struct outcome *out, const struct run_exit *ex)
 	mux_send_done(r->fd, out, ex);
 }
 
+/* The relayed SFTP channel's end: its kind and the detail, as sftpc.c words a cold one. */
+static void
+sftp_end(struct mux_stream *m, enum err_kind kind, const char *detail)
+{
+	struct outcome out = OUTCOME_INIT;
+	struct run_exit ex = {false, -1, NULL};
+	char *text;
+
+	outcome_set(&out, kind, PHASE_RUN, "%s", detail != NULL ? detail : "");
+	out.started = true;
+	text = mux_done_text(&out, &ex);
+	mux_stream_put(m, 'D', text, strlen(text));
+	free(text);
+	outcome_clear(&out);
+}
+
+/*
+ * An SFTP channel on k's session, its bytes relayed as frames until the
+ * client leaves ('x' or the socket's end) or the channel ends: the client
+ * runs the transfer (transfer.c, sftpc.c) as over its own channel.  The
+ * host's liveness is watched here with the client's keepalive settings;
+ * the client watches ours by the 'h' frames.  Never blocks on a socket
+ * or the window: another request's session is another thread's.
+ */
+static void
+relay_sftp(int fd, struct kept *k, const struct request *rq)
+{
+	double open_by = wait_now() + (rq->timeout > 0 && rq->timeout < 10 ? rq->timeout : 10);
+	struct mux_stream m;
+	struct alive a;
+	struct buf tochan;
+	ssh_channel ch;
+	const char *why, *data;
+	char *buf, type;
+	double last_sent;
+	size_t len;
+	int n, rc;
+
+	if ((ch = sftpc_channel_open(k->s, open_by, &why)) == NULL) {
+		if (!session_alive(k->s))
+			k->dead = true;
+		send_text(fd, 'N', "%g the kept session: %s", k->dead ? k->idle : 0, why);
+		return;
+	}
+	send_text(fd, 'A', "%s\n%d", k->user, k->port);
+	mux_stream_init(&m, fd);
+	buf_init(&tochan);
+	buf = xmalloc(RELAY_CHUNK);
+	alive_start(&a, k->s, rq->alive_interval, rq->alive_count);
+	last_sent = wait_now();
+	for (;;) {
+		bool moved = false, reading;
+
+		while ((rc = mux_stream_take(&m, &type, &data, &len)) == 1 && type == 'i')
+			buf_append(&tochan, data, len);
+		if (rc != 0 || m.closed)
+			break; /* the client left, or said 'x' */
+		if (tochan.len > 0) {
+			uint32_t win = ssh_channel_window_size(ch);
+			size_t want = tochan.len < win ? tochan.len : win;
+
+			if (want > 0 && (n = ssh_channel_write(ch, tochan.p, (uint32_t)want)) > 0) {
+				buf_consume(&tochan, (size_t)n);
+				moved = true;
+			}
+		}
+		/* What the client has not taken yet holds the channel back (its window). */
+		reading = m.out.len < 4 * RELAY_CHUNK;
+		n = reading ? ssh_channel_read_nonblocking(ch, buf, RELAY_CHUNK, 0) : 0;
+		if (n > 0) {
+			mux_stream_put(&m, 'o', buf, (size_t)n);
+			last_sent = wait_now();
+			moved = true;
+		}
+		while (ssh_channel_read_nonblocking(ch, buf, RELAY_CHUNK, 1) > 0)
+			; /* the server's stderr shares the window */
+		if (!alive_check(&a, k->s)) {
+			sftp_end(&m, EK_LOST, alive_why(&a));
+			break;
+		}
+		if (n == SSH_ERROR || !ssh_is_connected(k->s)) {
+			sftp_end(&m, ssh_is_connected(k->s) ? EK_TRANSFER : EK_LOST,
+			        ssh_get_error(k->s));
+			break;
+		}
+		if (reading && n == 0 && (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch))) {
+			sftp_end(&m, EK_TRANSFER, "the SFTP server closed the channel");
+			break;
+		}
+		if (wait_now() - last_sent >= 1.0) {
+			mux_stream_put(&m, 'h', NULL, 0);
+			last_sent = wait_now();
+		}
+		/* Idle: until either socket stirs (not long: libssh may hold bytes unread). */
+		if (mux_stream_pump(&m, moved ? -1 : ssh_get_fd(k->s), moved ? 0 : 20) < 0)
+			break;
+	}
+	mux_stream_flush(&m, wait_now() + 2);
+	alive_stop(&a, k->s);
+	sftpc_channel_close(ch);
+	mux_stream_free(&m);
+	buf_free(&tochan);
+	free(buf);
+}
+
 /* The command over k's session, relayed to fd; k is ours (busy). */
 static void
 relay(int fd, struct kept *k, const struct request *rq)
@@ -364,6 +473,10 @@ relay(int fd, struct kept *k, const struct request *rq)
 	if (!session_alive(k->s)) {
 		k->dead = true;
 		send_text(fd, 'N', "%g the kept session was lost", k->idle);
+		return;
+	}
+	if (rq->sftp) {
+		relay_sftp(fd, k, rq);
 		return;
 	}
 	memset(&run, 0, sizeof run);
@@ -545,6 +658,9 @@ serve(void *arg)
 		case 'c':
 			take_text(&rq.command, &data);
 			break;
+		case 'F':
+			rq.sftp = true;
+			break;
 		case 'p': {
 			int tty = 0, in = 0;
 
@@ -575,7 +691,7 @@ serve(void *arg)
 			buf_append(&rq.in, data, len);
 			break;
 		case 'g':
-			if (rq.key != NULL && rq.command != NULL)
+			if (rq.key != NULL && (rq.command != NULL || rq.sftp))
 				run_request(fd, &rq);
 			goto out;
 		default:

@@ -155,6 +155,16 @@ mux_key(const struct sshconf_host *cf, const struct options *o)
 	return buf_steal(&b);
 }
 
+/* A frame's head: its type byte and 4-byte big-endian length. */
+static void
+frame_head(unsigned char hdr[5], char type, size_t len)
+{
+	uint32_t l = htonl((uint32_t)len);
+
+	hdr[0] = (unsigned char)type;
+	memcpy(hdr + 1, &l, 4);
+}
+
 int
 mux_send(int fd, char type, const void *data, size_t len)
 {
@@ -163,10 +173,8 @@ mux_send(int fd, char type, const void *data, size_t len)
 	struct msghdr mh;
 	size_t left = 5 + len;
 	ssize_t n;
-	uint32_t l = htonl((uint32_t)len);
 
-	hdr[0] = (unsigned char)type;
-	memcpy(hdr + 1, &l, 4);
+	frame_head(hdr, type, len);
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = 5;
 	iov[1].iov_base = (void *)(uintptr_t)data; /* sendmsg does not write it */
@@ -248,6 +256,121 @@ int
 mux_recv(int fd, char *type, char **data, size_t *len)
 {
 	return mux_recv_by(fd, type, data, len, MUX_NO_DEADLINE);
+}
+
+void
+mux_stream_init(struct mux_stream *m, int fd)
+{
+	memset(m, 0, sizeof *m);
+	m->fd = fd;
+	buf_init(&m->out);
+	buf_init(&m->in);
+}
+
+void
+mux_stream_free(struct mux_stream *m)
+{
+	buf_free(&m->out);
+	buf_free(&m->in);
+}
+
+void
+mux_stream_put(struct mux_stream *m, char type, const void *data, size_t len)
+{
+	unsigned char hdr[5];
+
+	frame_head(hdr, type, len);
+	buf_append(&m->out, hdr, 5);
+	if (len > 0)
+		buf_append(&m->out, data, len);
+}
+
+/* What the socket takes now of the frames put.  -1: it failed. */
+static int
+stream_write(struct mux_stream *m)
+{
+	ssize_t n;
+
+	while (m->out.len > 0) {
+		n = send(m->fd, m->out.p, m->out.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		buf_consume(&m->out, (size_t)n);
+	}
+	return 0;
+}
+
+int
+mux_stream_pump(struct mux_stream *m, int also_fd, int wait_ms)
+{
+	struct pollfd p[2];
+	size_t got = 0;
+	ssize_t n;
+
+	if (stream_write(m) < 0)
+		return -1;
+	p[0].fd = m->fd;
+	p[0].events = (short)(POLLIN | (m->out.len > 0 ? POLLOUT : 0));
+	p[1].fd = also_fd;
+	p[1].events = POLLIN;
+	p[0].revents = p[1].revents = 0;
+	if (m->closed)
+		p[0].events &= ~POLLIN;
+	if (poll(p, also_fd >= 0 ? 2 : 1, wait_ms) < 0 && errno != EINTR)
+		return -1;
+	if ((p[0].revents & POLLOUT) != 0 && stream_write(m) < 0)
+		return -1;
+	/* A bounded read a round, so the other way keeps moving. */
+	while (!m->closed && (p[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0 &&
+	        got < MUX_FRAME_MAX) {
+		buf_reserve(&m->in, 65536);
+		n = recv(m->fd, m->in.p + m->in.len, 65536, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			m->closed = true;
+			break;
+		}
+		m->in.len += (size_t)n;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+int
+mux_stream_take(struct mux_stream *m, char *type, const char **data, size_t *len)
+{
+	uint32_t l;
+
+	buf_consume(&m->in, m->taken);
+	m->taken = 0;
+	if (m->in.len < 5)
+		return 0;
+	memcpy(&l, m->in.p + 1, 4);
+	l = ntohl(l);
+	if (l > MUX_FRAME_MAX)
+		return -1;
+	if (m->in.len < 5 + (size_t)l)
+		return 0;
+	*type = m->in.p[0];
+	*data = m->in.p + 5;
+	*len = l;
+	m->taken = 5 + (size_t)l;
+	return 1;
+}
+
+void
+mux_stream_flush(struct mux_stream *m, double deadline)
+{
+	while (m->out.len > 0 && wait_now() < deadline) {
+		if (stream_write(m) < 0 ||
+		        (m->out.len > 0 && wait_fd(m->fd, POLLOUT, deadline) <= 0))
+			return;
+	}
 }
 
 bool
@@ -686,13 +809,19 @@ wait_frame(int fd, double deadline)
 	return w > 0 ? 0 : w < 0 ? 1 : 2;
 }
 
+char *
+mux_done_text(const struct outcome *out, const struct run_exit *ex)
+{
+	/* The status as the wire's uint32 (4294967295 is a status, not "none"), -1 for none. */
+	return xasprintf("%s %d %lld\n%s\n%s", errkind_name(out->kind), out->started ? 1 : 0,
+	        ex->got_status && ex->signal == NULL ? (long long)(unsigned)ex->status : -1LL,
+	        ex->signal != NULL ? ex->signal : "", out->error != NULL ? out->error : "");
+}
+
 void
 mux_send_done(int fd, const struct outcome *out, const struct run_exit *ex)
 {
-	/* The status as the wire's uint32 (4294967295 is a status, not "none"), -1 for none. */
-	char *text = xasprintf("%s %d %lld\n%s\n%s", errkind_name(out->kind), out->started ? 1 : 0,
-	        ex->got_status && ex->signal == NULL ? (long long)(unsigned)ex->status : -1LL,
-	        ex->signal != NULL ? ex->signal : "", out->error != NULL ? out->error : "");
+	char *text = mux_done_text(out, ex);
 
 	mux_send(fd, 'D', text, strlen(text));
 	free(text);
@@ -732,8 +861,10 @@ send_request(int fd, const char *key, const struct run_request *rq, const struct
 	snprintf(opts, sizeof opts, "%d %d %.3f %.3f %.3f %d", rq->tty ? 1 : 0,
 	        rq->stdin_data != NULL, rq->timeout, o->persist, rq->alive_interval,
 	        rq->alive_count);
+	/* No command: an SFTP channel to relay ('F'). */
 	if (mux_send(fd, 'k', key, strlen(key)) < 0 ||
-	        mux_send(fd, 'c', rq->command, strlen(rq->command)) < 0 ||
+	        (rq->command != NULL ? mux_send(fd, 'c', rq->command, strlen(rq->command))
+	                             : mux_send(fd, 'F', NULL, 0)) < 0 ||
 	        mux_send(fd, 'n', rq->name, strlen(rq->name)) < 0 ||
 	        mux_send(fd, 'p', opts, strlen(opts)) < 0)
 		return -1;
@@ -771,12 +902,61 @@ kept_started(struct host *h, char *data)
 	log_msg(LOG_DEBUG, "%s: running over a kept session", h->name);
 }
 
+/* The keeper's "not held" ("IDLE reason"): IDLE > 0 when the kept session died. */
+static void
+not_held(struct host *h, const char *data, double *again)
+{
+	char *nl;
+
+	*again = strtod(data, &nl);
+	log_msg(LOG_VERBOSE, "%s: warm run: %s; connecting afresh", h->name,
+	        *nl == ' ' ? nl + 1 : nl);
+}
+
+/* How long a keeper has to say whether it started a request: the connect timeout (-t). */
+static double
+start_by(const struct options *o)
+{
+	return wait_now() + (o->connect_timeout > 0 ? o->connect_timeout : 10);
+}
+
+int
+mux_sftp(struct host *h, const struct options *o, const struct sshconf_host *cf,
+        const struct run_request *rq, double *again)
+{
+	char *key, *data = NULL, type = 0;
+	const char *path;
+	size_t len;
+	int fd = -1;
+
+	if ((path = mux_session(h, o, cf, &key, again)) == NULL)
+		return MUX_NOT_HELD;
+	if ((fd = keeper_connect(path)) >= 0 && send_request(fd, key, rq, o) == 0 &&
+	        mux_recv_by(fd, &type, &data, &len, start_by(o)) == 0 && type == 'A') {
+		kept_started(h, data);
+		log_msg(LOG_VERBOSE, "%s: copying over a kept session (keeper %s)", h->name, path);
+		free(data);
+		free(key);
+		return fd;
+	}
+	if (data != NULL && type == 'N')
+		not_held(h, data, again);
+	else if (fd >= 0 && !cancel_requested())
+		log_msg(LOG_VERBOSE, "%s: warm run: keeper %s did not answer; connecting afresh",
+		        h->name, path);
+	free(data);
+	free(key);
+	if (fd >= 0)
+		close(fd);
+	return MUX_NOT_HELD;
+}
+
 int
 mux_run(struct host *h, const struct options *o, const struct sshconf_host *cf,
         const struct run_request *rq, const struct run_sink *sk, struct outcome *out, double *again)
 {
 	struct run_exit ex = {false, -1, NULL};
-	char *key, *data = NULL, *nl;
+	char *key, *data = NULL;
 	const char *path;
 	char type;
 	size_t len;
@@ -790,7 +970,7 @@ mux_run(struct host *h, const struct options *o, const struct sshconf_host *cf,
 	out->started = false;
 	/* Until the keeper says whether the command started: a short deadline (it may be stopped).
 	 */
-	answer_by = wait_now() + (o->connect_timeout > 0 ? o->connect_timeout : 10);
+	answer_by = start_by(o);
 	for (;;) {
 		w = wait_frame(fd, out->started ? INFINITY : answer_by);
 		if (w == 2) {
@@ -821,10 +1001,7 @@ mux_run(struct host *h, const struct options *o, const struct sshconf_host *cf,
 			goto out;
 		}
 		if (type == 'N') {
-			/* "IDLE reason": IDLE > 0 when the kept session died. */
-			*again = strtod(data, &nl);
-			log_msg(LOG_VERBOSE, "%s: warm run: %s; connecting afresh", h->name,
-			        *nl == ' ' ? nl + 1 : nl);
+			not_held(h, data, again);
 			goto out;
 		}
 		/* From here the keeper's run is this attempt's: its end is the host's. */

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "connect.h"
 #include "exec.h"
 #include "host.h"
@@ -77,10 +78,20 @@ int mux_run(struct host *h, const struct options *o, const struct sshconf_host *
         const struct run_request *rq, const struct run_sink *sk, struct outcome *out,
         double *again);
 /*
+ * Open an SFTP channel on h's kept session (rq: name, timeout, keepalives;
+ * no command): a connection to the keeper, which relays the channel's bytes
+ * as frames ('i' in, 'o' out, 'h' while quiet, 'D' its end), once the
+ * keeper said the subsystem started.  MUX_NOT_HELD as mux_run says.
+ */
+int mux_sftp(struct host *h, const struct options *o, const struct sshconf_host *cf,
+        const struct run_request *rq, double *again);
+/*
  * A run's end as a frame ('D'): the kind by its errkind name, whether the
  * command started, the exit status or signal, the detail.
  */
 void mux_send_done(int fd, const struct outcome *out, const struct run_exit *ex);
+/* The 'D' frame's text (malloc'd), for a sender that queues it (mux_stream_put). */
+char *mux_done_text(const struct outcome *out, const struct run_exit *ex);
 /* Read a 'D' frame's text (modified) into out and ex (its signal malloc'd); -1 when bad. */
 int mux_parse_done(char *data, struct outcome *out, struct run_exit *ex);
 
@@ -90,6 +101,34 @@ int mux_send(int fd, char type, const void *data, size_t len);
 int mux_recv(int fd, char *type, char **data, size_t *len);
 /* The same, waiting at most until deadline (wait_now's clock) and a cancel. */
 int mux_recv_by(int fd, char *type, char **data, size_t *len, double deadline);
+/*
+ * A frame stream that never blocks on a write: frames put are written as the
+ * socket takes them, frames read are taken whole.  Both ends of a relayed
+ * SFTP channel (sftpc.c in the client, keeper.c) use it, so two full socket
+ * buffers cannot stall each other.
+ */
+struct mux_stream {
+	int fd;
+	bool closed; /* the peer closed the socket (frames read before may still be taken) */
+	struct buf out, in;
+	size_t taken; /* bytes of in held by the frame last taken, dropped at the next take */
+};
+void mux_stream_init(struct mux_stream *m, int fd);
+void mux_stream_free(struct mux_stream *m);
+void mux_stream_put(struct mux_stream *m, char type, const void *data, size_t len);
+/*
+ * Write what the socket takes, then read what it has, waiting at most
+ * wait_ms for the socket (or also_fd, when >= 0) to stir.  -1: the socket failed.
+ */
+int mux_stream_pump(struct mux_stream *m, int also_fd, int wait_ms);
+/*
+ * The next whole frame read: 1 with its type, data (inside the stream, valid
+ * until the next take or pump) and len; 0 none yet; -1 a frame too long.
+ */
+int mux_stream_take(struct mux_stream *m, char *type, const char **data, size_t *len);
+/* Pump until every frame put is written, at most until deadline (wait_now's clock). */
+void mux_stream_flush(struct mux_stream *m, double deadline);
+
 /* The peer of a Unix socket is this user. */
 bool mux_peer_is_me(int fd);
 

@@ -274,20 +274,23 @@ sftpc_strerror(const struct sftpc *s)
 
 /* ---- moving bytes ------------------------------------------------------ */
 
+/* Whether a request queued now could leave at once: the channel's window has room. */
+static bool
+can_write(const struct sftpc *s)
+{
+	return s->session == NULL || ssh_channel_window_size(s->ch) > 0;
+}
+
 /*
- * One round: hand what the window takes of outq to the channel, then read
- * what has arrived, waiting up to wait_ms for it.
+ * One round over the session: hand what the window takes of outq to the
+ * channel, then read what has arrived, waiting up to wait_ms for it.
  */
 static int
-pump(struct sftpc *s, int wait_ms)
+pump_channel(struct sftpc *s, int wait_ms)
 {
 	char junk[1024];
 	int n;
 
-	if (!s->ignore_cancel && cancel_requested())
-		return fail(s, SFTPC_CANCELLED, NULL);
-	if (wait_now() >= s->deadline)
-		return fail(s, SFTPC_TIMEOUT, NULL);
 	if (!alive_check(&s->alive, s->session)) {
 		s->host_gone = true;
 		return fail(s, SFTPC_LOST, alive_why(&s->alive));
@@ -320,6 +323,72 @@ pump(struct sftpc *s, int wait_ms)
 	while (ssh_channel_read_nonblocking(s->ch, junk, sizeof junk, 1) > 0)
 		;
 	return 0;
+}
+
+/*
+ * One round over a keeper's relay: outq goes as 'i' frames, 'o' frames are
+ * the channel's bytes, 'D' its end as the keeper saw it (kind and detail,
+ * as mux_send_done writes them).  The keeper watches the host's liveness;
+ * this side watches the keeper's.
+ */
+static int
+pump_relay(struct sftpc *s, int wait_ms)
+{
+	struct outcome end = OUTCOME_INIT;
+	struct run_exit ex = {false, -1, NULL};
+	const char *data;
+	char type, *text;
+	size_t len, off;
+	int rc;
+
+	for (off = 0; off < s->outq.len; off += len) {
+		len = s->outq.len - off < CHUNK * 4 ? s->outq.len - off : CHUNK * 4;
+		mux_stream_put(&s->relay, 'i', s->outq.p + off, len);
+		wait_ms = 0;
+	}
+	buf_reset(&s->outq);
+	if (mux_stream_pump(&s->relay, -1, wait_ms) < 0)
+		s->relay.closed = true;
+	while ((rc = mux_stream_take(&s->relay, &type, &data, &len)) == 1) {
+		s->relay_heard = wait_now();
+		if (type == 'o') {
+			buf_append(&s->in, data, len);
+		} else if (type == 'D') {
+			text = xstrndup(data, len);
+			rc = mux_parse_done(text, &end, &ex);
+			free(text);
+			free(ex.signal);
+			s->relay.closed = true;
+			s->host_gone = rc == 0 && end.kind == EK_LOST;
+			rc = fail(s, SFTPC_LOST,
+			        rc == 0 ? end.error : "the keeper's end was not understood");
+			outcome_clear(&end);
+			return rc;
+		}
+	}
+	if (rc < 0)
+		return fail(s, SFTPC_PROTOCOL, "the keeper sent a frame too long");
+	if (s->relay.closed) {
+		s->host_gone = true;
+		return fail(s, SFTPC_LOST, "the keeper relaying the kept session went away");
+	}
+	if (wait_now() - s->relay_heard > SFTPC_RELAY_SILENT_S) {
+		s->host_gone = true;
+		return fail(
+		        s, SFTPC_LOST, "the keeper relaying the kept session stopped answering");
+	}
+	return 0;
+}
+
+/* One round of moving bytes, after looking at the cancel flag and the deadline. */
+static int
+pump(struct sftpc *s, int wait_ms)
+{
+	if (!s->ignore_cancel && cancel_requested())
+		return fail(s, SFTPC_CANCELLED, NULL);
+	if (wait_now() >= s->deadline)
+		return fail(s, SFTPC_TIMEOUT, NULL);
+	return s->session != NULL ? pump_channel(s, wait_ms) : pump_relay(s, wait_ms);
 }
 
 /*
@@ -415,50 +484,101 @@ call_status(struct sftpc *s, uint32_t id)
 
 /* ---- the session ------------------------------------------------------- */
 
-int
-sftpc_start(struct sftpc *s, ssh_session session, double deadline, double alive_interval,
-        int alive_count)
+/* An "sftp" subsystem channel on session by deadline: SFTPC_OK, or the failure with *why. */
+static enum sftpc_fail
+channel_open(ssh_session session, double deadline, ssh_channel *chp, const char **why)
 {
 	long wait_s = 0, wait_us = 100000; /* a blocked flush gives the loop back after 100 ms */
+	ssh_channel ch;
+	int rc, step;
+
+	*chp = NULL;
+	*why = NULL;
+	ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &wait_s);
+	ssh_options_set(session, SSH_OPTIONS_TIMEOUT_USEC, &wait_us);
+	ssh_set_blocking(session, 1);
+	ch = ssh_channel_new(session);
+	if (ch == NULL) {
+		*why = ssh_get_error(session);
+		return SFTPC_LOST;
+	}
+	*chp = ch;
+	/* Opening (step 0) and the subsystem request (1) wait in libssh under its own timeout. */
+	for (step = 0; step < 2; step++) {
+		do {
+			if (cancel_requested())
+				return SFTPC_CANCELLED;
+			if (wait_now() >= deadline)
+				return SFTPC_TIMEOUT;
+			rc = step == 0 ? ssh_channel_open_session(ch)
+			               : ssh_channel_request_subsystem(ch, "sftp");
+		} while (rc == SSH_AGAIN);
+		if (rc != SSH_OK) {
+			*why = step == 0 ? ssh_get_error(session)
+			                 : "the server refused the sftp subsystem";
+			return SFTPC_LOST;
+		}
+	}
+	return SFTPC_OK;
+}
+
+ssh_channel
+sftpc_channel_open(ssh_session session, double deadline, const char **why)
+{
+	ssh_channel ch;
+
+	if (channel_open(session, deadline, &ch, why) == SFTPC_OK)
+		return ch;
+	if (*why == NULL)
+		*why = "no answer from the server";
+	sftpc_channel_close(ch);
+	return NULL;
+}
+
+void
+sftpc_channel_close(ssh_channel ch)
+{
+	if (ch == NULL)
+		return;
+	if (ssh_channel_is_open(ch)) {
+		ssh_channel_send_eof(ch);
+		ssh_channel_close(ch);
+	}
+	ssh_channel_free(ch);
+}
+
+bool
+sftpc_host_lost(const struct sftpc *s)
+{
+	return s->fail == SFTPC_LOST &&
+	       (s->host_gone || (s->session != NULL && !ssh_is_connected(s->session)));
+}
+
+int
+sftpc_start(struct sftpc *s, const struct sftpc_link *l, double deadline)
+{
 	unsigned char type;
 	uint32_t version, len, dlen;
 	struct rd r;
 	size_t start, total;
+	const char *why;
+	enum sftpc_fail f;
 	int rc;
 
 	memset(s, 0, sizeof *s);
-	s->session = session;
+	s->session = l->session;
 	s->deadline = deadline;
-	alive_start(&s->alive, session, alive_interval, alive_count);
 	s->next_id = 1;
 	s->read_size = READ_SMALL;
 	buf_init(&s->in);
 	buf_init(&s->outq);
-	ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &wait_s);
-	ssh_options_set(session, SSH_OPTIONS_TIMEOUT_USEC, &wait_us);
-	ssh_set_blocking(session, 1);
-	s->ch = ssh_channel_new(session);
-	if (s->ch == NULL)
-		return fail(s, SFTPC_LOST, ssh_get_error(session));
-	/* Opening and the subsystem request wait in libssh under its own timeout. */
-	do {
-		if (!s->ignore_cancel && cancel_requested())
-			return fail(s, SFTPC_CANCELLED, NULL);
-		if (wait_now() >= s->deadline)
-			return fail(s, SFTPC_TIMEOUT, NULL);
-		rc = ssh_channel_open_session(s->ch);
-	} while (rc == SSH_AGAIN);
-	if (rc != SSH_OK)
-		return fail(s, SFTPC_LOST, ssh_get_error(session));
-	do {
-		if (!s->ignore_cancel && cancel_requested())
-			return fail(s, SFTPC_CANCELLED, NULL);
-		if (wait_now() >= s->deadline)
-			return fail(s, SFTPC_TIMEOUT, NULL);
-		rc = ssh_channel_request_subsystem(s->ch, "sftp");
-	} while (rc == SSH_AGAIN);
-	if (rc != SSH_OK)
-		return fail(s, SFTPC_LOST, "the server refused the sftp subsystem");
+	mux_stream_init(&s->relay, l->session == NULL ? l->relay_fd : -1);
+	s->relay_heard = wait_now();
+	if (l->session != NULL) {
+		alive_start(&s->alive, l->session, l->alive_interval, l->alive_count);
+		if ((f = channel_open(l->session, deadline, &s->ch, &why)) != SFTPC_OK)
+			return fail(s, f, why);
+	}
 
 	/* INIT carries a version where other requests carry an id; so does VERSION. */
 	start = s->outq.len;
@@ -492,14 +612,10 @@ sftpc_end(struct sftpc *s)
 {
 	if (s->session != NULL)
 		alive_stop(&s->alive, s->session);
-	if (s->ch != NULL) {
-		if (ssh_channel_is_open(s->ch)) {
-			ssh_channel_send_eof(s->ch);
-			ssh_channel_close(s->ch);
-		}
-		ssh_channel_free(s->ch);
-		s->ch = NULL;
-	}
+	sftpc_channel_close(s->ch);
+	s->ch = NULL;
+	/* The keeper closes the channel when the socket closes (its owner closes that). */
+	mux_stream_free(&s->relay);
 	buf_free(&s->in);
 	buf_free(&s->outq);
 	free(s->message);
@@ -955,8 +1071,7 @@ sftpc_upload(struct sftpc *s, const struct sftpc_handle *fh, int fd, uint64_t *s
 		rc = -1;
 		if (!eof || nreq > 0) {
 			/* Wait for answers only when nothing more can be sent. */
-			bool can_send = s->outq.len > 0 ? ssh_channel_window_size(s->ch) > 0
-			                                : (!eof && nreq < IN_FLIGHT);
+			bool can_send = s->outq.len > 0 ? can_write(s) : (!eof && nreq < IN_FLIGHT);
 
 			if (pump(s, can_send ? 0 : WAIT_MS) < 0)
 				goto out;

@@ -5,6 +5,11 @@
  * Every call waits for its answer under the client's deadline and looks at
  * the cancel flag at least every 50 ms.  On failure a call returns -1 and
  * leaves the cause in the client (sftpc_fail, status, message).
+ *
+ * The SFTP bytes go over a channel of this process's session, or (a warm
+ * run) over a keeper's socket: the keeper opened the channel on its kept
+ * session with sftpc_channel_open and relays its bytes as frames (mux.h),
+ * so the transfer (transfer.c) and this client are the same either way.
  */
 #ifndef SHOAL_SFTPC_H
 #define SHOAL_SFTPC_H
@@ -17,6 +22,7 @@
 
 #include "alive.h"
 #include "buf.h"
+#include "mux.h"
 
 /* SFTP status codes (draft-ietf-secsh-filexfer-02, section 7). */
 #define SFTPC_FX_OK                0
@@ -66,8 +72,18 @@ struct sftpc_entry {
 	struct sftpc_attrs attrs; /* as lstat sees it */
 };
 
+/* Where an SFTP client's bytes go. */
+struct sftpc_link {
+	ssh_session session; /* a channel of it; NULL: relay_fd */
+	double alive_interval;
+	int alive_count;
+	int relay_fd; /* a keeper relaying a channel of its kept session (mux_sftp) */
+};
+
 struct sftpc {
-	ssh_session session;
+	ssh_session session; /* NULL when relayed */
+	struct mux_stream relay;
+	double relay_heard; /* when the keeper last sent a frame */
 	struct alive alive; /* keepalives while waiting on the server */
 	bool host_gone;     /* keepalives went unanswered: the host, not SFTP, failed */
 	ssh_channel ch;
@@ -90,14 +106,27 @@ struct sftpc {
 typedef void (*sftpc_progress_fn)(void *arg, uint64_t n);
 
 /*
- * Open the "sftp" subsystem and agree on version 3, sending keepalives
- * every alive_interval seconds of silence (0: none) and giving up after
- * alive_count unanswered.  Returns 0 or -1.
+ * Open the "sftp" subsystem over l and agree on version 3.  On a session,
+ * keepalives go every alive_interval seconds of silence (0: none) and it is
+ * given up after alive_count unanswered; relayed, the keeper does that and
+ * a keeper silent for SFTPC_RELAY_SILENT_S is given up.  Returns 0 or -1.
  */
-int sftpc_start(struct sftpc *s, ssh_session session, double deadline, double alive_interval,
-        int alive_count);
-/* Close the channel and free everything. */
+int sftpc_start(struct sftpc *s, const struct sftpc_link *l, double deadline);
+/* Close the channel (or leave the relay) and free everything. */
 void sftpc_end(struct sftpc *s);
+/* The host (its connection), not the SFTP server, failed: SPEC 3's `lost`. */
+bool sftpc_host_lost(const struct sftpc *s);
+
+/* A relaying keeper says something at least every second; silent this long, it is gone. */
+#define SFTPC_RELAY_SILENT_S 10.0
+/*
+ * For the keeper: an "sftp" subsystem channel on session, waited for until
+ * deadline; NULL with *why (libssh's words, or a refusal) when it cannot be
+ * had.  The session is left blocking with short waits, as the client's
+ * own channel runs.
+ */
+ssh_channel sftpc_channel_open(ssh_session session, double deadline, const char **why);
+void sftpc_channel_close(ssh_channel ch);
 /*
  * After a failure, run the calls that clean up (close, remove) for at most
  * seconds more, even when the run was cancelled.

@@ -310,11 +310,7 @@ job_fail(struct job *j, const char *what, const char *path)
 	buf_appends(&b, ": ");
 	escape_terminal(&b, path, strlen(path));
 	/* The connection, not the transfer, failed: SPEC 3's `lost`. */
-	outcome_set(j->out,
-	        s->fail == SFTPC_LOST && (s->host_gone || !ssh_is_connected(s->session))
-	                ? EK_LOST
-	                : EK_TRANSFER,
-	        PHASE_RUN, "%s", b.p);
+	outcome_set(j->out, sftpc_host_lost(s) ? EK_LOST : EK_TRANSFER, PHASE_RUN, "%s", b.p);
 	buf_free(&b);
 	return -1;
 }
@@ -884,11 +880,11 @@ out:
 }
 
 int
-transfer_run(struct conn *c, struct host *h, const struct transfer_plan *p, struct outcome *out)
+transfer_run(const struct sftpc_link *l, struct host *h, const struct transfer_plan *p,
+        struct outcome *out)
 {
 	struct job j;
-	double deadline, alive_interval;
-	int alive_count;
+	double deadline;
 	uint64_t done;
 	int rc;
 
@@ -904,8 +900,7 @@ transfer_run(struct conn *c, struct host *h, const struct transfer_plan *p, stru
 	h->xfer_total = 0;
 	pthread_mutex_unlock(&h->lock);
 
-	connect_alive(c, &alive_interval, &alive_count);
-	if (sftpc_start(&j.s, c->session, deadline, alive_interval, alive_count) < 0)
+	if (sftpc_start(&j.s, l, deadline) < 0)
 		rc = job_fail(&j, "cannot start SFTP", p->mode == XFER_COPY ? p->dest : p->rsrc);
 	else if ((out->started = true) && p->mode == XFER_COPY) /* files may move from here */
 		rc = run_upload(&j);

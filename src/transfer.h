@@ -15,6 +15,7 @@
 #include "connect.h"
 #include "host.h"
 #include "options.h"
+#include "sftpc.h"
 
 /* One local file or directory to upload, a directory before what it holds. */
 struct transfer_item {
@@ -50,12 +51,13 @@ int transfer_plan_build(struct transfer_plan *p, const struct options *o);
 void transfer_plan_free(struct transfer_plan *p);
 
 /*
- * Carry out the plan on one host.  Returns 0 when every file arrived whole
+ * Carry out the plan on one host, over l (a channel of its session, or a
+ * keeper's relay of one: the same transfer either way).  Returns 0 when every file arrived whole
  * under its final name, -1 with out set (kind transfer, or cancelled).  A
  * file is written under a temporary name in its directory and renamed only
  * once whole; a failed or interrupted file's temporary is removed.
  */
-int transfer_run(
-        struct conn *c, struct host *h, const struct transfer_plan *p, struct outcome *out);
+int transfer_run(const struct sftpc_link *l, struct host *h, const struct transfer_plan *p,
+        struct outcome *out);
 
 #endif

@@ -8,6 +8,14 @@
 #       aliases h01..hNN in $T/ssh_config are N distinct targets, and what
 #       each received can be read straight from its folder.  Sessions on
 #       those addresses are SFTP only (ForceCommand).
+#
+#   slow_sftp_lab [sshd_config lines]
+#       sshd `slow` (alias slow in $T/ssh_config, its host key trusted)
+#       whose sessions are SFTP only, rooted at $SLOW_HOME ($T/slowhome, and
+#       in/ there, the login user's), the server reading its input through a
+#       pipe that passes 2 MB/s; $T/big.bin is 20 MB of random bytes, an
+#       upload that takes a while, to be interrupted.  slow_partial: the
+#       upload of big.bin to in/ is under way (its temporary passed 100 kB).
 
 sftp_hosts() {
     local n=$1 g i k d port var conf
@@ -34,4 +42,30 @@ sftp_hosts() {
             trust_host_keys "127.0.0.$i:$port"
         done
     done
+}
+
+slow_partial() { [ -n "$(find "$SLOW_HOME/in" -name '.big.bin.shoal-*' -size +100k)" ]; }
+
+slow_sftp_lab() {
+    SLOW_HOME=$T/slowhome
+    install -d -o "$LAB_USER" "$SLOW_HOME" "$SLOW_HOME/in"
+    head -c $((20 * 1024 * 1024)) /dev/urandom >"$T/big.bin"
+    cat >"$T/slowpipe.py" <<'PY'
+import os, sys, time
+rate = int(sys.argv[1])
+start = time.monotonic()
+sent = 0
+while True:
+    data = os.read(0, 65536)
+    if not data:
+        break
+    os.write(1, data)
+    sent += len(data)
+    ahead = sent / rate - (time.monotonic() - start)
+    if ahead > 0:
+        time.sleep(ahead)
+PY
+    start_sshd slow "$@" "ForceCommand /bin/sh -c 'exec /usr/bin/python3 $T/slowpipe.py 2000000 | exec /usr/lib/openssh/sftp-server -d $SLOW_HOME'"
+    add_alias "$T/ssh_config" slow "$SSHD_PORT_SLOW"
+    trust_host_keys "$SSHD_PORT_SLOW"
 }

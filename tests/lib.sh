@@ -21,7 +21,7 @@
 #            write_ssh_config FILE, add_alias FILE ALIAS PORT [HOSTNAME] [lines],
 #            add_aliases FILE PREFIX COUNT PORT [lines],
 #            trust_host_keys [HOST:]PORT..., start_faultproxy SPEC...
-#   keepers  keeper_lab, keeper_pids
+#   keepers  keeper_lab, keeper_pids, cold_then_warm CMD..., warm_is_cold COLD_DIR WARM_DIR
 #
 # Environment: top_srcdir, top_builddir, srcdir and SHOAL default from where
 # this file is; SHOAL_TIMEOUT; SHOAL_KEEP_T=1 keeps $T for a look afterwards.
@@ -792,6 +792,30 @@ keeper_pids() {
             [ "$(cat "$p/comm" 2>/dev/null)" = shoal ] && echo "${p#/proc/}"
     done
     return 0
+}
+
+# cold_then_warm CMD...: run CMD (a battery) with no keeper ($XDG_RUNTIME_DIR
+# is $T/cold), then make $T/warm the keepers' directory for the warm half
+# (its keepers closed at cleanup).
+cold_then_warm() {
+    export XDG_RUNTIME_DIR=$T/cold
+    mkdir -m 700 "$XDG_RUNTIME_DIR"
+    "$@"
+    export XDG_RUNTIME_DIR=$T/warm
+    mkdir -m 700 "$XDG_RUNTIME_DIR"
+    at_exit '"$SHOAL" --persist 0 >/dev/null 2>&1'
+}
+
+# warm_is_cold COLD_DIR WARM_DIR: a TAP line per case file of a battery run
+# cold into COLD_DIR: the warm run's file of that name is identical.
+warm_is_cold() {
+    local f c
+    for f in "$1"/*; do
+        c=$(basename "$f")
+        if diff -u "$f" "$2/$c" >"$T/diff-$c"; then pass "$c: warm is cold"; else
+            fail "$c: warm differs from cold: $(cat "$T/diff-$c")"
+        fi
+    done
 }
 
 # ---- the fault proxy --------------------------------------------------------

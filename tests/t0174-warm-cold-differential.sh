@@ -4,8 +4,9 @@
 # stderr with the summary, and the JSON of each host (kind, error, exit
 # code, signal, attempts).  The battery: exit codes, stderr, a signal,
 # SetEnv/SendEnv, RequestTTY and -T, -I, a command timeout, --template,
-# --sudo (NOPASSWD: no password, which never goes to a keeper), and a
-# connection lost under the command.  The warm runs must log in nowhere
+# --sudo (NOPASSWD: no password, which never goes to a keeper), --copy and
+# --rcopy (with -P: the files, modes and times left), and a connection lost
+# under the command.  The warm runs must log in nowhere
 # but where the battery broke a session.
 . "$(dirname "$0")/lib.sh"
 
@@ -27,6 +28,10 @@ if [ "$EUID" -eq 0 ] && command -v sudo >/dev/null; then
     visudo -cq -f "$drop.tmp" && mv "$drop.tmp" "$drop" && have_sudo=1
 fi
 printf 'line1\nline2\n' >"$T/in"
+printf 'payload\n' >"$T/xsrc"
+chmod 604 "$T/xsrc"
+touch -d '2020-01-02 03:04:05' "$T/xsrc"
+install -d -o "$LAB_USER" "$T/xfer"
 
 # battery DIR: each case's exit status, stdout, stderr and JSON under DIR.
 battery() {
@@ -52,17 +57,16 @@ battery() {
     one timeout -w h01 -u 1 -- 'echo before; exec sleep 30'
     one template -w 'h[01-02]' --template -- 'echo %h %u %p'
     [ -n "$have_sudo" ] && one sudo -w 'h[01-02]' --sudo -- 'id -un; echo e >&2'
+    # A transfer each way (SFTP over the kept session, warm): the files with their modes and -P times.
+    one copy -w 'h[01-02]' -P --template --copy "$T/xsrc" "$T/xfer/%h"
+    (cd "$T/xfer" && find . -type f -printf '%p %y %m %s %T@\n' | sort) >>"$d/copy"
+    one rcopy -w 'h[01-02]' -P --rcopy "$T/xsrc" "$T/rdl"
+    (cd "$T/rdl" && find . -type f -printf '%p %y %m %s %T@\n' | sort) >>"$d/rcopy"
     # Last: it breaks the session it runs on (the command kills its own sshd).
     one lost -w h02 -- 'echo going; sleep 1; kill -KILL $PPID; sleep 5'
 }
 
-export XDG_RUNTIME_DIR=$T/cold
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-battery "$T/c"
-
-export XDG_RUNTIME_DIR=$T/warm
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-at_exit '"$SHOAL" --persist 0 >/dev/null 2>&1'
+cold_then_warm battery "$T/c"
 run_shoal -F "$T/ssh_config" --persist 60 -w 'h[01-02],tty' -- true
 is "$RC" 0 "sessions kept for the warm battery"
 n=$(logins)
@@ -72,13 +76,10 @@ battery "$T/w"
 [ "$(logins)" -le $((n + 2)) ] && pass "the warm battery ran over kept sessions ($(($(logins) - n)) new logins)" ||
     fail "the warm battery logged in $(($(logins) - n)) times"
 
-for f in "$T"/c/*; do
-    c=$(basename "$f")
-    if diff -u "$f" "$T/w/$c" >"$T/diff-$c"; then pass "$c: warm is cold"; else
-        fail "$c: warm differs from cold: $(cat "$T/diff-$c")"
-    fi
-done
+warm_is_cold "$T/c" "$T/w"
 like "$(cat "$T/c/lost")" 'h02: lost' "the lost case is lost (cold)"
+like "$(cat "$T/c/copy")" "./h02 f 604 8 1577934245" "the copy case leaves the file with its mode and -P time (cold)"
+like "$(cat "$T/c/rcopy")" "./h01/xsrc f 604 8 1577934245" "the rcopy case fetches it with its mode and -P time (cold)"
 like "$(cat "$T/c/timeout")" 'command_timeout' "the timeout case times out (cold)"
 like "$(cat "$T/c/env")" 'A=one B=b b' "the env case sends the variables (cold)"
 done_testing

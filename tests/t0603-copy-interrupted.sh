@@ -5,37 +5,18 @@
 # middle ends shoal with 130, and --command-timeout ends it as `transfer`
 # (timed out), exit 3; either way the partial file is removed.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-sftp.sh"
 
 lab_user
 lab_keys
-dir=$T/slowhome
-install -d -o "$LAB_USER" "$dir" "$dir/in"
-cat >"$T/slowpipe.py" <<'PY'
-import os, sys, time
-rate = int(sys.argv[1])
-start = time.monotonic()
-sent = 0
-while True:
-    data = os.read(0, 65536)
-    if not data:
-        break
-    os.write(1, data)
-    sent += len(data)
-    ahead = sent / rate - (time.monotonic() - start)
-    if ahead > 0:
-        time.sleep(ahead)
-PY
-start_sshd slow "ForceCommand /bin/sh -c 'exec /usr/bin/python3 $T/slowpipe.py 2000000 | exec /usr/lib/openssh/sftp-server -d $dir'"
-add_alias "$T/ssh_config" slow "$SSHD_PORT_SLOW"
-trust_host_keys "$SSHD_PORT_SLOW"
-head -c $((20 * 1024 * 1024)) /dev/urandom >"$T/big.bin"
-partial() { [ -n "$(find "$dir/in" -name '.big.bin.shoal-*' -size +100k)" ]; }
+slow_sftp_lab
+dir=$SLOW_HOME
 leftovers() { find "$dir/in" -mindepth 1 | wc -l; }
 
 env -u SSH_AUTH_SOCK "$SHOAL" -F "$T/ssh_config" -w slow --copy "$T/big.bin" in/ \
     </dev/null >"$T/out" 2>"$T/err" &
 pid=$!
-if wait_for 30 partial; then pass "the upload is under way under a temporary name"; else fail "no partial temporary file appeared"; fi
+if wait_for 30 slow_partial; then pass "the upload is under way under a temporary name"; else fail "no partial temporary file appeared"; fi
 kill -INT "$pid"
 wait_for 15 eval '! running "$pid"'
 wait "$pid"

@@ -3,7 +3,8 @@
 # sshd, `true`, fanout F, shoal --persist against pssh (parallel-ssh) with
 # ssh's ControlMaster auto + ControlPersist (one master per alias, ControlPath
 # %n), side by side in one run, several rounds; also cold shoal (no keeper)
-# against warm shoal.  Run by hand, as root:
+# against warm shoal, and a small --copy to every alias cold and warm (SFTP
+# over the kept sessions).  Run by hand, as root:
 #   bash tests/bench/warm.sh [ROUNDS] [N] [FANOUT]      (default 3 200 32)
 # SHOAL_BENCH_BIN names the shoal to measure (default: an -O2 build in
 # build-bench/, made if missing).  Prints one line per measurement and the
@@ -56,6 +57,9 @@ timed() {
     echo "$e - $s" | bc
 }
 sh_run() { "$SHOAL" -F "$T/ssh_config" -H "$T/hosts" -f "$fanout" --no-tui "$@" -- true; }
+printf 'small file\n' >"$T/small"
+install -d -o "$LAB_USER" "$T/xfer"
+copy_run() { "$SHOAL" -F "$T/ssh_config" -H "$T/hosts" -f "$fanout" --no-tui --template --copy "$T/small" "$T/xfer/%h"; }
 pssh_run() { parallel-ssh -x "-F $T/ssh_config $cm" -h "$T/hosts" -p "$fanout" -t 0 true; }
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
@@ -64,17 +68,19 @@ for r in $(seq 1 "$rounds"); do
     "$SHOAL" --persist 0
     masters_exit
     res[cold]+="$(timed sh_run) "
+    res[copycold]+="$(timed copy_run) "
     res[first]+="$(timed sh_run --persist 600) "
     res[warm]+="$(timed sh_run) "
+    res[copywarm]+="$(timed copy_run) "
     for p in $(pgrep -f -- "--persist 600"); do
         echo "# keeper $p: $n sessions, $(grep VmRSS /proc/"$p"/status | tr -s ' \t' ' ')"
     done
     res[pssh1]+="$(timed pssh_run) "
     res[pssh2]+="$(timed pssh_run) "
     echo "# round $r: shoal cold ${res[cold]##* } ... load $(cut -d' ' -f1 /proc/loadavg)"
-    for k in cold first warm pssh1 pssh2; do echo "#   $k: ${res[$k]}"; done
+    for k in cold first warm pssh1 pssh2 copycold copywarm; do echo "#   $k: ${res[$k]}"; done
 done
-for k in cold first warm pssh1 pssh2; do
+for k in cold first warm pssh1 pssh2 copycold copywarm; do
     printf '%-6s median %s s (%s)\n' "$k" "$(echo ${res[$k]} | tr ' ' '\n' | median)" "${res[$k]}"
 done
 w=$(echo ${res[warm]} | tr ' ' '\n' | median)
@@ -82,4 +88,7 @@ p=$(echo ${res[pssh2]} | tr ' ' '\n' | median)
 c=$(echo ${res[cold]} | tr ' ' '\n' | median)
 echo "warm shoal / warm pssh = $(echo "scale=3; $w / $p" | bc)   (SPEC 7: <= 0.5)"
 echo "warm shoal / cold shoal = $(echo "scale=3; $w / $c" | bc)"
+cc=$(echo ${res[copycold]} | tr ' ' '\n' | median)
+cw=$(echo ${res[copywarm]} | tr ' ' '\n' | median)
+echo "warm --copy / cold --copy = $(echo "scale=3; $cw / $cc" | bc)"
 done_testing
