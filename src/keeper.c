@@ -304,7 +304,8 @@ struct request {
 struct relay {
 	int fd;
 	struct kept *k;
-	bool gone; /* a frame could not be written: the client left */
+	bool gone;        /* a frame could not be written: the client left */
+	double last_sent; /* the last frame's time: 'h' after MUX_HEARTBEAT_S of quiet */
 };
 
 static void
@@ -313,6 +314,7 @@ relay_started(void *ctx)
 	struct relay *r = ctx;
 
 	send_text(r->fd, 'A', "%s\n%d", r->k->user, r->k->port);
+	r->last_sent = wait_now();
 }
 
 static void
@@ -322,6 +324,7 @@ relay_data(void *ctx, bool is_stderr, const char *p, size_t n)
 
 	if (!r->gone && mux_send(r->fd, is_stderr ? 'e' : 'o', p, n) < 0)
 		r->gone = true;
+	r->last_sent = wait_now();
 }
 
 static bool
@@ -329,6 +332,12 @@ relay_stop(void *ctx)
 {
 	struct relay *r = ctx;
 
+	/* A silent command still shows the client this keeper is alive. */
+	if (!r->gone && wait_now() - r->last_sent >= MUX_HEARTBEAT_S) {
+		if (mux_send(r->fd, 'h', NULL, 0) < 0)
+			r->gone = true;
+		r->last_sent = wait_now();
+	}
 	/* A kill frame or the client's end: either way the command goes. */
 	return r->gone || client_stirs(r->fd);
 }
@@ -444,7 +453,7 @@ relay_sftp(int fd, struct kept *k, const struct request *rq)
 			sftp_end(&m, EK_TRANSFER, "the SFTP server closed the channel");
 			break;
 		}
-		if (wait_now() - last_sent >= 1.0) {
+		if (wait_now() - last_sent >= MUX_HEARTBEAT_S) {
 			mux_stream_put(&m, 'h', NULL, 0);
 			last_sent = wait_now();
 		}
@@ -465,7 +474,7 @@ static void
 relay(int fd, struct kept *k, const struct request *rq)
 {
 	struct outcome out = OUTCOME_INIT;
-	struct relay r = {fd, k, false};
+	struct relay r = {fd, k, false, wait_now()};
 	struct run_sink sk = {&r, relay_started, relay_data, relay_stop, relay_done};
 	struct run_request run;
 	size_t i;

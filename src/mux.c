@@ -961,18 +961,28 @@ mux_run(struct host *h, const struct options *o, const struct sshconf_host *cf,
 	char type;
 	size_t len;
 	int fd = -1, rc = MUX_NOT_HELD, w;
-	double answer_by;
+	double answer_by, heard = 0;
 
 	if ((path = mux_session(h, o, cf, &key, again)) == NULL)
 		goto out;
 	if ((fd = keeper_connect(path)) < 0 || send_request(fd, key, rq, o) < 0)
 		goto out;
 	out->started = false;
-	/* Until the keeper says whether the command started: a short deadline (it may be stopped).
+	/*
+	 * Until the keeper says whether the command started, a short deadline
+	 * (it may be stopped); then its frames, 'h' at least, every
+	 * MUX_HEARTBEAT_S: one silent MUX_SILENT_S is stopped or hung.
 	 */
 	answer_by = start_by(o);
 	for (;;) {
-		w = wait_frame(fd, out->started ? INFINITY : answer_by);
+		w = wait_frame(fd, out->started ? heard + MUX_SILENT_S : answer_by);
+		if (w == 2 && out->started) {
+			mux_send(fd, 'x', NULL, 0);
+			outcome_set(out, EK_LOST, PHASE_RUN,
+			        "the keeper %s said nothing for %.0f s while the command ran", path,
+			        MUX_SILENT_S);
+			break;
+		}
 		if (w == 2) {
 			log_msg(LOG_VERBOSE,
 			        "%s: warm run: keeper %s did not answer; connecting afresh",
@@ -994,12 +1004,16 @@ mux_run(struct host *h, const struct options *o, const struct sshconf_host *cf,
 		if (mux_recv(fd, &type, &data, &len) < 0) {
 			data = NULL;
 			if (out->started) {
-				outcome_set(out, EK_CHANNEL, PHASE_RUN,
+				/* As a connection that broke: the command's end is unknown. */
+				outcome_set(out, EK_LOST, PHASE_RUN,
 				        "the keeper went away while the command ran");
 				break;
 			}
 			goto out;
 		}
+		heard = wait_now();
+		if (type == 'h')
+			continue; /* the keeper is alive; nothing else */
 		if (type == 'N') {
 			not_held(h, data, again);
 			goto out;

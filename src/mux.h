@@ -95,6 +95,14 @@ char *mux_done_text(const struct outcome *out, const struct run_exit *ex);
 /* Read a 'D' frame's text (modified) into out and ex (its signal malloc'd); -1 when bad. */
 int mux_parse_done(char *data, struct outcome *out, struct run_exit *ex);
 
+/*
+ * A keeper that relays a run or an SFTP channel says something (at least an
+ * 'h' frame) after each MUX_HEARTBEAT_S of quiet; a client gives up on one
+ * silent for MUX_SILENT_S: it is stopped or hung, and its host is `lost`.
+ */
+#define MUX_HEARTBEAT_S 1.0
+#define MUX_SILENT_S    10.0
+
 /* Framing, for both sides.  Return 0, or -1 on a closed or failed socket. */
 int mux_send(int fd, char type, const void *data, size_t len);
 /* *data is malloc'd (NUL-terminated for convenience), *len its length. */

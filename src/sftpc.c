@@ -372,7 +372,7 @@ pump_relay(struct sftpc *s, int wait_ms)
 		s->host_gone = true;
 		return fail(s, SFTPC_LOST, "the keeper relaying the kept session went away");
 	}
-	if (wait_now() - s->relay_heard > SFTPC_RELAY_SILENT_S) {
+	if (wait_now() - s->relay_heard > MUX_SILENT_S) {
 		s->host_gone = true;
 		return fail(
 		        s, SFTPC_LOST, "the keeper relaying the kept session stopped answering");

@@ -109,7 +109,7 @@ typedef void (*sftpc_progress_fn)(void *arg, uint64_t n);
  * Open the "sftp" subsystem over l and agree on version 3.  On a session,
  * keepalives go every alive_interval seconds of silence (0: none) and it is
  * given up after alive_count unanswered; relayed, the keeper does that and
- * a keeper silent for SFTPC_RELAY_SILENT_S is given up.  Returns 0 or -1.
+ * a keeper silent for MUX_SILENT_S is given up.  Returns 0 or -1.
  */
 int sftpc_start(struct sftpc *s, const struct sftpc_link *l, double deadline);
 /* Close the channel (or leave the relay) and free everything. */
@@ -117,8 +117,6 @@ void sftpc_end(struct sftpc *s);
 /* The host (its connection), not the SFTP server, failed: SPEC 3's `lost`. */
 bool sftpc_host_lost(const struct sftpc *s);
 
-/* A relaying keeper says something at least every second; silent this long, it is gone. */
-#define SFTPC_RELAY_SILENT_S 10.0
 /*
  * For the keeper: an "sftp" subsystem channel on session, waited for until
  * deadline; NULL with *why (libssh's words, or a refusal) when it cannot be

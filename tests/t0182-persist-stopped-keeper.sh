@@ -63,4 +63,29 @@ wait_for 20 answered && pass "woken, the keepers answer" || fail "woken keepers 
 n=$(logins)
 run_shoal -F "$T/ssh_config" -w 'h[01-03]' -- true
 is "$(logins)" "$n" "woken, the keepers serve again"
+
+# A keeper stopped while a command runs on its session: the keeper says 'h'
+# each second of quiet, so the run notices the silence and ends the host
+# `lost` (its command's end is unknown) instead of waiting for ever.
+env -u SSH_AUTH_SOCK "$SHOAL" -F "$T/ssh_config" -w h01 -- 'echo started; sleep 60' \
+    >"$T/out" 2>"$T/err" </dev/null &
+pid=$!
+if wait_for 20 grep -q "h01: started" "$T/out"; then
+    logins_now=$(logins)
+    keepers=$(keeper_pids | grep -vx "$pid") # the run itself is a shoal of this lab too
+    kill -STOP $keepers
+    t0=$(date +%s%N)
+    wait_for 30 eval '! running "$pid"' || kill -KILL "$pid"
+    wait "$pid"
+    rc=$?
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    kill -CONT $keepers
+    is "$rc" 3 "a keeper stopped mid-command: the run ends, exit 3"
+    cmp_ok "$ms" -lt 20000 "within about 10 s of silence ($ms ms)"
+    like "$(cat "$T/err")" "h01: lost .*said nothing for 10 s while the command ran" "h01 is lost, saying why"
+    is "$(logins)" "$logins_now" "the started command was not run again on a fresh session"
+else
+    fail "the warm command never started: $(cat "$T/out" "$T/err")"
+    kill -KILL "$pid"
+fi
 done_testing
