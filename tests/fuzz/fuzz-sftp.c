@@ -182,6 +182,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int upfd = -1, downfd = -1;
 	struct sftpc s;
+	/* A channel of a session (no keepalives): the stand-in channel below. */
+	const struct sftpc_link link = {(ssh_session)&channel_dummy, 0, 0, -1};
 	struct sftpc_attrs a = {0}, set = {SFTPC_ATTR_PERM | SFTPC_ATTR_TIMES, 0, 0644, 1, 2};
 	struct sftpc_handle fh;
 	struct sftpc_entry *ents;
@@ -208,7 +210,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	feed.p = data + 1;
 	feed.n = size - 1;
 
-	if (sftpc_start(&s, (ssh_session)&channel_dummy, wait_now() + 3600, 0, 0) == 0) {
+	if (sftpc_start(&s, &link, wait_now() + 3600) == 0) {
 		if (sftpc_realpath(&s, ".", &path) == 0)
 			free(path);
 		check_message(&s);
