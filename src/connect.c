@@ -689,7 +689,7 @@ known_hosts_files(struct conn *c, const char *hostname, unsigned int port)
  * must name.
  */
 static void
-known_hosts_reduce(struct conn *c, const struct options *o, const char *hostname, unsigned int port)
+known_hosts_reduce(struct conn *c, const char *hostname, unsigned int port)
 {
 	char fdpath[64];
 	bool ca = false;
@@ -1088,7 +1088,7 @@ connect_host(struct conn *c, struct host *h, const struct connect_params *p, str
 	record_login(h, c->session);
 	ssh_options_get(c->session, SSH_OPTIONS_HOST, &hostname);
 	ssh_options_get_port(c->session, &port);
-	known_hosts_reduce(c, o, hostname ? hostname : h->alias, port);
+	known_hosts_reduce(c, hostname ? hostname : h->alias, port);
 
 	if (transport_open(c, h, p, hostname ? hostname : h->alias, (int)port, out) < 0)
 		goto fail;

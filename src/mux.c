@@ -135,11 +135,11 @@ mux_key(const struct sshconf_host *cf, const struct options *o)
 	if (fp == NULL)
 		fatal("out of memory for a warm run's key");
 	/*
-	 * What makes the session beside the evaluated config: the command
-	 * line's -J.  The host-key policy and files are not: each reuse is
+	 * The resolved settings already hold the command line's (-J among
+	 * them).  The host-key policy and files do not count: each reuse is
 	 * judged under the run's own (connect_trust_kept).
 	 */
-	fprintf(fp, "uid %u\njump %s\n", (unsigned)getuid(), o->jump ? o->jump : "-");
+	fprintf(fp, "uid %u\n", (unsigned)getuid());
 	sshconf_print(fp, cf);
 	/* through jump hosts (not a ProxyCommand, which wins): theirs too */
 	if (cf->proxy_jump != NULL && cf->proxy_command_expanded == NULL)
