@@ -1,24 +1,18 @@
 /*
- * tests/bench/lightsshd.c - a light SSH target for the benchmarks (not part
- * of `make`; tests/bench/tree.sh builds it with cc and pkg-config libssh).
+ * tests/bench/lightsshd.c - a light SSH target for the benchmarks, built by
+ * tests/bench/lib-bench.sh (cc, pkg-config libssh), not by `make`.
  *
  *   lightsshd -k HOSTKEY -a AUTHORIZED_KEYS [-p PORT]
  *
- * OpenSSH's sshd spends 25-30 ms of CPU a login on this machine (fork,
- * re-exec, the privsep child, the session's fork and exec of a shell): a
- * benchmark of 2,000 logins on one sshd measures sshd.  This server does one
- * thread a connection and nothing else: key exchange with the host key
- * HOSTKEY, publickey authentication against AUTHORIZED_KEYS (the signature is
- * checked by libssh; any user name; no other method), one session channel
- * and one `exec` request, answered in-process:
- *   true          exit status 0
- *   echo WORD...  the words joined by single spaces and "\n" on stdout, 0
- *   anything else "lightsshd: not supported\n" on stderr, exit status 127
- * then EOF and close.  A pty-req is accepted (no pty is made), env, shell and
- * subsystem requests are refused, as sshd without AcceptEnv or Subsystem.
- * It listens on 127.0.0.1:PORT (0, the default, picks a free port) and says
- * "listening PORT" on stdout once it does; SIGTERM or SIGINT end it (status
- * 0) with a line on stderr counting logins.
+ * sshd spends 25-30 ms of CPU a login here (forks, re-exec, the shell): this
+ * server spends a thread.  Key exchange with HOSTKEY; publickey auth only,
+ * keys of AUTHORIZED_KEYS (libssh checks the signature; any user name); one
+ * session channel and one exec, answered in-process: `true` exits 0, `echo
+ * WORD...` prints the words and exits 0, anything else gets "lightsshd: not
+ * supported" on stderr and 127; then EOF and close.  pty-req is accepted (no
+ * pty made); env, shell and subsystem are refused.  Listens on 127.0.0.1:PORT
+ * (0, the default: any free port), says "listening PORT" on stdout once it
+ * does; SIGTERM or SIGINT end it (status 0), counting logins on stderr.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -174,33 +168,24 @@ open_session(ssh_session s, void *ud)
 static int
 run(ssh_channel ch, const char *cmd)
 {
-	char out[4096], *p, *save, *copy;
-	size_t len = 0, n;
-	int rc = 0;
+	char in[4096], out[4096], *w, *save;
+	size_t len = 0;
 
-	cmd += strspn(cmd, " \t");
-	if (strcmp(cmd, "true") == 0)
+	snprintf(in, sizeof in, "%s", cmd);
+	w = strtok_r(in, " \t", &save);
+	if (w != NULL && strcmp(w, "true") == 0)
 		return ssh_channel_request_send_exit_status(ch, 0);
-	if (strncmp(cmd, "echo", 4) != 0 || (cmd[4] != '\0' && cmd[4] != ' ' && cmd[4] != '\t')) {
+	if (w == NULL || strcmp(w, "echo") != 0) {
 		ssh_channel_write_stderr(ch, "lightsshd: not supported\n", 25);
 		return ssh_channel_request_send_exit_status(ch, 127);
 	}
-	if ((copy = strdup(cmd + 4)) == NULL)
-		return SSH_ERROR;
-	for (p = strtok_r(copy, " \t", &save); p != NULL; p = strtok_r(NULL, " \t", &save)) {
-		n = strlen(p);
-		if (len + n + 2 > sizeof out)
-			break;
-		if (len > 0)
-			out[len++] = ' ';
-		memcpy(out + len, p, n);
-		len += n;
-	}
-	free(copy);
+	/* The words of in, one space apart, always fit in out. */
+	while ((w = strtok_r(NULL, " \t", &save)) != NULL)
+		len += (size_t)snprintf(out + len, sizeof out - len, len > 0 ? " %s" : "%s", w);
 	out[len++] = '\n';
 	if (ssh_channel_write(ch, out, (uint32_t)len) != (int)len)
-		rc = SSH_ERROR;
-	return rc == 0 ? ssh_channel_request_send_exit_status(ch, 0) : rc;
+		return SSH_ERROR;
+	return ssh_channel_request_send_exit_status(ch, 0);
 }
 
 static int
@@ -263,6 +248,7 @@ int
 main(int argc, char **argv)
 {
 	const char *hostkey = NULL, *authkeys = NULL;
+	char *end;
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t salen = sizeof sa;
 	struct sigaction act = { .sa_handler = on_signal };
@@ -279,7 +265,11 @@ main(int argc, char **argv)
 		switch (opt) {
 		case 'k': hostkey = optarg; break;
 		case 'a': authkeys = optarg; break;
-		case 'p': port = strtol(optarg, NULL, 10); break;
+		case 'p':
+			port = strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0')
+				port = -1;
+			break;
 		default: hostkey = NULL; optind = argc; break;
 		}
 	}
@@ -301,8 +291,13 @@ main(int argc, char **argv)
 
 	if (ssh_init() != SSH_OK || (sb = ssh_bind_new()) == NULL)
 		die("libssh cannot start");
-	if (ssh_bind_options_set(sb, SSH_BIND_OPTIONS_HOSTKEY, hostkey) != SSH_OK)
-		die(ssh_get_error(sb));
+	errno = 0;
+	if (access(hostkey, R_OK) != 0 ||
+	        ssh_bind_options_set(sb, SSH_BIND_OPTIONS_HOSTKEY, hostkey) != SSH_OK) {
+		fprintf(stderr, "lightsshd: %s: %s\n", hostkey,
+		        errno != 0 ? strerror(errno) : "not a private key libssh reads");
+		return 2;
+	}
 	/* Our own socket: libssh's listen backlog (10) drops a burst of 128. */
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons((uint16_t)port);
@@ -347,6 +342,7 @@ main(int argc, char **argv)
 		}
 	}
 	close(lfd);
+	ssh_bind_free(sb);
 	fprintf(stderr, "lightsshd: %u logins served, %u failed\n", atomic_load(&n_ok),
 	        atomic_load(&n_failed));
 	return 0;
