@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/bench/tree.sh - tree mode at fleet scale (issue 26): N targets (2,000)
-# behind 4 gateways that run this build of shoal, `true`, measured at the
-# root: wall, the root's CPU per target (user+sys of the root process alone:
+# behind 4 gateways that run this build of shoal, `echo ok` (a `true` with a
+# line to count), measured at the root: wall, the root's CPU per target (user+sys of the root process alone:
 # the gateways are sshd's children), its peak RSS, and targets that ended ok
 # (the rest are lost).  Then the same with LAG ms added each way (fault
 # proxy, lag:25, so 50 ms a round trip) between the root and the gateways
@@ -22,15 +22,19 @@
 #          server that answers `true` and `echo` itself, a thread a login:
 #          about 1 ms of CPU, so the runs measure shoal, clush and the
 #          latency, as in a real fleet where every target has its own CPU.
+#          What is left of this machine's floor is the gateways' shoal and
+#          lightsshd sharing 2 cores, some 2 ms a login: the tree run's wall.
 #   sshd   OpenSSH's sshd, as the gateways are: some 25-30 ms of CPU a login
 #          here (fork, re-exec, the privsep child, the session's fork and
 #          exec of the shell), so 2,000 logins need 25-30 s of this 2-core
 #          machine whatever the client does: tree and flat through the lag
-#          both sit on that floor and their walls stay close.
+#          both sit on that floor and their walls stay close
+#          (SHOAL_BENCH_FANOUT=32, flat then bound by the latency, or a
+#          higher SHOAL_BENCH_LAG still shows what the tree saves).
 # The gateways are always real sshd running shoal (or clush's gateway).
 # Besides the root's figures, each run prints tgt_ms/login: the CPU of the
 # targets' server (its own and its reaped children's) over the run per
-# target.
+# target, which says which floor the run sat on.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 rounds=${1:-1}
