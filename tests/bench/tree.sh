@@ -2,15 +2,15 @@
 # tests/bench/tree.sh - tree mode at fleet scale (issue 26): N targets (2,000)
 # behind 4 gateways that run this build of shoal, `echo ok` (a `true` with a
 # line to count), measured at the root: wall, the root's CPU per target
-# (user+sys of the root process alone: the gateways are sshd's children),
-# its peak RSS, and targets that ended ok (the rest are lost).  Then the same with LAG ms added each way (fault
-# proxy, lag:25, so 50 ms a round trip) between the root and the gateways
-# only, side by side with shoal flat through the same latency (every target
-# behind the proxy) and, when clush is installed, ClusterShell's own tree
-# mode over the same gateways (its gateway module run by ssh; its root's
-# configuration in $T through CLUSTERSHELL_CFGDIR, which hands the gateways
-# its ssh options: the -F file names the targets for them, with the lab
-# user's key).  Run by hand, as root:
+# (user+sys of the root process alone: the gateways are sshd's children), its
+# peak RSS, and targets that ended ok (the rest are lost).  Then the same with
+# LAG ms added each way (fault proxy, lag:25, so 50 ms a round trip) between
+# the root and the gateways only, side by side with shoal flat through the
+# same latency (every target behind the proxy) and, when clush is installed,
+# ClusterShell's own tree mode over the same gateways (its gateway module run
+# by ssh; its root's configuration in $T through CLUSTERSHELL_CFGDIR, which
+# hands the gateways its ssh options: the -F file names the targets for them,
+# with the lab user's key).  Run by hand, as root:
 #   bash tests/bench/tree.sh [ROUNDS]          (default 1)
 # SHOAL_BENCH_BIN names the shoal to measure (default: an -O2 build in
 # build-bench/); SHOAL_BENCH_N the number of targets; SHOAL_BENCH_FANOUT the
