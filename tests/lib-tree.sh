@@ -1,20 +1,26 @@
 # tests/lib-tree.sh - sourced after lib.sh by the tree mode tests (t07xx) and
 # tests/bench/tree.sh: gateways that run this build of shoal.
 #
-#   tree_lab NGW NTARGETS   the lab user and keys; sshds gw1..gwNGW (the
+#   tree_lab NGW NTARGETS [START]
+#                           the lab user and keys; sshds gw1..gwNGW (the
 #                           gateways) and tgt (every target); $T/ssh_config
 #                           names gw1..gwN for the root; $T/gw/ssh_config names
 #                           n01..nNN (all on tgt) for the gateways' shoal, with
 #                           a key and known_hosts the lab user owns; the
 #                           gateways run $T/gw/shoal, which is this build with
 #                           -F $T/gw/ssh_config (the lab user's ~/.ssh is not
-#                           touched).  Exports GW_SHOAL.
+#                           touched).  Exports GW_SHOAL.  START (default
+#                           start_sshd) starts the targets' server: called
+#                           as `START tgt`, it leaves its host key in
+#                           $T/tgt/hostkey.pub and exports SSHD_PORT_TGT,
+#                           as start_sshd does (tests/bench/tree.sh gives
+#                           start_lightsshd, of tests/bench/lib-bench.sh).
 
 tree_lab() {
-    local ngw=$1 nt=$2 i gw=$T/gw
+    local ngw=$1 nt=$2 start=${3:-start_sshd} i gw=$T/gw
     lab_user
     lab_keys
-    start_sshd tgt
+    "$start" tgt
     mkdir -p "$gw"
     write_ssh_config "$T/ssh_config"
     for ((i = 1; i <= ngw; i++)); do
