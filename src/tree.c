@@ -1507,9 +1507,13 @@ tree_status(struct buf *b)
 		 * One entry a machine: its shares' hosts together, its state the
 		 * least advanced of theirs (a failed one first).
 		 */
-		static const int rank[] = {[HOST_FAILED] = 0, [HOST_SKIPPED] = 0,
-		        [HOST_QUEUED] = 1, [HOST_CONNECTING] = 2, [HOST_RETRY_WAIT] = 2,
-		        [HOST_RUNNING] = 3, [HOST_OK] = 4};
+		static const int rank[] = {[HOST_FAILED] = 0,
+		        [HOST_SKIPPED] = 0,
+		        [HOST_QUEUED] = 1,
+		        [HOST_CONNECTING] = 2,
+		        [HOST_RETRY_WAIT] = 2,
+		        [HOST_RUNNING] = 3,
+		        [HOST_OK] = 4};
 		enum host_state st = HOST_OK;
 		size_t j;
 
