@@ -19,14 +19,16 @@ gw1: n[01-03],gw3
 gw3: n[04-06]
 TOPO
 mkdir -m 777 "$T/go"
+# seen SECS ERE NAME: the screen shows ERE within SECS, a test either way.
+seen() { term_wait "$1" "$2" && pass "$3" || fail "$3"; }
 # Each command waits for the test's word, so the header is read while all run.
 term_start 150 30 "'$SHOAL' --tui --hold -F '$T/ssh_config' --topology '$T/mixed.conf' --gateway-shoal '$GW_SHOAL' \
     -w 'n[01-06]' -- 'while [ ! -e $T/go/now ]; do sleep 0.1; done; echo done-\$((6*7))' >'$T/out' 2>'$T/err'"
-term_wait 30 'n0[1-6] +runn' && pass "targets show as running while gw1's shares run them"
-term_wait 20 'gw1: up, 6 hosts' && pass "the header shows gw1 once, up, with the hosts of both its shares"
+seen 30 'n0[1-6] +runn' "targets show as running while gw1's shares run them"
+seen 20 'gw1: up, 6 hosts' "the header shows gw1 once, up, with the hosts of both its shares"
 ok "$(! term_has 'gw1: [a-z]+, 3 hosts'; echo $?)" "no entry a share"
 touch "$T/go/now"
-term_wait 30 'ok 6' && pass "the view counts the six targets ok"
+seen 30 'ok 6' "the view counts the six targets ok"
 term_keys q
 term_done 10
 is "$TERM_RC" 0 "q after the run: exit 0"
