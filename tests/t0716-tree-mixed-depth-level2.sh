@@ -3,7 +3,7 @@
 # below a gateway (issue 26).  gw1's shoal plans its share as the root plans
 # its own: gw2, with hosts right below it and gw3 below it, gets two shares
 # from gw1.  Then hosts at two depths at both levels at once.  "via" names
-# every gateway on the way, every target runs once.
+# every gateway on the way, every target runs once; --copy reaches every depth.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-tree.sh"
 
@@ -64,4 +64,19 @@ run_shoal "${tree[@]}" --topology "$T/both.conf" -w 'n02,n04,n07' --json -r 0 --
 is "$RC" 1 "the commands' failures: exit 1, as flat"
 is "$(jq -s '[.[] | select(.error_kind == "exit_nonzero" and .exit_code == 3)] | length' "$T/out")" 3 \
     "each target's exit code, at every depth"
+# --copy: every share stages the files and fans them out, a deep one through
+# the gateways below it; no staging directory is left anywhere.
+mkdir -p "$T/dst"
+head -c 100000 /dev/urandom >"$T/payload"
+for i in 1 2 3 4 5 6 7 8; do mkdir -p "$T/dst/n0$i"; done
+chown -R "$LAB_USER" "$T/dst"
+staged() { ls -d /tmp/shoal-gateway.* 2>/dev/null | wc -l; }
+before=$(staged)
+run_shoal "${tree[@]}" --topology "$T/both.conf" -w 'n[01-08]' --json --template --copy "$T/payload" "$T/dst/%h/"
+is "$RC" 0 "--copy at every depth"
+same=0
+for i in 1 2 3 4 5 6 7 8; do cmp -s "$T/payload" "$T/dst/n0$i/payload" && same=$((same + 1)); done
+is "$same" 8 "every target has the file whole"
+is "$(jq -s '[.[] | select(.bytes == 100000)] | length' "$T/out")" 8 '"bytes" counts what each target got'
+is "$(staged)" "$before" "the gateways removed their staging directories"
 done_testing
