@@ -500,7 +500,9 @@ exec_channel(
 				        "interrupted; remote command killed");
 				goto done;
 			}
-			if (rq->drain != NULL && !drained && atomic_load(rq->drain)) {
+			/* A gateway told to drain by its root tells the gateways below it. */
+			if (rq->drain != NULL && !drained &&
+			        (atomic_load(rq->drain) || cancel_drain_requested())) {
 				ssh_channel_request_send_signal(r.ch, "USR1");
 				drained = true;
 			}

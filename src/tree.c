@@ -440,13 +440,19 @@ tree_job_free(struct tree_job *job)
 
 #define NONE SIZE_MAX
 
+/*
+ * A share a gateway can be given: a machine (alias, user, port) for one
+ * group of targets.  A machine with hosts right below it and more gateways
+ * below it too has two: its flat share runs its own hosts, its deep share
+ * (the topology and its own name in the job) routes the deeper ones, each
+ * over a session of its own; so no shoal ever sees hosts at two depths.
+ */
 struct gateway {
 	char *alias, *user;
 	int port;
-	unsigned group;
-	bool failed; /* it did not serve a share to the end: no more shares */
-	bool deep;   /* more gateways are below it: it gets the topology */
-	bool flat;   /* hosts are right below it */
+	unsigned group; /* 2 * the topology line, + 1 for the deep share */
+	bool failed;    /* it (any share of its machine) did not serve a share to the end */
+	bool deep;      /* more gateways are below it: it gets the topology */
 };
 
 /* A gateway in this round: its host and whom it reports for. */
@@ -496,15 +502,24 @@ tree_wanted(const struct options *o)
 	return o->gateways != NULL || o->topology != NULL;
 }
 
+/* Whether gateways a and b are shares of one machine. */
+static bool
+gateway_same(const struct gateway *a, const struct gateway *b)
+{
+	return strcmp(a->alias, b->alias) == 0 && a->port == b->port &&
+	       (a->user == NULL) == (b->user == NULL) &&
+	       (a->user == NULL || strcmp(a->user, b->user) == 0);
+}
+
+/* The share of machine s for group (whose low bit says deep), made the first time. */
 static size_t
 gateway_add(const struct hostspec *s, unsigned group)
 {
+	struct gateway want = {s->alias, s->user, s->port, group, false, false};
 	size_t k;
 
 	for (k = 0; k < tree.ngws; k++) {
-		if (strcmp(tree.gws[k].alias, s->alias) == 0 && tree.gws[k].port == s->port &&
-		        (tree.gws[k].user == NULL) == (s->user == NULL) &&
-		        (s->user == NULL || strcmp(tree.gws[k].user, s->user) == 0))
+		if (tree.gws[k].group == group && gateway_same(&tree.gws[k], &want))
 			return k;
 	}
 	tree.gws = xreallocarray(tree.gws, tree.ngws + 1, sizeof *tree.gws);
@@ -513,7 +528,7 @@ gateway_add(const struct hostspec *s, unsigned group)
 	tree.gws[k].port = s->port;
 	tree.gws[k].group = group;
 	tree.gws[k].failed = false;
-	tree.gws[k].deep = tree.gws[k].flat = false;
+	tree.gws[k].deep = (group & 1) != 0;
 	tree.ngws++;
 	return k;
 }
@@ -588,12 +603,30 @@ route_naming(const struct topo *t, const char *alias, size_t not )
 	return k;
 }
 
+/* Whether line j is the root's: no line names its left side, and its right names gateways. */
+static bool
+route_is_root(const struct topo *t, size_t j)
+{
+	size_t i, k;
+
+	if (route_naming(t, t->v[j].left.v[0].alias, j) != t->n)
+		return false;
+	for (i = 0; i < t->v[j].right.n; i++) {
+		for (k = 0; k < t->n; k++) {
+			if (k != j && in_list(&t->v[k].left, t->v[j].right.v[i].alias))
+				return true;
+		}
+	}
+	return false;
+}
+
 /*
  * ClusterShell's topology: the root's line names the first gateways; each
  * target goes through the first gateways on its way down, and when more
  * are below them, they get the topology and their own name in the job and
- * do the same for the next level (serve_self).  The hosts behind one group
- * of gateways are all at one depth.
+ * do the same for the next level (serve_self).  A gateway with hosts at two
+ * depths below it is two shares (struct gateway): its hosts right below it
+ * in one, the deeper ones in the other.
  */
 static int read_whole(const char *path, struct buf *b);
 
@@ -630,6 +663,18 @@ plan_topology(const char *file, const struct hostlist *targets)
 		 * of a line that no other line names (the root's first), or, on a
 		 * gateway, of a line that its own line names.
 		 */
+		if (serve_self == NULL && route_is_root(&t, j)) {
+			/*
+			 * ClusterShell runs such a host from the root itself, beside
+			 * the gateways; this root runs one pool at a time (the
+			 * gateways'), so it says so before anything runs.
+			 */
+			t.err = xasprintf("%s: %s is on the root's own line: tree mode "
+			                  "reaches hosts through gateways only (run it "
+			                  "without --topology, or route it through a gateway)",
+			        t.v[j].where, a);
+			goto out;
+		}
 		for (depth = 1;; depth++) {
 			const char *g = t.v[j].left.n > 0 ? t.v[j].left.v[0].alias : "";
 			size_t up;
@@ -655,23 +700,12 @@ plan_topology(const char *file, const struct hostlist *targets)
 			}
 			j = up;
 		}
-		tree.group[i] = (unsigned)j;
-		for (k = 0; k < t.v[j].left.n; k++) {
-			size_t gk = gateway_add(&t.v[j].left.v[k], (unsigned)j);
-			struct gateway *gw =
-			        &tree.gws[gk]; /* after gateway_add: it may move them */
-
-			*(depth > 1 ? &gw->deep : &gw->flat) = true;
-			if (gw->deep && gw->flat) {
-				t.err = xasprintf(
-				        "%s: the hosts behind %s are not all at the same depth, "
-				        "which tree mode does not do yet",
-				        t.v[j].where, gw->alias);
-				goto out;
-			}
-		}
+		/* The flat and the deep shares of line j's gateways are groups of their own. */
+		tree.group[i] = 2 * (unsigned)j + (depth > 1);
+		for (k = 0; k < t.v[j].left.n; k++)
+			gateway_add(&t.v[j].left.v[k], tree.group[i]);
 	}
-	tree.ngroups = (unsigned)t.n;
+	tree.ngroups = 2 * (unsigned)t.n;
 	rc = 0;
 out:
 	if (t.err != NULL)
@@ -1050,8 +1084,14 @@ slot_done(void *arg, struct host *gw)
 		}
 	}
 	if (!served || left) {
+		size_t k;
+
+		/* The machine failed: its other share gets no more either. */
 		pthread_mutex_lock(&tree.lock);
-		tree.gws[s->gw].failed = true;
+		for (k = 0; k < tree.ngws; k++) {
+			if (gateway_same(&tree.gws[k], &tree.gws[s->gw]))
+				tree.gws[k].failed = true;
+		}
 		pthread_mutex_unlock(&tree.lock);
 	}
 }
@@ -1102,6 +1142,43 @@ assign(void)
 	}
 	free(load);
 	return n;
+}
+
+/* The share of the round's machine k ran first in this round: k's own, or another share of it. */
+static size_t
+slot_first(const struct slot *slots, size_t k)
+{
+	size_t j;
+
+	for (j = 0; j < k && !gateway_same(&tree.gws[slots[j].gw], &tree.gws[slots[k].gw]); j++)
+		;
+	return j;
+}
+
+/*
+ * Name the round's gateway hosts as hosts are named (host_name_all), one
+ * name a machine: its two shares are one gateway in messages and `via`.
+ */
+static void
+slots_name(const struct slot *slots, struct host **hosts, size_t n)
+{
+	struct host **first = xcalloc(n + 1, sizeof *first);
+	size_t k, m = 0;
+
+	for (k = 0; k < n; k++) {
+		if (slot_first(slots, k) == k)
+			first[m++] = hosts[k];
+	}
+	host_name_all(first, m);
+	for (k = 0; k < n; k++) {
+		size_t j = slot_first(slots, k);
+
+		if (j != k) {
+			free(hosts[k]->name);
+			hosts[k]->name = xstrdup(hosts[j]->name);
+		}
+	}
+	free(first);
 }
 
 /* One round: every gateway with a share runs it; returns when all have ended. */
@@ -1190,7 +1267,7 @@ round_run(const struct pool_params *p, char *command)
 	if (p->plan != NULL && tree.command == NULL && job_files(&job, p->plan) < 0)
 		cancel_request();
 	record(&job, "end", "", 0);
-	host_name_all(hosts, n);
+	slots_name(slots, hosts, n);
 
 	/* The gateways run shoal, each for as long as its share takes. */
 	go.command = command;
@@ -1426,15 +1503,39 @@ tree_status(struct buf *b)
 
 	pthread_mutex_lock(&tree.lock);
 	for (k = 0; k < tree.nround; k++) {
-		struct host *gw = tree.round[k].h;
-		enum host_state st;
+		/*
+		 * One entry a machine: its shares' hosts together, its state the
+		 * least advanced of theirs (a failed one first).
+		 */
+		static const int rank[] = {[HOST_FAILED] = 0,
+		        [HOST_SKIPPED] = 0,
+		        [HOST_QUEUED] = 1,
+		        [HOST_CONNECTING] = 2,
+		        [HOST_RETRY_WAIT] = 2,
+		        [HOST_RUNNING] = 3,
+		        [HOST_OK] = 4};
+		enum host_state st = HOST_OK;
+		size_t j;
 
-		pthread_mutex_lock(&gw->lock);
-		st = gw->state;
-		pthread_mutex_unlock(&gw->lock);
-		for (i = left = 0; i < tree.ntargets; i++)
-			left += tree.owner[i] == tree.round[k].gw && !target_done(tree.targets[i]);
-		buf_appendf(b, "%s%s: %s, %zu host%s", b->len > 0 ? " \xc2\xb7 " : "", gw->name,
+		if (slot_first(tree.round, k) != k)
+			continue;
+		for (j = k, left = 0; j < tree.nround; j++) {
+			struct host *gw = tree.round[j].h;
+			enum host_state sj;
+
+			if (!gateway_same(&tree.gws[tree.round[j].gw], &tree.gws[tree.round[k].gw]))
+				continue;
+			pthread_mutex_lock(&gw->lock);
+			sj = gw->state;
+			pthread_mutex_unlock(&gw->lock);
+			if ((size_t)sj < sizeof rank / sizeof *rank && rank[sj] < rank[st])
+				st = sj;
+			for (i = 0; i < tree.ntargets; i++)
+				left += tree.owner[i] == tree.round[j].gw &&
+				        !target_done(tree.targets[i]);
+		}
+		buf_appendf(b, "%s%s: %s, %zu host%s", b->len > 0 ? " \xc2\xb7 " : "",
+		        tree.round[k].h->name,
 		        st == HOST_RUNNING  ? "up"
 		        : st == HOST_OK     ? "done"
 		        : st == HOST_FAILED ? "failed"
