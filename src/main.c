@@ -465,6 +465,9 @@ main(int argc, char **argv)
 	}
 	if (o.xfer != XFER_NONE && (rc = transfer_plan_build(&plan, &o)) != 0)
 		goto out;
+	/* A gateway's --rcopy pulls into its private folder and sends each target's files up. */
+	if (serve && o.xfer == XFER_RCOPY)
+		event_stream_rcopy(&plan);
 	if (tree_wanted(&o) && (rc = tree_plan(&o, &hl)) != 0)
 		goto out;
 	/* Before a password is asked or stdin read: a bad -o or --failed ends it now. */
