@@ -709,7 +709,12 @@ replay(struct event_reader *r, struct host *gw, char type, size_t i, char *p, si
 		host_phase(h, (enum phase)phase, now);
 		break;
 	case EV_ATTEMPT_END:
-		if (split(p, n, f, 4) < 4 || (kind = (int)errkind_by_name(f[0])) == EK__COUNT ||
+		pthread_mutex_lock(&h->lock);
+		k = h->attempts;
+		pthread_mutex_unlock(&h->lock);
+		/* An attempt ends only once begun. */
+		if (k == 0 || split(p, n, f, 4) < 4 ||
+		        (kind = (int)errkind_by_name(f[0])) == EK__COUNT ||
 		        (phase = errkind_phase_by_key(f[1])) < 0)
 			goto bad;
 		/* The gateway's attempt, with its started fact: the root never runs it again. */
