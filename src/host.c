@@ -17,6 +17,7 @@ host_new(size_t index, const char *alias, const char *user, int port)
 	struct host *h = xcalloc(1, sizeof *h);
 
 	h->index = index;
+	h->list_index = index;
 	h->alias = xstrdup(alias);
 	h->name = xstrdup(alias);
 	h->user = user ? xstrdup(user) : NULL;

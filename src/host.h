@@ -56,6 +56,7 @@ struct host_run {
 
 struct host {
 	size_t index;
+	size_t list_index; /* --template's %i: index, but on a gateway the operator's */
 	char *alias;    /* as written: what ssh_config and the connection use */
 	char *name;     /* what output names it by: see host_name_all */
 	char *spec;     /* [user@]alias[:port]: what folded lists name it by, to paste back */

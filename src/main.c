@@ -483,8 +483,12 @@ main(int argc, char **argv)
 		goto out;
 
 	hosts = xcalloc(hl.n, sizeof *hosts);
-	for (i = 0; i < hl.n; i++)
+	for (i = 0; i < hl.n; i++) {
 		hosts[i] = host_from_spec(i, &hl.v[i]);
+		/* A gateway's %i is the operator's index of the host, not its share's. */
+		if (serve)
+			hosts[i]->list_index = job.list_index[i];
+	}
 	host_name_all(hosts, hl.n);
 	signals_setup(serve);
 	log_libssh_thread(NULL);

@@ -327,11 +327,12 @@ tree_job_read(struct tree_job *job, char **argv)
 			mine = strcmp(r.p, me) == 0;
 			in_share = true;
 		} else if (strcmp(tag, "host") == 0) {
-			/* index, alias, user, port, an inventory's address ("" for none) */
-			char *f[5] = {r.p, NULL, NULL, NULL, NULL};
+			/* index, alias, user, port, an inventory's address ("" for none),
+			 * its index in the operator's list */
+			char *f[6] = {r.p, NULL, NULL, NULL, NULL, NULL};
 			size_t j;
 
-			for (j = 1; j < 5; j++) {
+			for (j = 1; j < 6; j++) {
 				f[j] = f[j - 1] + strlen(f[j - 1]) + 1;
 				if (f[j] > r.p + r.len)
 					goto bad;
@@ -341,6 +342,9 @@ tree_job_read(struct tree_job *job, char **argv)
 			job->root_index = xreallocarray(
 			        job->root_index, job->hosts.n + 1, sizeof *job->root_index);
 			job->root_index[job->hosts.n] = strtoul(f[0], NULL, 10);
+			job->list_index = xreallocarray(
+			        job->list_index, job->hosts.n + 1, sizeof *job->list_index);
+			job->list_index[job->hosts.n] = strtoul(f[5], NULL, 10);
 			hostlist_push(&job->hosts, xstrdup(f[1]), *f[2] ? f[2] : NULL, atoi(f[3]),
 			        *f[4] ? f[4] : NULL);
 		} else if (strcmp(tag, "stdin") == 0) {
@@ -413,6 +417,7 @@ tree_job_free(struct tree_job *job)
 	free(job->argv);
 	hostlist_free(&job->hosts);
 	free(job->root_index);
+	free(job->list_index);
 	if (job->in.p != NULL)
 		explicit_bzero(job->in.p, job->in.len);
 	buf_free(&job->in);
@@ -1170,6 +1175,8 @@ round_run(const struct pool_params *p, char *command)
 			buf_appendf(&hr, "%d", t->port);
 			buf_appendc(&hr, '\0');
 			buf_appends(&hr, t->addr ? t->addr : "");
+			buf_appendc(&hr, '\0');
+			buf_appendf(&hr, "%zu", t->list_index);
 			record(&job, "host", hr.p, hr.len);
 			buf_free(&hr);
 		}
