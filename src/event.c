@@ -444,7 +444,7 @@ struct event_reader {
 	char *last_err;
 	bool hello;
 	char *broken;
-	struct transfer_in **files; /* --rcopy: by target, the files coming up (made at the first) */
+	struct transfer_in **files; /* --rcopy: by target, its files coming up */
 };
 
 static void files_end_all(struct event_reader *r);
@@ -567,8 +567,8 @@ file_attrs(char **f, uint32_t *mode, uint32_t times[2], bool *has_times)
 
 	*has_times = *f[1] != '\0' || *f[2] != '\0';
 	if (!number(f[0], 8, &m) || m > 07777 ||
-	        (*has_times && (!number(f[1], 10, &a) || !number(f[2], 10, &t) ||
-	                               a > UINT32_MAX || t > UINT32_MAX)))
+	        (*has_times && (!number(f[1], 10, &a) || !number(f[2], 10, &t) || a > UINT32_MAX ||
+	                               t > UINT32_MAX)))
 		return false;
 	*mode = (uint32_t)m;
 	times[0] = (uint32_t)a;

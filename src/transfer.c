@@ -260,8 +260,8 @@ transfer_file_create(const struct transfer_local *l, const char *rel, struct tra
 		return -1;
 	f->name = xstrdup(base);
 	f->tmp = temp_name(base);
-	f->fd = openat(f->dirfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	        0600);
+	f->fd = openat(
+	        f->dirfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (f->fd < 0) {
 		e = errno;
 		transfer_file_abort(f);
@@ -273,8 +273,8 @@ transfer_file_create(const struct transfer_local *l, const char *rel, struct tra
 }
 
 int
-transfer_file_commit(struct transfer_file *f, const uint32_t *mode, const uint32_t *times,
-        const char **what)
+transfer_file_commit(
+        struct transfer_file *f, const uint32_t *mode, const uint32_t *times, const char **what)
 {
 	struct timespec ts[2];
 	int rc, e;
@@ -1227,8 +1227,8 @@ transfer_in_close(struct transfer_in *t, uint32_t mode, const uint32_t *times)
 	if (!t->in_file)
 		return -1;
 	t->in_file = false;
-	if (t->f.fd >= 0 && (fstat(t->f.fd, &st) < 0 || t->got != t->size ||
-	                            (uint64_t)st.st_size != t->got)) {
+	if (t->f.fd >= 0 &&
+	        (fstat(t->f.fd, &st) < 0 || t->got != t->size || (uint64_t)st.st_size != t->got)) {
 		char *path = path_join(t->local.path, t->rel);
 		struct buf b;
 

@@ -83,7 +83,10 @@ struct transfer_file {
 	char *name;
 	bool made; /* the temporary exists: removed unless renamed */
 };
-#define TRANSFER_FILE_INIT {-1, -1, NULL, NULL, false}
+#define TRANSFER_FILE_INIT                                                                         \
+	{                                                                                          \
+		.dirfd = -1, .fd = -1                                                              \
+	}
 
 /* Whether rel is a relative path of plain parts ("a/b": no "", ".", ".."). */
 bool transfer_rel_ok(const char *rel);
@@ -95,18 +98,17 @@ void transfer_local_close(struct transfer_local *l, bool failed);
 int transfer_local_mkdir(const struct transfer_local *l, const char *rel);
 /* Once its contents are in: directory rel gets its mode and, when times is not NULL,
  * its access and modification times (times[0], times[1]). */
-void transfer_local_seal(const struct transfer_local *l, const char *rel, uint32_t mode,
-        const uint32_t *times);
+void transfer_local_seal(
+        const struct transfer_local *l, const char *rel, uint32_t mode, const uint32_t *times);
 /* Start writing file rel: its temporary, made new (never through a link). */
-int transfer_file_create(const struct transfer_local *l, const char *rel,
-        struct transfer_file *f);
+int transfer_file_create(const struct transfer_local *l, const char *rel, struct transfer_file *f);
 /*
  * A whole file: its mode (when mode is not NULL) and times (when times is
  * not NULL) set, then renamed over rel.  On failure the temporary is removed
  * and *what says which step failed ("cannot rename into place").
  */
-int transfer_file_commit(struct transfer_file *f, const uint32_t *mode, const uint32_t *times,
-        const char **what);
+int transfer_file_commit(
+        struct transfer_file *f, const uint32_t *mode, const uint32_t *times, const char **what);
 /* Give up a file: its temporary removed.  Harmless on one committed or never made. */
 void transfer_file_abort(struct transfer_file *f);
 

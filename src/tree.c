@@ -366,7 +366,7 @@ tree_job_read(struct tree_job *job, char **argv)
 			job->copy[job->ncopy++] =
 			        src ? xasprintf("%s/%s", job->stage, r.p) : xstrdup(r.p);
 		} else if (strcmp(tag, "rcopy-src") == 0) {
-			/* --rcopy's words: SRC, and a folder of the private directory as DEST_DIR. */
+			/* --rcopy's words: SRC, and a folder of the private one as DEST_DIR. */
 			if (job->ncopy > 0 || stage_make(job) < 0)
 				goto bad;
 			job->copy = xcalloc(2, sizeof *job->copy);

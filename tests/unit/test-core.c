@@ -484,7 +484,6 @@ test_errkind_spec(void)
 	}
 }
 
-
 /*
  * What a gateway sends up for --rcopy (and names a host lists) is written
  * only below DEST_DIR/HOST: a path is relative and plain, and a link found
@@ -497,10 +496,21 @@ test_transfer_paths(void)
 		const char *rel;
 		bool good;
 	} rels[] = {
-	        {"a", true}, {"a/b c/d", true}, {".hidden", true}, {"a..b/..c", true},
-	        {"line\nbreak", true}, {"", false}, {"/etc/passwd", false}, {"..", false},
-	        {".", false}, {"a/../b", false}, {"a/./b", false}, {"a//b", false},
-	        {"a/", false}, {"../x", false}, {"a/..", false},
+	        {"a", true},
+	        {"a/b c/d", true},
+	        {".hidden", true},
+	        {"a..b/..c", true},
+	        {"line\nbreak", true},
+	        {"", false},
+	        {"/etc/passwd", false},
+	        {"..", false},
+	        {".", false},
+	        {"a/../b", false},
+	        {"a/./b", false},
+	        {"a//b", false},
+	        {"a/", false},
+	        {"../x", false},
+	        {"a/..", false},
 	};
 	char dest[] = "/tmp/shoal-test-core.XXXXXX", desc[128], *path;
 	struct transfer_plan p;
