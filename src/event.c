@@ -14,12 +14,15 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +32,7 @@
 #include "event.h"
 #include "log.h"
 #include "output.h"
+#include "transfer.h"
 #include "wait.h"
 #include "xmalloc.h"
 
@@ -48,7 +52,18 @@ enum {
 	EV_STDERR = 'r',
 	EV_DONE = 'f',
 	EV_END = 'x',
+	/* --rcopy: a target's files, sent up before its done frame */
+	EV_DIR = 'D',
+	EV_FILE = 'F',
+	EV_BYTES = 'B',
+	EV_CLOSE = 'C',
+	EV_SEAL = 'M',
 };
+
+/* A file's bytes go up in frames of this size (well below FRAME_MAX). */
+#define CHUNK (256 * 1024)
+/* Directory levels sent up: transfer.c pulls at most 64. */
+#define FILES_DEPTH 80
 
 /*
  * Frames gather in pending and one writer thread sends them: every frame a
@@ -69,6 +84,7 @@ static int stream_fd = -1;
 static bool stream_broken;
 static const size_t *stream_index;
 static size_t stream_n;
+static const struct transfer_plan *stream_rcopy; /* --rcopy: the private folder */
 
 static void
 write_out(const char *p, size_t n)
@@ -281,6 +297,142 @@ login_fields(struct buf *b, const struct host *h)
 	field(b, h->via);
 }
 
+/* ---- a target's files (--rcopy), gateway side ---- */
+
+static bool
+stream_ok(void)
+{
+	bool ok;
+
+	pthread_mutex_lock(&stream_mutex);
+	ok = !stream_broken;
+	pthread_mutex_unlock(&stream_mutex);
+	return ok;
+}
+
+/* mode, then (with -P) atime and mtime: fields of 'C' and 'M'. */
+static void
+attr_fields(struct buf *b, const struct stat *st)
+{
+	char n[32];
+
+	snprintf(n, sizeof n, "%o", (unsigned)(st->st_mode & 07777));
+	field(b, n);
+	snprintf(n, sizeof n, "%lld", (long long)st->st_atime);
+	field(b, stream_rcopy->preserve ? n : "");
+	snprintf(n, sizeof n, "%lld", (long long)st->st_mtime);
+	field(b, stream_rcopy->preserve ? n : "");
+}
+
+/* One staged file up, then gone. */
+static void
+send_file(const struct host *h, int dfd, const char *name, const char *rel, char *chunk)
+{
+	struct stat st;
+	struct buf b;
+	char size[32];
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	/* The times as the pull left them, before reading changes the access time. */
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	buf_init(&b);
+	field(&b, rel);
+	snprintf(size, sizeof size, "%llu", (unsigned long long)st.st_size);
+	field(&b, size);
+	emit_fields(EV_FILE, h, &b);
+	for (;;) {
+		ssize_t n = read(fd, chunk, CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* A read that fails ends the file short: the root's size check fails it. */
+		if (n <= 0 || !stream_ok())
+			break;
+		emit(EV_BYTES, stream_index[h->index], chunk, (size_t)n);
+	}
+	close(fd);
+	buf_init(&b);
+	attr_fields(&b, &st);
+	emit_fields(EV_CLOSE, h, &b);
+	unlinkat(dfd, name, 0);
+}
+
+/* What directory dfd (rel below the host's folder) holds, each entry removed once sent. */
+static void
+send_dir(const struct host *h, int dfd, const char *rel, int depth, char *chunk)
+{
+	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL && stream_ok()) {
+		struct stat st;
+		struct buf b;
+		char *sub;
+		int cfd;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		        fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		sub = *rel ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
+		if (S_ISREG(st.st_mode)) {
+			send_file(h, dfd, e->d_name, sub, chunk);
+		} else if (S_ISDIR(st.st_mode) && depth < FILES_DEPTH &&
+		           (cfd = openat(dfd, e->d_name,
+		                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+			/* Its mode was read: now it is opened up to empty it. */
+			fchmod(cfd, 0700);
+			buf_init(&b);
+			field(&b, sub);
+			emit_fields(EV_DIR, h, &b);
+			send_dir(h, cfd, sub, depth + 1, chunk);
+			buf_init(&b);
+			field(&b, sub);
+			attr_fields(&b, &st);
+			emit_fields(EV_SEAL, h, &b);
+			close(cfd);
+			unlinkat(dfd, e->d_name, AT_REMOVEDIR);
+		}
+		free(sub);
+	}
+	closedir(d);
+}
+
+/* h is done: what its pull left in the private folder goes up, then the folder goes. */
+static void
+send_files(const struct host *h)
+{
+	char *name = host_file_name(h->name), *dir, *chunk;
+	int fd;
+
+	dir = xasprintf("%s/%s", stream_rcopy->dest, name);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		chunk = xmalloc(CHUNK);
+		send_dir(h, fd, "", 0, chunk);
+		free(chunk);
+		close(fd);
+		rmdir(dir);
+	}
+	free(dir);
+	free(name);
+}
+
+void
+event_stream_rcopy(const struct transfer_plan *p)
+{
+	stream_rcopy = p;
+}
+
 /* ---- root side ---- */
 
 struct event_reader {
@@ -292,7 +444,10 @@ struct event_reader {
 	char *last_err;
 	bool hello;
 	char *broken;
+	struct transfer_in **files; /* --rcopy: by target, its files coming up */
 };
+
+static void files_end_all(struct event_reader *r);
 
 bool
 event_host_start(struct host *h)
@@ -316,11 +471,14 @@ event_host_done(struct host *h)
 	char code[32];
 
 	if (h->events != NULL) {
+		files_end_all(h->events);
 		h->events->ops.done(h->events->ops.arg, h);
 		return true;
 	}
 	if (!streaming(h))
 		return false;
+	if (stream_rcopy != NULL)
+		send_files(h);
 	buf_init(&b);
 	snprintf(code, sizeof code, "%lld", h->exit_code);
 	field(&b, errkind_name(h->kind));
@@ -388,6 +546,115 @@ reader_break(struct event_reader *r, struct host *gw, char *why)
 	}
 }
 
+/* A number of a frame's: digits only, in base. */
+static bool
+number(const char *s, int base, unsigned long long *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, base);
+	return *end == '\0' && errno == 0;
+}
+
+/* f[0] the mode, f[1] and f[2] the times ("" without -P). */
+static bool
+file_attrs(char **f, uint32_t *mode, uint32_t times[2], bool *has_times)
+{
+	unsigned long long m, a = 0, t = 0;
+
+	*has_times = *f[1] != '\0' || *f[2] != '\0';
+	if (!number(f[0], 8, &m) || m > 07777 ||
+	        (*has_times && (!number(f[1], 10, &a) || !number(f[2], 10, &t) || a > UINT32_MAX ||
+	                               t > UINT32_MAX)))
+		return false;
+	*mode = (uint32_t)m;
+	times[0] = (uint32_t)a;
+	times[1] = (uint32_t)t;
+	return true;
+}
+
+/* A frame of target i's files (--rcopy): written by transfer.c.  -1: a bad one. */
+static int
+replay_file(struct event_reader *r, char type, size_t i, char *p, size_t n)
+{
+	struct transfer_in *t;
+	struct host *h = r->targets[i];
+	char *f[4] = {NULL};
+	uint32_t mode, times[2];
+	unsigned long long size;
+	bool has_times, done;
+
+	if (r->ops.rcopy == NULL)
+		return -1;
+	if (r->files == NULL)
+		r->files = xcalloc(r->n, sizeof *r->files);
+	if (r->files[i] == NULL) {
+		/* Files come before the target's done frame, never after. */
+		pthread_mutex_lock(&h->lock);
+		done = h->state == HOST_OK || h->state == HOST_FAILED || h->state == HOST_SKIPPED;
+		pthread_mutex_unlock(&h->lock);
+		if (done)
+			return -1;
+		r->files[i] = transfer_in_new(r->ops.rcopy, h);
+	}
+	t = r->files[i];
+	switch (type) {
+	case EV_BYTES:
+		return transfer_in_data(t, p, n);
+	case EV_DIR:
+		return split(p, n, f, 1) < 1 ? -1 : transfer_in_dir(t, f[0]);
+	case EV_FILE:
+		if (split(p, n, f, 2) < 2 || !number(f[1], 10, &size))
+			return -1;
+		return transfer_in_file(t, f[0], size);
+	case EV_CLOSE:
+		if (split(p, n, f, 3) < 3 || !file_attrs(f, &mode, times, &has_times))
+			return -1;
+		return transfer_in_close(t, mode, has_times ? times : NULL);
+	default: /* EV_SEAL */
+		if (split(p, n, f, 4) < 4 || !file_attrs(f + 1, &mode, times, &has_times))
+			return -1;
+		return transfer_in_seal(t, f[0], mode, has_times ? times : NULL);
+	}
+}
+
+/*
+ * Target i's files end with it: what failed locally fails it (unless the
+ * gateway failed it already), *kind and *error updated.
+ */
+static void
+files_end(struct event_reader *r, size_t i, bool failed, enum err_kind *kind, char **error)
+{
+	char *why;
+
+	if (r->files == NULL || r->files[i] == NULL)
+		return;
+	why = transfer_in_end(r->files[i], failed);
+	r->files[i] = NULL;
+	if (why != NULL && kind != NULL && *kind == EK_NONE) {
+		*kind = EK_TRANSFER;
+		free(*error);
+		*error = why;
+	} else {
+		free(why);
+	}
+}
+
+/* The gateway is gone: a target's file cut short is removed, as a broken download's is. */
+static void
+files_end_all(struct event_reader *r)
+{
+	size_t i;
+
+	for (i = 0; r->files != NULL && i < r->n; i++)
+		files_end(r, i, true, NULL, NULL);
+	free(r->files);
+	r->files = NULL;
+}
+
 /* One whole frame: replay it into its target.  p is NUL-terminated at p[n]. */
 static void
 replay(struct event_reader *r, struct host *gw, char type, size_t i, char *p, size_t n)
@@ -396,6 +663,8 @@ replay(struct event_reader *r, struct host *gw, char type, size_t i, char *p, si
 	struct host *h;
 	struct outcome ao = OUTCOME_INIT;
 	double now = wait_now();
+	enum err_kind done_kind;
+	char *done_error;
 	int kind, phase;
 	size_t k;
 
@@ -440,7 +709,12 @@ replay(struct event_reader *r, struct host *gw, char type, size_t i, char *p, si
 		host_phase(h, (enum phase)phase, now);
 		break;
 	case EV_ATTEMPT_END:
-		if (split(p, n, f, 4) < 4 || (kind = (int)errkind_by_name(f[0])) == EK__COUNT ||
+		pthread_mutex_lock(&h->lock);
+		k = h->attempts;
+		pthread_mutex_unlock(&h->lock);
+		/* An attempt ends only once begun. */
+		if (k == 0 || split(p, n, f, 4) < 4 ||
+		        (kind = (int)errkind_by_name(f[0])) == EK__COUNT ||
 		        (phase = errkind_phase_by_key(f[1])) < 0)
 			goto bad;
 		/* The gateway's attempt, with its started fact: the root never runs it again. */
@@ -465,6 +739,14 @@ replay(struct event_reader *r, struct host *gw, char type, size_t i, char *p, si
 	case EV_STDERR:
 		output_host_data(h, type == EV_STDERR, p, n);
 		break;
+	case EV_DIR:
+	case EV_FILE:
+	case EV_BYTES:
+	case EV_CLOSE:
+	case EV_SEAL:
+		if (replay_file(r, type, i, p, n) < 0)
+			goto bad;
+		break;
 	case EV_DONE:
 		if (split(p, n, f, 8) < 8 || (kind = (int)errkind_by_name(f[0])) == EK__COUNT)
 			goto bad;
@@ -475,7 +757,10 @@ replay(struct event_reader *r, struct host *gw, char type, size_t i, char *p, si
 		h->exit_signal = printable(f[2]);
 		h->xfer_done = strtoull(f[7], NULL, 10);
 		pthread_mutex_unlock(&h->lock);
-		host_finish(h, (enum err_kind)kind, printable(f[3]), now);
+		done_kind = (enum err_kind)kind;
+		done_error = printable(f[3]);
+		files_end(r, i, done_kind != EK_NONE, &done_kind, &done_error);
+		host_finish(h, done_kind, done_error, now);
 		output_host_done(h);
 		r->ops.finished(r->ops.arg, h);
 		break;
@@ -603,6 +888,7 @@ event_reader_free(struct host *gw)
 
 	if (r == NULL)
 		return;
+	files_end_all(r);
 	buf_free(&r->in);
 	buf_free(&r->err);
 	free(r->last_err);

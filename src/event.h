@@ -11,6 +11,13 @@
  * A frame is a header line "T INDEX LENGTH\n" and LENGTH bytes: T the event,
  * INDEX the target's index in the root's list, fields split by NUL bytes.
  * Error kinds and phases travel by name (errkind.h).
+ *
+ * --rcopy: a gateway pulls each target's files into a private folder with
+ * the normal transfer, and when the target is done sends them up before its
+ * done frame: a directory ('D' path), a file ('F' path, size; its bytes in
+ * 'B' frames of CHUNK bytes; 'C' mode, times), a directory's own mode and
+ * times once its contents are in ('M' path, mode, times).  The root writes
+ * them with transfer.c's rules (transfer_in_*) into DEST_DIR/HOST.
  */
 #ifndef SHOAL_EVENT_H
 #define SHOAL_EVENT_H
@@ -20,6 +27,8 @@
 
 #include "errkind.h"
 #include "host.h"
+
+struct transfer_plan;
 
 /* The frames' format; a root and a gateway must agree on it and on the version. */
 #define EVENT_PROTO 1
@@ -31,6 +40,11 @@
 void event_stream_start(int fd);
 /* Stream the events of hosts from now on: host i is root_index[i] of the root's (kept). */
 void event_stream_hosts(const size_t *root_index, size_t n);
+/*
+ * --rcopy on a gateway: p's DEST_DIR is the private folder the targets' files
+ * are pulled into; each target's are sent up, then removed, as it ends.
+ */
+void event_stream_rcopy(const struct transfer_plan *p);
 /* The run is over: the last frame.  Returns 0, or 3 when the stream broke. */
 int event_stream_end(void);
 
@@ -52,13 +66,16 @@ bool event_host_done(struct host *h);
 /*
  * Root side: gw's stdout is a gateway's event stream for targets (the
  * root's list).  owns says whether target i is gw's to report; done is
- * told when gw has ended, after finished for each target it ended.
+ * told when gw has ended, after finished for each target it ended.  rcopy:
+ * the run's --rcopy plan, whose DEST_DIR the files sent up go to (NULL: a
+ * file frame breaks the stream).
  */
 struct event_reader_ops {
 	bool (*owns)(void *arg, size_t i);
 	void (*finished)(void *arg, struct host *target);
 	void (*done)(void *arg, struct host *gw);
 	void *arg;
+	const struct transfer_plan *rcopy;
 };
 void event_reader_attach(
         struct host *gw, struct host **targets, size_t n, const struct event_reader_ops *ops);

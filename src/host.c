@@ -17,6 +17,7 @@ host_new(size_t index, const char *alias, const char *user, int port)
 	struct host *h = xcalloc(1, sizeof *h);
 
 	h->index = index;
+	h->list_index = index;
 	h->alias = xstrdup(alias);
 	h->name = xstrdup(alias);
 	h->user = user ? xstrdup(user) : NULL;
@@ -92,6 +93,10 @@ host_attempt_begin(struct host *h, double now)
 	if (h->attempts == 0)
 		h->started = now;
 	h->attempts++;
+	/* One entry per attempt begun, filled at its end: a reader of the latest
+	 * (or a gateway that ends a host without ending its attempt) finds one. */
+	h->history = xreallocarray(h->history, h->attempts, sizeof *h->history);
+	memset(&h->history[h->attempts - 1], 0, sizeof *h->history);
 	h->attempt_started = now;
 	h->state = HOST_CONNECTING;
 	h->phase = PHASE_CONNECT;
@@ -124,8 +129,8 @@ host_attempt_end(struct host *h, const struct outcome *out, double now)
 
 	pthread_mutex_lock(&h->lock);
 	phase_close(h, now);
-	h->history = xreallocarray(h->history, h->attempts, sizeof *h->history);
 	a = &h->history[h->attempts - 1];
+	free(a->error);
 	a->kind = out->kind;
 	a->phase = out->phase;
 	a->error = out->error ? xstrdup(out->error) : NULL;

@@ -56,6 +56,8 @@ struct host_run {
 
 struct host {
 	size_t index;
+	/* --template's %i: index, but on a gateway the operator's index of the host */
+	size_t list_index;
 	char *alias;    /* as written: what ssh_config and the connection use */
 	char *name;     /* what output names it by: see host_name_all */
 	char *spec;     /* [user@]alias[:port]: what folded lists name it by, to paste back */

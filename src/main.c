@@ -465,6 +465,9 @@ main(int argc, char **argv)
 	}
 	if (o.xfer != XFER_NONE && (rc = transfer_plan_build(&plan, &o)) != 0)
 		goto out;
+	/* A gateway's --rcopy pulls into its private folder and sends each target's files up. */
+	if (serve && o.xfer == XFER_RCOPY)
+		event_stream_rcopy(&plan);
 	if (tree_wanted(&o) && (rc = tree_plan(&o, &hl)) != 0)
 		goto out;
 	/* Before a password is asked or stdin read: a bad -o or --failed ends it now. */
@@ -480,8 +483,12 @@ main(int argc, char **argv)
 		goto out;
 
 	hosts = xcalloc(hl.n, sizeof *hosts);
-	for (i = 0; i < hl.n; i++)
+	for (i = 0; i < hl.n; i++) {
 		hosts[i] = host_from_spec(i, &hl.v[i]);
+		/* A gateway's %i is the operator's index of the host, not its share's. */
+		if (serve)
+			hosts[i]->list_index = job.list_index[i];
+	}
 	host_name_all(hosts, hl.n);
 	signals_setup(serve);
 	log_libssh_thread(NULL);

@@ -51,7 +51,7 @@ template_expand(const char *s, const struct host *h, const char *hostname)
 			buf_appendf(&b, "%d", port > 0 ? port : 22);
 			break;
 		case 'i':
-			buf_appendf(&b, "%zu", h->index);
+			buf_appendf(&b, "%zu", h->list_index);
 			break;
 		default:
 			buf_appendc(&b, *s);

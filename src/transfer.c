@@ -29,6 +29,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,214 @@ name_is_safe(const char *name)
 {
 	return *name != '\0' && strchr(name, '/') == NULL && strcmp(name, ".") != 0 &&
 	       strcmp(name, "..") != 0;
+}
+
+/* ---- the local side of a download ------------------------------------- */
+
+bool
+transfer_rel_ok(const char *rel)
+{
+	const char *c = rel;
+
+	for (;;) {
+		size_t len = strcspn(c, "/");
+
+		if (len == 0 || (len == 1 && c[0] == '.') ||
+		        (len == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		if (c[len] == '\0')
+			return true;
+		c += len + 1;
+	}
+}
+
+/*
+ * The directory that holds rel's last part, opened from the host's folder
+ * one part at a time, never through a link: its descriptor (O_PATH), or -1.
+ * *base is rel's last part.
+ */
+static int
+local_parent(const struct transfer_local *l, const char *rel, const char **base)
+{
+	const char *c = rel, *slash;
+	char part[NAME_MAX + 1];
+	int fd, next, e;
+
+	if (l->fd < 0 || !transfer_rel_ok(rel)) {
+		errno = l->fd < 0 ? EBADF : EINVAL;
+		return -1;
+	}
+	fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 0);
+	while (fd >= 0 && (slash = strchr(c, '/')) != NULL) {
+		size_t len = (size_t)(slash - c);
+
+		if (len > NAME_MAX) {
+			close(fd);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(part, c, len);
+		part[len] = '\0';
+		next = openat(fd, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		e = errno;
+		close(fd);
+		errno = e;
+		fd = next;
+		c = slash + 1;
+	}
+	*base = c;
+	return fd;
+}
+
+int
+transfer_local_open(struct transfer_local *l, const char *dest, const char *name)
+{
+	char *alias = host_file_name(name);
+
+	l->path = path_join(dest, alias);
+	free(alias);
+	if (mkdir(l->path, 0700) < 0 && errno != EEXIST)
+		l->fd = -1;
+	else
+		l->fd = open(l->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return l->fd < 0 ? -1 : 0;
+}
+
+void
+transfer_local_close(struct transfer_local *l, bool failed)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	if (failed && l->path != NULL)
+		rmdir(l->path); /* only when empty: no folder for a host that sent nothing */
+	free(l->path);
+	l->path = NULL;
+	l->fd = -1;
+}
+
+int
+transfer_local_mkdir(const struct transfer_local *l, const char *rel)
+{
+	const char *base;
+	struct stat st;
+	int dfd = local_parent(l, rel, &base), rc = 0, e;
+
+	if (dfd < 0)
+		return -1;
+	if (mkdirat(dfd, base, 0700) < 0 &&
+	        (errno != EEXIST || fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	                !S_ISDIR(st.st_mode))) {
+		rc = -1;
+	}
+	e = errno;
+	close(dfd);
+	errno = e;
+	return rc;
+}
+
+static void
+times_spec(struct timespec ts[2], const uint32_t *times)
+{
+	ts[0].tv_sec = times[0];
+	ts[0].tv_nsec = 0;
+	ts[1].tv_sec = times[1];
+	ts[1].tv_nsec = 0;
+}
+
+void
+transfer_local_seal(
+        const struct transfer_local *l, const char *rel, uint32_t mode, const uint32_t *times)
+{
+	const char *base;
+	struct timespec ts[2];
+	int dfd = local_parent(l, rel, &base), fd;
+
+	if (dfd < 0)
+		return;
+	fd = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0)
+		return;
+	/* As the remote's own: a failure here leaves the owner's rights, nothing worse. */
+	(void)fchmod(fd, (mode_t)(mode & 07777));
+	if (times != NULL) {
+		times_spec(ts, times);
+		(void)futimens(fd, ts);
+	}
+	close(fd);
+}
+
+int
+transfer_file_create(const struct transfer_local *l, const char *rel, struct transfer_file *f)
+{
+	const char *base;
+	int e;
+
+	*f = (struct transfer_file)TRANSFER_FILE_INIT;
+	if ((f->dirfd = local_parent(l, rel, &base)) < 0)
+		return -1;
+	f->name = xstrdup(base);
+	f->tmp = temp_name(base);
+	f->fd = openat(
+	        f->dirfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (f->fd < 0) {
+		e = errno;
+		transfer_file_abort(f);
+		errno = e;
+		return -1;
+	}
+	f->made = true;
+	return 0;
+}
+
+int
+transfer_file_commit(
+        struct transfer_file *f, const uint32_t *mode, const uint32_t *times, const char **what)
+{
+	struct timespec ts[2];
+	int rc, e;
+
+	if (mode != NULL && fchmod(f->fd, (mode_t)(*mode & 07777)) < 0) {
+		*what = "cannot set the mode";
+		goto fail;
+	}
+	if (times != NULL) {
+		times_spec(ts, times);
+		(void)futimens(f->fd, ts);
+	}
+	rc = close(f->fd);
+	f->fd = -1;
+	if (rc < 0) {
+		*what = "cannot write locally";
+		goto fail;
+	}
+	/* renameat replaces a link of that name, it never writes through one. */
+	if (renameat(f->dirfd, f->tmp, f->dirfd, f->name) < 0) {
+		*what = "cannot rename into place";
+		goto fail;
+	}
+	f->made = false;
+	transfer_file_abort(f);
+	return 0;
+fail:
+	e = errno;
+	transfer_file_abort(f);
+	errno = e;
+	return -1;
+}
+
+void
+transfer_file_abort(struct transfer_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->made)
+		unlinkat(f->dirfd, f->tmp, 0);
+	if (f->dirfd >= 0)
+		close(f->dirfd);
+	free(f->tmp);
+	free(f->name);
+	*f = (struct transfer_file)TRANSFER_FILE_INIT;
 }
 
 /* ---- the plan ---------------------------------------------------------- */
@@ -252,6 +461,7 @@ struct job {
 	const struct transfer_plan *p;
 	struct outcome *out;
 	double start;
+	struct transfer_local local; /* --rcopy: DEST_DIR/HOST */
 	/* Download entries that failed while the rest went on: the first one's
 	 * message, and how many. */
 	char *entry_error;
@@ -564,29 +774,28 @@ out:
 	return rc;
 }
 
-static void
-local_times(int fd, const struct sftpc_attrs *a)
+/* rel's path for messages: DEST_DIR/HOST/rel. */
+static char *
+local_path(const struct job *j, const char *rel)
 {
-	struct timespec ts[2];
-
-	ts[0].tv_sec = a->atime;
-	ts[0].tv_nsec = 0;
-	ts[1].tv_sec = a->mtime;
-	ts[1].tv_nsec = 0;
-	futimens(fd, ts);
+	return path_join(j->local.path, rel);
 }
 
+/* Download remote into rel below the host's folder. */
 static int
-download_file(struct job *j, const char *remote, const char *local)
+download_file(struct job *j, const char *remote, const char *rel)
 {
 	struct sftpc *s = &j->s;
 	struct sftpc_handle fh;
 	struct sftpc_attrs a;
+	struct transfer_file f = TRANSFER_FILE_INIT;
 	struct stat st;
-	char *tmp = temp_name(local);
+	char *local = local_path(j, rel);
+	const char *what = NULL;
+	uint32_t times[2];
 	uint64_t got = 0;
-	bool opened = false, created = false;
-	int fd = -1, rc = -1;
+	bool opened = false;
+	int rc = -1;
 
 	if (sftpc_open(s, remote, SFTPC_READ, NULL, &fh) < 0) {
 		job_fail(j, NULL, remote);
@@ -598,13 +807,11 @@ download_file(struct job *j, const char *remote, const char *local)
 		goto fail;
 	}
 	add_total(j->h, a.size);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		job_fail_local(j, "cannot write locally", tmp, errno);
+	if (transfer_file_create(&j->local, rel, &f) < 0) {
+		job_fail_local(j, "cannot write locally", local, errno);
 		goto fail;
 	}
-	created = true;
-	if (sftpc_download(s, &fh, a.size, fd, &got, progress, j->h) < 0) {
+	if (sftpc_download(s, &fh, a.size, f.fd, &got, progress, j->h) < 0) {
 		if (s->fail == SFTPC_LOCAL)
 			job_fail(j, "cannot write locally", local);
 		else
@@ -615,55 +822,44 @@ download_file(struct job *j, const char *remote, const char *local)
 	 * it, a shorter file taking its difference back (unsigned wraps). */
 	if (got != a.size)
 		add_total(j->h, got - a.size);
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != got) {
+	if (fstat(f.fd, &st) < 0 || (uint64_t)st.st_size != got) {
 		outcome_set(j->out, EK_TRANSFER, PHASE_RUN,
 		        "size check failed: %llu bytes read, %llu written: %s",
 		        (unsigned long long)got, (unsigned long long)st.st_size, local);
 		goto fail;
 	}
-	if ((a.flags & SFTPC_ATTR_PERM) && fchmod(fd, (mode_t)(a.perm & 07777)) < 0) {
-		job_fail_local(j, "cannot set the mode", local, errno);
+	times[0] = a.atime;
+	times[1] = a.mtime;
+	if (transfer_file_commit(&f, (a.flags & SFTPC_ATTR_PERM) ? &a.perm : NULL,
+	            j->p->preserve && (a.flags & SFTPC_ATTR_TIMES) ? times : NULL, &what) < 0) {
+		job_fail_local(j, what, local, errno);
 		goto fail;
 	}
-	if (j->p->preserve && (a.flags & SFTPC_ATTR_TIMES))
-		local_times(fd, &a);
-	rc = close(fd);
-	fd = -1;
-	if (rc < 0) {
-		job_fail_local(j, "cannot write locally", local, errno);
-		goto fail;
-	}
-	rc = -1;
 	opened = false;
 	sftpc_close(s, &fh);
-	if (rename(tmp, local) < 0) {
-		job_fail_local(j, "cannot rename into place", local, errno);
-		goto fail;
-	}
 	rc = 0;
 	goto out;
 fail:
 	job_grace(j);
 	if (opened)
 		sftpc_close(s, &fh);
-	if (fd >= 0)
-		close(fd);
-	if (created)
-		unlink(tmp);
+	transfer_file_abort(&f);
 out:
-	free(tmp);
+	free(local);
 	return rc;
 }
 
 static int
-local_mkdir(struct job *j, const char *path)
+local_mkdir(struct job *j, const char *rel)
 {
-	struct stat st;
+	char *local;
 
-	if (mkdir(path, 0700) == 0 ||
-	        (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
+	if (transfer_local_mkdir(&j->local, rel) == 0)
 		return 0;
-	return job_fail_local(j, "cannot make local directory", path, errno);
+	local = local_path(j, rel);
+	job_fail_local(j, "cannot make local directory", local, errno);
+	free(local);
+	return -1;
 }
 
 /*
@@ -737,13 +933,14 @@ is_loop(const char *canon, const char *const *chain, size_t depth)
 }
 
 /*
- * Copy the tree at remote (a resolved path: no link in it) into local.
+ * Copy the tree at remote (a resolved path: no link in it) into rel below
+ * the host's folder.
  * chain[0..depth] are the directories being copied, this one last.
  * Symbolic links are followed, to files and to directories (as scp -r does),
  * a link back into the tree is skipped; special files are skipped.
  */
 static int
-download_dir(struct job *j, const char *remote, const char *local, const char **chain, int depth)
+download_dir(struct job *j, const char *remote, const char *rel, const char **chain, int depth)
 {
 	struct sftpc *s = &j->s;
 	struct sftpc_entry *ents = NULL;
@@ -758,7 +955,7 @@ download_dir(struct job *j, const char *remote, const char *local, const char **
 		return -1;
 	}
 	chain[depth] = remote;
-	if (local_mkdir(j, local) < 0)
+	if (local_mkdir(j, rel) < 0)
 		return -1;
 	if (sftpc_list(s, remote, &ents, &n) < 0)
 		return job_fail(j, "cannot list directory", remote);
@@ -772,7 +969,7 @@ download_dir(struct job *j, const char *remote, const char *local, const char **
 			goto out;
 		}
 		r = path_join(remote, ents[i].name);
-		l = path_join(local, ents[i].name);
+		l = path_join(rel, ents[i].name);
 		a = ents[i].attrs;
 		rc = 0;
 		s->fail = SFTPC_OK; /* entry_failed looks at this entry's failure only */
@@ -801,14 +998,11 @@ download_dir(struct job *j, const char *remote, const char *local, const char **
 		if (rc < 0 && (rc = entry_failed(j, deadline)) < 0)
 			goto out;
 	}
-	if (sftpc_stat(s, remote, &a) == 0) {
-		if (a.flags & SFTPC_ATTR_PERM)
-			chmod(local, (mode_t)(a.perm & 07777));
-		if (j->p->preserve && (a.flags & SFTPC_ATTR_TIMES)) {
-			struct timespec ts[2] = {{a.atime, 0}, {a.mtime, 0}};
+	if (sftpc_stat(s, remote, &a) == 0 && (a.flags & SFTPC_ATTR_PERM)) {
+		uint32_t times[2] = {a.atime, a.mtime};
 
-			utimensat(AT_FDCWD, local, ts, 0);
-		}
+		transfer_local_seal(&j->local, rel, a.perm,
+		        j->p->preserve && (a.flags & SFTPC_ATTR_TIMES) ? times : NULL);
 	}
 	rc = 0;
 out:
@@ -822,16 +1016,16 @@ run_download(struct job *j)
 	const struct transfer_plan *p = j->p;
 	struct sftpc *s = &j->s;
 	struct sftpc_attrs a;
-	char *hostdir, *alias = host_file_name(j->h->name), *canon = NULL, *base;
-	char *local = NULL;
+	char *canon = NULL, *base;
 	const char *chain[MAX_DEPTH];
 	int rc = -1;
 
-	hostdir = path_join(p->dest, alias);
 	/* A link SRC keeps its own name, not its target's (as cp and scp do). */
 	base = path_base(p->rsrc);
-	if (local_mkdir(j, hostdir) < 0)
+	if (transfer_local_open(&j->local, p->dest, j->h->name) < 0) {
+		job_fail_local(j, "cannot make local directory", j->local.path, errno);
 		goto out;
+	}
 	if (sftpc_realpath(s, p->rsrc, &canon) < 0 || sftpc_stat(s, canon, &a) < 0) {
 		job_fail(j, NULL, p->rsrc);
 		goto out;
@@ -844,15 +1038,14 @@ run_download(struct job *j)
 			base = xstrdup("root");
 		}
 	}
-	local = path_join(hostdir, base);
 	if (S_ISDIR(a.perm)) {
 		if (!p->recursive)
 			outcome_set(j->out, EK_TRANSFER, PHASE_RUN, "is a directory (add -R): %s",
 			        p->rsrc);
 		else
-			rc = download_dir(j, canon, local, chain, 0);
+			rc = download_dir(j, canon, base, chain, 0);
 	} else if (S_ISREG(a.perm)) {
-		rc = download_file(j, canon, local);
+		rc = download_file(j, canon, base);
 	} else {
 		outcome_set(j->out, EK_TRANSFER, PHASE_RUN, "not a regular file or directory: %s",
 		        p->rsrc);
@@ -869,13 +1062,9 @@ run_download(struct job *j)
 	if (j->skipped > 0)
 		log_msg(LOG_VERBOSE, "%s: --rcopy: %zu entries skipped", j->h->name, j->skipped);
 out:
-	if (rc < 0)
-		rmdir(hostdir); /* only when empty: no folder for a host that sent nothing */
-	free(local);
+	transfer_local_close(&j->local, rc < 0);
 	free(base);
 	free(canon);
-	free(alias);
-	free(hostdir);
 	return rc;
 }
 
@@ -892,6 +1081,7 @@ transfer_run(const struct sftpc_link *l, struct host *h, const struct transfer_p
 	j.h = h;
 	j.p = p;
 	j.out = out;
+	j.local.fd = -1;
 	j.start = wait_now();
 	deadline = p->timeout > 0 ? j.start + p->timeout : j.start + 1e9;
 	host_phase(h, PHASE_RUN, j.start);
@@ -918,4 +1108,168 @@ transfer_run(const struct sftpc_link *l, struct host *h, const struct transfer_p
 		        p->mode == XFER_COPY ? "sent" : "fetched", (unsigned long long)done, t);
 	}
 	return rc;
+}
+
+/* ---- files a gateway sends up (tree mode) ------------------------------- */
+
+struct transfer_in {
+	const struct transfer_plan *p;
+	struct host *h;
+	struct transfer_local local;
+	bool opened; /* local was tried: the folder is made at the first entry */
+	struct transfer_file f;
+	bool in_file; /* between a file's start and its close */
+	char *rel;    /* the open file's */
+	uint64_t size, got;
+	char *error; /* the first local failure: nothing more is written */
+};
+
+struct transfer_in *
+transfer_in_new(const struct transfer_plan *p, struct host *h)
+{
+	struct transfer_in *t = xcalloc(1, sizeof *t);
+
+	t->p = p;
+	t->h = h;
+	t->local.fd = -1;
+	t->f = (struct transfer_file)TRANSFER_FILE_INIT;
+	return t;
+}
+
+/* A local failure, said as flat --rcopy says it: "what: cause: DEST_DIR/HOST/rel". */
+static void
+in_fail(struct transfer_in *t, const char *what, const char *rel, int err)
+{
+	struct buf b;
+	char *path;
+
+	transfer_file_abort(&t->f);
+	if (t->error != NULL)
+		return;
+	path = rel != NULL ? path_join(t->local.path, rel) : xstrdup(t->local.path);
+	buf_init(&b);
+	buf_appendf(&b, "%s: %s: ", what, strerror(err));
+	escape_terminal(&b, path, strlen(path));
+	t->error = buf_steal(&b);
+	free(path);
+}
+
+/* The host's folder, made at its first entry: a host that sends none has none. */
+static bool
+in_ready(struct transfer_in *t)
+{
+	if (!t->opened) {
+		t->opened = true;
+		if (transfer_local_open(&t->local, t->p->dest, t->h->name) < 0)
+			in_fail(t, "cannot make local directory", NULL, errno);
+	}
+	return t->error == NULL;
+}
+
+int
+transfer_in_dir(struct transfer_in *t, const char *rel)
+{
+	if (!transfer_rel_ok(rel) || t->in_file)
+		return -1;
+	if (in_ready(t) && transfer_local_mkdir(&t->local, rel) < 0)
+		in_fail(t, "cannot make local directory", rel, errno);
+	return 0;
+}
+
+int
+transfer_in_file(struct transfer_in *t, const char *rel, uint64_t size)
+{
+	if (!transfer_rel_ok(rel) || t->in_file)
+		return -1;
+	t->in_file = true;
+	t->rel = xstrdup(rel);
+	t->size = size;
+	t->got = 0;
+	if (!in_ready(t))
+		return 0;
+	add_total(t->h, size);
+	if (transfer_file_create(&t->local, rel, &t->f) < 0)
+		in_fail(t, "cannot write locally", rel, errno);
+	return 0;
+}
+
+int
+transfer_in_data(struct transfer_in *t, const char *p, size_t n)
+{
+	size_t left = n;
+
+	if (!t->in_file)
+		return -1;
+	t->got += n;
+	while (t->f.fd >= 0 && left > 0) {
+		ssize_t w = write(t->f.fd, p, left);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			in_fail(t, "cannot write locally", t->rel, w < 0 ? errno : ENOSPC);
+			return 0;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (t->f.fd >= 0)
+		progress(t->h, n);
+	return 0;
+}
+
+int
+transfer_in_close(struct transfer_in *t, uint32_t mode, const uint32_t *times)
+{
+	struct stat st;
+	const char *what = NULL;
+
+	if (!t->in_file)
+		return -1;
+	t->in_file = false;
+	if (t->f.fd >= 0 &&
+	        (fstat(t->f.fd, &st) < 0 || t->got != t->size || (uint64_t)st.st_size != t->got)) {
+		char *path = path_join(t->local.path, t->rel);
+		struct buf b;
+
+		/* The gateway read its copy short: the file is not whole. */
+		transfer_file_abort(&t->f);
+		buf_init(&b);
+		buf_appendf(&b, "size check failed: %llu bytes sent, %llu announced: ",
+		        (unsigned long long)t->got, (unsigned long long)t->size);
+		escape_terminal(&b, path, strlen(path));
+		if (t->error == NULL)
+			t->error = buf_steal(&b);
+		buf_free(&b);
+		free(path);
+	}
+	if (t->f.fd >= 0 &&
+	        transfer_file_commit(&t->f, &mode, t->p->preserve ? times : NULL, &what) < 0)
+		in_fail(t, what, t->rel, errno);
+	free(t->rel);
+	t->rel = NULL;
+	return 0;
+}
+
+int
+transfer_in_seal(struct transfer_in *t, const char *rel, uint32_t mode, const uint32_t *times)
+{
+	if (!transfer_rel_ok(rel) || t->in_file)
+		return -1;
+	if (t->opened && t->error == NULL)
+		transfer_local_seal(&t->local, rel, mode, t->p->preserve ? times : NULL);
+	return 0;
+}
+
+char *
+transfer_in_end(struct transfer_in *t, bool failed)
+{
+	char *error = t->error;
+
+	transfer_file_abort(&t->f);
+	if (t->opened)
+		transfer_local_close(&t->local, failed || error != NULL);
+	free(t->rel);
+	free(t);
+	return error;
 }

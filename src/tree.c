@@ -42,6 +42,7 @@
 #include "log.h"
 #include "output.h"
 #include "password.h"
+#include "transfer.h"
 #include "tree.h"
 #include "wait.h"
 #include "xmalloc.h"
@@ -96,22 +97,23 @@ struct stage_dir {
 	time_t mtime;
 };
 
-/* A path the root sent for the staging directory: relative, no "." or ".." part. */
-static bool
-stage_path_ok(const char *p)
+/* The private directory (0700) of what the job stages, made once; removed at the end. */
+static int
+stage_make(struct tree_job *job)
 {
-	const char *c;
+	const char *tmp = getenv("TMPDIR");
 
-	if (*p == '\0' || *p == '/')
-		return false;
-	for (c = p; *c; c = strchr(c, '/') ? strchr(c, '/') + 1 : c + strlen(c)) {
-		size_t len = strcspn(c, "/");
-
-		if (len == 0 || (len == 1 && c[0] == '.') ||
-		        (len == 2 && c[0] == '.' && c[1] == '.'))
-			return false;
+	if (job->stage != NULL)
+		return 0;
+	job->stage = xasprintf("%s/shoal-gateway.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(job->stage) == NULL) {
+		log_msg(LOG_QUIET, "--gateway-serve: cannot make %s: %s", job->stage,
+		        strerror(errno));
+		free(job->stage);
+		job->stage = NULL;
+		return -1;
 	}
-	return true;
+	return 0;
 }
 
 /*
@@ -135,20 +137,8 @@ stage_one(struct tree_job *job, bool is_dir, char *p, size_t n)
 		p++;
 	}
 	data = p;
-	if (!stage_path_ok(f[0]))
+	if (!transfer_rel_ok(f[0]) || stage_make(job) < 0)
 		return -1;
-	if (job->stage == NULL) {
-		const char *tmp = getenv("TMPDIR");
-
-		job->stage = xasprintf("%s/shoal-gateway.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-		if (mkdtemp(job->stage) == NULL) {
-			log_msg(LOG_QUIET, "--gateway-serve: cannot make %s: %s", job->stage,
-			        strerror(errno));
-			free(job->stage);
-			job->stage = NULL;
-			return -1;
-		}
-	}
 	mode = (mode_t)strtoul(f[1], NULL, 8) & 07777;
 	ts[0].tv_sec = ts[1].tv_sec = (time_t)strtoll(f[2], NULL, 10);
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
@@ -337,11 +327,12 @@ tree_job_read(struct tree_job *job, char **argv)
 			mine = strcmp(r.p, me) == 0;
 			in_share = true;
 		} else if (strcmp(tag, "host") == 0) {
-			/* index, alias, user, port, an inventory's address ("" for none) */
-			char *f[5] = {r.p, NULL, NULL, NULL, NULL};
+			/* index, alias, user, port, an inventory's address ("" for none),
+			 * its index in the operator's list */
+			char *f[6] = {r.p, NULL, NULL, NULL, NULL, NULL};
 			size_t j;
 
-			for (j = 1; j < 5; j++) {
+			for (j = 1; j < 6; j++) {
 				f[j] = f[j - 1] + strlen(f[j - 1]) + 1;
 				if (f[j] > r.p + r.len)
 					goto bad;
@@ -351,6 +342,9 @@ tree_job_read(struct tree_job *job, char **argv)
 			job->root_index = xreallocarray(
 			        job->root_index, job->hosts.n + 1, sizeof *job->root_index);
 			job->root_index[job->hosts.n] = strtoul(f[0], NULL, 10);
+			job->list_index = xreallocarray(
+			        job->list_index, job->hosts.n + 1, sizeof *job->list_index);
+			job->list_index[job->hosts.n] = strtoul(f[5], NULL, 10);
 			hostlist_push(&job->hosts, xstrdup(f[1]), *f[2] ? f[2] : NULL, atoi(f[3]),
 			        *f[4] ? f[4] : NULL);
 		} else if (strcmp(tag, "stdin") == 0) {
@@ -366,17 +360,25 @@ tree_job_read(struct tree_job *job, char **argv)
 		} else if (strcmp(tag, "copy-src") == 0 || strcmp(tag, "copy-dest") == 0) {
 			bool src = tag[5] == 's';
 
-			if (src && (job->stage == NULL || !stage_path_ok(r.p)))
+			if (src && (job->stage == NULL || !transfer_rel_ok(r.p)))
 				goto bad;
 			job->copy = xreallocarray(job->copy, job->ncopy + 1, sizeof *job->copy);
 			job->copy[job->ncopy++] =
 			        src ? xasprintf("%s/%s", job->stage, r.p) : xstrdup(r.p);
+		} else if (strcmp(tag, "rcopy-src") == 0) {
+			/* --rcopy's words: SRC, and a folder of the private one as DEST_DIR. */
+			if (job->ncopy > 0 || stage_make(job) < 0)
+				goto bad;
+			job->copy = xcalloc(2, sizeof *job->copy);
+			job->copy[0] = xstrdup(r.p);
+			job->copy[1] = xasprintf("%s/rcopy", job->stage);
+			job->ncopy = 2;
 		} else {
 			goto bad;
 		}
 	}
 	stage_seal(job);
-	/* --copy's words: the staged SRCs (given last as they came), then DEST. */
+	/* --copy's words: the staged SRCs (given last as they came), then DEST; --rcopy's. */
 	for (k = 0; k < (int)job->ncopy; k++) {
 		job->argv = xreallocarray(job->argv, (size_t)job->argc + 3, sizeof *job->argv);
 		if (k == 0)
@@ -415,6 +417,7 @@ tree_job_free(struct tree_job *job)
 	free(job->argv);
 	hostlist_free(&job->hosts);
 	free(job->root_index);
+	free(job->list_index);
 	if (job->in.p != NULL)
 		explicit_bzero(job->in.p, job->in.len);
 	buf_free(&job->in);
@@ -731,10 +734,6 @@ tree_plan(const struct options *o, const struct hostlist *targets)
 		log_msg(LOG_QUIET, "--gateways and --topology: choose one");
 		return 2;
 	}
-	if (o->xfer == XFER_RCOPY) {
-		log_msg(LOG_QUIET, "--rcopy: not in tree mode yet");
-		return 2;
-	}
 	tree.group = xcalloc(targets->n + 1, sizeof *tree.group);
 	tree.owner = xcalloc(targets->n + 1, sizeof *tree.owner);
 	tree.again = xcalloc(targets->n + 1, sizeof *tree.again);
@@ -846,6 +845,16 @@ job_args(struct buf *b, const struct options *o, const char *command)
 			record_s(b, "arg", "--recursive");
 		if (o->preserve)
 			record_s(b, "arg", "--preserve");
+		return;
+	}
+	if (o->xfer == XFER_RCOPY && command == NULL) {
+		/* SRC; DEST_DIR is the gateway's private folder, whose files come up as events. */
+		record_s(b, "arg", "--rcopy");
+		if (o->recursive)
+			record_s(b, "arg", "--recursive");
+		if (o->preserve)
+			record_s(b, "arg", "--preserve");
+		record_s(b, "rcopy-src", o->xfer_srcs[0]);
 		return;
 	}
 	record_s(b, "arg", "--");
@@ -1189,7 +1198,10 @@ round_run(const struct pool_params *p, char *command)
 	struct pool_params gp;
 	struct slot *slots = xcalloc(tree.ngws, sizeof *slots);
 	struct host **hosts = xcalloc(tree.ngws, sizeof *hosts);
-	struct event_reader_ops ops = {slot_owns, slot_finished, slot_done, NULL};
+	/* --rcopy: each target's files come up in its events, to DEST_DIR/HOST here. */
+	struct event_reader_ops ops = {slot_owns, slot_finished, slot_done, NULL,
+	        p->plan != NULL && p->plan->mode == XFER_RCOPY && tree.command == NULL ? p->plan
+	                                                                               : NULL};
 	struct buf job;
 	size_t k, i, n = 0;
 	char id[24];
@@ -1240,6 +1252,8 @@ round_run(const struct pool_params *p, char *command)
 			buf_appendf(&hr, "%d", t->port);
 			buf_appendc(&hr, '\0');
 			buf_appends(&hr, t->addr ? t->addr : "");
+			buf_appendc(&hr, '\0');
+			buf_appendf(&hr, "%zu", t->list_index);
 			record(&job, "host", hr.p, hr.len);
 			buf_free(&hr);
 		}
@@ -1264,7 +1278,8 @@ round_run(const struct pool_params *p, char *command)
 	if (p->stdin_data != NULL && tree.command == NULL)
 		record(&job, "stdin", p->stdin_data, p->stdin_len);
 	/* A file that went away since the plan: nothing runs (the targets end cancelled). */
-	if (p->plan != NULL && tree.command == NULL && job_files(&job, p->plan) < 0)
+	if (p->plan != NULL && p->plan->mode == XFER_COPY && tree.command == NULL &&
+	        job_files(&job, p->plan) < 0)
 		cancel_request();
 	record(&job, "end", "", 0);
 	slots_name(slots, hosts, n);

@@ -27,6 +27,7 @@ struct tree_job {
 	char **argv;
 	struct hostlist hosts; /* this gateway's share of the targets */
 	size_t *root_index;    /* hosts.v[i] is target root_index[i] of the root */
+	size_t *list_index;    /* and host list_index[i] of the operator's list (%i) */
 	struct buf in;         /* stdin for -I */
 	char *password;        /* the root's (--ask-password, --password-env), or NULL */
 	/* --copy: the root's files, staged here once for every target (then removed) */

@@ -15,6 +15,11 @@
 #                           $T/tgt/hostkey.pub and exports SSHD_PORT_TGT,
 #                           as start_sshd does (tests/bench/tree.sh gives
 #                           start_lightsshd, of tests/bench/lib-bench.sh).
+#   tree_sftp_targets N     after tree_lab: lib-sftp.sh's sftp_hosts N (h01..hNN,
+#                           each SFTP only, in its own folder $T/hosts/hKK),
+#                           named in $T/gw/ssh_config too with the gateways'
+#                           key and known_hosts, so one file tree per target
+#                           can be fetched flat and through the gateways.
 
 tree_lab() {
     local ngw=$1 nt=$2 start=${3:-start_sshd} i gw=$T/gw
@@ -43,4 +48,19 @@ tree_lab() {
     chmod 600 "$gw/id"
     GW_SHOAL=$gw/shoal
     export GW_SHOAL
+}
+
+tree_sftp_targets() {
+    local n=$1 i k var port gw=$T/gw
+    . "$(dirname "${BASH_SOURCE[0]}")/lib-sftp.sh"
+    sftp_hosts "$n"
+    for ((i = 1; i <= n; i++)); do
+        printf -v k %02d "$i"
+        var=SSHD_PORT_SFTP$(((i - 1) / 10))
+        port=${!var}
+        add_alias "$gw/ssh_config" "h$k" "$port" "127.0.0.$i" \
+            "IdentityFile $gw/id" "UserKnownHostsFile $gw/known_hosts"
+    done
+    grep -F '[127.0.0.' "$T/known_hosts" >>"$gw/known_hosts"
+    chown "$LAB_USER" "$gw/known_hosts" "$gw/ssh_config"
 }

@@ -1,14 +1,17 @@
 /*
  * test-core.c - unit tests of the small pure pieces: the backoff and limiter
- * arithmetic, terminal and JSON escaping, the error-kind table.  Prints TAP.
+ * arithmetic, terminal and JSON escaping, the error-kind table, the paths
+ * --rcopy writes below DEST_DIR/HOST.  Prints TAP.
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +24,7 @@
 #include "limiter.h"
 #include "options.h"
 #include "tap.h"
+#include "transfer.h"
 #include "wait.h"
 #include "xmalloc.h"
 
@@ -480,6 +484,106 @@ test_errkind_spec(void)
 	}
 }
 
+/*
+ * What a gateway sends up for --rcopy (and names a host lists) is written
+ * only below DEST_DIR/HOST: a path is relative and plain, and a link found
+ * there is never followed, however it got there.
+ */
+static void
+test_transfer_paths(void)
+{
+	static const struct {
+		const char *rel;
+		bool good;
+	} rels[] = {
+	        {"a", true},
+	        {"a/b c/d", true},
+	        {".hidden", true},
+	        {"a..b/..c", true},
+	        {"line\nbreak", true},
+	        {"", false},
+	        {"/etc/passwd", false},
+	        {"..", false},
+	        {".", false},
+	        {"a/../b", false},
+	        {"a/./b", false},
+	        {"a//b", false},
+	        {"a/", false},
+	        {"../x", false},
+	        {"a/..", false},
+	};
+	char dest[] = "/tmp/shoal-test-core.XXXXXX", desc[128], *path;
+	struct transfer_plan p;
+	struct transfer_in *t;
+	struct host *h = host_new(0, "h1", NULL, 0);
+	struct stat st;
+	char *err;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof rels / sizeof rels[0]; i++) {
+		snprintf(desc, sizeof desc, "transfer: '%s' is %s below DEST_DIR/HOST", rels[i].rel,
+		        rels[i].good ? "a path" : "no path");
+		ok(transfer_rel_ok(rels[i].rel) == rels[i].good, desc);
+	}
+	if (mkdtemp(dest) == NULL) {
+		ok(0, "transfer: a temporary DEST_DIR");
+		host_free(h);
+		return;
+	}
+	host_name_all(&h, 1);
+	memset(&p, 0, sizeof p);
+	p.mode = XFER_RCOPY;
+	p.dest = dest;
+
+	t = transfer_in_new(&p, h);
+	ok(transfer_in_dir(t, "../up") < 0, "transfer_in: a '..' directory breaks the stream");
+	ok(transfer_in_file(t, "/abs", 1) < 0, "transfer_in: an absolute file breaks the stream");
+	ok(transfer_in_data(t, "x", 1) < 0, "transfer_in: bytes with no file open break it");
+	ok(transfer_in_close(t, 0644, NULL) < 0, "transfer_in: so does a close with none");
+	ok(transfer_in_dir(t, "d") == 0 && transfer_in_file(t, "d/f", 2) == 0 &&
+	                transfer_in_file(t, "d/g", 0) < 0,
+	        "transfer_in: a second file while one is open breaks it");
+	ok(transfer_in_data(t, "ok", 2) == 0 && transfer_in_close(t, 0600, NULL) == 0,
+	        "transfer_in: a file in a directory");
+	err = transfer_in_end(t, false);
+	ok(err == NULL, "transfer_in: nothing failed");
+	free(err);
+	path = xasprintf("%s/h1/d/f", dest);
+	ok(stat(path, &st) == 0 && st.st_size == 2 && (st.st_mode & 07777) == 0600,
+	        "transfer_in: it is in DEST_DIR/HOST, whole, with its mode");
+	free(path);
+
+	/* A link planted in DEST_DIR/HOST, to a folder outside. */
+	path = xasprintf("%s/outside", dest);
+	mkdir(path, 0700);
+	free(path);
+	path = xasprintf("%s/h1/d/link", dest);
+	ok(symlink("../../outside", path) == 0, "a link in DEST_DIR/HOST to outside it");
+	free(path);
+	t = transfer_in_new(&p, h);
+	ok(transfer_in_dir(t, "d/link") == 0 && transfer_in_file(t, "d/link/x", 1) == 0 &&
+	                transfer_in_data(t, "x", 1) == 0 && transfer_in_close(t, 0644, NULL) == 0,
+	        "transfer_in: files through it are a local failure, not a broken stream");
+	err = transfer_in_end(t, false);
+	ok(err != NULL && strstr(err, "cannot make local directory") != NULL,
+	        "transfer_in: the host fails, saying where");
+	free(err);
+	path = xasprintf("%s/outside/x", dest);
+	ok(access(path, F_OK) < 0, "transfer_in: nothing is written through the link");
+	free(path);
+	/* What this test made, by name, deepest first. */
+	fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ok(fd >= 0 && unlinkat(fd, "h1/d/f", 0) == 0 && unlinkat(fd, "h1/d/link", 0) == 0 &&
+	                unlinkat(fd, "h1/d", AT_REMOVEDIR) == 0 &&
+	                unlinkat(fd, "h1", AT_REMOVEDIR) == 0 &&
+	                unlinkat(fd, "outside", AT_REMOVEDIR) == 0 && rmdir(dest) == 0,
+	        "(the temporary DEST_DIR holds nothing else, and is removed)");
+	if (fd >= 0)
+		close(fd);
+	host_free(h);
+}
+
 int
 main(void)
 {
@@ -492,5 +596,6 @@ main(void)
 	test_errkind();
 	test_errkind_spec();
 	test_limiter_cancel();
+	test_transfer_paths();
 	return done_testing();
 }
