@@ -79,6 +79,13 @@ static pthread_mutex_t stream_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t stream_cond = PTHREAD_COND_INITIALIZER; /* pending grew or shrank */
 static struct buf pending;
 static bool writer_on, writer_stop;
+/*
+ * A frame that must be out before its emitter goes on (emit_now): the
+ * writer skips the gather, and the emitter waits until the batch it is in
+ * (batches taken and written, counted) is written.
+ */
+static bool urgent;
+static unsigned long batches_taken, batches_written;
 static pthread_t writer;
 static int stream_fd = -1;
 static bool stream_broken;
@@ -117,6 +124,7 @@ writer_main(void *arg)
 	pthread_mutex_lock(&stream_mutex);
 	for (;;) {
 		struct buf t;
+		unsigned long batch;
 
 		while (pending.len == 0 && !writer_stop)
 			pthread_cond_wait(&stream_cond, &stream_mutex);
@@ -132,7 +140,7 @@ writer_main(void *arg)
 				ts.tv_nsec -= 1000000000L;
 			}
 			/* The whole GATHER_MS: a wake-up is the end, a flood or the next frame. */
-			while (!writer_stop && pending.len < PENDING_MAX / 4 &&
+			while (!writer_stop && !urgent && pending.len < PENDING_MAX / 4 &&
 			        pthread_cond_timedwait(&stream_cond, &stream_mutex, &ts) !=
 			                ETIMEDOUT)
 				;
@@ -141,12 +149,16 @@ writer_main(void *arg)
 		out = pending;
 		pending = t;
 		buf_reset(&pending);
+		urgent = false;
+		batch = ++batches_taken;
 		pthread_cond_broadcast(&stream_cond);
 		pthread_mutex_unlock(&stream_mutex);
 		if (!stream_broken)
 			write_out(out.p, out.len);
 		buf_reset(&out);
 		pthread_mutex_lock(&stream_mutex);
+		batches_written = batch;
+		pthread_cond_broadcast(&stream_cond);
 	}
 	pthread_mutex_unlock(&stream_mutex);
 	buf_free(&out);
@@ -154,13 +166,14 @@ writer_main(void *arg)
 }
 
 static void
-emit(char type, size_t index, const char *p, size_t n)
+emit_frame(char type, size_t index, const char *p, size_t n, bool now)
 {
 	pthread_mutex_lock(&stream_mutex);
 	while (pending.len >= PENDING_MAX && !stream_broken)
 		pthread_cond_wait(&stream_cond, &stream_mutex);
 	if (!stream_broken) {
 		bool first = pending.len == 0;
+		unsigned long mine = batches_taken + 1;
 
 		buf_appendf(&pending, "%c %zu %zu\n", type, index, n);
 		buf_append(&pending, p, n);
@@ -169,10 +182,20 @@ emit(char type, size_t index, const char *p, size_t n)
 		 * that makes it big; one woken by every frame sent a packet
 		 * every two frames.
 		 */
-		if (first || pending.len >= PENDING_MAX / 4)
+		if (now)
+			urgent = true;
+		if (first || now || pending.len >= PENDING_MAX / 4)
 			pthread_cond_broadcast(&stream_cond);
+		while (now && batches_written < mine && !stream_broken)
+			pthread_cond_wait(&stream_cond, &stream_mutex);
 	}
 	pthread_mutex_unlock(&stream_mutex);
+}
+
+static void
+emit(char type, size_t index, const char *p, size_t n)
+{
+	emit_frame(type, index, p, n, false);
 }
 
 /* h is one of this gateway's targets (a gateway of its own, a level down, is not). */
@@ -249,13 +272,20 @@ event_attempt_begin(const struct host *h)
 		emit(EV_ATTEMPT, stream_index[h->index], "", 0);
 }
 
+/*
+ * The run phase says the command may start from now: the root hands a
+ * target on to another gateway only while it has not heard that.  So that
+ * frame is written (into the channel to the root, which outlives this
+ * process) before the command can start, not gathered: a gateway killed
+ * after starting a command never leaves the root thinking it had not.
+ */
 void
 event_phase(const struct host *h, enum phase phase)
 {
 	if (streaming(h)) {
 		const char *k = errkind_phase_key(phase);
 
-		emit(EV_PHASE, stream_index[h->index], k, strlen(k));
+		emit_frame(EV_PHASE, stream_index[h->index], k, strlen(k), phase == PHASE_RUN);
 	}
 }
 

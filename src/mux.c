@@ -39,6 +39,7 @@
 
 #include "buf.h"
 #include "cancel.h"
+#include "event.h"
 #include "jump.h"
 #include "log.h"
 #include "mux.h"
@@ -965,7 +966,14 @@ mux_run(struct host *h, const struct options *o, const struct sshconf_host *cf,
 
 	if ((path = mux_session(h, o, cf, &key, again)) == NULL)
 		goto out;
-	if ((fd = keeper_connect(path)) < 0 || send_request(fd, key, rq, o) < 0)
+	if ((fd = keeper_connect(path)) < 0)
+		goto out;
+	/*
+	 * The keeper may start the command as soon as it reads the request:
+	 * on a gateway, the root hears first that it may start (event.c).
+	 */
+	event_phase(h, PHASE_RUN);
+	if (send_request(fd, key, rq, o) < 0)
 		goto out;
 	out->started = false;
 	/*

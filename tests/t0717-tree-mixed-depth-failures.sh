@@ -32,7 +32,7 @@ TOPO
 mark="mixed-mark-$$"
 (
     SHOAL_TIMEOUT=90 run_shoal "${tree[@]}" --topology "$T/mixed.conf" -w 'n[01-08]' -f 1 \
-        --template --json -r 0 -- "touch $T/ran/%h.\$\$; sleep 3 # $mark-%h"
+        --template --json -r 0 -o "$T/odir" -- "touch $T/ran/%h.\$\$; echo up; sleep 3 # $mark-%h"
     echo "$RC" >"$T/rc.die"
 ) &
 bg=$!
@@ -40,6 +40,10 @@ bg=$!
 n_sleeps() { [ "$(procs_with "$mark-n0" | wc -l)" -ge "$1" ]; }
 wait_for 40 n_sleeps 4
 ok $? "four targets run at once: one a share"
+# The root has their output, so it has heard they run (the same stream, in order).
+n_heard() { [ "$(cat "$T"/odir/n0*.out 2>/dev/null | grep -c '^up$')" -ge "$1" ]; }
+wait_for 40 n_heard 4
+ok $? "the root heard the four run"
 deep1=$(procs_with "--gateway-serve 2 -F $T/gw/ssh_config" | head -1)
 isnt "$deep1" "" "gw1's deep share's shoal is running"
 kill -KILL "$deep1"
