@@ -1112,15 +1112,13 @@ assign(void)
 	enum err_kind kind;
 
 	for (i = 0; i < tree.ntargets; i++) {
-		if (!tree.again[i])
-			continue;
+		if (!tree.again[i] || (tree.group[i] == DIRECT && tree.stopped == NULL))
+			continue; /* direct_start's, never a gateway's */
 		tree.again[i] = false;
 		if (tree.stopped != NULL) {
 			settle(tree.targets[i], EK_SKIPPED, xstrdup(tree.stopped));
 			continue;
 		}
-		if (tree.group[i] == DIRECT)
-			continue; /* direct_start's, never a gateway's */
 		best = NONE;
 		for (k = 0; k < tree.ngws; k++) {
 			if (tree.gws[k].group == tree.group[i] && !tree.gws[k].failed &&

@@ -74,6 +74,23 @@ is "$(jq -rs '[.[] | select(.status == "skipped") | .host] | sort | join(",")' "
 is "$(jq -r 'select(.host == "n06") | .via' "$T/out")" null "n06 skipped by the root itself"
 rm -f "$T/ran"/*
 
+# ---- --batch: the root's hosts in the tree's batches ------------------------------
+run_shoal "${tree[@]}" --topology "$T/topo.conf" -w 'n01,n05,n02,n06' --batch 2 --template --json -r 0 -- \
+    'date +%%s%%N >'"$T"'/ran/%h.s; sleep 0.3; date +%%s%%N >'"$T"'/ran/%h.e; case %h in n01|n05) exit 1;; esac'
+is "$(jq -rs '[.[] | select(.batch == 1) | .host] | sort | join(",")' "$T/out")" "n01,n05" \
+    "batch 1: one host behind gw1, one of the root's"
+is "$RC" 4 "every host of batch 1 failed, both sides: exit 4"
+like "$(cat "$T/err")" "stopped: every host of batch 1 of 2 failed" "the root says which batch"
+is "$(jq -rs '[.[] | select(.status == "skipped") | .host] | sort | join(",")' "$T/out")" "n02,n06" \
+    "batch 2 never started, on either side"
+run_shoal "${tree[@]}" --topology "$T/topo.conf" -w 'n01,n05,n02,n06' --batch 2 --template --json -r 0 -- \
+    'date +%%s%%N >'"$T"'/ran/%h.s; sleep 0.3; date +%%s%%N >'"$T"'/ran/%h.e'
+is "$RC" 0 "--batch 2 over both sides: all ok"
+b1_end=$(cat "$T"/ran/n0[15].e | sort -n | tail -1)
+b2_start=$(cat "$T"/ran/n0[26].s | sort -n | head -1)
+cmp_ok "$b1_end" -lt "$b2_start" "batch 2 started after every host of batch 1 ended, on both sides"
+rm -f "$T/ran"/*
+
 # ---- --copy ------------------------------------------------------------------------
 mkdir -p "$T/src" "$T/dst/n01" "$T/dst/n05"
 chown -R "$LAB_USER" "$T/dst"
@@ -85,4 +102,47 @@ cmp -s "$T/src/f" "$T/dst/n05/f" && cmp -s "$T/src/f" "$T/dst/n01/f"
 ok $? "both got the file whole"
 is "$(stat -c %a "$T/dst/n05/f")" 640 "with its mode"
 is "$(jq -c 'select(.host == "n05") | [.bytes, .via]' "$T/out")" '[100000,null]' "n05's bytes, no via"
+# ---- the live view: r and : ---------------------------------------------------------
+# n07, on the root's line, fails its login first: the root does not know its
+# host key yet.  Once it does, `r` runs it again from the root; `:` runs the
+# next command on it from the root and on n01 through gw1.
+: >"$T/kh7"
+add_alias "$T/ssh_config" n07 "$SSHD_PORT_TGT" "" "UserKnownHostsFile $T/kh7"
+printf '[routes]\nadmin: gw1,n07\ngw1: n[01-04]\n' >"$T/view.conf"
+term_start 150 30 "'$SHOAL' --tui --hold -r 0 ${tree[*]} --topology '$T/view.conf' \
+    -w 'n01,n07' -- 'touch $T/ran/x-\$\$; echo first' >'$T/out' 2>'$T/err'"
+term_wait 30 'ok 1  failed 1' && pass "n01 ok through gw1, n07 failed: its host key is not known"
+cp "$T/known_hosts" "$T/kh7"
+term_keys r
+term_wait 30 'ok 2  failed 0' && pass "r: n07 ends ok, from the root"
+is "$(ls "$T/ran" | wc -l)" 2 "two commands ran: none twice"
+term_keys :
+term_type 'echo second $((6*7))'
+term_keys Enter
+term_wait 30 'n07 +ok .*second 42' && pass ": ran on n07 from the root"
+term_wait 30 'ok 2  failed 0' && pass "both ok again"
+term_keys q
+term_done 10
+is "$TERM_RC" 0 "q: exit 0"
+is "$(grep -Ec '^(n01|n07)#2: second 42$' "$T/out")" 2 "run 2's lines, on both"
+rm -f "$T/ran"/*
+
+# ---- Ctrl-C ---------------------------------------------------------------------
+mark="rootline-int-$$"
+env -u SSH_AUTH_SOCK "$SHOAL" "${tree[@]}" --topology "$T/topo.conf" -w 'n[01-02],n[05-06]' \
+    --template -- "sleep 30 # $mark-%h" >"$T/int.out" 2>"$T/int.err" &
+root=$!
+four() { [ "$(procs_with "$mark" | wc -l)" -ge 4 ]; }
+wait_for 30 four
+ok $? "all four commands run, two from the root, two through gw1"
+kill -INT "$root"
+wait "$root"
+is "$?" 130 "Ctrl-C: exit 130"
+like "$(cat "$T/int.err")" "cancelled 4" "every target is cancelled, on both sides"
+# The root kills its own hosts' commands, as a flat run does.  (Those behind
+# a gateway are the gateway's matter, as in t0701.)
+none() { [ -z "$(procs_with "$mark-n05")" ] && [ -z "$(procs_with "$mark-n06")" ]; }
+wait_for 10 none
+ok $? "no command of the root's own hosts is left running"
+
 done_testing
