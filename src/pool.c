@@ -23,6 +23,11 @@
  * ends them `skipped`; hosts in flight finish.  Both are counted under the
  * queue's mutex, in pool_done, as hosts finish.
  *
+ * The limiter and the jump sessions are the process's, not a pool's: the
+ * first pool alive sets them up and the last one to end tears them down
+ * (pools_enter, pools_leave), so tree mode's root can run its direct hosts'
+ * pool beside its gateways' one.
+ *
  * The live view keeps the pool open (pool_start with stay_open): workers then
  * wait for more work after the queue runs dry, because the operator may send
  * failed hosts round again (pool_retry), until pool_close.
@@ -84,6 +89,31 @@ struct pool {
 	size_t nworkers;
 	unsigned runs; /* the live view: the number of the latest run */
 };
+
+/* Pools alive: the first sets up the limiter, the last tears it and the jump sessions down. */
+static pthread_mutex_t pools_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned pools_alive;
+
+static void
+pools_enter(int fixed, int max)
+{
+	pthread_mutex_lock(&pools_lock);
+	if (pools_alive++ == 0)
+		limiter_init(fixed, max);
+	pthread_mutex_unlock(&pools_lock);
+}
+
+static void
+pools_leave(void)
+{
+	pthread_mutex_lock(&pools_lock);
+	if (--pools_alive == 0) {
+		/* No target uses a jump session any more. */
+		jump_shutdown();
+		limiter_free();
+	}
+	pthread_mutex_unlock(&pools_lock);
+}
 
 struct worker {
 	struct pool *pool;
@@ -189,6 +219,9 @@ pool_take(struct pool *pl)
 		if (pl->stopped == NULL && cancel_drain_requested())
 			pool_stop(pl, xstrdup("stopped: the root's --max-fail was passed on the "
 			                      "gateways"));
+		/* The tree stopped (and said so): the root's direct hosts start no more. */
+		if (pl->stopped == NULL && p->stopped != NULL)
+			pl->stopped = p->stopped();
 		if (pl->stopped != NULL && (pl->next < p->n || pl->nwaiting > 0)) {
 			m = pool_take_rest(pl, &rest);
 			pthread_mutex_unlock(&pl->lock);
@@ -363,6 +396,8 @@ pool_attempt(struct worker *w, struct host *h)
 	}
 	kind = out.kind;
 	pool_finish(h, &out);
+	if (pl->params->finished != NULL)
+		pl->params->finished(h);
 	pool_done(pl, h, kind);
 }
 
@@ -459,7 +494,7 @@ pool_start(const struct pool_params *p, bool stay_open)
 		        fanout, cap);
 		fanout = cap;
 	}
-	limiter_init(p->opts->max_startups, (int)fanout);
+	pools_enter(p->opts->max_startups, (int)fanout);
 	nworkers = fanout < p->n ? fanout : p->n;
 	pl->workers = xcalloc(nworkers, sizeof *pl->workers);
 	pthread_attr_init(&attr);
@@ -562,9 +597,7 @@ pool_wait(struct pool *pl)
 		pthread_join(pl->workers[i].thread, NULL);
 	pool_cancel_rest(pl->params);
 	attempt_release(&pl->job, pl->params->hosts, pl->params->n);
-	/* No target uses a jump session any more. */
-	jump_shutdown();
-	limiter_free();
+	pools_leave();
 	free(pl->workers);
 	free(pl->waiting);
 	free(pl->stopped);

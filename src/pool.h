@@ -22,6 +22,14 @@ struct pool_params {
 	size_t stdin_len;
 	const struct transfer_plan *plan; /* --copy, --rcopy: move files instead of a command */
 	const atomic_bool *drain;         /* tree mode: see exec_params */
+	/*
+	 * Tree mode, the root's direct hosts (tree.c): finished is told each
+	 * host's final state, to count it across the gateways; stopped, asked
+	 * before a host starts, returns why the run stopped (a new string), or
+	 * NULL while it goes on.  Both NULL otherwise.
+	 */
+	void (*finished)(struct host *h);
+	char *(*stopped)(void);
 };
 
 /* Give every host of p its batch number (--batch); returns how many batches there are. */
@@ -46,7 +54,10 @@ char *pool_budget_spent(const struct options *o, size_t nfailed);
 void pool_run(const struct pool_params *p);
 
 /*
- * The same in steps, for the live view.  pool_start returns at once; with
+ * The same in steps, for the live view.  Two pools may be alive at once (the
+ * tree's root runs its direct hosts beside its gateways): the state they
+ * share (the limiter, jump sessions) is set up by the first to start, with
+ * its limits, and torn down by the last to end.  pool_start returns at once; with
  * stay_open the workers wait for pool_retry after the queue runs dry.
  * pool_wait closes the pool, joins the workers and frees it.
  */

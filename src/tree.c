@@ -16,6 +16,9 @@
  * to the end, or, when there is none, fails with the gateway's reason
  * ("via gw1: ...").  A cancel ends them `cancelled`.
  *
+ * The targets on the root's own topology line are the root's: a flat pool of
+ * their own runs them beside each batch's first round (direct_start).
+ *
  * The job is records "TAG LENGTH\n" and LENGTH bytes; fields split by NUL.
  */
 #include "config.h"
@@ -23,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -442,6 +446,8 @@ tree_job_free(struct tree_job *job)
 /* ---- the root's side ---- */
 
 #define NONE SIZE_MAX
+/* The group of a target on the root's own line: the root runs it itself (direct_start). */
+#define DIRECT UINT_MAX
 
 /*
  * A share a gateway can be given: a machine (alias, user, port) for one
@@ -497,6 +503,11 @@ static struct {
 	unsigned runs; /* `:` runs so far, for the hosts' run numbers */
 	pthread_cond_t cond;
 	pthread_mutex_t lock; /* again[], gws[].failed, the budget, the round, the requests */
+	/* The root's own line's targets in flight, on a flat pool beside the round's. */
+	struct pool *dpool;
+	struct pool_params dparams;
+	struct options dopts;
+	struct host **direct;
 } tree = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 bool
@@ -667,16 +678,9 @@ plan_topology(const char *file, const struct hostlist *targets)
 		 * gateway, of a line that its own line names.
 		 */
 		if (serve_self == NULL && route_is_root(&t, j)) {
-			/*
-			 * ClusterShell runs such a host from the root itself, beside
-			 * the gateways; this root runs one pool at a time (the
-			 * gateways'), so it says so before anything runs.
-			 */
-			t.err = xasprintf("%s: %s is on the root's own line: tree mode "
-			                  "reaches hosts through gateways only (run it "
-			                  "without --topology, or route it through a gateway)",
-			        t.v[j].where, a);
-			goto out;
+			/* ClusterShell runs such a host from the root itself, beside the gateways. */
+			tree.group[i] = DIRECT;
+			continue;
 		}
 		for (depth = 1;; depth++) {
 			const char *g = t.v[j].left.n > 0 ? t.v[j].left.v[0].alias : "";
@@ -1117,8 +1121,8 @@ assign(void)
 	enum err_kind kind;
 
 	for (i = 0; i < tree.ntargets; i++) {
-		if (!tree.again[i])
-			continue;
+		if (!tree.again[i] || (tree.group[i] == DIRECT && tree.stopped == NULL))
+			continue; /* direct_start's, never a gateway's */
 		tree.again[i] = false;
 		if (tree.stopped != NULL) {
 			settle(tree.targets[i], EK_SKIPPED, xstrdup(tree.stopped));
@@ -1328,6 +1332,73 @@ round_run(const struct pool_params *p, char *command)
 	buf_free(&job);
 }
 
+/* Why the tree stopped, for the direct hosts' pool (pool_params.stopped); NULL: it goes on. */
+static char *
+direct_stopped(void)
+{
+	char *why;
+
+	pthread_mutex_lock(&tree.lock);
+	why = tree.stopped != NULL ? xstrdup(tree.stopped) : NULL;
+	pthread_mutex_unlock(&tree.lock);
+	return why;
+}
+
+/*
+ * The targets on the root's own line that this run is for (again[]): the
+ * root runs them itself, as a run without gateways would (its options and
+ * ssh_config, no `via`), on a pool of their own beside the gateways' rounds.
+ * Their failures count in count_result, and a stop there starts no more of
+ * them.  direct_wait ends it.
+ */
+static void
+direct_start(const struct pool_params *p)
+{
+	size_t i, n = 0;
+
+	tree.direct = xcalloc(tree.ntargets + 1, sizeof *tree.direct);
+	for (i = 0; i < tree.ntargets; i++) {
+		if (tree.group[i] != DIRECT || !tree.again[i] || tree.stopped != NULL)
+			continue;
+		tree.again[i] = false;
+		tree.direct[n++] = tree.targets[i];
+	}
+	if (n == 0 || cancel_requested()) {
+		for (i = 0; i < n; i++)
+			tree.again[tree.direct[i]->index] = true; /* settled as the others */
+		return;
+	}
+	tree.dopts = *p->opts;
+	tree.dopts.batch = NULL; /* the tree's batches hold them */
+	tree.dopts.nbatch = 0;
+	tree.dopts.max_fail.n = -1; /* the tree's budget counts them */
+	tree.dparams = *p;
+	tree.dparams.hosts = tree.direct;
+	tree.dparams.n = n;
+	tree.dparams.opts = &tree.dopts;
+	tree.dparams.drain = NULL;
+	tree.dparams.finished = count_result;
+	tree.dparams.stopped = direct_stopped;
+	if (tree.command != NULL) {
+		/* `:`: its command (h->run_command), no stdin, no files */
+		tree.dparams.plan = NULL;
+		tree.dparams.stdin_data = NULL;
+		tree.dparams.stdin_len = 0;
+	}
+	log_msg(LOG_VERBOSE, "tree: %zu host%s from the root itself", n, n == 1 ? "" : "s");
+	tree.dpool = pool_start(&tree.dparams, false);
+}
+
+static void
+direct_wait(void)
+{
+	if (tree.dpool != NULL)
+		pool_wait(tree.dpool);
+	tree.dpool = NULL;
+	free(tree.direct);
+	tree.direct = NULL;
+}
+
 /* What no gateway finished ends cancelled: the run was interrupted. */
 static void
 settle_rest(void)
@@ -1369,8 +1440,10 @@ tree_run(const struct pool_params *p)
 		}
 		if (nb > 0 && tree.stopped == NULL)
 			log_msg(LOG_VERBOSE, "batch %u of %u", b, nb);
+		direct_start(p);
 		while (!cancel_requested() && assign() > 0)
 			round_run(p, command);
+		direct_wait();
 		if (nb == 0 || tree.stopped != NULL)
 			break;
 		for (i = 0; i < tree.ntargets; i++) {
@@ -1411,8 +1484,10 @@ run_asked(const struct pool_params *p)
 	for (k = 0; k < tree.ngws; k++)
 		tree.gws[k].failed = false;
 	pthread_mutex_unlock(&tree.lock);
+	direct_start(p);
 	while (!cancel_requested() && assign() > 0)
 		round_run(p, command);
+	direct_wait();
 	settle_rest();
 	free(command);
 }

@@ -6,8 +6,7 @@
 # by its own shoal) in the other.  Every target runs once, "via" names the
 # gateways on its way; a gateway named as a target is reached as a host
 # through the gateway whose line names it (as ClusterShell does); a host on
-# the root's own line, which ClusterShell runs from the root itself, is
-# refused before anything runs, naming the file and line.
+# the root's own line is run by the root itself, as ClusterShell does.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-tree.sh"
 
@@ -59,17 +58,20 @@ is "$(jq -c 'select(.host == "n05") | [.status, .via]' "$T/out")" '["ok",["gw1",
     "n05 still goes through gw3 as a gateway"
 
 # ---- a host on the root's own line ---------------------------------------------
+# The root runs it itself, beside gw1, with its own ssh_config (t0719 has more).
+add_alias "$T/ssh_config" n08 "$SSHD_PORT_TGT"
+trust_host_keys "$SSHD_PORT_TGT"
 cat >"$T/rootline.conf" <<'TOPO'
 [routes]
 admin: gw1,n08
 gw1: n[01-04]
 TOPO
 rm -f "$T/ran"/*
-run_shoal "${tree[@]}" --topology "$T/rootline.conf" -w 'n[01-02],n08' -- "touch $T/ran/x"
-is "$RC" 2 "a target on the root's line: exit 2"
-like "$(cat "$T/err")" "rootline.conf:2: n08 is on the root's own line" "naming the file, the line and the host"
-is "$(ls "$T/ran" | wc -l)" 0 "nothing ran"
-run_shoal "${tree[@]}" --topology "$T/rootline.conf" -w 'gw1' -- true
-is "$RC" 2 "a first gateway as a target: on the root's line too"
-like "$(cat "$T/err")" "rootline.conf:2: gw1 is on the root's own line" "likewise said"
+run_shoal "${tree[@]}" --topology "$T/rootline.conf" -w 'n[01-02],n08' --json --template -- "touch $T/ran/%h"
+is "$RC" 0 "a target on the root's line: run"
+is "$(jq -c 'select(.host == "n08") | [.status, .via]' "$T/out")" '["ok",null]' "n08 by the root itself: no via"
+is "$(ls "$T/ran" | wc -l)" 3 "each command ran once"
+run_shoal "${tree[@]}" --topology "$T/rootline.conf" -w 'gw1' --json -- true
+is "$RC" 0 "a first gateway as a target: on the root's line too, run by the root"
+is "$(jq -c '[.host, .status, .via]' "$T/out")" '["gw1","ok",null]' "as a host, with no via"
 done_testing
