@@ -16,7 +16,9 @@
  * process group of the session's child (killpg; the child is a process group
  * leader after setsid), so a shell that traps HUP and TERM goes with its
  * children, pty or not; closing the channel also hangs up the pty, for a
- * server that ignores signal requests.
+ * server that ignores signal requests.  A gateway's shoal (tree mode) is
+ * sent TERM first and read to its end, so that it kills its own hosts'
+ * commands: KILL comes only after GATEWAY_STOP_S.
  *
  * Liveness: alive.c watches the session in every wait, the channel setup
  * included; a host that stops answering, or a connection that breaks, is
@@ -65,6 +67,8 @@
 #define CHAN_LOST    (-1000) /* chan_step: the host stopped answering */
 /* Bytes of a server's signal name kept: real ones are a few letters. */
 #define SIGNAL_NAME_MAX 64
+/* A gateway told TERM has this long to stop its hosts and end before it is sent KILL. */
+#define GATEWAY_STOP_S 5.0
 
 extern char **environ;
 
@@ -406,6 +410,7 @@ exec_channel(
 	size_t in_off = 0;
 	char *asked;
 	bool drained = false; /* rq->drain's signal sent */
+	double stop_by = 0;   /* a gateway told TERM: KILL it if it has not ended by then */
 	long status_wait = 1; /* seconds a blocking wait for the exit status may take */
 	int rc = -1, n, i;
 
@@ -494,7 +499,16 @@ exec_channel(
 		 * output is left to read.
 		 */
 		if (!ei.got_status || !ssh_channel_is_eof(r.ch)) {
-			if (run_stopped(sk)) {
+			/*
+			 * A gateway's shoal (rq->drain: tree mode) is told TERM, so
+			 * that it kills its own hosts' commands, and those of the
+			 * gateways below it, and says so; KILL would leave them
+			 * running.  KILL only when it has not ended in time.
+			 */
+			if (run_stopped(sk) && rq->drain != NULL && stop_by == 0) {
+				ssh_channel_request_send_signal(r.ch, "TERM");
+				stop_by = wait_now() + GATEWAY_STOP_S;
+			} else if (run_stopped(sk) && (rq->drain == NULL || wait_now() >= stop_by)) {
 				kill_remote(r.ch);
 				outcome_set(out, EK_CANCELLED, PHASE_RUN,
 				        "interrupted; remote command killed");
@@ -543,7 +557,9 @@ exec_channel(
 			 * most a second, in case libssh holds bytes it has not
 			 * processed yet.
 			 */
-			double until = alive_due(&r.alive, r.deadline);
+			double until = alive_due(&r.alive, stop_by > 0 && stop_by < r.deadline
+			                                                   ? stop_by
+			                                                   : r.deadline);
 
 			wait_session(s, until < wait_now() + 1 ? until : wait_now() + 1);
 		}

@@ -65,6 +65,7 @@ std_fds_open(void)
 
 static volatile sig_atomic_t interrupts;
 static volatile sig_atomic_t view_on; /* the live view owns the terminal */
+static volatile sig_atomic_t serving; /* a gateway: the root, which sent the signal, says it */
 
 static void
 on_interrupt(int sig)
@@ -78,7 +79,7 @@ on_interrupt(int sig)
 		_exit(130);
 	}
 	cancel_request();
-	if (!view_on && write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
+	if (!view_on && !serving && write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
 		interrupts++;
 }
 
@@ -100,6 +101,7 @@ signals_setup(bool serve)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	serving = serve;
 	if (serve) {
 		sa.sa_handler = on_drain;
 		sigaction(SIGUSR1, &sa, NULL);

@@ -93,4 +93,9 @@ like "$(cat "$T/int.err")" "cancelled 4" "every target is cancelled"
 gone() { [ -z "$(procs_with "--gateway-serve")" ] || [ -z "$(procs_with "$T/gw/ssh_config")" ]; }
 wait_for 10 gone
 ok $? "no gateway shoal is left running"
+# Each gateway's shoal was told to stop, and killed its hosts' commands as a
+# flat run does (a gateway killed outright left them running for 30 s).
+no_sleep() { [ -z "$(procs_with "$mark2")" ]; }
+wait_for 10 no_sleep
+ok $? "no target's command is left running"
 done_testing
