@@ -508,7 +508,8 @@ exec_channel(
 			if (run_stopped(sk) && rq->drain != NULL && stop_by == 0) {
 				ssh_channel_request_send_signal(r.ch, "TERM");
 				stop_by = wait_now() + GATEWAY_STOP_S;
-			} else if (run_stopped(sk) && (rq->drain == NULL || wait_now() >= stop_by)) {
+			} else if (run_stopped(sk) &&
+			           (rq->drain == NULL || wait_now() >= stop_by)) {
 				kill_remote(r.ch);
 				outcome_set(out, EK_CANCELLED, PHASE_RUN,
 				        "interrupted; remote command killed");
@@ -557,9 +558,8 @@ exec_channel(
 			 * most a second, in case libssh holds bytes it has not
 			 * processed yet.
 			 */
-			double until = alive_due(&r.alive, stop_by > 0 && stop_by < r.deadline
-			                                                   ? stop_by
-			                                                   : r.deadline);
+			double until = alive_due(&r.alive,
+			        stop_by > 0 && stop_by < r.deadline ? stop_by : r.deadline);
 
 			wait_session(s, until < wait_now() + 1 ? until : wait_now() + 1);
 		}
