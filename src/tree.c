@@ -679,7 +679,7 @@ plan_topology(const char *file, const struct hostlist *targets)
 		 * gateway, of a line that its own line names.
 		 */
 		if (serve_self == NULL ? route_is_root(&t, j) : in_list(&t.v[j].left, serve_self)) {
-			/* ClusterShell runs such a host from the planner itself, beside the gateways. */
+			/* ClusterShell runs it from the planner itself, beside the gateways. */
 			tree.group[i] = DIRECT;
 			continue;
 		}
