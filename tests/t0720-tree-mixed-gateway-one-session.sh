@@ -7,6 +7,7 @@
 # the root sends: one session a run, and --copy's file goes up once (the old
 # build opened two sessions and sent it twice).  --copy and --rcopy reach
 # both depths and leave what a flat run leaves; no private folder is left.
+# With -A the agent reaches gw2 as gw1's gateway, never gw1's own hosts.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-tree.sh"
 
@@ -101,4 +102,22 @@ ok "$(diff -r "$T/flat" "$T/tree" >/dev/null && echo 0 || echo 1)" "the same fil
 listing() { (cd "$1" && find . -mindepth 2 -printf '%P|%y|%m|%s|%T@\n' | sort); }
 is "$(listing "$T/tree")" "$(listing "$T/flat")" "the same modes, sizes and times"
 is "$(find "$T/gwtmp" -mindepth 1 | wc -l)" 0 "the gateways removed their private folders"
+
+# ---- -A: for the gateways below gw1, never for its own hosts ------------------------
+# gw2 as a target is one of gw1's own hosts; h03 makes gw1 route through gw2
+# too, so gw1 is told -A for gw2 (its flat hosts never were).
+if command -v ssh-agent >/dev/null; then
+    eval "$(ssh-agent -s -a "$T/agent.sock")" >/dev/null || BAIL_OUT "ssh-agent did not start"
+    at_exit kill "$SSH_AGENT_PID"
+    chmod 711 "$T"
+    # run_shoal drops SSH_AUTH_SOCK: this run has the operator's agent.
+    SSH_AUTH_SOCK=$T/agent.sock timeout -k 2 60 "$SHOAL" "${tree[@]}" -A -w 'gw2,h03' --json -- \
+        'echo "sock=${SSH_AUTH_SOCK:-none}"' </dev/null >"$T/out" 2>"$T/err"
+    is "$(jq -c 'select(.host == "h03") | .via' "$T/out")" '["gw1","gw2"]' "h03 through gw1, then gw2"
+    is "$(jq -c 'select(.host == "gw2") | [.status, .stdout, .via]' "$T/out")" '["ok","sock=none\n",["gw1"]]' \
+        "gw1 runs its own host gw2 with no agent forwarded to it"
+    unset SSH_AUTH_SOCK SSH_AGENT_PID
+else
+    skip "no ssh-agent"
+fi
 done_testing
