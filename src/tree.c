@@ -16,8 +16,11 @@
  * to the end, or, when there is none, fails with the gateway's reason
  * ("via gw1: ...").  A cancel ends them `cancelled`.
  *
- * The targets on the root's own topology line are the root's: a flat pool of
- * their own runs them beside each batch's first round (direct_start).
+ * The targets on the planner's own topology line (the root's, or on a
+ * gateway with gateways below it, the lines that name it on their left) are
+ * the planner's: a flat pool of their own runs them beside each batch's first
+ * round (direct_start).  So a gateway with hosts at two depths below it is
+ * one share over one session, and its shoal runs both.
  *
  * The job is records "TAG LENGTH\n" and LENGTH bytes; fields split by NUL.
  */
@@ -446,22 +449,21 @@ tree_job_free(struct tree_job *job)
 /* ---- the root's side ---- */
 
 #define NONE SIZE_MAX
-/* The group of a target on the root's own line: the root runs it itself (direct_start). */
+/* The group of a target on the planner's own line: it runs it itself (direct_start). */
 #define DIRECT UINT_MAX
 
 /*
  * A share a gateway can be given: a machine (alias, user, port) for one
- * group of targets.  A machine with hosts right below it and more gateways
- * below it too has two: its flat share runs its own hosts, its deep share
- * (the topology and its own name in the job) routes the deeper ones, each
- * over a session of its own; so no shoal ever sees hosts at two depths.
+ * group of targets (a topology line).  A machine on two lines has a share
+ * for each.  A deep one gets the topology and its own name in the job, and
+ * its shoal runs the hosts right below it itself and routes the others.
  */
 struct gateway {
 	char *alias, *user;
 	int port;
-	unsigned group; /* 2 * the topology line, + 1 for the deep share */
+	unsigned group; /* the topology line (0 for --gateways) */
 	bool failed;    /* it (any share of its machine) did not serve a share to the end */
-	bool deep;      /* more gateways are below it: it gets the topology */
+	bool deep;      /* more gateways are below it on some target's way: the topology */
 };
 
 /* A gateway in this round: its host and whom it reports for. */
@@ -473,7 +475,6 @@ struct slot {
 static struct {
 	struct gateway *gws;
 	size_t ngws;
-	unsigned ngroups;
 	struct buf topo;         /* the topology file's text, for the gateways with more below */
 	unsigned *group;         /* by target: its group of gateways */
 	size_t *owner;           /* by target: its gateway this round, or NONE */
@@ -525,7 +526,7 @@ gateway_same(const struct gateway *a, const struct gateway *b)
 	       (a->user == NULL || strcmp(a->user, b->user) == 0);
 }
 
-/* The share of machine s for group (whose low bit says deep), made the first time. */
+/* The share of machine s for group, made the first time. */
 static size_t
 gateway_add(const struct hostspec *s, unsigned group)
 {
@@ -542,7 +543,7 @@ gateway_add(const struct hostspec *s, unsigned group)
 	tree.gws[k].port = s->port;
 	tree.gws[k].group = group;
 	tree.gws[k].failed = false;
-	tree.gws[k].deep = (group & 1) != 0;
+	tree.gws[k].deep = false;
 	tree.ngws++;
 	return k;
 }
@@ -638,9 +639,9 @@ route_is_root(const struct topo *t, size_t j)
  * ClusterShell's topology: the root's line names the first gateways; each
  * target goes through the first gateways on its way down, and when more
  * are below them, they get the topology and their own name in the job and
- * do the same for the next level (serve_self).  A gateway with hosts at two
- * depths below it is two shares (struct gateway): its hosts right below it
- * in one, the deeper ones in the other.
+ * do the same for the next level (serve_self).  The hosts on the planner's
+ * own line (the root's line; on a gateway, a line that names it on its left)
+ * are DIRECT: it runs them itself, as ClusterShell does.
  */
 static int read_whole(const char *path, struct buf *b);
 
@@ -677,8 +678,8 @@ plan_topology(const char *file, const struct hostlist *targets)
 		 * of a line that no other line names (the root's first), or, on a
 		 * gateway, of a line that its own line names.
 		 */
-		if (serve_self == NULL && route_is_root(&t, j)) {
-			/* ClusterShell runs such a host from the root itself, beside the gateways. */
+		if (serve_self == NULL ? route_is_root(&t, j) : in_list(&t.v[j].left, serve_self)) {
+			/* ClusterShell runs it from the planner itself, beside the gateways. */
 			tree.group[i] = DIRECT;
 			continue;
 		}
@@ -686,13 +687,6 @@ plan_topology(const char *file, const struct hostlist *targets)
 			const char *g = t.v[j].left.n > 0 ? t.v[j].left.v[0].alias : "";
 			size_t up;
 
-			if (serve_self != NULL && in_list(&t.v[j].left, serve_self)) {
-				t.err = xasprintf(
-				        "%s: %s is behind %s itself: it runs its hosts through "
-				        "gateways only",
-				        t.v[j].where, a, serve_self);
-				goto out;
-			}
 			up = route_naming(&t, g, j);
 			if (up == t.n)
 				break; /* no line names them: the first gateways */
@@ -707,12 +701,14 @@ plan_topology(const char *file, const struct hostlist *targets)
 			}
 			j = up;
 		}
-		/* The flat and the deep shares of line j's gateways are groups of their own. */
-		tree.group[i] = 2 * (unsigned)j + (depth > 1);
-		for (k = 0; k < t.v[j].left.n; k++)
-			gateway_add(&t.v[j].left.v[k], tree.group[i]);
+		/* Line j's gateways are a group; deep ones when a target goes on below them. */
+		tree.group[i] = (unsigned)j;
+		for (k = 0; k < t.v[j].left.n; k++) {
+			size_t g = gateway_add(&t.v[j].left.v[k], tree.group[i]);
+
+			tree.gws[g].deep = tree.gws[g].deep || depth > 1;
+		}
 	}
-	tree.ngroups = 2 * (unsigned)t.n;
 	rc = 0;
 out:
 	if (t.err != NULL)
@@ -766,7 +762,6 @@ tree_plan(const struct options *o, const struct hostlist *targets)
 	for (i = 0; i < g.n; i++)
 		gateway_add(&g.v[i], 0);
 	hostlist_free(&g);
-	tree.ngroups = 1;
 	if (tree.ngws == 0) {
 		log_msg(LOG_QUIET, "--gateways: no gateway in '%s'", o->gateways);
 		return 2;
@@ -1099,7 +1094,7 @@ slot_done(void *arg, struct host *gw)
 	if (!served || left) {
 		size_t k;
 
-		/* The machine failed: its other share gets no more either. */
+		/* The machine failed: its shares of other lines get no more either. */
 		pthread_mutex_lock(&tree.lock);
 		for (k = 0; k < tree.ngws; k++) {
 			if (gateway_same(&tree.gws[k], &tree.gws[s->gw]))
@@ -1170,7 +1165,8 @@ slot_first(const struct slot *slots, size_t k)
 
 /*
  * Name the round's gateway hosts as hosts are named (host_name_all), one
- * name a machine: its two shares are one gateway in messages and `via`.
+ * name a machine: its shares (one a line it is on) are one gateway in
+ * messages and `via`.
  */
 static void
 slots_name(const struct slot *slots, struct host **hosts, size_t n)
@@ -1345,11 +1341,13 @@ direct_stopped(void)
 }
 
 /*
- * The targets on the root's own line that this run is for (again[]): the
- * root runs them itself, as a run without gateways would (its options and
- * ssh_config, no `via`), on a pool of their own beside the gateways' rounds.
- * Their failures count in count_result, and a stop there starts no more of
- * them.  direct_wait ends it.
+ * The targets on the planner's own line that this run is for (again[]): the
+ * root, or a gateway with gateways below it, runs them itself, as a run
+ * without gateways would (its options and ssh_config, no `via` of its own:
+ * a gateway's root adds its name), on a pool of their own beside the
+ * gateways' rounds.  On a gateway they are streamed up like any share's
+ * (event.c: they are the job's hosts).  Their failures count in
+ * count_result, and a stop there starts no more of them.  direct_wait ends it.
  */
 static void
 direct_start(const struct pool_params *p)
@@ -1372,6 +1370,9 @@ direct_start(const struct pool_params *p)
 	tree.dopts.batch = NULL; /* the tree's batches hold them */
 	tree.dopts.nbatch = 0;
 	tree.dopts.max_fail.n = -1; /* the tree's budget counts them */
+	/* On a gateway, -A is for the gateways below it, never the targets (as flat gateways). */
+	if (serve_self != NULL)
+		tree.dopts.forward_agent = false;
 	tree.dparams = *p;
 	tree.dparams.hosts = tree.direct;
 	tree.dparams.n = n;
@@ -1385,7 +1386,8 @@ direct_start(const struct pool_params *p)
 		tree.dparams.stdin_data = NULL;
 		tree.dparams.stdin_len = 0;
 	}
-	log_msg(LOG_VERBOSE, "tree: %zu host%s from the root itself", n, n == 1 ? "" : "s");
+	log_msg(LOG_VERBOSE, "tree: %zu host%s from %s itself", n, n == 1 ? "" : "s",
+	        serve_self != NULL ? serve_self : "the root");
 	tree.dpool = pool_start(&tree.dparams, false);
 }
 

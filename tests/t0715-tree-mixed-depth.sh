@@ -2,11 +2,11 @@
 # t0715: tree mode, hosts at two depths behind one gateway (issue 26).  In
 #   admin: gw[1-2] / gw[1-2]: n[01-04],gw3 / gw3: n[05-08]
 # gw1 and gw2 each have hosts right below them and gw3 below them too: each
-# gets two shares, its own hosts in one, the deeper ones (routed through gw3
-# by its own shoal) in the other.  Every target runs once, "via" names the
-# gateways on its way; a gateway named as a target is reached as a host
-# through the gateway whose line names it (as ClusterShell does); a host on
-# the root's own line is run by the root itself, as ClusterShell does.
+# gets one share, whose shoal runs its own hosts itself and routes the deeper
+# ones through gw3 (t0720 counts the sessions).  Every target runs once,
+# "via" names the gateways on its way; a gateway named as a target is reached
+# as a host through the gateway whose line names it (as ClusterShell does); a
+# host on the root's own line is run by the root itself, as ClusterShell does.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-tree.sh"
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # t0716: tree mode, hosts at two depths behind a gateway that is itself
 # below a gateway (issue 26).  gw1's shoal plans its share as the root plans
-# its own: gw2, with hosts right below it and gw3 below it, gets two shares
-# from gw1.  Then hosts at two depths at both levels at once.  "via" names
-# every gateway on the way, every target runs once; --copy reaches every depth.
+# its own: gw2, with hosts right below it and gw3 below it, gets one share
+# from gw1 and runs its own hosts itself, as gw1 and the root do.  Then
+# hosts at two depths at both levels at once.  "via" names every gateway on
+# the way, every target runs once; --copy reaches every depth.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-tree.sh"
 
@@ -64,8 +65,8 @@ run_shoal "${tree[@]}" --topology "$T/both.conf" -w 'n02,n04,n07' --json -r 0 --
 is "$RC" 1 "the commands' failures: exit 1, as flat"
 is "$(jq -s '[.[] | select(.error_kind == "exit_nonzero" and .exit_code == 3)] | length' "$T/out")" 3 \
     "each target's exit code, at every depth"
-# --copy: every share stages the files and fans them out, a deep one through
-# the gateways below it; no staging directory is left anywhere.
+# --copy: every gateway stages the files once and fans them out, to its own
+# hosts and through the gateways below it; no staging directory is left anywhere.
 mkdir -p "$T/dst"
 head -c 100000 /dev/urandom >"$T/payload"
 for i in 1 2 3 4 5 6 7 8; do mkdir -p "$T/dst/n0$i"; done
