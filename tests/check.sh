@@ -9,6 +9,13 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 bash tests/deps.sh build test || exit 1
+# A test file that Makefile.am does not list is never run: say so and fail.
+unlisted=$(for f in tests/t[0-9]*.sh; do grep -qF "$f" Makefile.am || echo "$f"; done)
+if [ -n "$unlisted" ]; then
+    echo "check.sh: not in Makefile.am's SH_TESTS, so never run:" $unlisted >&2
+    echo "0 passed, 1 failed"
+    exit 1
+fi
 autoreconf -fi >/dev/null 2>&1 || { autoreconf -fi; exit 1; }
 
 jobs=$(nproc 2>/dev/null || echo 2)

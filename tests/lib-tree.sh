@@ -42,7 +42,11 @@ tree_lab() {
     write_ssh_config "$gw/ssh_config"
     add_aliases "$gw/ssh_config" n "$nt" "$SSHD_PORT_TGT" \
         "IdentityFile $gw/id" "UserKnownHostsFile $gw/known_hosts"
-    printf '#!/bin/sh\nexec %s "$@" -F %s\n' "$SHOAL" "$gw/ssh_config" >"$gw/shoal"
+    # Its private folders (--copy's staging) in $T/gw/tmp unless a test's
+    # own wrapper chose: a gateway a test kills leaves its own behind, and
+    # the test's end removes $T.
+    mkdir -p "$gw/tmp"
+    printf '#!/bin/sh\nTMPDIR=${TMPDIR:-%s} exec %s "$@" -F %s\n' "$gw/tmp" "$SHOAL" "$gw/ssh_config" >"$gw/shoal"
     chmod 755 "$gw/shoal"
     chown -R "$LAB_USER" "$gw"
     chmod 600 "$gw/id"

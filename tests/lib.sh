@@ -490,6 +490,23 @@ lab_user() {
     ) 9>"$lock/shoal-lab-user.lock" || BAIL_OUT "cannot set up the user $LAB_USER"
 }
 
+# sudoers_lock: for the rest of this test, no other test (of this suite or
+# another on this machine) changes the lab user's sudo rules: each writes its
+# own drop-in in /etc/sudoers.d, and sudo reads them all, so one test's
+# NOPASSWD let another's wrong password through.  Call before the drop-in.
+# The lock is held by a child of the test (flock -o: the command does not
+# get the lock's descriptor, so nothing the test starts, a keeper say, can
+# keep it), which the test's cleanup ends with every other descendant.
+sudoers_lock() {
+    local lock=/run/lock line
+    [ -w "$lock" ] || lock=/tmp
+    mkfifo "$T/.sudoers-lock"
+    flock -w 900 -o "$lock/shoal-lab-sudoers.lock" sh -c 'echo held; exec sleep 3600' \
+        >"$T/.sudoers-lock" &
+    read -r line <"$T/.sudoers-lock"
+    [ "$line" = held ] || BAIL_OUT "another test held the lab user's sudo rules for 15 minutes"
+}
+
 _lib_rc_files=(.profile .bashrc .bash_profile .bash_login .bash_logout .shrc .kshrc
     .zshrc .zshenv .zprofile .login .cshrc .tcshrc)
 

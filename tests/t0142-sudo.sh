@@ -13,6 +13,7 @@ command -v sudo >/dev/null || skip_all "sudo is not installed (tests/deps.sh tes
 lab_fleet h 3
 PW='Sudo-pw.7x3Kq!'
 lab_password "$PW"
+sudoers_lock
 drop=/etc/sudoers.d/shoal-t0142-$$
 at_exit "rm -f '$drop'"
 sudoers() { # RULE: the lab user's sudo rule

@@ -21,6 +21,7 @@ export SHOALT_A=one
 have_sudo=
 if [ "$EUID" -eq 0 ] && command -v sudo >/dev/null; then
     # Last in the directory: its rule wins over another test's for the same lab user.
+    sudoers_lock
     drop=/etc/sudoers.d/zz-shoal-t0174-$$
     at_exit "rm -f '$drop'"
     printf 'Defaults:%s lecture=never\n%s ALL=(ALL) NOPASSWD: ALL\n' "$LAB_USER" "$LAB_USER" >"$drop.tmp"

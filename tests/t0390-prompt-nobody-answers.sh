@@ -13,6 +13,7 @@ command -v sudo >/dev/null || skip_all "sudo is not installed (tests/deps.sh tes
 lab_fleet h 1
 PW='Prompt-pw.4v9Lz!'
 lab_password "$PW" # also keeps other sudo tests from running meanwhile
+sudoers_lock
 drop=/etc/sudoers.d/shoal-t0390-$$
 at_exit "rm -f '$drop'"
 sudoers() { # LINES: the lab user's sudo rules

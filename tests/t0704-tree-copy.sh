@@ -17,7 +17,7 @@ chmod 751 "$T/src/big"
 touch -d '2001-02-03 04:05:06' "$T/src/d/a"
 for h in n01 n02 n03 n04; do mkdir -p "$T/dst/$h"; done
 chown -R "$LAB_USER" "$T/dst"
-staged() { ls -d /tmp/shoal-gateway.* 2>/dev/null | wc -l; }
+staged() { ls -d "$T"/gw/tmp/shoal-gateway.* 2>/dev/null | wc -l; }
 before=$(staged)
 
 run_shoal "${tree[@]}" -w 'n[01-04]' --json --template -R -P --copy "$T/src/big" "$T/src/d" "$T/dst/%h/"

@@ -12,6 +12,7 @@ command -v sudo >/dev/null || skip_all "sudo is not installed (tests/deps.sh tes
 tree_lab 2 4
 PW='Tree-sudo.9pQ!w'
 lab_password "$PW"
+sudoers_lock
 drop=/etc/sudoers.d/shoal-t0708-$$
 at_exit "rm -f '$drop'"
 # No cached sudo credentials: every case asks (or not) for itself.

@@ -71,7 +71,7 @@ mkdir -p "$T/dst"
 head -c 100000 /dev/urandom >"$T/payload"
 for i in 1 2 3 4 5 6 7 8; do mkdir -p "$T/dst/n0$i"; done
 chown -R "$LAB_USER" "$T/dst"
-staged() { ls -d /tmp/shoal-gateway.* 2>/dev/null | wc -l; }
+staged() { ls -d "$T"/gw/tmp/shoal-gateway.* 2>/dev/null | wc -l; }
 before=$(staged)
 run_shoal "${tree[@]}" --topology "$T/both.conf" -w 'n[01-08]' --json --template --copy "$T/payload" "$T/dst/%h/"
 is "$RC" 0 "--copy at every depth"
