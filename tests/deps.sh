@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/deps.sh - install the Debian packages shoal needs, only those missing.
 #   bash tests/deps.sh build   compiler, autotools, libssh, PCRE2, ncurses
-#   bash tests/deps.sh test    + OpenSSH server and client, tmux, jq, paramiko, sudo (the test suite, the demo lab)
+#   bash tests/deps.sh test    + OpenSSH server and client, tmux, jq, paramiko, sudo, bash-completion, zsh (the test suite, the demo lab)
 #   bash tests/deps.sh bench   + pdsh, pssh, clustershell, hyperfine (tests/bench)
 set -eu
 
@@ -10,7 +10,7 @@ pkgs=(build-essential autoconf automake autoconf-archive pkg-config libssh-dev l
 for what in "$@"; do
     case $what in
     build) ;;
-    test) pkgs+=(openssh-server openssh-client tmux jq procps iproute2 python3-paramiko sudo ansible-core genders clustershell pssh) ;;
+    test) pkgs+=(openssh-server openssh-client tmux jq procps iproute2 python3-paramiko sudo ansible-core genders clustershell pssh bash-completion zsh) ;;
     bench) pkgs+=(openssh-server openssh-client pdsh pssh clustershell hyperfine time) ;;
     *) echo "deps.sh: unknown set '$what' (build, test, bench)" >&2; exit 2 ;;
     esac
