@@ -15,6 +15,7 @@
 #                           $T/tgt/hostkey.pub and exports SSHD_PORT_TGT,
 #                           as start_sshd does (tests/bench/tree.sh gives
 #                           start_lightsshd, of tests/bench/lib-bench.sh).
+#   tree_gateway_below GW...  the gateways' shoal reaches these gateways too.
 #   tree_sftp_targets N     after tree_lab: lib-sftp.sh's sftp_hosts N (h01..hNN,
 #                           each SFTP only, in its own folder $T/hosts/hKK),
 #                           named in $T/gw/ssh_config too with the gateways'
@@ -52,6 +53,20 @@ tree_lab() {
     chmod 600 "$gw/id"
     GW_SHOAL=$gw/shoal
     export GW_SHOAL
+}
+
+# tree_gateway_below GW...: after tree_lab, the gateways' shoal reaches these
+# gateways too (gw2..gwN of tree_lab, for a topology of several levels, or a
+# gateway named as a target), with the gateways' key and known_hosts.
+tree_gateway_below() {
+    local g var type blob
+    for g in "$@"; do
+        var=SSHD_PORT_${g^^}
+        read -r type blob _ <"$T/$g/hostkey.pub"
+        echo "[127.0.0.1]:${!var} $type $blob" >>"$T/gw/known_hosts"
+        add_alias "$T/gw/ssh_config" "$g" "${!var}" "" "IdentityFile $T/gw/id" \
+            "UserKnownHostsFile $T/gw/known_hosts"
+    done
 }
 
 tree_sftp_targets() {

@@ -60,10 +60,7 @@ like "$(cat "$T/err")" "no route to other" "naming the host"
 
 # ---- two levels: a gateway that is itself the root of a tree --------------------
 # gw1's shoal reaches the targets through gw3 (its own options after N).
-read -r type blob _ <"$T/gw3/hostkey.pub"
-echo "[127.0.0.1]:$SSHD_PORT_GW3 $type $blob" >>"$T/gw/known_hosts"
-add_alias "$T/gw/ssh_config" gw3 "$SSHD_PORT_GW3" "" "IdentityFile $T/gw/id" \
-    "UserKnownHostsFile $T/gw/known_hosts"
+tree_gateway_below gw3
 printf '#!/bin/sh\nexec %s "$@" -F %s --gateways gw3 --gateway-shoal %s\n' "$SHOAL" \
     "$T/gw/ssh_config" "$GW_SHOAL" >"$T/gw/mid"
 chmod 755 "$T/gw/mid"

@@ -15,10 +15,7 @@ install -d -o "$LAB_USER" -m 700 "$T/gwtmp"
 printf '#!/bin/sh\nTMPDIR=%s exec %s "$@"\n' "$T/gwtmp" "$GW_SHOAL" >"$T/gw/tmp-shoal"
 chmod 755 "$T/gw/tmp-shoal"
 # gw1 reaches gw2 as the root does, with the gateways' key.
-read -r type blob _ <"$T/gw2/hostkey.pub"
-echo "[127.0.0.1]:$SSHD_PORT_GW2 $type $blob" >>"$T/gw/known_hosts"
-add_alias "$T/gw/ssh_config" gw2 "$SSHD_PORT_GW2" "" "IdentityFile $T/gw/id" \
-    "UserKnownHostsFile $T/gw/known_hosts"
+tree_gateway_below gw2
 cat >"$T/deep.conf" <<'TOPO'
 [routes]
 admin: gw1

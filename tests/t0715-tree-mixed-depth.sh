@@ -13,10 +13,7 @@
 tree_lab 3 8
 tree=(-F "$T/ssh_config" --gateway-shoal "$GW_SHOAL")
 # The first gateways' shoal reaches gw3 (and gw3 as a target) with the lab key.
-read -r type blob _ <"$T/gw3/hostkey.pub"
-echo "[127.0.0.1]:$SSHD_PORT_GW3 $type $blob" >>"$T/gw/known_hosts"
-add_alias "$T/gw/ssh_config" gw3 "$SSHD_PORT_GW3" "" "IdentityFile $T/gw/id" \
-    "UserKnownHostsFile $T/gw/known_hosts"
+tree_gateway_below gw3
 mkdir -m 777 "$T/ran"
 
 cat >"$T/mixed.conf" <<'TOPO'

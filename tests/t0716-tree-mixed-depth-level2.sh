@@ -11,13 +11,7 @@
 tree_lab 3 8
 tree=(-F "$T/ssh_config" --gateway-shoal "$GW_SHOAL")
 # The gateways' shoal reaches gw2 and gw3 with the lab key.
-for g in 2 3; do
-    read -r type blob _ <"$T/gw$g/hostkey.pub"
-    var=SSHD_PORT_GW$g
-    echo "[127.0.0.1]:${!var} $type $blob" >>"$T/gw/known_hosts"
-    add_alias "$T/gw/ssh_config" "gw$g" "${!var}" "" "IdentityFile $T/gw/id" \
-        "UserKnownHostsFile $T/gw/known_hosts"
-done
+tree_gateway_below gw2 gw3
 mkdir -m 777 "$T/ran"
 
 # ---- two depths behind gw2, which is behind gw1 ---------------------------------

@@ -8,10 +8,7 @@
 . "$(dirname "$0")/lib-tree.sh"
 
 tree_lab 3 6
-read -r type blob _ <"$T/gw3/hostkey.pub"
-echo "[127.0.0.1]:$SSHD_PORT_GW3 $type $blob" >>"$T/gw/known_hosts"
-add_alias "$T/gw/ssh_config" gw3 "$SSHD_PORT_GW3" "" "IdentityFile $T/gw/id" \
-    "UserKnownHostsFile $T/gw/known_hosts"
+tree_gateway_below gw3
 cat >"$T/mixed.conf" <<'TOPO'
 [routes]
 admin: gw1
