@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conffile.h"
 #include "options.h"
@@ -373,7 +374,7 @@ static const struct optdef options_table[] = {
                 .what = "file name",
                 .group = group_tree,
                 .help = "route hosts through gateways as FILE's [routes] say (ClusterShell's "
-                        "format)"},
+                        "format; default: topology.conf beside shoal.conf; none: no file)"},
 
         {.name = "password-env",
                 .type = OT_STRING,
@@ -1314,6 +1315,41 @@ conf_line(void *arg, char *line, const char *where)
 	return rc;
 }
 
+/*
+ * A topology.conf where shoal.conf is (beside SHOAL_CONFIG when set, else
+ * the user's, else the system's) routes the hosts when neither shoal.conf nor
+ * the command line names gateways, as ClusterShell reads its topology.conf:
+ * hosts that no route names still go directly (tree.c).
+ */
+static void
+default_topology(struct options *o, const char *env, const bool *seen)
+{
+	char *paths[2] = {NULL, NULL}, *dir;
+	int i;
+
+	if (o->topology != NULL || o->gateways != NULL ||
+	        seen[optdef_by_name("topology") - options_table] ||
+	        seen[optdef_by_name("gateways") - options_table])
+		return;
+	if (env != NULL && *env != '\0') {
+		dir = xstrdup(env);
+		*(strrchr(dir, '/') != NULL ? strrchr(dir, '/') + 1 : dir) = '\0';
+		paths[0] = xasprintf("%stopology.conf", dir);
+		free(dir);
+	} else {
+		paths[0] = conffile_user_path("topology.conf");
+		paths[1] = conffile_system_path("topology.conf");
+	}
+	for (i = 0; i < 2; i++) {
+		if (paths[i] != NULL && o->topology == NULL && access(paths[i], F_OK) == 0) {
+			o->topology = paths[i];
+			push(&o->owned, &o->nowned, sizeof paths[i], &paths[i]);
+		} else {
+			free(paths[i]);
+		}
+	}
+}
+
 /* SHOAL_CONFIG alone when set, else the system file, then the user's over it. */
 static int
 options_read_config(struct options *o, const bool *seen)
@@ -1344,6 +1380,8 @@ out:
 	free(paths[0]);
 	free(paths[1]);
 	free(cs);
+	if (rc == 0)
+		default_topology(o, env, seen);
 	return rc;
 }
 
@@ -1378,6 +1416,9 @@ options_parse(struct options *o, int argc, char **argv, bool *done)
 	/* -t wins over ssh_config's ConnectTimeout; a default, even shoal.conf's, does not.
 	 */
 	o->connect_timeout_set = seen[optdef_by_name("connect-timeout") - options_table];
+	/* --topology none: no topology, not even topology.conf's. */
+	if (o->topology != NULL && strcmp(o->topology, "none") == 0)
+		o->topology = NULL;
 	if ((rc = options_check(o)) != 0)
 		return rc;
 	if (o->xfer != XFER_NONE) {

@@ -504,6 +504,7 @@ static struct {
 	unsigned runs; /* `:` runs so far, for the hosts' run numbers */
 	pthread_cond_t cond;
 	pthread_mutex_t lock; /* again[], gws[].failed, the budget, the round, the requests */
+	bool none_needed; /* the topology sends no host through a gateway (tree_plan) */
 	/* The root's own line's targets in flight, on a flat pool beside the round's. */
 	struct pool *dpool;
 	struct pool_params dparams;
@@ -514,7 +515,7 @@ static struct {
 bool
 tree_wanted(const struct options *o)
 {
-	return o->gateways != NULL || o->topology != NULL;
+	return (o->gateways != NULL || o->topology != NULL) && !tree.none_needed;
 }
 
 /* Whether gateways a and b are shares of one machine. */
@@ -669,6 +670,11 @@ plan_topology(const char *file, const struct hostlist *targets)
 
 		for (j = 0; j < t.n && !in_list(&t.v[j].right, a); j++)
 			;
+		if (j == t.n && serve_self == NULL) {
+			/* No route names it: ClusterShell reaches it directly, so does the root. */
+			tree.group[i] = DIRECT;
+			continue;
+		}
 		if (j == t.n) {
 			t.err = xasprintf("--topology %s: no route to %s", file, a);
 			goto out;
@@ -729,6 +735,7 @@ tree_plan(const struct options *o, const struct hostlist *targets)
 	struct hostlist g;
 	char *err = NULL;
 	size_t i;
+	int rc;
 
 	if (o->gateways != NULL && o->topology != NULL) {
 		log_msg(LOG_QUIET, "--gateways and --topology: choose one");
@@ -750,7 +757,13 @@ tree_plan(const struct options *o, const struct hostlist *targets)
 			        strerror(errno));
 			return 2;
 		}
-		return plan_topology(o->topology, targets);
+		if ((rc = plan_topology(o->topology, targets)) == 0 && tree.ngws == 0) {
+			/* No host goes through a gateway: a run without them, to the letter. */
+			log_msg(LOG_VERBOSE, "--topology %s: no host goes through a gateway",
+			        o->topology);
+			tree.none_needed = true;
+		}
+		return rc;
 	}
 	hostlist_init(&g);
 	if (hostlist_add_expr(&g, o->gateways, "--gateways", &err) < 0) {

@@ -54,9 +54,37 @@ is "$(jq -rs '[.[] | select(.host <= "n06") | .via[0]] | unique | join(",")' "$T
 is "$(jq -rs '[.[] | select(.host >= "n07") | .via[0]] | unique | join(",")' "$T/out")" "gw3" \
     "n07-n10 went through gw3"
 
-run_shoal "${tree[@]}" --topology "$T/topology.conf" -w 'n[01-10],other' -- true
-is "$RC" 2 "a host with no route: exit 2 before anything runs"
-like "$(cat "$T/err")" "no route to other" "naming the host"
+# A host that no route names goes directly from the root, as in ClusterShell:
+# n11 is in the root's ssh_config only (the gateways do not know it).
+add_alias "$T/ssh_config" n11 "$SSHD_PORT_TGT"
+trust_host_keys "$SSHD_PORT_TGT"
+run_shoal "${tree[@]}" --topology "$T/topology.conf" -w 'n[01-11]' --json -- 'echo t'
+is "$RC" 0 "a host with no route: run too"
+is "$(jq -rs '.[] | select(.host == "n11") | [.status, (.via // [] | length)] | map(tostring) | join(" ")' "$T/out")" \
+    "ok 0" "n11 went from the root itself, through no gateway"
+is "$(jq -s '[.[] | select(.status == "ok")] | length' "$T/out")" 11 "the routed ones too"
+
+# topology.conf beside shoal.conf routes without --topology; --topology none
+# turns it off; a run whose hosts no route names is a run without gateways.
+mkdir -p "$T/conf"
+: >"$T/conf/shoal.conf"
+cp "$T/topology.conf" "$T/conf/topology.conf"
+SHOAL_CONFIG=$T/conf/shoal.conf run_shoal "${tree[@]}" -w 'n01,n07' --json -- 'echo t'
+is "$RC" 0 "topology.conf beside shoal.conf: used"
+is "$(jq -rs '[.[] | .via[0]] | sort | join(",")' "$T/out")" "gw1,gw3" "its routes were taken"
+SHOAL_CONFIG=$T/conf/shoal.conf run_shoal "${tree[@]}" --topology none -w 'n01' --json -- 'echo t'
+isnt "$RC" 0 "--topology none: n01 is tried directly, and the root cannot reach it"
+is "$(jq -r .status "$T/out")" failed "n01 failed"
+is "$(jq -r '.via // [] | length' "$T/out")" 0 "through no gateway"
+SHOAL_CONFIG=$T/conf/shoal.conf run_shoal "${tree[@]}" -w 'n11' --json -v -- 'echo t'
+is "$RC" 0 "a host no route names, alone: a run without gateways"
+like "$(cat "$T/err")" "no host goes through a gateway" "-v says so"
+mkdir -p "$T/home/.config/shoal"
+cp "$T/topology.conf" "$T/home/.config/shoal/topology.conf"
+HOME=$T/home run_shoal "${tree[@]}" -w 'n07' --json -- 'echo t'
+is "$(jq -r '.via[0]' "$T/out")" gw3 "~/.config/shoal/topology.conf: used"
+HOME=$T/home run_shoal "${tree[@]}" --gateways gw1 -w 'n07' --json -- 'echo t'
+is "$(jq -r '.via[0]' "$T/out")" gw1 "--gateways: the topology file is not read"
 
 # ---- two levels: a gateway that is itself the root of a tree --------------------
 # gw1's shoal reaches the targets through gw3 (its own options after N).
