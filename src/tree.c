@@ -504,7 +504,7 @@ static struct {
 	unsigned runs; /* `:` runs so far, for the hosts' run numbers */
 	pthread_cond_t cond;
 	pthread_mutex_t lock; /* again[], gws[].failed, the budget, the round, the requests */
-	bool none_needed; /* the topology sends no host through a gateway (tree_plan) */
+	bool none_needed;     /* the topology sends no host through a gateway (tree_plan) */
 	/* The root's own line's targets in flight, on a flat pool beside the round's. */
 	struct pool *dpool;
 	struct pool_params dparams;
