@@ -24,9 +24,13 @@ gone() { ! pgrep -u "$LAB_USER" -f "$marker" >/dev/null; }
 if wait_for 5 gone; then pass "no remote sleep left"; else fail "remote sleep still running"; fi
 
 # A second SIGINT ends shoal at once, even while the first is being handled.
-"$SHOAL" -F "$T/ssh_config" -w 'h[01-10]' -u 30 -- "echo started; sleep 60 # $marker" >"$T/out" 2>"$T/err" </dev/null &
+# Its own output file: the first run's ten "started" lines made the wait end
+# before this shoal had even set its handler, so both signals were ignored
+# (a background job of a script starts with SIGINT ignored) and -u ended it.
+"$SHOAL" -F "$T/ssh_config" -w 'h[01-10]' -u 30 -- "echo started; sleep 60 # $marker" >"$T/out2" 2>"$T/err2" </dev/null &
 pid=$!
-wait_for 20 all_started || fail "not every host started"
+all_started2() { [ "$(grep -c started "$T/out2" 2>/dev/null)" -eq 10 ]; }
+wait_for 20 all_started2 || fail "not every host started"
 kill -INT $pid
 kill -INT $pid
 wait $pid
