@@ -35,7 +35,7 @@
 #define CONN_SECS 30 /* a connection gets this long to ask for its command */
 #define BYE_SECS  5  /* and this long to close once it is answered */
 
-static char **allowed;  /* authorized keys, base64 of their blobs */
+static char **allowed; /* authorized keys, base64 of their blobs */
 static size_t nallowed;
 static atomic_uint n_ok, n_failed;
 static volatile sig_atomic_t stop;
@@ -249,9 +249,9 @@ main(int argc, char **argv)
 {
 	const char *hostkey = NULL, *authkeys = NULL;
 	char *end;
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t salen = sizeof sa;
-	struct sigaction act = { .sa_handler = on_signal };
+	struct sigaction act = {.sa_handler = on_signal};
 	sigset_t block, during;
 	pthread_attr_t attr;
 	pthread_t tid;
@@ -263,14 +263,21 @@ main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "k:a:p:")) != -1) {
 		switch (opt) {
-		case 'k': hostkey = optarg; break;
-		case 'a': authkeys = optarg; break;
+		case 'k':
+			hostkey = optarg;
+			break;
+		case 'a':
+			authkeys = optarg;
+			break;
 		case 'p':
 			port = strtol(optarg, &end, 10);
 			if (end == optarg || *end != '\0')
 				port = -1;
 			break;
-		default: hostkey = NULL; optind = argc; break;
+		default:
+			hostkey = NULL;
+			optind = argc;
+			break;
 		}
 	}
 	if (hostkey == NULL || authkeys == NULL || optind != argc || port < 0 || port > 65535) {
