@@ -104,6 +104,20 @@ static bool stopping;
 static char *sock_path;
 static volatile sig_atomic_t term_asked;
 
+static void kept_free(struct kept *k, bool say_bye);
+
+/* The kept session for KEY, or NULL; under lock. */
+static struct kept *
+kept_find(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < nheld; i++)
+		if (strcmp(held[i]->key, key) == 0)
+			return held[i];
+	return NULL;
+}
+
 bool
 keeper_hold(struct conn *c, struct host *h, const struct options *o, double again)
 {
@@ -112,7 +126,7 @@ keeper_hold(struct conn *c, struct host *h, const struct options *o, double agai
 	struct kept *k;
 	ssh_key hk = NULL;
 	char *b64 = NULL, *key;
-	size_t i;
+	bool dup;
 
 	/*
 	 * Over TCP or jump hosts (jump.c parks their sessions for the keeper,
@@ -128,10 +142,9 @@ keeper_hold(struct conn *c, struct host *h, const struct options *o, double agai
 	}
 	key = mux_key(&c->cf, o);
 	pthread_mutex_lock(&lock);
-	for (i = 0; i < nheld && strcmp(held[i]->key, key) != 0; i++)
-		;
+	dup = kept_find(key) != NULL;
 	pthread_mutex_unlock(&lock);
-	if (i < nheld) {
+	if (dup) {
 		/* Two hosts of this run with one evaluated config: one session is kept. */
 		ssh_string_free_char(b64);
 		ssh_key_free(hk);
@@ -159,10 +172,17 @@ keeper_hold(struct conn *c, struct host *h, const struct options *o, double agai
 		jump_keep(k->link);
 		k->hops = jump_link_hops(k->link);
 	}
+	/* Another worker may have kept a session for the same key meanwhile: the first one stays.
+	 */
 	pthread_mutex_lock(&lock);
-	held = xreallocarray(held, nheld + 1, sizeof *held);
-	held[nheld++] = k;
+	dup = kept_find(k->key) != NULL;
+	if (!dup) {
+		held = xreallocarray(held, nheld + 1, sizeof *held);
+		held[nheld++] = k;
+	}
 	pthread_mutex_unlock(&lock);
+	if (dup)
+		kept_free(k, true);
 	return true;
 }
 

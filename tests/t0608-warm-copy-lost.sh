@@ -39,7 +39,10 @@ break_upload() {
     wait_for 60 eval '! running "$pid"' || fail "${d##*/}: the run did not end"
     wait "$pid"
     echo "rc=$?" >"$d/result"
-    jq -cS '{error_kind, error, status, attempts}' "$T/out" >>"$d/result"
+    # Whether the killed sshd's socket ends in a reset or a close is the kernel's
+    # choice (a reset when bytes were still unread in it): that word is not compared.
+    jq -cS '{error_kind, error, status, attempts}' "$T/out" |
+        sed -E 's/\(Socket error: (Connection reset by peer|disconnected)\)/(Socket error: ...)/' >>"$d/result"
     grep -c 'copying over a kept session' "$T/err" >"$d/warm"
     ok "$([ ! -e "$dir/in/big.bin" ]; echo $?)" "${d##*/}: no file under the final name"
     rm -f "$dir"/in/.big.bin.shoal-*
