@@ -453,20 +453,23 @@ tree_job_free(struct tree_job *job)
 #define DIRECT UINT_MAX
 
 /*
- * A share a gateway can be given: a machine (alias, user, port) for one
- * group of targets (a topology line).  A machine on two lines has a share
- * for each.  A deep one gets the topology and its own name in the job, and
- * its shoal runs the hosts right below it itself and routes the others.
+ * A place a gateway holds: a machine (alias, user, port) in one group of
+ * targets (a topology line).  A machine on two lines has a place in each;
+ * its first place stands for the machine, which runs the targets of all
+ * its places as one share over one session.  A deep machine gets the
+ * topology and its own name in the job, and its shoal runs the hosts right
+ * below it itself and routes the others.
  */
 struct gateway {
 	char *alias, *user;
 	int port;
 	unsigned group; /* the topology line (0 for --gateways) */
-	bool failed;    /* it (any share of its machine) did not serve a share to the end */
+	size_t machine; /* its machine's first place (itself, if it is that) */
+	bool failed;    /* its machine did not serve a share to the end */
 	bool deep;      /* more gateways are below it on some target's way: the topology */
 };
 
-/* A gateway in this round: its host and whom it reports for. */
+/* A machine in this round: its host and whom it reports for (its first place). */
 struct slot {
 	struct host *h;
 	size_t gw;
@@ -477,7 +480,7 @@ static struct {
 	size_t ngws;
 	struct buf topo;         /* the topology file's text, for the gateways with more below */
 	unsigned *group;         /* by target: its group of gateways */
-	size_t *owner;           /* by target: its gateway this round, or NONE */
+	size_t *owner;           /* by target: its gateway's machine this round, or NONE */
 	bool *again;             /* by target: to go through another gateway next round */
 	enum err_kind *why_kind; /* by target: why its last gateway left it, if none is left */
 	char **why;
@@ -527,22 +530,27 @@ gateway_same(const struct gateway *a, const struct gateway *b)
 	       (a->user == NULL || strcmp(a->user, b->user) == 0);
 }
 
-/* The share of machine s for group, made the first time. */
+/* The place of machine s in group, made the first time. */
 static size_t
 gateway_add(const struct hostspec *s, unsigned group)
 {
-	struct gateway want = {s->alias, s->user, s->port, group, false, false};
-	size_t k;
+	struct gateway want = {s->alias, s->user, s->port, group, 0, false, false};
+	size_t k, m = NONE;
 
 	for (k = 0; k < tree.ngws; k++) {
-		if (tree.gws[k].group == group && gateway_same(&tree.gws[k], &want))
+		if (!gateway_same(&tree.gws[k], &want))
+			continue;
+		if (tree.gws[k].group == group)
 			return k;
+		if (m == NONE)
+			m = tree.gws[k].machine;
 	}
 	tree.gws = xreallocarray(tree.gws, tree.ngws + 1, sizeof *tree.gws);
 	tree.gws[k].alias = xstrdup(s->alias);
 	tree.gws[k].user = s->user ? xstrdup(s->user) : NULL;
 	tree.gws[k].port = s->port;
 	tree.gws[k].group = group;
+	tree.gws[k].machine = m == NONE ? k : m;
 	tree.gws[k].failed = false;
 	tree.gws[k].deep = false;
 	tree.ngws++;
@@ -1107,10 +1115,10 @@ slot_done(void *arg, struct host *gw)
 	if (!served || left) {
 		size_t k;
 
-		/* The machine failed: its shares of other lines get no more either. */
+		/* The machine failed: its places on every line get no more. */
 		pthread_mutex_lock(&tree.lock);
 		for (k = 0; k < tree.ngws; k++) {
-			if (gateway_same(&tree.gws[k], &tree.gws[s->gw]))
+			if (tree.gws[k].machine == s->gw)
 				tree.gws[k].failed = true;
 		}
 		pthread_mutex_unlock(&tree.lock);
@@ -1119,8 +1127,9 @@ slot_done(void *arg, struct host *gw)
 
 /*
  * Give each target without a gateway one of its group that has not failed,
- * the shares even; returns how many got one.  The others fail with their
- * last attempt's reason.
+ * the machines' shares even (a machine on two lines counts its targets of
+ * both); returns how many got one.  The others fail with their last
+ * attempt's reason.
  */
 static size_t
 assign(void)
@@ -1139,8 +1148,8 @@ assign(void)
 		best = NONE;
 		for (k = 0; k < tree.ngws; k++) {
 			if (tree.gws[k].group == tree.group[i] && !tree.gws[k].failed &&
-			        (best == NONE || load[k] < load[best]))
-				best = k;
+			        (best == NONE || load[tree.gws[k].machine] < load[best]))
+				best = tree.gws[k].machine;
 		}
 		tree.owner[i] = best;
 		if (best != NONE) {
@@ -1163,44 +1172,6 @@ assign(void)
 	}
 	free(load);
 	return n;
-}
-
-/* The share of the round's machine k ran first in this round: k's own, or another share of it. */
-static size_t
-slot_first(const struct slot *slots, size_t k)
-{
-	size_t j;
-
-	for (j = 0; j < k && !gateway_same(&tree.gws[slots[j].gw], &tree.gws[slots[k].gw]); j++)
-		;
-	return j;
-}
-
-/*
- * Name the round's gateway hosts as hosts are named (host_name_all), one
- * name a machine: its shares (one a line it is on) are one gateway in
- * messages and `via`.
- */
-static void
-slots_name(const struct slot *slots, struct host **hosts, size_t n)
-{
-	struct host **first = xcalloc(n + 1, sizeof *first);
-	size_t k, m = 0;
-
-	for (k = 0; k < n; k++) {
-		if (slot_first(slots, k) == k)
-			first[m++] = hosts[k];
-	}
-	host_name_all(first, m);
-	for (k = 0; k < n; k++) {
-		size_t j = slot_first(slots, k);
-
-		if (j != k) {
-			free(hosts[k]->name);
-			hosts[k]->name = xstrdup(hosts[j]->name);
-		}
-	}
-	free(first);
 }
 
 /* One round: every gateway with a share runs it; returns when all have ended. */
@@ -1233,8 +1204,12 @@ round_run(const struct pool_params *p, char *command)
 	}
 	job_args(&job, p->opts, tree.command);
 	for (k = 0; k < tree.ngws; k++) {
-		bool any = false;
+		bool any = false, deep = false;
 
+		if (tree.gws[k].machine != k)
+			continue; /* its targets are its machine's first place's */
+		for (i = 0; i < tree.ngws; i++)
+			deep = deep || (tree.gws[i].machine == k && tree.gws[i].deep);
 		for (i = 0; i < tree.ntargets; i++) {
 			struct buf hr;
 			struct host *t = tree.targets[i];
@@ -1245,7 +1220,7 @@ round_run(const struct pool_params *p, char *command)
 				snprintf(id, sizeof id, "%zu", n);
 				record_s(&job, "for", id);
 				any = true;
-				if (tree.gws[k].deep) {
+				if (deep) {
 					/* More gateways below it: it routes its share itself. */
 					record(&job, "topology", tree.topo.p, tree.topo.len);
 					record_s(&job, "self", tree.gws[k].alias);
@@ -1295,7 +1270,7 @@ round_run(const struct pool_params *p, char *command)
 	        job_files(&job, p->plan) < 0)
 		cancel_request();
 	record(&job, "end", "", 0);
-	slots_name(slots, hosts, n);
+	host_name_all(hosts, n);
 
 	/* The gateways run shoal, each for as long as its share takes. */
 	go.command = command;
@@ -1608,37 +1583,15 @@ tree_status(struct buf *b)
 
 	pthread_mutex_lock(&tree.lock);
 	for (k = 0; k < tree.nround; k++) {
-		/*
-		 * One entry a machine: its shares' hosts together, its state the
-		 * least advanced of theirs (a failed one first).
-		 */
-		static const int rank[] = {[HOST_FAILED] = 0,
-		        [HOST_SKIPPED] = 0,
-		        [HOST_QUEUED] = 1,
-		        [HOST_CONNECTING] = 2,
-		        [HOST_RETRY_WAIT] = 2,
-		        [HOST_RUNNING] = 3,
-		        [HOST_OK] = 4};
-		enum host_state st = HOST_OK;
-		size_t j;
+		/* One entry a machine: the hosts of its places on every line. */
+		struct host *gw = tree.round[k].h;
+		enum host_state st;
 
-		if (slot_first(tree.round, k) != k)
-			continue;
-		for (j = k, left = 0; j < tree.nround; j++) {
-			struct host *gw = tree.round[j].h;
-			enum host_state sj;
-
-			if (!gateway_same(&tree.gws[tree.round[j].gw], &tree.gws[tree.round[k].gw]))
-				continue;
-			pthread_mutex_lock(&gw->lock);
-			sj = gw->state;
-			pthread_mutex_unlock(&gw->lock);
-			if ((size_t)sj < sizeof rank / sizeof *rank && rank[sj] < rank[st])
-				st = sj;
-			for (i = 0; i < tree.ntargets; i++)
-				left += tree.owner[i] == tree.round[j].gw &&
-				        !target_done(tree.targets[i]);
-		}
+		pthread_mutex_lock(&gw->lock);
+		st = gw->state;
+		pthread_mutex_unlock(&gw->lock);
+		for (i = 0, left = 0; i < tree.ntargets; i++)
+			left += tree.owner[i] == tree.round[k].gw && !target_done(tree.targets[i]);
 		buf_appendf(b, "%s%s: %s, %zu host%s", b->len > 0 ? " \xc2\xb7 " : "",
 		        tree.round[k].h->name,
 		        st == HOST_RUNNING  ? "up"

@@ -8,6 +8,9 @@
 # build opened two sessions and sent it twice).  --copy and --rcopy reach
 # both depths and leave what a flat run leaves; no private folder is left.
 # With -A the agent reaches gw2 as gw1's gateway, never gw1's own hosts.
+# A gateway on two lines (gw1: h01 / gw1,gw2: h[02-04]) is one share over
+# one session too, with the targets of both lines (the old build opened a
+# session a line).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-tree.sh"
 
@@ -117,4 +120,22 @@ if command -v ssh-agent >/dev/null; then
 else
     skip "no ssh-agent"
 fi
+
+# ---- a gateway on two lines: one share --------------------------------------------
+cat >"$T/twolines.conf" <<'TOPO'
+[routes]
+gw1: h01
+gw1,gw2: h[02-04]
+TOPO
+add_alias "$T/root_config" gw2 "$SSHD_PORT_GW2"
+two=(-F "$T/root_config" --gateway-shoal "$T/gw/tmp-shoal" --topology "$T/twolines.conf")
+fresh
+run_shoal "${two[@]}" -w 'h[01-04]' --json --copy "$T/payload" .
+is "$RC" 0 "--copy through a gateway on two lines"
+# The shares even by machine: gw1 has h01 of its own line, so h02 and h04 go to gw2.
+is "$(jq -rs '[.[] | "\(.host):\(.via | join(">"))"] | sort | join(" ")' "$T/out")" \
+    "h01:gw1 h02:gw2 h03:gw1 h04:gw2" "each line's hosts spread over its gateways, by machine"
+is "$(sessions)" 1 "one session to gw1 for its hosts of both lines"
+up=$(sent)
+cmp_ok "$up" -lt $((1048576 * 3 / 2)) "the file went up to gw1 once, not once a line"
 done_testing
