@@ -46,6 +46,7 @@
 #include "cancel.h"
 #include "connect.h"
 #include "escape.h"
+#include "host.h"
 #include "hostcert.h"
 #include "jump.h"
 #include "keys.h"
@@ -828,11 +829,10 @@ host_key_trust(struct conn *c, struct host *h, ssh_key key, enum hostkey_policy 
 		break;
 	case KH_BADCERT:
 		if (policy == HOSTKEY_POLICY_INSECURE) {
-			log_msg(LOG_NORMAL,
-			        "%s: WARNING: host certificate refused (%s); key %s accepted "
-			        "because "
+			host_note(h,
+			        "WARNING: host certificate refused (%s); key %s accepted because "
 			        "the policy is insecure",
-			        h->name, where, fp);
+			        where, fp);
 			rc = 0;
 			break;
 		}
@@ -843,11 +843,10 @@ host_key_trust(struct conn *c, struct host *h, ssh_key key, enum hostkey_policy 
 		break;
 	case KH_CHANGED:
 		if (policy == HOSTKEY_POLICY_INSECURE) {
-			log_msg(LOG_NORMAL,
-			        "%s: WARNING: host key CHANGED (now %s; %s holds another); "
-			        "accepted "
+			host_note(h,
+			        "WARNING: host key CHANGED (now %s; %s holds another); accepted "
 			        "because the policy is insecure",
-			        h->name, fp, where);
+			        fp, where);
 			rc = 0;
 			break;
 		}

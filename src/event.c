@@ -52,6 +52,7 @@ enum {
 	EV_STDERR = 'r',
 	EV_DONE = 'f',
 	EV_END = 'x',
+	EV_NOTE = 'n', /* host_note's text */
 	/* --rcopy: a target's files, sent up before its done frame */
 	EV_DIR = 'D',
 	EV_FILE = 'F',
@@ -313,6 +314,15 @@ event_retry_wait(const struct host *h, double delay)
 		snprintf(s, sizeof s, "%.3f", delay);
 		emit(EV_RETRY_WAIT, stream_index[h->index], s, strlen(s));
 	}
+}
+
+bool
+event_note(const struct host *h, const char *text)
+{
+	if (!streaming(h))
+		return false;
+	emit(EV_NOTE, stream_index[h->index], text, strlen(text));
+	return true;
 }
 
 /* Who the host logged in as, and through what: the root shows them as its own. */
@@ -769,6 +779,15 @@ replay(struct event_reader *r, struct host *gw, char type, size_t i, char *p, si
 	case EV_STDERR:
 		output_host_data(h, type == EV_STDERR, p, n);
 		break;
+	case EV_NOTE: {
+		/* Said as this shoal says its own hosts' notes (or sent on up). */
+		char *t = printable(p);
+
+		if (t != NULL)
+			host_note(h, "%s", t);
+		free(t);
+		break;
+	}
 	case EV_DIR:
 	case EV_FILE:
 	case EV_BYTES:
@@ -811,13 +830,19 @@ reader_stderr(struct event_reader *r, struct host *gw, const char *data, size_t 
 	buf_append(&r->err, data, n);
 	while ((nl = memchr(r->err.p, '\n', r->err.len)) != NULL) {
 		struct buf b;
+		const char *p = r->err.p;
 
+		/* Its shoal's own diagnostics: said once as "shoal: GW: ...", not "shoal: GW:
+		 * shoal: ...". */
+		if ((size_t)(nl - p) >= 7 && memcmp(p, "shoal: ", 7) == 0)
+			p += 7;
 		buf_init(&b);
-		escape_terminal(&b, r->err.p, (size_t)(nl - r->err.p));
+		escape_terminal(&b, p, (size_t)(nl - p));
 		free(r->last_err);
 		r->last_err = b.p ? buf_steal(&b) : xstrdup("");
 		buf_free(&b);
-		log_msg(LOG_NORMAL, "%s: %s", gw->name, r->last_err);
+		/* The gateway said it at the root's own -q/-v: it is said here as it came. */
+		log_msg(LOG_QUIET, "%s: %s", gw->name, r->last_err);
 		buf_consume(&r->err, (size_t)(nl - r->err.p) + 1);
 	}
 }

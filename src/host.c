@@ -3,12 +3,15 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "event.h"
 #include "host.h"
+#include "log.h"
 #include "xmalloc.h"
 
 struct host *
@@ -144,6 +147,21 @@ bool
 host_started(const struct host *h)
 {
 	return h->attempts > 0 && h->history != NULL && h->history[h->attempts - 1].started;
+}
+
+void
+host_note(const struct host *h, const char *fmt, ...)
+{
+	struct buf b;
+	va_list ap;
+
+	buf_init(&b);
+	va_start(ap, fmt);
+	buf_appendv(&b, fmt, ap);
+	va_end(ap);
+	if (b.p != NULL && !event_note(h, b.p))
+		log_msg(LOG_NORMAL, "%s: %s", h->name, b.p);
+	buf_free(&b);
 }
 
 void

@@ -149,6 +149,12 @@ void host_attempt_end(struct host *h, const struct outcome *out, double now);
 bool host_started(const struct host *h);
 /* Wait in retry-wait until ready_at (monotonic seconds). */
 void host_retry_wait(struct host *h, double ready_at, double now);
+/*
+ * A note about h that is not its result ("--rcopy: skipped FIFO x", an
+ * insecure policy's warning): said on stderr as "shoal: NAME: text", or,
+ * on a gateway, sent up for the root to say under its own name for h.
+ */
+void host_note(const struct host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The final state from kind; error (malloc'd or NULL) becomes the host's. */
 void host_finish(struct host *h, enum err_kind kind, char *error, double now);
 /*

@@ -40,6 +40,7 @@
 #include "buf.h"
 #include "cancel.h"
 #include "escape.h"
+#include "host.h"
 #include "log.h"
 #include "sftpc.h"
 #include "transfer.h"
@@ -671,8 +672,7 @@ fail:
 		sftpc_close(s, &fh);
 	if (sftpc_remove(s, tmp) < 0 &&
 	        !(s->fail == SFTPC_STATUS && s->status == SFTPC_FX_NO_SUCH_FILE))
-		log_msg(LOG_NORMAL, "%s: could not remove the partial file %s: %s", j->h->name, tmp,
-		        sftpc_strerror(s));
+		host_note(j->h, "could not remove the partial file %s: %s", tmp, sftpc_strerror(s));
 out:
 	if (fd >= 0)
 		close(fd);
@@ -875,7 +875,7 @@ entry_failed(struct job *j, double deadline)
 
 	if (s->fail != SFTPC_STATUS || cancel_requested() || j->out->error == NULL)
 		return -1;
-	log_msg(LOG_NORMAL, "%s: --rcopy: %s", j->h->name, j->out->error);
+	host_note(j->h, "--rcopy: %s", j->out->error);
 	if (j->entry_error == NULL) {
 		j->entry_error = j->out->error;
 		j->out->error = NULL;
@@ -898,7 +898,7 @@ skip_entry(struct job *j, const char *what, const char *path)
 
 	buf_init(&b);
 	escape_terminal(&b, path, strlen(path));
-	log_msg(LOG_NORMAL, "%s: --rcopy: skipped %s %s", j->h->name, what, b.p);
+	host_note(j->h, "--rcopy: skipped %s %s", what, b.p);
 	buf_free(&b);
 	j->skipped++;
 }

@@ -857,7 +857,15 @@ job_args(struct buf *b, const struct options *o, const char *command)
 	if (o->sudo)
 		record_s(b, "arg", "--sudo");
 	record_s(b, "arg", "--no-tui");
-	record_s(b, "arg", "--quiet");
+	/*
+	 * The gateway's notes (a file --rcopy skipped, a fanout lowered) come up
+	 * as its stderr lines, as loud as the root's own; its hosts' failures
+	 * and its summary never (the root's events say them).
+	 */
+	if (o->verbosity < 0)
+		record_s(b, "arg", "--quiet");
+	for (int v = 0; v < o->verbosity; v++)
+		record_s(b, "arg", "--verbose");
 	if (o->xfer == XFER_COPY && command == NULL) {
 		/* The words after it (the staged files, DEST) come with the files. */
 		record_s(b, "arg", "--copy");

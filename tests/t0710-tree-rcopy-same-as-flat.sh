@@ -6,7 +6,8 @@
 # SRC data-%h flat and through two gateways: the two DEST_DIRs hold the same
 # names, types, modes, sizes, times and bytes, a target whose SRC is missing
 # fails the same way in both, the results (plain and JSON) are the same, and
-# neither the gateways' private folders nor any temporary is left.
+# neither the gateways' private folders nor any temporary is left.  What a
+# gateway left out (a FIFO) is said on stderr as flat says it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-tree.sh"
 
@@ -37,6 +38,9 @@ for d in "$T"/hosts/h*; do
     chmod 555 "$s/ro"
 done
 rm -r "$T/hosts/h03/data-h03"
+# What --rcopy leaves out it names on stderr: said by the root for the host, as flat.
+mkfifo "$T/hosts/h02/data-h02/sub/a fifo"
+chown "$LAB_USER" "$T/hosts/h02/data-h02/sub/a fifo"
 staged() { find "$T/gwtmp" -mindepth 1 | wc -l; }
 # Every name, type, mode, size and modification time below a DEST_DIR (the
 # hosts' folders are this run's: their times are not compared).
@@ -44,7 +48,8 @@ listing() {
     (cd "$1" && { find . -mindepth 1 -maxdepth 1 -printf '%P|%y|%m\0' &&
         find . -mindepth 2 -printf '%P|%y|%m|%s|%T@\0'; } | sort -z | tr '\0' '\n')
 }
-summary() { sed -E 's/ · [0-9.]+ m?s$//' "$T/err"; }
+# stderr but for the time; hosts' lines come in the order the hosts ended.
+summary() { sed -E 's/ · [0-9.]+ m?s$//' "$T/err" | sort; }
 results() { jq -c '{host, status, error_kind, error, exit_code, bytes}' "$1" | sort; }
 
 run_shoal -F "$T/ssh_config" -w 'h[01-06]' --json -R -P --template --rcopy 'data-%h' "$T/flat"
@@ -73,5 +78,7 @@ flat_rc=$RC
 run_shoal -F "$T/ssh_config" "${tree[@]}" -w 'h[01-06]' -R --template --rcopy 'data-%h' "$T/tree2"
 is "$RC" "$flat_rc" "without -P, plain output: the same exit status"
 is "$(summary)" "$(cat "$T/flat2.err")" "the same messages and summary"
+like "$(cat "$T/err")" "shoal: h02: --rcopy: skipped FIFO [^ ]*/data-h02/sub/a fifo" \
+    "a gateway's note on a target is said for the target, as flat says it"
 ok "$(diff -r "$T/flat2" "$T/tree2" >/dev/null && echo 0 || echo 1)" "the same files"
 done_testing
