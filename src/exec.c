@@ -560,8 +560,13 @@ exec_channel(
 			 */
 			double until = alive_due(&r.alive,
 			        stop_by > 0 && stop_by < r.deadline ? stop_by : r.deadline);
+			/*
+			 * A gateway's channel looks at the drain every 100 ms (no fd
+			 * wakes it): its hosts must not start after the root stopped.
+			 */
+			double most = wait_now() + (rq->drain != NULL && !drained ? 0.1 : 1);
 
-			wait_session(s, until < wait_now() + 1 ? until : wait_now() + 1);
+			wait_session(s, until < most ? until : most);
 		}
 	}
 finished:
