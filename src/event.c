@@ -53,6 +53,7 @@ enum {
 	EV_DONE = 'f',
 	EV_END = 'x',
 	EV_NOTE = 'n', /* host_note's text */
+	EV_XFER = 'b', /* --copy, --rcopy progress: bytes moved, bytes to move */
 	/* --rcopy: a target's files, sent up before its done frame */
 	EV_DIR = 'D',
 	EV_FILE = 'F',
@@ -316,6 +317,22 @@ event_retry_wait(const struct host *h, double delay)
 	}
 }
 
+/* Progress goes up at most this often a target (seconds): the view draws a few times a second. */
+#define XFER_EVERY 0.25
+
+void
+event_xfer(struct host *h, uint64_t done, uint64_t total)
+{
+	char s[64];
+	double now;
+
+	if (!streaming(h) || (now = wait_now()) - h->xfer_sent < XFER_EVERY)
+		return;
+	h->xfer_sent = now;
+	snprintf(s, sizeof s, "%llu %llu", (unsigned long long)done, (unsigned long long)total);
+	emit(EV_XFER, stream_index[h->index], s, strlen(s));
+}
+
 bool
 event_note(const struct host *h, const char *text)
 {
@@ -449,14 +466,19 @@ send_dir(const struct host *h, int dfd, const char *rel, int depth, char *chunk)
 
 /* h is done: what its pull left in the private folder goes up, then the folder goes. */
 static void
-send_files(const struct host *h)
+send_files(struct host *h)
 {
-	char *name = host_file_name(h->name), *dir, *chunk;
+	char *name = host_file_name(h->name), *dir, *chunk, s[64];
 	int fd;
 
 	dir = xasprintf("%s/%s", stream_rcopy->dest, name);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
+		/* The view's second leg: the bytes fetched, now going up (the root counts them). */
+		pthread_mutex_lock(&h->lock);
+		snprintf(s, sizeof s, "0 %llu", (unsigned long long)h->xfer_done);
+		pthread_mutex_unlock(&h->lock);
+		emit(EV_XFER, stream_index[h->index], s, strlen(s));
 		chunk = xmalloc(CHUNK);
 		send_dir(h, fd, "", 0, chunk);
 		free(chunk);
@@ -779,6 +801,18 @@ replay(struct event_reader *r, struct host *gw, char type, size_t i, char *p, si
 	case EV_STDERR:
 		output_host_data(h, type == EV_STDERR, p, n);
 		break;
+	case EV_XFER: {
+		unsigned long long done, total;
+		char *end;
+
+		errno = 0;
+		done = strtoull(p, &end, 10);
+		if (*end != ' ' || (total = strtoull(end + 1, &end, 10), *end != '\0') ||
+		        errno != 0)
+			goto bad;
+		host_xfer_set(h, done, total);
+		break;
+	}
 	case EV_NOTE: {
 		/* Said as this shoal says its own hosts' notes (or sent on up). */
 		char *t = printable(p);

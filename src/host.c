@@ -149,6 +149,31 @@ host_started(const struct host *h)
 	return h->attempts > 0 && h->history != NULL && h->history[h->attempts - 1].started;
 }
 
+/* Add (or, set, replace) the transfer figures; a gateway passes them up. */
+static void
+xfer(struct host *h, bool set, uint64_t done, uint64_t total)
+{
+	pthread_mutex_lock(&h->lock);
+	h->xfer_done = done + (set ? 0 : h->xfer_done);
+	h->xfer_total = total + (set ? 0 : h->xfer_total);
+	done = h->xfer_done;
+	total = h->xfer_total;
+	pthread_mutex_unlock(&h->lock);
+	event_xfer(h, done, total);
+}
+
+void
+host_xfer_add(struct host *h, uint64_t done, uint64_t total)
+{
+	xfer(h, false, done, total);
+}
+
+void
+host_xfer_set(struct host *h, uint64_t done, uint64_t total)
+{
+	xfer(h, true, done, total);
+}
+
 void
 host_note(const struct host *h, const char *fmt, ...)
 {

@@ -101,6 +101,7 @@ struct host {
 	/* File transfer progress (--copy, --rcopy), under lock: bytes moved and to move. */
 	uint64_t xfer_done;
 	uint64_t xfer_total;
+	double xfer_sent; /* on a gateway, when the progress last went up (its worker's) */
 
 	/*
 	 * The live view's `:`: which run the result above is of (1: the
@@ -149,6 +150,13 @@ void host_attempt_end(struct host *h, const struct outcome *out, double now);
 bool host_started(const struct host *h);
 /* Wait in retry-wait until ready_at (monotonic seconds). */
 void host_retry_wait(struct host *h, double ready_at, double now);
+/*
+ * --copy, --rcopy: add to the bytes moved and the bytes to move (its
+ * worker's calls); on a gateway the root's live view gets them too.
+ */
+void host_xfer_add(struct host *h, uint64_t done, uint64_t total);
+/* Set them: a new attempt's zero, or a gateway's figures for its target. */
+void host_xfer_set(struct host *h, uint64_t done, uint64_t total);
 /*
  * A note about h that is not its result ("--rcopy: skipped FIFO x", an
  * insecure policy's warning): said on stderr as "shoal: NAME: text", or,

@@ -473,19 +473,13 @@ struct job {
 static void
 progress(void *arg, uint64_t n)
 {
-	struct host *h = arg;
-
-	pthread_mutex_lock(&h->lock);
-	h->xfer_done += n;
-	pthread_mutex_unlock(&h->lock);
+	host_xfer_add(arg, n, 0);
 }
 
 static void
 add_total(struct host *h, uint64_t n)
 {
-	pthread_mutex_lock(&h->lock);
-	h->xfer_total += n;
-	pthread_mutex_unlock(&h->lock);
+	host_xfer_add(h, 0, n);
 }
 
 /*
@@ -1085,10 +1079,7 @@ transfer_run(const struct sftpc_link *l, struct host *h, const struct transfer_p
 	j.start = wait_now();
 	deadline = p->timeout > 0 ? j.start + p->timeout : j.start + 1e9;
 	host_phase(h, PHASE_RUN, j.start);
-	pthread_mutex_lock(&h->lock);
-	h->xfer_done = 0;
-	h->xfer_total = 0;
-	pthread_mutex_unlock(&h->lock);
+	host_xfer_set(h, 0, 0);
 
 	if (sftpc_start(&j.s, l, deadline) < 0)
 		rc = job_fail(&j, "cannot start SFTP", p->mode == XFER_COPY ? p->dest : p->rsrc);

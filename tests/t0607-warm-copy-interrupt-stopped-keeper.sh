@@ -45,7 +45,7 @@ wait_for 10 eval '[ "$(leftovers)" -eq 0 ]' && pass "the temporary is removed th
 
 # The live view shows a warm transfer's progress as a cold one's (transfer.c runs here either way).
 term_start 120 20 "'$SHOAL' --tui -v -F '$T/ssh_config' -w slow --copy '$T/big.bin' in/ 2>'$T/err3'"
-progress() { term_screen | grep -Eo '^slow .*[0-9.]+ [kMG]?B / 21\.0 MB' | head -1; }
+progress() { term_screen | grep -E '^slow ' | grep -Eo '[0-9.]+ [kMG]?B / 21\.0 MB' | head -1; }
 if wait_for 30 eval '[ -n "$(progress)" ]'; then pass "the view shows the bytes sent of 21.0 MB: $(progress)"; else
     fail "no progress in the view: $(term_screen)"
 fi
