@@ -321,12 +321,12 @@ event_retry_wait(const struct host *h, double delay)
 #define XFER_EVERY 0.25
 
 void
-event_xfer(struct host *h, uint64_t done, uint64_t total)
+event_xfer(struct host *h, uint64_t done, uint64_t total, bool at_once)
 {
 	char s[64];
 	double now;
 
-	if (!streaming(h) || (now = wait_now()) - h->xfer_sent < XFER_EVERY)
+	if (!streaming(h) || ((now = wait_now()) - h->xfer_sent < XFER_EVERY && !at_once))
 		return;
 	h->xfer_sent = now;
 	snprintf(s, sizeof s, "%llu %llu", (unsigned long long)done, (unsigned long long)total);

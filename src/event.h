@@ -53,8 +53,8 @@ void event_attempt_begin(const struct host *h);
 void event_phase(const struct host *h, enum phase phase);
 void event_attempt_end(const struct host *h, const struct outcome *out);
 void event_retry_wait(const struct host *h, double delay);
-/* A gateway's target's transfer progress, sent up a few times a second. */
-void event_xfer(struct host *h, uint64_t done, uint64_t total);
+/* A gateway's target's transfer progress, sent up a few times a second (now: at once). */
+void event_xfer(struct host *h, uint64_t done, uint64_t total, bool now);
 /* A note about h (host_note): true when it went up the stream (a gateway's target). */
 bool event_note(const struct host *h, const char *text);
 

@@ -159,7 +159,7 @@ xfer(struct host *h, bool set, uint64_t done, uint64_t total)
 	done = h->xfer_done;
 	total = h->xfer_total;
 	pthread_mutex_unlock(&h->lock);
-	event_xfer(h, done, total);
+	event_xfer(h, done, total, set);
 }
 
 void

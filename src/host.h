@@ -155,7 +155,7 @@ void host_retry_wait(struct host *h, double ready_at, double now);
  * worker's calls); on a gateway the root's live view gets them too.
  */
 void host_xfer_add(struct host *h, uint64_t done, uint64_t total);
-/* Set them: a new attempt's zero, or a gateway's figures for its target. */
+/* Set them: a new attempt's zero, or a gateway's figures for its target (sent up at once). */
 void host_xfer_set(struct host *h, uint64_t done, uint64_t total);
 /*
  * A note about h that is not its result ("--rcopy: skipped FIFO x", an

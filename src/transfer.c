@@ -1178,7 +1178,8 @@ transfer_in_file(struct transfer_in *t, const char *rel, uint64_t size)
 	t->got = 0;
 	if (!in_ready(t))
 		return 0;
-	add_total(t->h, size);
+	/* The total to come up was the gateway's to say (its 'b' frame): only the bytes count here.
+	 */
 	if (transfer_file_create(&t->local, rel, &t->f) < 0)
 		in_fail(t, "cannot write locally", rel, errno);
 	return 0;
