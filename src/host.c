@@ -177,16 +177,15 @@ host_xfer_set(struct host *h, uint64_t done, uint64_t total)
 void
 host_note(const struct host *h, const char *fmt, ...)
 {
-	struct buf b;
 	va_list ap;
+	char *text;
 
-	buf_init(&b);
 	va_start(ap, fmt);
-	buf_appendv(&b, fmt, ap);
+	text = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (b.p != NULL && !event_note(h, b.p))
-		log_msg(LOG_NORMAL, "%s: %s", h->name, b.p);
-	buf_free(&b);
+	if (!event_note(h, text))
+		log_msg(LOG_NORMAL, "%s: %s", h->name, text);
+	free(text);
 }
 
 void

@@ -287,15 +287,14 @@ static void send_text(int fd, char type, const char *fmt, ...)
 static void
 send_text(int fd, char type, const char *fmt, ...)
 {
-	struct buf b;
 	va_list ap;
+	char *text;
 
-	buf_init(&b);
 	va_start(ap, fmt);
-	buf_appendv(&b, fmt, ap);
+	text = xvasprintf(fmt, ap);
 	va_end(ap);
-	mux_send(fd, type, b.p ? b.p : "", b.len);
-	buf_free(&b);
+	mux_send(fd, type, text, strlen(text));
+	free(text);
 }
 
 /* The client went away or asked for a kill. */

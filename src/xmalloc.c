@@ -83,13 +83,20 @@ char *
 xasprintf(const char *fmt, ...)
 {
 	va_list ap;
-	char *p = NULL;
-	int r;
+	char *p;
 
 	va_start(ap, fmt);
-	r = vasprintf(&p, fmt, ap);
+	p = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (r < 0 || p == NULL)
+	return p;
+}
+
+char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	char *p = NULL;
+
+	if (vasprintf(&p, fmt, ap) < 0 || p == NULL)
 		fatal("out of memory formatting a message");
 	return p;
 }
