@@ -216,9 +216,11 @@ pool_take(struct pool *pl)
 	for (;;) {
 		if (cancel_requested())
 			break;
+		/* A gateway drained by its root: the root said why; its hosts' results say it too.
+		 */
 		if (pl->stopped == NULL && cancel_drain_requested())
-			pool_stop(pl, xstrdup("stopped: the root's --max-fail was passed on the "
-			                      "gateways"));
+			pl->stopped = xstrdup(
+			        "stopped: the root's --max-fail was passed on the gateways");
 		/* The tree stopped (and said so): the root's direct hosts start no more. */
 		if (pl->stopped == NULL && p->stopped != NULL)
 			pl->stopped = p->stopped();
