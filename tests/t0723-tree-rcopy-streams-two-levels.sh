@@ -8,6 +8,8 @@
 # killed once the first file is on the root: through the gateways as flat,
 # the host fails with the same kind, the whole first file stays, nothing of
 # the second (no temporary either), and the gateways remove their folders.
+# A gateway killed then leaves the target lost and the file that had reached
+# the root whole, with no temporary: a download broken midway, as flat.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-tree.sh"
 
@@ -87,4 +89,30 @@ cmp -s "$src/data/$first" "$T/tree2/slowdl/data/$first"
 ok $? "the file kept is whole"
 wait_for 10 eval '[ "$(find "$T/gwtmp" -mindepth 1 | wc -l)" = 0 ]'
 ok $? "both gateways removed their private folders"
+
+# ---- the gateway killed once the first file is on the root ----------------------
+# (its private folder elsewhere: it cannot clean up)
+install -d -o "$LAB_USER" -m 700 "$T/gwtmp-killed"
+printf '#!/bin/sh\nTMPDIR=%s exec %s "$@"\n' "$T/gwtmp-killed" "$GW_SHOAL" >"$T/gw/killed-shoal"
+chmod 755 "$T/gw/killed-shoal"
+(
+    run_shoal -F "$T/ssh_config" --gateways gw1 --gateway-shoal "$T/gw/killed-shoal" -w slowdl \
+        --json -R --rcopy data "$T/killed"
+    echo "$RC" >"$T/rc.killed"
+) &
+bg=$!
+wait_for 60 on_root "$T/killed"
+ok $? "the first file is on the root"
+gwpid=$(procs_with "--gateway-serve 0" | while read -r p; do
+    tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "$T/gw/ssh_config" && echo "$p"
+done | head -1)
+isnt "$gwpid" "" "the gateway's shoal is found"
+kill -KILL "$gwpid"
+wait "$bg"
+is "$(cat "$T/rc.killed")" 3 "a gateway killed midway: exit 3"
+like "$(cat "$T/out")" '"error_kind":"lost","error":"via gw1: ' "the target ends lost, via the gateway"
+is "$(find "$T/killed" -type f | wc -l)" 1 "the file that had reached the root stays, alone (no temporary)"
+first=$(find "$T/killed" -type f -printf '%f')
+cmp -s "$src/data/$first" "$T/killed/slowdl/data/$first"
+ok $? "and whole"
 done_testing
