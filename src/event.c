@@ -590,8 +590,15 @@ static void
 send_files(struct host *h)
 {
 	char *name = host_file_name(h->name), *dir, *chunk;
+	uint64_t done, total;
 	int fd;
 
+	/* The pull's last figures, which the throttle may have held back. */
+	pthread_mutex_lock(&h->lock);
+	done = h->xfer_done;
+	total = h->xfer_total;
+	pthread_mutex_unlock(&h->lock);
+	event_xfer(h, done, total, true);
 	dir = xasprintf("%s/%s", stream_rcopy->dest, name);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
