@@ -95,6 +95,19 @@ static const size_t *stream_index;
 static size_t stream_n;
 static const struct transfer_plan *stream_rcopy; /* --rcopy: the private folder */
 
+/*
+ * The directories of a target already sent up ('D'): each goes once, before
+ * anything below it, whether a file (as it is pulled) or the end's walk
+ * needs it.  A set of paths by target; only the worker that runs the target
+ * touches its own.
+ */
+struct dirset {
+	char **v; /* open addressing; NULL: a free slot */
+	size_t cap, n;
+};
+
+static struct dirset *sent_dirs; /* by target (h->index), stream_n of them */
+
 static void
 write_out(const char *p, size_t n)
 {
@@ -263,6 +276,8 @@ event_stream_end(void)
 		writer_on = false;
 	}
 	buf_free(&pending);
+	free(sent_dirs); /* each target's was emptied at its end */
+	sent_dirs = NULL;
 	stream_fd = -1;
 	return stream_broken ? 3 : 0;
 }
@@ -381,13 +396,99 @@ attr_fields(struct buf *b, const struct stat *st)
 	field(b, stream_rcopy->preserve ? n : "");
 }
 
-/* One staged file up, then gone. */
+static uint64_t
+path_hash(const char *s, size_t n)
+{
+	uint64_t x = 14695981039346656037ULL;
+
+	while (n-- > 0)
+		x = (x ^ (unsigned char)*s++) * 1099511628211ULL;
+	return x;
+}
+
+/* The slot of the first n bytes of s in d, or the free one it would take. */
+static char **
+dirset_slot(const struct dirset *d, const char *s, size_t n)
+{
+	size_t i = (size_t)path_hash(s, n) & (d->cap - 1);
+
+	while (d->v[i] != NULL && (strncmp(d->v[i], s, n) != 0 || d->v[i][n] != '\0'))
+		i = (i + 1) & (d->cap - 1);
+	return &d->v[i];
+}
+
+/* Whether the first n bytes of s were sent; if not, they count as sent from now. */
+static bool
+dirset_seen(struct dirset *d, const char *s, size_t n)
+{
+	char **slot;
+
+	if (2 * (d->n + 1) > d->cap) {
+		struct dirset g = {xcalloc(d->cap ? 2 * d->cap : 16, sizeof *g.v),
+		        d->cap ? 2 * d->cap : 16, d->n};
+		size_t i;
+
+		for (i = 0; i < d->cap; i++)
+			if (d->v[i] != NULL)
+				*dirset_slot(&g, d->v[i], strlen(d->v[i])) = d->v[i];
+		free(d->v);
+		*d = g;
+	}
+	slot = dirset_slot(d, s, n);
+	if (*slot != NULL)
+		return true;
+	*slot = xstrndup(s, n);
+	d->n++;
+	return false;
+}
+
+static struct dirset *
+dirs_of(const struct host *h)
+{
+	struct dirset *d;
+
+	pthread_mutex_lock(&stream_mutex);
+	if (sent_dirs == NULL)
+		sent_dirs = xcalloc(stream_n, sizeof *sent_dirs);
+	d = &sent_dirs[h->index];
+	pthread_mutex_unlock(&stream_mutex);
+	return d;
+}
+
+static void
+dirs_forget(const struct host *h)
+{
+	struct dirset *d = dirs_of(h);
+	size_t i;
+
+	for (i = 0; i < d->cap; i++)
+		free(d->v[i]);
+	free(d->v);
+	memset(d, 0, sizeof *d);
+}
+
+/* 'D' for the first n bytes of rel, unless sent already. */
+static void
+send_dir_once(const struct host *h, const char *rel, size_t n)
+{
+	struct buf b;
+
+	if (dirset_seen(dirs_of(h), rel, n))
+		return;
+	buf_init(&b);
+	buf_append(&b, rel, n);
+	buf_appendc(&b, '\0');
+	emit_fields(EV_DIR, h, &b);
+}
+
+/* One staged file up, then gone: the directories it is in first. */
 static void
 send_file(const struct host *h, int dfd, const char *name, const char *rel, char *chunk)
 {
 	struct stat st;
 	struct buf b;
 	char size[32];
+	const char *slash;
 	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	/* The times as the pull left them, before reading changes the access time. */
@@ -396,6 +497,8 @@ send_file(const struct host *h, int dfd, const char *name, const char *rel, char
 			close(fd);
 		return;
 	}
+	for (slash = strchr(rel, '/'); slash != NULL; slash = strchr(slash + 1, '/'))
+		send_dir_once(h, rel, (size_t)(slash - rel));
 	buf_init(&b);
 	field(&b, rel);
 	snprintf(size, sizeof size, "%llu", (unsigned long long)st.st_size);
@@ -418,7 +521,23 @@ send_file(const struct host *h, int dfd, const char *name, const char *rel, char
 	unlinkat(dfd, name, 0);
 }
 
-/* What directory dfd (rel below the host's folder) holds, each entry removed once sent. */
+void
+event_file_whole(const struct host *h, int dfd, const char *name, const char *rel)
+{
+	char *chunk;
+
+	if (stream_rcopy == NULL || !streaming(h) || !stream_ok())
+		return;
+	chunk = xmalloc(CHUNK);
+	send_file(h, dfd, name, rel, chunk);
+	free(chunk);
+}
+
+/*
+ * What directory dfd (rel below the host's folder) still holds, each entry
+ * removed once sent: the files whose sending failed, the directories not
+ * sent yet (empty ones), and every directory's seal.
+ */
 static void
 send_dir(const struct host *h, int dfd, const char *rel, int depth, char *chunk)
 {
@@ -448,9 +567,7 @@ send_dir(const struct host *h, int dfd, const char *rel, int depth, char *chunk)
 		                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
 			/* Its mode was read: now it is opened up to empty it. */
 			fchmod(cfd, 0700);
-			buf_init(&b);
-			field(&b, sub);
-			emit_fields(EV_DIR, h, &b);
+			send_dir_once(h, sub, strlen(sub));
 			send_dir(h, cfd, sub, depth + 1, chunk);
 			buf_init(&b);
 			field(&b, sub);
@@ -464,27 +581,34 @@ send_dir(const struct host *h, int dfd, const char *rel, int depth, char *chunk)
 	closedir(d);
 }
 
-/* h is done: what its pull left in the private folder goes up, then the folder goes. */
+/*
+ * h is done: its files went up as they were pulled (event_file_whole); what
+ * is left in the private folder goes up (the seals, last), then the folder
+ * goes.
+ */
 static void
 send_files(struct host *h)
 {
-	char *name = host_file_name(h->name), *dir, *chunk, s[64];
+	char *name = host_file_name(h->name), *dir, *chunk;
+	uint64_t done, total;
 	int fd;
 
+	/* The pull's last figures, which the throttle may have held back. */
+	pthread_mutex_lock(&h->lock);
+	done = h->xfer_done;
+	total = h->xfer_total;
+	pthread_mutex_unlock(&h->lock);
+	event_xfer(h, done, total, true);
 	dir = xasprintf("%s/%s", stream_rcopy->dest, name);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
-		/* The view's second leg: the bytes fetched, now going up (the root counts them). */
-		pthread_mutex_lock(&h->lock);
-		snprintf(s, sizeof s, "0 %llu", (unsigned long long)h->xfer_done);
-		pthread_mutex_unlock(&h->lock);
-		emit(EV_XFER, stream_index[h->index], s, strlen(s));
 		chunk = xmalloc(CHUNK);
 		send_dir(h, fd, "", 0, chunk);
 		free(chunk);
 		close(fd);
 		rmdir(dir);
 	}
+	dirs_forget(h);
 	free(dir);
 	free(name);
 }

@@ -13,11 +13,14 @@
  * Error kinds and phases travel by name (errkind.h).
  *
  * --rcopy: a gateway pulls each target's files into a private folder with
- * the normal transfer, and when the target is done sends them up before its
- * done frame: a directory ('D' path), a file ('F' path, size; its bytes in
- * 'B' frames of CHUNK bytes; 'C' mode, times), a directory's own mode and
- * times once its contents are in ('M' path, mode, times).  The root writes
- * them with transfer.c's rules (transfer_in_*) into DEST_DIR/HOST.
+ * the normal transfer, and sends each file up as soon as it is whole there,
+ * while the pull goes on: a directory ('D' path, before anything below it,
+ * once), a file ('F' path, size; its bytes in 'B' frames of CHUNK bytes; 'C'
+ * mode, times: one file's frames are never mixed with another of the same
+ * target's).  When the target is done, what is left goes up before its done
+ * frame: directories not sent yet (empty ones) and each directory's own mode
+ * and times once its contents are in ('M' path, mode, times).  The root
+ * writes them with transfer.c's rules (transfer_in_*) into DEST_DIR/HOST.
  */
 #ifndef SHOAL_EVENT_H
 #define SHOAL_EVENT_H
@@ -42,9 +45,17 @@ void event_stream_start(int fd);
 void event_stream_hosts(const size_t *root_index, size_t n);
 /*
  * --rcopy on a gateway: p's DEST_DIR is the private folder the targets' files
- * are pulled into; each target's are sent up, then removed, as it ends.
+ * are pulled into; each file is sent up, then removed, once whole, and the
+ * rest (directories' seals) as its target ends.
  */
 void event_stream_rcopy(const struct transfer_plan *p);
+/*
+ * transfer.c's local writer has just renamed file rel of h's (name in the
+ * directory dfd) into place: on a gateway, with h a target of its own, it
+ * goes up now (its directories first) and is removed.  Anywhere else,
+ * nothing.
+ */
+void event_file_whole(const struct host *h, int dfd, const char *name, const char *rel);
 /* The run is over: the last frame.  Returns 0, or 3 when the stream broke. */
 int event_stream_end(void);
 

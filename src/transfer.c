@@ -40,6 +40,7 @@
 #include "buf.h"
 #include "cancel.h"
 #include "escape.h"
+#include "event.h"
 #include "host.h"
 #include "log.h"
 #include "sftpc.h"
@@ -173,10 +174,11 @@ local_parent(const struct transfer_local *l, const char *rel, const char **base)
 }
 
 int
-transfer_local_open(struct transfer_local *l, const char *dest, const char *name)
+transfer_local_open(struct transfer_local *l, const char *dest, struct host *h)
 {
-	char *alias = host_file_name(name);
+	char *alias = host_file_name(h->name);
 
+	l->h = h;
 	l->path = path_join(dest, alias);
 	free(alias);
 	if (mkdir(l->path, 0700) < 0 && errno != EEXIST)
@@ -259,6 +261,8 @@ transfer_file_create(const struct transfer_local *l, const char *rel, struct tra
 	*f = (struct transfer_file)TRANSFER_FILE_INIT;
 	if ((f->dirfd = local_parent(l, rel, &base)) < 0)
 		return -1;
+	f->l = l;
+	f->rel = xstrdup(rel);
 	f->name = xstrdup(base);
 	f->tmp = temp_name(base);
 	f->fd = openat(
@@ -300,6 +304,8 @@ transfer_file_commit(
 		goto fail;
 	}
 	f->made = false;
+	/* A gateway's target: the file goes up now, while the pull goes on (event.c). */
+	event_file_whole(f->l->h, f->dirfd, f->name, f->rel);
 	transfer_file_abort(f);
 	return 0;
 fail:
@@ -320,6 +326,7 @@ transfer_file_abort(struct transfer_file *f)
 		close(f->dirfd);
 	free(f->tmp);
 	free(f->name);
+	free(f->rel);
 	*f = (struct transfer_file)TRANSFER_FILE_INIT;
 }
 
@@ -1016,7 +1023,7 @@ run_download(struct job *j)
 
 	/* A link SRC keeps its own name, not its target's (as cp and scp do). */
 	base = path_base(p->rsrc);
-	if (transfer_local_open(&j->local, p->dest, j->h->name) < 0) {
+	if (transfer_local_open(&j->local, p->dest, j->h) < 0) {
 		job_fail_local(j, "cannot make local directory", j->local.path, errno);
 		goto out;
 	}
@@ -1151,7 +1158,7 @@ in_ready(struct transfer_in *t)
 {
 	if (!t->opened) {
 		t->opened = true;
-		if (transfer_local_open(&t->local, t->p->dest, t->h->name) < 0)
+		if (transfer_local_open(&t->local, t->p->dest, t->h) < 0)
 			in_fail(t, "cannot make local directory", NULL, errno);
 	}
 	return t->error == NULL;
@@ -1178,8 +1185,7 @@ transfer_in_file(struct transfer_in *t, const char *rel, uint64_t size)
 	t->got = 0;
 	if (!in_ready(t))
 		return 0;
-	/* The total to come up was the gateway's to say (its 'b' frame): only the bytes count here.
-	 */
+	/* The figures are the gateway's pull's (its 'b' frames): nothing is counted here. */
 	if (transfer_file_create(&t->local, rel, &t->f) < 0)
 		in_fail(t, "cannot write locally", rel, errno);
 	return 0;
@@ -1205,8 +1211,6 @@ transfer_in_data(struct transfer_in *t, const char *p, size_t n)
 		p += w;
 		left -= (size_t)w;
 	}
-	if (t->f.fd >= 0)
-		progress(t->h, n);
 	return 0;
 }
 

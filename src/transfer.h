@@ -71,12 +71,15 @@ int transfer_run(const struct sftpc_link *l, struct host *h, const struct transf
  * errno set.
  */
 struct transfer_local {
-	char *path; /* DEST_DIR/HOST, for messages */
-	int fd;     /* the folder, opened without following a link; -1: none */
+	struct host *h; /* whose folder it is */
+	char *path;     /* DEST_DIR/HOST, for messages */
+	int fd;         /* the folder, opened without following a link; -1: none */
 };
 
 /* A file being written: its directory, the temporary and the final name. */
 struct transfer_file {
+	const struct transfer_local *l;
+	char *rel; /* below the host's folder */
 	int dirfd;
 	int fd; /* the temporary, open for writing */
 	char *tmp;
@@ -90,8 +93,8 @@ struct transfer_file {
 
 /* Whether rel is a relative path of plain parts ("a/b": no "", ".", ".."). */
 bool transfer_rel_ok(const char *rel);
-/* Make DEST_DIR/HOST (host_file_name of name) if need be, and open it. */
-int transfer_local_open(struct transfer_local *l, const char *dest, const char *name);
+/* Make DEST_DIR/HOST (host_file_name of h's name) if need be, and open it. */
+int transfer_local_open(struct transfer_local *l, const char *dest, struct host *h);
 /* Close it; a host that failed leaves no folder when it holds nothing. */
 void transfer_local_close(struct transfer_local *l, bool failed);
 /* Make the directory rel (owner rights only until sealed), or take the one there. */
@@ -105,7 +108,9 @@ int transfer_file_create(const struct transfer_local *l, const char *rel, struct
 /*
  * A whole file: its mode (when mode is not NULL) and times (when times is
  * not NULL) set, then renamed over rel.  On failure the temporary is removed
- * and *what says which step failed ("cannot rename into place").
+ * and *what says which step failed ("cannot rename into place").  On a
+ * gateway, the file of a target of its own then goes up to the root at once
+ * (event_file_whole), the pull going on after it.
  */
 int transfer_file_commit(
         struct transfer_file *f, const uint32_t *mode, const uint32_t *times, const char **what);
@@ -115,11 +120,12 @@ void transfer_file_abort(struct transfer_file *f);
 /*
  * Tree mode's root (and a gateway with gateways below it): the files of one
  * target that a gateway sends up as events, written with the rules above
- * into p's DEST_DIR/HOST, counted in h's progress.  Each call returns 0, or
- * -1 for a frame that breaks the gateway's stream (a path that is not
- * relative and plain, bytes with no file open).  A local failure (a full
- * disk) does not: the rest of the host's files are let go, and
- * transfer_in_end gives the failure the host ends with.
+ * into p's DEST_DIR/HOST (h's progress is the gateway's pull's, from its
+ * own frames).  Each call returns 0, or -1 for a frame that breaks the
+ * gateway's stream (a path that is not relative and plain, bytes with no
+ * file open).  A local failure (a full disk) does not: the rest of the
+ * host's files are let go, and transfer_in_end gives the failure the host
+ * ends with.
  */
 struct transfer_in;
 struct transfer_in *transfer_in_new(const struct transfer_plan *p, struct host *h);

@@ -21,6 +21,12 @@
 #                           named in $T/gw/ssh_config too with the gateways'
 #                           key and known_hosts, so one file tree per target
 #                           can be fetched flat and through the gateways.
+#   tree_slow_target NAME DIR RATE
+#                           after tree_lab: sshd NAME (alias NAME for the root
+#                           and the gateways' shoal), SFTP only, rooted at DIR,
+#                           what its server sends passing through a pipe of
+#                           RATE bytes/s: a --rcopy that takes a while.  Its
+#                           pipe's command line holds $T/slowpipe.py.
 
 tree_lab() {
     local ngw=$1 nt=$2 start=${3:-start_sshd} i gw=$T/gw
@@ -82,4 +88,31 @@ tree_sftp_targets() {
     done
     grep -F '[127.0.0.' "$T/known_hosts" >>"$gw/known_hosts"
     chown "$LAB_USER" "$gw/known_hosts" "$gw/ssh_config"
+}
+
+tree_slow_target() {
+    local name=$1 dir=$2 rate=$3 var type blob
+    cat >"$T/slowpipe.py" <<'PY'
+import os, sys, time
+rate = int(sys.argv[1])
+start = time.monotonic()
+sent = 0
+while True:
+    data = os.read(0, 65536)
+    if not data:
+        break
+    os.write(1, data)
+    sent += len(data)
+    ahead = sent / rate - (time.monotonic() - start)
+    if ahead > 0:
+        time.sleep(ahead)
+PY
+    start_sshd "$name" "ForceCommand /usr/lib/openssh/sftp-server -d $dir | /usr/bin/python3 $T/slowpipe.py $rate"
+    var=SSHD_PORT_${name^^}
+    add_alias "$T/ssh_config" "$name" "${!var}"
+    trust_host_keys "${!var}"
+    read -r type blob _ <"$T/$name/hostkey.pub"
+    echo "[127.0.0.1]:${!var} $type $blob" >>"$T/gw/known_hosts"
+    add_alias "$T/gw/ssh_config" "$name" "${!var}" "" "IdentityFile $T/gw/id" \
+        "UserKnownHostsFile $T/gw/known_hosts"
 }
