@@ -16,6 +16,10 @@
 #       pipe that passes 2 MB/s; $T/big.bin is 20 MB of random bytes, an
 #       upload that takes a while, to be interrupted.  slow_partial: the
 #       upload of big.bin to in/ is under way (its temporary passed 100 kB).
+#
+#   slowpipe_script
+#       writes $T/slowpipe.py: `python3 $T/slowpipe.py RATE` copies its stdin
+#       to its stdout at RATE bytes a second (slow_sftp_lab, tree_slow_target).
 
 sftp_hosts() {
     local n=$1 g i k d port var conf
@@ -46,10 +50,7 @@ sftp_hosts() {
 
 slow_partial() { [ -n "$(find "$SLOW_HOME/in" -name '.big.bin.shoal-*' -size +100k)" ]; }
 
-slow_sftp_lab() {
-    SLOW_HOME=$T/slowhome
-    install -d -o "$LAB_USER" "$SLOW_HOME" "$SLOW_HOME/in"
-    head -c $((20 * 1024 * 1024)) /dev/urandom >"$T/big.bin"
+slowpipe_script() {
     cat >"$T/slowpipe.py" <<'PY'
 import os, sys, time
 rate = int(sys.argv[1])
@@ -65,6 +66,13 @@ while True:
     if ahead > 0:
         time.sleep(ahead)
 PY
+}
+
+slow_sftp_lab() {
+    SLOW_HOME=$T/slowhome
+    install -d -o "$LAB_USER" "$SLOW_HOME" "$SLOW_HOME/in"
+    head -c $((20 * 1024 * 1024)) /dev/urandom >"$T/big.bin"
+    slowpipe_script
     start_sshd slow "$@" "ForceCommand /bin/sh -c 'exec /usr/bin/python3 $T/slowpipe.py 2000000 | exec /usr/lib/openssh/sftp-server -d $SLOW_HOME'"
     add_alias "$T/ssh_config" slow "$SSHD_PORT_SLOW"
     trust_host_keys "$SSHD_PORT_SLOW"

@@ -21,6 +21,8 @@
 #                           named in $T/gw/ssh_config too with the gateways'
 #                           key and known_hosts, so one file tree per target
 #                           can be fetched flat and through the gateways.
+#   tree_gateway_shoal [SHARE]  the pids of this test's gateway shoals serving
+#                           share SHARE (default 0), to kill one.
 #   tree_slow_target NAME DIR RATE
 #                           after tree_lab: sshd NAME (alias NAME for the root
 #                           and the gateways' shoal), SFTP only, rooted at DIR,
@@ -90,23 +92,16 @@ tree_sftp_targets() {
     chown "$LAB_USER" "$gw/known_hosts" "$gw/ssh_config"
 }
 
+tree_gateway_shoal() {
+    procs_with "--gateway-serve ${1:-0}" | while read -r p; do
+        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "$T/gw/ssh_config" && echo "$p"
+    done
+}
+
 tree_slow_target() {
     local name=$1 dir=$2 rate=$3 var type blob
-    cat >"$T/slowpipe.py" <<'PY'
-import os, sys, time
-rate = int(sys.argv[1])
-start = time.monotonic()
-sent = 0
-while True:
-    data = os.read(0, 65536)
-    if not data:
-        break
-    os.write(1, data)
-    sent += len(data)
-    ahead = sent / rate - (time.monotonic() - start)
-    if ahead > 0:
-        time.sleep(ahead)
-PY
+    . "$(dirname "${BASH_SOURCE[0]}")/lib-sftp.sh"
+    slowpipe_script
     start_sshd "$name" "ForceCommand /usr/lib/openssh/sftp-server -d $dir | /usr/bin/python3 $T/slowpipe.py $rate"
     var=SSHD_PORT_${name^^}
     add_alias "$T/ssh_config" "$name" "${!var}"

@@ -67,7 +67,7 @@ mark="tree-mark-$$"
 bg=$!
 n_sleeps() { [ "$(procs_with "$mark" | wc -l)" -ge "$1" ]; }
 wait_for 30 n_sleeps 4
-gw1pid=$(procs_with "--gateway-serve 0 -F $T/gw/ssh_config" | head -1)
+gw1pid=$(tree_gateway_shoal | head -1)
 isnt "$gw1pid" "" "gw1's shoal is running"
 kill -KILL "$gw1pid"
 wait "$bg"

@@ -45,9 +45,7 @@ bg=$!
 coming() { [ -n "$(find "$T/killed" -name '.big.bin.shoal-*' -size +1M 2>/dev/null)" ]; }
 wait_for 60 coming
 ok $? "the file is coming up to the root"
-gwpid=$(procs_with "--gateway-serve 0" | while read -r p; do
-    tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "$T/gw/ssh_config" && echo "$p"
-done | head -1)
+gwpid=$(tree_gateway_shoal | head -1)
 isnt "$gwpid" "" "the gateway's shoal is found"
 kill -KILL "$gwpid"
 wait "$bg"

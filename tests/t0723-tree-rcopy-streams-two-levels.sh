@@ -103,9 +103,7 @@ chmod 755 "$T/gw/killed-shoal"
 bg=$!
 wait_for 60 on_root "$T/killed"
 ok $? "the first file is on the root"
-gwpid=$(procs_with "--gateway-serve 0" | while read -r p; do
-    tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "$T/gw/ssh_config" && echo "$p"
-done | head -1)
+gwpid=$(tree_gateway_shoal | head -1)
 isnt "$gwpid" "" "the gateway's shoal is found"
 kill -KILL "$gwpid"
 wait "$bg"
