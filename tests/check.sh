@@ -28,7 +28,8 @@ builds=(build)
 # batches, cancel, the limiter, known_hosts recorded by many workers, auth,
 # keepalives, sudo's stream filter, the live view, file transfer, the slot
 # wait, warm runs (the keeper's threads, the asking of keepers), a tree's
-# event writer: about 4
+# event writer, its gateways dying, its two pools at once (the root's own
+# hosts beside the gateways), files streamed up while a pull goes on: about 5
 # minutes with its build on a loaded 2-core machine (the whole suite under
 # TSan would take far longer: t0108 alone takes 90 s; t0120 and t0121 measure
 # RSS, which TSan's shadow memory inflates).  libssh and OpenSSL are not
@@ -39,7 +40,9 @@ tsan_tests="tests/unit/test-core tests/t0101-run-many-aliases.sh tests/t0106-int
  tests/t0305-auth.sh tests/t0320-known-hosts-trust.sh tests/t0340-interrupt-limiter-waiters.sh
  tests/t0401-live-view.sh tests/t0601-copy.sh tests/t0602-rcopy.sh tests/t0603-copy-interrupted.sh
  tests/t0115-slot-wait-not-connect-timeout.sh tests/t0174-warm-cold-differential.sh
- tests/t0182-persist-stopped-keeper.sh tests/t0700-tree-output-modes.sh"
+ tests/t0182-persist-stopped-keeper.sh tests/t0700-tree-output-modes.sh
+ tests/t0701-tree-gateway-failures.sh tests/t0719-tree-root-line.sh
+ tests/t0722-tree-rcopy-streams-files.sh"
 
 for b in "${builds[@]}"; do
     flags=(--enable-debug)
