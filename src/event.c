@@ -95,19 +95,6 @@ static const size_t *stream_index;
 static size_t stream_n;
 static const struct transfer_plan *stream_rcopy; /* --rcopy: the private folder */
 
-/*
- * The directories of a target already sent up ('D'): each goes once, before
- * anything below it, whether a file (as it is pulled) or the end's walk
- * needs it.  A set of paths by target; only the worker that runs the target
- * touches its own.
- */
-struct dirset {
-	char **v; /* open addressing; NULL: a free slot */
-	size_t cap, n;
-};
-
-static struct dirset *sent_dirs; /* by target (h->index), stream_n of them */
-
 static void
 write_out(const char *p, size_t n)
 {
@@ -276,8 +263,6 @@ event_stream_end(void)
 		writer_on = false;
 	}
 	buf_free(&pending);
-	free(sent_dirs); /* each target's was emptied at its end */
-	sent_dirs = NULL;
 	stream_fd = -1;
 	return stream_broken ? 3 : 0;
 }
@@ -396,99 +381,26 @@ attr_fields(struct buf *b, const struct stat *st)
 	field(b, stream_rcopy->preserve ? n : "");
 }
 
-static uint64_t
-path_hash(const char *s, size_t n)
-{
-	uint64_t x = 14695981039346656037ULL;
-
-	while (n-- > 0)
-		x = (x ^ (unsigned char)*s++) * 1099511628211ULL;
-	return x;
-}
-
-/* The slot of the first n bytes of s in d, or the free one it would take. */
-static char **
-dirset_slot(const struct dirset *d, const char *s, size_t n)
-{
-	size_t i = (size_t)path_hash(s, n) & (d->cap - 1);
-
-	while (d->v[i] != NULL && (strncmp(d->v[i], s, n) != 0 || d->v[i][n] != '\0'))
-		i = (i + 1) & (d->cap - 1);
-	return &d->v[i];
-}
-
-/* Whether the first n bytes of s were sent; if not, they count as sent from now. */
-static bool
-dirset_seen(struct dirset *d, const char *s, size_t n)
-{
-	char **slot;
-
-	if (2 * (d->n + 1) > d->cap) {
-		struct dirset g = {xcalloc(d->cap ? 2 * d->cap : 16, sizeof *g.v),
-		        d->cap ? 2 * d->cap : 16, d->n};
-		size_t i;
-
-		for (i = 0; i < d->cap; i++)
-			if (d->v[i] != NULL)
-				*dirset_slot(&g, d->v[i], strlen(d->v[i])) = d->v[i];
-		free(d->v);
-		*d = g;
-	}
-	slot = dirset_slot(d, s, n);
-	if (*slot != NULL)
-		return true;
-	*slot = xstrndup(s, n);
-	d->n++;
-	return false;
-}
-
-static struct dirset *
-dirs_of(const struct host *h)
-{
-	struct dirset *d;
-
-	pthread_mutex_lock(&stream_mutex);
-	if (sent_dirs == NULL)
-		sent_dirs = xcalloc(stream_n, sizeof *sent_dirs);
-	d = &sent_dirs[h->index];
-	pthread_mutex_unlock(&stream_mutex);
-	return d;
-}
-
-static void
-dirs_forget(const struct host *h)
-{
-	struct dirset *d = dirs_of(h);
-	size_t i;
-
-	for (i = 0; i < d->cap; i++)
-		free(d->v[i]);
-	free(d->v);
-	memset(d, 0, sizeof *d);
-}
-
-/* 'D' for the first n bytes of rel, unless sent already. */
-static void
-send_dir_once(const struct host *h, const char *rel, size_t n)
+void
+event_dir_made(const struct host *h, const char *rel)
 {
 	struct buf b;
 
-	if (dirset_seen(dirs_of(h), rel, n))
+	if (stream_rcopy == NULL || !streaming(h))
 		return;
 	buf_init(&b);
-	buf_append(&b, rel, n);
-	buf_appendc(&b, '\0');
+	field(&b, rel);
 	emit_fields(EV_DIR, h, &b);
 }
 
-/* One staged file up, then gone: the directories it is in first. */
+/* One staged file up, then gone (its directories went up as they were made). */
 static void
-send_file(const struct host *h, int dfd, const char *name, const char *rel, char *chunk)
+send_file(const struct host *h, int dfd, const char *name, const char *rel)
 {
 	struct stat st;
 	struct buf b;
-	char size[32];
-	const char *slash;
+	char size[32], *chunk;
+	size_t want;
 	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	/* The times as the pull left them, before reading changes the access time. */
@@ -497,15 +409,16 @@ send_file(const struct host *h, int dfd, const char *name, const char *rel, char
 			close(fd);
 		return;
 	}
-	for (slash = strchr(rel, '/'); slash != NULL; slash = strchr(slash + 1, '/'))
-		send_dir_once(h, rel, (size_t)(slash - rel));
 	buf_init(&b);
 	field(&b, rel);
 	snprintf(size, sizeof size, "%llu", (unsigned long long)st.st_size);
 	field(&b, size);
 	emit_fields(EV_FILE, h, &b);
+	/* A small file, a small buffer: most files of a tree are. */
+	want = st.st_size > 0 && (uint64_t)st.st_size < CHUNK ? (size_t)st.st_size : CHUNK;
+	chunk = xmalloc(want);
 	for (;;) {
-		ssize_t n = read(fd, chunk, CHUNK);
+		ssize_t n = read(fd, chunk, want);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -514,6 +427,7 @@ send_file(const struct host *h, int dfd, const char *name, const char *rel, char
 			break;
 		emit(EV_BYTES, stream_index[h->index], chunk, (size_t)n);
 	}
+	free(chunk);
 	close(fd);
 	buf_init(&b);
 	attr_fields(&b, &st);
@@ -524,22 +438,17 @@ send_file(const struct host *h, int dfd, const char *name, const char *rel, char
 void
 event_file_whole(const struct host *h, int dfd, const char *name, const char *rel)
 {
-	char *chunk;
-
-	if (stream_rcopy == NULL || !streaming(h) || !stream_ok())
-		return;
-	chunk = xmalloc(CHUNK);
-	send_file(h, dfd, name, rel, chunk);
-	free(chunk);
+	if (stream_rcopy != NULL && streaming(h) && stream_ok())
+		send_file(h, dfd, name, rel);
 }
 
 /*
  * What directory dfd (rel below the host's folder) still holds, each entry
- * removed once sent: the files whose sending failed, the directories not
- * sent yet (empty ones), and every directory's seal.
+ * removed once sent: every directory's seal, after what is below it (its
+ * 'D' went when it was made, its files when they were whole).
  */
 static void
-send_dir(const struct host *h, int dfd, const char *rel, int depth, char *chunk)
+send_dir(const struct host *h, int dfd, const char *rel, int depth)
 {
 	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -561,14 +470,13 @@ send_dir(const struct host *h, int dfd, const char *rel, int depth, char *chunk)
 			continue;
 		sub = *rel ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
 		if (S_ISREG(st.st_mode)) {
-			send_file(h, dfd, e->d_name, sub, chunk);
+			send_file(h, dfd, e->d_name, sub);
 		} else if (S_ISDIR(st.st_mode) && depth < FILES_DEPTH &&
 		           (cfd = openat(dfd, e->d_name,
 		                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
 			/* Its mode was read: now it is opened up to empty it. */
 			fchmod(cfd, 0700);
-			send_dir_once(h, sub, strlen(sub));
-			send_dir(h, cfd, sub, depth + 1, chunk);
+			send_dir(h, cfd, sub, depth + 1);
 			buf_init(&b);
 			field(&b, sub);
 			attr_fields(&b, &st);
@@ -589,7 +497,7 @@ send_dir(const struct host *h, int dfd, const char *rel, int depth, char *chunk)
 static void
 send_files(struct host *h)
 {
-	char *name = host_file_name(h->name), *dir, *chunk;
+	char *name = host_file_name(h->name), *dir;
 	uint64_t done, total;
 	int fd;
 
@@ -602,13 +510,10 @@ send_files(struct host *h)
 	dir = xasprintf("%s/%s", stream_rcopy->dest, name);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
-		chunk = xmalloc(CHUNK);
-		send_dir(h, fd, "", 0, chunk);
-		free(chunk);
+		send_dir(h, fd, "", 0);
 		close(fd);
 		rmdir(dir);
 	}
-	dirs_forget(h);
 	free(dir);
 	free(name);
 }

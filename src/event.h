@@ -14,12 +14,12 @@
  *
  * --rcopy: a gateway pulls each target's files into a private folder with
  * the normal transfer, and sends each file up as soon as it is whole there,
- * while the pull goes on: a directory ('D' path, before anything below it,
- * once), a file ('F' path, size; its bytes in 'B' frames of CHUNK bytes; 'C'
- * mode, times: one file's frames are never mixed with another of the same
- * target's).  When the target is done, what is left goes up before its done
- * frame: directories not sent yet (empty ones) and each directory's own mode
- * and times once its contents are in ('M' path, mode, times).  The root
+ * while the pull goes on: a directory as it is made ('D' path, before
+ * anything below it), a file ('F' path, size; its bytes in 'B' frames of at
+ * most CHUNK bytes; 'C' mode, times: one file's frames are never mixed with
+ * another of the same target's).  When the target is done, each directory's
+ * own mode and times go up before its done frame, once its contents are in
+ * ('M' path, mode, times).  The root
  * writes them with transfer.c's rules (transfer_in_*) into DEST_DIR/HOST.
  */
 #ifndef SHOAL_EVENT_H
@@ -50,11 +50,12 @@ void event_stream_hosts(const size_t *root_index, size_t n);
  */
 void event_stream_rcopy(const struct transfer_plan *p);
 /*
- * transfer.c's local writer has just renamed file rel of h's (name in the
- * directory dfd) into place: on a gateway, with h a target of its own, it
- * goes up now (its directories first) and is removed.  Anywhere else,
- * nothing.
+ * transfer.c's local writer has just made directory rel of h's, or renamed
+ * file rel (name in the directory dfd) into place: on a gateway, with h a
+ * target of its own, it goes up now (a file is then removed).  Anywhere
+ * else, nothing.
  */
+void event_dir_made(const struct host *h, const char *rel);
 void event_file_whole(const struct host *h, int dfd, const char *name, const char *rel);
 /* The run is over: the last frame.  Returns 0, or 3 when the stream broke. */
 int event_stream_end(void);

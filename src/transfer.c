@@ -215,6 +215,9 @@ transfer_local_mkdir(const struct transfer_local *l, const char *rel)
 		rc = -1;
 	}
 	e = errno;
+	/* A gateway's target: the directory goes up now, before anything below it (event.c). */
+	if (rc == 0)
+		event_dir_made(l->h, rel);
 	close(dfd);
 	errno = e;
 	return rc;
