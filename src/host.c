@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "event.h"
 #include "host.h"
 #include "log.h"
@@ -149,7 +148,7 @@ host_started(const struct host *h)
 	return h->attempts > 0 && h->history != NULL && h->history[h->attempts - 1].started;
 }
 
-/* Add (or, set, replace) the transfer figures; a gateway passes them up. */
+/* Add to the transfer figures (or, set, replace them); a gateway passes them up. */
 static void
 xfer(struct host *h, bool set, uint64_t done, uint64_t total)
 {

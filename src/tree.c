@@ -456,17 +456,18 @@ tree_job_free(struct tree_job *job)
  * A place a gateway holds: a machine (alias, user, port) in one group of
  * targets (a topology line).  A machine on two lines has a place in each;
  * its first place stands for the machine, which runs the targets of all
- * its places as one share over one session.  A deep machine gets the
- * topology and its own name in the job, and its shoal runs the hosts right
- * below it itself and routes the others.
+ * its places as one share over one session, and holds the machine's state
+ * (failed, deep).  A deep machine gets the topology and its own name in the
+ * job, and its shoal runs the hosts right below it itself and routes the
+ * others.
  */
 struct gateway {
 	char *alias, *user;
 	int port;
 	unsigned group; /* the topology line (0 for --gateways) */
 	size_t machine; /* its machine's first place (itself, if it is that) */
-	bool failed;    /* its machine did not serve a share to the end */
-	bool deep;      /* more gateways are below it on some target's way: the topology */
+	bool failed;    /* the first place's: the machine did not serve a share to the end */
+	bool deep;      /* the first place's: more gateways are below it on some target's way */
 };
 
 /* A machine in this round: its host and whom it reports for (its first place). */
@@ -718,9 +719,10 @@ plan_topology(const char *file, const struct hostlist *targets)
 		/* Line j's gateways are a group; deep ones when a target goes on below them. */
 		tree.group[i] = (unsigned)j;
 		for (k = 0; k < t.v[j].left.n; k++) {
-			size_t g = gateway_add(&t.v[j].left.v[k], tree.group[i]);
+			size_t g = gateway_add(&t.v[j].left.v[k], tree.group[i]),
+			       m = tree.gws[g].machine;
 
-			tree.gws[g].deep = tree.gws[g].deep || depth > 1;
+			tree.gws[m].deep = tree.gws[m].deep || depth > 1;
 		}
 	}
 	rc = 0;
@@ -1121,14 +1123,9 @@ slot_done(void *arg, struct host *gw)
 		}
 	}
 	if (!served || left) {
-		size_t k;
-
 		/* The machine failed: its places on every line get no more. */
 		pthread_mutex_lock(&tree.lock);
-		for (k = 0; k < tree.ngws; k++) {
-			if (tree.gws[k].machine == s->gw)
-				tree.gws[k].failed = true;
-		}
+		tree.gws[s->gw].failed = true;
 		pthread_mutex_unlock(&tree.lock);
 	}
 }
@@ -1155,9 +1152,11 @@ assign(void)
 		}
 		best = NONE;
 		for (k = 0; k < tree.ngws; k++) {
-			if (tree.gws[k].group == tree.group[i] && !tree.gws[k].failed &&
-			        (best == NONE || load[tree.gws[k].machine] < load[best]))
-				best = tree.gws[k].machine;
+			size_t m = tree.gws[k].machine;
+
+			if (tree.gws[k].group == tree.group[i] && !tree.gws[m].failed &&
+			        (best == NONE || load[m] < load[best]))
+				best = m;
 		}
 		tree.owner[i] = best;
 		if (best != NONE) {
@@ -1212,12 +1211,10 @@ round_run(const struct pool_params *p, char *command)
 	}
 	job_args(&job, p->opts, tree.command);
 	for (k = 0; k < tree.ngws; k++) {
-		bool any = false, deep = false;
+		bool any = false;
 
 		if (tree.gws[k].machine != k)
 			continue; /* its targets are its machine's first place's */
-		for (i = 0; i < tree.ngws; i++)
-			deep = deep || (tree.gws[i].machine == k && tree.gws[i].deep);
 		for (i = 0; i < tree.ntargets; i++) {
 			struct buf hr;
 			struct host *t = tree.targets[i];
@@ -1228,7 +1225,7 @@ round_run(const struct pool_params *p, char *command)
 				snprintf(id, sizeof id, "%zu", n);
 				record_s(&job, "for", id);
 				any = true;
-				if (deep) {
+				if (tree.gws[k].deep) {
 					/* More gateways below it: it routes its share itself. */
 					record(&job, "topology", tree.topo.p, tree.topo.len);
 					record_s(&job, "self", tree.gws[k].alias);
