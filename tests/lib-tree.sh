@@ -21,6 +21,9 @@
 #                           named in $T/gw/ssh_config too with the gateways'
 #                           key and known_hosts, so one file tree per target
 #                           can be fetched flat and through the gateways.
+#   tree_gateway_tmp NAME DIR  $T/gw/NAME: the gateways' shoal with its private
+#                           folders in DIR (made, the lab user's, 0700), to be
+#                           counted, or kept apart from a gateway a test kills.
 #   tree_gateway_shoal [SHARE]  the pids of this test's gateway shoals serving
 #                           share SHARE (default 0), to kill one.
 #   tree_slow_target NAME DIR RATE
@@ -90,6 +93,12 @@ tree_sftp_targets() {
     done
     grep -F '[127.0.0.' "$T/known_hosts" >>"$gw/known_hosts"
     chown "$LAB_USER" "$gw/known_hosts" "$gw/ssh_config"
+}
+
+tree_gateway_tmp() {
+    install -d -o "$LAB_USER" -m 700 "$2"
+    printf '#!/bin/sh\nTMPDIR=%s exec %s "$@"\n' "$2" "$GW_SHOAL" >"$T/gw/$1"
+    chmod 755 "$T/gw/$1"
 }
 
 tree_gateway_shoal() {

@@ -14,9 +14,7 @@
 tree_lab 2 1
 tree_sftp_targets 6
 # The gateways' private folders go to a TMPDIR of this test's, to be counted.
-install -d -o "$LAB_USER" -m 700 "$T/gwtmp"
-printf '#!/bin/sh\nTMPDIR=%s exec %s "$@"\n' "$T/gwtmp" "$GW_SHOAL" >"$T/gw/tmp-shoal"
-chmod 755 "$T/gw/tmp-shoal"
+tree_gateway_tmp tmp-shoal "$T/gwtmp"
 tree=(--gateways 'gw[1-2]' --gateway-shoal "$T/gw/tmp-shoal")
 nl=$'\n'
 for d in "$T"/hosts/h*; do

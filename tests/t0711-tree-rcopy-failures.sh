@@ -12,13 +12,9 @@
 
 tree_lab 2 1
 tree_sftp_targets 3
-install -d -o "$LAB_USER" -m 700 "$T/gwtmp"
-printf '#!/bin/sh\nTMPDIR=%s exec %s "$@"\n' "$T/gwtmp" "$GW_SHOAL" >"$T/gw/tmp-shoal"
-chmod 755 "$T/gw/tmp-shoal"
+tree_gateway_tmp tmp-shoal "$T/gwtmp"
 # The gateway killed below cannot clean up: its private folder goes elsewhere.
-install -d -o "$LAB_USER" -m 700 "$T/gwtmp-killed"
-printf '#!/bin/sh\nTMPDIR=%s exec %s "$@"\n' "$T/gwtmp-killed" "$GW_SHOAL" >"$T/gw/killed-shoal"
-chmod 755 "$T/gw/killed-shoal"
+tree_gateway_tmp killed-shoal "$T/gwtmp-killed"
 # gw1 is a remote site: 20 ms each way, so a big file takes a while to come up.
 start_faultproxy "0:127.0.0.1:$SSHD_PORT_GW1:lag:20"
 cfg=$T/ssh_config.fp

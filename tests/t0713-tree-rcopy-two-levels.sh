@@ -11,9 +11,7 @@
 
 tree_lab 2 1
 tree_sftp_targets 4
-install -d -o "$LAB_USER" -m 700 "$T/gwtmp"
-printf '#!/bin/sh\nTMPDIR=%s exec %s "$@"\n' "$T/gwtmp" "$GW_SHOAL" >"$T/gw/tmp-shoal"
-chmod 755 "$T/gw/tmp-shoal"
+tree_gateway_tmp tmp-shoal "$T/gwtmp"
 # gw1 reaches gw2 as the root does, with the gateways' key.
 tree_gateway_below gw2
 cat >"$T/deep.conf" <<'TOPO'

@@ -17,9 +17,7 @@
 command -v python3 >/dev/null || skip_all "python3 is needed for the counting proxy"
 tree_lab 2 1
 tree_sftp_targets 4
-install -d -o "$LAB_USER" -m 700 "$T/gwtmp"
-printf '#!/bin/sh\nTMPDIR=%s exec %s "$@"\n' "$T/gwtmp" "$GW_SHOAL" >"$T/gw/tmp-shoal"
-chmod 755 "$T/gw/tmp-shoal"
+tree_gateway_tmp tmp-shoal "$T/gwtmp"
 tree_gateway_below gw2
 cat >"$T/mixed.conf" <<'TOPO'
 [routes]

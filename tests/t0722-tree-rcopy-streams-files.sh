@@ -11,9 +11,7 @@
 . "$(dirname "$0")/lib-tree.sh"
 
 tree_lab 1 1
-install -d -o "$LAB_USER" -m 700 "$T/gwtmp"
-printf '#!/bin/sh\nTMPDIR=%s exec %s "$@"\n' "$T/gwtmp" "$GW_SHOAL" >"$T/gw/tmp-shoal"
-chmod 755 "$T/gw/tmp-shoal"
+tree_gateway_tmp tmp-shoal "$T/gwtmp"
 
 # The target: SFTP only, what its server writes through a pipe of 2 MB/s.
 src=$T/slowsrc

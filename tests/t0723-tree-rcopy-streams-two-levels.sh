@@ -14,9 +14,7 @@
 . "$(dirname "$0")/lib-tree.sh"
 
 tree_lab 2 1
-install -d -o "$LAB_USER" -m 700 "$T/gwtmp"
-printf '#!/bin/sh\nTMPDIR=%s exec %s "$@"\n' "$T/gwtmp" "$GW_SHOAL" >"$T/gw/tmp-shoal"
-chmod 755 "$T/gw/tmp-shoal"
+tree_gateway_tmp tmp-shoal "$T/gwtmp"
 tree_gateway_below gw2
 src=$T/slowsrc
 install -d -o "$LAB_USER" "$src" "$src/data"
@@ -92,9 +90,7 @@ ok $? "both gateways removed their private folders"
 
 # ---- the gateway killed once the first file is on the root ----------------------
 # (its private folder elsewhere: it cannot clean up)
-install -d -o "$LAB_USER" -m 700 "$T/gwtmp-killed"
-printf '#!/bin/sh\nTMPDIR=%s exec %s "$@"\n' "$T/gwtmp-killed" "$GW_SHOAL" >"$T/gw/killed-shoal"
-chmod 755 "$T/gw/killed-shoal"
+tree_gateway_tmp killed-shoal "$T/gwtmp-killed"
 (
     run_shoal -F "$T/ssh_config" --gateways gw1 --gateway-shoal "$T/gw/killed-shoal" -w slowdl \
         --json -R --rcopy data "$T/killed"
