@@ -933,10 +933,10 @@ static void __attribute__((noreturn)) keeper_main(int lfd)
 					keeper_accept(lfd);
 				continue;
 			}
-			if (pfd[i].revents == 0 && now - k->last_alive < KEEPALIVE)
-				continue;
+			/* last_alive is a request thread's too: read under the lock. */
 			pthread_mutex_lock(&lock);
-			poke_free(k, now);
+			if (pfd[i].revents != 0 || now - k->last_alive >= KEEPALIVE)
+				poke_free(k, now);
 			pthread_mutex_unlock(&lock);
 		}
 		/* Sessions with keepalives due but no event still need their turn. */
